@@ -1,0 +1,216 @@
+/* hv_main: the hypervisor core from the loader's hand-off to the idle
+ * shell. It reads as a table of contents: one init step per line. */
+#include "include/vatra/hv.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/desc.h"
+#include "arch/x86/mmu.h"
+#include "arch/x86/caps.h"
+#include "arch/x86/power.h"
+#include "drivers/uart.h"
+#include "mm/mem.h"
+#include "mgmt/shell.h"
+#include "lib/log.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "lib/errno.h"
+
+struct hv hv;
+static struct vatra_config cfg;
+static struct acpi_info acpi;
+
+static void console_sink(const char *s, size_t n)
+{
+	uart_write(s, n);
+}
+
+/* COM1 at 115200 until vatra.cfg says otherwise. */
+static void console_early(void)
+{
+	uart_init(0x3f8, 115200);
+	log_set_sink(console_sink);
+}
+
+static void boot_info_check(const struct boot_info *bi)
+{
+	if (bi->magic != BOOTINFO_MAGIC || bi->version != BOOTINFO_VERSION)
+		panic("boot info from the loader has magic %#llx version %u, expected version %u",
+		      (unsigned long long)bi->magic, bi->version, BOOTINFO_VERSION);
+	hv.bi = bi;
+}
+
+static void config_load(const struct boot_info *bi)
+{
+	const char *text = bi->cfg_phys ? phys_to_virt(bi->cfg_phys) : "";
+
+	cfg_parse(&cfg, text, bi->cfg_phys ? bi->cfg_size : 0);
+	hv.cfg = &cfg;
+	log_set_level((enum log_level)cfg.log_level);
+	if (!uart_init(cfg.console_port, cfg.console_baud)) {
+		uart_init(0x3f8, 115200);
+		pr_warn("vatra.cfg: no UART answers at port %#x; console stays on COM1",
+			cfg.console_port);
+	}
+}
+
+static void banner(void)
+{
+	kprintf("\nVatra %s - bare-metal hypervisor\n", VATRA_VERSION);
+}
+
+static void config_report(const struct boot_info *bi)
+{
+	if (bi->cfg_status)
+		pr_warn("vatra.cfg: not read (%s): running with defaults", err_name(bi->cfg_status));
+	else
+		pr_info("vatra.cfg: %llu bytes, %u partition(s), %u error(s)",
+			(unsigned long long)bi->cfg_size, cfg.nparts,
+			cfg.nerrors + cfg.errors_dropped);
+	for (unsigned i = 0; i < cfg.nerrors; i++)
+		pr_err("vatra.cfg:%u: %s", cfg.errors[i].line, cfg.errors[i].msg);
+	if (cfg.errors_dropped)
+		pr_err("vatra.cfg: %u more error(s) not shown", cfg.errors_dropped);
+	pr_info("config: console %#x,%u log_level %s on_all_stopped %s",
+		cfg.console_port, cfg.console_baud, cfg_log_name(cfg.log_level),
+		cfg_on_stop_name(cfg.on_all_stopped));
+}
+
+static void memory_init(const struct boot_info *bi)
+{
+	int r = mem_init(bi);
+
+	if (r)
+		panic("no room for the page allocator: %s", err_name(r));
+	r = mmu_init(bi);
+	if (r)
+		panic("cannot build the hypervisor's page tables: %s", err_name(r));
+	pr_info("mmu: W^X page tables on (nx %s, wp on, smep %s, smap %s), %llu table pages",
+		mmu_state()->nx ? "on" : "off", mmu_state()->smep ? "on" : "off",
+		mmu_state()->smap ? "on" : "off", (unsigned long long)mmu_state()->table_pages);
+	mem_report(bi);
+}
+
+static const void *acpi_map(void *ctx, uint64_t phys, size_t len)
+{
+	(void)ctx;
+	return mmu_map_phys(phys, len, false);
+}
+
+static void acpi_init(const struct boot_info *bi)
+{
+	static const struct acpi_env env = { .map = acpi_map };
+	int r = acpi_parse(&acpi, &env, bi->rsdp);
+
+	for (unsigned i = 0; i < acpi.nerrors; i++)
+		pr_err("acpi: %s (table not trusted)", acpi.errors[i]);
+	if (r == -ENOENT) {
+		pr_warn("acpi: the firmware gave no RSDP: no CPU list, power-off or reset from ACPI");
+		snprintf(hv.iommu, sizeof(hv.iommu), "unknown (no ACPI)");
+		return;
+	}
+	if (r) {
+		pr_err("acpi: unusable (%s): no CPU list, power-off or reset from ACPI",
+		       err_name(r));
+		snprintf(hv.iommu, sizeof(hv.iommu), "unknown (no ACPI)");
+		return;
+	}
+	hv.acpi = &acpi;
+	pr_info("acpi: RSDP rev %u, %s, OEM '%s', %u tables", acpi.rsdp_rev,
+		acpi.xsdt ? "XSDT" : "RSDT", acpi.oem_id, acpi.ntables);
+	for (unsigned i = 0; i < acpi.ntables; i++)
+		pr_info("acpi: table %s at %#llx, %u bytes, rev %u, OEM '%s'%s",
+			acpi.tables[i].sig, (unsigned long long)acpi.tables[i].phys,
+			acpi.tables[i].len, acpi.tables[i].rev, acpi.tables[i].oem_id,
+			acpi.tables[i].valid ? "" : " (invalid, ignored)");
+	pr_info("acpi: %u CPU(s), %u IOAPIC(s), LAPIC at %#x, %u PCI segment(s) (MCFG)",
+		acpi.ncpus, acpi.nioapics, acpi.lapic_addr, acpi.nmcfg);
+	pr_info("acpi: power-off %s, reset %s",
+		acpi.have_s5 ? "via PM1 control (S5)" : "unavailable",
+		acpi.reset_supported ? "via FADT reset register" : "via legacy ports");
+	if (acpi.have_dmar)
+		snprintf(hv.iommu, sizeof(hv.iommu), "Intel VT-d (DMAR, %u unit(s))",
+			 acpi.dmar_drhd);
+	else if (acpi.have_ivrs)
+		snprintf(hv.iommu, sizeof(hv.iommu), "AMD-Vi (IVRS, %u IVHD block(s))",
+			 acpi.ivrs_ivhd);
+	else
+		snprintf(hv.iommu, sizeof(hv.iommu), "none (no DMAR or IVRS table)");
+}
+
+static void caps_init(void)
+{
+	struct caps c;
+
+	caps_probe(&c);
+	caps_print(&c, hv.iommu);
+}
+
+static void files_report(const struct boot_info *bi)
+{
+	for (uint32_t i = 0; i < bi->nfiles; i++) {
+		const struct bi_file *f = &bi->files[i];
+		if (f->status)
+			pr_err("file %s: not loaded (%s)", f->path, err_name(f->status));
+		else
+			pr_info("file %s: %llu bytes", f->path, (unsigned long long)f->size);
+	}
+	for (unsigned i = 0; i < cfg.nparts; i++)
+		pr_warn("partition %s: %s; not started: this build does not run partitions yet",
+			cfg.parts[i].name, cfg.parts[i].valid ? "configured" : "invalid");
+}
+
+static void selftest(void)
+{
+	int bad;
+
+	if (!cfg.selftest)
+		return;
+	bad = mmu_selftest();
+	if (bad)
+		pr_err("selftest: %d protection probe(s) failed", bad);
+	else
+		pr_info("selftest: W^X and guard pages hold");
+}
+
+void hv_all_stopped(int status)
+{
+	switch (cfg.on_all_stopped) {
+	case CFG_STOP_EXIT:
+		pr_info("vatra: all partitions stopped, exit status %d", status);
+		power_debug_exit((uint8_t)status);
+		break;
+	case CFG_STOP_POWEROFF:
+		pr_info("vatra: all partitions stopped, powering off");
+		power_off(hv.acpi);
+		pr_err("vatra: power-off failed");
+		break;
+	case CFG_STOP_SHELL:
+		shell_run();
+	}
+	cpu_halt_forever();
+}
+
+void hv_fatal_stop(void)
+{
+	pr_err("vatra: stopped");
+	if (cfg.on_all_stopped == CFG_STOP_EXIT)
+		power_debug_exit(0x7f);
+	cpu_halt_forever();
+}
+
+void hv_main(struct boot_info *bi);
+void hv_main(struct boot_info *bi)
+{
+	console_early();          /* COM1, so anything below can report */
+	desc_init();              /* own GDT/TSS/IDT: exceptions dump and stop */
+	boot_info_check(bi);      /* the loader's hand-off is what we expect */
+	config_load(bi);          /* vatra.cfg: console, log level, partitions */
+	banner();
+	config_report(bi);        /* every config error with its line number */
+	memory_init(bi);          /* page allocator, W^X page tables */
+	acpi_init(bi);            /* RSDP -> XSDT -> MADT, MCFG, FADT, DMAR/IVRS */
+	caps_init();              /* what the CPU offers: the caps block */
+	files_report(bi);         /* guest files the loader read */
+	selftest();               /* optional: prove W^X and guard pages */
+	pr_info("vatra: ready");
+	hv_all_stopped(0);        /* no partition runs yet */
+}

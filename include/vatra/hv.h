@@ -1,0 +1,23 @@
+/* The hypervisor's boot-time state that the management code reads. */
+#ifndef VATRA_HV_H
+#define VATRA_HV_H
+
+#include "include/vatra/bootinfo.h"
+#include "mgmt/config.h"
+#include "drivers/acpi.h"
+
+#define VATRA_VERSION "0.1"
+
+struct hv {
+	const struct boot_info *bi;
+	struct vatra_config *cfg;
+	struct acpi_info *acpi;       /* NULL when ACPI was unusable */
+	char iommu[64];               /* summary for the caps block */
+};
+
+extern struct hv hv;
+
+/* Ends the run the way vatra.cfg's on_all_stopped says, with status. */
+__attribute__((noreturn)) void hv_all_stopped(int status);
+
+#endif

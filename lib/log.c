@@ -1,0 +1,99 @@
+/* Log ring and console output. Single CPU for now; once more CPUs log,
+ * a lock will guard ring/ring_head and the sink. */
+#include <stdint.h>
+#include "lib/log.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+
+static void (*sink)(const char *s, size_t n);
+static enum log_level level = LOG_INFO;
+static char ring[LOG_RING_SIZE];
+static uint64_t ring_head;      /* bytes ever written */
+
+static const char *const prefix[] = {
+	[LOG_ERROR] = "error: ",
+	[LOG_WARN] = "warning: ",
+	[LOG_INFO] = "",
+	[LOG_DEBUG] = "debug: ",
+};
+
+void log_set_sink(void (*s)(const char *, size_t))
+{
+	sink = s;
+}
+
+void log_set_level(enum log_level lvl)
+{
+	level = lvl;
+}
+
+static void ring_put(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ring[(ring_head++) % LOG_RING_SIZE] = s[i];
+}
+
+size_t log_ring_read(size_t *pos, char *buf, size_t n)
+{
+	uint64_t oldest = ring_head > LOG_RING_SIZE ? ring_head - LOG_RING_SIZE : 0;
+	uint64_t p = oldest + *pos;
+	size_t c = 0;
+
+	while (c < n && p < ring_head)
+		buf[c++] = ring[(p++) % LOG_RING_SIZE];
+	*pos += c;
+	return c;
+}
+
+void kvprintf(const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (sink)
+		sink(buf, (size_t)n);
+}
+
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	char buf[512];
+	size_t p = 0;
+	va_list ap;
+	int n;
+
+	if (lvl > LOG_DEBUG)
+		lvl = LOG_DEBUG;
+	p = (size_t)snprintf(buf, sizeof(buf), "%s", prefix[lvl]);
+	va_start(ap, fmt);
+	n = vsnprintf(buf + p, sizeof(buf) - p - 1, fmt, ap);
+	va_end(ap);
+	p += (size_t)n < sizeof(buf) - p - 1 ? (size_t)n : sizeof(buf) - p - 2;
+	if (p == 0 || buf[p - 1] != '\n')
+		buf[p++] = '\n';
+	ring_put(buf, p);   /* the ring keeps every level */
+	if (lvl <= level && sink)
+		sink(buf, p);
+}
+
+void panic_at(const char *file, int line, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERROR, "PANIC at %s:%d: %s", file, line, buf);
+	hv_fatal_stop();
+}

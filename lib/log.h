@@ -1,0 +1,38 @@
+/* The hypervisor log: leveled messages kept in a ring buffer and written
+ * to the console sink. kprintf writes to the console without a level. */
+#ifndef VATRA_LIB_LOG_H
+#define VATRA_LIB_LOG_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+/* Same order and values as enum cfg_log in mgmt/config.h. */
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+#define LOG_RING_SIZE 65536
+
+void log_set_sink(void (*sink)(const char *s, size_t n));
+void log_set_level(enum log_level lvl);
+void log_msg(enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kvprintf(const char *fmt, va_list ap);
+
+/* Copies up to n bytes of the ring starting at *pos (0 = oldest kept) and
+ * advances *pos. Returns the number of bytes copied; 0 at the end. */
+size_t log_ring_read(size_t *pos, char *buf, size_t n);
+
+#define pr_err(...)   log_msg(LOG_ERROR, __VA_ARGS__)
+#define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* Prints where and why, then stops the machine per the configured policy. */
+#define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
+__attribute__((noreturn, format(printf, 3, 4)))
+void panic_at(const char *file, int line, const char *fmt, ...);
+
+/* Provided by the core (boot/main.c): how a fatal error ends the run. */
+__attribute__((noreturn)) void hv_fatal_stop(void);
+
+#endif

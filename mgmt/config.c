@@ -1,0 +1,1029 @@
+/* vatra.cfg parser. See config.h for the format and the contract.
+ *
+ * The input comes from a hand-edited file on removable media, so it is
+ * treated as hostile: it is not NUL-terminated, may hold any byte and may
+ * be cut off anywhere. Each line is copied into a bounded, NUL-terminated
+ * buffer before anything looks at it, so no helper can run off the end. */
+#include "mgmt/config.h"
+#include "lib/string.h"
+#include "lib/strutil.h"
+#include "lib/errno.h"
+
+/* Reason strings below spell these limits out as text. */
+_Static_assert(CFG_NAME_MAX == 32, "update 'at most 31 characters' messages");
+_Static_assert(CFG_PATH_MAX == 128, "update 'at most 127 characters' messages");
+_Static_assert(CFG_CMDLINE_MAX == 512, "update 'at most 511 characters' messages");
+_Static_assert(CFG_MAX_MODULES == 8, "update 'at most 8 modules' message");
+_Static_assert(CFG_MAX_CPUS == 64, "update 'at most 64' messages");
+_Static_assert(CFG_MAX_PARTS == 16, "update 'at most 16 partitions' message");
+
+#define MEM_MIN		(1ull << 20)
+#define MEM_MAX		(1ull << 40)
+#define PAGE_MASK	0xfffull
+#define QUOTE_MAX	24	/* value characters echoed in a message */
+
+enum sect { S_NONE, S_GLOBAL, S_PART, S_SKIP };
+
+/* Global keys, in gkeys[] order. */
+enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_NKEYS };
+/* Partition keys, in pkeys[] order. */
+enum {
+	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
+	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_NKEYS
+};
+
+struct parser {
+	struct vatra_config *c;
+	enum sect sect;
+	struct cfg_part *part;		/* current partition when sect == S_PART */
+	unsigned line;
+	/* Line of the first occurrence of each key, 0 = not seen yet. The
+	 * global table spans all [vatra] sections: it is one namespace. */
+	unsigned gseen[G_NKEYS];
+	unsigned pseen[P_NKEYS];
+	uint32_t pbad;			/* partition keys whose value was rejected */
+	char buf[CFG_LINE_MAX + 1];
+};
+
+/* A value handler returns NULL when the value was taken, else the reason
+ * it was rejected, completing "bad value 'X' for 'key': <reason>". */
+typedef const char *(*cfg_set_fn)(struct parser *p, char *v);
+
+struct cfg_key {
+	const char *name;
+	cfg_set_fn set;
+};
+
+/* ---- small character and number helpers ------------------------------ */
+
+static bool cfg_isdigit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool cfg_isalpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static char cfg_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static int cfg_hexval(char c)
+{
+	if (cfg_isdigit(c))
+		return c - '0';
+	c = cfg_lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static const char *cfg_skip_ws(const char *s)
+{
+	while (str_isspace(*s))
+		s++;
+	return s;
+}
+
+/* Trims white space in place at both ends; returns the new start. */
+static char *cfg_trim(char *s)
+{
+	size_t n;
+
+	while (str_isspace(*s))
+		s++;
+	n = strlen(s);
+	while (n && str_isspace(s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/* Decimal, or hex with a 0x prefix. -ERANGE on overflow, -EINVAL on
+ * anything that is not a whole number. */
+static int cfg_parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	bool big = false;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		int d;
+
+		s += 2;
+		if (cfg_hexval(*s) < 0)
+			return -EINVAL;
+		for (; (d = cfg_hexval(*s)) >= 0; s++) {
+			if (v >> 60)
+				big = true;
+			v = v << 4 | (uint64_t)d;
+		}
+	} else {
+		if (!cfg_isdigit(*s))
+			return -EINVAL;
+		for (; cfg_isdigit(*s); s++) {
+			unsigned d = (unsigned)(*s - '0');
+
+			if (v > (UINT64_MAX - d) / 10)
+				big = true;
+			v = v * 10 + d;
+		}
+	}
+	if (*s)
+		return -EINVAL;
+	if (big)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* Plain decimal only, for counts and baud rates where "0x" is a typo. */
+static int cfg_parse_dec(const char *s, uint64_t *out)
+{
+	if (!cfg_isdigit(s[0]) || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
+		return -EINVAL;
+	return cfg_parse_u64(s, out);
+}
+
+static bool cfg_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!str_casecmp(s, yes[i])) {
+			*out = true;
+			return true;
+		}
+		if (!str_casecmp(s, no[i])) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Index of s in names[0..n), case-insensitive, or -1. */
+static int cfg_lookup(const char *s, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!str_casecmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+/* ---- messages -------------------------------------------------------- */
+
+/* Messages are built by appending into a CFG_MSG_MAX buffer; anything
+ * past the end is cut, since a shortened message beats no message. */
+static void m_addc(char *m, char ch)
+{
+	size_t n = strnlen(m, CFG_MSG_MAX - 1);
+
+	if (n < CFG_MSG_MAX - 1) {
+		m[n] = ch;
+		m[n + 1] = '\0';
+	}
+}
+
+static void m_add(char *m, const char *s)
+{
+	while (*s)
+		m_addc(m, *s++);
+}
+
+static void m_addu(char *m, uint64_t v)
+{
+	char d[21];
+	int i = 0;
+
+	do {
+		d[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i)
+		m_addc(m, d[--i]);
+}
+
+/* Echoes user text in quotes: bounded so the reason after it survives,
+ * and with control/non-ASCII bytes masked so a report cannot carry
+ * terminal escapes from a corrupt file onto the console. */
+static void m_addq(char *m, const char *s)
+{
+	size_t i;
+
+	m_addc(m, '\'');
+	for (i = 0; s[i] && i < QUOTE_MAX; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		m_addc(m, (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch);
+	}
+	if (s[i])
+		m_add(m, "...");
+	m_addc(m, '\'');
+}
+
+static void m_addsect(char *m, const struct parser *p)
+{
+	if (p->sect == S_PART) {
+		m_add(m, "[partition ");
+		m_add(m, p->part->name);
+		m_add(m, "]");
+	} else {
+		m_add(m, "[vatra]");
+	}
+}
+
+/* Records an error. Any error while inside a partition section makes the
+ * partition invalid: even a mangled line there might have been its kernel
+ * or memory setting, so booting it as parsed would be guesswork. */
+static void cfg_err(struct parser *p, unsigned line, const char *msg)
+{
+	struct vatra_config *c = p->c;
+
+	if (p->sect == S_PART)
+		p->part->valid = false;
+	if (c->nerrors < CFG_MAX_ERRORS) {
+		struct cfg_error *e = &c->errors[c->nerrors++];
+
+		e->line = line;
+		str_copy(e->msg, msg, sizeof(e->msg));
+	} else if (c->errors_dropped != ~0u) {
+		c->errors_dropped++;
+	}
+}
+
+/* ---- value checks shared by several keys ----------------------------- */
+
+/* Copies a path after checking it; dst is CFG_PATH_MAX bytes. */
+static const char *cfg_set_path(char *dst, const char *v)
+{
+	size_t n = strnlen(v, CFG_PATH_MAX);
+	size_t i;
+
+	if (v[0] != '/')
+		return "expected a path starting with '/'";
+	if (n >= CFG_PATH_MAX)
+		return "too long: at most 127 characters";
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return "control character in path";
+	memcpy(dst, v, n + 1);
+	return NULL;
+}
+
+/* ---- [vatra] keys ---------------------------------------------------- */
+
+static const char *g_console(struct parser *p, char *v)
+{
+	static const char *const coms[] = { "com1", "com2", "com3", "com4" };
+	static const uint16_t com_ports[] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+	static const uint32_t bauds[] = { 9600, 19200, 38400, 57600, 115200 };
+	const char *bad = "expected com1..com4 or a hex port like 0x3f8, "
+			  "optionally ,BAUD";
+	char *comma = strchr(v, ',');
+	char *port_s, *baud_s = NULL;
+	uint32_t baud = p->c->console_baud;
+	uint64_t x;
+	int i;
+
+	if (comma) {
+		*comma = '\0';
+		baud_s = cfg_trim(comma + 1);
+	}
+	port_s = cfg_trim(v);
+
+	i = cfg_lookup(port_s, coms, 4);
+	if (i < 0) {
+		/* A hex port only: a bare "1016" is almost surely a typo. */
+		if (port_s[0] != '0' || cfg_lower(port_s[1]) != 'x' ||
+		    cfg_parse_u64(port_s, &x))
+			return bad;
+		/* A 16550 decodes 8 ports from the base. */
+		if (x == 0 || x > 0xfff8)
+			return "port out of range: expected 0x1..0xfff8";
+	} else {
+		x = com_ports[i];
+	}
+
+	if (baud_s) {
+		uint64_t b;
+		size_t k;
+
+		if (cfg_parse_dec(baud_s, &b))
+			return "expected BAUD 9600, 19200, 38400, 57600 or 115200";
+		for (k = 0; k < sizeof(bauds) / sizeof(bauds[0]); k++)
+			if (b == bauds[k])
+				break;
+		if (k == sizeof(bauds) / sizeof(bauds[0]))
+			return "expected BAUD 9600, 19200, 38400, 57600 or 115200";
+		baud = (uint32_t)b;
+	}
+	/* Commit only now so a bad half leaves both defaults intact. */
+	p->c->console_port = (uint16_t)x;
+	p->c->console_baud = baud;
+	return NULL;
+}
+
+static const char *const log_names[] = { "error", "warn", "info", "debug" };
+static const char *const stop_names[] = { "shell", "poweroff", "exit" };
+static const char *const fmt_names[] = { "auto", "linux", "multiboot", "flat" };
+
+static const char *g_log_level(struct parser *p, char *v)
+{
+	int i = cfg_lookup(v, log_names, 4);
+
+	if (i < 0)
+		return "expected error, warn, info or debug";
+	p->c->log_level = (enum cfg_log)i;
+	return NULL;
+}
+
+static const char *g_on_all_stopped(struct parser *p, char *v)
+{
+	int i = cfg_lookup(v, stop_names, 3);
+
+	if (i < 0)
+		return "expected shell, poweroff or exit";
+	p->c->on_all_stopped = (enum cfg_on_stop)i;
+	return NULL;
+}
+
+static const char *g_selftest(struct parser *p, char *v)
+{
+	if (!cfg_parse_bool(v, &p->c->selftest))
+		return "expected yes or no";
+	return NULL;
+}
+
+static const struct cfg_key gkeys[G_NKEYS] = {
+	[G_CONSOLE] = { "console", g_console },
+	[G_LOG_LEVEL] = { "log_level", g_log_level },
+	[G_ON_ALL_STOPPED] = { "on_all_stopped", g_on_all_stopped },
+	[G_SELFTEST] = { "selftest", g_selftest },
+};
+
+/* ---- [partition NAME] keys ------------------------------------------- */
+
+static const char *p_kernel(struct parser *p, char *v)
+{
+	return cfg_set_path(p->part->kernel, v);
+}
+
+static const char *p_initrd(struct parser *p, char *v)
+{
+	/* Empty means "no initrd", so a line can be blanked out in place. */
+	if (!v[0]) {
+		p->part->initrd[0] = '\0';
+		return NULL;
+	}
+	return cfg_set_path(p->part->initrd, v);
+}
+
+static const char *p_cmdline(struct parser *p, char *v)
+{
+	size_t n = strnlen(v, CFG_CMDLINE_MAX);
+
+	if (n >= CFG_CMDLINE_MAX)
+		return "too long: at most 511 characters";
+	memcpy(p->part->cmdline, v, n + 1);
+	return NULL;
+}
+
+/* One "/path [args]" entry of the modules list. */
+static const char *cfg_module(struct cfg_module *m, char *e)
+{
+	char *args;
+	const char *why;
+	size_t n;
+
+	e = cfg_trim(e);
+	if (!e[0])
+		return "empty entry in list: expected /path [args], ...";
+	for (args = e; *args && !str_isspace(*args); args++)
+		;
+	if (*args)
+		*args++ = '\0';
+	args = cfg_trim(args);
+	why = cfg_set_path(m->path, e);
+	if (why)
+		return why;
+	n = strnlen(args, CFG_PATH_MAX);
+	if (n >= CFG_PATH_MAX)
+		return "module args too long: at most 127 characters";
+	memcpy(m->args, args, n + 1);
+	return NULL;
+}
+
+static const char *p_modules(struct parser *p, char *v)
+{
+	struct cfg_part *pt = p->part;
+	const char *why = NULL;
+	char *e = v;
+
+	pt->nmodules = 0;
+	if (!cfg_skip_ws(v)[0])
+		return NULL;		/* "modules =" means none */
+	for (;;) {
+		char *comma = strchr(e, ',');
+
+		if (comma)
+			*comma = '\0';
+		if (pt->nmodules == CFG_MAX_MODULES) {
+			why = "too many modules: at most 8";
+			break;
+		}
+		why = cfg_module(&pt->modules[pt->nmodules], e);
+		if (why)
+			break;
+		pt->nmodules++;
+		if (!comma)
+			break;
+		e = comma + 1;
+	}
+	if (why) {
+		/* Leave no half list behind; the partition is invalid anyway. */
+		memset(pt->modules, 0, sizeof(pt->modules));
+		pt->nmodules = 0;
+	}
+	return why;
+}
+
+static const char *p_memory(struct parser *p, char *v)
+{
+	uint64_t sz;
+	int r = cfg_parse_size(v, &sz);
+
+	if (r == -ERANGE)
+		return "must be at most 1T";
+	if (r)
+		return "expected a size like 512M";
+	if (sz < MEM_MIN)
+		return "must be at least 1M";
+	if (sz > MEM_MAX)
+		return "must be at most 1T";
+	if (sz & PAGE_MASK)
+		return "must be a multiple of 4K";
+	p->part->memory = sz;
+	return NULL;
+}
+
+static const char *p_vcpus(struct parser *p, char *v)
+{
+	uint64_t n;
+
+	if (cfg_parse_dec(v, &n) || n < 1 || n > CFG_MAX_CPUS)
+		return "expected a number from 1 to 64";
+	p->part->vcpus = (unsigned)n;
+	return NULL;
+}
+
+static const char *p_cpus(struct parser *p, char *v)
+{
+	struct cfg_part *pt = p->part;
+	int r = cfg_parse_cpus(v, pt->cpus, CFG_MAX_CPUS, &pt->ncpus);
+
+	if (r)
+		memset(pt->cpus, 0, sizeof(pt->cpus));
+	if (r == -EEXIST)
+		return "a CPU is listed twice";
+	if (r == -E2BIG)
+		return "too many CPUs: at most 64";
+	if (r)
+		return "expected CPU numbers 0-255 like 2,3 or 0-3";
+	return NULL;
+}
+
+static const char *p_format(struct parser *p, char *v)
+{
+	int i = cfg_lookup(v, fmt_names, 4);
+
+	if (i < 0)
+		return "expected auto, linux, multiboot or flat";
+	p->part->format = (enum cfg_format)i;
+	return NULL;
+}
+
+static const char *p_load_addr(struct parser *p, char *v)
+{
+	uint64_t a;
+	int r = cfg_parse_u64(v, &a);
+
+	if (r == -ERANGE)
+		return "too large for a 64-bit address";
+	if (r)
+		return "expected an address like 0x100000";
+	if (a & PAGE_MASK)
+		return "must be 4K-aligned";
+	p->part->load_addr = a;
+	return NULL;
+}
+
+static const char *p_autostart(struct parser *p, char *v)
+{
+	if (!cfg_parse_bool(v, &p->part->autostart))
+		return "expected yes or no";
+	return NULL;
+}
+
+static const char *p_debug_exit(struct parser *p, char *v)
+{
+	if (!cfg_parse_bool(v, &p->part->debug_exit))
+		return "expected yes or no";
+	return NULL;
+}
+
+static const struct cfg_key pkeys[P_NKEYS] = {
+	[P_KERNEL] = { "kernel", p_kernel },
+	[P_INITRD] = { "initrd", p_initrd },
+	[P_CMDLINE] = { "cmdline", p_cmdline },
+	[P_MODULES] = { "modules", p_modules },
+	[P_MEMORY] = { "memory", p_memory },
+	[P_VCPUS] = { "vcpus", p_vcpus },
+	[P_CPUS] = { "cpus", p_cpus },
+	[P_FORMAT] = { "format", p_format },
+	[P_LOAD_ADDR] = { "load_addr", p_load_addr },
+	[P_AUTOSTART] = { "autostart", p_autostart },
+	[P_DEBUG_EXIT] = { "debug_exit", p_debug_exit },
+};
+
+/* ---- sections -------------------------------------------------------- */
+
+static void cfg_part_init(struct cfg_part *pt, const char *name, unsigned line)
+{
+	memset(pt, 0, sizeof(*pt));
+	str_copy(pt->name, name, sizeof(pt->name));
+	pt->line = line;
+	pt->vcpus = 1;
+	pt->format = CFG_FMT_AUTO;
+	pt->load_addr = 0x100000;
+	pt->autostart = true;
+	pt->valid = true;
+}
+
+/* Checks that need the whole section: required keys and cross-key rules.
+ * Reported at the header (missing keys have no line of their own). */
+static void cfg_end_section(struct parser *p)
+{
+	struct cfg_part *pt = p->part;
+	static const int required[] = { P_KERNEL, P_MEMORY };
+	char m[CFG_MSG_MAX];
+	size_t i;
+
+	if (p->sect != S_PART)
+		return;
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		if (p->pseen[required[i]])
+			continue;
+		m[0] = '\0';
+		m_add(m, "missing required key '");
+		m_add(m, pkeys[required[i]].name);
+		m_add(m, "' in ");
+		m_addsect(m, p);
+		cfg_err(p, pt->line, m);
+	}
+	/* Skip when either key was rejected: vcpus would then be the default
+	 * and the mismatch a confusing echo of the first error. */
+	if (p->pseen[P_CPUS] && !(p->pbad & (1u << P_CPUS | 1u << P_VCPUS)) &&
+	    pt->ncpus != pt->vcpus) {
+		m[0] = '\0';
+		m_add(m, "'cpus' lists ");
+		m_addu(m, pt->ncpus);
+		m_add(m, " CPUs but 'vcpus' is ");
+		m_addu(m, pt->vcpus);
+		m_add(m, ": counts must match");
+		cfg_err(p, p->pseen[P_CPUS], m);
+	}
+}
+
+static bool cfg_name_ok(const char *s)
+{
+	size_t i;
+
+	if (!cfg_isalpha(s[0]))
+		return false;
+	for (i = 1; s[i]; i++)
+		if (!cfg_isalpha(s[i]) && !cfg_isdigit(s[i]) &&
+		    s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+static void cfg_begin_part(struct parser *p, const char *name)
+{
+	struct vatra_config *c = p->c;
+	char m[CFG_MSG_MAX] = "";
+	unsigned i;
+
+	/* Nothing under a rejected header is looked at: one error per
+	 * section, not one for each of its keys. */
+	p->sect = S_SKIP;
+	if (!name[0]) {
+		cfg_err(p, p->line, "missing partition name: expected [partition NAME]");
+		return;
+	}
+	if (strnlen(name, CFG_NAME_MAX) >= CFG_NAME_MAX) {
+		m_add(m, "partition name ");
+		m_addq(m, name);
+		m_add(m, " too long: at most 31 characters");
+		cfg_err(p, p->line, m);
+		return;
+	}
+	if (!cfg_name_ok(name)) {
+		m_add(m, "bad partition name ");
+		m_addq(m, name);
+		m_add(m, ": use A-Z a-z 0-9 _ -, starting with a letter");
+		cfg_err(p, p->line, m);
+		return;
+	}
+	/* Names are compared without case: the operator shell and log
+	 * readers should never have to tell "web" from "Web". */
+	for (i = 0; i < c->nparts; i++) {
+		if (str_casecmp(c->parts[i].name, name))
+			continue;
+		m_add(m, "duplicate partition name ");
+		m_addq(m, name);
+		m_add(m, " (first on line ");
+		m_addu(m, c->parts[i].line);
+		m_add(m, "): section ignored");
+		cfg_err(p, p->line, m);
+		return;
+	}
+	if (c->nparts == CFG_MAX_PARTS) {
+		m_add(m, "too many partitions: at most 16, [partition ");
+		m_add(m, name);
+		m_add(m, "] ignored");
+		cfg_err(p, p->line, m);
+		return;
+	}
+	p->part = &c->parts[c->nparts++];
+	cfg_part_init(p->part, name, p->line);
+	memset(p->pseen, 0, sizeof(p->pseen));
+	p->pbad = 0;
+	p->sect = S_PART;
+}
+
+static void cfg_header(struct parser *p, char *s)
+{
+	char *end = strchr(s, ']');
+	char *in, *rest;
+	char m[CFG_MSG_MAX] = "";
+
+	cfg_end_section(p);
+	p->sect = S_SKIP;
+	p->part = NULL;
+	if (!end) {
+		cfg_err(p, p->line, "missing ']' in section header");
+		return;
+	}
+	*end = '\0';
+	rest = cfg_trim(end + 1);
+	if (rest[0] && rest[0] != '#') {
+		m_add(m, "unexpected text ");
+		m_addq(m, rest);
+		m_add(m, " after section header");
+		cfg_err(p, p->line, m);
+		return;
+	}
+	in = cfg_trim(s + 1);
+	if (!strcmp(in, "vatra")) {
+		p->sect = S_GLOBAL;
+		return;
+	}
+	if (!strncmp(in, "partition", 9) && (!in[9] || str_isspace(in[9]))) {
+		cfg_begin_part(p, cfg_trim(in + 9));
+		return;
+	}
+	m_add(m, "unknown section ");
+	m_addq(m, in);
+	m_add(m, ": expected [vatra] or [partition NAME]");
+	cfg_err(p, p->line, m);
+}
+
+/* ---- key = value lines ----------------------------------------------- */
+
+/* Cuts the value out of the text after '=': strips the inline comment
+ * or, for a quoted value, the quotes. Returns NULL or why it failed. */
+static const char *cfg_value(char *v, char **out)
+{
+	char *h;
+
+	v = (char *)cfg_skip_ws(v);
+	if (*v == '"') {
+		char *close = strchr(v + 1, '"');
+		const char *rest;
+
+		if (!close)
+			return "unterminated quote in value for ";
+		*close = '\0';
+		rest = cfg_skip_ws(close + 1);
+		if (*rest && *rest != '#')
+			return "unexpected text after closing quote for ";
+		*out = v + 1;
+		return NULL;
+	}
+	/* h[-1] never leaves the line buffer: at worst it is the NUL that
+	 * replaced the '=', which is not white space. */
+	for (h = v; *h; h++) {
+		if (*h == '#' && str_isspace(h[-1])) {
+			*h = '\0';
+			break;
+		}
+	}
+	*out = cfg_trim(v);
+	return NULL;
+}
+
+static void cfg_keyval(struct parser *p, char *s)
+{
+	const struct cfg_key *keys;
+	unsigned *seen;
+	char m[CFG_MSG_MAX] = "";
+	char *eq, *key, *val = NULL;
+	const char *why;
+	int nkeys, k;
+
+	/* The first '=' splits, so values (cmdline) may hold '='; an '='
+	 * already inside an inline comment does not count. */
+	for (eq = s; *eq && *eq != '='; eq++)
+		if (*eq == '#' && eq > s && str_isspace(eq[-1]))
+			break;
+	if (*eq != '=') {
+		if (p->sect == S_SKIP)
+			return;
+		*eq = '\0';
+		s = cfg_trim(s);
+		if (p->sect == S_NONE) {
+			m_add(m, "text ");
+			m_addq(m, s);
+			m_add(m, " before any section: expected [vatra] first");
+		} else {
+			m_add(m, "expected 'key = value', got ");
+			m_addq(m, s);
+		}
+		cfg_err(p, p->line, m);
+		return;
+	}
+	*eq = '\0';
+	key = cfg_trim(s);
+	if (p->sect == S_SKIP)
+		return;
+	if (!key[0]) {
+		cfg_err(p, p->line, "missing key before '='");
+		return;
+	}
+	if (p->sect == S_NONE) {
+		m_add(m, "key ");
+		m_addq(m, key);
+		m_add(m, " before any section: expected [vatra] or [partition NAME]");
+		cfg_err(p, p->line, m);
+		return;
+	}
+
+	if (p->sect == S_GLOBAL) {
+		keys = gkeys;
+		nkeys = G_NKEYS;
+		seen = p->gseen;
+	} else {
+		keys = pkeys;
+		nkeys = P_NKEYS;
+		seen = p->pseen;
+	}
+	for (k = 0; k < nkeys; k++)
+		if (!strcmp(key, keys[k].name))
+			break;
+	if (k == nkeys) {
+		m_add(m, "unknown key ");
+		m_addq(m, key);
+		m_add(m, " in ");
+		m_addsect(m, p);
+		cfg_err(p, p->line, m);
+		return;
+	}
+	/* The first setting wins: the operator most likely edited the top
+	 * of the section and forgot a stale line further down. */
+	if (seen[k]) {
+		m_add(m, "duplicate key '");
+		m_add(m, keys[k].name);
+		m_add(m, "' (first on line ");
+		m_addu(m, seen[k]);
+		m_add(m, ")");
+		cfg_err(p, p->line, m);
+		return;
+	}
+	seen[k] = p->line;
+
+	why = cfg_value(eq + 1, &val);
+	if (why) {
+		m_add(m, why);
+		m_addc(m, '\'');
+		m_add(m, keys[k].name);
+		m_addc(m, '\'');
+	} else {
+		why = keys[k].set(p, val);
+		if (!why)
+			return;
+		m_add(m, "bad value ");
+		m_addq(m, val);
+		m_add(m, " for '");
+		m_add(m, keys[k].name);
+		m_add(m, "': ");
+		m_add(m, why);
+	}
+	if (p->sect == S_PART)
+		p->pbad |= 1u << k;
+	cfg_err(p, p->line, m);
+}
+
+/* One line without its LF (and without the CR of a CRLF). */
+static void cfg_line(struct parser *p, const char *text, size_t n)
+{
+	char *s;
+	size_t i;
+
+	if (n > CFG_LINE_MAX) {
+		cfg_err(p, p->line, "line too long: at most 1023 characters");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (!text[i]) {
+			/* Likely a binary or UTF-16 file: say so rather
+			 * than parse half a line. */
+			cfg_err(p, p->line, "NUL byte in line (is this a text file?)");
+			return;
+		}
+	}
+	memcpy(p->buf, text, n);
+	p->buf[n] = '\0';
+	s = cfg_trim(p->buf);
+	if (!s[0] || s[0] == '#' || s[0] == ';')
+		return;
+	if (s[0] == '[')
+		cfg_header(p, s);
+	else
+		cfg_keyval(p, s);
+}
+
+/* ---- public API ------------------------------------------------------ */
+
+void cfg_defaults(struct vatra_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->console_port = 0x3f8;
+	c->console_baud = 115200;
+	c->log_level = CFG_LOG_INFO;
+	c->on_all_stopped = CFG_STOP_SHELL;
+	c->selftest = false;
+}
+
+int cfg_parse(struct vatra_config *c, const char *text, size_t len)
+{
+	struct parser p;
+	size_t pos = 0;
+	unsigned total;
+
+	if (!c)
+		return -EINVAL;
+	cfg_defaults(c);
+	if (!text)
+		len = 0;
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	p.sect = S_NONE;
+
+	while (pos < len) {
+		size_t end = pos, n;
+
+		while (end < len && text[end] != '\n')
+			end++;
+		if (p.line != ~0u)
+			p.line++;
+		n = end - pos;
+		if (n && text[pos + n - 1] == '\r')
+			n--;
+		cfg_line(&p, text + pos, n);
+		pos = end + 1;
+	}
+	cfg_end_section(&p);
+
+	total = c->nerrors + c->errors_dropped;
+	if (total < c->nerrors || total > 0x7fffffffu)
+		total = 0x7fffffffu;
+	return (int)total;
+}
+
+int cfg_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	bool big = false;
+
+	if (!s || !out || !cfg_isdigit(*s))
+		return -EINVAL;
+	/* Decimal only: in hex, the 'B' of "MB" would be a digit. */
+	for (; cfg_isdigit(*s); s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			big = true;
+		v = v * 10 + d;
+	}
+	switch (cfg_lower(*s)) {
+	case 'k': shift = 10; break;
+	case 'm': shift = 20; break;
+	case 'g': shift = 30; break;
+	case 't': shift = 40; break;
+	}
+	if (shift) {
+		s++;
+		if (cfg_lower(s[0]) == 'i' && cfg_lower(s[1]) == 'b')
+			s += 2;
+		else if (cfg_lower(s[0]) == 'b')
+			s++;
+	} else if (cfg_lower(*s) == 'b') {
+		s++;			/* "4096B": plain bytes */
+	}
+	/* Syntax first: "9999999999999999999999x" is a typo, not a range. */
+	if (*s)
+		return -EINVAL;
+	if (big || v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+/* One decimal CPU number 0..255; advances *sp. Bounded so that a long run
+ * of digits cannot overflow. */
+static bool cfg_cpu_num(const char **sp, unsigned *out)
+{
+	const char *s = cfg_skip_ws(*sp);
+	unsigned v = 0;
+
+	if (!cfg_isdigit(*s))
+		return false;
+	for (; cfg_isdigit(*s); s++) {
+		v = v * 10 + (unsigned)(*s - '0');
+		if (v > 255)
+			return false;
+	}
+	*sp = cfg_skip_ws(s);
+	*out = v;
+	return true;
+}
+
+int cfg_parse_cpus(const char *s, uint8_t *cpus, unsigned max, unsigned *n)
+{
+	uint64_t seen[4] = { 0, 0, 0, 0 };
+	unsigned cnt = 0;
+
+	if (!n)
+		return -EINVAL;
+	*n = 0;
+	if (!s || (!cpus && max))
+		return -EINVAL;
+	for (;;) {
+		unsigned a, b, x;
+
+		if (!cfg_cpu_num(&s, &a))
+			return -EINVAL;
+		b = a;
+		if (*s == '-') {
+			s++;
+			if (!cfg_cpu_num(&s, &b) || b < a)
+				return -EINVAL;
+		}
+		for (x = a; x <= b; x++) {
+			if (seen[x / 64] >> (x % 64) & 1)
+				return -EEXIST;
+			if (cnt >= max)
+				return -E2BIG;
+			seen[x / 64] |= 1ull << (x % 64);
+			cpus[cnt++] = (uint8_t)x;
+		}
+		if (!*s)
+			break;
+		if (*s++ != ',')
+			return -EINVAL;
+	}
+	*n = cnt;
+	return 0;
+}
+
+const char *cfg_format_name(enum cfg_format f)
+{
+	return (unsigned)f < 4 ? fmt_names[f] : "?";
+}
+
+const char *cfg_on_stop_name(enum cfg_on_stop s)
+{
+	return (unsigned)s < 3 ? stop_names[s] : "?";
+}
+
+const char *cfg_log_name(enum cfg_log l)
+{
+	return (unsigned)l < 4 ? log_names[l] : "?";
+}

@@ -1,0 +1,87 @@
+/* vatra.cfg parser: the one file an operator edits by hand on the USB stick.
+ * Pure code, shared by the UEFI loader, the hypervisor core and host tests.
+ *
+ * INI-like format, one "key = value" per line under [vatra] or
+ * [partition NAME] headers; '#' or ';' at line start and whitespace+'#'
+ * inside a line start comments; "..." quotes a value so it may hold " #".
+ * Parsing never aborts: every problem becomes a {line, message} entry and
+ * everything that was valid is kept, so the operator sees all mistakes at
+ * once instead of fixing them one reboot at a time. */
+#ifndef VATRA_MGMT_CONFIG_H
+#define VATRA_MGMT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define CFG_MAX_PARTS 16
+#define CFG_MAX_ERRORS 32
+#define CFG_NAME_MAX 32       /* partition name incl. NUL; [A-Za-z0-9_-], must start with a letter */
+#define CFG_PATH_MAX 128
+#define CFG_CMDLINE_MAX 512
+#define CFG_MAX_MODULES 8
+#define CFG_MAX_CPUS 64       /* physical CPU numbers 0..255 allowed in cpus= list, at most 64 entries */
+#define CFG_MSG_MAX 96
+#define CFG_LINE_MAX 1023     /* longest accepted line, excluding CR/LF */
+
+enum cfg_on_stop { CFG_STOP_SHELL, CFG_STOP_POWEROFF, CFG_STOP_EXIT };
+enum cfg_format { CFG_FMT_AUTO, CFG_FMT_LINUX, CFG_FMT_MULTIBOOT, CFG_FMT_FLAT };
+enum cfg_log { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG };
+
+struct cfg_module { char path[CFG_PATH_MAX]; char args[CFG_PATH_MAX]; };
+
+struct cfg_part {
+	char name[CFG_NAME_MAX];
+	unsigned line;                 /* line of the [partition NAME] header */
+	char kernel[CFG_PATH_MAX];
+	char initrd[CFG_PATH_MAX];     /* "" if none */
+	char cmdline[CFG_CMDLINE_MAX];
+	struct cfg_module modules[CFG_MAX_MODULES];
+	unsigned nmodules;
+	uint64_t memory;               /* bytes */
+	unsigned vcpus;                /* default 1; 1..64 */
+	uint8_t cpus[CFG_MAX_CPUS];
+	unsigned ncpus;                /* 0 = not given */
+	enum cfg_format format;        /* default CFG_FMT_AUTO */
+	uint64_t load_addr;            /* flat binaries: guest-physical load address (default 0x100000) and entry */
+	bool autostart;                /* default true */
+	bool debug_exit;               /* default false: emulate QEMU's 0xf4 debug-exit port for this partition */
+	bool valid;                    /* false when any error was found in this section */
+};
+
+struct cfg_error { unsigned line; char msg[CFG_MSG_MAX]; };
+
+struct vatra_config {
+	uint16_t console_port;         /* I/O port base, default 0x3f8 */
+	uint32_t console_baud;         /* default 115200 */
+	enum cfg_log log_level;        /* default info */
+	enum cfg_on_stop on_all_stopped; /* default shell */
+	bool selftest;                 /* default false: run boot self-tests (W^X probes) */
+	struct cfg_part parts[CFG_MAX_PARTS];
+	unsigned nparts;
+	struct cfg_error errors[CFG_MAX_ERRORS];
+	unsigned nerrors;              /* errors stored */
+	unsigned errors_dropped;       /* errors beyond CFG_MAX_ERRORS, counted only */
+};
+
+/* Resets *c to the built-in defaults: no partitions, no errors. */
+void cfg_defaults(struct vatra_config *c);
+
+/* Parses text (len bytes, need not be NUL-terminated, may contain anything). Calls cfg_defaults first.
+ * Never fails as a whole: returns the number of errors found (>= 0); everything valid is kept.
+ * (Only a NULL c gives -EINVAL; a NULL text is taken as empty.) */
+int cfg_parse(struct vatra_config *c, const char *text, size_t len);
+
+/* Parses a size with optional binary suffix K, M, G, T (case-insensitive, optional trailing "iB"/"B"): "512M", "1G", "4096K", "65536". Returns 0 or -EINVAL/-ERANGE. */
+int cfg_parse_size(const char *s, uint64_t *out);
+
+/* Parses "2,3" or "0-3,6" into a list of CPU numbers; duplicates -> -EEXIST, bad -> -EINVAL, too many -> -E2BIG.
+ * Numbers are decimal 0..255, kept in the order given; *n is 0 on error. */
+int cfg_parse_cpus(const char *s, uint8_t *cpus, unsigned max, unsigned *n);
+
+/* Text names for the enums, for reports ("shell", "multiboot", "info"); "?" if out of range. */
+const char *cfg_format_name(enum cfg_format f);
+const char *cfg_on_stop_name(enum cfg_on_stop s);
+const char *cfg_log_name(enum cfg_log l);
+
+#endif

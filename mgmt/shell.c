@@ -1,0 +1,224 @@
+/* The serial shell: read a line, run a command, one clear line per
+ * error. Nothing typed here can stop the hypervisor except `reboot` and
+ * `poweroff`. */
+#include "mgmt/shell.h"
+#include "include/vatra/hv.h"
+#include "arch/x86/caps.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/power.h"
+#include "drivers/uart.h"
+#include "mm/mem.h"
+#include "lib/log.h"
+#include "lib/string.h"
+#include "lib/errno.h"
+
+#define LINE_MAX 256
+
+struct cmd {
+	const char *name;
+	const char *args;
+	const char *help;
+	void (*run)(int argc, char **argv);
+};
+
+static void cmd_help(int argc, char **argv);
+
+static void cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	kprintf("Vatra %s\n", VATRA_VERSION);
+}
+
+static void cmd_caps(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	caps_print(caps_get(), hv.iommu);
+}
+
+static void cmd_mem(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	for (uint32_t i = 0; i < hv.bi->nmem; i++) {
+		const struct bi_mem *m = &hv.bi->mem[i];
+		kprintf("%#014llx-%#014llx %10llu KiB  %s\n", (unsigned long long)m->base,
+			(unsigned long long)(m->base + m->pages * 4096 - 1),
+			(unsigned long long)(m->pages * 4), mem_type_name(m->type));
+	}
+	kprintf("allocator: %llu KiB managed, %llu KiB free\n",
+		(unsigned long long)(mem_managed_pages() * 4),
+		(unsigned long long)(mem_free_pages() * 4));
+}
+
+static void cmd_acpi(int argc, char **argv)
+{
+	const struct acpi_info *a = hv.acpi;
+
+	(void)argc;
+	(void)argv;
+	if (!a) {
+		kprintf("acpi: unavailable\n");
+		return;
+	}
+	for (unsigned i = 0; i < a->ntables; i++)
+		kprintf("%s  %#llx  %6u bytes  rev %u  %s%s\n", a->tables[i].sig,
+			(unsigned long long)a->tables[i].phys, a->tables[i].len,
+			a->tables[i].rev, a->tables[i].oem_id,
+			a->tables[i].valid ? "" : "  INVALID");
+	for (unsigned i = 0; i < a->ncpus; i++)
+		kprintf("cpu %u: apic id %u%s%s\n", i, a->cpus[i].apic_id,
+			a->cpus[i].x2apic ? " (x2apic)" : "",
+			a->cpus[i].enabled ? "" : " disabled");
+}
+
+static void cmd_log(int argc, char **argv)
+{
+	char buf[128];
+	size_t pos = 0, n;
+
+	(void)argc;
+	(void)argv;
+	while ((n = log_ring_read(&pos, buf, sizeof(buf))) > 0)
+		uart_write(buf, n);
+}
+
+static void cmd_config(int argc, char **argv)
+{
+	const struct vatra_config *c = hv.cfg;
+
+	(void)argc;
+	(void)argv;
+	kprintf("console %#x,%u  log_level %s  on_all_stopped %s  selftest %s\n",
+		c->console_port, c->console_baud, cfg_log_name(c->log_level),
+		cfg_on_stop_name(c->on_all_stopped), c->selftest ? "yes" : "no");
+	for (unsigned i = 0; i < c->nparts; i++)
+		kprintf("partition %s (line %u): kernel %s, %llu MiB, %u vCPU(s), format %s%s\n",
+			c->parts[i].name, c->parts[i].line, c->parts[i].kernel,
+			(unsigned long long)(c->parts[i].memory >> 20), c->parts[i].vcpus,
+			cfg_format_name(c->parts[i].format),
+			c->parts[i].valid ? "" : ", INVALID");
+	for (unsigned i = 0; i < c->nerrors; i++)
+		kprintf("vatra.cfg:%u: %s\n", c->errors[i].line, c->errors[i].msg);
+}
+
+static void cmd_reboot(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	kprintf("rebooting\n");
+	power_reset(hv.acpi);
+	kprintf("reboot: no reset method worked\n");
+}
+
+static void cmd_poweroff(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	kprintf("powering off\n");
+	if (power_off(hv.acpi))
+		kprintf("poweroff: ACPI gave no way to power off\n");
+}
+
+static const struct cmd cmds[] = {
+	{ "help", "", "list commands", cmd_help },
+	{ "version", "", "show the Vatra version", cmd_version },
+	{ "caps", "", "CPU virtualization capabilities", cmd_caps },
+	{ "mem", "", "memory map and allocator", cmd_mem },
+	{ "acpi", "", "ACPI tables and CPUs", cmd_acpi },
+	{ "config", "", "the parsed vatra.cfg and its errors", cmd_config },
+	{ "log", "", "the log ring", cmd_log },
+	{ "reboot", "", "reset the machine", cmd_reboot },
+	{ "poweroff", "", "power the machine off", cmd_poweroff },
+};
+
+static void cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		kprintf("  %-10s %-12s %s\n", cmds[i].name, cmds[i].args, cmds[i].help);
+}
+
+static void run_line(char *line)
+{
+	char *argv[SHELL_MAX_ARGS];
+	int argc = shell_split(line, argv, SHELL_MAX_ARGS);
+
+	if (argc < 0) {
+		kprintf("error: too many words (at most %d)\n", SHELL_MAX_ARGS);
+		return;
+	}
+	if (argc == 0)
+		return;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(argv[0], cmds[i].name)) {
+			if (argc > 1 && !cmds[i].args[0]) {
+				kprintf("error: %s takes no arguments\n", cmds[i].name);
+				return;
+			}
+			cmds[i].run(argc, argv);
+			return;
+		}
+	}
+	kprintf("error: unknown command '%s' (try 'help')\n", argv[0]);
+}
+
+/* Line editing: printable characters, backspace/DEL, Ctrl-U; escape
+ * sequences (arrow keys) are swallowed. */
+static void read_line(char *buf, size_t cap)
+{
+	size_t n = 0;
+	int esc = 0;
+
+	for (;;) {
+		int c = uart_getc();
+		if (c < 0) {
+			cpu_relax();
+			continue;
+		}
+		if (esc) {
+			if (esc == 1 && c == '[') {
+				esc = 2;
+				continue;
+			}
+			if (esc == 2 && (c < 0x40 || c > 0x7e))
+				continue;
+			esc = 0;
+			continue;
+		}
+		if (c == 0x1b) {
+			esc = 1;
+		} else if (c == '\r' || c == '\n') {
+			kprintf("\n");
+			buf[n] = '\0';
+			return;
+		} else if (c == 0x7f || c == 0x08) {
+			if (n) {
+				n--;
+				kprintf("\b \b");
+			}
+		} else if (c == 0x15) {
+			while (n) {
+				n--;
+				kprintf("\b \b");
+			}
+		} else if (c >= 0x20 && c < 0x7f && n + 1 < cap) {
+			buf[n++] = (char)c;
+			uart_putc((char)c);
+		}
+	}
+}
+
+void shell_run(void)
+{
+	char line[LINE_MAX];
+
+	kprintf("Type 'help' for commands.\n");
+	for (;;) {
+		kprintf("vatra> ");
+		read_line(line, sizeof(line));
+		run_line(line);
+	}
+}

@@ -1,0 +1,17 @@
+/* The operator's shell on the serial console. */
+#ifndef VATRA_MGMT_SHELL_H
+#define VATRA_MGMT_SHELL_H
+
+#include <stddef.h>
+
+#define SHELL_MAX_ARGS 8
+
+/* Splits line (modified in place) into at most max words separated by
+ * blanks; returns the number of words, or -E2BIG when there are more.
+ * Pure code. */
+int shell_split(char *line, char **argv, int max);
+
+/* Reads and runs commands forever. */
+__attribute__((noreturn)) void shell_run(void);
+
+#endif

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# QEMU tier: boots vatra images under QEMU (TCG, AMD SVM + NPT, OVMF) and
+# checks what the serial console shows and how the run ended.
+set -u
+. "$(dirname "$0")/../lib.sh"
+W=$B/itest/qemu
+mkdir -p "$W"
+EFI=$B/vatra.efi
+VMRUN=$TOP/tests/integration/vmrun.py
+export VATRA_ACCEL=${VATRA_ACCEL:-tcg}
+
+image() { # NAME CFG [mkimage args...]
+	local n=$1 c=$2
+	shift 2
+	"$TOP/tools/mkimage" -e "$EFI" -c "$c" -o "$W/$n.img" "$@" >/dev/null
+}
+boot() { # NAME TIMEOUT [--usb|--smp N] [QEMU ARGS...] [-- vmrun steps...]
+	local n=$1 t=$2
+	shift 2
+	local ro=() qa=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		case $1 in
+		--usb) ro+=("$1") ;;
+		--smp) ro+=("$1" "$2"); shift ;;
+		*) qa+=("$1") ;;
+		esac
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	"$VMRUN" --log "$W/$n.log" --timeout "$t" "$@" -- \
+		"$TOP/tools/run-qemu" --test "${ro[@]}" "$W/$n.img" "${qa[@]}"
+}
+
+echo "--- boot from a disk, Intel IOMMU present: banner, caps, memory, ACPI, W^X"
+mkcfg "$W/good.cfg" "[vatra]" "console = com1,115200" "log_level = info" \
+	"on_all_stopped = exit" "selftest = yes"
+image good "$W/good.cfg"
+boot good 120 --smp 2 -device intel-iommu; st=$?
+L=$W/good.log
+check "disk: exits through isa-debug-exit with status 0" status_is $st 1
+check "disk: loader runs and leaves boot services" has "$L" "vatra loader: core [0-9]+ KiB at 0x[0-9a-f]+, RSDP 0x[0-9a-f]+"
+check "disk: banner" has "$L" "^Vatra [0-9.]+ - bare-metal hypervisor"
+check "disk: config read" has "$L" "^vatra.cfg: [0-9]+ bytes, 0 partition\(s\), 0 error\(s\)"
+check "disk: caps reports AMD-V" has "$L" "^caps: virt +AMD-V \(SVM rev 1\)$"
+check "disk: caps reports NPT" has "$L" "^caps: npt +yes"
+check "disk: caps reports 16 ASIDs" has "$L" "^caps: asids +16"
+check "disk: caps reports missing NRIP save" has "$L" "^caps: nrip-save +no"
+check "disk: caps reports missing decode assists" has "$L" "^caps: decode +no"
+check "disk: caps reports the Intel IOMMU" has "$L" "^caps: iommu +Intel VT-d \(DMAR, 1 unit"
+check "disk: memory map summary" has "$L" "^mem: [0-9]+ regions: free [0-9]+ MiB"
+check "disk: allocator has ~2 GiB" has "$L" "^mem: allocator manages (19|20)[0-9]{2} MiB"
+check "disk: ACPI root table" has "$L" "^acpi: RSDP rev 2, XSDT"
+for t in FACP APIC MCFG DMAR DSDT; do
+	check "disk: ACPI table $t listed" has "$L" "^acpi: table $t at 0x[0-9a-f]+, [0-9]+ bytes"
+done
+check "disk: MADT lists 2 CPUs and an IOAPIC" has "$L" "^acpi: 2 CPU\(s\), 1 IOAPIC\(s\), LAPIC at 0xfee00000"
+check "disk: FADT power-off and reset found" has "$L" "^acpi: power-off via PM1 control \(S5\), reset via FADT"
+check "disk: W^X page tables on" has "$L" "^mmu: W\^X page tables on \(nx on, wp on"
+check "disk: 8 protection probes fault" count "$L" "^selftest: .* faults \(#PF" 8
+check "disk: write to text faults as a write" has "$L" "^selftest: write to text +faults \(#PF, error 0x3\)"
+check "disk: execute data faults as a fetch" has "$L" "^selftest: execute data +faults \(#PF, error 0x11\)"
+check "disk: W^X self-test verdict" has "$L" "^selftest: W\^X and guard pages hold"
+check "disk: reaches ready" has "$L" "^vatra: ready"
+check "disk: no errors or panics" hasnt "$L" "^(error|PANIC)"
+
+echo "--- the same image as a USB stick, AMD IOMMU present"
+cp "$W/good.img" "$W/usb.img"
+boot usb 120 --usb -device amd-iommu; st=$?
+L=$W/usb.log
+check "usb: exits with status 0" status_is $st 1
+check "usb: booted from the USB stick" has "$L" "(USB|Usb).*"
+check "usb: banner" has "$L" "^Vatra [0-9.]+ - bare-metal hypervisor"
+check "usb: caps reports the AMD IOMMU" has "$L" "^caps: iommu +AMD-Vi \(IVRS, [1-9]"
+check "usb: reaches ready" has "$L" "^vatra: ready"
+
+echo "--- a corrupt vatra.cfg: line-numbered errors, the valid rest applies"
+mkcfg "$W/badcfg.cfg" \
+	"# a configuration with mistakes in it" \
+	"[vatra]" \
+	"log_level = debug" \
+	"consol = com1" \
+	"on_all_stopped = exit" \
+	"this line has no equals sign" \
+	"[weird]" \
+	"foo = bar" \
+	"[partition ok]" \
+	"kernel = /guests/missing.bin" \
+	"memory = lots" \
+	"[vatra]" \
+	"selftest = maybe"
+image badcfg "$W/badcfg.cfg"
+boot badcfg 120; st=$?
+L=$W/badcfg.log
+check "badcfg: still exits with status 0" status_is $st 1
+check "badcfg: error count reported" has "$L" "^vatra.cfg: [0-9]+ bytes, 1 partition\(s\), 5 error\(s\)"
+check "badcfg: unknown key on line 4" has "$L" "^error: vatra.cfg:4: .*consol"
+check "badcfg: malformed line 6" has "$L" "^error: vatra.cfg:6: "
+check "badcfg: unknown section on line 7" has "$L" "^error: vatra.cfg:7: .*weird"
+check "badcfg: bad size on line 11" has "$L" "^error: vatra.cfg:11: .*lots"
+check "badcfg: bad boolean on line 13" has "$L" "^error: vatra.cfg:13: .*maybe"
+check "badcfg: valid log_level applied" has "$L" "^config: console 0x3f8,115200 log_level debug"
+check "badcfg: missing guest file reported" has "$L" "^error: file /guests/missing.bin: not loaded \(ENOENT\)"
+check "badcfg: invalid partition reported, not started" has "$L" "partition ok: invalid; not started"
+check "badcfg: reaches ready" has "$L" "^vatra: ready"
+
+echo "--- a corrupt ACPI table from the firmware is reported, not trusted"
+# A DMAR whose first remapping structure claims length 0.
+printf '\x26\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0' >"$W/dmar.bin"
+cp "$W/good.img" "$W/badacpi.img"
+boot badacpi 120 -acpitable sig=DMAR,rev=1,oem_id=VATRA,data="$W/dmar.bin"; st=$?
+L=$W/badacpi.log
+check "badacpi: exits with status 0" status_is $st 1
+check "badacpi: the DMAR table is listed" has "$L" "^acpi: table DMAR"
+check "badacpi: the bad entry is named" has "$L" "^error: acpi: DMAR.*length 0.*\(table not trusted\)"
+check "badacpi: reaches ready" has "$L" "^vatra: ready"
+
+echo "--- the demo image (make run) with its shell: commands good and bad, then poweroff"
+make -s -C "$TOP" build/vatra.img >/dev/null
+cp "$B/vatra.img" "$W/shell.img"
+boot shell 150 -- \
+	--step "vatra> " "help\n" \
+	--step "vatra> " "version\n" \
+	--step "vatra> " "version extra\n" \
+	--step "vatra> " "nosuchcommand\n" \
+	--step "vatra> " "caps\n" \
+	--step "vatra> " "mem\n" \
+	--step "vatra> " "acpi\n" \
+	--step "vatra> " "config\n" \
+	--step "vatra> " "log\n" \
+	--step "vatra> " "   \n" \
+	--step "vatra> " "poweroff\n"; st=$?
+L=$W/shell.log
+check "shell: ACPI poweroff ends QEMU cleanly" status_is $st 0
+check "shell: prompt" has "$L" "vatra> "
+check "shell: help lists commands" has "$L" "^  poweroff +power the machine off"
+check "shell: version" has "$L" "^Vatra [0-9.]+$"
+check "shell: extra argument refused" has "$L" "^error: version takes no arguments"
+check "shell: unknown command refused" has "$L" "^error: unknown command 'nosuchcommand'"
+check "shell: caps" has "$L" "^caps: virt +AMD-V"
+check "shell: mem" has "$L" "^allocator: [0-9]+ KiB managed"
+check "shell: acpi" has "$L" "^APIC +0x[0-9a-f]+ +[0-9]+ bytes"
+check "shell: config" has "$L" "^console 0x3f8,115200 +log_level info +on_all_stopped shell"
+check "shell: log replays the boot log" count "$L" "^selftest: W\^X and guard pages hold" 2
+check "shell: powering off" has "$L" "^powering off"

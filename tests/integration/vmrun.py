@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Runs an emulator, records its serial output, and optionally drives the
+serial console: wait for a pattern, then type a line.
+
+  vmrun.py --log FILE --timeout SEC [--step REGEX TEXT]... -- CMD [ARGS...]
+
+Each --step waits (within the overall timeout) until REGEX appears in the
+output after the previous step's match, then sends TEXT with "\\n" turned
+into a carriage return, as a terminal would. Exits with the command's exit
+status, or 124 when the timeout ended it (SIGINT first: Bochs ignores
+SIGTERM)."""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--timeout", type=float, required=True)
+    ap.add_argument("--step", nargs=2, action="append", default=[],
+                    metavar=("REGEX", "TEXT"))
+    ap.add_argument("cmd", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
+    if not cmd:
+        ap.error("no command")
+
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    buf = bytearray()
+    lock = threading.Lock()
+    log = open(a.log, "wb")
+
+    def reader():
+        while True:
+            chunk = proc.stdout.read1(4096)
+            if not chunk:
+                break
+            with lock:
+                buf.extend(chunk)
+            log.write(chunk)
+            log.flush()
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    deadline = time.monotonic() + a.timeout
+    pos = 0
+    timed_out = False
+    for regex, text in a.step:
+        pat = re.compile(regex.encode())
+        while True:
+            with lock:
+                m = pat.search(buf, pos)
+            if m:
+                pos = m.end()
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if not m:
+            break
+        time.sleep(0.1)
+        try:
+            for ch in text.replace("\\n", "\r").encode():
+                proc.stdin.write(bytes([ch]))
+                proc.stdin.flush()
+                time.sleep(0.002)
+        except BrokenPipeError:
+            break
+    try:
+        proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        for sig, wait in ((signal.SIGINT, 5), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    t.join(timeout=5)
+    log.close()
+    if timed_out:
+        sys.stderr.write("vmrun: timed out after %.0f s\n" % a.timeout)
+        return 124
+    return proc.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
