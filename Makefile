@@ -59,17 +59,20 @@ deps:
 
 $(B)/core/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	gcc $(CORE_CFLAGS) -MMD -c $< -o $@
+	@echo "  CC      $<"
+	@gcc $(CORE_CFLAGS) -MMD -c $< -o $@
 $(B)/core/%.o: %.asm | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	nasm -f elf64 -g -o $@ $<
+	@echo "  AS      $<"
+	@nasm -f elf64 -g -o $@ $<
 $(B)/core.elf: $(CORE_OBJ) linker.ld
 	ld -nostdlib -static -z max-page-size=4096 -z noexecstack -T linker.ld \
 		-o $@ $(CORE_OBJ)
 
 $(B)/efi/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	gcc $(EFI_CFLAGS) -MMD -c $< -o $@
+	@echo "  CC efi  $<"
+	@gcc $(EFI_CFLAGS) -MMD -c $< -o $@
 $(B)/efi/boot/core_blob.o: boot/core_blob.asm $(B)/core.elf
 	@mkdir -p $(dir $@)
 	nasm -f elf64 -i $(B)/ -o $@ $<
@@ -92,7 +95,8 @@ run: $(B)/vatra.img
 
 $(B)/unit/test_%: tests/unit/test_%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	gcc $(HOST_CFLAGS) $(unit_def_$*) $< $(unit_src_$*) -lcmocka -o $@
+	@echo "  CC host $@"
+	@gcc $(HOST_CFLAGS) $(unit_def_$*) $< $(unit_src_$*) -lcmocka -o $@
 $(foreach t,$(UNIT_TESTS),$(eval $(B)/unit/test_$(t): $(unit_src_$(t))))
 
 test-unit: $(UNIT_TESTS:%=$(B)/unit/test_%)

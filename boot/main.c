@@ -169,6 +169,10 @@ static void selftest(void)
 		pr_err("selftest: %d protection probe(s) failed", bad);
 	else
 		pr_info("selftest: W^X and guard pages hold");
+	if (cfg.selftest_trap) {
+		pr_info("selftest: taking a deliberate invalid-opcode exception");
+		__asm__ volatile("ud2");
+	}
 }
 
 void hv_all_stopped(int status)

@@ -353,10 +353,17 @@ static const char *g_on_all_stopped(struct parser *p, char *v)
 	return NULL;
 }
 
+/* "trap" also ends the self-test with a deliberate unexpected exception,
+ * so test rigs can see the hypervisor's register dump and fatal stop. */
 static const char *g_selftest(struct parser *p, char *v)
 {
+	if (!str_casecmp(v, "trap")) {
+		p->c->selftest = true;
+		p->c->selftest_trap = true;
+		return NULL;
+	}
 	if (!cfg_parse_bool(v, &p->c->selftest))
-		return "expected yes or no";
+		return "expected yes, no or trap";
 	return NULL;
 }
 
@@ -878,6 +885,7 @@ void cfg_defaults(struct vatra_config *c)
 	c->log_level = CFG_LOG_INFO;
 	c->on_all_stopped = CFG_STOP_SHELL;
 	c->selftest = false;
+	c->selftest_trap = false;
 }
 
 int cfg_parse(struct vatra_config *c, const char *text, size_t len)

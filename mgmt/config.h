@@ -57,6 +57,7 @@ struct vatra_config {
 	enum cfg_log log_level;        /* default info */
 	enum cfg_on_stop on_all_stopped; /* default shell */
 	bool selftest;                 /* default false: run boot self-tests (W^X probes) */
+	bool selftest_trap;            /* selftest = trap: then take a deliberate fatal exception */
 	struct cfg_part parts[CFG_MAX_PARTS];
 	unsigned nparts;
 	struct cfg_error errors[CFG_MAX_ERRORS];

@@ -46,6 +46,13 @@ static const struct pt_env env = {
 	.alloc = env_alloc, .free = env_free, .phys_to_virt = env_virt,
 };
 
+/* Without NX the execute-disable bit is reserved (Intel SDM Vol. 3A,
+ * 4.5.4): every mapping must then be executable. */
+static unsigned nx_flags(unsigned flags)
+{
+	return state.nx ? flags : flags | PT_X;
+}
+
 static int map_core(const char *start, const char *end, unsigned flags)
 {
 	uint64_t va = (uint64_t)start;
@@ -53,7 +60,7 @@ static int map_core(const char *start, const char *end, unsigned flags)
 	if (end <= start)
 		return 0;
 	return pt_map(&hv_pt, va, core_phys + (va - CORE_VIRT_BASE),
-		      (uint64_t)(end - start), flags | PT_GLOBAL);
+		      (uint64_t)(end - start), nx_flags(flags | PT_GLOBAL));
 }
 
 static bool ram_type(uint32_t t)
@@ -96,7 +103,7 @@ int mmu_init(const struct boot_info *bi)
 		if (!ram_type(m->type) || !m->pages)
 			continue;
 		r = pt_map(&hv_pt, PHYSMAP_BASE + m->base, m->base, m->pages * 4096,
-			   PT_R | PT_W);
+			   nx_flags(PT_R | PT_W));
 		if (r)
 			goto fail;
 	}
@@ -135,7 +142,7 @@ void *mmu_map_phys(uint64_t phys, size_t len, bool uncached)
 		if (!pt_lookup(&hv_pt, PHYSMAP_BASE + p, NULL, NULL, NULL))
 			continue;
 		if (pt_map(&hv_pt, PHYSMAP_BASE + p, p, 4096,
-			   PT_R | PT_W | (uncached ? PT_UC : 0)))
+			   nx_flags(PT_R | PT_W | (uncached ? PT_UC : 0))))
 			return NULL;
 	}
 	return phys_to_virt(phys);

@@ -31,7 +31,7 @@
 #define X86_PS   (1ULL << 7)   /* page size: PDPTE maps 1 GiB, PDE maps 2 MiB */
 #define X86_G    (1ULL << 8)   /* global, with CR4.PGE = 1; leaves only */
 #define X86_XD   (1ULL << 63)  /* execute-disable, with IA32_EFER.NXE = 1 */
-/* Physical address bits 51:12. Bits MAXPHYADDR-1+1..51 are reserved on a
+/* Physical address bits 51:12. Bits 51:MAXPHYADDR are reserved on a
  * given CPU; the caller only maps memory that exists. In 2M/1G leaves bit
  * 12 is the PAT bit, so their address field starts at bit 21/30. */
 #define X86_ADDR 0x000ffffffffff000ULL

@@ -31,6 +31,17 @@ boot() { # NAME TIMEOUT [--usb|--smp N] [QEMU ARGS...] [-- vmrun steps...]
 		"$TOP/tools/run-qemu" --test "${ro[@]}" "$W/$n.img" "${qa[@]}"
 }
 
+echo "--- mkimage refuses what it cannot build, with a clear error"
+mk() { "$TOP/tools/mkimage" -e "$EFI" "$@" 2>&1 >/dev/null; }
+printf '[vatra]\n' >"$W/min.cfg"
+check "mkimage: missing config named" eval 'mk -c "$W/nope.cfg" -o "$W/x.img" | grep -q "config .*nope.cfg not found"'
+check "mkimage: missing guest file named" eval 'mk -c "$W/min.cfg" -o "$W/x.img" -f "$W/nofile:/g/k" | grep -q "file .*nofile not found"'
+check "mkimage: ESP path must be absolute" eval 'mk -c "$W/min.cfg" -o "$W/x.img" -f "$W/min.cfg:g/k" | grep -q "must start with /"'
+head -c 3000000 /dev/zero >"$W/big.bin"
+check "mkimage: image too small refused" eval 'mk -c "$W/min.cfg" -o "$W/x.img" -s 3 -f "$W/big.bin:/g/big" | grep -q "image too small"'
+check "mkimage: nothing left behind on failure" test ! -e "$W/x.img"
+check "mkimage: guest file lands on the ESP" eval '"$TOP/tools/mkimage" -e "$EFI" -c "$W/min.cfg" -o "$W/x.img" -f "$W/big.bin:/guests/sub/big.bin" >/dev/null && MTOOLS_SKIP_CHECK=1 mdir -i "$W/x.img@@1048576" ::/guests/sub | grep -qi "big.*bin.*3000000"'
+
 echo "--- boot from a disk, Intel IOMMU present: banner, caps, memory, ACPI, W^X"
 mkcfg "$W/good.cfg" "[vatra]" "console = com1,115200" "log_level = info" \
 	"on_all_stopped = exit" "selftest = yes"
@@ -142,3 +153,16 @@ check "shell: acpi" has "$L" "^APIC +0x[0-9a-f]+ +[0-9]+ bytes"
 check "shell: config" has "$L" "^console 0x3f8,115200 +log_level info +on_all_stopped shell"
 check "shell: log replays the boot log" count "$L" "^selftest: W\^X and guard pages hold" 2
 check "shell: powering off" has "$L" "^powering off"
+
+echo "--- an unexpected exception in the hypervisor: full register dump, clean stop"
+mkcfg "$W/trap.cfg" "[vatra]" "on_all_stopped = exit" "selftest = trap"
+image trap "$W/trap.cfg"
+boot trap 120; st=$?
+L=$W/trap.log
+check "trap: stops with the fatal status 0x7f" status_is $st 255
+check "trap: names the exception" has "$L" "^error: hypervisor exception 6 \(#UD invalid opcode\)"
+for r in "RIP [0-9a-f]{16} CS 0008" "RSP [0-9a-f]{16} SS 0010 CR2" "RAX [0-9a-f]{16} RBX" "R13 [0-9a-f]{16} R14 .* CR4"; do
+	check "trap: dump has ${r%% *}" has "$L" "^error:   $r"
+done
+check "trap: panic says where" has "$L" "^error: PANIC at arch/x86/trap.c:[0-9]+: unexpected exception"
+check "trap: never reaches ready" hasnt "$L" "^vatra: ready"

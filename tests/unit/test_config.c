@@ -874,10 +874,18 @@ static void test_booleans(void **state)
 		assert_int_equal(c->parts[0].debug_exit, t[i].b);
 		free(c);
 	}
+	c = global_with("selftest = trap");
+	expect_no_err(c);
+	assert_true(c->selftest);
+	assert_true(c->selftest_trap);
+	free(c);
+	c = global_with("selftest = yes");
+	assert_false(c->selftest_trap);
+	free(c);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(buf, sizeof(buf), "selftest = %s", bad[i]);
 		c = global_with(buf);
-		expect_one_err(c, 2, "for 'selftest': expected yes or no");
+		expect_one_err(c, 2, "for 'selftest': expected yes, no or trap");
 		assert_false(c->selftest);
 		free(c);
 

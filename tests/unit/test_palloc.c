@@ -415,6 +415,11 @@ static void test_word_boundaries(void **state)
 	}
 	assert_int_equal(n, 2);
 	assert_int_equal(palloc_alloc(&f.pa, 1, 1, &phys), -ENOMEM);
+	/* Freeing allocated frames plus the tail bits past npfn is refused. */
+	assert_int_equal(palloc_free(&f.pa, pfn_addr(129), 2), -EINVAL);
+	assert_int_equal(palloc_free(&f.pa, pfn_addr(127), 64), -EINVAL);
+	assert_int_equal(f.pa.free_pages, 0);
+	assert_int_equal(f.bm[2], ~0ULL);
 	/* A run that would need frames past npfn is refused. */
 	assert_int_equal(palloc_free(&f.pa, pfn_addr(126), 4), 0);
 	assert_int_equal(palloc_alloc(&f.pa, 5, 1, &phys), -ENOMEM);
