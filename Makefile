@@ -7,6 +7,16 @@
 #   make test-qemu / test-bochs   one emulator tier
 
 B       := build
+
+# Install missing Debian packages before anything else is evaluated (the
+# compiler itself may be missing on a fresh machine).
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+DEPS_FAIL := $(shell tools/deps.sh >&2 || echo failed)
+ifneq ($(DEPS_FAIL),)
+$(error tools/deps.sh could not install what the build needs (see above))
+endif
+endif
+
 GCCINC  := $(shell gcc -print-file-name=include)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter
@@ -17,11 +27,15 @@ FREESTANDING := -std=gnu11 -O2 -g -ffreestanding -nostdinc -isystem $(GCCINC) \
 # The core: position-dependent, linked at CORE_VIRT_BASE by linker.ld.
 CORE_CFLAGS := $(FREESTANDING) $(WARN) -fno-pic -fno-pie -mcmodel=kernel
 CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
-           arch/x86/paging.c arch/x86/caps.c arch/x86/power.c \
+           arch/x86/paging.c arch/x86/caps.c arch/x86/power.c arch/x86/tsc.c \
+           arch/x86/svm.c \
+           vmm/vmm.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/msr.c vmm/io.c \
+           vmm/mmio.c vmm/hypercall.c vmm/decode.c vmm/gwalk.c vmm/tlbtag.c \
+           vmm/dev/vuart.c vmm/dev/testdev.c vmm/loader/multiboot.c vmm/loader/flat.c \
            drivers/uart.c drivers/acpi.c mm/mem.c \
            mgmt/config.c mgmt/shell.c mgmt/shell_parse.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/palloc.c lib/elf.c
-CORE_ASM := arch/x86/entry.asm
+CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm
 CORE_OBJ := $(CORE_C:%.c=$(B)/core/%.o) $(CORE_ASM:%.asm=$(B)/core/%.o)
 
 # The UEFI loader: gnu-efi's PIC model (see TESTING.md recipe).
@@ -34,7 +48,7 @@ EFI_OBJ := $(EFI_C:%.c=$(B)/efi/%.o) $(B)/efi/boot/core_blob.o
 # Host unit tests: pure modules against cmocka, with sanitizers.
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS := config acpi palloc paging elf printf shell
+UNIT_TESTS := config acpi palloc paging elf printf shell tlbtag gwalk loader devices
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -42,26 +56,25 @@ unit_src_paging := arch/x86/paging.c
 unit_src_elf    := lib/elf.c
 unit_src_printf := lib/printf.c
 unit_src_shell  := mgmt/shell_parse.c lib/strutil.c
+unit_src_tlbtag := vmm/tlbtag.c
+unit_src_gwalk  := vmm/gwalk.c
+unit_src_decode := vmm/decode.c
+unit_src_loader := vmm/loader/multiboot.c vmm/loader/flat.c lib/elf.c lib/strutil.c
+unit_src_devices := vmm/dev/vuart.c vmm/dev/testdev.c
 # printf's own test links it beside the host C library: rename ours.
 unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
-
-DEPS_STAMP := $(B)/.deps-ok
 
 .PHONY: all image run test test-unit test-qemu test-bochs bench clean deps
 all: $(B)/vatra.efi
 
-# Install missing Debian packages once (tools/deps.sh says what it needs).
-$(DEPS_STAMP): tools/deps.sh
-	@tools/deps.sh
-	@mkdir -p $(B) && touch $@
 deps:
 	@tools/deps.sh
 
-$(B)/core/%.o: %.c | $(DEPS_STAMP)
+$(B)/core/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@gcc $(CORE_CFLAGS) -MMD -c $< -o $@
-$(B)/core/%.o: %.asm | $(DEPS_STAMP)
+$(B)/core/%.o: %.asm
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@nasm -f elf64 -g -o $@ $<
@@ -69,7 +82,7 @@ $(B)/core.elf: $(CORE_OBJ) linker.ld
 	ld -nostdlib -static -z max-page-size=4096 -z noexecstack -T linker.ld \
 		-o $@ $(CORE_OBJ)
 
-$(B)/efi/%.o: %.c | $(DEPS_STAMP)
+$(B)/efi/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC efi  $<"
 	@gcc $(EFI_CFLAGS) -MMD -c $< -o $@
@@ -93,7 +106,7 @@ image: $(B)/vatra.img
 run: $(B)/vatra.img
 	tools/run-qemu $(B)/vatra.img
 
-$(B)/unit/test_%: tests/unit/test_%.c | $(DEPS_STAMP)
+$(B)/unit/test_%: tests/unit/test_%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC host $@"
 	@gcc $(HOST_CFLAGS) $(unit_def_$*) $< $(unit_src_$*) -lcmocka -o $@

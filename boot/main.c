@@ -9,6 +9,9 @@
 #include "drivers/uart.h"
 #include "mm/mem.h"
 #include "mgmt/shell.h"
+#include "arch/x86/tsc.h"
+#include "vmm/vmm.h"
+#include "vmm/partition.h"
 #include "lib/log.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -153,9 +156,16 @@ static void files_report(const struct boot_info *bi)
 		else
 			pr_info("file %s: %llu bytes", f->path, (unsigned long long)f->size);
 	}
-	for (unsigned i = 0; i < cfg.nparts; i++)
-		pr_warn("partition %s: %s; not started: this build does not run partitions yet",
-			cfg.parts[i].name, cfg.parts[i].valid ? "configured" : "invalid");
+}
+
+static void tsc_init(void)
+{
+	hv.tsc_khz = tsc_calibrate(hv.acpi ? hv.acpi->pm_tmr : 0, hv.acpi && hv.acpi->pm_tmr_32bit);
+	if (hv.tsc_khz)
+		pr_info("tsc: %llu.%03llu MHz", (unsigned long long)(hv.tsc_khz / 1000),
+			(unsigned long long)(hv.tsc_khz % 1000));
+	else
+		pr_warn("tsc: no reference timer answered; TSC frequency unknown");
 }
 
 static void selftest(void)
@@ -188,7 +198,10 @@ void hv_all_stopped(int status)
 		pr_err("vatra: power-off failed");
 		break;
 	case CFG_STOP_SHELL:
-		shell_run();
+		if (npartitions)
+			pr_info("vatra: all partitions stopped");
+		kprintf("Type 'help' for commands.\n");
+		return;
 	}
 	cpu_halt_forever();
 }
@@ -201,7 +214,7 @@ void hv_fatal_stop(void)
 	cpu_halt_forever();
 }
 
-void hv_main(struct boot_info *bi);
+__attribute__((noreturn)) void hv_main(struct boot_info *bi);
 void hv_main(struct boot_info *bi)
 {
 	console_early();          /* COM1, so anything below can report */
@@ -215,6 +228,9 @@ void hv_main(struct boot_info *bi)
 	caps_init();              /* what the CPU offers: the caps block */
 	files_report(bi);         /* guest files the loader read */
 	selftest();               /* optional: prove W^X and guard pages */
+	tsc_init();               /* TSC frequency, for time slices and guests */
+	vmm_init();               /* AMD-V or VT-x on, or the reason why not */
 	pr_info("vatra: ready");
-	hv_all_stopped(0);        /* no partition runs yet */
+	vmm_start_partitions();   /* every autostart partition of vatra.cfg */
+	vmm_loop();               /* run vCPUs and the shell, forever */
 }

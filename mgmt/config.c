@@ -567,7 +567,7 @@ static void cfg_part_init(struct cfg_part *pt, const char *name, unsigned line)
 	pt->line = line;
 	pt->vcpus = 1;
 	pt->format = CFG_FMT_AUTO;
-	pt->load_addr = 0x100000;
+	pt->load_addr = 0x8000;    /* flat binaries start in real mode: below 1 MiB */
 	pt->autostart = true;
 	pt->valid = true;
 }

@@ -43,7 +43,7 @@ struct cfg_part {
 	uint8_t cpus[CFG_MAX_CPUS];
 	unsigned ncpus;                /* 0 = not given */
 	enum cfg_format format;        /* default CFG_FMT_AUTO */
-	uint64_t load_addr;            /* flat binaries: guest-physical load address (default 0x100000) and entry */
+	uint64_t load_addr;            /* flat binaries: guest-physical load address (default 0x8000; real mode) and entry */
 	bool autostart;                /* default true */
 	bool debug_exit;               /* default false: emulate QEMU's 0xf4 debug-exit port for this partition */
 	bool valid;                    /* false when any error was found in this section */

@@ -8,6 +8,8 @@
 #include "arch/x86/power.h"
 #include "drivers/uart.h"
 #include "mm/mem.h"
+#include "vmm/partition.h"
+#include "vmm/vmm.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/errno.h"
@@ -103,6 +105,25 @@ static void cmd_config(int argc, char **argv)
 		kprintf("vatra.cfg:%u: %s\n", c->errors[i].line, c->errors[i].msg);
 }
 
+static void cmd_list(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	kprintf("%-16s %-8s %5s %8s  %s\n", "NAME", "STATE", "VCPUS", "MEMORY", "NOTE");
+	for (unsigned i = 0; i < npartitions; i++) {
+		const struct partition *p = &partitions[i];
+		kprintf("%-16s %-8s %5u %7lluM  %s\n", part_name(p),
+			p->state == PART_RUNNING ? "running" : "stopped", p->cfg->vcpus,
+			(unsigned long long)(p->cfg->memory >> 20),
+			p->state == PART_RUNNING ? "" : p->stop_reason);
+	}
+}
+
+static void cmd_stats(int argc, char **argv)
+{
+	vmm_stats(argc > 1 ? argv[1] : NULL);
+}
+
 static void cmd_reboot(int argc, char **argv)
 {
 	(void)argc;
@@ -129,6 +150,8 @@ static const struct cmd cmds[] = {
 	{ "acpi", "", "ACPI tables and CPUs", cmd_acpi },
 	{ "config", "", "the parsed vatra.cfg and its errors", cmd_config },
 	{ "log", "", "the log ring", cmd_log },
+	{ "list", "", "partitions and their state", cmd_list },
+	{ "stats", "[NAME]", "exit statistics per vCPU and reason", cmd_stats },
 	{ "reboot", "", "reset the machine", cmd_reboot },
 	{ "poweroff", "", "power the machine off", cmd_poweroff },
 };
@@ -154,8 +177,9 @@ static void run_line(char *line)
 		return;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(argv[0], cmds[i].name)) {
-			if (argc > 1 && !cmds[i].args[0]) {
-				kprintf("error: %s takes no arguments\n", cmds[i].name);
+			if ((argc > 1 && !cmds[i].args[0]) || argc > 2) {
+				kprintf("error: %s takes %s\n", cmds[i].name,
+					cmds[i].args[0] ? "one argument" : "no arguments");
 				return;
 			}
 			cmds[i].run(argc, argv);
@@ -166,18 +190,22 @@ static void run_line(char *line)
 }
 
 /* Line editing: printable characters, backspace/DEL, Ctrl-U; escape
- * sequences (arrow keys) are swallowed. */
-static void read_line(char *buf, size_t cap)
-{
-	size_t n = 0;
-	int esc = 0;
+ * sequences (arrow keys) are swallowed. Non-blocking: takes what the UART
+ * has and returns, so partitions run between keystrokes. */
+static char line[LINE_MAX];
+static size_t len;
+static int esc;
+static bool prompted;
 
-	for (;;) {
-		int c = uart_getc();
-		if (c < 0) {
-			cpu_relax();
-			continue;
-		}
+void shell_poll(void)
+{
+	int c;
+
+	if (!prompted) {
+		kprintf("vatra> ");
+		prompted = true;
+	}
+	while ((c = uart_getc()) >= 0) {
 		if (esc) {
 			if (esc == 1 && c == '[') {
 				esc = 2;
@@ -192,33 +220,23 @@ static void read_line(char *buf, size_t cap)
 			esc = 1;
 		} else if (c == '\r' || c == '\n') {
 			kprintf("\n");
-			buf[n] = '\0';
-			return;
+			line[len] = '\0';
+			run_line(line);
+			len = 0;
+			kprintf("vatra> ");
 		} else if (c == 0x7f || c == 0x08) {
-			if (n) {
-				n--;
+			if (len) {
+				len--;
 				kprintf("\b \b");
 			}
 		} else if (c == 0x15) {
-			while (n) {
-				n--;
+			while (len) {
+				len--;
 				kprintf("\b \b");
 			}
-		} else if (c >= 0x20 && c < 0x7f && n + 1 < cap) {
-			buf[n++] = (char)c;
+		} else if (c >= 0x20 && c < 0x7f && len + 1 < LINE_MAX) {
+			line[len++] = (char)c;
 			uart_putc((char)c);
 		}
-	}
-}
-
-void shell_run(void)
-{
-	char line[LINE_MAX];
-
-	kprintf("Type 'help' for commands.\n");
-	for (;;) {
-		kprintf("vatra> ");
-		read_line(line, sizeof(line));
-		run_line(line);
 	}
 }

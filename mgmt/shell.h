@@ -11,7 +11,8 @@
  * Pure code. */
 int shell_split(char *line, char **argv, int max);
 
-/* Reads and runs commands forever. */
-__attribute__((noreturn)) void shell_run(void);
+/* Takes whatever the console has received and runs complete lines;
+ * returns at once when nothing is waiting. */
+void shell_poll(void);
 
 #endif

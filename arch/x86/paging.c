@@ -676,3 +676,27 @@ void pt_destroy(struct pt *pt)
 	pt->fmt = NULL;
 	pt->root = 0;
 }
+
+/* ---- AMD nested page tables ---------------------------------------------- */
+
+/* NPT entries have the host long-mode layout, and the nested walk treats
+ * every guest access as a user access, so U/S must be set at every level
+ * (AMD APM Vol. 2, 15.25.5). Global has no meaning there. Guest-physical
+ * addresses are plain numbers, not sign-extended. */
+static uint64_t npt_leaf_entry(uint64_t phys, unsigned level, unsigned flags)
+{
+	return x86_leaf_entry(phys, level, (flags & ~(unsigned)PT_GLOBAL) | PT_USER);
+}
+
+const struct pt_format pt_npt = {
+	.name = "AMD NPT 4-level",
+	.levels = 4,
+	.leaf_levels = PT_LEAF_4K | PT_LEAF_2M | PT_LEAF_1G,
+	.sign_extended = false,
+	.table_entry = x86_table_entry,
+	.leaf_entry = npt_leaf_entry,
+	.present = x86_present,
+	.is_leaf = x86_is_leaf,
+	.addr = x86_addr,
+	.flags = x86_flags,
+};

@@ -93,6 +93,10 @@ struct pt_format {
  * pt_init() when CPUID.80000001H:EDX.Page1GB[bit 26] is 0. */
 extern const struct pt_format pt_x86_64;
 
+/* AMD nested page tables: pt_x86_64's layout with U/S set in every leaf,
+ * for guest-physical addresses below 2^48 (AMD APM Vol. 2, 15.25). */
+extern const struct pt_format pt_npt;
+
 struct pt {
 	const struct pt_format *fmt;
 	const struct pt_env *env;

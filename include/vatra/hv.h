@@ -13,11 +13,14 @@ struct hv {
 	struct vatra_config *cfg;
 	struct acpi_info *acpi;       /* NULL when ACPI was unusable */
 	char iommu[64];               /* summary for the caps block */
+	const char *virt_off;         /* why partitions cannot run, or NULL */
+	uint64_t tsc_khz;             /* TSC frequency, 0 if unknown */
 };
 
 extern struct hv hv;
 
-/* Ends the run the way vatra.cfg's on_all_stopped says, with status. */
-__attribute__((noreturn)) void hv_all_stopped(int status);
+/* Every partition has stopped: ends the run the way vatra.cfg's
+ * on_all_stopped says (exit, poweroff), or returns to keep the shell. */
+void hv_all_stopped(int status);
 
 #endif

@@ -33,6 +33,7 @@ boot() { # NAME TIMEOUT [--usb|--smp N] [QEMU ARGS...] [-- vmrun steps...]
 
 echo "--- mkimage refuses what it cannot build, with a clear error"
 mk() { "$TOP/tools/mkimage" -e "$EFI" "$@" 2>&1 >/dev/null; }
+rm -f "$W/x.img"
 printf '[vatra]\n' >"$W/min.cfg"
 check "mkimage: missing config named" eval 'mk -c "$W/nope.cfg" -o "$W/x.img" | grep -q "config .*nope.cfg not found"'
 check "mkimage: missing guest file named" eval 'mk -c "$W/min.cfg" -o "$W/x.img" -f "$W/nofile:/g/k" | grep -q "file .*nofile not found"'
@@ -102,7 +103,7 @@ mkcfg "$W/badcfg.cfg" \
 image badcfg "$W/badcfg.cfg"
 boot badcfg 120; st=$?
 L=$W/badcfg.log
-check "badcfg: still exits with status 0" status_is $st 1
+check "badcfg: exits with the failed partition's status" status_is $st 255
 check "badcfg: error count reported" has "$L" "^vatra.cfg: [0-9]+ bytes, 1 partition\(s\), 5 error\(s\)"
 check "badcfg: unknown key on line 4" has "$L" "^error: vatra.cfg:4: .*consol"
 check "badcfg: malformed line 6" has "$L" "^error: vatra.cfg:6: "
@@ -111,7 +112,7 @@ check "badcfg: bad size on line 11" has "$L" "^error: vatra.cfg:11: .*lots"
 check "badcfg: bad boolean on line 13" has "$L" "^error: vatra.cfg:13: .*maybe"
 check "badcfg: valid log_level applied" has "$L" "^config: console 0x3f8,115200 log_level debug"
 check "badcfg: missing guest file reported" has "$L" "^error: file /guests/missing.bin: not loaded \(ENOENT\)"
-check "badcfg: invalid partition reported, not started" has "$L" "partition ok: invalid; not started"
+check "badcfg: invalid partition reported, not started" has "$L" "^error: partition ok: not started: its section in vatra.cfg \(line 9\) has errors"
 check "badcfg: reaches ready" has "$L" "^vatra: ready"
 
 echo "--- a corrupt ACPI table from the firmware is reported, not trusted"

@@ -240,7 +240,7 @@ static void test_full_example(void **state)
 	assert_int_equal(p->cpus[0], 2);
 	assert_int_equal(p->cpus[1], 3);
 	assert_int_equal(p->format, CFG_FMT_AUTO);
-	assert_int_equal(p->load_addr, 0x100000);
+	assert_int_equal(p->load_addr, 0x8000);
 	assert_true(p->autostart);
 	assert_false(p->debug_exit);
 	assert_true(p->valid);
@@ -1353,7 +1353,7 @@ static void test_format_and_load_addr(void **state)
 		c = part_with(buf);
 		expect_one_err(c, 5, bad_addrs[i].why);
 		assert_true(strstr(c->errors[0].msg, "for 'load_addr'") != NULL);
-		assert_int_equal(c->parts[0].load_addr, 0x100000);
+		assert_int_equal(c->parts[0].load_addr, 0x8000);
 		assert_false(c->parts[0].valid);
 		free(c);
 	}
@@ -1373,7 +1373,7 @@ static void test_partition_defaults(void **state)
 	assert_int_equal(p->vcpus, 1);
 	assert_int_equal(p->ncpus, 0);
 	assert_int_equal(p->format, CFG_FMT_AUTO);
-	assert_int_equal(p->load_addr, 0x100000);
+	assert_int_equal(p->load_addr, 0x8000);
 	assert_true(p->autostart);
 	assert_false(p->debug_exit);
 	assert_true(p->valid);

@@ -964,10 +964,34 @@ static void test_random_shadow(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fm_setup, fm_teardown)
 
+/* NPT: U/S in every leaf, no sign extension of guest-physical addresses. */
+static void test_npt_format(void **state)
+{
+	struct pt pt;
+	uint64_t pa = 0;
+	unsigned flags = 0;
+
+	(void)state;
+	assert_int_equal(pt_init(&pt, &pt_npt, &env, ALL_LEAVES), 0);
+	assert_int_equal(pt_map(&pt, 0, 0x40000000, 2 * MiB, PT_R | PT_W | PT_X | PT_GLOBAL), 0);
+	assert_int_equal(raw_entry(&pt, 0, 2), 0x40000000 | E_P | E_RW | E_US | E_PS);
+	assert_int_equal(pt_lookup(&pt, 0x1234, &pa, &flags, NULL), 0);
+	assert_int_equal(pa, 0x40001234);
+	assert_int_equal(flags, PT_R | PT_W | PT_X | PT_USER);
+	/* 2^47 is a fine guest-physical address (not canonical as linear). */
+	assert_int_equal(pt_map(&pt, 1ULL << 47, 0x1000, PG, PT_R), 0);
+	assert_int_equal(raw_entry(&pt, 1ULL << 47, 1), 0x1000 | E_P | E_US | E_XD);
+	/* Beyond 48 bits it is not. */
+	assert_int_equal(pt_map(&pt, 1ULL << 48, 0x1000, PG, PT_R), -EINVAL);
+	pt_destroy(&pt);
+	assert_int_equal(fm.live, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_init_destroy),
+		T(test_npt_format),
 		T(test_init_leaf_levels),
 		T(test_map_4k),
 		T(test_map_2m_two_leaves),

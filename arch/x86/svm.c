@@ -1,0 +1,495 @@
+/* AMD-V: SVM with nested paging (AMD APM Vol. 2, chapter 15). Fills
+ * svm_ops; nothing outside this file sees a VMCB. */
+#include "vmm/vmm_ops.h"
+#include "vmm/partition.h"
+#include "vmm/loader/loader.h"
+#include "arch/x86/vmcb.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/caps.h"
+#include "mm/mem.h"
+#include "lib/log.h"
+#include "lib/string.h"
+#include "lib/errno.h"
+
+void svm_enter(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_pa);
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	uint64_t vmcb_pa;
+	bool flush;              /* flush this guest's translations at entry */
+};
+
+/* Shared by every vCPU on this CPU (one CPU for now). */
+static uint64_t hsave_pa, host_vmcb_pa, iopm_pa, msrpm_pa;
+static struct tlbtag_cpu tags;
+
+static struct svm_vcpu *sv(struct vcpu *v)
+{
+	return v->arch;
+}
+
+/* MSR permission map: 2 bits (read, write) per MSR in three 2 KiB
+ * vectors (AMD APM Vol. 2, 15.11). */
+static void msrpm_pass(uint8_t *pm, uint32_t msr)
+{
+	uint32_t base;
+
+	if (msr < 0x2000)
+		base = 0;
+	else if (msr >= 0xc0000000 && msr < 0xc0002000)
+		base = 0x800, msr -= 0xc0000000;
+	else
+		return;
+	pm[base + msr / 4] &= (uint8_t)~(3u << ((msr % 4) * 2));
+}
+
+static int svm_cpu_enable(void)
+{
+	const struct caps *c = caps_get();
+	/* What VMRUN and VMLOAD/VMSAVE switch by themselves needs no exit. */
+	static const uint32_t pass[] = {
+		0xc0000100, 0xc0000101, 0xc0000102,      /* FS, GS, KERNEL_GS base */
+		0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,  /* STAR..SFMASK */
+		0x174, 0x175, 0x176,                     /* SYSENTER */
+	};
+	uint8_t *pm;
+
+	if (c->virt != VIRT_SVM)
+		return -ENODEV;
+	if (c->virt_off) {
+		pr_err("svm: %s", c->virt_off);
+		return -ENODEV;
+	}
+	if (!c->npt) {
+		pr_err("svm: no nested paging: partitions need it");
+		return -ENODEV;
+	}
+	hsave_pa = page_alloc(1, 1);
+	host_vmcb_pa = page_alloc(1, 1);
+	iopm_pa = page_alloc(3, 1);
+	msrpm_pa = page_alloc(2, 1);
+	if (!hsave_pa || !host_vmcb_pa || !iopm_pa || !msrpm_pa)
+		return -ENOMEM;
+	/* Every port and MSR exits unless let through below. */
+	memset(phys_to_virt(iopm_pa), 0xff, 3 * 4096);
+	pm = phys_to_virt(msrpm_pa);
+	memset(pm, 0xff, 2 * 4096);
+	for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
+		msrpm_pass(pm, pass[i]);
+
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, hsave_pa);
+	/* The host's TR, FS, GS and SYSCALL MSRs, restored after each exit. */
+	__asm__ volatile("vmsave %0" : : "a"(host_vmcb_pa) : "memory");
+	tlbtag_cpu_init(&tags, c->asids);
+	pr_info("svm: on (%u ASIDs%s%s)", c->asids,
+		c->nrip_save ? ", NRIP save" : ", no NRIP save: RIP advanced by decoding",
+		c->flush_by_asid ? ", flush by ASID" : ", no flush by ASID: full flushes");
+	return 0;
+}
+
+static unsigned svm_gpt_leaf_levels(void)
+{
+	return PT_LEAF_4K | PT_LEAF_2M | (caps_get()->gbpages ? PT_LEAF_1G : 0);
+}
+
+static int svm_vcpu_create(struct vcpu *v)
+{
+	static struct svm_vcpu pool[PART_MAX * VCPU_MAX];
+	struct svm_vcpu *s = NULL;
+	struct vmcb *vm;
+
+	for (size_t i = 0; i < sizeof(pool) / sizeof(pool[0]); i++)
+		if (!pool[i].vmcb) {
+			s = &pool[i];
+			break;
+		}
+	if (!s)
+		return -ENOSPC;
+	s->vmcb_pa = page_alloc(1, 1);
+	if (!s->vmcb_pa)
+		return -ENOMEM;
+	s->vmcb = vm = phys_to_virt(s->vmcb_pa);
+	s->flush = true;
+	v->arch = s;
+
+	vm->c.intercepts1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI | SVM_I1_INIT |
+		SVM_I1_RDPMC | SVM_I1_CPUID | SVM_I1_INVD | SVM_I1_HLT | SVM_I1_INVLPGA |
+		SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_TASKSW | SVM_I1_SHUTDOWN;
+	/* VMRUN must be intercepted (15.5.1); the other SVM instructions
+	 * are not offered to guests. */
+	vm->c.intercepts2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE |
+		SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_WBINVD |
+		SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_MWAIT_C | SVM_I2_XSETBV;
+	/* Debug registers are kept per vCPU: DR0-3 in software, DR6/7 in
+	 * the VMCB, so no value leaks between partitions. */
+	vm->c.dr_intercepts = 0xffffffff;
+	vm->c.iopm_pa = iopm_pa;
+	vm->c.msrpm_pa = msrpm_pa;
+	vm->c.int_ctl = SVM_V_INTR_MASKING;
+	vm->c.np_enable = 1;
+	vm->c.n_cr3 = v->part->gpt.root;
+	return 0;
+}
+
+static void svm_vcpu_destroy(struct vcpu *v)
+{
+	struct svm_vcpu *s = sv(v);
+
+	page_free(s->vmcb_pa, 1);
+	s->vmcb = NULL;
+	v->arch = NULL;
+}
+
+static void seg(struct vmcb_seg *s, uint16_t sel, uint64_t base, uint32_t limit, uint16_t attr)
+{
+	s->sel = sel;
+	s->base = base;
+	s->limit = limit;
+	s->attr = attr;
+}
+
+static int svm_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
+{
+	struct vmcb_save *g = &sv(v)->vmcb->s;
+
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rip = bs->rip;
+	v->regs.rflags = 0x2;
+	v->regs.gpr[REG_RAX] = bs->rax;
+	v->regs.gpr[REG_RBX] = bs->rbx;
+	v->regs.gpr[REG_RSI] = bs->rsi;
+	v->regs.gpr[REG_RSP] = bs->rsp;
+	g->efer = EFER_SVME;          /* VMRUN requires it in the guest EFER */
+	g->cr4 = 0;
+	g->cr3 = 0;
+	g->dr6 = 0xffff0ff0;
+	g->dr7 = 0x400;
+	g->g_pat = 0x0007040600070406ULL;   /* PAT power-up value */
+	g->cpl = 0;
+	/* Attribute bits: type/S/DPL/P in 7:0, AVL/L/DB/G in 11:8. */
+	seg(&g->ldtr, 0, 0, 0xffff, 0x082);
+	seg(&g->tr, 0, 0, 0xffff, 0x08b);
+	seg(&g->gdtr, 0, 0, 0xffff, 0);
+	switch (bs->mode) {
+	case BOOT_REAL16:
+		g->cr0 = CR0_ET;
+		seg(&g->cs, bs->cs_sel, (uint64_t)bs->cs_sel << 4, 0xffff, 0x09b);
+		seg(&g->ds, 0, 0, 0xffff, 0x093);
+		seg(&g->idtr, 0, 0, 0x3ff, 0);
+		break;
+	case BOOT_PROT32:
+		/* Multiboot 0.6.96, 3.2: flat 32-bit segments, paging off. */
+		g->cr0 = CR0_PE | CR0_ET;
+		seg(&g->cs, 0x08, 0, 0xffffffff, 0xc9b);
+		seg(&g->ds, 0x10, 0, 0xffffffff, 0xc93);
+		seg(&g->idtr, 0, 0, 0, 0);
+		break;
+	default:
+		return -ENOSYS;
+	}
+	g->es = g->ss = g->fs = g->gs = g->ds;
+	return 0;
+}
+
+static void svm_get_ctl(struct vcpu *v, struct guest_ctl *c)
+{
+	struct vmcb_save *g = &sv(v)->vmcb->s;
+
+	c->cr0 = g->cr0;
+	c->cr3 = g->cr3;
+	c->cr4 = g->cr4;
+	c->efer = g->efer & ~EFER_SVME;
+	c->cpl = g->cpl;
+	if (!(g->cr0 & CR0_PE))
+		c->mode = MODE_REAL;
+	else if ((g->efer & (1u << 10)) && (g->cs.attr & (1u << 9)))
+		c->mode = MODE_LONG64;          /* LMA and CS.L */
+	else if (g->cs.attr & (1u << 10))
+		c->mode = MODE_PROT32;          /* CS.D */
+	else
+		c->mode = MODE_PROT16;
+}
+
+static uint64_t svm_seg_base(struct vcpu *v, int s)
+{
+	struct vmcb_save *g = &sv(v)->vmcb->s;
+	const struct vmcb_seg *segs[] = { &g->es, &g->cs, &g->ss, &g->ds, &g->fs, &g->gs };
+	struct guest_ctl c;
+
+	if (s < 0 || s > SEG_GS)
+		s = SEG_DS;
+	svm_get_ctl(v, &c);
+	/* In 64-bit mode only FS and GS have a base. */
+	if (c.mode == MODE_LONG64 && s < SEG_FS)
+		return 0;
+	return segs[s]->base;
+}
+
+static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_err, uint32_t err)
+{
+	sv(v)->vmcb->c.eventinj = vector | SVM_EVT_EXC | SVM_EVT_VALID |
+		(has_err ? SVM_EVT_ERR | ((uint64_t)err << 32) : 0);
+}
+
+static bool svm_interruptible(struct vcpu *v)
+{
+	struct vmcb *vm = sv(v)->vmcb;
+
+	return (v->regs.rflags & RFLAGS_IF) && !(vm->c.int_state & 1) &&
+	       !(vm->c.eventinj & SVM_EVT_VALID);
+}
+
+static void svm_inject_irq(struct vcpu *v, uint8_t vector)
+{
+	sv(v)->vmcb->c.eventinj = vector | SVM_EVT_INTR | SVM_EVT_VALID;
+}
+
+/* A virtual interrupt request with the VINTR intercept exits as soon as
+ * the guest could take it (15.21.4); the real vector then goes in
+ * through EVENTINJ. */
+static void svm_request_irq_window(struct vcpu *v, bool on)
+{
+	struct vmcb *vm = sv(v)->vmcb;
+
+	if (on) {
+		vm->c.intercepts1 |= SVM_I1_VINTR;
+		vm->c.int_ctl |= SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO(0xf);
+	} else {
+		vm->c.intercepts1 &= ~SVM_I1_VINTR;
+		vm->c.int_ctl &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO(0xf));
+	}
+}
+
+#define EFER_GUEST_BITS (EFER_SCE | EFER_LME | (1ULL << 10) | EFER_NXE | (1ULL << 14))
+
+static int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	struct vmcb_save *g = &sv(v)->vmcb->s;
+
+	switch (msr) {
+	case MSR_EFER:
+		*val = g->efer & ~EFER_SVME;
+		return 0;
+	case 0x277:
+		*val = g->g_pat;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+static bool pat_valid(uint64_t pat)
+{
+	/* Each byte a memory type 0, 1, 4, 5, 6 or 7. */
+	for (int i = 0; i < 8; i++) {
+		uint8_t t = (uint8_t)(pat >> (8 * i));
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+static int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	struct vmcb_save *g = &sv(v)->vmcb->s;
+
+	switch (msr) {
+	case MSR_EFER:
+		if (val & ~EFER_GUEST_BITS)
+			return -EINVAL;
+		/* LMA is the processor's to set; SVME stays on underneath. */
+		g->efer = (val & ~(1ULL << 10)) | (g->efer & (1ULL << 10)) | EFER_SVME;
+		return 0;
+	case 0x277:
+		if (!pat_valid(val))
+			return -EINVAL;
+		g->g_pat = val;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+static void svm_dr_access(struct vcpu *v, unsigned dr, bool write, uint64_t *val)
+{
+	struct vmcb_save *g = &sv(v)->vmcb->s;
+
+	/* DR6 reserved bits read as 1, DR7 bit 10 as 1 (SDM Vol. 3B, 17.2). */
+	if (dr == 6 && write)
+		g->dr6 = (*val & 0xe00f) | 0xffff0ff0;
+	else if (dr == 6)
+		*val = g->dr6;
+	else if (write)
+		g->dr7 = (*val & 0xffffffffULL) | 0x400;
+	else
+		*val = g->dr7;
+}
+
+static void svm_flush_gpa(struct vcpu *v)
+{
+	sv(v)->flush = true;
+}
+
+static void svm_dump(struct vcpu *v)
+{
+	struct vmcb *vm = sv(v)->vmcb;
+
+	pr_err("  svm: exitcode %#llx info1 %#llx info2 %#llx intinfo %#llx",
+	       (unsigned long long)vm->c.exitcode, (unsigned long long)vm->c.exitinfo1,
+	       (unsigned long long)vm->c.exitinfo2, (unsigned long long)vm->c.exitintinfo);
+	pr_err("  svm: CR0 %#llx CR3 %#llx CR4 %#llx EFER %#llx CPL %u",
+	       (unsigned long long)vm->s.cr0, (unsigned long long)vm->s.cr3,
+	       (unsigned long long)vm->s.cr4, (unsigned long long)vm->s.efer, vm->s.cpl);
+	pr_err("  svm: CS %04x base %#llx attr %#x  SS %04x  IDTR %#llx/%#x  GDTR %#llx/%#x",
+	       vm->s.cs.sel, (unsigned long long)vm->s.cs.base, vm->s.cs.attr, vm->s.ss.sel,
+	       (unsigned long long)vm->s.idtr.base, vm->s.idtr.limit,
+	       (unsigned long long)vm->s.gdtr.base, vm->s.gdtr.limit);
+}
+
+/* Hardware exit code -> neutral exit (AMD APM Vol. 2, Appendix C). */
+/* rip: the exiting instruction's address. */
+static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
+{
+	struct vmcb *vm = sv(v)->vmcb;
+	uint64_t code = vm->c.exitcode, i1 = vm->c.exitinfo1;
+	bool nrip = caps_get()->nrip_save;
+
+	e->vendor_code = (uint32_t)code;
+	if (nrip && vm->c.next_rip > rip && vm->c.next_rip - rip <= 15)
+		e->inst_len = (uint8_t)(vm->c.next_rip - rip);
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		e->reason = EXIT_CPUID;
+		break;
+	case SVM_EXIT_MSR:
+		e->reason = i1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+		e->msr.index = (uint32_t)v->regs.gpr[REG_RCX];
+		break;
+	case SVM_EXIT_IOIO:
+		/* EXITINFO1 (15.10.2): type, string, rep, size, address size,
+		 * segment, port; EXITINFO2 is the next RIP on every CPU. */
+		e->reason = EXIT_IO;
+		e->io.in = i1 & 1;
+		e->io.string = i1 & (1u << 2);
+		e->io.rep = i1 & (1u << 3);
+		e->io.size = (i1 & (1u << 4)) ? 1 : (i1 & (1u << 5)) ? 2 : 4;
+		e->io.addr_size = (i1 & (1u << 7)) ? 2 : (i1 & (1u << 8)) ? 4 : 8;
+		e->io.seg = (i1 >> 10) & 7;
+		e->io.port = (uint16_t)(i1 >> 16);
+		e->inst_len = (uint8_t)(vm->c.exitinfo2 - rip);
+		break;
+	case SVM_EXIT_NPF:
+		/* EXITINFO1 is a #PF-style error code, EXITINFO2 the address. */
+		e->reason = EXIT_MMIO;
+		e->mmio.gpa = vm->c.exitinfo2;
+		e->mmio.write = i1 & 2;
+		e->mmio.fetch = i1 & 0x10;
+		e->inst_len = 0;
+		break;
+	case SVM_EXIT_HLT:
+		e->reason = EXIT_HLT;
+		break;
+	case SVM_EXIT_VMMCALL:
+		e->reason = EXIT_HYPERCALL;
+		break;
+	case SVM_EXIT_RDPMC:
+		e->reason = EXIT_RDPMC;
+		break;
+	case SVM_EXIT_RDTSCP:
+		e->reason = EXIT_RDTSCP;
+		break;
+	case SVM_EXIT_INVD:
+	case SVM_EXIT_WBINVD:
+		e->reason = EXIT_CACHE;
+		break;
+	case SVM_EXIT_VMRUN: case SVM_EXIT_VMLOAD: case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI: case SVM_EXIT_CLGI: case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA: case SVM_EXIT_MONITOR: case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_C: case SVM_EXIT_XSETBV:
+		e->reason = EXIT_UD;
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		e->reason = EXIT_TRIPLE_FAULT;
+		break;
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+	case SVM_EXIT_SMI:
+	case SVM_EXIT_INIT:
+		e->reason = EXIT_INTR;
+		break;
+	case SVM_EXIT_VINTR:
+		e->reason = EXIT_IRQ_WINDOW;
+		break;
+	case SVM_EXIT_INVALID:
+		e->reason = EXIT_ENTRY_FAILED;
+		e->fail.what = "VMRUN refused the guest state (consistency checks, AMD APM 15.5.1)";
+		break;
+	default:
+		if (code >= SVM_EXIT_READ_DR0 && code < SVM_EXIT_READ_DR0 + 0x20) {
+			e->reason = EXIT_DR_ACCESS;
+			e->dr.dr = code & 0xf;
+			e->dr.write = code >= SVM_EXIT_WRITE_DR0;
+			break;
+		}
+		e->reason = EXIT_UNKNOWN;
+		e->fail.info1 = i1;
+		e->fail.info2 = vm->c.exitinfo2;
+	}
+}
+
+static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
+{
+	struct svm_vcpu *s = sv(v);
+	struct vmcb *vm = s->vmcb;
+
+	vm->s.rax = v->regs.gpr[REG_RAX];
+	vm->s.rsp = v->regs.gpr[REG_RSP];
+	vm->s.rip = v->regs.rip;
+	vm->s.rflags = v->regs.rflags;
+	/* A fresh ASID generation, or changed nested mappings without
+	 * flush-by-ASID, mean a full TLB flush (15.16). */
+	vm->c.tlb_control = 0;
+	if (tlbtag_assign(&tags, 0, &v->tag))
+		vm->c.tlb_control = 1;
+	if (s->flush) {
+		vm->c.tlb_control = caps_get()->flush_by_asid ? 3 : 1;
+		s->flush = false;
+	}
+	vm->c.asid = v->tag.tag;
+	vm->c.exitintinfo = 0;
+
+	__asm__ volatile("clgi" ::: "memory");
+	svm_enter(&v->regs, s->vmcb_pa, host_vmcb_pa);
+	__asm__ volatile("stgi" ::: "memory");
+
+	v->regs.gpr[REG_RAX] = vm->s.rax;
+	v->regs.gpr[REG_RSP] = vm->s.rsp;
+	v->regs.rip = vm->s.rip;
+	v->regs.rflags = vm->s.rflags;
+	/* An event whose delivery the exit interrupted goes in again. */
+	vm->c.eventinj = (vm->c.exitintinfo & SVM_EVT_VALID) ? vm->c.exitintinfo : 0;
+	translate(v, e, vm->s.rip);
+}
+
+const struct vmm_ops svm_ops = {
+	.name = "AMD-V",
+	.cpu_enable = svm_cpu_enable,
+	.gpt_format = &pt_npt,
+	.gpt_leaf_levels = svm_gpt_leaf_levels,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_destroy = svm_vcpu_destroy,
+	.vcpu_reset = svm_vcpu_reset,
+	.vcpu_run = svm_vcpu_run,
+	.get_ctl = svm_get_ctl,
+	.seg_base = svm_seg_base,
+	.inject_exception = svm_inject_exception,
+	.interruptible = svm_interruptible,
+	.inject_irq = svm_inject_irq,
+	.request_irq_window = svm_request_irq_window,
+	.msr_read = svm_msr_read,
+	.msr_write = svm_msr_write,
+	.dr_access = svm_dr_access,
+	.flush_gpa = svm_flush_gpa,
+	.dump = svm_dump,
+};

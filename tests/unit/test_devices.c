@@ -1,0 +1,107 @@
+/* Device models: the 16550 UART and the test device. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "vmm/dev/vuart.h"
+#include "vmm/dev/testdev.h"
+
+static char outbuf[64];
+static unsigned outlen;
+
+static void out(void *ctx, uint8_t c)
+{
+	(void)ctx;
+	if (outlen < sizeof(outbuf))
+		outbuf[outlen++] = (char)c;
+}
+
+static void test_uart_tx_and_lsr(void **state)
+{
+	struct vuart u;
+
+	(void)state;
+	outlen = 0;
+	vuart_init(&u, out, NULL);
+	assert_int_equal(vuart_read(&u, 5) & 0x60, 0x60);   /* THRE|TEMT */
+	vuart_write(&u, 0, 'h');
+	vuart_write(&u, 0, 'i');
+	assert_int_equal(outlen, 2);
+	assert_memory_equal(outbuf, "hi", 2);
+	assert_int_equal(vuart_read(&u, 5) & 0x01, 0);     /* nothing received */
+}
+
+static void test_uart_divisor_and_scratch(void **state)
+{
+	struct vuart u;
+
+	(void)state;
+	outlen = 0;
+	vuart_init(&u, out, NULL);
+	vuart_write(&u, 3, 0x83);          /* DLAB, 8N1 */
+	vuart_write(&u, 0, 0x01);          /* divisor 1: not transmitted */
+	vuart_write(&u, 1, 0x00);
+	assert_int_equal(vuart_read(&u, 0), 0x01);
+	assert_int_equal(outlen, 0);
+	vuart_write(&u, 3, 0x03);
+	assert_int_equal(vuart_read(&u, 3), 0x03);
+	vuart_write(&u, 7, 0xa5);
+	assert_int_equal(vuart_read(&u, 7), 0xa5);
+	vuart_write(&u, 1, 0xff);          /* IER keeps its 4 defined bits */
+	assert_int_equal(vuart_read(&u, 1), 0x0f);
+}
+
+static void test_uart_rx_and_loopback(void **state)
+{
+	struct vuart u;
+
+	(void)state;
+	outlen = 0;
+	vuart_init(&u, out, NULL);
+	assert_true(vuart_rx(&u, 'x'));
+	assert_int_equal(vuart_read(&u, 5) & 1, 1);
+	assert_int_equal(vuart_read(&u, 0), 'x');
+	assert_int_equal(vuart_read(&u, 5) & 1, 0);
+	for (int i = 0; i < VUART_RXQ; i++)
+		assert_true(vuart_rx(&u, (uint8_t)i));
+	assert_false(vuart_rx(&u, 0));    /* full */
+	vuart_write(&u, 2, 0x02);          /* FCR: clear receive FIFO */
+	assert_int_equal(vuart_read(&u, 5) & 1, 0);
+	vuart_write(&u, 4, 0x10);          /* loopback: transmit comes back */
+	vuart_write(&u, 0, 'L');
+	assert_int_equal(outlen, 0);
+	assert_int_equal(vuart_read(&u, 0), 'L');
+}
+
+static void test_testdev(void **state)
+{
+	struct testdev d;
+
+	(void)state;
+	testdev_reset(&d);
+	assert_int_equal(testdev_read(&d, 8, 8), TESTDEV_ID);
+	assert_int_equal(testdev_read(&d, 9, 2), (TESTDEV_ID >> 8) & 0xffff);
+	testdev_write(&d, 0, 8, 0x1122334455667788ULL);
+	testdev_write(&d, 2, 1, 0xaa);
+	assert_int_equal(testdev_read(&d, 0, 8), 0x1122334455aa7788ULL);
+	assert_int_equal(testdev_read(&d, 16, 8), 2);          /* write counter */
+	testdev_write(&d, 8, 8, 0);                            /* ID is read-only */
+	assert_int_equal(testdev_read(&d, 8, 8), TESTDEV_ID);
+	testdev_write(&d, 0x1fe, 2, 0xbeef);
+	assert_int_equal(testdev_read(&d, 0x1fe, 2), 0xbeef);
+	assert_int_equal(testdev_read(&d, 0x800, 4), 0xffffffff);
+	assert_int_equal(testdev_read(&d, 16, 8), 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_uart_tx_and_lsr),
+		cmocka_unit_test(test_uart_divisor_and_scratch),
+		cmocka_unit_test(test_uart_rx_and_loopback),
+		cmocka_unit_test(test_testdev),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,88 @@
+/* The guest's view of CPUID: the real CPU's leaves, minus what Vatra does
+ * not virtualize (VMX, SVM, XSAVE, MONITOR, x2APIC, PMU, MTRRs, LA57),
+ * plus the hypervisor bit and Vatra's own leaves at 0x40000000. */
+#include "vmm/vcpu.h"
+#include "include/vatra/hv.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/caps.h"
+
+#define VATRA_LEAF_MAX 0x40000010
+
+static void hv_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
+{
+	*r = (struct cpuid_regs){ 0 };
+	switch (leaf) {
+	case 0x40000000:
+		r->a = VATRA_LEAF_MAX;
+		r->b = 0x72746156;   /* "Vatr" */
+		r->c = 0x74615661;   /* "aVat" */
+		r->d = 0x56486172;   /* "raHV" */
+		break;
+	case 0x40000001:
+		r->a = 0x00010000;
+		r->b = caps_get()->virt == VIRT_VMX ? 1 : 2;
+		break;
+	case 0x40000010:
+		/* TSC frequency in kHz, so guests need not calibrate. */
+		r->a = (uint32_t)hv.tsc_khz;
+		break;
+	}
+	(void)v;
+}
+
+void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r);
+void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+{
+	if (leaf >= 0x40000000 && leaf < 0x50000000) {
+		hv_leaf(v, leaf, r);
+		return;
+	}
+	*r = cpuid(leaf, sub);
+	switch (leaf) {
+	case 1:
+		/* ECX: VMX 5, SMX 6, MONITOR 3, x2APIC 21, TSC-deadline 24,
+		 * XSAVE 26, OSXSAVE 27, PCID 17; set hypervisor 31. EDX: MTRR
+		 * 12. EBX 31:24: this vCPU's APIC id. */
+		r->c &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 17) | (1u << 21) |
+			  (1u << 24) | (1u << 26) | (1u << 27));
+		r->c |= 1u << 31;
+		r->d &= ~(1u << 12);
+		r->b = (r->b & 0x00ffffff) | (v->id << 24);
+		break;
+	case 5:   /* MONITOR/MWAIT */
+	case 0xa: /* architectural PMU */
+	case 0xd: /* XSAVE */
+		*r = (struct cpuid_regs){ 0 };
+		break;
+	case 7:
+		if (sub == 0) {
+			/* EBX: SGX 2, HLE 4, INVPCID 10, RTM 11, MPX 14; ECX:
+			 * PKU 3, OSPKE 4, WAITPKG 5, LA57 16. */
+			r->b &= ~((1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) | (1u << 14));
+			r->c &= ~((1u << 3) | (1u << 4) | (1u << 5) | (1u << 16));
+		} else {
+			*r = (struct cpuid_regs){ 0 };
+		}
+		break;
+	case 0x80000001:
+		/* ECX: SVM 2, SKINIT 12, MWAITX 29. */
+		r->c &= ~((1u << 2) | (1u << 12) | (1u << 29));
+		break;
+	case 0x8000000a:  /* SVM features */
+		*r = (struct cpuid_regs){ 0 };
+		break;
+	}
+}
+
+int cpuid_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	struct cpuid_regs r;
+
+	cpuid_guest(v, (uint32_t)v->regs.gpr[REG_RAX], (uint32_t)v->regs.gpr[REG_RCX], &r);
+	v->regs.gpr[REG_RAX] = r.a;
+	v->regs.gpr[REG_RBX] = r.b;
+	v->regs.gpr[REG_RCX] = r.c;
+	v->regs.gpr[REG_RDX] = r.d;
+	vcpu_skip(v, e, 2);
+	return 0;
+}

@@ -1,0 +1,738 @@
+/* x86 instruction decoder and emulator for MMIO exits (see vmm/decode.h).
+ * Encodings and semantics follow the Intel SDM Vol. 1 and Vol. 2; section
+ * numbers are cited where a rule is not obvious. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "lib/string.h"
+#include "lib/errno.h"
+#include "vmm/decode.h"
+
+/* REX bits (Intel SDM Vol. 2A, 2.2.1.2, Table 2-4). */
+#define REX_W 0x8
+#define REX_R 0x4
+#define REX_X 0x2
+#define REX_B 0x1
+
+#define X86_STATUS_FLAGS (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | \
+			  RFLAGS_SF | RFLAGS_OF)
+
+/* ALU operation by the 3-bit field shared by opcodes 00-3F (bits 5:3) and
+ * group 1's ModRM.reg (Intel SDM Vol. 2A, Table A-6): ADD OR ADC SBB AND
+ * SUB XOR CMP. ADC and SBB are not emulated. */
+static const enum x86_op decode_alu_ops[8] = {
+	X86_OP_ADD, X86_OP_OR, X86_OP_NONE, X86_OP_NONE,
+	X86_OP_AND, X86_OP_SUB, X86_OP_XOR, X86_OP_CMP,
+};
+
+struct decode_ctx {
+	const uint8_t *bytes;
+	unsigned n;
+	unsigned pos;
+};
+
+static uint64_t x86_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+/* Sign-extends the low size bytes of v to 64 bits (without relying on
+ * signed shifts). */
+static uint64_t x86_sext(uint64_t v, unsigned size)
+{
+	uint64_t sign = 1ULL << (8 * size - 1);
+
+	v &= x86_mask(size);
+	return (v ^ sign) - sign;
+}
+
+/* Fetches size bytes, little endian. */
+static int decode_fetch(struct decode_ctx *c, unsigned size, uint64_t *val)
+{
+	uint64_t v = 0;
+
+	/* No instruction is longer than 15 bytes, prefixes included (Intel SDM
+	 * Vol. 2A, 2.3.11); the CPU raises #GP rather than read further, so
+	 * more input cannot make this one valid. */
+	if (c->pos + size > X86_MAX_INSN)
+		return -EINVAL;
+	if (c->pos + size > c->n)
+		return -E2BIG;
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint64_t)c->bytes[c->pos + i] << (8 * i);
+	c->pos += size;
+	*val = v;
+	return 0;
+}
+
+/* Decodes ModRM and, as needed, SIB and displacement into the memory
+ * operand of in, and the ModRM.reg field into in->reg as a register of
+ * regsize bytes. *ext gets ModRM.reg alone, for group opcodes. A register
+ * (mod = 11) r/m is refused: with no memory operand the instruction cannot
+ * have caused an MMIO fault. */
+static int decode_modrm(struct decode_ctx *c, struct x86_insn *in, uint8_t rex,
+			unsigned regsize, unsigned *ext)
+{
+	/* 16-bit forms (Intel SDM Vol. 2A, 2.1.5, Table 2-1), by r/m:
+	 * [BX+SI] [BX+DI] [BP+SI] [BP+DI] [SI] [DI] [BP] [BX]. */
+	static const int8_t base16[8] = {
+		REG_RBX, REG_RBX, REG_RBP, REG_RBP,
+		REG_RSI, REG_RDI, REG_RBP, REG_RBX,
+	};
+	static const int8_t index16[8] = {
+		REG_RSI, REG_RDI, REG_RSI, REG_RDI,
+		X86_REG_NONE, X86_REG_NONE, X86_REG_NONE, X86_REG_NONE,
+	};
+	unsigned mod, rm, reg, dispsize;
+	uint64_t b;
+	int err;
+
+	err = decode_fetch(c, 1, &b);
+	if (err)
+		return err;
+	mod = b >> 6;
+	reg = (b >> 3) & 7;
+	rm = b & 7;
+	*ext = reg;
+	if (mod == 3)
+		return -EINVAL;
+
+	/* Without any REX prefix, byte registers 4-7 are AH CH DH BH, bits 15:8
+	 * of RAX..RBX; any REX prefix makes them SPL BPL SIL DIL (Intel SDM
+	 * Vol. 1, 3.4.1.1; Vol. 2A, 2.2.1.2). */
+	in->reg = reg | (rex & REX_R ? 8 : 0);
+	in->reg_high8 = false;
+	if (regsize == 1 && !rex && reg >= 4) {
+		in->reg = reg - 4;
+		in->reg_high8 = true;
+	}
+
+	in->scale = 1;
+	in->index = X86_REG_NONE;
+	if (in->addrsize == 2) {
+		in->base = base16[rm];
+		in->index = index16[rm];
+		dispsize = mod == 1 ? 1 : mod == 2 ? 2 : 0;
+		if (mod == 0 && rm == 6) {
+			/* [disp16] replaces [BP] when mod = 00. */
+			in->base = X86_REG_NONE;
+			dispsize = 2;
+		}
+	} else {
+		dispsize = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+		if (rm == 4) {
+			/* r/m = 100 always means a SIB byte follows, REX.B
+			 * notwithstanding (Intel SDM Vol. 2A, 2.2.1.2, Table 2-5). */
+			unsigned idx, base;
+
+			err = decode_fetch(c, 1, &b);
+			if (err)
+				return err;
+			in->scale = 1 << (b >> 6);
+			idx = ((b >> 3) & 7) | (rex & REX_X ? 8 : 0);
+			base = b & 7;
+			/* Index 100 without REX.X means no index; with REX.X it
+			 * is R12 (Table 2-3, Table 2-5). */
+			if (idx != 4)
+				in->index = idx;
+			if (base == 5 && mod == 0) {
+				/* No base, disp32, whatever REX.B says. */
+				in->base = X86_REG_NONE;
+				dispsize = 4;
+			} else {
+				in->base = base | (rex & REX_B ? 8 : 0);
+			}
+		} else if (rm == 5 && mod == 0) {
+			/* disp32 alone, which 64-bit mode turns into
+			 * RIP-relative (Intel SDM Vol. 2A, 2.2.1.6). */
+			in->base = in->mode == MODE_LONG64 ? X86_BASE_RIP :
+							     X86_REG_NONE;
+			dispsize = 4;
+		} else {
+			in->base = rm | (rex & REX_B ? 8 : 0);
+		}
+	}
+	in->disp = 0;
+	if (dispsize) {
+		err = decode_fetch(c, dispsize, &b);
+		if (err)
+			return err;
+		in->disp = (int64_t)x86_sext(b, dispsize);
+	}
+	return 0;
+}
+
+/* Fetches an immediate of immsize bytes and stores it sign-extended to,
+ * and masked to, in->opsize: the imm8 of 83 is sign-extended to the operand
+ * size, and a 64-bit operation sign-extends its imm32 (Intel SDM Vol. 2A,
+ * 2.2.1.5 and the ADD page). */
+static int decode_imm(struct decode_ctx *c, struct x86_insn *in, unsigned immsize)
+{
+	uint64_t v;
+	int err;
+
+	err = decode_fetch(c, immsize, &v);
+	if (err)
+		return err;
+	in->has_imm = true;
+	in->imm = x86_sext(v, immsize) & x86_mask(in->opsize);
+	return 0;
+}
+
+int x86_decode(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
+	       struct x86_insn *in)
+{
+	struct decode_ctx c = { .bytes = bytes, .n = n, .pos = 0 };
+	bool opsize_pfx = false, addrsize_pfx = false, lockable = false;
+	uint8_t rex = 0;
+	unsigned opsz, op, ext, immsize;
+	uint64_t b;
+	int err;
+
+	memset(in, 0, sizeof(*in));
+	in->mode = mode;
+	in->seg = SEG_NONE;
+	in->reg = X86_REG_NONE;
+	in->base = X86_REG_NONE;
+	in->index = X86_REG_NONE;
+	in->scale = 1;
+
+	/* Legacy prefixes, in any order (Intel SDM Vol. 2A, 2.1.1). A REX
+	 * prefix counts only if it immediately precedes the opcode; one
+	 * followed by a legacy prefix is ignored (2.2.1), hence rex = 0 on
+	 * each legacy prefix. Of conflicting F2/F3 or segment prefixes the
+	 * last one wins. */
+	for (;;) {
+		err = decode_fetch(&c, 1, &b);
+		if (err)
+			return err;
+		switch (b) {
+		case 0x66:
+			opsize_pfx = true;
+			break;
+		case 0x67:
+			addrsize_pfx = true;
+			break;
+		case 0xf0:
+			in->lock = true;
+			break;
+		case 0xf2:
+		case 0xf3:
+			in->rep = b;
+			break;
+		case 0x26:
+			in->seg = SEG_ES;
+			break;
+		case 0x2e:
+			in->seg = SEG_CS;
+			break;
+		case 0x36:
+			in->seg = SEG_SS;
+			break;
+		case 0x3e:
+			in->seg = SEG_DS;
+			break;
+		case 0x64:
+			in->seg = SEG_FS;
+			break;
+		case 0x65:
+			in->seg = SEG_GS;
+			break;
+		default:
+			/* 40-4F are REX only in 64-bit mode; elsewhere they
+			 * are INC/DEC, an opcode we refuse below. */
+			if (mode == MODE_LONG64 && (b & 0xf0) == 0x40) {
+				rex = b;
+				continue;
+			}
+			goto opcode;
+		}
+		rex = 0;
+	}
+opcode:
+	op = b;
+
+	/* Operand size: REX.W beats 66 (Intel SDM Vol. 1, 3.6.1, Table 3-4);
+	 * address size: 67 toggles the mode's default, and 64-bit mode offers
+	 * 64 and 32 only (Vol. 1, 3.6, 3.6.1). */
+	if (rex & REX_W)
+		opsz = 8;
+	else if (mode == MODE_REAL || mode == MODE_PROT16)
+		opsz = opsize_pfx ? 4 : 2;
+	else
+		opsz = opsize_pfx ? 2 : 4;
+	if (mode == MODE_LONG64)
+		in->addrsize = addrsize_pfx ? 4 : 8;
+	else if (mode == MODE_PROT32)
+		in->addrsize = addrsize_pfx ? 2 : 4;
+	else
+		in->addrsize = addrsize_pfx ? 4 : 2;
+
+	if (op == 0x0f) {
+		err = decode_fetch(&c, 1, &b);
+		if (err)
+			return err;
+		switch (b) {
+		case 0xb6:      /* movzx r, r/m8 */
+		case 0xb7:      /* movzx r, r/m16 */
+		case 0xbe:      /* movsx r, r/m8 */
+		case 0xbf:      /* movsx r, r/m16 */
+			in->op = b & 8 ? X86_OP_MOVSX : X86_OP_MOVZX;
+			in->opsize = b & 1 ? 2 : 1;
+			in->regsize = opsz;
+			err = decode_modrm(&c, in, rex, in->regsize, &ext);
+			break;
+		default:
+			return -EINVAL;
+		}
+		goto done;
+	}
+
+	if (op < 0x40 && (op & 7) < 4 && decode_alu_ops[op >> 3] != X86_OP_NONE) {
+		/* ADD/OR/AND/SUB/XOR/CMP: 0 r/m8,r8; 1 r/m,r; 2 r8,r/m8;
+		 * 3 r,r/m (the AL/eAX,imm forms 4 and 5 touch no memory). */
+		in->op = decode_alu_ops[op >> 3];
+		in->opsize = op & 1 ? opsz : 1;
+		in->regsize = in->opsize;
+		in->to_reg = op & 2;
+		lockable = !in->to_reg && in->op != X86_OP_CMP;
+		err = decode_modrm(&c, in, rex, in->regsize, &ext);
+		goto done;
+	}
+
+	switch (op) {
+	case 0x88:      /* mov r/m8, r8 */
+	case 0x89:      /* mov r/m, r */
+	case 0x8a:      /* mov r8, r/m8 */
+	case 0x8b:      /* mov r, r/m */
+		in->op = op & 2 ? X86_OP_MOV_LOAD : X86_OP_MOV_STORE;
+		in->opsize = op & 1 ? opsz : 1;
+		in->regsize = in->opsize;
+		err = decode_modrm(&c, in, rex, in->regsize, &ext);
+		break;
+	case 0xc6:      /* mov r/m8, imm8 */
+	case 0xc7:      /* mov r/m, imm16/32 (imm32 sign-extended for REX.W) */
+		in->op = X86_OP_MOV_STORE;
+		in->opsize = op & 1 ? opsz : 1;
+		in->regsize = in->opsize;
+		err = decode_modrm(&c, in, rex, in->regsize, &ext);
+		if (err)
+			return err;
+		/* Only /0 is MOV; C6 F8 and C7 F8 are XABORT/XBEGIN. */
+		if (ext != 0)
+			return -EINVAL;
+		in->reg = X86_REG_NONE;
+		in->reg_high8 = false;
+		immsize = in->opsize == 1 ? 1 : in->opsize == 2 ? 2 : 4;
+		err = decode_imm(&c, in, immsize);
+		break;
+	case 0x80:      /* group 1 r/m8, imm8 */
+	case 0x81:      /* group 1 r/m, imm16/32 */
+	case 0x83:      /* group 1 r/m, imm8 sign-extended */
+		in->opsize = op == 0x80 ? 1 : opsz;
+		in->regsize = in->opsize;
+		err = decode_modrm(&c, in, rex, in->regsize, &ext);
+		if (err)
+			return err;
+		in->op = decode_alu_ops[ext];
+		if (in->op == X86_OP_NONE)
+			return -EINVAL;
+		in->reg = X86_REG_NONE;
+		in->reg_high8 = false;
+		lockable = in->op != X86_OP_CMP;
+		if (op == 0x81)
+			immsize = in->opsize == 2 ? 2 : 4;
+		else
+			immsize = 1;
+		err = decode_imm(&c, in, immsize);
+		break;
+	case 0x84:      /* test r/m8, r8 */
+	case 0x85:      /* test r/m, r */
+		in->op = X86_OP_TEST;
+		in->opsize = op & 1 ? opsz : 1;
+		in->regsize = in->opsize;
+		err = decode_modrm(&c, in, rex, in->regsize, &ext);
+		break;
+	case 0xf6:      /* group 3 r/m8: /0 test imm8 */
+	case 0xf7:      /* group 3 r/m: /0 test imm16/32 */
+		in->op = X86_OP_TEST;
+		in->opsize = op & 1 ? opsz : 1;
+		in->regsize = in->opsize;
+		err = decode_modrm(&c, in, rex, in->regsize, &ext);
+		if (err)
+			return err;
+		/* /2-/7 are NOT NEG MUL IMUL DIV IDIV. */
+		if (ext != 0)
+			return -EINVAL;
+		in->reg = X86_REG_NONE;
+		in->reg_high8 = false;
+		immsize = in->opsize == 1 ? 1 : in->opsize == 2 ? 2 : 4;
+		err = decode_imm(&c, in, immsize);
+		break;
+	case 0x63:
+		/* MOVSXD r, r/m32 exists only in 64-bit mode (elsewhere 63 is
+		 * ARPL). Without REX.W it is a plain 32- or 16-bit move
+		 * (Intel SDM Vol. 2B, MOVSX/MOVSXD). */
+		if (mode != MODE_LONG64)
+			return -EINVAL;
+		in->op = X86_OP_MOVSX;
+		in->regsize = opsz;
+		in->opsize = opsz == 8 ? 4 : opsz;
+		err = decode_modrm(&c, in, rex, in->regsize, &ext);
+		break;
+	case 0xa0:      /* mov al, moffs8 */
+	case 0xa1:      /* mov eAX, moffs */
+	case 0xa2:      /* mov moffs8, al */
+	case 0xa3:      /* mov moffs, eAX */
+		/* The offset is address-size wide, 8 bytes by default in 64-bit
+		 * mode, and not sign-extended (Intel SDM Vol. 2A, 2.2.1.4). */
+		in->op = op & 2 ? X86_OP_MOV_STORE : X86_OP_MOV_LOAD;
+		in->opsize = op & 1 ? opsz : 1;
+		in->regsize = in->opsize;
+		in->reg = REG_RAX;
+		in->moffs = true;
+		err = decode_fetch(&c, in->addrsize, &b);
+		in->disp = (int64_t)b;
+		break;
+	case 0xa4:      /* movs m8, m8 */
+	case 0xa5:      /* movs m, m */
+		in->op = X86_OP_MOVS;
+		in->opsize = op & 1 ? opsz : 1;
+		in->regsize = in->opsize;
+		in->base = REG_RSI;
+		break;
+	case 0xaa:      /* stos m8 */
+	case 0xab:      /* stos m */
+		/* The destination is ES:rDI; ES cannot be overridden (Intel
+		 * SDM Vol. 2B, STOS). */
+		in->op = X86_OP_STOS;
+		in->opsize = op & 1 ? opsz : 1;
+		in->regsize = in->opsize;
+		in->reg = REG_RAX;
+		in->base = REG_RDI;
+		in->seg = SEG_ES;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+done:
+	if (err)
+		return err;
+	/* LOCK is allowed only on read-modify-write forms with a memory
+	 * destination; anywhere else it raises #UD (Intel SDM Vol. 2A, LOCK). */
+	if (in->lock && !lockable)
+		return -EINVAL;
+	in->len = c.pos;
+	return 0;
+}
+
+/* Register operand of size bytes (or the high byte). */
+static uint64_t x86_get_reg(const struct guest_regs *r, int reg, bool high8,
+			    unsigned size)
+{
+	if (high8)
+		return (r->gpr[reg] >> 8) & 0xff;
+	return r->gpr[reg] & x86_mask(size);
+}
+
+/* Writes a register operand of size bytes: 8- and 16-bit writes leave the
+ * rest of the register alone, 32-bit writes zero bits 63:32 (Intel SDM
+ * Vol. 1, 3.4.1.1). Outside 64-bit mode bits 63:32 are not visible and are
+ * undefined after a mode switch, so zeroing them there is also correct. */
+static void x86_set_reg(struct guest_regs *r, int reg, bool high8, unsigned size,
+			uint64_t val)
+{
+	uint64_t *g = &r->gpr[reg];
+
+	switch (size) {
+	case 1:
+		if (high8)
+			*g = (*g & ~0xff00ULL) | ((val & 0xff) << 8);
+		else
+			*g = (*g & ~0xffULL) | (val & 0xff);
+		break;
+	case 2:
+		*g = (*g & ~0xffffULL) | (val & 0xffff);
+		break;
+	case 4:
+		*g = val & 0xffffffffULL;
+		break;
+	default:
+		*g = val;
+		break;
+	}
+}
+
+static bool x86_even_parity(uint64_t v)
+{
+	uint8_t b = v;
+
+	b ^= b >> 4;
+	b ^= b >> 2;
+	b ^= b >> 1;
+	return !(b & 1);
+}
+
+/* Computes a op b on size-byte operands and sets the status flags in
+ * *rflags as the SDM's instruction pages specify (Intel SDM Vol. 2A ADD,
+ * AND, CMP, OR; Vol. 2B SUB, TEST; Vol. 2D XOR): CF is the unsigned carry or
+ * borrow, OF the signed overflow, AF the carry or borrow out of bit 3, PF
+ * the even parity of the low byte, ZF and SF from the result. The logical
+ * ops clear CF and OF; their AF is undefined, and cleared here. */
+static uint64_t x86_alu(enum x86_op op, uint64_t a, uint64_t b, unsigned size,
+			uint64_t *rflags)
+{
+	uint64_t mask = x86_mask(size), sign = 1ULL << (8 * size - 1);
+	uint64_t r, f = 0;
+
+	a &= mask;
+	b &= mask;
+	switch (op) {
+	case X86_OP_ADD:
+		r = (a + b) & mask;
+		if (r < a)
+			f |= RFLAGS_CF;
+		if ((a ^ r) & (b ^ r) & sign)
+			f |= RFLAGS_OF;
+		if ((a ^ b ^ r) & 0x10)
+			f |= RFLAGS_AF;
+		break;
+	case X86_OP_SUB:
+	case X86_OP_CMP:
+		r = (a - b) & mask;
+		if (a < b)
+			f |= RFLAGS_CF;
+		if ((a ^ b) & (a ^ r) & sign)
+			f |= RFLAGS_OF;
+		if ((a ^ b ^ r) & 0x10)
+			f |= RFLAGS_AF;
+		break;
+	case X86_OP_OR:
+		r = a | b;
+		break;
+	case X86_OP_XOR:
+		r = a ^ b;
+		break;
+	default:        /* AND, TEST */
+		r = a & b;
+		break;
+	}
+	if (!r)
+		f |= RFLAGS_ZF;
+	if (r & sign)
+		f |= RFLAGS_SF;
+	if (x86_even_parity(r))
+		f |= RFLAGS_PF;
+	*rflags = (*rflags & ~X86_STATUS_FLAGS) | f;
+	return r;
+}
+
+/* RIP after the instruction; IP and EIP wrap in 16- and 32-bit code. */
+static uint64_t x86_next_rip(const struct x86_insn *in, uint64_t rip)
+{
+	rip += in->len;
+	if (in->mode == MODE_LONG64)
+		return rip;
+	if (in->mode == MODE_PROT32)
+		return rip & 0xffffffffULL;
+	return rip & 0xffff;
+}
+
+/* Linear address of offset ea in segment seg. In 64-bit mode the CS, DS,
+ * ES and SS bases are treated as 0 and only FS and GS add one (Intel SDM
+ * Vol. 3A, 3.2.4); elsewhere the sum wraps at 4 GiB. */
+static uint64_t x86_linear(const struct x86_insn *in,
+			   const struct x86_emu_ops *ops, int seg, uint64_t ea)
+{
+	uint64_t base = 0;
+
+	if (in->mode == MODE_LONG64 && seg != SEG_FS && seg != SEG_GS)
+		return ea;
+	if (ops && ops->seg_base)
+		base = ops->seg_base(ops->ctx, seg);
+	if (in->mode == MODE_LONG64)
+		return ea + base;
+	return (ea + base) & 0xffffffffULL;
+}
+
+uint64_t x86_operand_gla(const struct x86_insn *in, const struct guest_regs *regs,
+			 const struct x86_emu_ops *ops)
+{
+	uint64_t ea = (uint64_t)in->disp;
+	int seg = in->seg;
+
+	if (in->base == X86_BASE_RIP)
+		ea += regs->rip + in->len;
+	else if (in->base >= 0)
+		ea += regs->gpr[in->base];
+	if (in->index >= 0)
+		ea += regs->gpr[in->index] * in->scale;
+	ea &= x86_mask(in->addrsize);
+	/* Default segment: SS when the base is rSP or rBP (BP for 16-bit
+	 * forms), DS otherwise (Intel SDM Vol. 1, 3.7.4, Table 3-5). */
+	if (seg == SEG_NONE)
+		seg = in->base == REG_RSP || in->base == REG_RBP ? SEG_SS : SEG_DS;
+	return x86_linear(in, ops, seg, ea);
+}
+
+/* One element access of a string instruction at linear address gla: by
+ * guest-physical address if it is MMIO, else as ordinary memory. */
+static int x86_string_read(const struct x86_emu_ops *ops, uint64_t gla,
+			   uint64_t gpa, unsigned size, uint64_t *val)
+{
+	int err;
+
+	if (ops->is_mmio(ops->ctx, gpa))
+		err = ops->mmio_read(ops->ctx, gpa, size, val);
+	else
+		err = ops->mem_read(ops->ctx, gla, size, val);
+	if (err)
+		return err;
+	*val &= x86_mask(size);
+	return 0;
+}
+
+static int x86_string_write(const struct x86_emu_ops *ops, uint64_t gla,
+			    uint64_t gpa, unsigned size, uint64_t val)
+{
+	if (ops->is_mmio(ops->ctx, gpa))
+		return ops->mmio_write(ops->ctx, gpa, size, val);
+	return ops->mem_write(ops->ctx, gla, size, val);
+}
+
+/* STOS and MOVS (Intel SDM Vol. 2B, MOVS, STOS, REP): rSI/rDI/rCX are SI/
+ * DI/CX, ESI/EDI/ECX or RSI/RDI/RCX by address size, and step by the
+ * element size, down if DF is set. Registers are updated element by element
+ * so that a failure leaves the state of the last completed element, as the
+ * SDM describes for a fault in the middle of a REP. */
+static int x86_emulate_string(const struct x86_insn *in, struct guest_regs *regs,
+			      const struct x86_emu_ops *ops)
+{
+	uint64_t amask = x86_mask(in->addrsize), size = in->opsize;
+	uint64_t step = regs->rflags & RFLAGS_DF ? -size : size;
+	uint64_t count = 1, done;
+	int src_seg = in->seg == SEG_NONE ? SEG_DS : in->seg;
+
+	if (!ops->gla_to_gpa || !ops->is_mmio || !ops->mmio_write || !ops->mem_write ||
+	    (in->op == X86_OP_MOVS && (!ops->mmio_read || !ops->mem_read)))
+		return -EINVAL;
+	if (in->rep) {
+		/* F2 and F3 both act as REP on MOVS and STOS, which have no
+		 * termination condition to distinguish them. */
+		count = regs->gpr[REG_RCX] & amask;
+	}
+
+	for (done = 0; done < count && done < X86_REP_MAX; done++) {
+		uint64_t rdi = regs->gpr[REG_RDI], rsi = regs->gpr[REG_RSI];
+		uint64_t dgla, dgpa, sgla = 0, sgpa = 0, val;
+		int err;
+
+		dgla = x86_linear(in, ops, SEG_ES, rdi & amask);
+		err = ops->gla_to_gpa(ops->ctx, dgla, &dgpa);
+		if (err)
+			return err;
+		if (in->op == X86_OP_MOVS) {
+			/* Translate both sides before touching either, so a
+			 * fault on the destination cannot follow a device read
+			 * with side effects. */
+			sgla = x86_linear(in, ops, src_seg, rsi & amask);
+			err = ops->gla_to_gpa(ops->ctx, sgla, &sgpa);
+			if (err)
+				return err;
+			err = x86_string_read(ops, sgla, sgpa, size, &val);
+			if (err)
+				return err;
+		} else {
+			val = x86_get_reg(regs, REG_RAX, false, size);
+		}
+		err = x86_string_write(ops, dgla, dgpa, size, val);
+		if (err)
+			return err;
+
+		x86_set_reg(regs, REG_RDI, false, in->addrsize, rdi + step);
+		if (in->op == X86_OP_MOVS)
+			x86_set_reg(regs, REG_RSI, false, in->addrsize, rsi + step);
+		if (in->rep)
+			x86_set_reg(regs, REG_RCX, false, in->addrsize,
+				    regs->gpr[REG_RCX] - 1);
+	}
+	/* An unfinished REP leaves RIP on the instruction: the guest runs it
+	 * again, faults again and we carry on from the updated registers. */
+	if (done == count)
+		regs->rip = x86_next_rip(in, regs->rip);
+	return 0;
+}
+
+int x86_emulate(const struct x86_insn *in, struct guest_regs *regs,
+		enum cpu_mode mode, uint64_t gpa, const struct x86_emu_ops *ops)
+{
+	struct guest_regs r;
+	uint64_t mem = 0, src, res;
+	int err = 0;
+
+	if (mode != in->mode)
+		return -EINVAL;
+	if (in->op == X86_OP_STOS || in->op == X86_OP_MOVS)
+		return x86_emulate_string(in, regs, ops);
+	if (!ops->mmio_read || !ops->mmio_write)
+		return -EINVAL;
+
+	/* Work on a copy so a failed access leaves the guest untouched. */
+	r = *regs;
+	switch (in->op) {
+	case X86_OP_MOV_STORE:
+		if (in->has_imm)
+			src = in->imm;
+		else
+			src = x86_get_reg(&r, in->reg, in->reg_high8, in->opsize);
+		err = ops->mmio_write(ops->ctx, gpa, in->opsize, src);
+		break;
+	case X86_OP_MOV_LOAD:
+		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
+		if (!err)
+			x86_set_reg(&r, in->reg, in->reg_high8, in->opsize, mem);
+		break;
+	case X86_OP_MOVZX:
+	case X86_OP_MOVSX:
+		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
+		if (err)
+			break;
+		mem &= x86_mask(in->opsize);
+		if (in->op == X86_OP_MOVSX)
+			mem = x86_sext(mem, in->opsize);
+		x86_set_reg(&r, in->reg, false, in->regsize, mem);
+		break;
+	case X86_OP_ADD:
+	case X86_OP_OR:
+	case X86_OP_AND:
+	case X86_OP_SUB:
+	case X86_OP_XOR:
+	case X86_OP_CMP:
+	case X86_OP_TEST:
+		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
+		if (err)
+			break;
+		if (in->has_imm)
+			src = in->imm;
+		else
+			src = x86_get_reg(&r, in->reg, in->reg_high8, in->opsize);
+		if (in->to_reg) {
+			res = x86_alu(in->op, src, mem, in->opsize, &r.rflags);
+			if (in->op != X86_OP_CMP)
+				x86_set_reg(&r, in->reg, in->reg_high8, in->opsize, res);
+		} else {
+			res = x86_alu(in->op, mem, src, in->opsize, &r.rflags);
+			if (in->op != X86_OP_CMP && in->op != X86_OP_TEST)
+				err = ops->mmio_write(ops->ctx, gpa, in->opsize, res);
+		}
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (err)
+		return err;
+	r.rip = x86_next_rip(in, r.rip);
+	*regs = r;
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* An emulated 16550 UART (the guest's COM1): the partition's console.
+ * Pure state machine; output leaves through a callback. Interrupts are not
+ * modelled yet: the guest polls LSR. */
+#ifndef VATRA_VMM_DEV_VUART_H
+#define VATRA_VMM_DEV_VUART_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#define VUART_RXQ 64
+
+struct vuart {
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	uint8_t rxq[VUART_RXQ];
+	unsigned rx_head, rx_len;
+	void (*out)(void *ctx, uint8_t c);   /* a byte the guest transmitted */
+	void *ctx;
+};
+
+void vuart_init(struct vuart *u, void (*out)(void *ctx, uint8_t c), void *ctx);
+/* Register access at offset 0..7 from the base port (byte access). */
+uint8_t vuart_read(struct vuart *u, unsigned off);
+void vuart_write(struct vuart *u, unsigned off, uint8_t v);
+/* Queues a byte for the guest to receive; false when the FIFO is full. */
+bool vuart_rx(struct vuart *u, uint8_t c);
+
+#endif

@@ -1,0 +1,63 @@
+/* The vendor-neutral VM exit: arch/x86/svm.c and vmx.c translate their
+ * hardware exit codes into this, and everything in vmm/ works from it. */
+#ifndef VATRA_VMM_EXIT_H
+#define VATRA_VMM_EXIT_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+enum vm_exit_reason {
+	EXIT_NONE,            /* handled inside the vendor code: just re-enter */
+	EXIT_CPUID,
+	EXIT_MSR_READ,
+	EXIT_MSR_WRITE,
+	EXIT_IO,
+	EXIT_MMIO,            /* guest-physical access outside RAM */
+	EXIT_HLT,
+	EXIT_HYPERCALL,
+	EXIT_RDPMC,
+	EXIT_RDTSCP,
+	EXIT_DR_ACCESS,
+	EXIT_CACHE,           /* INVD, WBINVD */
+	EXIT_UD,              /* an instruction the guest may not use: inject #UD */
+	EXIT_INTR,            /* a host interrupt arrived */
+	EXIT_IRQ_WINDOW,      /* the guest can take an interrupt now */
+	EXIT_TRIPLE_FAULT,
+	EXIT_ENTRY_FAILED,    /* the hardware refused the guest state */
+	EXIT_UNKNOWN,
+	EXIT_NREASONS
+};
+
+struct vm_exit {
+	enum vm_exit_reason reason;
+	uint32_t vendor_code;     /* raw hardware exit code, for stats and dumps */
+	uint8_t inst_len;         /* length of the exiting instruction, 0 = unknown */
+	union {
+		struct {
+			uint16_t port;
+			uint8_t size;     /* 1, 2, 4 */
+			uint8_t addr_size; /* string I/O: 2, 4, 8 */
+			uint8_t seg;      /* string OUT: SEG_* */
+			bool in, string, rep;
+		} io;
+		struct {
+			uint32_t index;
+		} msr;
+		struct {
+			uint64_t gpa;
+			bool write, fetch;
+		} mmio;
+		struct {
+			uint8_t dr;
+			bool write;
+		} dr;
+		struct {
+			const char *what;
+			uint64_t info1, info2;
+		} fail;
+	};
+};
+
+const char *exit_reason_name(enum vm_exit_reason r);
+
+#endif

@@ -1,0 +1,106 @@
+/* Guest-physical accesses outside RAM: the instruction is fetched,
+ * decoded and emulated against the device model that owns the address
+ * (the hardware gives no decode help on every CPU). An address no device
+ * owns stops the partition: it can never reach other memory. */
+#include "vmm/vcpu.h"
+#include "vmm/vmm_ops.h"
+#include "vmm/decode.h"
+#include "lib/log.h"
+#include "lib/string.h"
+#include "lib/errno.h"
+
+struct mmio_ctx {
+	struct vcpu *v;
+};
+
+static bool testdev_owns(struct partition *p, uint64_t gpa)
+{
+	return p->cfg->debug_exit && gpa >= TESTDEV_GPA && gpa < TESTDEV_GPA + TESTDEV_SIZE;
+}
+
+static int m_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
+{
+	struct partition *p = ((struct mmio_ctx *)ctx)->v->part;
+
+	if (!testdev_owns(p, gpa) || !testdev_owns(p, gpa + size - 1))
+		return -EFAULT;
+	*val = testdev_read(&p->testdev, gpa - TESTDEV_GPA, size);
+	return 0;
+}
+
+static int m_write(void *ctx, uint64_t gpa, unsigned size, uint64_t val)
+{
+	struct partition *p = ((struct mmio_ctx *)ctx)->v->part;
+
+	if (!testdev_owns(p, gpa) || !testdev_owns(p, gpa + size - 1))
+		return -EFAULT;
+	testdev_write(&p->testdev, gpa - TESTDEV_GPA, size, val);
+	return 0;
+}
+
+static int mem_read(void *ctx, uint64_t gla, unsigned size, uint64_t *val)
+{
+	*val = 0;
+	return gla_read(((struct mmio_ctx *)ctx)->v, gla, val, size);
+}
+
+static int mem_write(void *ctx, uint64_t gla, unsigned size, uint64_t val)
+{
+	return gla_write(((struct mmio_ctx *)ctx)->v, gla, &val, size);
+}
+
+static int to_gpa(void *ctx, uint64_t gla, uint64_t *gpa)
+{
+	return gla_to_gpa(((struct mmio_ctx *)ctx)->v, gla, gpa);
+}
+
+static bool is_mmio(void *ctx, uint64_t gpa)
+{
+	return !gpa_ptr(((struct mmio_ctx *)ctx)->v->part, gpa, 1);
+}
+
+static uint64_t seg_base(void *ctx, int seg)
+{
+	return vmm->seg_base(((struct mmio_ctx *)ctx)->v, seg);
+}
+
+int mmio_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	struct mmio_ctx ctx = { v };
+	const struct x86_emu_ops ops = {
+		.mmio_read = m_read, .mmio_write = m_write,
+		.mem_read = mem_read, .mem_write = mem_write,
+		.gla_to_gpa = to_gpa, .is_mmio = is_mmio, .seg_base = seg_base,
+		.ctx = &ctx,
+	};
+	struct guest_ctl c;
+	struct x86_insn in;
+	uint8_t b[X86_MAX_INSN];
+	unsigned got;
+	int r;
+
+	if (!testdev_owns(v->part, e->mmio.gpa)) {
+		vcpu_fail(v, "%s unmapped guest-physical address %#llx",
+			  e->mmio.fetch ? "executed from" : e->mmio.write ? "wrote to" : "read from",
+			  (unsigned long long)e->mmio.gpa);
+		return 0;
+	}
+	if (e->mmio.fetch) {
+		vcpu_fail(v, "executed from device memory at %#llx", (unsigned long long)e->mmio.gpa);
+		return 0;
+	}
+	vmm->get_ctl(v, &c);
+	got = vcpu_fetch(v, b, sizeof(b));
+	r = x86_decode(b, got, c.mode, &in);
+	if (r) {
+		vcpu_fail(v, "cannot emulate the instruction accessing device memory at %#llx "
+			  "(bytes %02x %02x %02x %02x)", (unsigned long long)e->mmio.gpa,
+			  b[0], b[1], b[2], b[3]);
+		return 0;
+	}
+	r = x86_emulate(&in, &v->regs, c.mode, e->mmio.gpa, &ops);
+	if (r)
+		vcpu_fail(v, "device access at %#llx failed (%s)", (unsigned long long)e->mmio.gpa,
+			  err_name(r));
+	return 0;
+}

@@ -1,0 +1,308 @@
+/* Partition lifecycle: guest RAM, nested page tables, devices, vCPUs and
+ * the guest image; and stopping, which gives everything back. */
+#include <stdarg.h>
+#include "vmm/partition.h"
+#include "vmm/vmm_ops.h"
+#include "vmm/gwalk.h"
+#include "vmm/loader/loader.h"
+#include "vmm/loader/multiboot.h"
+#include "vmm/loader/flat.h"
+#include "include/vatra/hv.h"
+#include "arch/x86/cpu.h"
+#include "mm/mem.h"
+#include "lib/log.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "lib/errno.h"
+
+struct partition partitions[PART_MAX];
+unsigned npartitions;
+
+const char *part_name(const struct partition *p)
+{
+	return p->cfg ? p->cfg->name : "?";
+}
+
+struct partition *part_find(const char *name)
+{
+	for (unsigned i = 0; i < npartitions; i++)
+		if (partitions[i].cfg && !strcmp(partitions[i].cfg->name, name))
+			return &partitions[i];
+	return NULL;
+}
+
+void *gpa_ptr(struct partition *p, uint64_t gpa, uint64_t len)
+{
+	if (!p->ram || gpa >= p->ram_size || len > p->ram_size - gpa)
+		return NULL;
+	return p->ram + gpa;
+}
+
+static int gwalk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
+{
+	void *src = gpa_ptr(ctx, gpa, size);
+
+	if (!src)
+		return -EFAULT;
+	*val = 0;
+	memcpy(val, src, size);
+	return 0;
+}
+
+int gla_to_gpa(struct vcpu *v, uint64_t gla, uint64_t *gpa)
+{
+	struct gwalk_env env = { gwalk_read, v->part };
+	struct guest_ctl c;
+
+	vmm->get_ctl(v, &c);
+	return gwalk(c.cr0, c.cr3, c.cr4, c.efer, gla, &env, gpa);
+}
+
+/* Byte runs that stay within one guest page, so each is one translation. */
+static int gla_copy(struct vcpu *v, uint64_t gla, uint8_t *buf, unsigned len, bool write)
+{
+	while (len) {
+		unsigned chunk = 4096 - (gla & 4095);
+		uint64_t gpa;
+		uint8_t *h;
+
+		if (chunk > len)
+			chunk = len;
+		if (gla_to_gpa(v, gla, &gpa) || !(h = gpa_ptr(v->part, gpa, chunk)))
+			return -EFAULT;
+		if (write)
+			memcpy(h, buf, chunk);
+		else
+			memcpy(buf, h, chunk);
+		gla += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int gla_read(struct vcpu *v, uint64_t gla, void *buf, unsigned len)
+{
+	return gla_copy(v, gla, buf, len, false);
+}
+
+int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len)
+{
+	return gla_copy(v, gla, (uint8_t *)buf, len, true);
+}
+
+void part_console_putc(struct partition *p, uint8_t c)
+{
+	if (c == '\r')
+		return;
+	if (c != '\n' && p->linelen < sizeof(p->line) - 1) {
+		p->line[p->linelen++] = (char)((c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?');
+		return;
+	}
+	p->line[p->linelen] = '\0';
+	kprintf("[%s] %s\n", part_name(p), p->line);
+	p->linelen = 0;
+	if (c != '\n')
+		part_console_putc(p, c);
+}
+
+static void uart_out(void *ctx, uint8_t c)
+{
+	part_console_putc(ctx, c);
+}
+
+static const struct bi_file *file_find(const char *path)
+{
+	for (uint32_t i = 0; i < hv.bi->nfiles; i++)
+		if (!strcmp(hv.bi->files[i].path, path) && !hv.bi->files[i].status)
+			return &hv.bi->files[i];
+	return NULL;
+}
+
+static void *gpt_alloc(void *ctx, uint64_t *phys)
+{
+	(void)ctx;
+	*phys = page_alloc(1, 1);
+	return *phys ? phys_to_virt(*phys) : NULL;
+}
+
+static void gpt_free(void *ctx, uint64_t phys)
+{
+	(void)ctx;
+	page_free(phys, 1);
+}
+
+static void *gpt_virt(void *ctx, uint64_t phys)
+{
+	(void)ctx;
+	return phys_to_virt(phys);
+}
+
+static const struct pt_env gpt_env = { gpt_alloc, gpt_free, gpt_virt, NULL };
+
+/* The guest image: multiboot or flat, by the config's format or by what
+ * the file looks like. */
+static int load_image(struct partition *p, struct boot_state *bs)
+{
+	const struct cfg_part *c = p->cfg;
+	const struct bi_file *k = file_find(c->kernel);
+	struct guest_image img = { p->ram, p->ram_size };
+	struct loader_module mods[CFG_MAX_MODULES];
+	static char args[CFG_MAX_MODULES][2 * CFG_PATH_MAX + 2];
+	const uint8_t *data;
+	enum cfg_format fmt = c->format;
+	int r;
+
+	if (!k) {
+		snprintf(bs->err, sizeof(bs->err), "kernel %s was not loaded from the ESP", c->kernel);
+		return -ENOENT;
+	}
+	data = phys_to_virt(k->phys);
+	if (fmt == CFG_FMT_AUTO)
+		fmt = mb_detect(data, k->size) ? CFG_FMT_MULTIBOOT : CFG_FMT_LINUX;
+	switch (fmt) {
+	case CFG_FMT_MULTIBOOT:
+		for (unsigned i = 0; i < c->nmodules; i++) {
+			const struct bi_file *m = file_find(c->modules[i].path);
+			if (!m) {
+				snprintf(bs->err, sizeof(bs->err), "module %s was not loaded from the ESP",
+					 c->modules[i].path);
+				return -ENOENT;
+			}
+			snprintf(args[i], sizeof(args[i]), "%s%s%s", c->modules[i].path,
+				 c->modules[i].args[0] ? " " : "", c->modules[i].args);
+			mods[i] = (struct loader_module){ phys_to_virt(m->phys), m->size, args[i] };
+		}
+		r = mb_load(&img, data, k->size, c->cmdline, mods, c->nmodules, bs);
+		break;
+	case CFG_FMT_FLAT:
+		r = flat_load(&img, data, k->size, c->load_addr, bs);
+		break;
+	default:
+		snprintf(bs->err, sizeof(bs->err),
+			 "%s is not a multiboot kernel, and Linux bzImage loading is not supported yet "
+			 "(set format = flat for a raw binary)", c->kernel);
+		return -ENOSYS;
+	}
+	return r;
+}
+
+int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
+{
+	struct boot_state bs;
+	uint64_t pages = c->memory / 4096;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	memset(&bs, 0, sizeof(bs));
+	p->id = id;
+	p->cfg = c;
+	p->state = PART_RUNNING;
+	p->start_tsc = rdtsc();
+	if (!vmm) {
+		part_stop(p, -1, "not started: %s", hv.virt_off);
+		return -ENODEV;
+	}
+	if (!c->valid) {
+		part_stop(p, -1, "not started: its section in vatra.cfg (line %u) has errors", c->line);
+		return -EINVAL;
+	}
+	if (c->vcpus > VCPU_MAX) {
+		part_stop(p, -1, "not started: %u vCPUs asked, this build runs at most %u",
+			  c->vcpus, VCPU_MAX);
+		return -E2BIG;
+	}
+	/* Contiguous, 2 MiB aligned when the size allows: the nested tables
+	 * then map it with large pages. Zeroed by page_alloc, so nothing
+	 * leaks from an earlier partition. */
+	p->ram_hpa = page_alloc(pages, (c->memory % (2 << 20)) ? 1 : 512);
+	if (!p->ram_hpa) {
+		part_stop(p, -1, "not started: no %llu MiB of free memory (%llu MiB free)",
+			  (unsigned long long)(c->memory >> 20),
+			  (unsigned long long)(mem_free_pages() >> 8));
+		return -ENOMEM;
+	}
+	p->ram_size = c->memory;
+	p->ram = phys_to_virt(p->ram_hpa);
+	r = pt_init(&p->gpt, vmm->gpt_format, &gpt_env, vmm->gpt_leaf_levels());
+	if (!r) {
+		p->gpt_ready = true;
+		r = pt_map(&p->gpt, 0, p->ram_hpa, p->ram_size, PT_R | PT_W | PT_X | PT_USER);
+	}
+	if (r) {
+		part_stop(p, -1, "not started: cannot build nested page tables (%s)", err_name(r));
+		return r;
+	}
+	vuart_init(&p->uart, uart_out, p);
+	testdev_reset(&p->testdev);
+
+	r = load_image(p, &bs);
+	if (r) {
+		part_stop(p, -1, "not started: %s", bs.err[0] ? bs.err : err_name(r));
+		return r;
+	}
+	p->nvcpus = c->vcpus;
+	for (unsigned i = 0; i < p->nvcpus; i++) {
+		struct vcpu *v = &p->vcpus[i];
+		v->part = p;
+		v->id = i;
+		v->pending_irq = -1;
+		tlbtag_init(&v->tag);
+		r = vmm->vcpu_create(v);
+		if (r) {
+			part_stop(p, -1, "not started: cannot create vCPU %u (%s)", i, err_name(r));
+			return r;
+		}
+		/* Secondary vCPUs wait for INIT/SIPI, which arrives with the
+		 * LAPIC model; until then only vCPU 0 runs. */
+		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_STOPPED;
+	}
+	r = vmm->vcpu_reset(&p->vcpus[0], &bs);
+	if (r) {
+		part_stop(p, -1, "not started: the boot vCPU state was refused (%s)", err_name(r));
+		return r;
+	}
+	pr_info("partition %s: started (%u vCPU%s, %llu MiB, %s)", part_name(p), p->nvcpus,
+		p->nvcpus == 1 ? "" : "s", (unsigned long long)(p->ram_size >> 20),
+		bs.mode == BOOT_REAL16 ? "real mode" : bs.mode == BOOT_PROT32 ?
+		"multiboot" : "long mode");
+	return 0;
+}
+
+void part_stop(struct partition *p, int status, const char *fmt, ...)
+{
+	uint64_t exits = 0;
+	va_list ap;
+
+	if (p->state == PART_STOPPED)
+		return;
+	if (p->linelen)
+		part_console_putc(p, '\n');
+	va_start(ap, fmt);
+	vsnprintf(p->stop_reason, sizeof(p->stop_reason), fmt, ap);
+	va_end(ap);
+	p->state = PART_STOPPED;
+	p->status = status;
+	p->stop_tsc = rdtsc();
+	for (unsigned i = 0; i < p->nvcpus; i++) {
+		struct vcpu *v = &p->vcpus[i];
+		exits += v->exits_total;
+		v->state = VCPU_STOPPED;
+		if (v->arch && vmm)
+			vmm->vcpu_destroy(v);
+	}
+	if (p->gpt_ready) {
+		pt_destroy(&p->gpt);
+		p->gpt_ready = false;
+	}
+	if (p->ram_hpa) {
+		page_free(p->ram_hpa, p->ram_size / 4096);
+		p->ram_hpa = 0;
+		p->ram = NULL;
+	}
+	if (status < 0)
+		pr_err("partition %s: %s", part_name(p), p->stop_reason);
+	else
+		pr_info("partition %s: %s (%llu exits)", part_name(p), p->stop_reason,
+			(unsigned long long)exits);
+}

@@ -1,0 +1,91 @@
+/* Partitions and their vCPUs: fixed guest RAM behind nested page tables,
+ * emulated devices, and the state the scheduler and shell read.
+ * Single physical CPU for now: everything here is touched by the BSP
+ * only, so no lock yet. */
+#ifndef VATRA_VMM_PARTITION_H
+#define VATRA_VMM_PARTITION_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "vmm/regs.h"
+#include "vmm/exit.h"
+#include "vmm/tlbtag.h"
+#include "vmm/dev/vuart.h"
+#include "vmm/dev/testdev.h"
+#include "arch/x86/paging.h"
+#include "mgmt/config.h"
+
+#define PART_MAX  CFG_MAX_PARTS
+#define VCPU_MAX  8
+
+enum part_state { PART_EMPTY, PART_RUNNING, PART_STOPPED };
+enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_STOPPED };
+
+struct partition;
+
+struct vcpu {
+	struct partition *part;
+	unsigned id;
+	enum vcpu_state state;
+	struct guest_regs regs;
+	void *arch;                  /* the vendor's per-vCPU state */
+	struct tlbtag tag;           /* ASID or VPID */
+	int pending_irq;             /* vector to inject, -1 = none */
+	bool yield;                  /* give the CPU to the next vCPU */
+	uint64_t dr[4];              /* DR0-3 as the guest last wrote them */
+	uint64_t tsc_aux;
+	uint8_t fpu[512] __attribute__((aligned(16)));   /* FXSAVE area */
+	bool fpu_valid;
+	/* statistics */
+	uint64_t exits[EXIT_NREASONS];
+	uint64_t exits_total;
+	uint64_t run_cycles;         /* TSC cycles spent in the guest and its exits */
+};
+
+struct partition {
+	unsigned id;
+	const struct cfg_part *cfg;
+	enum part_state state;
+	int status;                  /* exit status once stopped */
+	char stop_reason[128];
+	uint64_t ram_hpa;            /* host-physical base of guest RAM */
+	uint64_t ram_size;
+	uint8_t *ram;                /* guest RAM through the direct map */
+	struct pt gpt;               /* guest-physical -> host-physical */
+	bool gpt_ready;
+	unsigned nvcpus;
+	struct vcpu vcpus[VCPU_MAX];
+	struct vuart uart;
+	struct testdev testdev;
+	char line[200];              /* console output not yet printed */
+	unsigned linelen;
+	uint64_t start_tsc, stop_tsc;
+};
+
+extern struct partition partitions[PART_MAX];
+extern unsigned npartitions;
+
+/* Creates and loads partition id from its config section; on failure the
+ * partition stays PART_STOPPED with stop_reason saying why, and nothing
+ * else is affected. */
+int part_start(struct partition *p, unsigned id, const struct cfg_part *c);
+/* Stops a partition: its vCPUs never run again, its memory is released
+ * (zeroed before any reuse). status is reported as the exit status. */
+void part_stop(struct partition *p, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct partition *part_find(const char *name);
+const char *part_name(const struct partition *p);
+
+/* Guest memory by guest-physical address: a host pointer to len bytes of
+ * RAM, or NULL when any of it lies outside RAM. */
+void *gpa_ptr(struct partition *p, uint64_t gpa, uint64_t len);
+/* Reads/writes guest memory by guest linear address through the guest's
+ * page tables; 0 or -EFAULT. */
+int gla_read(struct vcpu *v, uint64_t gla, void *buf, unsigned len);
+int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len);
+int gla_to_gpa(struct vcpu *v, uint64_t gla, uint64_t *gpa);
+
+/* Console output from the guest (UART or hypercall). */
+void part_console_putc(struct partition *p, uint8_t c);
+
+#endif

@@ -1,0 +1,289 @@
+/* The vendor-neutral exit loop: a const dispatch table from exit reason
+ * to handler. Whatever a guest does ends here as an emulated result, an
+ * exception injected into the guest, or its partition stopped — never a
+ * hypervisor failure. */
+#include <stdarg.h>
+#include "vmm/vcpu.h"
+#include "vmm/vmm_ops.h"
+#include "arch/x86/cpu.h"
+#include "lib/log.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "lib/errno.h"
+
+static const char *const reason_names[EXIT_NREASONS] = {
+	[EXIT_NONE] = "none", [EXIT_CPUID] = "cpuid", [EXIT_MSR_READ] = "rdmsr",
+	[EXIT_MSR_WRITE] = "wrmsr", [EXIT_IO] = "io", [EXIT_MMIO] = "mmio",
+	[EXIT_HLT] = "hlt", [EXIT_HYPERCALL] = "hypercall", [EXIT_RDPMC] = "rdpmc",
+	[EXIT_RDTSCP] = "rdtscp", [EXIT_DR_ACCESS] = "dr", [EXIT_CACHE] = "invd/wbinvd",
+	[EXIT_UD] = "ud", [EXIT_INTR] = "intr", [EXIT_IRQ_WINDOW] = "irq-window",
+	[EXIT_TRIPLE_FAULT] = "triple-fault", [EXIT_ENTRY_FAILED] = "entry-failed",
+	[EXIT_UNKNOWN] = "unknown",
+};
+
+const char *exit_reason_name(enum vm_exit_reason r)
+{
+	return r < EXIT_NREASONS && reason_names[r] ? reason_names[r] : "?";
+}
+
+void vcpu_fail(struct vcpu *v, const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pr_err("partition %s: vCPU %u: %s", part_name(v->part), v->id, buf);
+	pr_err("  RIP %016llx RFLAGS %08llx RAX %016llx RBX %016llx",
+	       (unsigned long long)v->regs.rip, (unsigned long long)v->regs.rflags,
+	       (unsigned long long)v->regs.gpr[REG_RAX], (unsigned long long)v->regs.gpr[REG_RBX]);
+	pr_err("  RCX %016llx RDX %016llx RSI %016llx RDI %016llx",
+	       (unsigned long long)v->regs.gpr[REG_RCX], (unsigned long long)v->regs.gpr[REG_RDX],
+	       (unsigned long long)v->regs.gpr[REG_RSI], (unsigned long long)v->regs.gpr[REG_RDI]);
+	if (v->arch)
+		vmm->dump(v);
+	part_stop(v->part, -1, "stopped: %s", buf);
+}
+
+void vcpu_gp(struct vcpu *v)
+{
+	vmm->inject_exception(v, 13, true, 0);
+}
+
+void vcpu_ud(struct vcpu *v)
+{
+	vmm->inject_exception(v, 6, false, 0);
+}
+
+static bool is_prefix(uint8_t b, bool long_mode)
+{
+	switch (b) {
+	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+		return true;
+	default:
+		return long_mode && (b & 0xf0) == 0x40;   /* REX */
+	}
+}
+
+unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max)
+{
+	uint64_t ip = vmm->seg_base(v, SEG_CS) + v->regs.rip;
+	unsigned first = 4096 - (unsigned)(ip & 4095);
+
+	if (first >= max)
+		return gla_read(v, ip, b, max) ? 0 : max;
+	if (gla_read(v, ip, b, first))
+		return 0;
+	return gla_read(v, ip + first, b + first, max - first) ? first : max;
+}
+
+void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
+{
+	struct guest_ctl c;
+	uint8_t b[15];
+	unsigned n = 0, got;
+
+	if (e->inst_len) {
+		v->regs.rip += e->inst_len;
+		return;
+	}
+	/* No next-RIP from the hardware (QEMU's SVM has no NRIP save):
+	 * count the prefixes in front of the known opcode. */
+	vmm->get_ctl(v, &c);
+	got = vcpu_fetch(v, b, sizeof(b));
+	while (n < got && n < sizeof(b) - opcode_len && is_prefix(b[n], c.mode == MODE_LONG64))
+		n++;
+	v->regs.rip += n + opcode_len;
+	if (c.mode != MODE_LONG64)
+		v->regs.rip &= c.mode == MODE_PROT32 ? 0xffffffff : 0xffff;
+}
+
+static int hlt_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	vcpu_skip(v, e, 1);
+	if (!(v->regs.rflags & RFLAGS_IF) && v->pending_irq < 0) {
+		/* Nothing can ever wake it: say so instead of idling forever. */
+		part_stop(v->part, -1, "stopped: vCPU %u halted with interrupts disabled", v->id);
+		return 0;
+	}
+	if (v->pending_irq < 0)
+		v->state = VCPU_HALTED;
+	return 0;
+}
+
+static int rdpmc_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	vcpu_gp(v);     /* no performance counters are offered */
+	return 0;
+}
+
+static int rdtscp_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	uint64_t t = rdtsc();
+
+	v->regs.gpr[REG_RAX] = (uint32_t)t;
+	v->regs.gpr[REG_RDX] = t >> 32;
+	v->regs.gpr[REG_RCX] = (uint32_t)v->tsc_aux;
+	vcpu_skip(v, e, 3);
+	return 0;
+}
+
+/* MOV DRn: 0F 21 /r reads, 0F 23 /r writes; ModRM.reg is n, ModRM.rm the
+ * GPR (Intel SDM Vol. 2B, MOV—Move to/from Debug Registers). DR0-3 are
+ * kept in the vCPU, DR6/DR7 in the vendor's guest state. */
+static int dr_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	struct guest_ctl c;
+	uint8_t b[15];
+	unsigned n = 0, rex = 0, got, dr, gpr;
+	uint64_t val;
+
+	(void)e;
+	vmm->get_ctl(v, &c);
+	got = vcpu_fetch(v, b, sizeof(b));
+	while (n < got && n < 12 && is_prefix(b[n], c.mode == MODE_LONG64)) {
+		if ((b[n] & 0xf0) == 0x40)
+			rex = b[n];
+		n++;
+	}
+	if (n + 3 > got || b[n] != 0x0f || (b[n + 1] != 0x21 && b[n + 1] != 0x23)) {
+		vcpu_fail(v, "debug-register exit on an instruction that is not MOV DR");
+		return 0;
+	}
+	if (c.cpl) {
+		vcpu_gp(v);
+		return 0;
+	}
+	dr = (b[n + 2] >> 3) & 7;
+	gpr = (b[n + 2] & 7) | ((rex & 1) ? 8 : 0);
+	if (dr == 4 || dr == 5)
+		dr += 2;   /* aliases of DR6/DR7 while CR4.DE = 0 */
+	if (b[n + 1] == 0x23) {
+		val = v->regs.gpr[gpr];
+		if (c.mode != MODE_LONG64)
+			val = (uint32_t)val;
+		if (dr < 4)
+			v->dr[dr] = val;
+		else
+			vmm->dr_access(v, dr, true, &val);
+	} else {
+		if (dr < 4)
+			val = v->dr[dr];
+		else
+			vmm->dr_access(v, dr, false, &val);
+		v->regs.gpr[gpr] = c.mode == MODE_LONG64 ? val : (uint32_t)val;
+	}
+	v->regs.rip += n + 3;
+	return 0;
+}
+
+static int cache_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	/* INVD would drop dirty lines of other partitions too: both INVD
+	 * and WBINVD complete as a no-op that keeps memory coherent. */
+	vcpu_skip(v, e, 2);
+	return 0;
+}
+
+static int ud_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	vcpu_ud(v);
+	return 0;
+}
+
+static int nop_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+	return 0;
+}
+
+static int irq_window_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	vmm->request_irq_window(v, false);
+	return 0;
+}
+
+static int triple_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	vcpu_fail(v, "triple fault (shutdown)");
+	return 0;
+}
+
+static int failed_entry_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	vcpu_fail(v, "VM entry failed: %s", e->fail.what ? e->fail.what : "invalid guest state");
+	return 0;
+}
+
+static int unknown_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	vcpu_fail(v, "unhandled exit (vendor code %#x, info %#llx %#llx)", e->vendor_code,
+		  (unsigned long long)e->fail.info1, (unsigned long long)e->fail.info2);
+	return 0;
+}
+
+typedef int (*exit_fn)(struct vcpu *v, const struct vm_exit *e);
+
+static const exit_fn handlers[EXIT_NREASONS] = {
+	[EXIT_NONE] = nop_exit,
+	[EXIT_CPUID] = cpuid_exit,
+	[EXIT_MSR_READ] = msr_exit,
+	[EXIT_MSR_WRITE] = msr_exit,
+	[EXIT_IO] = io_exit,
+	[EXIT_MMIO] = mmio_exit,
+	[EXIT_HLT] = hlt_exit,
+	[EXIT_HYPERCALL] = hypercall_exit,
+	[EXIT_RDPMC] = rdpmc_exit,
+	[EXIT_RDTSCP] = rdtscp_exit,
+	[EXIT_DR_ACCESS] = dr_exit,
+	[EXIT_CACHE] = cache_exit,
+	[EXIT_UD] = ud_exit,
+	[EXIT_INTR] = nop_exit,
+	[EXIT_IRQ_WINDOW] = irq_window_exit,
+	[EXIT_TRIPLE_FAULT] = triple_exit,
+	[EXIT_ENTRY_FAILED] = failed_entry_exit,
+	[EXIT_UNKNOWN] = unknown_exit,
+};
+
+/* Delivers a pending interrupt when the guest can take it, else asks
+ * the hardware for an exit as soon as it can. */
+static void deliver_irq(struct vcpu *v)
+{
+	if (v->pending_irq < 0)
+		return;
+	if (vmm->interruptible(v)) {
+		vmm->inject_irq(v, (uint8_t)v->pending_irq);
+		v->pending_irq = -1;
+		vmm->request_irq_window(v, false);
+	} else {
+		vmm->request_irq_window(v, true);
+	}
+}
+
+void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
+{
+	uint64_t start = rdtsc();
+	struct vm_exit e;
+
+	while (v->state == VCPU_RUNNABLE && v->part->state == PART_RUNNING) {
+		deliver_irq(v);
+		memset(&e, 0, sizeof(e));
+		vmm->vcpu_run(v, &e);
+		if (e.reason >= EXIT_NREASONS)
+			e.reason = EXIT_UNKNOWN;
+		v->exits[e.reason]++;
+		v->exits_total++;
+		handlers[e.reason](v, &e);
+		if (v->yield || rdtsc() - start > max_cycles)
+			break;
+	}
+	v->yield = false;
+	v->run_cycles += rdtsc() - start;
+}

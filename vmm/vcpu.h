@@ -1,0 +1,34 @@
+/* Running a vCPU and handling its exits in vendor-neutral code. */
+#ifndef VATRA_VMM_VCPU_H
+#define VATRA_VMM_VCPU_H
+
+#include "vmm/partition.h"
+
+/* Runs v until it stops, halts, or max_cycles of TSC time have passed at
+ * an exit. */
+void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles);
+
+/* Stops the whole partition of v because of what the guest did; prints
+ * the vendor state dump first. */
+void vcpu_fail(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Exit handlers, one file each (vmm/cpuid.c msr.c io.c mmio.c
+ * hypercall.c). Each returns 0 when the exit was handled (RIP advanced
+ * where needed) or the partition was stopped. */
+int cpuid_exit(struct vcpu *v, const struct vm_exit *e);
+int msr_exit(struct vcpu *v, const struct vm_exit *e);
+int io_exit(struct vcpu *v, const struct vm_exit *e);
+int mmio_exit(struct vcpu *v, const struct vm_exit *e);
+int hypercall_exit(struct vcpu *v, const struct vm_exit *e);
+
+/* Advances RIP past the exiting instruction: by e->inst_len when the
+ * hardware said it, else by decoding prefixes + the opcode length given. */
+void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len);
+/* Reads up to max bytes of the instruction at CS:RIP; returns how many
+ * could be read. */
+unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max);
+/* Injects #GP(0) / #UD into the guest. */
+void vcpu_gp(struct vcpu *v);
+void vcpu_ud(struct vcpu *v);
+
+#endif

@@ -1,0 +1,66 @@
+/* The one vendor boundary: arch/x86/svm.c (AMD-V) and vmx.c (VT-x) each
+ * fill one const struct vmm_ops; vmm/ calls only these and never reads a
+ * VMCB or VMCS field. The table is chosen once at boot from CPUID. */
+#ifndef VATRA_VMM_VMM_OPS_H
+#define VATRA_VMM_VMM_OPS_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "vmm/exit.h"
+#include "vmm/regs.h"
+#include "arch/x86/paging.h"
+
+struct vcpu;
+struct boot_state;
+
+/* Guest control state the neutral code needs to walk guest page tables
+ * and decode instructions. */
+struct guest_ctl {
+	uint64_t cr0, cr3, cr4, efer;
+	enum cpu_mode mode;
+	uint8_t cpl;
+};
+
+struct vmm_ops {
+	const char *name;             /* "AMD-V" or "VT-x" */
+	/* Turns virtualization on for this CPU; 0 or a negative errno with
+	 * the reason printed. */
+	int (*cpu_enable)(void);
+	/* Nested/extended page-table format and the page sizes it may use. */
+	const struct pt_format *gpt_format;
+	unsigned (*gpt_leaf_levels)(void);
+	int (*vcpu_create)(struct vcpu *v);
+	void (*vcpu_destroy)(struct vcpu *v);
+	/* Puts the vCPU in the state a loader asks for (real mode, 32-bit
+	 * protected mode with flat segments, ...). */
+	int (*vcpu_reset)(struct vcpu *v, const struct boot_state *bs);
+	/* Runs the guest until an exit the neutral code must see. v->regs
+	 * holds the GPRs, RIP and RFLAGS before and after. */
+	void (*vcpu_run)(struct vcpu *v, struct vm_exit *exit);
+	void (*get_ctl)(struct vcpu *v, struct guest_ctl *ctl);
+	uint64_t (*seg_base)(struct vcpu *v, int seg);
+	/* Queue an exception for the next entry (has_err: push err). */
+	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_err, uint32_t err);
+	/* Whether an external interrupt could be delivered now. */
+	bool (*interruptible)(struct vcpu *v);
+	/* Deliver an external interrupt at the next entry (only when
+	 * interruptible), or ask for an EXIT_IRQ_WINDOW exit when it is. */
+	void (*inject_irq)(struct vcpu *v, uint8_t vector);
+	void (*request_irq_window)(struct vcpu *v, bool on);
+	/* MSRs that live in the vendor's guest state (EFER, PAT); -ENOENT
+	 * when the vendor does not hold this MSR. */
+	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
+	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
+	/* DR6 (dr = 6) and DR7 (dr = 7), which live in the guest state. */
+	void (*dr_access)(struct vcpu *v, unsigned dr, bool write, uint64_t *val);
+	/* Guest-physical mappings changed: drop cached translations. */
+	void (*flush_gpa)(struct vcpu *v);
+	/* Prints the vendor guest state after a failure. */
+	void (*dump)(struct vcpu *v);
+};
+
+/* The table for this machine, or NULL when it has no usable VT-x/AMD-V. */
+extern const struct vmm_ops *vmm;
+extern const struct vmm_ops svm_ops;
+
+#endif
