@@ -106,6 +106,11 @@ image: $(B)/vatra.img
 run: $(B)/vatra.img
 	tools/run-qemu $(B)/vatra.img
 
+# Guest test kernels (tests/guests/Makefile).
+guests:
+	@$(MAKE) -s -C tests/guests OUT=$(abspath $(B)/guests)
+.PHONY: guests
+
 $(B)/unit/test_%: tests/unit/test_%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC host $@"
@@ -114,11 +119,11 @@ $(foreach t,$(UNIT_TESTS),$(eval $(B)/unit/test_$(t): $(unit_src_$(t))))
 
 test-unit: $(UNIT_TESTS:%=$(B)/unit/test_%)
 	@tests/run-tier unit $(UNIT_TESTS:%=$(B)/unit/test_%)
-test-qemu: $(B)/vatra.efi
+test-qemu: $(B)/vatra.efi guests
 	@tests/run-tier qemu
-test-bochs: $(B)/vatra.efi
+test-bochs: $(B)/vatra.efi guests
 	@tests/run-tier bochs
-test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi
+test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
 
 clean:

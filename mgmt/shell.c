@@ -119,6 +119,26 @@ static void cmd_list(int argc, char **argv)
 	}
 }
 
+static void cmd_destroy(int argc, char **argv)
+{
+	struct partition *p;
+
+	if (argc != 2) {
+		kprintf("error: destroy takes a partition name\n");
+		return;
+	}
+	p = part_find(argv[1]);
+	if (!p) {
+		kprintf("error: no partition named '%s'\n", argv[1]);
+		return;
+	}
+	if (p->state != PART_RUNNING) {
+		kprintf("error: partition %s is not running\n", argv[1]);
+		return;
+	}
+	part_stop(p, 0, "destroyed by the operator");
+}
+
 static void cmd_stats(int argc, char **argv)
 {
 	vmm_stats(argc > 1 ? argv[1] : NULL);
@@ -152,6 +172,7 @@ static const struct cmd cmds[] = {
 	{ "log", "", "the log ring", cmd_log },
 	{ "list", "", "partitions and their state", cmd_list },
 	{ "stats", "[NAME]", "exit statistics per vCPU and reason", cmd_stats },
+	{ "destroy", "NAME", "stop a partition at once", cmd_destroy },
 	{ "reboot", "", "reset the machine", cmd_reboot },
 	{ "poweroff", "", "power the machine off", cmd_poweroff },
 };

@@ -45,6 +45,18 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
+/* The hardware TSC_AUX holds the running vCPU's value: RDTSCP reads it
+ * directly wherever its intercept is not honoured (QEMU's SVM). */
+static uint64_t hw_tsc_aux = ~0ULL;
+
+void msr_load_guest(struct vcpu *v)
+{
+	if (hw_tsc_aux != v->tsc_aux && (cpuid(0x80000001, 0).d & (1u << 27))) {
+		wrmsr(MSR_TSC_AUX, v->tsc_aux);
+		hw_tsc_aux = v->tsc_aux;
+	}
+}
+
 static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	switch (msr) {
@@ -52,6 +64,7 @@ static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		if (val >> 32)
 			return -EINVAL;
 		v->tsc_aux = val;
+		msr_load_guest(v);
 		return 0;
 	case MSR_APIC_BASE:
 		/* Relocating or disabling the APIC is not offered; a write of

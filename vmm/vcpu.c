@@ -272,6 +272,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 	uint64_t start = rdtsc();
 	struct vm_exit e;
 
+	msr_load_guest(v);
 	while (v->state == VCPU_RUNNABLE && v->part->state == PART_RUNNING) {
 		deliver_irq(v);
 		memset(&e, 0, sizeof(e));

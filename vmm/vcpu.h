@@ -21,6 +21,10 @@ int io_exit(struct vcpu *v, const struct vm_exit *e);
 int mmio_exit(struct vcpu *v, const struct vm_exit *e);
 int hypercall_exit(struct vcpu *v, const struct vm_exit *e);
 
+/* Loads MSRs that the hardware uses on the guest's behalf without an
+ * exit (TSC_AUX) before v runs. */
+void msr_load_guest(struct vcpu *v);
+
 /* Advances RIP past the exiting instruction: by e->inst_len when the
  * hardware said it, else by decoding prefixes + the opcode length given. */
 void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len);

@@ -19,3 +19,14 @@ check "haswell: caps reports unrestricted guest" has "$L" "^caps: unrestricted y
 check "haswell: W^X self-test holds" has "$L" "^selftest: W\^X and guard pages hold"
 check "haswell: reaches ready and exits" has "$L" "^vatra: all partitions stopped, exit status 0"
 check "haswell: no errors or panics" hasnt "$L" "^(error|PANIC)"
+
+echo "--- zambezi (AMD SVM with NPT, NRIP save and flush-by-ASID): the guest suite"
+W=$B/itest/bochs
+. "$TOP/tests/integration/guests.sh"
+guest_suite_image "$W/guests.img" "on_all_stopped = exit"
+L=$W/zambezi.log
+"$TOP/tools/run-bochs" --model zambezi --timeout 600 "$W/guests.img" "$L"
+check "zambezi: caps reports NRIP save" has "$L" "^caps: nrip-save +yes"
+check "zambezi: caps reports flush-by-ASID" has "$L" "^caps: flush-asid +yes"
+check "zambezi: SVM on with the hardware paths" has "$L" "^svm: on \([0-9]+ ASIDs, NRIP save, flush by ASID\)"
+guest_suite_check zambezi "$L"

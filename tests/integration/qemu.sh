@@ -167,3 +167,24 @@ for r in "RIP [0-9a-f]{16} CS 0008" "RSP [0-9a-f]{16} SS 0010 CR2" "RAX [0-9a-f]
 done
 check "trap: panic says where" has "$L" "^error: PANIC at arch/x86/trap.c:[0-9]+: unexpected exception"
 check "trap: never reaches ready" hasnt "$L" "^vatra: ready"
+
+echo "--- guest test kernels under SVM + NPT, all partitions in one boot; then the shell's stats"
+. "$TOP/tests/integration/guests.sh"
+GUEST_SPINNER=1 guest_suite_image "$W/guests.img" "on_all_stopped = shell"
+boot guests 400 -- \
+	--step "partition exitloop: exited" "destroy spinner\n" \
+	--step "vatra: all partitions stopped" "stats\n" \
+	--step "vatra> " "stats cpuid\n" \
+	--step "vatra> " "stats nosuch\n" \
+	--step "vatra> " "list\n" \
+	--step "vatra> " "poweroff\n"; st=$?
+L=$W/guests.log
+guest_suite_check qemu "$L"
+check "guests: poweroff after the suite" status_is $st 0
+check "stats: per-vCPU exit totals" has "$L" "^  vCPU 0: [0-9]+ exits"
+check "stats: per-reason counts (cpuid)" has "$L" "^    cpuid +[0-9]+"
+check "stats: per-reason counts (mmio)" has "$L" "^    mmio +[0-9]+"
+check "stats: unknown partition refused" has "$L" "^error: no partition named 'nosuch'"
+check "spinner: looped on exits while the others ran" has "$L" "^\[spinner\] "
+check "spinner: destroyed by the operator, alone" has "$L" "^partition spinner: destroyed by the operator"
+check "list: shows stopped partitions" has "$L" "^triple +stopped +1 +16M  stopped: triple fault"

@@ -1,0 +1,269 @@
+/*
+ * mmio: the Vatra test device at 0xD0000000 through many instruction forms
+ * (Vatra decodes and emulates each one):
+ *   - MOV loads/stores of 1/2/4/8 bytes at every offset of the scratch
+ *     register, checked against the same stores to RAM; partial loads keep
+ *     (8/16-bit) or zero (32-bit) the upper register bits
+ *   - MOVZX/MOVSX/MOVSXD, MOV with moffs (A0-A3, via movabs)
+ *   - ADD OR AND XOR SUB CMP TEST with a memory operand, result and flags
+ *     checked against the same instruction on RAM
+ *   - REP STOSB/STOSQ into the scratch array (also with DF=1),
+ *     REP MOVSB RAM->device and device->RAM
+ *   - the ID register, the write counter (one per store, none for CMP/
+ *     TEST/loads), all ones elsewhere in the page
+ * Flag `bare`: there is no test device: print "skipped" and pass.
+ */
+#include "rt.h"
+
+#define DEV(off) (TESTDEV_BASE + (off))
+#define ARITH_FLAGS 0x8d5 /* CF PF AF ZF SF OF */
+#define LOGIC_FLAGS 0x8c5 /* AF is undefined after AND OR XOR TEST */
+
+static inline uint64_t writes(void) { return *(volatile uint64_t *)DEV(TESTDEV_WRITES); }
+
+/* Loads and stores of an exact size. The loads start from a register full
+ * of ones so that the bits the instruction must not touch are visible. */
+static uint64_t load(uint64_t a, int size)
+{
+	uint64_t v = ~0ull;
+	switch (size) {
+	case 1: asm volatile("movb (%1), %b0" : "+r"(v) : "r"(a) : "memory"); break;
+	case 2: asm volatile("movw (%1), %w0" : "+r"(v) : "r"(a) : "memory"); break;
+	case 4: asm volatile("movl (%1), %k0" : "+r"(v) : "r"(a) : "memory"); break;
+	default: asm volatile("movq (%1), %0" : "+r"(v) : "r"(a) : "memory"); break;
+	}
+	return v;
+}
+
+static void store(uint64_t a, uint64_t v, int size)
+{
+	switch (size) {
+	case 1: asm volatile("movb %b0, (%1)" ::"r"(v), "r"(a) : "memory"); break;
+	case 2: asm volatile("movw %w0, (%1)" ::"r"(v), "r"(a) : "memory"); break;
+	case 4: asm volatile("movl %k0, (%1)" ::"r"(v), "r"(a) : "memory"); break;
+	default: asm volatile("movq %0, (%1)" ::"r"(v), "r"(a) : "memory"); break;
+	}
+}
+
+static void test_mov(void)
+{
+	static const int sizes[] = {1, 2, 4, 8};
+	uint64_t shadow = 0x1122334455667788ull, pattern = 0xf0e1d2c3b4a59687ull;
+	uint64_t scratch = DEV(TESTDEV_SCRATCH);
+	int n = 0;
+
+	store(scratch, shadow, 8);
+	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
+		int size = sizes[s];
+		for (int off = 0; off + size <= 8; off++, n++) {
+			uint64_t keep = size == 8 ? 0 : ~0ull << size * 8;
+			uint64_t want = (shadow >> off * 8 & ~keep) | (size == 4 ? 0 : keep);
+			uint64_t got = load(scratch + off, size);
+			if (!EXPECT_EQ(got, want))
+				rt_printf("  load size %d offset %d\n", size, off);
+			uint64_t c0 = writes();
+			store(scratch + off, pattern, size);
+			store((uint64_t)&shadow + off, pattern, size);
+			EXPECT_EQ(writes() - c0, 1);
+			if (!EXPECT_EQ(load(scratch, 8), shadow))
+				rt_printf("  store size %d offset %d\n", size, off);
+			pattern = pattern * 6364136223846793005ull + 1442695040888963407ull;
+		}
+	}
+	rt_printf("mmio: mov loads and stores, %d size/offset pairs\n", n);
+}
+
+static void test_extend(void)
+{
+	uint64_t a = DEV(TESTDEV_SCRATCH), v;
+	store(a, 0x00000000f0008080ull, 8);
+	asm volatile("movzbl (%1), %k0" : "=r"(v) : "r"(a) : "memory");
+	EXPECT_EQ(v, 0x80);
+	asm volatile("movzwq (%1), %0" : "=r"(v) : "r"(a) : "memory");
+	EXPECT_EQ(v, 0x8080);
+	asm volatile("movsbl (%1), %k0" : "=r"(v) : "r"(a) : "memory");
+	EXPECT_EQ(v, 0xffffff80);
+	asm volatile("movsbq (%1), %0" : "=r"(v) : "r"(a) : "memory");
+	EXPECT_EQ(v, 0xffffffffffffff80ull);
+	asm volatile("movswl (%1), %k0" : "=r"(v) : "r"(a) : "memory");
+	EXPECT_EQ(v, 0xffff8080);
+	asm volatile("movswq (%1), %0" : "=r"(v) : "r"(a) : "memory");
+	EXPECT_EQ(v, 0xffffffffffff8080ull);
+	asm volatile("movslq (%1), %0" : "=r"(v) : "r"(a) : "memory");
+	EXPECT_EQ(v, 0xfffffffff0008080ull);
+	asm volatile("movzbw 1(%1), %w0" : "=r"(v) : "r"(a), "0"(~0ull) : "memory");
+	EXPECT_EQ(v, 0xffffffffffff0080ull); /* 16-bit destination keeps 16-63 */
+	rt_printf("mmio: movzx/movsx/movsxd done\n");
+}
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
+#define MOFFS XSTR(TESTDEV_BASE)
+
+static void test_moffs(void)
+{
+	uint64_t v;
+	store(DEV(0), 0x8877665544332211ull, 8);
+	asm volatile("movabs " MOFFS ", %%al" : "=a"(v) : "0"(~0ull) : "memory");
+	EXPECT_EQ(v, 0xffffffffffffff11ull);
+	asm volatile("movabs " MOFFS ", %%ax" : "=a"(v) : "0"(~0ull) : "memory");
+	EXPECT_EQ(v, 0xffffffffffff2211ull);
+	asm volatile("movabs " MOFFS ", %%eax" : "=a"(v) : "0"(~0ull) : "memory");
+	EXPECT_EQ(v, 0x44332211);
+	asm volatile("movabs " MOFFS ", %%rax" : "=a"(v) : : "memory");
+	EXPECT_EQ(v, 0x8877665544332211ull);
+	asm volatile("movabs %%al, " MOFFS ::"a"(0xaaull) : "memory");
+	EXPECT_EQ(load(DEV(0), 8), 0x88776655443322aaull);
+	asm volatile("movabs %%ax, " MOFFS ::"a"(0xbbbbull) : "memory");
+	EXPECT_EQ(load(DEV(0), 8), 0x887766554433bbbbull);
+	asm volatile("movabs %%eax, " MOFFS ::"a"(0xccccccccull) : "memory");
+	EXPECT_EQ(load(DEV(0), 8), 0x88776655ccccccccull);
+	asm volatile("movabs %%rax, " MOFFS ::"a"(0x0123456789abcdefull) : "memory");
+	EXPECT_EQ(load(DEV(0), 8), 0x0123456789abcdefull);
+	rt_printf("mmio: mov moffs (a0-a3) done\n");
+}
+
+/* Run INSN once on a RAM word and once on the scratch register, both
+ * holding INIT, with %[r] = OPND and %[p] pointing at the word; compare
+ * memory, register and flags, and count the device writes. */
+#define ALU(insn, init, opnd, flagmask, nwrites)                                          \
+	do {                                                                              \
+		uint64_t ram = (init), rr = (opnd), rd = (opnd), fr, fd;                  \
+		volatile uint64_t *dev = (volatile uint64_t *)DEV(TESTDEV_SCRATCH);       \
+		*dev = (init);                                                            \
+		uint64_t c0 = writes();                                                   \
+		asm volatile(insn "\n\tpushfq\n\tpopq %[f]"                               \
+			     : [r] "+r"(rr), [f] "=r"(fr)                                 \
+			     : [p] "r"(&ram)                                              \
+			     : "memory", "cc");                                           \
+		asm volatile(insn "\n\tpushfq\n\tpopq %[f]"                               \
+			     : [r] "+r"(rd), [f] "=r"(fd)                                 \
+			     : [p] "r"(dev)                                               \
+			     : "memory", "cc");                                           \
+		uint64_t c1 = writes();                                                   \
+		bool ok = EXPECT_EQ(*dev, ram) & EXPECT_EQ(rd, rr) &                      \
+			  EXPECT_EQ(fd & (flagmask), fr & (flagmask)) &                   \
+			  EXPECT_EQ(c1 - c0, nwrites);                                    \
+		if (!ok)                                                                  \
+			rt_printf("  in: %s\n", insn);                                    \
+		n++;                                                                      \
+	} while (0)
+
+static void test_alu(void)
+{
+	int n = 0;
+	ALU("addq %[r], (%[p])", ~0ull, 1, ARITH_FLAGS, 1);
+	ALU("addq $-1, (%[p])", 0, 0, ARITH_FLAGS, 1);
+	ALU("addq $0x12345678, (%[p])", 0x7fffffffedcba988ull, 0, ARITH_FLAGS, 1);
+	ALU("addl (%[p]), %k[r]", 0x1111111180000000ull, 0xffffffff80000000ull, ARITH_FLAGS, 0);
+	ALU("addb %b[r], (%[p])", 0x1122334455667788ull, 0x79, ARITH_FLAGS, 1);
+	ALU("subw $1, (%[p])", 0x1122334455660000ull, 0, ARITH_FLAGS, 1);
+	ALU("subq (%[p]), %[r]", 5, 3, ARITH_FLAGS, 0);
+	ALU("subl %k[r], (%[p])", 0xaaaaaaaa80000000ull, 1, ARITH_FLAGS, 1);
+	ALU("orb %b[r], (%[p])", 0x1122334455667770ull, 0x8f, LOGIC_FLAGS, 1);
+	ALU("orq (%[p]), %[r]", 0, 0, LOGIC_FLAGS, 0);
+	ALU("andw %w[r], (%[p])", 0xffffffffffff0ff0ull, 0xf00f, LOGIC_FLAGS, 1);
+	ALU("andq (%[p]), %[r]", 0x8000000000000001ull, ~0ull, LOGIC_FLAGS, 0);
+	ALU("andl $0x0f0f0f0f, (%[p])", 0x123456789abcdef0ull, 0, LOGIC_FLAGS, 1);
+	ALU("xorl %k[r], (%[p])", 0x55555555aaaaaaaaull, 0xaaaaaaaa, LOGIC_FLAGS, 1);
+	ALU("xorq (%[p]), %[r]", 0x0123456789abcdefull, 0x0123456789abcdefull, LOGIC_FLAGS, 0);
+	ALU("cmpq %[r], (%[p])", 42, 42, ARITH_FLAGS, 0);
+	ALU("cmpq %[r], (%[p])", 1, 2, ARITH_FLAGS, 0);
+	ALU("cmpb $0x80, (%[p])", 0x7f, 0, ARITH_FLAGS, 0);
+	ALU("cmpl (%[p]), %k[r]", 0x80000000, 0x7fffffff, ARITH_FLAGS, 0);
+	ALU("testl $0x80000000, (%[p])", 0x80000000, 0, LOGIC_FLAGS, 0);
+	ALU("testq %[r], (%[p])", 0xff00, 0x00ff, LOGIC_FLAGS, 0);
+	ALU("testw %w[r], (%[p])", 0x8001, 0x8000, LOGIC_FLAGS, 0);
+	rt_printf("mmio: add/or/and/xor/sub/cmp/test with a memory operand, %d forms\n", n);
+
+	/* One literal case, in case RAM and device were both wrong. */
+	volatile uint64_t *dev = (volatile uint64_t *)DEV(TESTDEV_SCRATCH);
+	*dev = ~0ull;
+	uint64_t f;
+	asm volatile("addq $1, (%1); pushfq; popq %0" : "=r"(f) : "r"(dev) : "memory", "cc");
+	EXPECT_EQ(*dev, 0);
+	EXPECT_EQ(f & ARITH_FLAGS, 0x55); /* CF PF AF ZF */
+}
+
+static void test_string(void)
+{
+	uint64_t arr = DEV(TESTDEV_ARRAY);
+	uint8_t ram[256], back[256];
+	uint64_t c0, n, d, s;
+
+	d = arr, n = 256, c0 = writes();
+	asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(0x5a) : "memory");
+	EXPECT_EQ(writes() - c0, 256);
+	EXPECT(d == arr + 256 && n == 0);
+	EXPECT_EQ(load(arr, 8), 0x5a5a5a5a5a5a5a5aull);
+	EXPECT_EQ(load(arr + 248, 8), 0x5a5a5a5a5a5a5a5aull);
+	EXPECT_EQ(load(arr + 256, 8), ~0ull); /* past the array: all ones */
+
+	d = arr, n = 32, c0 = writes();
+	asm volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(0x0706050403020100ull) : "memory");
+	EXPECT_EQ(writes() - c0, 32);
+	EXPECT(d == arr + 256 && n == 0);
+	EXPECT_EQ(load(arr + 8 * 17, 8), 0x0706050403020100ull);
+
+	d = arr + 8 * 3, n = 4; /* DF=1: qwords 3, 2, 1, 0 */
+	asm volatile("std; rep stosq; cld" : "+D"(d), "+c"(n) : "a"(0xddull) : "memory", "cc");
+	EXPECT_EQ(d, arr - 8);
+	EXPECT(load(arr, 8) == 0xdd && load(arr + 24, 8) == 0xdd &&
+	       load(arr + 32, 8) == 0x0706050403020100ull);
+	rt_printf("mmio: rep stosb/stosq done\n");
+
+	for (int i = 0; i < 256; i++)
+		ram[i] = i * 7 + 3;
+	memset(back, 0, sizeof(back));
+	d = arr, s = (uint64_t)ram, n = 256, c0 = writes();
+	asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+	EXPECT_EQ(writes() - c0, 256);
+	EXPECT(d == arr + 256 && s == (uint64_t)ram + 256 && n == 0);
+	EXPECT_EQ(load(arr + 100, 1) & 0xff, (uint8_t)(100 * 7 + 3));
+	d = (uint64_t)back, s = arr, n = 256, c0 = writes();
+	asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+	EXPECT_EQ(writes() - c0, 0);
+	EXPECT(d == (uint64_t)back + 256 && s == arr + 256 && n == 0);
+	EXPECT_EQ(memcmp(back, ram, 256), 0);
+	rt_printf("mmio: rep movsb ram->device->ram done\n");
+}
+
+static void test_registers(void)
+{
+	uint64_t id = load(DEV(TESTDEV_ID), 8);
+	rt_printf("mmio: id 0x%lx\n", id);
+	EXPECT_EQ(id, TESTDEV_ID_VALUE);
+	EXPECT_EQ(load(DEV(TESTDEV_ID), 4), 0x54524130);
+	EXPECT_EQ(load(DEV(TESTDEV_ID + 4), 4), 0x00005641);
+	EXPECT_EQ(load(DEV(TESTDEV_ID + 5), 1) & 0xff, 0x56);
+	EXPECT_EQ(load(DEV(TESTDEV_ID + 2), 2) & 0xffff, 0x5452);
+
+	uint64_t c0 = writes();
+	store(DEV(TESTDEV_ID), 0x1234, 8);          /* ignored, but counted */
+	EXPECT_EQ(load(DEV(TESTDEV_ID), 8), TESTDEV_ID_VALUE);
+	store(DEV(TESTDEV_WRITES), 0, 8);           /* read-only, counted */
+	store(DEV(0x800), 0x1234, 4);               /* ignored, counted */
+	EXPECT_EQ(writes(), c0 + 3);
+	EXPECT_EQ(writes(), c0 + 3);                /* reads do not count */
+	EXPECT_EQ(load(DEV(0x800), 8), ~0ull);
+	EXPECT_EQ(load(DEV(0x018), 8), ~0ull);
+	EXPECT_EQ(load(DEV(0xfff), 1) & 0xff, 0xff);
+	EXPECT_EQ(load(DEV(0xffc), 4), 0xffffffff);
+	rt_printf("mmio: write counter %lu\n", writes());
+}
+
+int main(uint32_t mb_magic, uint64_t mb_info)
+{
+	(void)mb_magic, (void)mb_info;
+	if (rt_bare) {
+		rt_printf("mmio: skipped (bare: no test device)\n");
+		rt_done();
+	}
+	test_registers();
+	test_mov();
+	test_extend();
+	test_moffs();
+	test_alu();
+	test_string();
+	rt_done();
+}

@@ -1,0 +1,58 @@
+# The guest test-kernel suite (sourced by qemu.sh and bochs.sh): every
+# kernel of tests/guests/ as one partition of one boot, checked from the
+# serial log. Partitions run side by side; a failing one must stop alone.
+: "${W:?}" "${TOP:?}" "${B:?}"
+G=$B/guests
+
+# Kernels that end with "PASS: N checks" and debug-exit status 0.
+GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo exitloop"
+
+guest_suite_image() { # IMG [extra vatra.cfg lines...]
+	local img=$1 cfg=$W/guests.cfg
+	shift
+	printf 'module 1\nfirst test module\n' >"$W/mod1.txt"
+	printf 'module 2\nsecond test module\n' >"$W/mod2.txt"
+	{
+		echo "[vatra]"
+		printf '%s\n' "$@"
+		for k in cpuid priv msr io mmio exc inject hcall exitloop; do
+			printf '[partition %s]\nkernel = /guests/%s.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = name=%s%s\n' \
+				"$k" "$k" "$k" "$([ $k = exitloop ] && echo ' loops=100000')"
+		done
+		printf '[partition mbinfo]\nkernel = /guests/mbinfo.elf\nmemory = 24M\ndebug_exit = yes\n'
+		printf 'cmdline = name=mbinfo mem=24M mods=2\n'
+		printf 'modules = /guests/mod1.txt first-arg, /guests/mod2.txt\n'
+		printf '[partition modes]\nkernel = /guests/modes.bin\nformat = flat\nload_addr = 0x8000\nmemory = 2M\ndebug_exit = yes\n'
+		printf '[partition oob]\nkernel = /guests/oob.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = addr=0x40000000\n'
+		printf '[partition triple]\nkernel = /guests/triple.elf\nmemory = 16M\ndebug_exit = yes\n'
+		printf '[partition garbage]\nkernel = /guests/garbage.elf\nmemory = 16M\ndebug_exit = yes\n'
+		# A guest that loops on exits forever, until the operator destroys it.
+		[ -n "${GUEST_SPINNER:-}" ] &&
+			printf '[partition spinner]\nkernel = /guests/exitloop.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = loops=0\n'
+	} >"$cfg"
+	local files=()
+	for k in $GUEST_PASS oob triple garbage; do files+=(-f "$G/$k.elf:/guests/$k.elf"); done
+	files+=(-f "$G/modes.bin:/guests/modes.bin" -f "$W/mod1.txt:/guests/mod1.txt" -f "$W/mod2.txt:/guests/mod2.txt")
+	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" "${files[@]}" >/dev/null
+}
+
+guest_suite_check() { # TAG LOG
+	local t=$1 L=$2
+	for k in $GUEST_PASS; do
+		check "$t: guest $k passes its checks" has "$L" "^\[$k\] PASS: [0-9]+ checks"
+		check "$t: guest $k exits with status 0" has "$L" "^partition $k: exited with status 0 \(debug-exit\)"
+	done
+	check "$t: hypercall console write reaches the console" has "$L" "^\[hcall\] hello from a hypercall$"
+	check "$t: string I/O reaches the console" has "$L" "^\[io\] string-io-ok$"
+	for m in "real mode" "protected mode" "long mode" "back in real mode"; do
+		check "$t: guest modes reports $m" has "$L" "^\[modes\] $m$"
+	done
+	check "$t: guest modes exits with status 0" has "$L" "^partition modes: exited with status 0"
+	check "$t: out-of-map access stops only that partition" \
+		has "$L" "^error: partition oob: stopped: read from unmapped guest-physical address 0x40000000"
+	check "$t: the oob guest never saw a value" hasnt "$L" "^\[oob\] FAIL"
+	check "$t: triple fault stops only that partition" has "$L" "^error: partition triple: stopped: triple fault"
+	check "$t: garbage-executing guest is stopped" has "$L" "^error: partition garbage: stopped: "
+	check "$t: the hypervisor outlives them all" has "$L" "^vatra: all partitions stopped"
+	check "$t: no hypervisor exception" hasnt "$L" "^error: (hypervisor exception|PANIC)"
+}
