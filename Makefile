@@ -28,14 +28,14 @@ FREESTANDING := -std=gnu11 -O2 -g -ffreestanding -nostdinc -isystem $(GCCINC) \
 CORE_CFLAGS := $(FREESTANDING) $(WARN) -fno-pic -fno-pie -mcmodel=kernel
 CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            arch/x86/paging.c arch/x86/caps.c arch/x86/power.c arch/x86/tsc.c \
-           arch/x86/svm.c \
+           arch/x86/svm.c arch/x86/vmx.c \
            vmm/vmm.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/msr.c vmm/io.c \
            vmm/mmio.c vmm/hypercall.c vmm/decode.c vmm/gwalk.c vmm/tlbtag.c \
            vmm/dev/vuart.c vmm/dev/testdev.c vmm/loader/multiboot.c vmm/loader/flat.c \
            drivers/uart.c drivers/acpi.c mm/mem.c \
            mgmt/config.c mgmt/shell.c mgmt/shell_parse.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/palloc.c lib/elf.c
-CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm
+CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm
 CORE_OBJ := $(CORE_C:%.c=$(B)/core/%.o) $(CORE_ASM:%.asm=$(B)/core/%.o)
 
 # The UEFI loader: gnu-efi's PIC model (see TESTING.md recipe).
@@ -98,9 +98,10 @@ $(B)/vatra.efi: $(B)/vatra.so
 		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 \
 		--subsystem=10 $< $@
 
-# The demo image: the configuration in configs/demo.cfg.
-$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage
-	tools/mkimage -e $(B)/vatra.efi -c configs/demo.cfg -o $@
+# The demo image: the configuration in configs/demo.cfg and its guests.
+$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage guests
+	@tools/mkimage -e $(B)/vatra.efi -c configs/demo.cfg -o $@ \
+		-f $(B)/guests/cpuid.elf:/guests/cpuid.elf -f $(B)/guests/hcall.elf:/guests/hcall.elf
 image: $(B)/vatra.img
 
 run: $(B)/vatra.img
@@ -125,6 +126,10 @@ test-bochs: $(B)/vatra.efi guests
 	@tests/run-tier bochs
 test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
+
+# Benchmarks: ratios in one run (tools/bench); results go to build/bench.md.
+bench:
+	@tools/bench
 
 clean:
 	rm -rf $(B)

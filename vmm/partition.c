@@ -199,7 +199,7 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 	p->cfg = c;
 	p->state = PART_RUNNING;
 	p->start_tsc = rdtsc();
-	if (!vmm) {
+	if (!vmm || hv.virt_off) {
 		part_stop(p, -1, "not started: %s", hv.virt_off);
 		return -ENODEV;
 	}

@@ -20,24 +20,27 @@ const struct vmm_ops *vmm;
 void vmm_init(void)
 {
 	const struct caps *c = caps_get();
-	int r;
+	const struct vmm_ops *ops = c->virt == VIRT_SVM ? &svm_ops :
+				    c->virt == VIRT_VMX ? &vmx_ops : NULL;
 
-	if (c->virt == VIRT_SVM) {
-		r = svm_ops.cpu_enable();
-		if (!r) {
-			vmm = &svm_ops;
-			return;
-		}
-		hv.virt_off = c->virt_off ? c->virt_off : "AMD-V could not be turned on";
+	if (!ops) {
+		hv.virt_off = c->virt_off ? c->virt_off : "no hardware virtualization";
+		pr_warn("vmm: partitions cannot run: %s", hv.virt_off);
 		return;
 	}
-	if (c->virt == VIRT_VMX) {
-		hv.virt_off = "VT-x is detected but this build runs partitions on AMD-V only";
-		pr_warn("vmm: %s", hv.virt_off);
+	if (ops->cpu_enable()) {
+		hv.virt_off = ops->refuse_reason && ops->refuse_reason() ? ops->refuse_reason() :
+			      c->virt_off ? c->virt_off : "virtualization could not be turned on";
+		pr_warn("vmm: partitions cannot run: %s", hv.virt_off);
 		return;
 	}
-	hv.virt_off = c->virt_off ? c->virt_off : "no hardware virtualization";
-	pr_warn("vmm: partitions cannot run: %s", hv.virt_off);
+	vmm = ops;
+	/* On, but some guests cannot run (e.g. VT-x without unrestricted
+	 * guest): partitions are refused with the reason. */
+	if (ops->refuse_reason && ops->refuse_reason()) {
+		hv.virt_off = ops->refuse_reason();
+		pr_warn("vmm: partitions cannot run: %s", hv.virt_off);
+	}
 }
 
 void vmm_start_partitions(void)

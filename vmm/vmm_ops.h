@@ -57,10 +57,14 @@ struct vmm_ops {
 	void (*flush_gpa)(struct vcpu *v);
 	/* Prints the vendor guest state after a failure. */
 	void (*dump)(struct vcpu *v);
+	/* Why this CPU cannot run Vatra's guests even though the extension
+	 * is there (a missing sub-feature), or NULL. */
+	const char *(*refuse_reason)(void);
 };
 
 /* The table for this machine, or NULL when it has no usable VT-x/AMD-V. */
 extern const struct vmm_ops *vmm;
 extern const struct vmm_ops svm_ops;
+extern const struct vmm_ops vmx_ops;
 
 #endif

@@ -700,3 +700,85 @@ const struct pt_format pt_npt = {
 	.addr = x86_addr,
 	.flags = x86_flags,
 };
+
+/* ---- Intel EPT ----------------------------------------------------------- */
+
+/* EPT entries (Intel SDM Vol. 3C, 29.3.2): read/write/execute in bits
+ * 2:0, the memory type in bits 5:3 of leaves (6 = write-back, 0 =
+ * uncacheable), bit 7 for 2 MiB/1 GiB leaves. Write without read is a
+ * misconfiguration, so W implies R. */
+#define EPT_R   (1ULL << 0)
+#define EPT_W   (1ULL << 1)
+#define EPT_X   (1ULL << 2)
+#define EPT_WB  (6ULL << 3)
+#define EPT_PS  (1ULL << 7)
+
+static bool ept_present(uint64_t e)
+{
+	return e & (EPT_R | EPT_W | EPT_X);
+}
+
+static bool ept_is_leaf(uint64_t e, unsigned level)
+{
+	if (level == 1)
+		return true;
+	return (level == 2 || level == 3) && (e & EPT_PS);
+}
+
+static uint64_t ept_addr(uint64_t e, unsigned level)
+{
+	if (level > 1 && ept_is_leaf(e, level))
+		return e & X86_ADDR & ~(x86_span(level) - 1);
+	return e & X86_ADDR;
+}
+
+static uint64_t ept_table_entry(uint64_t phys)
+{
+	return (phys & X86_ADDR) | EPT_R | EPT_W | EPT_X;
+}
+
+static uint64_t ept_leaf_entry(uint64_t phys, unsigned level, unsigned flags)
+{
+	uint64_t e = phys & X86_ADDR & ~(x86_span(level) - 1);
+
+	if (level > 1)
+		e |= EPT_PS;
+	if (flags & (PT_R | PT_W))
+		e |= EPT_R;
+	if (flags & PT_W)
+		e |= EPT_W;
+	if (flags & PT_X)
+		e |= EPT_X;
+	if (!(flags & PT_UC))
+		e |= EPT_WB;
+	return e;
+}
+
+static unsigned ept_flags(uint64_t e, unsigned level)
+{
+	unsigned f = 0;
+
+	(void)level;
+	if (e & EPT_R)
+		f |= PT_R;
+	if (e & EPT_W)
+		f |= PT_W;
+	if (e & EPT_X)
+		f |= PT_X;
+	if (!(e & (7ULL << 3)))
+		f |= PT_UC;
+	return f;
+}
+
+const struct pt_format pt_ept = {
+	.name = "Intel EPT 4-level",
+	.levels = 4,
+	.leaf_levels = PT_LEAF_4K | PT_LEAF_2M | PT_LEAF_1G,
+	.sign_extended = false,
+	.table_entry = ept_table_entry,
+	.leaf_entry = ept_leaf_entry,
+	.present = ept_present,
+	.is_leaf = ept_is_leaf,
+	.addr = ept_addr,
+	.flags = ept_flags,
+};

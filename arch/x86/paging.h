@@ -97,6 +97,11 @@ extern const struct pt_format pt_x86_64;
  * for guest-physical addresses below 2^48 (AMD APM Vol. 2, 15.25). */
 extern const struct pt_format pt_npt;
 
+/* Intel extended page tables: R/W/X bits, write-back memory type unless
+ * PT_UC, for guest-physical addresses below 2^48 (Intel SDM Vol. 3C, 29.3).
+ * PT_USER and PT_GLOBAL have no meaning there and are dropped. */
+extern const struct pt_format pt_ept;
+
 struct pt {
 	const struct pt_format *fmt;
 	const struct pt_env *env;

@@ -10,8 +10,6 @@ GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo exitloop"
 guest_suite_image() { # IMG [extra vatra.cfg lines...]
 	local img=$1 cfg=$W/guests.cfg
 	shift
-	printf 'module 1\nfirst test module\n' >"$W/mod1.txt"
-	printf 'module 2\nsecond test module\n' >"$W/mod2.txt"
 	{
 		echo "[vatra]"
 		printf '%s\n' "$@"
@@ -32,7 +30,9 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 	} >"$cfg"
 	local files=()
 	for k in $GUEST_PASS oob triple garbage; do files+=(-f "$G/$k.elf:/guests/$k.elf"); done
-	files+=(-f "$G/modes.bin:/guests/modes.bin" -f "$W/mod1.txt:/guests/mod1.txt" -f "$W/mod2.txt:/guests/mod2.txt")
+	files+=(-f "$G/modes.bin:/guests/modes.bin"
+		-f "$TOP/tests/guests/data/module0.txt:/guests/mod1.txt"
+		-f "$TOP/tests/guests/data/module1.txt:/guests/mod2.txt")
 	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" "${files[@]}" >/dev/null
 }
 

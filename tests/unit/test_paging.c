@@ -987,11 +987,36 @@ static void test_npt_format(void **state)
 	assert_int_equal(fm.live, 0);
 }
 
+/* EPT: R/W/X bits, WB memory type on leaves, W implies R. */
+static void test_ept_format(void **state)
+{
+	struct pt pt;
+	uint64_t pa = 0;
+	unsigned flags = 0;
+
+	(void)state;
+	assert_int_equal(pt_init(&pt, &pt_ept, &env, ALL_LEAVES), 0);
+	assert_int_equal(pt_map(&pt, 0, 0x40000000, 2 * MiB, PT_R | PT_W | PT_X), 0);
+	assert_int_equal(raw_entry(&pt, 0, 2), 0x40000000 | 0x7 | (6 << 3) | (1 << 7));
+	assert_int_equal(pt_lookup(&pt, 0x1234, &pa, &flags, NULL), 0);
+	assert_int_equal(pa, 0x40001234);
+	assert_int_equal(flags, PT_R | PT_W | PT_X);
+	/* A 4K write-only request becomes read+write; UC has memory type 0. */
+	assert_int_equal(pt_map(&pt, 0x10000000, 0x5000, PG, PT_W | PT_UC), 0);
+	assert_int_equal(raw_entry(&pt, 0x10000000, 1), 0x5000 | 0x3);
+	/* Non-leaf entries grant everything. */
+	assert_int_equal(raw_entry(&pt, 0x10000000, 2) & 0x7, 0x7);
+	assert_int_equal(pt_map(&pt, 1ULL << 48, 0x1000, PG, PT_R), -EINVAL);
+	pt_destroy(&pt);
+	assert_int_equal(fm.live, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_init_destroy),
 		T(test_npt_format),
+		T(test_ept_format),
 		T(test_init_leaf_levels),
 		T(test_map_4k),
 		T(test_map_2m_two_leaves),

@@ -1,6 +1,7 @@
 /*
  * Vatra guest test runtime: a small printf to COM1.
- * %d %i %u %x %X %p %s %c %%, with l/ll/z, a width, '0' and '-' flags.
+ * %d %i %u %x %X %p %s %c %%, with l/ll/z, a width, '0' and '-' flags,
+ * and a precision for %s (%.8s, %.*s).
  */
 #include "rt.h"
 
@@ -40,6 +41,16 @@ int rt_vprintf(const char *fmt, va_list ap)
 		int width = 0;
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
+		int prec = -1; /* %.Ns / %.*s: at most N characters */
+		if (*fmt == '.') {
+			prec = 0;
+			if (*++fmt == '*') {
+				prec = va_arg(ap, int);
+				fmt++;
+			}
+			while (*fmt >= '0' && *fmt <= '9')
+				prec = prec * 10 + (*fmt++ - '0');
+		}
 		int lng = 0;
 		while (*fmt == 'l' || *fmt == 'z') {
 			lng++;
@@ -62,7 +73,8 @@ int rt_vprintf(const char *fmt, va_list ap)
 			s = va_arg(ap, const char *);
 			if (!s)
 				s = "(null)";
-			len = strlen(s);
+			for (len = 0; s[len] && (prec < 0 || len < prec); len++)
+				;
 			break;
 		case 'd':
 		case 'i': {

@@ -1,0 +1,800 @@
+/* Intel VT-x: VMX root operation, one VMCS per vCPU, EPT and VPID (Intel
+ * SDM Vol. 3C, chapters 23-29). Fills vmx_ops; nothing outside this file
+ * reads or writes a VMCS field. */
+#include "vmm/vmm_ops.h"
+#include "vmm/partition.h"
+#include "vmm/loader/loader.h"
+#include "arch/x86/vmcs.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/caps.h"
+#include "arch/x86/desc.h"
+#include "mm/mem.h"
+#include "lib/log.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "lib/errno.h"
+
+int vmx_enter(struct guest_regs *regs, int launched);
+void vmx_exit(void);
+
+struct vmx_vcpu {
+	uint64_t vmcs_pa;
+	bool launched;
+	bool flush;             /* INVEPT before the next entry */
+	uint64_t dr6;           /* the guest's DR6: MOV DR always exits */
+	uint64_t cr8;
+	bool in_use;
+};
+
+/* Per CPU (one CPU for now). */
+static uint64_t vmxon_pa, msr_bitmap_pa, current_vmcs;
+static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
+static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+static struct tlbtag_cpu tags;
+static bool have_vpid, have_unrestricted, invept_single;
+static const char *refuse_reason;
+
+static struct vmx_vcpu *vx(struct vcpu *v)
+{
+	return v->arch;
+}
+
+/* ---- VMX instructions ------------------------------------------------ */
+
+static void vmcs_load(uint64_t pa)
+{
+	if (current_vmcs == pa)
+		return;
+	__asm__ volatile("vmptrld %0" : : "m"(pa) : "cc", "memory");
+	current_vmcs = pa;
+}
+
+static uint64_t vmread(uint32_t field)
+{
+	uint64_t v;
+
+	__asm__ volatile("vmread %1, %0" : "=r"(v) : "r"((uint64_t)field) : "cc");
+	return v;
+}
+
+static void vmwrite(uint32_t field, uint64_t v)
+{
+	__asm__ volatile("vmwrite %1, %0" : : "r"((uint64_t)field), "r"(v) : "cc");
+}
+
+static void invept(uint64_t type, uint64_t eptp)
+{
+	struct { uint64_t eptp, rsvd; } d = { eptp, 0 };
+
+	__asm__ volatile("invept %0, %1" : : "m"(d), "r"(type) : "cc", "memory");
+}
+
+static void invvpid_all(void)
+{
+	struct { uint64_t vpid, addr; } d = { 0, 0 };
+
+	__asm__ volatile("invvpid %0, %1" : : "m"(d), "r"(2ULL) : "cc", "memory");
+}
+
+/* ---- turning VMX on ---------------------------------------------------- */
+
+/* A control word from its capability MSR (SDM Vol. 3C, A.3-A.5): bits
+ * that must be 1 are the low half, bits that may be 1 the high half. The
+ * wanted bits that are not allowed are reported through *missing. */
+static uint32_t adjust(uint32_t msr, uint32_t want, uint32_t *missing)
+{
+	uint64_t cap = rdmsr(msr);
+	uint32_t must = (uint32_t)cap, may = (uint32_t)(cap >> 32);
+
+	*missing = want & ~may;
+	return (want | must) & may;
+}
+
+static int vmx_cpu_enable(void)
+{
+	const struct caps *c = caps_get();
+	bool true_msrs = rdmsr(MSR_VMX_BASIC) & (1ULL << 55);
+	uint32_t miss, *vmxon;
+	uint64_t fc;
+
+	if (c->virt != VIRT_VMX)
+		return -ENODEV;
+	/* IA32_FEATURE_CONTROL: firmware may have locked VMX off; OVMF
+	 * leaves it unlocked, so set "VMX outside SMX" and lock it (23.7). */
+	fc = rdmsr(MSR_FEATURE_CONTROL);
+	if (!(fc & 1)) {
+		wrmsr(MSR_FEATURE_CONTROL, fc | 1 | (1u << 2));
+	} else if (!(fc & (1u << 2))) {
+		pr_err("vmx: VT-x disabled by firmware (IA32_FEATURE_CONTROL locked)");
+		return -ENODEV;
+	}
+	pin_ctl = adjust(true_msrs ? MSR_VMX_TRUE_PINBASED : MSR_VMX_PINBASED,
+			 PIN_EXT_INTR | PIN_NMI, &miss);
+	proc_ctl = adjust(true_msrs ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
+			  PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD | PROC_CR8_STORE |
+			  PROC_MOV_DR | PROC_IO_UNCOND | PROC_MSR_BITMAP | PROC_MONITOR |
+			  PROC_SECONDARY, &miss);
+	if (miss) {
+		pr_err("vmx: primary controls %#x not offered", miss);
+		return -ENODEV;
+	}
+	/* EPT and unrestricted guest make CR3 exiting unnecessary. */
+	proc_ctl &= ~(PROC_CR3_LOAD | PROC_CR3_STORE);
+	proc2_ctl = adjust(MSR_VMX_PROCBASED2, PROC2_EPT | PROC2_RDTSCP | PROC2_VPID |
+			   PROC2_WBINVD | PROC2_UNRESTRICTED, &miss);
+	if (miss & PROC2_EPT) {
+		refuse_reason = "this CPU's VT-x has no EPT, which partitions need";
+		pr_err("vmx: %s", refuse_reason);
+		return -ENODEV;
+	}
+	have_vpid = !(miss & PROC2_VPID);
+	have_unrestricted = !(miss & PROC2_UNRESTRICTED);
+	if (miss & PROC2_WBINVD)
+		pr_warn("vmx: no WBINVD exiting: guests' WBINVD runs natively");
+	exit_ctl = adjust(true_msrs ? MSR_VMX_TRUE_EXIT : MSR_VMX_EXIT,
+			  EXIT_HOST_64 | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
+			  EXIT_LOAD_EFER, &miss);
+	if (miss) {
+		pr_err("vmx: VM-exit controls %#x not offered", miss);
+		return -ENODEV;
+	}
+	entry_ctl = adjust(true_msrs ? MSR_VMX_TRUE_ENTRY : MSR_VMX_ENTRY,
+			   ENTRY_LOAD_PAT | ENTRY_LOAD_EFER, &miss);
+	if (miss) {
+		pr_err("vmx: VM-entry controls %#x not offered", miss);
+		return -ENODEV;
+	}
+	invept_single = c->invept_single;
+
+	cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
+	cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
+	cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
+	cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
+	write_cr0((read_cr0() | cr0_fixed0) & cr0_fixed1);
+	write_cr4((read_cr4() | cr4_fixed0 | CR4_VMXE) & cr4_fixed1);
+
+	vmxon_pa = page_alloc(1, 1);
+	msr_bitmap_pa = page_alloc(1, 1);
+	if (!vmxon_pa || !msr_bitmap_pa)
+		return -ENOMEM;
+	vmxon = phys_to_virt(vmxon_pa);
+	*vmxon = c->vmcs_rev;
+	{
+		/* Every MSR exits except those the VMCS switches (24.6.9):
+		 * read bitmaps at 0 and 1024, write bitmaps at 2048 and 3072. */
+		static const uint32_t pass[] = { 0xc0000100, 0xc0000101, 0xc0000102,
+			0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, 0x174, 0x175, 0x176 };
+		uint8_t *bm = phys_to_virt(msr_bitmap_pa);
+		memset(bm, 0xff, 4096);
+		for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
+			uint32_t m = pass[i], off = m >= 0xc0000000 ? 1024 : 0;
+			m &= 0x1fff;
+			bm[off + m / 8] &= (uint8_t)~(1u << (m % 8));
+			bm[off + 2048 + m / 8] &= (uint8_t)~(1u << (m % 8));
+		}
+	}
+	{
+		uint8_t fail;
+		__asm__ volatile("vmxon %1; setna %0" : "=q"(fail) : "m"(vmxon_pa) : "cc", "memory");
+		if (fail) {
+			pr_err("vmx: VMXON failed");
+			return -EIO;
+		}
+	}
+	tlbtag_cpu_init(&tags, have_vpid ? 0x10000 : 0);
+	pr_info("vmx: on (EPT%s%s%s)", have_vpid ? ", VPID" : ", no VPID: TLB flushed on every switch",
+		have_unrestricted ? ", unrestricted guest" : ", no unrestricted guest",
+		invept_single ? "" : ", INVEPT all-context only");
+	if (!have_unrestricted)
+		refuse_reason = "this CPU's VT-x lacks unrestricted guest, so guests that start "
+				"in real mode or with paging off (every Vatra guest format) cannot run";
+	return 0;
+}
+
+static unsigned vmx_gpt_leaf_levels(void)
+{
+	const struct caps *c = caps_get();
+
+	return PT_LEAF_4K | (c->ept_2m ? PT_LEAF_2M : 0) |
+	       (c->ept_2m && c->ept_1g ? PT_LEAF_1G : 0);
+}
+
+/* ---- VMCS setup ---------------------------------------------------------- */
+
+static uint64_t eptp(struct vcpu *v)
+{
+	/* Write-back paging structures, 4-level walk (24.6.11). */
+	return v->part->gpt.root | (3 << 3) | 6;
+}
+
+static int vmx_vcpu_create(struct vcpu *v)
+{
+	static struct vmx_vcpu pool[PART_MAX * VCPU_MAX];
+	struct vmx_vcpu *x = NULL;
+
+	if (refuse_reason)
+		return -ENOSYS;
+	for (size_t i = 0; i < sizeof(pool) / sizeof(pool[0]); i++)
+		if (!pool[i].in_use) {
+			x = &pool[i];
+			break;
+		}
+	if (!x)
+		return -ENOSPC;
+	memset(x, 0, sizeof(*x));
+	x->vmcs_pa = page_alloc(1, 1);
+	if (!x->vmcs_pa)
+		return -ENOMEM;
+	x->in_use = true;
+	*(uint32_t *)phys_to_virt(x->vmcs_pa) = caps_get()->vmcs_rev;
+	__asm__ volatile("vmclear %0" : : "m"(x->vmcs_pa) : "cc", "memory");
+	x->flush = true;   /* the EPT root may have served an earlier partition */
+	x->dr6 = 0xffff0ff0;
+	v->arch = x;
+	return 0;
+}
+
+static void vmx_vcpu_destroy(struct vcpu *v)
+{
+	struct vmx_vcpu *x = vx(v);
+
+	__asm__ volatile("vmclear %0" : : "m"(x->vmcs_pa) : "cc", "memory");
+	if (current_vmcs == x->vmcs_pa)
+		current_vmcs = 0;
+	page_free(x->vmcs_pa, 1);
+	x->in_use = false;
+	v->arch = NULL;
+}
+
+struct dtr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+static void host_state(void)
+{
+	struct dtr gdt, idt;
+	uint64_t tr_base;
+	const uint8_t *d;
+
+	__asm__ volatile("sgdt %0; sidt %1" : "=m"(gdt), "=m"(idt));
+	/* The TSS base from its GDT descriptor (two 8-byte entries). */
+	d = (const uint8_t *)gdt.base + SEL_TSS;
+	tr_base = d[2] | (d[3] << 8) | ((uint64_t)d[4] << 16) | ((uint64_t)d[7] << 24) |
+		  ((uint64_t)(*(const uint32_t *)(d + 8)) << 32);
+	vmwrite(HOST_CR0, read_cr0());
+	vmwrite(HOST_CR3, read_cr3());
+	vmwrite(HOST_CR4, read_cr4());
+	vmwrite(HOST_CS_SEL, SEL_CODE);
+	vmwrite(HOST_SS_SEL, SEL_DATA);
+	vmwrite(HOST_DS_SEL, SEL_DATA);
+	vmwrite(HOST_ES_SEL, SEL_DATA);
+	vmwrite(HOST_FS_SEL, 0);
+	vmwrite(HOST_GS_SEL, 0);
+	vmwrite(HOST_TR_SEL, SEL_TSS);
+	vmwrite(HOST_FS_BASE, 0);
+	vmwrite(HOST_GS_BASE, 0);
+	vmwrite(HOST_TR_BASE, tr_base);
+	vmwrite(HOST_GDTR_BASE, gdt.base);
+	vmwrite(HOST_IDTR_BASE, idt.base);
+	vmwrite(HOST_SYSENTER_CS, 0);
+	vmwrite(HOST_SYSENTER_ESP, 0);
+	vmwrite(HOST_SYSENTER_EIP, 0);
+	vmwrite(HOST_EFER, rdmsr(MSR_EFER));
+	vmwrite(HOST_PAT, rdmsr(MSR_PAT));
+	vmwrite(HOST_RIP, (uint64_t)vmx_exit);
+}
+
+/* Guest segment n (0 ES .. 5 GS, 6 LDTR, 7 TR) in VMX access-rights
+ * format (24.4.1): type 3:0, S 4, DPL 6:5, P 7, L 13, D/B 14, G 15. */
+static void gseg(unsigned n, uint16_t sel, uint64_t base, uint32_t limit, uint32_t ar)
+{
+	vmwrite(GUEST_ES_SEL + 2 * n, sel);
+	vmwrite(GUEST_ES_BASE + 2 * n, base);
+	vmwrite(GUEST_ES_LIMIT + 2 * n, limit);
+	vmwrite(GUEST_ES_AR + 2 * n, ar);
+}
+
+static uint64_t guest_cr0(uint64_t want)
+{
+	uint64_t fixed0 = cr0_fixed0;
+
+	/* Unrestricted guest lifts the PE and PG requirement (26.3.1.1). */
+	if (have_unrestricted)
+		fixed0 &= ~(CR0_PE | CR0_PG);
+	return (want | fixed0) & cr0_fixed1;
+}
+
+static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
+{
+	struct vmx_vcpu *x = vx(v);
+	uint64_t cr0;
+
+	__asm__ volatile("vmclear %0" : : "m"(x->vmcs_pa) : "cc", "memory");
+	if (current_vmcs == x->vmcs_pa)
+		current_vmcs = 0;
+	x->launched = false;
+	vmcs_load(x->vmcs_pa);
+
+	vmwrite(PIN_CONTROLS, pin_ctl);
+	vmwrite(PROC_CONTROLS, proc_ctl);
+	vmwrite(PROC_CONTROLS2, proc2_ctl);
+	vmwrite(EXIT_CONTROLS, exit_ctl);
+	vmwrite(ENTRY_CONTROLS, entry_ctl);
+	vmwrite(EXCEPTION_BITMAP, 0);
+	vmwrite(CR3_TARGET_COUNT, 0);
+	vmwrite(EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(ENTRY_INTR_INFO, 0);
+	vmwrite(MSR_BITMAP, msr_bitmap_pa);
+	vmwrite(EPT_POINTER, eptp(v));
+	vmwrite(VMCS_LINK_POINTER, ~0ULL);
+	vmwrite(TSC_OFFSET, 0);
+	/* CR0.NE and CR4.VMXE must stay set underneath; the guest sees and
+	 * changes its own values through the read shadows (25.3). */
+	vmwrite(CR0_MASK, 0x20);
+	vmwrite(CR4_MASK, CR4_VMXE);
+	host_state();
+
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rip = bs->rip;
+	v->regs.rflags = 0x2;
+	v->regs.gpr[REG_RAX] = bs->rax;
+	v->regs.gpr[REG_RBX] = bs->rbx;
+	v->regs.gpr[REG_RSI] = bs->rsi;
+	v->regs.gpr[REG_RSP] = bs->rsp;
+
+	cr0 = bs->mode == BOOT_PROT32 ? (CR0_PE | CR0_ET) : CR0_ET;
+	vmwrite(CR0_SHADOW, cr0);
+	vmwrite(GUEST_CR0, guest_cr0(cr0));
+	vmwrite(CR4_SHADOW, 0);
+	vmwrite(GUEST_CR4, (cr4_fixed0 | CR4_VMXE) & cr4_fixed1);
+	vmwrite(GUEST_CR3, 0);
+	vmwrite(GUEST_DR7, 0x400);
+	vmwrite(GUEST_DEBUGCTL, 0);
+	vmwrite(GUEST_EFER, 0);
+	vmwrite(GUEST_PAT, 0x0007040600070406ULL);
+	vmwrite(GUEST_SYSENTER_CS, 0);
+	vmwrite(GUEST_SYSENTER_ESP, 0);
+	vmwrite(GUEST_SYSENTER_EIP, 0);
+	vmwrite(GUEST_ACTIVITY, 0);
+	vmwrite(GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(GUEST_PENDING_DBG, 0);
+	vmwrite(GUEST_GDTR_BASE, 0);
+	vmwrite(GUEST_GDTR_LIMIT, 0xffff);
+	gseg(6, 0, 0, 0xffff, 0x82);          /* LDTR */
+	gseg(7, 0, 0, 0xffff, 0x8b);          /* TR: busy 32-bit TSS */
+	switch (bs->mode) {
+	case BOOT_REAL16:
+		gseg(1, bs->cs_sel, (uint64_t)bs->cs_sel << 4, 0xffff, 0x9b);
+		for (unsigned n = 0; n < 6; n++)
+			if (n != 1)
+				gseg(n, 0, 0, 0xffff, 0x93);
+		vmwrite(GUEST_IDTR_BASE, 0);
+		vmwrite(GUEST_IDTR_LIMIT, 0x3ff);
+		break;
+	case BOOT_PROT32:
+		gseg(1, 0x08, 0, 0xffffffff, 0xc09b);
+		for (unsigned n = 0; n < 6; n++)
+			if (n != 1)
+				gseg(n, 0x10, 0, 0xffffffff, 0xc093);
+		vmwrite(GUEST_IDTR_BASE, 0);
+		vmwrite(GUEST_IDTR_LIMIT, 0);
+		break;
+	default:
+		return -ENOSYS;
+	}
+	return 0;
+}
+
+/* ---- accessors ------------------------------------------------------------ */
+
+static void vmx_get_ctl(struct vcpu *v, struct guest_ctl *c)
+{
+	uint32_t cs_ar, ss_ar;
+
+	vmcs_load(vx(v)->vmcs_pa);
+	c->cr0 = vmread(GUEST_CR0);
+	c->cr3 = vmread(GUEST_CR3);
+	c->cr4 = vmread(GUEST_CR4);
+	c->efer = vmread(GUEST_EFER);
+	cs_ar = (uint32_t)vmread(GUEST_ES_AR + 2);
+	ss_ar = (uint32_t)vmread(GUEST_ES_AR + 4);
+	c->cpl = (ss_ar >> 5) & 3;
+	if (!(c->cr0 & CR0_PE))
+		c->mode = MODE_REAL;
+	else if ((c->efer & (1u << 10)) && (cs_ar & (1u << 13)))
+		c->mode = MODE_LONG64;
+	else if (cs_ar & (1u << 14))
+		c->mode = MODE_PROT32;
+	else
+		c->mode = MODE_PROT16;
+}
+
+static uint64_t vmx_seg_base(struct vcpu *v, int s)
+{
+	struct guest_ctl c;
+
+	if (s < 0 || s > SEG_GS)
+		s = SEG_DS;
+	vmx_get_ctl(v, &c);
+	if (c.mode == MODE_LONG64 && s < SEG_FS)
+		return 0;
+	return vmread(GUEST_ES_BASE + 2 * (unsigned)s);
+}
+
+static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_err, uint32_t err)
+{
+	vmcs_load(vx(v)->vmcs_pa);
+	vmwrite(ENTRY_INTR_INFO, vector | INTR_TYPE_HW_EXC | INTR_VALID | (has_err ? INTR_ERR : 0));
+	if (has_err)
+		vmwrite(ENTRY_EXC_ERROR, err);
+}
+
+static bool vmx_interruptible(struct vcpu *v)
+{
+	vmcs_load(vx(v)->vmcs_pa);
+	return (v->regs.rflags & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY) & 3) &&
+	       !(vmread(ENTRY_INTR_INFO) & INTR_VALID);
+}
+
+static void vmx_inject_irq(struct vcpu *v, uint8_t vector)
+{
+	vmcs_load(vx(v)->vmcs_pa);
+	vmwrite(ENTRY_INTR_INFO, vector | INTR_TYPE_EXT | INTR_VALID);
+}
+
+static void vmx_request_irq_window(struct vcpu *v, bool on)
+{
+	uint64_t p;
+
+	vmcs_load(vx(v)->vmcs_pa);
+	p = vmread(PROC_CONTROLS);
+	vmwrite(PROC_CONTROLS, on ? p | PROC_INTR_WINDOW : p & ~(uint64_t)PROC_INTR_WINDOW);
+}
+
+static int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	vmcs_load(vx(v)->vmcs_pa);
+	switch (msr) {
+	case MSR_EFER:
+		*val = vmread(GUEST_EFER);
+		return 0;
+	case MSR_PAT:
+		*val = vmread(GUEST_PAT);
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+static bool pat_valid(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++) {
+		uint8_t t = (uint8_t)(pat >> (8 * i));
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+static void sync_ia32e(void)
+{
+	uint64_t e = vmread(ENTRY_CONTROLS);
+
+	/* The "IA-32e mode guest" entry control follows EFER.LMA (24.8.1). */
+	if (vmread(GUEST_EFER) & (1u << 10))
+		e |= ENTRY_IA32E;
+	else
+		e &= ~(uint64_t)ENTRY_IA32E;
+	vmwrite(ENTRY_CONTROLS, e);
+}
+
+static int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	uint64_t allowed = EFER_SCE | EFER_LME | (1ULL << 10) | EFER_NXE;
+
+	vmcs_load(vx(v)->vmcs_pa);
+	switch (msr) {
+	case MSR_EFER:
+		if (val & ~allowed)
+			return -EINVAL;
+		/* LMA is the processor's: keep the current value. */
+		vmwrite(GUEST_EFER, (val & ~(1ULL << 10)) | (vmread(GUEST_EFER) & (1ULL << 10)));
+		return 0;
+	case MSR_PAT:
+		if (!pat_valid(val))
+			return -EINVAL;
+		vmwrite(GUEST_PAT, val);
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+static void vmx_dr_access(struct vcpu *v, unsigned dr, bool write, uint64_t *val)
+{
+	struct vmx_vcpu *x = vx(v);
+
+	vmcs_load(x->vmcs_pa);
+	if (dr == 6 && write)
+		x->dr6 = (*val & 0xe00f) | 0xffff0ff0;
+	else if (dr == 6)
+		*val = x->dr6;
+	else if (write)
+		vmwrite(GUEST_DR7, (*val & 0xffffffffULL) | 0x400);
+	else
+		*val = vmread(GUEST_DR7);
+}
+
+static void vmx_flush_gpa(struct vcpu *v)
+{
+	vx(v)->flush = true;
+}
+
+static const char *const insn_errors[] = {
+	[1] = "VMCALL in VMX root operation", [2] = "VMCLEAR with an invalid address",
+	[4] = "VMLAUNCH with a non-clear VMCS", [5] = "VMRESUME with a non-launched VMCS",
+	[7] = "entry with invalid control fields", [8] = "entry with invalid host-state fields",
+	[9] = "VMPTRLD with an invalid address", [11] = "VMPTRLD with a wrong revision id",
+	[12] = "VMREAD/VMWRITE of an unsupported field", [13] = "VMWRITE to a read-only field",
+	[26] = "entry with events blocked by MOV SS",
+};
+
+static void vmx_dump(struct vcpu *v)
+{
+	vmcs_load(vx(v)->vmcs_pa);
+	pr_err("  vmx: exit reason %#llx qual %#llx gpa %#llx idt-vectoring %#llx",
+	       (unsigned long long)vmread(EXIT_REASON), (unsigned long long)vmread(EXIT_QUALIFICATION),
+	       (unsigned long long)vmread(GUEST_PHYS_ADDR),
+	       (unsigned long long)vmread(IDT_VECTORING_INFO));
+	pr_err("  vmx: CR0 %#llx (shadow %#llx) CR3 %#llx CR4 %#llx EFER %#llx entry %#llx",
+	       (unsigned long long)vmread(GUEST_CR0), (unsigned long long)vmread(CR0_SHADOW),
+	       (unsigned long long)vmread(GUEST_CR3), (unsigned long long)vmread(GUEST_CR4),
+	       (unsigned long long)vmread(GUEST_EFER), (unsigned long long)vmread(ENTRY_CONTROLS));
+	pr_err("  vmx: CS %04llx base %#llx ar %#llx  SS ar %#llx  TR ar %#llx  IDTR %#llx/%#llx",
+	       (unsigned long long)vmread(GUEST_ES_SEL + 2), (unsigned long long)vmread(GUEST_ES_BASE + 2),
+	       (unsigned long long)vmread(GUEST_ES_AR + 2), (unsigned long long)vmread(GUEST_ES_AR + 4),
+	       (unsigned long long)vmread(GUEST_ES_AR + 14), (unsigned long long)vmread(GUEST_IDTR_BASE),
+	       (unsigned long long)vmread(GUEST_IDTR_LIMIT));
+}
+
+/* Names the first guest-state rule of SDM 26.3.1 that the VMCS breaks,
+ * for a readable "invalid guest state" message. */
+static const char *guest_state_problem(void)
+{
+	uint64_t cr0 = vmread(GUEST_CR0), cr4 = vmread(GUEST_CR4);
+	uint64_t fixed0 = cr0_fixed0 & ~(have_unrestricted ? (CR0_PE | CR0_PG) : 0);
+	uint32_t cs_ar = (uint32_t)vmread(GUEST_ES_AR + 2), tr_ar = (uint32_t)vmread(GUEST_ES_AR + 14);
+
+	if ((cr0 & fixed0) != fixed0 || (cr0 & ~cr0_fixed1))
+		return "guest CR0 violates the VMX fixed bits (26.3.1.1)";
+	if ((cr4 & cr4_fixed0) != cr4_fixed0 || (cr4 & ~cr4_fixed1))
+		return "guest CR4 violates the VMX fixed bits (26.3.1.1)";
+	if (!(vmread(GUEST_RFLAGS) & 2))
+		return "guest RFLAGS bit 1 is clear (26.3.1.4)";
+	if (!(cs_ar & 0x80))
+		return "guest CS is not present (26.3.1.2)";
+	if ((tr_ar & 0xf) != 11 && (tr_ar & 0xf) != 3)
+		return "guest TR is not a busy TSS (26.3.1.2)";
+	if (vmread(VMCS_LINK_POINTER) != ~0ULL)
+		return "VMCS link pointer is not all ones (26.3.1.5)";
+	if ((vmread(ENTRY_CONTROLS) & ENTRY_IA32E) && !(cr0 & CR0_PG))
+		return "IA-32e mode guest without paging (26.3.1.1)";
+	return "a guest-state check the hypervisor does not pre-check (SDM 26.3.1)";
+}
+
+/* MOV to CR0/CR4 touching a masked bit, and CR8 (25.1.3, 27.2.1 Table 27-3). */
+static void cr_access(struct vcpu *v, uint64_t q, struct vm_exit *e)
+{
+	struct vmx_vcpu *x = vx(v);
+	unsigned cr = q & 15, type = (q >> 4) & 3, gpr = (q >> 8) & 15;
+	uint64_t val = v->regs.gpr[gpr];
+
+	e->reason = EXIT_NONE;
+	if (type == 0 && cr == 0) {
+		uint64_t efer = vmread(GUEST_EFER);
+		vmwrite(CR0_SHADOW, val);
+		vmwrite(GUEST_CR0, guest_cr0(val));
+		/* Paging on with LME set enters IA-32e mode (SDM Vol. 3A, 9.8.5). */
+		if ((val & CR0_PG) && (efer & EFER_LME))
+			efer |= 1ULL << 10;
+		else if (!(val & CR0_PG))
+			efer &= ~(1ULL << 10);
+		vmwrite(GUEST_EFER, efer);
+	} else if (type == 0 && cr == 4) {
+		uint64_t real = (val | cr4_fixed0 | CR4_VMXE);
+		if (real & ~cr4_fixed1) {
+			vmx_inject_exception(v, 13, true, 0);
+			return;
+		}
+		vmwrite(CR4_SHADOW, val);
+		vmwrite(GUEST_CR4, real);
+	} else if (cr == 8 && type == 0) {
+		x->cr8 = val & 15;
+	} else if (cr == 8 && type == 1) {
+		v->regs.gpr[gpr] = x->cr8;
+	} else {
+		e->reason = EXIT_UNKNOWN;
+		e->fail.info1 = q;
+		return;
+	}
+	v->regs.rip += vmread(EXIT_INSN_LEN);
+}
+
+static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
+{
+	uint64_t q = vmread(EXIT_QUALIFICATION);
+
+	e->vendor_code = reason;
+	e->inst_len = (uint8_t)vmread(EXIT_INSN_LEN);
+	if (reason & VMX_EXIT_ENTRY_FAIL) {
+		e->reason = EXIT_ENTRY_FAILED;
+		e->inst_len = 0;
+		switch (reason & 0xffff) {
+		case VMX_EXIT_BAD_GUEST:
+			e->fail.what = guest_state_problem();
+			break;
+		case VMX_EXIT_BAD_MSR_LOAD:
+			e->fail.what = "MSR loading failed (26.4)";
+			break;
+		default:
+			e->fail.what = "machine check during VM entry";
+		}
+		return;
+	}
+	switch (reason & 0xffff) {
+	case VMX_EXIT_CPUID:
+		e->reason = EXIT_CPUID;
+		break;
+	case VMX_EXIT_RDMSR:
+	case VMX_EXIT_WRMSR:
+		e->reason = (reason & 0xffff) == VMX_EXIT_RDMSR ? EXIT_MSR_READ : EXIT_MSR_WRITE;
+		e->msr.index = (uint32_t)v->regs.gpr[REG_RCX];
+		break;
+	case VMX_EXIT_IO: {
+		/* Qualification (Table 27-5); for INS/OUTS the instruction-
+		 * information field has the address size and segment (27.2.5). */
+		uint64_t info = vmread(EXIT_INSN_INFO);
+		e->reason = EXIT_IO;
+		e->io.size = (q & 7) + 1;
+		e->io.in = q & 8;
+		e->io.string = q & 16;
+		e->io.rep = q & 32;
+		e->io.port = (uint16_t)(q >> 16);
+		e->io.addr_size = 2 << ((info >> 7) & 7);
+		e->io.seg = (info >> 15) & 7;
+		break;
+	}
+	case VMX_EXIT_EPT_VIOLATION:
+		e->reason = EXIT_MMIO;
+		e->mmio.gpa = vmread(GUEST_PHYS_ADDR);
+		e->mmio.write = q & 2;
+		e->mmio.fetch = q & 4;
+		e->inst_len = 0;
+		break;
+	case VMX_EXIT_HLT:
+		e->reason = EXIT_HLT;
+		break;
+	case VMX_EXIT_VMCALL:
+		e->reason = EXIT_HYPERCALL;
+		break;
+	case VMX_EXIT_RDPMC:
+		e->reason = EXIT_RDPMC;
+		break;
+	case VMX_EXIT_RDTSCP:
+		e->reason = EXIT_RDTSCP;
+		break;
+	case VMX_EXIT_INVD:
+	case VMX_EXIT_WBINVD:
+		e->reason = EXIT_CACHE;
+		break;
+	case VMX_EXIT_DR_ACCESS:
+		e->reason = EXIT_DR_ACCESS;
+		e->dr.dr = q & 7;
+		e->dr.write = !(q & 16);
+		break;
+	case VMX_EXIT_CR_ACCESS:
+		cr_access(v, q, e);
+		break;
+	case VMX_EXIT_TRIPLE_FAULT:
+		e->reason = EXIT_TRIPLE_FAULT;
+		break;
+	case VMX_EXIT_EXT_INTR:
+	case VMX_EXIT_EXCEPTION:   /* only NMIs: no exception is intercepted */
+	case VMX_EXIT_INIT:
+	case VMX_EXIT_SIPI:
+	case VMX_EXIT_PREEMPT_TIMER:
+		e->reason = EXIT_INTR;
+		break;
+	case VMX_EXIT_INTR_WINDOW:
+		e->reason = EXIT_IRQ_WINDOW;
+		break;
+	case VMX_EXIT_GETSEC: case VMX_EXIT_MWAIT: case VMX_EXIT_MONITOR:
+	case VMX_EXIT_INVEPT: case VMX_EXIT_INVVPID: case VMX_EXIT_XSETBV:
+	case VMX_EXIT_INVPCID: case VMX_EXIT_VMFUNC: case VMX_EXIT_RDRAND:
+		e->reason = EXIT_UD;
+		break;
+	default:
+		if ((reason & 0xffff) >= VMX_EXIT_VMCLEAR && (reason & 0xffff) <= VMX_EXIT_VMXON) {
+			e->reason = EXIT_UD;     /* VMX is not offered to guests */
+			break;
+		}
+		e->reason = EXIT_UNKNOWN;
+		e->fail.info1 = q;
+		e->fail.info2 = vmread(GUEST_PHYS_ADDR);
+	}
+}
+
+static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
+{
+	struct vmx_vcpu *x = vx(v);
+	uint64_t idt;
+	int r;
+
+	vmcs_load(x->vmcs_pa);
+	vmwrite(GUEST_RSP, v->regs.gpr[REG_RSP]);
+	vmwrite(GUEST_RIP, v->regs.rip);
+	vmwrite(GUEST_RFLAGS, v->regs.rflags);
+	sync_ia32e();
+	if (tlbtag_assign(&tags, 0, &v->tag) && have_vpid)
+		invvpid_all();
+	if (have_vpid)
+		vmwrite(VMCS_VPID, v->tag.tag);
+	if (x->flush) {
+		invept(invept_single ? 1 : 2, eptp(v));
+		x->flush = false;
+	}
+
+	r = vmx_enter(&v->regs, x->launched);
+	if (r) {
+		uint64_t err = vmread(VM_INSN_ERROR);
+		e->reason = EXIT_ENTRY_FAILED;
+		e->fail.what = err < sizeof(insn_errors) / sizeof(insn_errors[0]) && insn_errors[err] ?
+			insn_errors[err] : "VM entry instruction failed";
+		return;
+	}
+	x->launched = true;
+	v->regs.gpr[REG_RSP] = vmread(GUEST_RSP);
+	v->regs.rip = vmread(GUEST_RIP);
+	v->regs.rflags = vmread(GUEST_RFLAGS);
+	vmwrite(ENTRY_INTR_INFO, 0);
+	/* An event whose delivery the exit interrupted goes in again (27.2.4). */
+	idt = vmread(IDT_VECTORING_INFO);
+	if (idt & INTR_VALID) {
+		vmwrite(ENTRY_INTR_INFO, idt & ~(1ULL << 12));
+		if (idt & INTR_ERR)
+			vmwrite(ENTRY_EXC_ERROR, vmread(IDT_VECTORING_ERROR));
+		vmwrite(ENTRY_INSN_LEN, vmread(EXIT_INSN_LEN));
+	}
+	translate(v, e, (uint32_t)vmread(EXIT_REASON));
+}
+
+static const char *vmx_refuse_reason(void)
+{
+	return refuse_reason;
+}
+
+const struct vmm_ops vmx_ops = {
+	.name = "VT-x",
+	.cpu_enable = vmx_cpu_enable,
+	.gpt_format = &pt_ept,
+	.gpt_leaf_levels = vmx_gpt_leaf_levels,
+	.vcpu_create = vmx_vcpu_create,
+	.vcpu_destroy = vmx_vcpu_destroy,
+	.vcpu_reset = vmx_vcpu_reset,
+	.vcpu_run = vmx_vcpu_run,
+	.get_ctl = vmx_get_ctl,
+	.seg_base = vmx_seg_base,
+	.inject_exception = vmx_inject_exception,
+	.interruptible = vmx_interruptible,
+	.inject_irq = vmx_inject_irq,
+	.request_irq_window = vmx_request_irq_window,
+	.msr_read = vmx_msr_read,
+	.msr_write = vmx_msr_write,
+	.dr_access = vmx_dr_access,
+	.flush_gpa = vmx_flush_gpa,
+	.dump = vmx_dump,
+	.refuse_reason = vmx_refuse_reason,
+};
