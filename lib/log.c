@@ -1,11 +1,13 @@
 /* Log ring and console output. Single CPU for now; once more CPUs log,
  * a lock will guard ring/ring_head and the sink. */
 #include <stdint.h>
+#include <stdbool.h>
 #include "lib/log.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
 static void (*sink)(const char *s, size_t n);
+static bool mid_line;           /* the console's last output did not end a line */
 static enum log_level level = LOG_INFO;
 static char ring[LOG_RING_SIZE];
 static uint64_t ring_head;      /* bytes ever written */
@@ -45,6 +47,36 @@ size_t log_ring_read(size_t *pos, char *buf, size_t n)
 	return c;
 }
 
+static void console_out(const char *s, size_t n)
+{
+	if (!sink || !n)
+		return;
+	sink(s, n);
+	mid_line = s[n - 1] != '\n';
+}
+
+/* Messages start on a line of their own, even after a prompt. */
+static void line_start(void)
+{
+	if (mid_line)
+		console_out("\n", 1);
+}
+
+void kputline(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	line_start();
+	console_out(buf, (size_t)n);
+}
+
 void kvprintf(const char *fmt, va_list ap)
 {
 	char buf[512];
@@ -52,8 +84,7 @@ void kvprintf(const char *fmt, va_list ap)
 
 	if (n > (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 1;
-	if (sink)
-		sink(buf, (size_t)n);
+	console_out(buf, (size_t)n);
 }
 
 void kprintf(const char *fmt, ...)
@@ -82,8 +113,10 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	if (p == 0 || buf[p - 1] != '\n')
 		buf[p++] = '\n';
 	ring_put(buf, p);   /* the ring keeps every level */
-	if (lvl <= level && sink)
-		sink(buf, p);
+	if (lvl <= level) {
+		line_start();
+		console_out(buf, p);
+	}
 }
 
 void panic_at(const char *file, int line, const char *fmt, ...)

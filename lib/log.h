@@ -17,6 +17,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kvprintf(const char *fmt, va_list ap);
+/* Like kprintf, but starts on a fresh line when the console is in the
+ * middle of one (after a prompt): for output that is not a reply. */
+void kputline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Copies up to n bytes of the ring starting at *pos (0 = oldest kept) and
  * advances *pos. Returns the number of bytes copied; 0 at the end. */

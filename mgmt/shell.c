@@ -257,7 +257,7 @@ void shell_poll(void)
 			}
 		} else if (c >= 0x20 && c < 0x7f && len + 1 < LINE_MAX) {
 			line[len++] = (char)c;
-			uart_putc((char)c);
+			kprintf("%c", c);
 		}
 	}
 }

@@ -100,7 +100,7 @@ void part_console_putc(struct partition *p, uint8_t c)
 		return;
 	}
 	p->line[p->linelen] = '\0';
-	kprintf("[%s] %s\n", part_name(p), p->line);
+	kputline("[%s] %s\n", part_name(p), p->line);
 	p->linelen = 0;
 	if (c != '\n')
 		part_console_putc(p, c);

@@ -269,7 +269,7 @@ static void deliver_irq(struct vcpu *v)
 
 void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 {
-	uint64_t start = rdtsc();
+	uint64_t start = rdtsc(), rip;
 	struct vm_exit e;
 
 	msr_load_guest(v);
@@ -281,7 +281,10 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 			e.reason = EXIT_UNKNOWN;
 		v->exits[e.reason]++;
 		v->exits_total++;
+		rip = v->regs.rip;
 		handlers[e.reason](v, &e);
+		if (v->regs.rip != rip && v->state != VCPU_STOPPED && v->part->state == PART_RUNNING)
+			vmm->clear_irq_shadow(v);
 		if (v->yield || rdtsc() - start > max_cycles)
 			break;
 	}

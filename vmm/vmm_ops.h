@@ -53,6 +53,9 @@ struct vmm_ops {
 	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
 	/* DR6 (dr = 6) and DR7 (dr = 7), which live in the guest state. */
 	void (*dr_access)(struct vcpu *v, unsigned dr, bool write, uint64_t *val);
+	/* An emulated instruction completed: the STI / MOV SS interrupt
+	 * shadow it may have been in is over (SDM Vol. 3A, 6.8.3). */
+	void (*clear_irq_shadow)(struct vcpu *v);
 	/* Guest-physical mappings changed: drop cached translations. */
 	void (*flush_gpa)(struct vcpu *v);
 	/* Prints the vendor guest state after a failure. */

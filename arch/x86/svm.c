@@ -326,6 +326,11 @@ static void svm_dr_access(struct vcpu *v, unsigned dr, bool write, uint64_t *val
 		*val = g->dr7;
 }
 
+static void svm_clear_irq_shadow(struct vcpu *v)
+{
+	sv(v)->vmcb->c.int_state &= ~1ULL;
+}
+
 static void svm_flush_gpa(struct vcpu *v)
 {
 	sv(v)->flush = true;
@@ -491,5 +496,6 @@ const struct vmm_ops svm_ops = {
 	.msr_write = svm_msr_write,
 	.dr_access = svm_dr_access,
 	.flush_gpa = svm_flush_gpa,
+	.clear_irq_shadow = svm_clear_irq_shadow,
 	.dump = svm_dump,
 };

@@ -528,6 +528,12 @@ static void vmx_dr_access(struct vcpu *v, unsigned dr, bool write, uint64_t *val
 		*val = vmread(GUEST_DR7);
 }
 
+static void vmx_clear_irq_shadow(struct vcpu *v)
+{
+	vmcs_load(vx(v)->vmcs_pa);
+	vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) & ~3ULL);
+}
+
 static void vmx_flush_gpa(struct vcpu *v)
 {
 	vx(v)->flush = true;
@@ -605,7 +611,9 @@ static void cr_access(struct vcpu *v, uint64_t q, struct vm_exit *e)
 		vmwrite(GUEST_EFER, efer);
 	} else if (type == 0 && cr == 4) {
 		uint64_t real = (val | cr4_fixed0 | CR4_VMXE);
-		if (real & ~cr4_fixed1) {
+		/* VMX is not offered to guests: setting VMXE faults as on a
+		 * CPU without it. */
+		if ((val & CR4_VMXE) || (real & ~cr4_fixed1)) {
 			vmx_inject_exception(v, 13, true, 0);
 			return;
 		}
@@ -795,6 +803,7 @@ const struct vmm_ops vmx_ops = {
 	.msr_write = vmx_msr_write,
 	.dr_access = vmx_dr_access,
 	.flush_gpa = vmx_flush_gpa,
+	.clear_irq_shadow = vmx_clear_irq_shadow,
 	.dump = vmx_dump,
 	.refuse_reason = vmx_refuse_reason,
 };

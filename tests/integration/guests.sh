@@ -6,10 +6,21 @@ G=$B/guests
 
 # Kernels that end with "PASS: N checks" and debug-exit status 0.
 GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo exitloop"
+# GUEST_NO_TRIPLE=1 leaves out the kernels that triple-fault: Bochs 2.7's
+# SVM resets the whole machine on a guest triple fault instead of taking
+# the SHUTDOWN intercept.
 
 guest_suite_image() { # IMG [extra vatra.cfg lines...]
 	local img=$1 cfg=$W/guests.cfg
 	shift
+	# Modules for mbinfo: "module K" ... "end of module K"; the second
+	# spans several pages.
+	printf 'module 0\nthe first test module\nend of module 0\n' >"$W/mod0.txt"
+	{
+		printf 'module 1\n'
+		for i in $(seq 1 200); do printf 'filler line %03d of the second module, long enough to span pages\n' "$i"; done
+		printf 'end of module 1\n'
+	} >"$W/mod1.txt"
 	{
 		echo "[vatra]"
 		printf '%s\n' "$@"
@@ -22,8 +33,10 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		printf 'modules = /guests/mod1.txt first-arg, /guests/mod2.txt\n'
 		printf '[partition modes]\nkernel = /guests/modes.bin\nformat = flat\nload_addr = 0x8000\nmemory = 2M\ndebug_exit = yes\n'
 		printf '[partition oob]\nkernel = /guests/oob.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = addr=0x40000000\n'
-		printf '[partition triple]\nkernel = /guests/triple.elf\nmemory = 16M\ndebug_exit = yes\n'
-		printf '[partition garbage]\nkernel = /guests/garbage.elf\nmemory = 16M\ndebug_exit = yes\n'
+		if [ -z "${GUEST_NO_TRIPLE:-}" ]; then
+			printf '[partition triple]\nkernel = /guests/triple.elf\nmemory = 16M\ndebug_exit = yes\n'
+			printf '[partition garbage]\nkernel = /guests/garbage.elf\nmemory = 16M\ndebug_exit = yes\n'
+		fi
 		# A guest that loops on exits forever, until the operator destroys it.
 		[ -n "${GUEST_SPINNER:-}" ] &&
 			printf '[partition spinner]\nkernel = /guests/exitloop.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = loops=0\n'
@@ -31,8 +44,7 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 	local files=()
 	for k in $GUEST_PASS oob triple garbage; do files+=(-f "$G/$k.elf:/guests/$k.elf"); done
 	files+=(-f "$G/modes.bin:/guests/modes.bin"
-		-f "$TOP/tests/guests/data/module0.txt:/guests/mod1.txt"
-		-f "$TOP/tests/guests/data/module1.txt:/guests/mod2.txt")
+		-f "$W/mod0.txt:/guests/mod1.txt" -f "$W/mod1.txt:/guests/mod2.txt")
 	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" "${files[@]}" >/dev/null
 }
 
@@ -51,8 +63,10 @@ guest_suite_check() { # TAG LOG
 	check "$t: out-of-map access stops only that partition" \
 		has "$L" "^error: partition oob: stopped: read from unmapped guest-physical address 0x40000000"
 	check "$t: the oob guest never saw a value" hasnt "$L" "^\[oob\] FAIL"
-	check "$t: triple fault stops only that partition" has "$L" "^error: partition triple: stopped: triple fault"
-	check "$t: garbage-executing guest is stopped" has "$L" "^error: partition garbage: stopped: "
+	if [ -z "${GUEST_NO_TRIPLE:-}" ]; then
+		check "$t: triple fault stops only that partition" has "$L" "^error: partition triple: stopped: triple fault"
+		check "$t: garbage-executing guest is stopped" has "$L" "^error: partition garbage: stopped: "
+	fi
 	check "$t: the hypervisor outlives them all" has "$L" "^vatra: all partitions stopped"
 	check "$t: no hypervisor exception" hasnt "$L" "^error: (hypervisor exception|PANIC)"
 }
