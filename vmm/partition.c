@@ -262,6 +262,12 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 		part_stop(p, -1, "not started: the boot vCPU state was refused (%s)", err_name(r));
 		return r;
 	}
+	if (p->nvcpus > 1)
+		pr_warn("partition %s: vCPUs 1-%u wait for INIT/SIPI, which needs the LAPIC model "
+			"that this build does not have yet", part_name(p), p->nvcpus - 1);
+	if (c->ncpus)
+		pr_warn("partition %s: cpus = is not applied yet: every vCPU runs on the boot CPU",
+			part_name(p));
 	pr_info("partition %s: started (%u vCPU%s, %llu MiB, %s)", part_name(p), p->nvcpus,
 		p->nvcpus == 1 ? "" : "s", (unsigned long long)(p->ram_size >> 20),
 		bs.mode == BOOT_REAL16 ? "real mode" : bs.mode == BOOT_PROT32 ?
