@@ -201,7 +201,10 @@ int x86_decode(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 	 * prefix counts only if it immediately precedes the opcode; one
 	 * followed by a legacy prefix is ignored (2.2.1), hence rex = 0 on
 	 * each legacy prefix. Of conflicting F2/F3 or segment prefixes the
-	 * last one wins. */
+	 * last one wins, except that in 64-bit mode the ES, CS, SS and DS
+	 * overrides are null prefixes: they select nothing and do not cancel
+	 * an FS or GS override before them (AMD APM Vol. 3, 1.2.4; so do
+	 * the CPUs: 64 26 8B 04 25 00 00 00 00 reads FS:0). */
 	for (;;) {
 		err = decode_fetch(&c, 1, &b);
 		if (err)
@@ -221,16 +224,20 @@ int x86_decode(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 			in->rep = b;
 			break;
 		case 0x26:
-			in->seg = SEG_ES;
+			if (mode != MODE_LONG64)
+				in->seg = SEG_ES;
 			break;
 		case 0x2e:
-			in->seg = SEG_CS;
+			if (mode != MODE_LONG64)
+				in->seg = SEG_CS;
 			break;
 		case 0x36:
-			in->seg = SEG_SS;
+			if (mode != MODE_LONG64)
+				in->seg = SEG_SS;
 			break;
 		case 0x3e:
-			in->seg = SEG_DS;
+			if (mode != MODE_LONG64)
+				in->seg = SEG_DS;
 			break;
 		case 0x64:
 			in->seg = SEG_FS;

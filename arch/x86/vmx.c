@@ -203,8 +203,9 @@ static unsigned vmx_gpt_leaf_levels(void)
 
 static uint64_t eptp(struct vcpu *v)
 {
-	/* Write-back paging structures, 4-level walk (24.6.11). */
-	return v->part->gpt.root | (3 << 3) | 6;
+	/* 4-level walk; the paging structures are write-back when the CPU
+	 * allows that type for them, else uncacheable (24.6.11, A.10). */
+	return v->part->gpt.root | (3 << 3) | (caps_get()->ept_wb ? 6 : 0);
 }
 
 static int vmx_vcpu_create(struct vcpu *v)
