@@ -10,6 +10,7 @@
 #include "mm/mem.h"
 #include "mgmt/shell.h"
 #include "arch/x86/tsc.h"
+#include "arch/x86/apic.h"
 #include "vmm/vmm.h"
 #include "vmm/partition.h"
 #include "lib/log.h"
@@ -229,6 +230,7 @@ void hv_main(struct boot_info *bi)
 	files_report(bi);         /* guest files the loader read */
 	selftest();               /* optional: prove W^X and guard pages */
 	tsc_init();               /* TSC frequency, for time slices and guests */
+	apic_init(hv.tsc_khz);    /* own LAPIC timer: preempts guests that never exit */
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */
 	pr_info("vatra: ready");
 	vmm_start_partitions();   /* every autostart partition of vatra.cfg */

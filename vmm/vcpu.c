@@ -6,6 +6,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/apic.h"
 #include "lib/log.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -202,6 +203,15 @@ static int nop_exit(struct vcpu *v, const struct vm_exit *e)
 	return 0;
 }
 
+/* A host interrupt (our LAPIC timer) ended the guest's run: take it. */
+static int intr_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+	apic_take_pending();
+	return 0;
+}
+
 static int irq_window_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
@@ -245,7 +255,7 @@ static const exit_fn handlers[EXIT_NREASONS] = {
 	[EXIT_DR_ACCESS] = dr_exit,
 	[EXIT_CACHE] = cache_exit,
 	[EXIT_UD] = ud_exit,
-	[EXIT_INTR] = nop_exit,
+	[EXIT_INTR] = intr_exit,
 	[EXIT_IRQ_WINDOW] = irq_window_exit,
 	[EXIT_TRIPLE_FAULT] = triple_exit,
 	[EXIT_ENTRY_FAILED] = failed_entry_exit,
@@ -273,6 +283,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 	struct vm_exit e;
 
 	msr_load_guest(v);
+	apic_timer_at(start + max_cycles);   /* the slice ends even without exits */
 	while (v->state == VCPU_RUNNABLE && v->part->state == PART_RUNNING) {
 		deliver_irq(v);
 		memset(&e, 0, sizeof(e));
@@ -288,6 +299,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 		if (v->yield || rdtsc() - start > max_cycles)
 			break;
 	}
+	apic_timer_at(0);
 	v->yield = false;
 	v->run_cycles += rdtsc() - start;
 }

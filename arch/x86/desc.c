@@ -29,6 +29,7 @@ struct dtr {
 } __attribute__((packed));
 
 extern const uint64_t isr_table[32];
+extern char irq_0x20[], irq_0xff[];
 /* Stacks for exceptions that must not run on a possibly broken stack;
  * placed between guard pages by linker.ld. */
 extern char __ist_df_top[], __ist_nmi_top[], __ist_mc_top[];
@@ -69,6 +70,8 @@ void desc_init(void)
 
 	for (unsigned v = 0; v < 32; v++)
 		set_gate(v, isr_table[v], v == 8 ? 1 : v == 2 ? 2 : v == 18 ? 3 : 0);
+	set_gate(0x20, (uint64_t)irq_0x20, 0);
+	set_gate(0xff, (uint64_t)irq_0xff, 0);
 
 	__asm__ volatile(
 		"lgdt %0\n\t"

@@ -89,6 +89,43 @@ trap_common:
 	add rsp, 16             ; vector, error code
 	iretq
 
+; Host interrupts: the hypervisor's own LAPIC timer (vector 0x20) and the
+; spurious vector (0xff). They only need an EOI (apic_irq in apic.c).
+extern apic_irq
+%macro IRQ_STUB 1
+global irq_%1
+irq_%1:
+	push rax
+	push rcx
+	push rdx
+	push rsi
+	push rdi
+	push r8
+	push r9
+	push r10
+	push r11
+	mov edi, %1
+	mov rsi, rsp
+	and rsp, -16
+	push rsi
+	sub rsp, 8
+	call apic_irq
+	add rsp, 8
+	pop rsp
+	pop r11
+	pop r10
+	pop r9
+	pop r8
+	pop rdi
+	pop rsi
+	pop rdx
+	pop rcx
+	pop rax
+	iretq
+%endmacro
+IRQ_STUB 0x20
+IRQ_STUB 0xff
+
 section .rodata
 global isr_table
 isr_table:

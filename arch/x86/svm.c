@@ -464,9 +464,12 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	vm->c.asid = v->tag.tag;
 	vm->c.exitintinfo = 0;
 
-	__asm__ volatile("clgi" ::: "memory");
+	/* GIF holds host interrupts back around the switch; RFLAGS.IF = 1
+	 * at VMRUN lets them end the guest's run as #VMEXIT(INTR) (with
+	 * V_INTR_MASKING the host IF masks physical interrupts, 15.21.1). */
+	__asm__ volatile("clgi; sti" ::: "memory");
 	svm_enter(&v->regs, s->vmcb_pa, host_vmcb_pa);
-	__asm__ volatile("stgi" ::: "memory");
+	__asm__ volatile("cli; stgi" ::: "memory");
 
 	v->regs.gpr[REG_RAX] = vm->s.rax;
 	v->regs.gpr[REG_RSP] = vm->s.rsp;

@@ -38,11 +38,15 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 			printf '[partition garbage]\nkernel = /guests/garbage.elf\nmemory = 16M\ndebug_exit = yes\n'
 		fi
 		# A guest that loops on exits forever, until the operator destroys it.
-		[ -n "${GUEST_SPINNER:-}" ] &&
+		# And one that never exits at all: only preemption by the
+		# hypervisor's own timer lets the others run beside it.
+		if [ -n "${GUEST_SPINNER:-}" ]; then
 			printf '[partition spinner]\nkernel = /guests/exitloop.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = loops=0\n'
+			printf '[partition spin]\nkernel = /guests/spin.elf\nmemory = 16M\ndebug_exit = yes\n'
+		fi
 	} >"$cfg"
 	local files=()
-	for k in $GUEST_PASS oob triple garbage; do files+=(-f "$G/$k.elf:/guests/$k.elf"); done
+	for k in $GUEST_PASS oob triple garbage spin; do files+=(-f "$G/$k.elf:/guests/$k.elf"); done
 	files+=(-f "$G/modes.bin:/guests/modes.bin"
 		-f "$W/mod0.txt:/guests/mod1.txt" -f "$W/mod1.txt:/guests/mod2.txt")
 	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" "${files[@]}" >/dev/null

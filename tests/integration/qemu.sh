@@ -173,6 +173,7 @@ echo "--- guest test kernels under SVM + NPT, all partitions in one boot; then t
 GUEST_SPINNER=1 guest_suite_image "$W/guests.img" "on_all_stopped = shell"
 boot guests 400 -- \
 	--step "partition exitloop: exited" "destroy spinner\n" \
+	--step "vatra> " "destroy spin\n" \
 	--step "vatra: all partitions stopped" "stats\n" \
 	--step "vatra> " "stats cpuid\n" \
 	--step "vatra> " "stats nosuch\n" \
@@ -187,4 +188,7 @@ check "stats: per-reason counts (mmio)" has "$L" "^    mmio +[0-9]+"
 check "stats: unknown partition refused" has "$L" "^error: no partition named 'nosuch'"
 check "spinner: looped on exits while the others ran" has "$L" "^\[spinner\] "
 check "spinner: destroyed by the operator, alone" has "$L" "^partition spinner: destroyed by the operator"
+check "spin: a guest that never exits was running" has "$L" "^\[spin\] spin: looping without exits"
+check "spin: preempted, so the others finished beside it" has "$L" "^partition exitloop: exited with status 0"
+check "spin: destroyed by the operator" has "$L" "^partition spin: destroyed by the operator"
 check "list: shows stopped partitions" has "$L" "^triple +stopped +1 +16M  stopped: triple fault"

@@ -453,7 +453,7 @@ static const struct dcase dcases[] = {
 	  OPS(MOV_STORE, 1, 1, 8), REG(REG_R12), MEM(REG_RBX, NOREG, 1, 0) },
 	/* A REX prefix followed by a legacy prefix is ignored: AH again. */
 	{ ENC64(0x40, 0x3e, 0x88, 0x23),        /* .byte 0x40, 0x3e; mov %ah,(%rbx) */
-	  OPS(MOV_STORE, 1, 1, 8), REGH(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_DS) },
+	  OPS(MOV_STORE, 1, 1, 8), REGH(REG_RAX), MEM(REG_RBX, NOREG, 1, 0) },
 	{ ENC64(0x48, 0x66, 0x89, 0x03),        /* .byte 0x48; mov %ax,(%rbx) */
 	  OPS(MOV_STORE, 2, 2, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0) },
 	{ ENC64(0x66, 0x48, 0x89, 0x03),        /* .byte 0x66; mov %rax,(%rbx) */
@@ -562,6 +562,11 @@ static const struct dcase dcases[] = {
 	  OPS(MOVSX, 4, 8, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0) },
 	{ ENC64(0x63, 0x03),                    /* movsxd (%rbx),%eax */
 	  OPS(MOVSX, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0) },
+	{ ENC64(0x66, 0x63, 0x03),              /* movsxd (%rbx),%ax */
+	  OPS(MOVSX, 2, 2, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0) },
+	/* MOVZX r16, r/m16 (66 0F B7 /r; gas has no spelling for it). */
+	{ RAW64(0x66, 0x0f, 0xb7, 0x03),
+	  OPS(MOVZX, 2, 2, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0) },
 	{ ENC64(0x4c, 0x63, 0x05, 0x10, 0x00, 0x00, 0x00), /* movslq 0x10(%rip),%r8 */
 	  OPS(MOVSX, 4, 8, 8), REG(REG_R8), MEM(BRIP, NOREG, 1, 0x10) },
 	/* STOS and MOVS. */
@@ -671,21 +676,29 @@ static const struct dcase dcases[] = {
 	  OPS(TEST, 4, 4, 8), REG(NOREG), MEM(REG_RBX, NOREG, 1, 0), IMM(0x10000) },
 	{ ENC64(0x48, 0xf7, 0x03, 0xff, 0xff, 0xff, 0xff), /* testq $-1,(%rbx) */
 	  OPS(TEST, 8, 8, 8), REG(NOREG), MEM(REG_RBX, NOREG, 1, 0), IMM(~0ULL) },
-	/* Segment overrides; of two, the last one counts. */
+	/* Segment overrides. In 64-bit mode ES CS SS DS are null prefixes:
+	 * no override, and no cancelling an FS or GS before them. Of FS and
+	 * GS, the last one counts. */
 	{ ENC64(0x26, 0x89, 0x03),              /* mov %eax,%es:(%rbx) */
-	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_ES) },
+	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0) },
 	{ ENC64(0x2e, 0x89, 0x03),              /* mov %eax,%cs:(%rbx) */
-	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_CS) },
+	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0) },
 	{ ENC64(0x36, 0x89, 0x03),              /* mov %eax,%ss:(%rbx) */
-	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_SS) },
+	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0) },
 	{ ENC64(0x3e, 0x89, 0x03),              /* .byte 0x3e; mov %eax,(%rbx) */
-	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_DS) },
+	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0) },
 	{ ENC64(0x64, 0x89, 0x03),              /* mov %eax,%fs:(%rbx) */
 	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_FS) },
 	{ ENC64(0x65, 0x89, 0x03),              /* mov %eax,%gs:(%rbx) */
 	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_GS) },
 	{ ENC64(0x64, 0x65, 0x89, 0x03),        /* .byte 0x64, 0x65; mov %eax,(%rbx) */
 	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_GS) },
+	{ ENC64(0x64, 0x26, 0x89, 0x03),        /* .byte 0x64, 0x26; mov %eax,(%rbx) */
+	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_FS) },
+	{ ENC64(0x65, 0x3e, 0x89, 0x05, 0xfd, 0x69, 0xef, 0x33), /* .byte 0x65, 0x3e; mov %eax,0x33ef69fd(%rip) */
+	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(BRIP, NOREG, 1, 0x33ef69fd), SEGO(SEG_GS) },
+	{ ENC64(0x2e, 0x64, 0x89, 0x03),        /* .byte 0x2e, 0x64; mov %eax,(%rbx) */
+	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_FS) },
 	/* A REP prefix on MOV is recorded and harmless. */
 	{ ENC64(0xf3, 0x89, 0x03),              /* .byte 0xf3; mov %eax,(%rbx) */
 	  OPS(MOV_STORE, 4, 4, 8), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), .rep = 0xf3 },
@@ -716,6 +729,13 @@ static const struct dcase dcases[] = {
 	  OPS(MOVS, 2, 2, 4), REG(NOREG), MEM(REG_RSI, NOREG, 1, 0), .rep = 0xf3 },
 	{ ENC32(0x83, 0x03, 0x01),              /* addl $1,(%ebx) */
 	  OPS(ADD, 4, 4, 4), REG(NOREG), MEM(REG_RBX, NOREG, 1, 0), IMM(1) },
+	/* Outside 64-bit mode every segment override counts; the last wins. */
+	{ ENC32(0x64, 0x26, 0x89, 0x03),        /* .byte 0x64, 0x26; mov %eax,(%ebx) */
+	  OPS(MOV_STORE, 4, 4, 4), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_ES) },
+	{ ENC32(0x3e, 0x89, 0x03),              /* .byte 0x3e; mov %eax,(%ebx) */
+	  OPS(MOV_STORE, 4, 4, 4), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_DS) },
+	{ ENC32(0x36, 0x89, 0x03),              /* mov %eax,%ss:(%ebx) */
+	  OPS(MOV_STORE, 4, 4, 4), REG(REG_RAX), MEM(REG_RBX, NOREG, 1, 0), SEGO(SEG_SS) },
 
 	/* Real mode: every 16-bit ModRM form. */
 	{ ENC16(0x89, 0x00),                    /* mov %ax,(%bx,%si) */
@@ -996,12 +1016,12 @@ static void test_decode_length_limit(void **state)
 	b[15] = 0xa5;
 	assert_int_equal(x86_decode(b, 16, MODE_LONG64, &in), -EINVAL);
 	/* 13 prefixes, MOV and ModRM: 15 bytes. */
-	memset(b, 0x3e, sizeof(b));
+	memset(b, 0x64, sizeof(b));
 	b[13] = 0x89;
 	b[14] = 0x03;
 	assert_int_equal(x86_decode(b, 15, MODE_LONG64, &in), 0);
 	assert_int_equal(in.len, 15);
-	assert_int_equal(in.seg, SEG_DS);
+	assert_int_equal(in.seg, SEG_FS);
 	/* 14 prefixes, MOV and ModRM: 16 bytes; refused whether or not the
 	 * 16th byte was supplied, as no more input can fix it. */
 	memset(b, 0x3e, sizeof(b));
@@ -1092,6 +1112,8 @@ static const struct ecase ecases[] = {
 	/* moffs. */
 	{ ENC64(0xa1, 0x00, 0x01, 0x00, 0xd0, 0x00, 0x00, 0x00, 0x00), /* movabs 0xd0000100,%eax */
 	  REG_RAX, RV, 0xeeeeeeee89abcdefULL, FB, 0x89abcdefULL, 0xeeeeeeee89abcdefULL, FB, "r" },
+	{ ENC64(0x48, 0xa1, 0x00, 0x01, 0x00, 0xd0, 0x00, 0x00, 0x00, 0x00), /* movabs 0xd0000100,%rax */
+	  REG_RAX, RV, 0xfedcba9876543210ULL, FB, 0xfedcba9876543210ULL, 0xfedcba9876543210ULL, FB, "r" },
 	{ ENC64(0x66, 0xa1, 0x00, 0x01, 0x00, 0xd0, 0x00, 0x00, 0x00, 0x00), /* movabs 0xd0000100,%ax */
 	  REG_RAX, RV, 0xeeeeeeee89abcdefULL, FB, 0x112233445566cdefULL, 0xeeeeeeee89abcdefULL, FB, "r" },
 	{ ENC64(0xa2, 0x00, 0x01, 0x00, 0xd0, 0x00, 0x00, 0x00, 0x00), /* movabs %al,0xd0000100 */
@@ -1129,6 +1151,8 @@ static const struct ecase ecases[] = {
 	  REG_RAX, RV, 0xeeeeeeee7fffffffULL, FB, 0x7fffffffULL, 0xeeeeeeee7fffffffULL, FB, "r" },
 	{ ENC64(0x63, 0x03),                    /* movsxd (%rbx),%eax */
 	  REG_RAX, RV, 0xeeeeeeee80000000ULL, FB, 0x80000000ULL, 0xeeeeeeee80000000ULL, FB, "r" },
+	{ ENC64(0x66, 0x63, 0x03),              /* movsxd (%rbx),%ax */
+	  REG_RAX, RV, 0xeeeeeeeeeeee8001ULL, FB, 0x1122334455668001ULL, 0xeeeeeeeeeeee8001ULL, FB, "r" },
 	{ ENC64(0x0f, 0xb6, 0x33),              /* movzbl (%rbx),%esi */
 	  REG_RSI, RV, 0xeeeeeeeeeeeeeeabULL, FB, 0xab, 0xeeeeeeeeeeeeeeabULL, FB, "r" },
 	{ ENC64(0x4c, 0x0f, 0xbe, 0x13),        /* movsbq (%rbx),%r10 */
@@ -1573,6 +1597,14 @@ static void test_movs_fs_source_64(void **state)
 	expect_acc(2, MEM_R, 0x3004, 4, 0x88776655);
 	expect_acc(3, MEM_W, 0x4004, 4, 0x88776655);
 	assert_int_equal(le_get(ram + 0x4000, 8), 0x8877665544332211ULL);
+
+	/* A CS prefix after the FS one changes nothing in 64-bit mode. */
+	reset_log();
+	r.gpr[REG_RSI] = 0x2000;
+	r.gpr[REG_RDI] = 0x5000;
+	assert_int_equal(emulate(ENC64(0x64, 0x2e, 0xa4), &r, 0), 0); /* .byte 0x64, 0x2e; movsb */
+	expect_acc(0, MEM_R, 0x3000, 1, 0x11);
+	expect_acc(1, MEM_W, 0x5000, 1, 0x11);
 }
 
 /* More than X86_REP_MAX elements: each call does at most that many, leaves
@@ -1709,6 +1741,26 @@ static void test_rep_addr32_wrap_64(void **state)
 	assert_regs(&r, &want);
 	assert_int_equal(ram[0x4000], 0x11);
 	assert_int_equal(ram[0x4001], 0x22);
+
+	/* ESI wrapping: the device byte at linear 0xffffffff, then RAM at 0. */
+	reset_log();
+	mmio[0xfff] = 0xab;
+	ram[0] = 0xcd;
+	regs_fill(&r);
+	r.gpr[REG_RSI] = 0x12345678ffffffffULL;
+	r.gpr[REG_RDI] = 0x6000;
+	r.gpr[REG_RCX] = 2;
+	want = r;
+	assert_int_equal(emulate(ENC64(0x67, 0xf3, 0xa4), &r, 0), 0); /* addr32 rep movsb */
+	want.gpr[REG_RSI] = 1;
+	want.gpr[REG_RDI] = 0x6002;
+	want.gpr[REG_RCX] = 0;
+	want.rip += 3;
+	assert_regs(&r, &want);
+	expect_acc(0, MMIO_R, MMIO_BASE + 0xfff, 1, 0xab);
+	expect_acc(1, MEM_W, 0x6000, 1, 0xab);
+	expect_acc(2, MEM_R, 0, 1, 0xcd);
+	expect_acc(3, MEM_W, 0x6001, 1, 0xcd);
 }
 
 /* Real mode: ES:DI, 16-bit wrap of DI and CX with the bits above kept. */
@@ -2075,6 +2127,11 @@ static void test_gla_64(void **state)
 	assert_int_equal(gla_of(ENC64(0x36, 0x89, 0x03), &r), 0x1000); /* mov %eax,%ss:(%rbx) */
 	assert_int_equal(gla_of(ENC64(0x3e, 0x89, 0x03), &r), 0x1000); /* .byte 0x3e; mov %eax,(%rbx) */
 	assert_int_equal(gla_of(ENC64(0x89, 0x04, 0x24), &r), 0x9999); /* mov %eax,(%rsp) */
+	/* ES CS SS DS after FS or GS do not cancel it (the hardware reads
+	 * FS:0 for 64 26 8B 04 25 00 00 00 00). */
+	assert_int_equal(gla_of(ENC64(0x64, 0x26, 0x89, 0x03), &r), 0x7f0000001000ULL); /* .byte 0x64, 0x26; mov %eax,(%rbx) */
+	assert_int_equal(gla_of(ENC64(0x65, 0x3e, 0x89, 0x43, 0x10), &r), 0xffff800000001010ULL); /* .byte 0x65, 0x3e; mov %eax,0x10(%rbx) */
+	assert_int_equal(gla_of(ENC64(0x64, 0x36, 0x89, 0x04, 0x24), &r), 0x7f0000009999ULL); /* .byte 0x64, 0x36; mov %eax,(%rsp) */
 	/* moffs: 64-bit, or 32-bit and zero-extended with 67. */
 	assert_int_equal(gla_of(ENC64(0xa3, 0x10, 0x00, 0x00, 0xd0, 0x00, 0x00, 0x00, 0x00), &r), 0xd0000010); /* movabs %eax,0xd0000010 */
 	assert_int_equal(gla_of(ENC64(0x67, 0xa3, 0x10, 0x00, 0x00, 0xd0), &r), 0xd0000010); /* addr32 movabs %eax,0xd0000010 */

@@ -1,0 +1,113 @@
+/* Local APIC driver for the host (Intel SDM Vol. 3A, chapter 10). */
+#include "arch/x86/apic.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/mmu.h"
+#include "lib/log.h"
+#include "lib/errno.h"
+
+#define MSR_APIC_BASE 0x1b
+#define APIC_BASE_X2  (1ULL << 10)
+#define APIC_BASE_EN  (1ULL << 11)
+
+enum {
+	REG_ID = 0x020, REG_TPR = 0x080, REG_EOI = 0x0b0, REG_SVR = 0x0f0,
+	REG_LVT_CMCI = 0x2f0, REG_LVT_TIMER = 0x320, REG_LVT_THERMAL = 0x330,
+	REG_LVT_PERF = 0x340, REG_LVT_LINT0 = 0x350, REG_LVT_LINT1 = 0x360,
+	REG_LVT_ERROR = 0x370, REG_TIMER_INIT = 0x380, REG_TIMER_CUR = 0x390,
+	REG_TIMER_DIV = 0x3e0,
+};
+#define LVT_MASKED (1u << 16)
+
+static volatile uint32_t *mmio;
+static bool x2;
+static bool ready;
+static uint64_t ticks_per_ktsc;   /* timer ticks per 1024 TSC cycles */
+
+static uint32_t rd(uint32_t reg)
+{
+	return x2 ? (uint32_t)rdmsr(0x800 + (reg >> 4)) : mmio[reg / 4];
+}
+
+static void wr(uint32_t reg, uint32_t v)
+{
+	if (x2)
+		wrmsr(0x800 + (reg >> 4), v);
+	else
+		mmio[reg / 4] = v;
+}
+
+bool apic_ready(void)
+{
+	return ready;
+}
+
+void apic_irq(unsigned vector)
+{
+	if (vector != APIC_SPURIOUS_VECTOR)
+		wr(REG_EOI, 0);
+}
+
+void apic_take_pending(void)
+{
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
+int apic_init(uint64_t tsc_khz)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE), t0, t1;
+	uint32_t start, end;
+
+	if (!(cpuid(1, 0).d & (1u << 9)) || !tsc_khz)
+		return -ENODEV;
+	x2 = base & APIC_BASE_X2;
+	if (!x2) {
+		mmio = mmu_map_phys(base & ~0xfffULL, 4096, true);
+		if (!mmio)
+			return -ENOMEM;
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_EN);
+	}
+	wr(REG_TPR, 0);
+	wr(REG_SVR, (1u << 8) | APIC_SPURIOUS_VECTOR);
+	wr(REG_LVT_LINT0, LVT_MASKED);
+	wr(REG_LVT_LINT1, LVT_MASKED);
+	wr(REG_LVT_ERROR, LVT_MASKED);
+	wr(REG_LVT_PERF, LVT_MASKED);
+	wr(REG_LVT_THERMAL, LVT_MASKED);
+	wr(REG_TIMER_DIV, 0xb);                 /* divide by 1 */
+	wr(REG_LVT_TIMER, LVT_MASKED | APIC_TIMER_VECTOR);
+	/* Timer ticks per TSC cycle, over ~1 ms. */
+	wr(REG_TIMER_INIT, 0xffffffff);
+	start = rd(REG_TIMER_CUR);
+	t0 = rdtsc();
+	while (rdtsc() - t0 < tsc_khz)
+		cpu_relax();
+	end = rd(REG_TIMER_CUR);
+	t1 = rdtsc();
+	wr(REG_TIMER_INIT, 0);
+	if (start <= end || t1 == t0)
+		return -EIO;
+	ticks_per_ktsc = ((uint64_t)(start - end) << 10) / (t1 - t0);
+	if (!ticks_per_ktsc)
+		ticks_per_ktsc = 1;
+	wr(REG_LVT_TIMER, APIC_TIMER_VECTOR);   /* one-shot, unmasked */
+	ready = true;
+	pr_info("apic: %s, timer %llu ticks per 1024 TSC cycles", x2 ? "x2APIC" : "xAPIC",
+		(unsigned long long)ticks_per_ktsc);
+	return 0;
+}
+
+void apic_timer_at(uint64_t deadline)
+{
+	uint64_t now = rdtsc(), ticks;
+
+	if (!ready)
+		return;
+	if (!deadline) {
+		wr(REG_TIMER_INIT, 0);
+		return;
+	}
+	ticks = deadline > now ? ((deadline - now) * ticks_per_ktsc) >> 10 : 1;
+	if (ticks > 0xffffffff)
+		ticks = 0xffffffff;
+	wr(REG_TIMER_INIT, ticks ? (uint32_t)ticks : 1);
+}

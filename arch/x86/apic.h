@@ -1,0 +1,26 @@
+/* The hypervisor's own local APIC: a one-shot timer that takes the CPU
+ * back from a guest that does not exit by itself (time slices, guest
+ * timer deadlines). xAPIC through MMIO, or x2APIC MSRs when the firmware
+ * left x2APIC mode on. */
+#ifndef VATRA_ARCH_X86_APIC_H
+#define VATRA_ARCH_X86_APIC_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#define APIC_TIMER_VECTOR 0x20
+#define APIC_SPURIOUS_VECTOR 0xff
+
+/* Enables the LAPIC with every LVT masked but the timer; measures the
+ * timer against the TSC (tsc_khz). Returns 0, or -ENODEV when there is
+ * no usable LAPIC (then guests are only preempted at their exits). */
+int apic_init(uint64_t tsc_khz);
+bool apic_ready(void);
+/* Fires APIC_TIMER_VECTOR once, at about TSC value deadline (0 = never). */
+void apic_timer_at(uint64_t tsc_deadline);
+/* Lets a pending host interrupt be taken now (interrupts are otherwise
+ * off in the hypervisor). */
+void apic_take_pending(void);
+void apic_irq(unsigned vector);
+
+#endif
