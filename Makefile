@@ -48,7 +48,8 @@ EFI_OBJ := $(EFI_C:%.c=$(B)/efi/%.o) $(B)/efi/boot/core_blob.o
 # Host unit tests: pure modules against cmocka, with sanitizers.
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS := config acpi palloc paging elf printf shell tlbtag gwalk decode loader devices
+UNIT_TESTS := config acpi palloc paging elf printf shell tlbtag gwalk decode loader devices \
+              linux acpigen vpci vlapic vioapic
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -61,6 +62,11 @@ unit_src_gwalk  := vmm/gwalk.c
 unit_src_decode := vmm/decode.c
 unit_src_loader := vmm/loader/multiboot.c vmm/loader/flat.c lib/elf.c lib/strutil.c
 unit_src_devices := vmm/dev/vuart.c vmm/dev/testdev.c
+unit_src_linux  := vmm/loader/linux.c lib/strutil.c
+unit_src_acpigen := vmm/dev/acpigen.c drivers/acpi.c lib/strutil.c
+unit_src_vpci   := vmm/dev/vpci.c
+unit_src_vlapic := vmm/dev/vlapic.c
+unit_src_vioapic := vmm/dev/vioapic.c
 # printf's own test links it beside the host C library: rename ours.
 unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 

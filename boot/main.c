@@ -169,6 +169,15 @@ static void tsc_init(void)
 		pr_warn("tsc: no reference timer answered; TSC frequency unknown");
 }
 
+static void host_timer_init(void)
+{
+	int r = apic_init(hv.tsc_khz);
+
+	if (r)
+		pr_warn("apic: no working LAPIC timer (%s): guests are preempted only at their exits",
+			err_name(r));
+}
+
 static void selftest(void)
 {
 	int bad;
@@ -230,7 +239,7 @@ void hv_main(struct boot_info *bi)
 	files_report(bi);         /* guest files the loader read */
 	selftest();               /* optional: prove W^X and guard pages */
 	tsc_init();               /* TSC frequency, for time slices and guests */
-	apic_init(hv.tsc_khz);    /* own LAPIC timer: preempts guests that never exit */
+	host_timer_init();        /* own LAPIC timer: preempts guests that never exit */
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */
 	pr_info("vatra: ready");
 	vmm_start_partitions();   /* every autostart partition of vatra.cfg */

@@ -32,6 +32,7 @@ struct vcpu {
 	struct tlbtag tag;           /* ASID or VPID */
 	int pending_irq;             /* vector to inject, -1 = none */
 	bool yield;                  /* give the CPU to the next vCPU */
+	uint64_t slice_end;          /* TSC value at which this slice ends */
 	uint64_t dr[4];              /* DR0-3 as the guest last wrote them */
 	uint64_t tsc_aux;
 	uint8_t fpu[512] __attribute__((aligned(16)));   /* FXSAVE area */

@@ -206,9 +206,9 @@ static int nop_exit(struct vcpu *v, const struct vm_exit *e)
 /* A host interrupt (our LAPIC timer) ended the guest's run: take it. */
 static int intr_exit(struct vcpu *v, const struct vm_exit *e)
 {
-	(void)v;
 	(void)e;
 	apic_take_pending();
+	pr_debug("vcpu %s: host interrupt exit %#x", part_name(v->part), e->vendor_code);
 	return 0;
 }
 
@@ -283,7 +283,8 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 	struct vm_exit e;
 
 	msr_load_guest(v);
-	apic_timer_at(start + max_cycles);   /* the slice ends even without exits */
+	v->slice_end = start + max_cycles;
+	apic_timer_at(v->slice_end);   /* the slice ends even without exits */
 	while (v->state == VCPU_RUNNABLE && v->part->state == PART_RUNNING) {
 		deliver_irq(v);
 		memset(&e, 0, sizeof(e));

@@ -22,6 +22,7 @@ static volatile uint32_t *mmio;
 static bool x2;
 static bool ready;
 static uint64_t ticks_per_ktsc;   /* timer ticks per 1024 TSC cycles */
+static volatile uint64_t timer_irqs;
 
 static uint32_t rd(uint32_t reg)
 {
@@ -43,8 +44,10 @@ bool apic_ready(void)
 
 void apic_irq(unsigned vector)
 {
-	if (vector != APIC_SPURIOUS_VECTOR)
+	if (vector != APIC_SPURIOUS_VECTOR) {
+		timer_irqs++;
 		wr(REG_EOI, 0);
+	}
 }
 
 void apic_take_pending(void)
@@ -90,7 +93,17 @@ int apic_init(uint64_t tsc_khz)
 	if (!ticks_per_ktsc)
 		ticks_per_ktsc = 1;
 	wr(REG_LVT_TIMER, APIC_TIMER_VECTOR);   /* one-shot, unmasked */
+	/* Prove it: a 1 ms shot must interrupt within 100 ms. */
 	ready = true;
+	apic_timer_at(rdtsc() + tsc_khz);
+	t0 = rdtsc();
+	while (!timer_irqs && rdtsc() - t0 < 100 * tsc_khz)
+		apic_take_pending();
+	if (!timer_irqs) {
+		ready = false;
+		wr(REG_TIMER_INIT, 0);
+		return -EIO;
+	}
 	pr_info("apic: %s, timer %llu ticks per 1024 TSC cycles", x2 ? "x2APIC" : "xAPIC",
 		(unsigned long long)ticks_per_ktsc);
 	return 0;

@@ -56,6 +56,7 @@
 #define GUEST_INTERRUPTIBILITY   0x4824
 #define GUEST_ACTIVITY           0x4826
 #define GUEST_SYSENTER_CS        0x482a
+#define PREEMPT_TIMER_VALUE      0x482e
 #define HOST_SYSENTER_CS         0x4c00
 /* natural-width fields */
 #define CR0_MASK                 0x6000
@@ -93,6 +94,7 @@
 /* Pin-based controls (24.6.1) */
 #define PIN_EXT_INTR             (1u << 0)
 #define PIN_NMI                  (1u << 3)
+#define PIN_PREEMPT_TIMER        (1u << 6)
 /* Primary processor-based controls (24.6.2) */
 #define PROC_INTR_WINDOW         (1u << 2)
 #define PROC_HLT                 (1u << 7)
@@ -115,6 +117,7 @@
 #define PROC2_UNRESTRICTED       (1u << 7)
 /* VM-exit controls (24.7.1) */
 #define EXIT_HOST_64             (1u << 9)
+#define EXIT_SAVE_PREEMPT        (1u << 22)
 #define EXIT_SAVE_PAT            (1u << 18)
 #define EXIT_LOAD_PAT            (1u << 19)
 #define EXIT_SAVE_EFER           (1u << 20)

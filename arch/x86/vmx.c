@@ -31,7 +31,8 @@ static uint64_t vmxon_pa, msr_bitmap_pa, current_vmcs;
 static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
 static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 static struct tlbtag_cpu tags;
-static bool have_vpid, have_unrestricted, invept_single;
+static bool have_vpid, have_unrestricted, invept_single, have_preempt;
+static unsigned preempt_shift;  /* the timer counts TSC >> shift (A.6) */
 static const char *refuse_reason;
 
 static struct vmx_vcpu *vx(struct vcpu *v)
@@ -108,8 +109,12 @@ static int vmx_cpu_enable(void)
 		pr_err("vmx: VT-x disabled by firmware (IA32_FEATURE_CONTROL locked)");
 		return -ENODEV;
 	}
+	/* The preemption timer ends a slice even when the guest never exits
+	 * and host interrupts cannot reach us. */
 	pin_ctl = adjust(true_msrs ? MSR_VMX_TRUE_PINBASED : MSR_VMX_PINBASED,
-			 PIN_EXT_INTR | PIN_NMI, &miss);
+			 PIN_EXT_INTR | PIN_NMI | PIN_PREEMPT_TIMER, &miss);
+	have_preempt = !(miss & PIN_PREEMPT_TIMER);
+	preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
 	proc_ctl = adjust(true_msrs ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
 			  PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD | PROC_CR8_STORE |
 			  PROC_MOV_DR | PROC_IO_UNCOND | PROC_MSR_BITMAP | PROC_MONITOR |
@@ -182,7 +187,8 @@ static int vmx_cpu_enable(void)
 		}
 	}
 	tlbtag_cpu_init(&tags, have_vpid ? 0x10000 : 0);
-	pr_info("vmx: on (EPT%s%s%s)", have_vpid ? ", VPID" : ", no VPID: TLB flushed on every switch",
+	pr_info("vmx: on (EPT%s%s%s%s)", have_vpid ? ", VPID" : ", no VPID: TLB flushed on every switch",
+		have_preempt ? ", preemption timer" : "",
 		have_unrestricted ? ", unrestricted guest" : ", no unrestricted guest",
 		invept_single ? "" : ", INVEPT all-context only");
 	if (!have_unrestricted)
@@ -754,6 +760,11 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	if (x->flush) {
 		invept(invept_single ? 1 : 2, eptp(v));
 		x->flush = false;
+	}
+	if (have_preempt) {
+		uint64_t now = rdtsc(), left = v->slice_end > now ? v->slice_end - now : 0;
+		left >>= preempt_shift;
+		vmwrite(PREEMPT_TIMER_VALUE, left > 0xffffffff ? 0xffffffff : left);
 	}
 
 	r = vmx_enter(&v->regs, x->launched);

@@ -1,15 +1,32 @@
 /*
- * spin: prints one line, then loops forever without a single VM exit.
- * Only a hypervisor that preempts with its own timer lets other
- * partitions run beside it; the operator ends it with `destroy`.
+ * spin: loops without a single VM exit — forever, or for `seconds=N` of
+ * TSC time (the frequency from Vatra's CPUID leaf 0x40000010), then exits
+ * with status 0. Only a hypervisor that preempts with its own timer lets
+ * other partitions run meanwhile. `sti` spins with interrupts enabled.
  */
 #include "rt.h"
 
 int main(uint32_t mb_magic, uint64_t mb_info)
 {
 	(void)mb_magic, (void)mb_info;
-	rt_printf("spin: looping without exits\n");
-	for (;;)
+	uint64_t secs = rt_arg_ul("seconds=", 0), khz = 0, end = 0;
+
+	if (secs && cpuid(0x40000000, 0).eax >= 0x40000010)
+		khz = cpuid(0x40000010, 0).eax;
+	if (secs && !khz) {
+		rt_printf("spin: no TSC frequency from the hypervisor\n");
+		rt_exit(1);
+	}
+	rt_printf("spin: looping without exits%s%s\n", secs ? " for a while" : "",
+		  rt_has_flag("sti") ? " (interrupts on)" : "");
+	if (rt_has_flag("sti"))
+		asm volatile("sti");
+	if (secs)
+		end = rdtsc() + secs * khz * 1000;
+	while (!secs || rdtsc() < end)
 		asm volatile("" ::: "memory");
-	return 1;
+	asm volatile("cli");
+	rt_printf("spin: done\n");
+	rt_exit(0);
+	return 0;
 }

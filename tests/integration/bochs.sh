@@ -7,7 +7,7 @@ set -u
 W=$B/itest/bochs
 mkdir -p "$W"
 . "$TOP/tests/integration/guests.sh"
-guest_suite_image "$W/guests.img" "on_all_stopped = exit" "selftest = yes"
+GUEST_SPIN_SECONDS=3 guest_suite_image "$W/guests.img" "on_all_stopped = exit" "selftest = yes"
 GUEST_NO_TRIPLE=1 guest_suite_image "$W/guests-nt.img" "on_all_stopped = exit" "selftest = yes"
 
 bochs_suite() { # MODEL TAG [IMAGE]
@@ -25,10 +25,19 @@ check "haswell: caps reports VT-x" has "$L" "^caps: virt +Intel VT-x \(VMX, VMCS
 check "haswell: caps reports EPT" has "$L" "^caps: ept +yes"
 check "haswell: caps reports VPID" has "$L" "^caps: vpid +yes"
 check "haswell: caps reports unrestricted guest" has "$L" "^caps: unrestricted yes"
-check "haswell: VMX on with EPT, VPID, unrestricted guest" has "$L" "^vmx: on \(EPT, VPID, unrestricted guest"
+check "haswell: VMX on with EPT, VPID, the preemption timer, unrestricted guest" \
+	has "$L" "^vmx: on \(EPT, VPID, preemption timer, unrestricted guest"
+spin_check() { # TAG LOG: a guest that never exits did not hold the CPU
+	check "$1: a never-exiting guest ran" has "$2" "^\[spin\] spin: looping without exits"
+	check "$1: others finished while it spun (preemption)" \
+		eval "tr -d '\r' <'$2' | grep -nE '^partition (cpuid|spin): exited' | head -1 | grep -q cpuid"
+	check "$1: the spinning guest ended by itself" has "$2" "^partition spin: exited with status 0"
+}
+spin_check haswell "$L"
 
 bochs_suite corei7_skylake_x skylake
-check "skylake: VMX on" has "$W/skylake.log" "^vmx: on \(EPT, VPID, unrestricted guest"
+check "skylake: VMX on" has "$W/skylake.log" "^vmx: on \(EPT, VPID, preemption timer, unrestricted guest"
+spin_check skylake "$W/skylake.log"
 
 # Bochs' SVM resets the machine on a guest triple fault (see guests.sh).
 GUEST_NO_TRIPLE=1

@@ -40,6 +40,9 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		# A guest that loops on exits forever, until the operator destroys it.
 		# And one that never exits at all: only preemption by the
 		# hypervisor's own timer lets the others run beside it.
+		# GUEST_SPIN_SECONDS=N: a never-exiting guest that stops itself.
+		[ -n "${GUEST_SPIN_SECONDS:-}" ] &&
+			printf '[partition spin]\nkernel = /guests/spin.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = seconds=%s\n' "$GUEST_SPIN_SECONDS"
 		if [ -n "${GUEST_SPINNER:-}" ]; then
 			printf '[partition spinner]\nkernel = /guests/exitloop.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = loops=0\n'
 			printf '[partition spin]\nkernel = /guests/spin.elf\nmemory = 16M\ndebug_exit = yes\n'

@@ -3,7 +3,9 @@
  * 0x800-0x8ff), the APIC timer in one-shot, periodic and TSC-deadline
  * modes, and the IRR/ISR/TMR bookkeeping the hypervisor's interrupt
  * injection runs on. Pure state machine: time comes from the dev_env,
- * IPIs and EOIs leave through vlapic_ops. Intel SDM Vol. 3A, chapter 10. */
+ * IPIs and EOIs leave through vlapic_ops. Section numbers cite Intel SDM
+ * Vol. 3A chapter 11, "Advanced Programmable Interrupt Controller"
+ * (chapter 10 in editions before 2023). */
 #ifndef VATRA_VMM_DEV_VLAPIC_H
 #define VATRA_VMM_DEV_VLAPIC_H
 
@@ -19,13 +21,13 @@
 #define VLAPIC_MSR_X2APIC_FIRST 0x800
 #define VLAPIC_MSR_X2APIC_LAST  0x8ff
 
-/* IA32_APIC_BASE bits (SDM Vol. 3A, 10.4.4 and 10.12.1). */
+/* IA32_APIC_BASE bits (SDM Vol. 3A, 11.4.4 and 11.12.1). */
 #define VLAPIC_BASE_BSP    (1ULL << 8)
 #define VLAPIC_BASE_EXTD   (1ULL << 10)
 #define VLAPIC_BASE_EN     (1ULL << 11)
 
 /* ICR delivery modes and shorthands as they reach send_ipi
- * (SDM Vol. 3A, 10.6.1, Figure 10-12). */
+ * (SDM Vol. 3A, 11.6.1, Figure 11-12). */
 #define VLAPIC_DM_FIXED    0
 #define VLAPIC_DM_LOWEST   1
 #define VLAPIC_DM_SMI      2
@@ -57,7 +59,7 @@ struct vlapic_ops {
 	 * mode and ICR[63:32] in x2APIC mode, meaningful when shorthand is
 	 * VLAPIC_SH_NONE. INIT and SIPI come through here too; an INIT with
 	 * level_assert false is the INIT level de-assert Linux still sends,
-	 * which Pentium 4 and later ignore (SDM Vol. 3A, 10.6.1). Self and
+	 * which Pentium 4 and later ignore (SDM Vol. 3A, 11.6.1). Self and
 	 * all-including-self shorthands include this LAPIC: the router
 	 * delivers back to it with vlapic_set_irq. */
 	void (*send_ipi)(void *ctx, uint32_t dest, bool dest_logical, uint8_t shorthand,
@@ -96,24 +98,25 @@ struct vlapic {
 	uint64_t tsc_deadline;          /* IA32_TSC_DEADLINE */
 };
 
-/* Power-up state (SDM Vol. 3A, 10.4.7.1): xAPIC mode at the default base,
+/* Power-up state (SDM Vol. 3A, 11.4.7.1): xAPIC mode at the default base,
  * software-disabled, every LVT masked. tsc_khz is the rate of the TSC the
  * guest reads, which the hypervisor must keep equal to
  * now_ns * tsc_khz / 10^6 for TSC-deadline mode to match it; 0 hides
- * TSC-deadline mode. bus_khz is the timer's input clock (0: the one-shot
- * and periodic timer never counts). env and ops must outlive l; ops is
+ * TSC-deadline mode (IA32_TSC_DEADLINE is then #GP). bus_khz is the
+ * timer's input clock; 0 leaves no one-shot or periodic timer (the
+ * current count reads 0). env and ops must outlive l; ops is
  * copied and may be NULL. */
 void vlapic_init(struct vlapic *l, const struct dev_env *env, const struct vlapic_ops *ops,
 		 uint32_t apic_id, bool bsp, uint64_t tsc_khz, uint64_t bus_khz);
 /* The INIT signal (an INIT IPI to this vCPU): every register back to its
  * power-up value except the APIC ID and IA32_APIC_BASE, which keeps the
- * xAPIC/x2APIC mode (SDM Vol. 3A, 10.4.7.3 and 10.12.5.1). */
+ * xAPIC/x2APIC mode (SDM Vol. 3A, 11.4.7.3 and 11.12.5.1). */
 void vlapic_init_reset(struct vlapic *l);
 
 /* 32-bit access at offset (0..0xfff) in the xAPIC page. Offsets that are
  * not 16-byte aligned or past the page are -EINVAL. -ENODEV when the
  * page is not the APIC's: the APIC is disabled in IA32_APIC_BASE or in
- * x2APIC mode (SDM Vol. 3A, 10.12.2); treat it as unbacked. Reserved
+ * x2APIC mode (SDM Vol. 3A, 11.12.2); treat it as unbacked. Reserved
  * registers read 0, and writes to them or to read-only registers are
  * ignored, as the hardware does (reserved ones also set ESR bit 7). */
 int vlapic_mmio_read(struct vlapic *l, uint32_t offset, uint32_t *val);
@@ -129,18 +132,22 @@ int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val);
  * vector whose priority class is above the PPR's, while the APIC is
  * enabled in IA32_APIC_BASE and in SVR; -1 when none. */
 int vlapic_pending(struct vlapic *l);
-/* The vCPU took vector: it moves from IRR to ISR (SDM Vol. 3A, 10.8.4). */
+/* The vCPU took vector: it moves from IRR to ISR (SDM Vol. 3A, 11.8.4). */
 void vlapic_accept(struct vlapic *l, uint8_t vector);
 /* A fixed interrupt arriving from the IOAPIC or an IPI; level sets the
  * TMR bit (level-triggered), otherwise it is cleared. Vectors 0-15 are
- * refused with an ESR "receive illegal vector" error. */
+ * refused with an ESR "receive illegal vector" error. Held in IRR while
+ * the APIC is software-disabled; dropped while it is globally disabled. */
 void vlapic_set_irq(struct vlapic *l, uint8_t vector, bool level);
 /* Whether a message to dest (physical or logical) is for this LAPIC, in
- * its current mode (SDM Vol. 3A, 10.6.2 and 10.12.10): what the
+ * its current mode (SDM Vol. 3A, 11.6.2 and 11.12.10): what the
  * hypervisor's router asks of each LAPIC. dest is 8 bits in xAPIC mode
  * and 32 bits in x2APIC mode; all ones is the broadcast. */
 bool vlapic_match_dest(const struct vlapic *l, uint32_t dest, bool logical);
 
+/* The TSC value IA32_TSC_DEADLINE is compared against at guest time now:
+ * now * tsc_khz / 10^6. The guest's RDTSC must agree with it. */
+uint64_t vlapic_guest_tsc(const struct vlapic *l, uint64_t now);
 /* The guest time (ns) at which the timer next needs vlapic_update, or
  * DEV_NO_DEADLINE. It may be <= now: update at once. */
 uint64_t vlapic_next_deadline(const struct vlapic *l, uint64_t now);

@@ -308,8 +308,8 @@ static int linux_place_kernel(struct linux_plan *p, const uint8_t *k, uint64_t r
 		return 0;
 	}
 	if (!reloc)
-		return linux_fail(st, "kernel is not relocatable and does not fit at pref_address %x "
-				  "(RAM below 4 GiB ends at %x)", pref, limit);
+		return linux_fail(st, "kernel not relocatable; pref_address %x + init_size %x "
+				  "not in RAM < 4 GiB", pref, p->span);
 	/* The lowest aligned address from 16 MiB, the traditional
 	 * LOAD_PHYSICAL_ADDR; nothing else lives up there yet, so if that
 	 * one does not fit, none does. */
@@ -353,8 +353,8 @@ static int linux_place_initrd(struct linux_plan *p, const uint8_t *k, const uint
 			return 0;
 		}
 	}
-	return linux_fail(st, "initrd (%x bytes) does not fit in RAM below initrd_addr_max "
-			  "beside the kernel (%x)", len, top - 1);
+	return linux_fail(st, "initrd (%x bytes) does not fit at or below %x beside the kernel",
+			  len, top - 1);
 }
 
 /* The RSDP must sit where the e820 map says firmware tables are, or the

@@ -1,0 +1,255 @@
+/* PCI configuration space. See vmm/dev/vpci.h. */
+#include "vmm/dev/vpci.h"
+#include "lib/string.h"
+#include "lib/errno.h"
+
+/* CONFIG_ADDRESS, PCI Local Bus 3.0 3.2.2.3.2 (Figure 3-2): bit 31 enable,
+ * 30:24 reserved (read-only, read as 0), 23:16 bus, 15:11 device, 10:8
+ * function, 7:2 register, 1:0 read-only 0. */
+#define VPCI_CF8_ENABLE		(1u << 31)
+#define VPCI_CF8_WRITABLE	0x80fffffcu
+
+/* ECAM offset fields (PCI Express Base 4.0, 7.2.2). */
+#define VPCI_ECAM_BUS_SHIFT	20
+#define VPCI_ECAM_DEV_SHIFT	15
+#define VPCI_ECAM_FN_SHIFT	12
+#define VPCI_ECAM_LIMIT		(1ull << 28)	/* 256 buses */
+
+/*
+ * Command bits the host bridge lets the guest set: I/O and memory decode
+ * and bus mastering (a host bridge forwards CPU cycles and DMA, so they
+ * mean something in principle; the OS may well toggle them), parity error
+ * response and SERR# enable. The rest describe features this bridge lacks
+ * (special cycles, MWI, VGA palette snoop, fast back-to-back, INTx disable
+ * with no interrupt pin) and are hardwired 0, as PCI Local Bus 3.0 6.2.2
+ * allows for unimplemented features.
+ */
+#define VPCI_HB_CMD_WMASK	(VPCI_CMD_IO | VPCI_CMD_MEMORY | VPCI_CMD_MASTER | \
+				 VPCI_CMD_PARITY | VPCI_CMD_SERR)
+
+/* All ones of an access's width; 32 bits for a width that is not 1 or 2. */
+static uint32_t vpci_ones(unsigned size)
+{
+	return size == 1 ? 0xffu : size == 2 ? 0xffffu : 0xffffffffu;
+}
+
+/* One access must stay within a dword: a configuration transaction
+ * addresses one dword and selects bytes within it with byte enables. */
+static bool vpci_access_ok(unsigned reg, unsigned size)
+{
+	return (size == 1 || size == 2 || size == 4) && (reg & 3) + size <= 4;
+}
+
+static struct vpci_func *vpci_find(struct vpci *p, unsigned bus, unsigned dev, unsigned fn)
+{
+	for (unsigned i = 0; i < VPCI_MAX_FUNCS; i++) {
+		struct vpci_func *f = &p->funcs[i];
+
+		if (f->used && f->bus == bus && f->dev == dev && f->fn == fn)
+			return f;
+	}
+	return NULL;
+}
+
+void vpci_cfg_set(struct vpci_func *f, unsigned reg, unsigned size, uint32_t val)
+{
+	for (unsigned i = 0; i < size && reg + i < VPCI_CFG_SIZE; i++)
+		f->cfg[reg + i] = (uint8_t)(val >> (8 * i));
+}
+
+static void vpci_wmask_set(struct vpci_func *f, unsigned reg, unsigned size, uint32_t mask)
+{
+	for (unsigned i = 0; i < size && reg + i < VPCI_CFG_SIZE; i++)
+		f->wmask[reg + i] = (uint8_t)(mask >> (8 * i));
+}
+
+int vpci_add(struct vpci *p, uint8_t bus, uint8_t dev, uint8_t fn,
+	     const struct vpci_ops *ops, void *ctx, struct vpci_func **out)
+{
+	struct vpci_func *f = NULL;
+
+	if (dev > 31 || fn > 7)
+		return -EINVAL;
+	if (vpci_find(p, bus, dev, fn))
+		return -EEXIST;
+	for (unsigned i = 0; i < VPCI_MAX_FUNCS && !f; i++)
+		if (!p->funcs[i].used)
+			f = &p->funcs[i];
+	if (!f)
+		return -ENOSPC;
+	memset(f, 0, sizeof(*f));
+	f->used = true;
+	f->bus = bus;
+	f->dev = dev;
+	f->fn = fn;
+	f->ops = ops;
+	f->ctx = ctx;
+	if (out)
+		*out = f;
+	return 0;
+}
+
+/*
+ * The host bridge, 00:00.0. Identity: Intel 8086:29c0, the 82G33/P35 DRAM
+ * controller that Q35-class virtual machines present, rather than a Vatra
+ * vendor ID: Vatra has no PCI-SIG vendor ID, and an unassigned one could
+ * collide with a real vendor's later. 29c0 is what guests already see as a
+ * virtual host bridge: Linux binds nothing to it that needs chipset
+ * registers (intel-agp looks for an integrated GPU at 00:02.0, finds none
+ * and gives up). Firmware that recognises Q35 by this ID (SeaBIOS, OVMF)
+ * would expect the MCH registers (PCIEXBAR, PAM, SMRAM), which are not
+ * emulated; the IDs are two defines in vpci.h if that ever matters.
+ *
+ * Class 06/00/00 (bridge, host bridge), header type 0, single function,
+ * no BARs, no capabilities, no interrupt pin. Subsystem IDs stay 0: PCI
+ * Local Bus 3.0 6.2.4 exempts base class 06h subclasses 00h-04h.
+ */
+static void vpci_host_bridge(struct vpci *p)
+{
+	struct vpci_func *f;
+
+	/* The table is empty: this cannot fail. */
+	if (vpci_add(p, 0, 0, 0, NULL, NULL, &f))
+		return;
+	vpci_cfg_set(f, VPCI_VENDOR_ID, 2, VPCI_HB_VENDOR);
+	vpci_cfg_set(f, VPCI_DEVICE_ID, 2, VPCI_HB_DEVICE);
+	vpci_cfg_set(f, VPCI_CLASS, 1, 0x06);
+	vpci_cfg_set(f, VPCI_SUBCLASS, 1, 0x00);
+	vpci_cfg_set(f, VPCI_PROG_IF, 1, 0x00);
+	vpci_cfg_set(f, VPCI_HEADER_TYPE, 1, 0x00);
+	vpci_wmask_set(f, VPCI_COMMAND, 2, VPCI_HB_CMD_WMASK);
+}
+
+void vpci_init(struct vpci *p)
+{
+	memset(p, 0, sizeof(*p));
+	vpci_host_bridge(p);
+}
+
+/* ---- one access to a decoded address ---- */
+
+static uint32_t vpci_func_read(struct vpci_func *f, unsigned reg, unsigned size)
+{
+	uint32_t val = 0;
+
+	/* Unimplemented registers read 0 (PCI Local Bus 3.0, 6.1). Above
+	 * the conventional 256 bytes (ECAM only) that is also an extended
+	 * capability header saying "no extended capabilities" (PCI Express
+	 * Base 4.0, 7.6). */
+	if (reg < VPCI_CFG_SIZE)
+		for (unsigned i = 0; i < size; i++)
+			val |= (uint32_t)f->cfg[reg + i] << (8 * i);
+	if (f->ops && f->ops->read)
+		val = f->ops->read(f, reg, size, val);
+	return val;
+}
+
+static void vpci_func_write(struct vpci_func *f, unsigned reg, unsigned size, uint32_t val)
+{
+	if (reg < VPCI_CFG_SIZE) {
+		for (unsigned i = 0; i < size; i++) {
+			uint8_t m = f->wmask[reg + i], b = (uint8_t)(val >> (8 * i));
+
+			/* Read-only bits keep their value (PCI Local Bus 3.0
+			 * 6.1: writes to reserved or read-only bits have no
+			 * effect). */
+			f->cfg[reg + i] = (uint8_t)((f->cfg[reg + i] & ~m) | (b & m));
+		}
+	}
+	if (f->ops && f->ops->write)
+		f->ops->write(f, reg, size, val);
+}
+
+static uint32_t vpci_read(struct vpci *p, unsigned bus, unsigned dev, unsigned fn,
+			  unsigned reg, unsigned size)
+{
+	struct vpci_func *f = vpci_find(p, bus, dev, fn);
+
+	/* No function there: the access master-aborts, reads all ones. */
+	return f ? vpci_func_read(f, reg, size) : vpci_ones(size);
+}
+
+static void vpci_write(struct vpci *p, unsigned bus, unsigned dev, unsigned fn,
+		       unsigned reg, unsigned size, uint32_t val)
+{
+	struct vpci_func *f = vpci_find(p, bus, dev, fn);
+
+	if (f)
+		vpci_func_write(f, reg, size, val & vpci_ones(size));
+}
+
+/* ---- configuration mechanism #1 ---- */
+
+uint32_t vpci_cf8_read(struct vpci *p)
+{
+	return p->cf8;
+}
+
+void vpci_cf8_write(struct vpci *p, uint32_t val)
+{
+	p->cf8 = val & VPCI_CF8_WRITABLE;
+}
+
+/* Decodes CONFIG_ADDRESS plus the CONFIG_DATA port offset. With the
+ * enable bit clear a CONFIG_DATA access is plain I/O to nothing. Bus 0
+ * means a type 0 cycle to a device on the root bus, any other bus a type 1
+ * cycle for a bridge; with no bridges both come down to the table lookup. */
+static bool vpci_cfc_decode(const struct vpci *p, unsigned offset, unsigned size,
+			    unsigned *bus, unsigned *dev, unsigned *fn, unsigned *reg)
+{
+	if (!(p->cf8 & VPCI_CF8_ENABLE) || offset > 3 || !vpci_access_ok(offset, size))
+		return false;
+	*bus = (p->cf8 >> 16) & 0xff;
+	*dev = (p->cf8 >> 11) & 0x1f;
+	*fn = (p->cf8 >> 8) & 0x7;
+	*reg = (p->cf8 & 0xfc) + offset;
+	return true;
+}
+
+uint32_t vpci_cfc_read(struct vpci *p, unsigned offset, unsigned size)
+{
+	unsigned bus, dev, fn, reg;
+
+	if (!vpci_cfc_decode(p, offset, size, &bus, &dev, &fn, &reg))
+		return vpci_ones(size);
+	return vpci_read(p, bus, dev, fn, reg, size);
+}
+
+void vpci_cfc_write(struct vpci *p, unsigned offset, unsigned size, uint32_t val)
+{
+	unsigned bus, dev, fn, reg;
+
+	if (vpci_cfc_decode(p, offset, size, &bus, &dev, &fn, &reg))
+		vpci_write(p, bus, dev, fn, reg, size, val);
+}
+
+/* ---- ECAM ---- */
+
+static bool vpci_ecam_decode(uint64_t off, unsigned size, unsigned *bus,
+			     unsigned *dev, unsigned *fn, unsigned *reg)
+{
+	if (off >= VPCI_ECAM_LIMIT || !vpci_access_ok((unsigned)(off & 3), size))
+		return false;
+	*bus = (unsigned)(off >> VPCI_ECAM_BUS_SHIFT) & 0xff;
+	*dev = (unsigned)(off >> VPCI_ECAM_DEV_SHIFT) & 0x1f;
+	*fn = (unsigned)(off >> VPCI_ECAM_FN_SHIFT) & 0x7;
+	*reg = (unsigned)off & (VPCI_ECAM_FN_SIZE - 1);
+	return true;
+}
+
+uint32_t vpci_ecam_read(struct vpci *p, uint64_t off, unsigned size)
+{
+	unsigned bus, dev, fn, reg;
+
+	if (!vpci_ecam_decode(off, size, &bus, &dev, &fn, &reg))
+		return vpci_ones(size);
+	return vpci_read(p, bus, dev, fn, reg, size);
+}
+
+void vpci_ecam_write(struct vpci *p, uint64_t off, unsigned size, uint32_t val)
+{
+	unsigned bus, dev, fn, reg;
+
+	if (vpci_ecam_decode(off, size, &bus, &dev, &fn, &reg))
+		vpci_write(p, bus, dev, fn, reg, size, val);
+}
