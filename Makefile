@@ -31,7 +31,9 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            arch/x86/svm.c arch/x86/vmx.c \
            vmm/vmm.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/msr.c vmm/io.c \
            vmm/mmio.c vmm/hypercall.c vmm/decode.c vmm/gwalk.c vmm/tlbtag.c \
-           vmm/dev/vuart.c vmm/dev/testdev.c vmm/loader/multiboot.c vmm/loader/flat.c \
+           vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
+           vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
+           vmm/dev/acpigen.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
            drivers/uart.c drivers/acpi.c mm/mem.c \
            mgmt/config.c mgmt/shell.c mgmt/shell_parse.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/palloc.c lib/elf.c

@@ -3,6 +3,7 @@
  * behind the address. */
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
+#include "vmm/platform.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/errno.h"
@@ -49,6 +50,8 @@ static const struct port_range ports[] = {
 
 static void port_access(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
 {
+	if (!platform_io(v, port, size, in, val))
+		return;
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
 		const struct port_range *r = &ports[i];
 		if (port < r->base || port >= r->base + r->len)

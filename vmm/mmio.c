@@ -5,6 +5,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/decode.h"
+#include "vmm/platform.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/errno.h"
@@ -18,10 +19,18 @@ static bool testdev_owns(struct partition *p, uint64_t gpa)
 	return p->cfg->debug_exit && gpa >= TESTDEV_GPA && gpa < TESTDEV_GPA + TESTDEV_SIZE;
 }
 
+static bool owned(struct partition *p, uint64_t gpa)
+{
+	return testdev_owns(p, gpa) || platform_mmio_owns(p, gpa);
+}
+
 static int m_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 {
-	struct partition *p = ((struct mmio_ctx *)ctx)->v->part;
+	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
+	struct partition *p = v->part;
 
+	if (platform_mmio_owns(p, gpa) && platform_mmio_owns(p, gpa + size - 1))
+		return platform_mmio(v, gpa, size, false, val);
 	if (!testdev_owns(p, gpa) || !testdev_owns(p, gpa + size - 1))
 		return -EFAULT;
 	*val = testdev_read(&p->testdev, gpa - TESTDEV_GPA, size);
@@ -30,8 +39,11 @@ static int m_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 
 static int m_write(void *ctx, uint64_t gpa, unsigned size, uint64_t val)
 {
-	struct partition *p = ((struct mmio_ctx *)ctx)->v->part;
+	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
+	struct partition *p = v->part;
 
+	if (platform_mmio_owns(p, gpa) && platform_mmio_owns(p, gpa + size - 1))
+		return platform_mmio(v, gpa, size, true, &val);
 	if (!testdev_owns(p, gpa) || !testdev_owns(p, gpa + size - 1))
 		return -EFAULT;
 	testdev_write(&p->testdev, gpa - TESTDEV_GPA, size, val);
@@ -79,7 +91,7 @@ int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 	unsigned got;
 	int r;
 
-	if (!testdev_owns(v->part, e->mmio.gpa)) {
+	if (!owned(v->part, e->mmio.gpa)) {
 		vcpu_fail(v, "%s unmapped guest-physical address %#llx",
 			  e->mmio.fetch ? "executed from" : e->mmio.write ? "wrote to" : "read from",
 			  (unsigned long long)e->mmio.gpa);

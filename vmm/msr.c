@@ -5,13 +5,13 @@
  * SYSCALL and SYSENTER MSRs) do not exit at all. */
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
+#include "vmm/platform.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/caps.h"
 #include "lib/log.h"
 #include "lib/errno.h"
 
 #define MSR_TSC            0x10
-#define MSR_APIC_BASE      0x1b
 #define MSR_MTRRCAP        0xfe
 #define MSR_UCODE_REV      0x8b
 #define MSR_TSC_AUX        0xc0000103
@@ -21,10 +21,6 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	switch (msr) {
 	case MSR_TSC:
 		*val = rdtsc();
-		return 0;
-	case MSR_APIC_BASE:
-		/* xAPIC at its default address, enabled; BSP flag on vCPU 0. */
-		*val = 0xfee00000ULL | (1u << 11) | (v->id == 0 ? 1u << 8 : 0);
 		return 0;
 	case MSR_TSC_AUX:
 		*val = v->tsc_aux;
@@ -66,10 +62,6 @@ static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		v->tsc_aux = val;
 		msr_load_guest(v);
 		return 0;
-	case MSR_APIC_BASE:
-		/* Relocating or disabling the APIC is not offered; a write of
-		 * the current value is fine. */
-		return (val & ~0x100ULL) == (0xfee00000ULL | (1u << 11)) ? 0 : -EINVAL;
 	case MSR_UCODE_REV:
 		return 0;
 	default:
@@ -86,6 +78,8 @@ int msr_exit(struct vcpu *v, const struct vm_exit *e)
 	if (e->reason == EXIT_MSR_READ) {
 		r = vmm->msr_read(v, msr, &val);
 		if (r == -ENOENT)
+			r = platform_msr(v, msr, false, &val);
+		if (r == -ENOENT)
 			r = emulated_read(v, msr, &val);
 		if (r) {
 			pr_debug("partition %s: rdmsr %#x refused (#GP)", part_name(v->part), msr);
@@ -97,6 +91,8 @@ int msr_exit(struct vcpu *v, const struct vm_exit *e)
 	} else {
 		val = (uint32_t)v->regs.gpr[REG_RAX] | (v->regs.gpr[REG_RDX] << 32);
 		r = vmm->msr_write(v, msr, val);
+		if (r == -ENOENT)
+			r = platform_msr(v, msr, true, &val);
 		if (r == -ENOENT)
 			r = emulated_write(v, msr, val);
 		if (r) {

@@ -7,6 +7,7 @@
 #include "vmm/loader/loader.h"
 #include "vmm/loader/multiboot.h"
 #include "vmm/loader/flat.h"
+#include "vmm/loader/linux.h"
 #include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
 #include "mm/mem.h"
@@ -111,6 +112,13 @@ static void uart_out(void *ctx, uint8_t c)
 	part_console_putc(ctx, c);
 }
 
+static void uart_irq(void *ctx, bool level)
+{
+	struct partition *p = ctx;
+
+	p->plat.env.irq_line(p, 4, level);   /* COM1 is ISA IRQ 4 */
+}
+
 static const struct bi_file *file_find(const char *path)
 {
 	for (uint32_t i = 0; i < hv.bi->nfiles; i++)
@@ -159,7 +167,8 @@ static int load_image(struct partition *p, struct boot_state *bs)
 	}
 	data = phys_to_virt(k->phys);
 	if (fmt == CFG_FMT_AUTO)
-		fmt = mb_detect(data, k->size) ? CFG_FMT_MULTIBOOT : CFG_FMT_LINUX;
+		fmt = mb_detect(data, k->size) ? CFG_FMT_MULTIBOOT :
+		      linux_detect(data, k->size) ? CFG_FMT_LINUX : CFG_FMT_AUTO;
 	switch (fmt) {
 	case CFG_FMT_MULTIBOOT:
 		for (unsigned i = 0; i < c->nmodules; i++) {
@@ -178,9 +187,21 @@ static int load_image(struct partition *p, struct boot_state *bs)
 	case CFG_FMT_FLAT:
 		r = flat_load(&img, data, k->size, c->load_addr, bs);
 		break;
+	case CFG_FMT_LINUX: {
+		const struct bi_file *rd = c->initrd[0] ? file_find(c->initrd) : NULL;
+		struct linux_layout lay = { .acpi_rsdp = p->plat.rsdp };
+		if (c->initrd[0] && !rd) {
+			snprintf(bs->err, sizeof(bs->err), "initrd %s was not loaded from the ESP",
+				 c->initrd);
+			return -ENOENT;
+		}
+		r = linux_load(&img, data, k->size, c->cmdline,
+			       rd ? phys_to_virt(rd->phys) : NULL, rd ? rd->size : 0, &lay, bs);
+		break;
+	}
 	default:
 		snprintf(bs->err, sizeof(bs->err),
-			 "%s is not a multiboot kernel, and Linux bzImage loading is not supported yet "
+			 "%s is neither a multiboot kernel nor a Linux bzImage "
 			 "(set format = flat for a raw binary)", c->kernel);
 		return -ENOSYS;
 	}
@@ -234,7 +255,13 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 		return r;
 	}
 	vuart_init(&p->uart, uart_out, p);
+	p->uart.irq = uart_irq;
 	testdev_reset(&p->testdev);
+	r = platform_init(p);
+	if (r) {
+		part_stop(p, -1, "not started: its virtual PC could not be set up (%s)", err_name(r));
+		return r;
+	}
 
 	r = load_image(p, &bs);
 	if (r) {
@@ -253,26 +280,30 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 			part_stop(p, -1, "not started: cannot create vCPU %u (%s)", i, err_name(r));
 			return r;
 		}
-		/* Secondary vCPUs wait for INIT/SIPI, which arrives with the
-		 * LAPIC model; until then only vCPU 0 runs. */
-		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_STOPPED;
+		platform_vcpu_init(v);
+		/* Secondary vCPUs wait for INIT and a startup IPI, as the
+		 * application processors of a PC do. */
+		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 	}
 	r = vmm->vcpu_reset(&p->vcpus[0], &bs);
 	if (r) {
 		part_stop(p, -1, "not started: the boot vCPU state was refused (%s)", err_name(r));
 		return r;
 	}
-	if (p->nvcpus > 1)
-		pr_warn("partition %s: vCPUs 1-%u wait for INIT/SIPI, which needs the LAPIC model "
-			"that this build does not have yet", part_name(p), p->nvcpus - 1);
 	if (c->ncpus)
 		pr_warn("partition %s: cpus = is not applied yet: every vCPU runs on the boot CPU",
 			part_name(p));
 	pr_info("partition %s: started (%u vCPU%s, %llu MiB, %s)", part_name(p), p->nvcpus,
 		p->nvcpus == 1 ? "" : "s", (unsigned long long)(p->ram_size >> 20),
 		bs.mode == BOOT_REAL16 ? "real mode" : bs.mode == BOOT_PROT32 ?
-		"multiboot" : "long mode");
+		"multiboot" : "Linux, 64-bit boot protocol");
 	return 0;
+}
+
+void part_reset(struct partition *p)
+{
+	part_stop(p, 0, "reset by the guest; starting again");
+	p->restart = true;
 }
 
 void part_stop(struct partition *p, int status, const char *fmt, ...)

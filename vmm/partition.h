@@ -12,6 +12,7 @@
 #include "vmm/tlbtag.h"
 #include "vmm/dev/vuart.h"
 #include "vmm/dev/testdev.h"
+#include "vmm/platform.h"
 #include "arch/x86/paging.h"
 #include "mgmt/config.h"
 
@@ -19,7 +20,7 @@
 #define VCPU_MAX  8
 
 enum part_state { PART_EMPTY, PART_RUNNING, PART_STOPPED };
-enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_STOPPED };
+enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
 
 struct partition;
 
@@ -33,6 +34,7 @@ struct vcpu {
 	int pending_irq;             /* vector to inject, -1 = none */
 	bool yield;                  /* give the CPU to the next vCPU */
 	uint64_t slice_end;          /* TSC value at which this slice ends */
+	struct vlapic lapic;
 	uint64_t dr[4];              /* DR0-3 as the guest last wrote them */
 	uint64_t tsc_aux;
 	uint8_t fpu[512] __attribute__((aligned(16)));   /* FXSAVE area */
@@ -58,6 +60,8 @@ struct partition {
 	struct vcpu vcpus[VCPU_MAX];
 	struct vuart uart;
 	struct testdev testdev;
+	struct platform plat;
+	bool restart;                /* the guest asked for a reset: start again */
 	char line[200];              /* console output not yet printed */
 	unsigned linelen;
 	uint64_t start_tsc, stop_tsc;
@@ -74,6 +78,8 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c);
  * (zeroed before any reuse). status is reported as the exit status. */
 void part_stop(struct partition *p, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The guest reset its machine: stop now, start again from the scheduler. */
+void part_reset(struct partition *p);
 struct partition *part_find(const char *name);
 const char *part_name(const struct partition *p);
 

@@ -104,12 +104,12 @@ void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
 static int hlt_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	vcpu_skip(v, e, 1);
-	if (!(v->regs.rflags & RFLAGS_IF) && v->pending_irq < 0) {
+	if (!(v->regs.rflags & RFLAGS_IF) && v->pending_irq < 0 && v->part->nvcpus == 1) {
 		/* Nothing can ever wake it: say so instead of idling forever. */
 		part_stop(v->part, -1, "stopped: vCPU %u halted with interrupts disabled", v->id);
 		return 0;
 	}
-	if (v->pending_irq < 0)
+	if (v->pending_irq < 0 && platform_pending(v) < 0)
 		v->state = VCPU_HALTED;
 	return 0;
 }
@@ -262,19 +262,27 @@ static const exit_fn handlers[EXIT_NREASONS] = {
 	[EXIT_UNKNOWN] = unknown_exit,
 };
 
-/* Delivers a pending interrupt when the guest can take it, else asks
- * the hardware for an exit as soon as it can. */
+/* Delivers the next interrupt (a test injection, else the virtual PC's)
+ * when the guest can take it, else asks the hardware for an exit as soon
+ * as it can. */
 static void deliver_irq(struct vcpu *v)
 {
-	if (v->pending_irq < 0)
-		return;
-	if (vmm->interruptible(v)) {
-		vmm->inject_irq(v, (uint8_t)v->pending_irq);
-		v->pending_irq = -1;
+	int vec = v->pending_irq >= 0 ? v->pending_irq : platform_pending(v);
+
+	if (vec < 0) {
 		vmm->request_irq_window(v, false);
-	} else {
-		vmm->request_irq_window(v, true);
+		return;
 	}
+	if (!vmm->interruptible(v)) {
+		vmm->request_irq_window(v, true);
+		return;
+	}
+	vmm->inject_irq(v, (uint8_t)vec);
+	if (v->pending_irq >= 0)
+		v->pending_irq = -1;
+	else
+		platform_accept(v, vec);
+	vmm->request_irq_window(v, false);
 }
 
 void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
@@ -283,9 +291,12 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 	struct vm_exit e;
 
 	msr_load_guest(v);
-	v->slice_end = start + max_cycles;
-	apic_timer_at(v->slice_end);   /* the slice ends even without exits */
 	while (v->state == VCPU_RUNNABLE && v->part->state == PART_RUNNING) {
+		uint64_t due = platform_update(v->part);
+		/* Back in time for the next virtual timer, even if the guest
+		 * does not exit by itself. */
+		v->slice_end = due && due < start + max_cycles ? due : start + max_cycles;
+		apic_timer_at(v->slice_end);
 		deliver_irq(v);
 		memset(&e, 0, sizeof(e));
 		vmm->vcpu_run(v, &e);

@@ -7,6 +7,7 @@
 #include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/caps.h"
+#include "arch/x86/apic.h"
 #include "mgmt/shell.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -101,20 +102,44 @@ static void fpu_switch(struct vcpu *v)
 	fpu_owner = v;
 }
 
+/* Nothing to run: sleep until the next virtual timer (or 10 ms, to poll
+ * the shell), woken by the hypervisor's own LAPIC timer. */
+static void idle(uint64_t deadline)
+{
+	uint64_t now = rdtsc(), max = now + (hv.tsc_khz ? hv.tsc_khz * 10 : 20000000);
+
+	if (!apic_ready()) {
+		cpu_relax();
+		return;
+	}
+	apic_timer_at(deadline && deadline < max ? deadline : max);
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	apic_timer_at(0);
+}
+
 void vmm_loop(void)
 {
 	uint64_t slice = hv.tsc_khz ? hv.tsc_khz * SLICE_US / 1000 : 20000000;
 	bool stopped_reported = false;
 
 	for (;;) {
+		uint64_t next = 0;
 		bool ran = false;
 
 		shell_poll();
 		for (unsigned i = 0; i < npartitions; i++) {
 			struct partition *p = &partitions[i];
+			if (p->restart)
+				part_start(p, p->id, p->cfg);
+			if (p->state != PART_RUNNING)
+				continue;
 			for (unsigned j = 0; j < p->nvcpus && p->state == PART_RUNNING; j++) {
 				struct vcpu *v = &p->vcpus[j];
-				if (v->state == VCPU_HALTED && v->pending_irq >= 0)
+				uint64_t due = platform_update(p);
+				if (due && (!next || due < next))
+					next = due;
+				if (v->state == VCPU_HALTED && (v->regs.rflags & RFLAGS_IF) &&
+				    (v->pending_irq >= 0 || platform_pending(v) >= 0))
 					v->state = VCPU_RUNNABLE;
 				if (v->state != VCPU_RUNNABLE)
 					continue;
@@ -129,14 +154,14 @@ void vmm_loop(void)
 		if (any_running()) {
 			stopped_reported = false;
 			if (!ran)
-				cpu_relax();   /* every vCPU halted: wait for the shell */
+				idle(next);
 			continue;
 		}
 		if (!stopped_reported) {
 			stopped_reported = true;
 			hv_all_stopped(last_status());
 		}
-		cpu_relax();
+		idle(0);
 	}
 }
 

@@ -185,6 +185,19 @@ static int svm_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 		seg(&g->ds, 0x10, 0, 0xffffffff, 0xc93);
 		seg(&g->idtr, 0, 0, 0, 0);
 		break;
+	case BOOT_LONG64:
+		/* The 64-bit boot protocol: paging on with the loader's
+		 * identity map, a 64-bit code segment, flat data segments,
+		 * interrupts off (Linux boot.rst, "64-bit Boot Protocol"). */
+		g->cr0 = bs->cr0;
+		g->cr3 = bs->cr3;
+		g->cr4 = bs->cr4;
+		g->efer = bs->efer | EFER_SVME;
+		seg(&g->cs, bs->cs_sel, 0, 0xffffffff, 0xa9b);   /* L=1, G=1 */
+		seg(&g->ds, bs->ds_sel, 0, 0xffffffff, 0xc93);
+		seg(&g->gdtr, 0, bs->gdt_base, bs->gdt_limit, 0);
+		seg(&g->idtr, 0, 0, 0, 0);
+		break;
 	default:
 		return -ENOSYS;
 	}

@@ -35,6 +35,8 @@ static bool have_vpid, have_unrestricted, invept_single, have_preempt;
 static unsigned preempt_shift;  /* the timer counts TSC >> shift (A.6) */
 static const char *refuse_reason;
 
+static void sync_ia32e(void);
+
 static struct vmx_vcpu *vx(struct vcpu *v)
 {
 	return v->arch;
@@ -352,15 +354,17 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	v->regs.gpr[REG_RSI] = bs->rsi;
 	v->regs.gpr[REG_RSP] = bs->rsp;
 
-	cr0 = bs->mode == BOOT_PROT32 ? (CR0_PE | CR0_ET) : CR0_ET;
+	cr0 = bs->mode == BOOT_PROT32 ? (CR0_PE | CR0_ET) :
+	      bs->mode == BOOT_LONG64 ? bs->cr0 : CR0_ET;
 	vmwrite(CR0_SHADOW, cr0);
 	vmwrite(GUEST_CR0, guest_cr0(cr0));
-	vmwrite(CR4_SHADOW, 0);
-	vmwrite(GUEST_CR4, (cr4_fixed0 | CR4_VMXE) & cr4_fixed1);
-	vmwrite(GUEST_CR3, 0);
+	vmwrite(CR4_SHADOW, bs->mode == BOOT_LONG64 ? bs->cr4 : 0);
+	vmwrite(GUEST_CR4, ((bs->mode == BOOT_LONG64 ? bs->cr4 : 0) | cr4_fixed0 | CR4_VMXE) &
+		cr4_fixed1);
+	vmwrite(GUEST_CR3, bs->mode == BOOT_LONG64 ? bs->cr3 : 0);
 	vmwrite(GUEST_DR7, 0x400);
 	vmwrite(GUEST_DEBUGCTL, 0);
-	vmwrite(GUEST_EFER, 0);
+	vmwrite(GUEST_EFER, bs->mode == BOOT_LONG64 ? bs->efer : 0);
 	vmwrite(GUEST_PAT, 0x0007040600070406ULL);
 	vmwrite(GUEST_SYSENTER_CS, 0);
 	vmwrite(GUEST_SYSENTER_ESP, 0);
@@ -389,9 +393,22 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 		vmwrite(GUEST_IDTR_BASE, 0);
 		vmwrite(GUEST_IDTR_LIMIT, 0);
 		break;
+	case BOOT_LONG64:
+		/* The 64-bit boot protocol (Linux boot.rst): 64-bit code,
+		 * flat data, the loader's GDT, interrupts off. */
+		gseg(1, bs->cs_sel, 0, 0xffffffff, 0xa09b);   /* L=1, G=1 */
+		for (unsigned n = 0; n < 6; n++)
+			if (n != 1)
+				gseg(n, bs->ds_sel, 0, 0xffffffff, 0xc093);
+		vmwrite(GUEST_GDTR_BASE, bs->gdt_base);
+		vmwrite(GUEST_GDTR_LIMIT, bs->gdt_limit);
+		vmwrite(GUEST_IDTR_BASE, 0);
+		vmwrite(GUEST_IDTR_LIMIT, 0);
+		break;
 	default:
 		return -ENOSYS;
 	}
+	sync_ia32e();
 	return 0;
 }
 

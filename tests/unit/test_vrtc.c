@@ -141,11 +141,11 @@ static void test_nvram(void **state)
 	unsigned sum = 0;
 
 	(void)state;
-	setup_rtc(&r, LEAP_EVE, 32ull << 20);
+	setup_rtc(&r, LEAP_EVE, (32ull << 20) + 85 * 1024);
 	assert_int_equal(rd(&r, 0x15) | rd(&r, 0x16) << 8, 640);
-	assert_int_equal(rd(&r, 0x17) | rd(&r, 0x18) << 8, 31 * 1024);
-	assert_int_equal(rd(&r, 0x30) | rd(&r, 0x31) << 8, 31 * 1024);
-	assert_int_equal(rd(&r, 0x34) | rd(&r, 0x35) << 8, 256);
+	assert_int_equal(rd(&r, 0x17) | rd(&r, 0x18) << 8, 31 * 1024 + 85);
+	assert_int_equal(rd(&r, 0x30) | rd(&r, 0x31) << 8, 31 * 1024 + 85);
+	assert_int_equal(rd(&r, 0x34) | rd(&r, 0x35) << 8, 257);
 	assert_int_equal(rd(&r, 0x14), 0x02);
 	assert_int_equal(rd(&r, 0x0f), 0x00);      /* shutdown: normal POST */
 	assert_int_equal(rd(&r, 0x32), 0x20);      /* century, BCD */

@@ -8,6 +8,9 @@ enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 #define MCR_LOOP 0x10
+#define MCR_OUT2 0x08   /* gates the interrupt line on a PC */
+#define IER_RDI  0x01
+#define IER_THRI 0x02
 
 void vuart_init(struct vuart *u, void (*out)(void *ctx, uint8_t c), void *ctx)
 {
@@ -16,15 +19,39 @@ void vuart_init(struct vuart *u, void (*out)(void *ctx, uint8_t c), void *ctx)
 	u->ctx = ctx;
 }
 
+/* IIR by priority: received data, then THR empty (PC16550D, Table 4). */
+static uint8_t iir(const struct vuart *u)
+{
+	uint8_t fifo = (u->fcr & 1) ? 0xc0 : 0;
+
+	if ((u->ier & IER_RDI) && u->rx_len)
+		return fifo | 0x04;
+	if ((u->ier & IER_THRI) && u->thre_pending)
+		return fifo | 0x02;
+	return fifo | 0x01;
+}
+
+static void update_irq(struct vuart *u)
+{
+	bool level = !(iir(u) & 1) && (u->mcr & MCR_OUT2);
+
+	if (level != u->irq_level) {
+		u->irq_level = level;
+		if (u->irq)
+			u->irq(u->ctx, level);
+	}
+}
+
 bool vuart_rx(struct vuart *u, uint8_t c)
 {
 	if (u->rx_len == VUART_RXQ)
 		return false;
 	u->rxq[(u->rx_head + u->rx_len++) % VUART_RXQ] = c;
+	update_irq(u);
 	return true;
 }
 
-uint8_t vuart_read(struct vuart *u, unsigned off)
+static uint8_t reg_read(struct vuart *u, unsigned off)
 {
 	uint8_t v;
 
@@ -41,8 +68,11 @@ uint8_t vuart_read(struct vuart *u, unsigned off)
 	case IER:
 		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
 	case IIR_FCR:
-		/* No interrupt pending; FIFOs enabled bits when FCR bit 0. */
-		return (u->fcr & 1) ? 0xc1 : 0x01;
+		v = iir(u);
+		/* Reading IIR with THR empty as the source clears it. */
+		if ((v & 0x0f) == 0x02)
+			u->thre_pending = false;
+		return v;
 	case LCR:
 		return u->lcr;
 	case MCR:
@@ -61,22 +91,38 @@ uint8_t vuart_read(struct vuart *u, unsigned off)
 	}
 }
 
-void vuart_write(struct vuart *u, unsigned off, uint8_t v)
+uint8_t vuart_read(struct vuart *u, unsigned off)
+{
+	uint8_t v = reg_read(u, off);
+
+	update_irq(u);
+	return v;
+}
+
+static void reg_write(struct vuart *u, unsigned off, uint8_t v)
 {
 	switch (off & 7) {
 	case RBR_THR:
-		if (u->lcr & LCR_DLAB)
+		if (u->lcr & LCR_DLAB) {
 			u->dll = v;
-		else if (u->mcr & MCR_LOOP)
+			break;
+		}
+		if (u->mcr & MCR_LOOP)
 			vuart_rx(u, v);
 		else if (u->out)
 			u->out(u->ctx, v);
+		u->thre_pending = true;   /* sent at once: empty again */
 		break;
 	case IER:
-		if (u->lcr & LCR_DLAB)
+		if (u->lcr & LCR_DLAB) {
 			u->dlm = v;
-		else
-			u->ier = v & 0x0f;
+			break;
+		}
+		/* Enabling the THR-empty interrupt while THR is empty raises
+		 * it at once. */
+		if ((v & IER_THRI) && !(u->ier & IER_THRI))
+			u->thre_pending = true;
+		u->ier = v & 0x0f;
 		break;
 	case IIR_FCR:
 		u->fcr = v & 0xc9;
@@ -97,4 +143,10 @@ void vuart_write(struct vuart *u, unsigned off, uint8_t v)
 	default:
 		u->scr = v;
 	}
+}
+
+void vuart_write(struct vuart *u, unsigned off, uint8_t v)
+{
+	reg_write(u, off, v);
+	update_irq(u);
 }

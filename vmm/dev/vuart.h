@@ -1,6 +1,6 @@
 /* An emulated 16550 UART (the guest's COM1): the partition's console.
- * Pure state machine; output leaves through a callback. Interrupts are not
- * modelled yet: the guest polls LSR. */
+ * Pure state machine; output leaves through a callback, the interrupt
+ * line through another. Transmission is instant: THR is always empty. */
 #ifndef VATRA_VMM_DEV_VUART_H
 #define VATRA_VMM_DEV_VUART_H
 
@@ -13,7 +13,10 @@ struct vuart {
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	uint8_t rxq[VUART_RXQ];
 	unsigned rx_head, rx_len;
+	bool thre_pending;                   /* THR-empty interrupt not yet taken */
+	bool irq_level;                      /* last level given to irq */
 	void (*out)(void *ctx, uint8_t c);   /* a byte the guest transmitted */
+	void (*irq)(void *ctx, bool level);  /* the interrupt line (gated by OUT2), or NULL */
 	void *ctx;
 };
 

@@ -1,0 +1,62 @@
+/* The PC a partition sees: 8259 PICs, 8254 PIT, CMOS RTC, ACPI PM block
+ * and reset port, PCI configuration space, IOAPIC, one local APIC per vCPU,
+ * and the ACPI tables that describe them; plus the wiring between them
+ * (interrupt lines, IPIs, EOIs) and their timers. */
+#ifndef VATRA_VMM_PLATFORM_H
+#define VATRA_VMM_PLATFORM_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "vmm/dev/devenv.h"
+#include "vmm/dev/vpic.h"
+#include "vmm/dev/vpit.h"
+#include "vmm/dev/vrtc.h"
+#include "vmm/dev/vpm.h"
+#include "vmm/dev/vpci.h"
+#include "vmm/dev/vioapic.h"
+#include "vmm/dev/vlapic.h"
+
+#define PLAT_IOAPIC_GPA  0xfec00000ULL
+#define PLAT_LAPIC_GPA   0xfee00000ULL
+#define PLAT_ACPI_GPA    0xe0000ULL     /* tables in the BIOS area */
+#define PLAT_ACPI_SIZE   0x20000ULL
+
+struct partition;
+struct vcpu;
+
+struct platform {
+	struct dev_env env;
+	struct vpic pic;
+	struct vpit pit;
+	struct vrtc rtc;
+	struct vpm pm;
+	struct vpci pci;
+	struct vioapic ioapic;
+	uint64_t rsdp;                   /* guest-physical, 0 if no tables */
+};
+
+/* Sets every device to its reset state and writes the ACPI tables into
+ * guest RAM at PLAT_ACPI_GPA (when RAM reaches there). 0 or -errno. */
+int platform_init(struct partition *p);
+/* Per vCPU: its local APIC. */
+void platform_vcpu_init(struct vcpu *v);
+
+/* Guest time in ns since the partition started. */
+uint64_t platform_now(struct partition *p);
+/* Fires every timer that is due; returns the TSC value of the next
+ * deadline (0 = none). */
+uint64_t platform_update(struct partition *p);
+
+/* The vector v should take next (LAPIC, or the PIC through LINT0 on the
+ * boot vCPU), or -1; accept when it was injected. */
+int platform_pending(struct vcpu *v);
+void platform_accept(struct vcpu *v, int vector);
+
+/* Port I/O and MMIO that the platform owns: 0 handled, -ENOENT not ours. */
+int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val);
+bool platform_mmio_owns(struct partition *p, uint64_t gpa);
+int platform_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val);
+/* LAPIC MSRs (APIC base, x2APIC, TSC deadline): 0, -EINVAL (#GP) or -ENOENT. */
+int platform_msr(struct vcpu *v, uint32_t msr, bool write, uint64_t *val);
+
+#endif
