@@ -37,6 +37,26 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 		hv_leaf(v, leaf, r);
 		return;
 	}
+	/* Intel guests learn the TSC frequency from leaf 0x15 (TSC = crystal
+	 * * EBX / EAX; SDM Vol. 2A, CPUID leaf 15H) instead of calibrating
+	 * against emulated timers. */
+	if (caps_get()->virt == VIRT_VMX && hv.tsc_khz) {
+		uint32_t max = cpuid(0, 0).a;
+		if (leaf == 0) {
+			*r = cpuid(0, 0);
+			if (r->a < 0x15)
+				r->a = 0x15;
+			return;
+		}
+		if (leaf == 0x15) {
+			*r = (struct cpuid_regs){ 1, 1, (uint32_t)(hv.tsc_khz * 1000), 0 };
+			return;
+		}
+		if (leaf > max && leaf < 0x40000000) {
+			*r = (struct cpuid_regs){ 0 };
+			return;
+		}
+	}
 	*r = cpuid(leaf, sub);
 	switch (leaf) {
 	case 1:

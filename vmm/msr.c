@@ -15,6 +15,7 @@
 #define MSR_MTRRCAP        0xfe
 #define MSR_UCODE_REV      0x8b
 #define MSR_TSC_AUX        0xc0000103
+#define MSR_AMD_NB_CFG     0xc001001f
 
 static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
@@ -27,6 +28,12 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		return 0;
 	case MSR_MTRRCAP:
 	case MSR_UCODE_REV:
+		*val = 0;
+		return 0;
+	case MSR_AMD_NB_CFG:
+		/* Linux reads it unchecked on AMD family 17h. */
+		if (caps_get()->virt != VIRT_SVM)
+			return -ENOENT;
 		*val = 0;
 		return 0;
 	case MSR_FEATURE_CONTROL:
@@ -64,6 +71,8 @@ static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		return 0;
 	case MSR_UCODE_REV:
 		return 0;
+	case MSR_AMD_NB_CFG:
+		return caps_get()->virt == VIRT_SVM ? 0 : -ENOENT;
 	default:
 		return -ENOENT;
 	}

@@ -152,6 +152,12 @@ int platform_init(struct partition *p)
 	uint8_t *tables;
 	int r;
 
+	/* The guest's PM timer is the machine's, read without exits (see
+	 * vmm_init), where the machine has one outside our PM1 block. */
+	if (hv.acpi && hv.acpi->pm_tmr && hv.acpi->pm_tmr <= 0xfffc &&
+	    (hv.acpi->pm_tmr + 4 <= VPM_PM1A_EVT || hv.acpi->pm_tmr >= VPM_PM_TMR))
+		ac.pm_tmr = (uint16_t)hv.acpi->pm_tmr;
+
 	pl->env = (struct dev_env){ env_now, env_irq, p };
 	vpic_init(&pl->pic, &pl->env);
 	vpit_init(&pl->pit, &pl->env);

@@ -36,6 +36,13 @@ void vmm_init(void)
 		return;
 	}
 	vmm = ops;
+	/* The machine's ACPI PM timer is a read-only free-running counter:
+	 * guests read it directly, which is what lets a guest calibrate its
+	 * TSC when exits are slow (its FADT names the same port). */
+	if (hv.acpi && hv.acpi->pm_tmr && hv.acpi->pm_tmr <= 0xfffc) {
+		ops->io_passthrough((uint16_t)hv.acpi->pm_tmr, 4);
+		pr_info("vmm: guests read the PM timer at port %#x directly", hv.acpi->pm_tmr);
+	}
 	/* On, but some guests cannot run (e.g. VT-x without unrestricted
 	 * guest): partitions are refused with the reason. */
 	if (ops->refuse_reason && ops->refuse_reason()) {

@@ -60,6 +60,9 @@ struct vmm_ops {
 	void (*flush_gpa)(struct vcpu *v);
 	/* Prints the vendor guest state after a failure. */
 	void (*dump)(struct vcpu *v);
+	/* Lets every guest reach ports [port, port+len) directly, without
+	 * exits (read-only hardware every partition may share). */
+	void (*io_passthrough)(uint16_t port, unsigned len);
 	/* Why this CPU cannot run Vatra's guests even though the extension
 	 * is there (a missing sub-feature), or NULL. */
 	const char *(*refuse_reason)(void);

@@ -344,6 +344,14 @@ static void svm_clear_irq_shadow(struct vcpu *v)
 	sv(v)->vmcb->c.int_state &= ~1ULL;
 }
 
+static void svm_io_passthrough(uint16_t port, unsigned len)
+{
+	uint8_t *pm = phys_to_virt(iopm_pa);
+
+	for (unsigned p = port; p < (unsigned)port + len && p < 0x10000; p++)
+		pm[p / 8] &= (uint8_t)~(1u << (p % 8));
+}
+
 static void svm_flush_gpa(struct vcpu *v)
 {
 	sv(v)->flush = true;
@@ -512,6 +520,7 @@ const struct vmm_ops svm_ops = {
 	.msr_write = svm_msr_write,
 	.dr_access = svm_dr_access,
 	.flush_gpa = svm_flush_gpa,
+	.io_passthrough = svm_io_passthrough,
 	.clear_irq_shadow = svm_clear_irq_shadow,
 	.dump = svm_dump,
 };

@@ -106,6 +106,7 @@
 #define PROC_CR8_STORE           (1u << 20)
 #define PROC_MOV_DR              (1u << 23)
 #define PROC_IO_UNCOND           (1u << 24)
+#define PROC_IO_BITMAPS          (1u << 25)
 #define PROC_MSR_BITMAP          (1u << 28)
 #define PROC_MONITOR             (1u << 29)
 #define PROC_SECONDARY           (1u << 31)

@@ -27,7 +27,7 @@ struct vmx_vcpu {
 };
 
 /* Per CPU (one CPU for now). */
-static uint64_t vmxon_pa, msr_bitmap_pa, current_vmcs;
+static uint64_t vmxon_pa, msr_bitmap_pa, io_bitmap_pa, current_vmcs;
 static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
 static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 static struct tlbtag_cpu tags;
@@ -119,7 +119,7 @@ static int vmx_cpu_enable(void)
 	preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
 	proc_ctl = adjust(true_msrs ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
 			  PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD | PROC_CR8_STORE |
-			  PROC_MOV_DR | PROC_IO_UNCOND | PROC_MSR_BITMAP | PROC_MONITOR |
+			  PROC_MOV_DR | PROC_IO_BITMAPS | PROC_MSR_BITMAP | PROC_MONITOR |
 			  PROC_SECONDARY, &miss);
 	if (miss) {
 		pr_err("vmx: primary controls %#x not offered", miss);
@@ -162,8 +162,12 @@ static int vmx_cpu_enable(void)
 
 	vmxon_pa = page_alloc(1, 1);
 	msr_bitmap_pa = page_alloc(1, 1);
-	if (!vmxon_pa || !msr_bitmap_pa)
+	io_bitmap_pa = page_alloc(2, 1);
+	if (!vmxon_pa || !msr_bitmap_pa || !io_bitmap_pa)
 		return -ENOMEM;
+	/* Every port exits unless let through (24.6.4: bitmap A covers
+	 * 0-0x7fff, B the rest). */
+	memset(phys_to_virt(io_bitmap_pa), 0xff, 2 * 4096);
 	vmxon = phys_to_virt(vmxon_pa);
 	*vmxon = c->vmcs_rev;
 	{
@@ -337,6 +341,8 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	vmwrite(ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(ENTRY_INTR_INFO, 0);
 	vmwrite(MSR_BITMAP, msr_bitmap_pa);
+	vmwrite(IO_BITMAP_A, io_bitmap_pa);
+	vmwrite(IO_BITMAP_B, io_bitmap_pa + 4096);
 	vmwrite(EPT_POINTER, eptp(v));
 	vmwrite(VMCS_LINK_POINTER, ~0ULL);
 	vmwrite(TSC_OFFSET, 0);
@@ -556,6 +562,14 @@ static void vmx_clear_irq_shadow(struct vcpu *v)
 {
 	vmcs_load(vx(v)->vmcs_pa);
 	vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) & ~3ULL);
+}
+
+static void vmx_io_passthrough(uint16_t port, unsigned len)
+{
+	uint8_t *bm = phys_to_virt(io_bitmap_pa);
+
+	for (unsigned p = port; p < (unsigned)port + len && p < 0x10000; p++)
+		bm[p / 8] &= (uint8_t)~(1u << (p % 8));
 }
 
 static void vmx_flush_gpa(struct vcpu *v)
@@ -832,6 +846,7 @@ const struct vmm_ops vmx_ops = {
 	.msr_write = vmx_msr_write,
 	.dr_access = vmx_dr_access,
 	.flush_gpa = vmx_flush_gpa,
+	.io_passthrough = vmx_io_passthrough,
 	.clear_irq_shadow = vmx_clear_irq_shadow,
 	.dump = vmx_dump,
 	.refuse_reason = vmx_refuse_reason,
