@@ -63,22 +63,26 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 		/* ECX: VMX 5, SMX 6, MONITOR 3, x2APIC 21, TSC-deadline 24,
 		 * XSAVE 26, OSXSAVE 27, PCID 17; set hypervisor 31. EDX: MTRR
 		 * 12. EBX 31:24: this vCPU's APIC id. */
-		r->c &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 17) | (1u << 21) |
-			  (1u << 24) | (1u << 26) | (1u << 27));
+		r->c &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
+			  (1u << 17) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27));
 		r->c |= 1u << 31;
-		r->d &= ~(1u << 12);
+		/* EDX: MTRR 12, thermal monitor and its MSRs 22 and 29 (ECX 7
+		 * EIST, 8 TM2): no MTRRs or thermal MSRs are offered. */
+		r->d &= ~((1u << 12) | (1u << 22) | (1u << 29));
 		r->b = (r->b & 0x00ffffff) | (v->id << 24);
 		break;
 	case 5:   /* MONITOR/MWAIT */
+	case 6:   /* thermal and power management */
 	case 0xa: /* architectural PMU */
 	case 0xd: /* XSAVE */
 		*r = (struct cpuid_regs){ 0 };
 		break;
 	case 7:
 		if (sub == 0) {
-			/* EBX: SGX 2, HLE 4, INVPCID 10, RTM 11, MPX 14; ECX:
-			 * PKU 3, OSPKE 4, WAITPKG 5, LA57 16. */
-			r->b &= ~((1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) | (1u << 14));
+			/* EBX: TSC_ADJUST 1, SGX 2, HLE 4, INVPCID 10, RTM 11,
+			 * MPX 14; ECX: PKU 3, OSPKE 4, WAITPKG 5, LA57 16. */
+			r->b &= ~((1u << 1) | (1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) |
+				  (1u << 14));
 			r->c &= ~((1u << 3) | (1u << 4) | (1u << 5) | (1u << 16));
 		} else {
 			*r = (struct cpuid_regs){ 0 };

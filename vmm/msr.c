@@ -16,6 +16,7 @@
 #define MSR_UCODE_REV      0x8b
 #define MSR_TSC_AUX        0xc0000103
 #define MSR_AMD_NB_CFG     0xc001001f
+#define MSR_MISC_ENABLE    0x1a0
 
 static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
@@ -29,6 +30,13 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_MTRRCAP:
 	case MSR_UCODE_REV:
 		*val = 0;
+		return 0;
+	case MSR_MISC_ENABLE:
+		/* Intel only; Linux's early boot reads it unchecked. Fast
+		 * strings on, BTS and PEBS unavailable, XD not disabled. */
+		if (caps_get()->virt != VIRT_VMX)
+			return -ENOENT;
+		*val = (1u << 0) | (1u << 11) | (1u << 12);
 		return 0;
 	case MSR_AMD_NB_CFG:
 		/* Linux reads it unchecked on AMD family 17h. */
@@ -73,6 +81,8 @@ static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		return 0;
 	case MSR_AMD_NB_CFG:
 		return caps_get()->virt == VIRT_SVM ? 0 : -ENOENT;
+	case MSR_MISC_ENABLE:
+		return caps_get()->virt == VIRT_VMX ? 0 : -ENOENT;   /* kept as it is */
 	default:
 		return -ENOENT;
 	}

@@ -23,8 +23,16 @@ struct vmx_vcpu {
 	bool flush;             /* INVEPT before the next entry */
 	uint64_t dr6;           /* the guest's DR6: MOV DR always exits */
 	uint64_t cr8;
+	/* The SYSCALL MSRs and KERNEL_GS_BASE are the guest's to write
+	 * directly, but no VMCS field holds them (24.4): they move with the
+	 * vCPU in software. */
+	uint64_t syscall_msrs[5];
 	bool in_use;
 };
+
+static const uint32_t syscall_msr[5] = { 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
+					 0xc0000102 };
+static struct vcpu *msrs_loaded;   /* whose SYSCALL MSRs the CPU holds */
 
 /* Per CPU (one CPU for now). */
 static uint64_t vmxon_pa, msr_bitmap_pa, io_bitmap_pa, current_vmcs;
@@ -251,6 +259,8 @@ static void vmx_vcpu_destroy(struct vcpu *v)
 {
 	struct vmx_vcpu *x = vx(v);
 
+	if (msrs_loaded == v)
+		msrs_loaded = NULL;
 	__asm__ volatile("vmclear %0" : : "m"(x->vmcs_pa) : "cc", "memory");
 	if (current_vmcs == x->vmcs_pa)
 		current_vmcs = 0;
@@ -779,6 +789,14 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	uint64_t idt;
 	int r;
 
+	if (msrs_loaded != v) {
+		if (msrs_loaded)
+			for (int i = 0; i < 5; i++)
+				vx(msrs_loaded)->syscall_msrs[i] = rdmsr(syscall_msr[i]);
+		for (int i = 0; i < 5; i++)
+			wrmsr(syscall_msr[i], x->syscall_msrs[i]);
+		msrs_loaded = v;
+	}
 	vmcs_load(x->vmcs_pa);
 	vmwrite(GUEST_RSP, v->regs.gpr[REG_RSP]);
 	vmwrite(GUEST_RIP, v->regs.rip);

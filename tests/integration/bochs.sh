@@ -76,3 +76,11 @@ check "lynnfield: partition refused with the reason" \
 	has "$L" "^error: partition cpuid: not started: this CPU's VT-x lacks unrestricted guest"
 check "lynnfield: the hypervisor runs on to the end" has "$L" "^vatra: all partitions stopped"
 check "lynnfield: no exception or panic" hasnt "$L" "^error: (hypervisor exception|PANIC)"
+
+echo "--- corei7_haswell_4770: an unmodified Debian Linux kernel, 2 vCPUs, on VT-x"
+. "$TOP/tests/integration/linux.sh"
+linux_artifacts
+linux_image "$W/linux.img" 2 "on_all_stopped = exit"
+L=$W/linux-haswell.log
+"$TOP/tools/run-bochs" --model corei7_haswell_4770 --timeout 900 "$W/linux.img" "$L"
+linux_check haswell "$L" 2

@@ -192,3 +192,14 @@ check "spin: a guest that never exits was running" has "$L" "^\[spin\] spin: loo
 check "spin: preempted, so the others finished beside it" has "$L" "^partition exitloop: exited with status 0"
 check "spin: destroyed by the operator" has "$L" "^partition spin: destroyed by the operator"
 check "list: shows stopped partitions" has "$L" "^triple +stopped +1 +16M  stopped: triple fault"
+
+echo "--- an unmodified Debian Linux kernel in a 2-vCPU, 256 MiB partition"
+. "$TOP/tests/integration/linux.sh"
+linux_artifacts
+bare=$(linux_bare_memtotal)
+linux_image "$W/linux.img" 2 "on_all_stopped = exit"
+cp "$W/linux.img" "$W/linuxrun.img"
+boot linuxrun 300; st=$?
+linux_check qemu "$W/linuxrun.log" 2 "$bare"
+check "qemu: the partition's status reaches the exit device" status_is $st 1
+check "qemu: TSC calibrated from the PM timer" has "$W/linuxrun.log" "^\[linux\] .*tsc: Detected [0-9.]+ MHz"

@@ -75,6 +75,50 @@ static void test_uart_rx_and_loopback(void **state)
 	assert_int_equal(vuart_read(&u, 0), 'L');
 }
 
+static int irq_level = -1, irq_changes;
+
+static void irq(void *ctx, bool level)
+{
+	(void)ctx;
+	irq_level = level;
+	irq_changes++;
+}
+
+/* Linux's 8250 driver: OUT2 on, THR-empty interrupt enabled, write bytes
+ * from the handler; IIR reports THRE and reading it clears the source. */
+static void test_uart_irq(void **state)
+{
+	struct vuart u;
+
+	(void)state;
+	outlen = 0;
+	irq_level = -1;
+	irq_changes = 0;
+	vuart_init(&u, out, NULL);
+	u.irq = irq;
+	vuart_write(&u, 1, 0x02);            /* IER: THRI, but OUT2 still off */
+	assert_int_equal(vuart_read(&u, 2) & 0x0f, 0x02);   /* pending in IIR... */
+	assert_int_not_equal(irq_level, 1);                   /* ...line gated */
+	vuart_write(&u, 1, 0x00);
+	vuart_write(&u, 4, 0x08);            /* MCR: OUT2 */
+	vuart_write(&u, 1, 0x02);            /* enabling THRI with THR empty raises it */
+	assert_int_equal(irq_level, 1);
+	assert_int_equal(vuart_read(&u, 2) & 0x0f, 0x02);
+	assert_int_equal(irq_level, 0);      /* IIR read took it */
+	assert_int_equal(vuart_read(&u, 2) & 0x0f, 0x01);   /* nothing pending */
+	vuart_write(&u, 0, 'x');             /* sent at once: empty again */
+	assert_int_equal(irq_level, 1);
+	assert_int_equal(outlen, 1);
+	/* Received data outranks THR empty and needs its own enable. */
+	vuart_write(&u, 1, 0x03);
+	assert_true(vuart_rx(&u, 'k'));
+	assert_int_equal(vuart_read(&u, 2) & 0x0f, 0x04);
+	assert_int_equal(vuart_read(&u, 0), 'k');
+	assert_int_equal(vuart_read(&u, 2) & 0x0f, 0x02);
+	vuart_write(&u, 1, 0x00);            /* all off: line low */
+	assert_int_equal(irq_level, 0);
+}
+
 static void test_testdev(void **state)
 {
 	struct testdev d;
@@ -101,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_uart_tx_and_lsr),
 		cmocka_unit_test(test_uart_divisor_and_scratch),
 		cmocka_unit_test(test_uart_rx_and_loopback),
+		cmocka_unit_test(test_uart_irq),
 		cmocka_unit_test(test_testdev),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,48 @@
+# Linux partitions (sourced by qemu.sh and bochs.sh): the Debian cloud
+# kernel with the busybox initramfs of tests/linux/init, checked from the
+# lines its /init prints.
+: "${W:?}" "${TOP:?}" "${B:?}"
+
+linux_artifacts() {
+	read -r LINUX_KERNEL LINUX_INITRD < <("$TOP/tools/guest-linux" "$B/linux" | tail -1)
+}
+
+linux_image() { # IMG VCPUS [extra vatra.cfg lines...]
+	local img=$1 n=$2
+	shift 2
+	{
+		echo "[vatra]"
+		printf '%s\n' "$@"
+		printf '[partition linux]\nkernel = /guests/vmlinuz\ninitrd = /guests/initrd.gz\n'
+		printf 'cmdline = console=ttyS0\nmemory = 256M\nvcpus = %s\n' "$n"
+	} >"$W/linux.cfg"
+	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$W/linux.cfg" -o "$img" \
+		-f "$LINUX_KERNEL:/guests/vmlinuz" -f "$LINUX_INITRD:/guests/initrd.gz" >/dev/null
+}
+
+# MemTotal the same kernel reports booted bare by QEMU with the same RAM.
+linux_bare_memtotal() {
+	timeout 120 qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt -m 256 -smp 2 -display none \
+		-serial stdio -monitor none -no-reboot -kernel "$LINUX_KERNEL" -initrd "$LINUX_INITRD" \
+		-append "console=ttyS0 quiet" 2>/dev/null | tr -d '\r' | tee "$W/linux-bare.log" |
+		sed -n 's/^VATRA-INIT: MemTotal: *\([0-9]*\) kB/\1/p' | head -1
+}
+
+linux_check() { # TAG LOG VCPUS [BARE_MEMTOTAL_KB]
+	local t=$1 L=$2 n=$3 bare=${4:-}
+	local mt
+	check "$t: Linux reaches /init" has "$L" "^\[linux\] VATRA-INIT: reached /init"
+	check "$t: Linux sees $n CPU(s)" has "$L" "^\[linux\] VATRA-INIT: nproc $n$"
+	mt=$(tr -d '\r' <"$L" | sed -n 's/^\[linux\] VATRA-INIT: MemTotal: *\([0-9]*\) kB/\1/p' | head -1)
+	if [ -n "$bare" ]; then
+		check "$t: MemTotal within 1% of bare QEMU (${mt:-?} vs $bare kB)" \
+			eval "[ -n '$mt' ] && [ \$(( ($mt - $bare) * 1000 / $bare )) -le 10 ] && [ \$(( ($bare - $mt) * 1000 / $bare )) -le 10 ]"
+	else
+		check "$t: MemTotal reported" test -n "$mt"
+	fi
+	check "$t: Linux finds the ACPI tables" has "$L" "^\[linux\] VATRA-INIT: acpi tables APIC DSDT FACP FACS"
+	check "$t: the timer ticks: sleep 1 takes about 1 s" \
+		eval "tr -d '\r' <'$L' | sed -n 's/^\[linux\] VATRA-INIT: sleep 1 took \([0-9.]*\) s.*/\1/p' | awk '{exit !(\$1 >= 0.9 && \$1 <= 1.6)}'"
+	check "$t: Linux powers off through ACPI" has "$L" "^partition linux: powered off by the guest \(ACPI S5\)"
+	check "$t: Linux hit no unchecked MSR" hasnt "$L" "unchecked MSR access"
+}
