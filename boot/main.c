@@ -11,6 +11,7 @@
 #include "mgmt/shell.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/apic.h"
+#include "arch/x86/rtc.h"
 #include "vmm/vmm.h"
 #include "vmm/partition.h"
 #include "lib/log.h"
@@ -161,6 +162,8 @@ static void files_report(const struct boot_info *bi)
 
 static void tsc_init(void)
 {
+	hv.boot_epoch = rtc_read_epoch();
+	hv.boot_tsc = rdtsc();
 	hv.tsc_khz = tsc_calibrate(hv.acpi ? hv.acpi->pm_tmr : 0, hv.acpi && hv.acpi->pm_tmr_32bit);
 	if (hv.tsc_khz)
 		pr_info("tsc: %llu.%03llu MHz", (unsigned long long)(hv.tsc_khz / 1000),

@@ -300,6 +300,31 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 	return 0;
 }
 
+/* One line: exits by reason over all vCPUs, largest first. */
+static void exits_report(const struct partition *p)
+{
+	uint64_t sum[EXIT_NREASONS] = { 0 };
+	char line[256];
+	size_t n = 0;
+	bool used[EXIT_NREASONS] = { false };
+
+	for (unsigned i = 0; i < p->nvcpus; i++)
+		for (int r = 0; r < EXIT_NREASONS; r++)
+			sum[r] += p->vcpus[i].exits[r];
+	for (;;) {
+		int best = -1;
+		for (int r = 0; r < EXIT_NREASONS; r++)
+			if (!used[r] && sum[r] && (best < 0 || sum[r] > sum[best]))
+				best = r;
+		if (best < 0 || n >= sizeof(line) - 32)
+			break;
+		used[best] = true;
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %llu", n ? ", " : "",
+				      exit_reason_name(best), (unsigned long long)sum[best]);
+	}
+	pr_info("partition %s: exits by reason: %s", part_name(p), line);
+}
+
 void part_reset(struct partition *p)
 {
 	part_stop(p, 0, "reset by the guest; starting again");
@@ -342,4 +367,6 @@ void part_stop(struct partition *p, int status, const char *fmt, ...)
 	else
 		pr_info("partition %s: %s (%llu exits)", part_name(p), p->stop_reason,
 			(unsigned long long)exits);
+	if (exits)
+		exits_report(p);
 }

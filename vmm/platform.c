@@ -161,7 +161,9 @@ int platform_init(struct partition *p)
 	pl->env = (struct dev_env){ env_now, env_irq, p };
 	vpic_init(&pl->pic, &pl->env);
 	vpit_init(&pl->pit, &pl->env);
-	vrtc_init(&pl->rtc, &pl->env, 0, p->ram_size);
+	vrtc_init(&pl->rtc, &pl->env, hv.boot_epoch && hv.tsc_khz ?
+		  hv.boot_epoch + (p->start_tsc - hv.boot_tsc) / (hv.tsc_khz * 1000) : 0,
+		  p->ram_size);
 	vpm_init(&pl->pm, &pl->env, 9, false);
 	vpci_init(&pl->pci);
 	vioapic_init(&pl->ioapic, 0, ioapic_deliver, p);

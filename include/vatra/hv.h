@@ -15,6 +15,8 @@ struct hv {
 	char iommu[64];               /* summary for the caps block */
 	const char *virt_off;         /* why partitions cannot run, or NULL */
 	uint64_t tsc_khz;             /* TSC frequency, 0 if unknown */
+	uint64_t boot_epoch;          /* wall time at boot_tsc (host RTC), 0 if unknown */
+	uint64_t boot_tsc;
 };
 
 extern struct hv hv;

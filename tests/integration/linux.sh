@@ -31,7 +31,7 @@ linux_bare_memtotal() {
 linux_check() { # TAG LOG VCPUS [BARE_MEMTOTAL_KB]
 	local t=$1 L=$2 n=$3 bare=${4:-}
 	local mt
-	check "$t: Linux reaches /init" has "$L" "^\[linux\] VATRA-INIT: reached /init"
+	check "$t: Linux reaches /init" has "$L" "^\[linux\] VATRA-INIT: reached /init at uptime"
 	check "$t: Linux sees $n CPU(s)" has "$L" "^\[linux\] VATRA-INIT: nproc $n$"
 	mt=$(tr -d '\r' <"$L" | sed -n 's/^\[linux\] VATRA-INIT: MemTotal: *\([0-9]*\) kB/\1/p' | head -1)
 	if [ -n "$bare" ]; then
@@ -43,6 +43,7 @@ linux_check() { # TAG LOG VCPUS [BARE_MEMTOTAL_KB]
 	check "$t: Linux finds the ACPI tables" has "$L" "^\[linux\] VATRA-INIT: acpi tables APIC DSDT FACP FACS"
 	check "$t: the timer ticks: sleep 1 takes about 1 s" \
 		eval "tr -d '\r' <'$L' | sed -n 's/^\[linux\] VATRA-INIT: sleep 1 took \([0-9.]*\) s.*/\1/p' | awk '{exit !(\$1 >= 0.9 && \$1 <= 1.6)}'"
+	check "$t: the guest's RTC shows this year" has "$L" "^\[linux\] VATRA-INIT: date $(date -u +%Y)-"
 	check "$t: Linux powers off through ACPI" has "$L" "^partition linux: powered off by the guest \(ACPI S5\)"
 	check "$t: Linux hit no unchecked MSR" hasnt "$L" "unchecked MSR access"
 }

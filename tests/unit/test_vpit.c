@@ -212,10 +212,13 @@ static void test_linux_quick_pit_calibrate(void **state)
 	assert_int_equal(vpit_read(&p, 0x42), 0xff);
 	/* pit_expect_msb: the MSB steps down every 256 clocks. */
 	for (unsigned i = 1; i <= 200; i++) {
+		unsigned polls = 0;
+
 		do {
 			now += 100;
 			(void)vpit_read(&p, 0x42);
 			msb = vpit_read(&p, 0x42);
+			assert_true(++polls < 10000);
 		} while (msb == (uint8_t)(0xff - i + 1));
 		seen_at = now;
 		assert_int_equal(msb, 0xff - i);
