@@ -24,7 +24,8 @@ struct vatra_pinfo {
 	uint64_t memory;
 	uint32_t vcpus;
 	uint32_t vcpu;
-	uint64_t reserved;
+	uint32_t starts;
+	uint32_t reserved;
 } __attribute__((packed));
 _Static_assert(sizeof(struct vatra_pinfo) == 64, "docs/hypercalls.md layout");
 
@@ -58,6 +59,7 @@ static int64_t hc_info(struct vcpu *v, uint64_t gpa, uint64_t size)
 	pi->memory = v->part->ram_size;
 	pi->vcpus = v->part->nvcpus;
 	pi->vcpu = v->id;
+	pi->starts = v->part->starts;
 	return 0;
 }
 

@@ -214,8 +214,11 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 	uint64_t pages = c->memory / 4096;
 	int r;
 
+	static unsigned starts[PART_MAX];
+
 	memset(p, 0, sizeof(*p));
 	memset(&bs, 0, sizeof(bs));
+	p->starts = id < PART_MAX ? ++starts[id] : 1;
 	p->id = id;
 	p->cfg = c;
 	p->state = PART_RUNNING;

@@ -5,7 +5,7 @@
 G=$B/guests
 
 # Kernels that end with "PASS: N checks" and debug-exit status 0.
-GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo exitloop"
+GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo exitloop reset"
 # GUEST_NO_TRIPLE=1 leaves out the kernels that triple-fault: Bochs 2.7's
 # SVM resets the whole machine on a guest triple fault instead of taking
 # the SHUTDOWN intercept.
@@ -24,7 +24,7 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 	{
 		echo "[vatra]"
 		printf '%s\n' "$@"
-		for k in cpuid priv msr io mmio exc inject hcall exitloop; do
+		for k in cpuid priv msr io mmio exc inject hcall exitloop reset; do
 			printf '[partition %s]\nkernel = /guests/%s.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = name=%s%s\n' \
 				"$k" "$k" "$k" "$([ $k = exitloop ] && echo ' loops=100000')"
 		done
@@ -37,14 +37,12 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 			printf '[partition triple]\nkernel = /guests/triple.elf\nmemory = 16M\ndebug_exit = yes\n'
 			printf '[partition garbage]\nkernel = /guests/garbage.elf\nmemory = 16M\ndebug_exit = yes\n'
 		fi
-		# A guest that loops on exits forever, until the operator destroys it.
 		# And one that never exits at all: only preemption by the
 		# hypervisor's own timer lets the others run beside it.
 		# GUEST_SPIN_SECONDS=N: a never-exiting guest that stops itself.
 		[ -n "${GUEST_SPIN_SECONDS:-}" ] &&
 			printf '[partition spin]\nkernel = /guests/spin.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = seconds=%s\n' "$GUEST_SPIN_SECONDS"
 		if [ -n "${GUEST_SPINNER:-}" ]; then
-			printf '[partition spinner]\nkernel = /guests/exitloop.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = loops=0\n'
 			printf '[partition spin]\nkernel = /guests/spin.elf\nmemory = 16M\ndebug_exit = yes\n'
 		fi
 	} >"$cfg"
@@ -61,6 +59,7 @@ guest_suite_check() { # TAG LOG
 		check "$t: guest $k passes its checks" has "$L" "^\[$k\] PASS: [0-9]+ checks"
 		check "$t: guest $k exits with status 0" has "$L" "^partition $k: exited with status 0 \(debug-exit\)"
 	done
+	check "$t: a guest reset starts its partition again" has "$L" "^partition reset: reset by the guest; starting again"
 	check "$t: hypercall console write reaches the console" has "$L" "^\[hcall\] hello from a hypercall$"
 	check "$t: string I/O reaches the console" has "$L" "^\[io\] string-io-ok$"
 	for m in "real mode" "protected mode" "long mode" "back in real mode"; do

@@ -62,7 +62,8 @@ struct vatra_pinfo {
 	uint64_t memory;
 	uint32_t vcpus;
 	uint32_t vcpu;
-	uint64_t reserved;
+	uint32_t starts;         /* how many times the partition has started */
+	uint32_t reserved;
 } packed;
 
 /* All general registers, for rt_hypercall_regs (loaded before the call,
