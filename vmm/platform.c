@@ -47,6 +47,7 @@ static void env_irq(void *ctx, unsigned line, bool level)
 {
 	struct platform *pl = &part_of(ctx)->plat;
 
+	pl->dirty = true;
 	if (line < 16)
 		vpic_set_irq(&pl->pic, line, level);
 	if (line == 2)
@@ -203,7 +204,18 @@ uint64_t platform_update(struct partition *p)
 		d = vlapic_next_deadline(&p->vcpus[i].lapic, now);
 		next = d < next ? d : next;
 	}
-	return next == DEV_NO_DEADLINE ? 0 : ns_to_tsc(p, next);
+	pl->dirty = false;
+	pl->next_tsc = next == DEV_NO_DEADLINE ? 0 : ns_to_tsc(p, next);
+	return pl->next_tsc;
+}
+
+uint64_t platform_poll(struct partition *p)
+{
+	struct platform *pl = &p->plat;
+
+	if (pl->dirty || (pl->next_tsc && rdtsc() >= pl->next_tsc))
+		return platform_update(p);
+	return pl->next_tsc;
 }
 
 /* The PIC reaches the boot vCPU through LINT0 in ExtINT mode, or directly
@@ -246,7 +258,18 @@ static void act(struct vcpu *v, enum vpm_action a)
 		part_reset(v->part);
 }
 
+static int io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val);
+
 int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
+{
+	int r = io(v, port, size, in, val);
+
+	if (!r)
+		v->part->plat.dirty = true;   /* a device was touched */
+	return r;
+}
+
+static int io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
 {
 	struct platform *pl = &v->part->plat;
 	uint8_t b;
@@ -326,6 +349,7 @@ int platform_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint6
 	uint32_t v32 = (uint32_t)*val;
 	int r;
 
+	v->part->plat.dirty = true;
 	if (gpa >= PLAT_LAPIC_GPA && gpa < PLAT_LAPIC_GPA + 0x1000) {
 		uint32_t off = (uint32_t)(gpa - PLAT_LAPIC_GPA);
 		/* The APIC page takes aligned 32-bit accesses (SDM 11.4.1);
@@ -356,5 +380,6 @@ int platform_msr(struct vcpu *v, uint32_t msr, bool write, uint64_t *val)
 	if (msr != VLAPIC_MSR_APIC_BASE && msr != VLAPIC_MSR_TSC_DEADLINE &&
 	    (msr < VLAPIC_MSR_X2APIC_FIRST || msr > VLAPIC_MSR_X2APIC_LAST))
 		return -ENOENT;
+	v->part->plat.dirty = true;
 	return write ? vlapic_msr_write(&v->lapic, msr, *val) : vlapic_msr_read(&v->lapic, msr, val);
 }

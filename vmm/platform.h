@@ -33,6 +33,8 @@ struct platform {
 	struct vpci pci;
 	struct vioapic ioapic;
 	uint64_t rsdp;                   /* guest-physical, 0 if no tables */
+	uint64_t next_tsc;               /* earliest device deadline (TSC), 0 = none */
+	bool dirty;                      /* a device was touched: deadlines may move */
 };
 
 /* Sets every device to its reset state and writes the ACPI tables into
@@ -46,6 +48,10 @@ uint64_t platform_now(struct partition *p);
 /* Fires every timer that is due; returns the TSC value of the next
  * deadline (0 = none). */
 uint64_t platform_update(struct partition *p);
+/* The same, but only does the work when a deadline has passed or a
+ * device was touched since the last update (the common exit touches
+ * none). */
+uint64_t platform_poll(struct partition *p);
 
 /* The vector v should take next (LAPIC, or the PIC through LINT0 on the
  * boot vCPU), or -1; accept when it was injected. */

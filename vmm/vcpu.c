@@ -292,7 +292,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 
 	msr_load_guest(v);
 	while (v->state == VCPU_RUNNABLE && v->part->state == PART_RUNNING) {
-		uint64_t due = platform_update(v->part);
+		uint64_t due = platform_poll(v->part);
 		/* Back in time for the next virtual timer, even if the guest
 		 * does not exit by itself. */
 		v->slice_end = due && due < start + max_cycles ? due : start + max_cycles;

@@ -142,7 +142,7 @@ void vmm_loop(void)
 				continue;
 			for (unsigned j = 0; j < p->nvcpus && p->state == PART_RUNNING; j++) {
 				struct vcpu *v = &p->vcpus[j];
-				uint64_t due = platform_update(p);
+				uint64_t due = platform_poll(p);
 				if (due && (!next || due < next))
 					next = due;
 				if (v->state == VCPU_HALTED && (v->regs.rflags & RFLAGS_IF) &&

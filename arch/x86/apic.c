@@ -23,6 +23,7 @@ static bool x2;
 static bool ready;
 static uint64_t ticks_per_ktsc;   /* timer ticks per 1024 TSC cycles */
 static volatile uint64_t timer_irqs;
+static uint64_t armed;              /* deadline the timer is set for, 0 = none */
 
 static uint32_t rd(uint32_t reg)
 {
@@ -46,6 +47,7 @@ void apic_irq(unsigned vector)
 {
 	if (vector != APIC_SPURIOUS_VECTOR) {
 		timer_irqs++;
+		armed = 0;
 		wr(REG_EOI, 0);
 	}
 }
@@ -113,8 +115,9 @@ void apic_timer_at(uint64_t deadline)
 {
 	uint64_t now = rdtsc(), ticks;
 
-	if (!ready)
-		return;
+	if (!ready || deadline == armed)
+		return;   /* re-arming with the same deadline costs an MMIO write */
+	armed = deadline;
 	if (!deadline) {
 		wr(REG_TIMER_INIT, 0);
 		return;
