@@ -15,7 +15,7 @@ _Static_assert(CFG_PATH_MAX == 128, "update 'at most 127 characters' messages");
 _Static_assert(CFG_CMDLINE_MAX == 512, "update 'at most 511 characters' messages");
 _Static_assert(CFG_MAX_MODULES == 8, "update 'at most 8 modules' message");
 _Static_assert(CFG_MAX_CPUS == 64, "update 'at most 64' messages");
-_Static_assert(CFG_MAX_PARTS == 16, "update 'at most 16 partitions' message");
+_Static_assert(CFG_MAX_PARTS == 32, "update the 'at most 32 partitions' message");
 
 #define MEM_MIN		(1ull << 20)
 #define MEM_MAX		(1ull << 40)
@@ -661,7 +661,7 @@ static void cfg_begin_part(struct parser *p, const char *name)
 		return;
 	}
 	if (c->nparts == CFG_MAX_PARTS) {
-		m_add(m, "too many partitions: at most 16, [partition ");
+		m_add(m, "too many partitions: at most 32, [partition ");
 		m_add(m, name);
 		m_add(m, "] ignored");
 		cfg_err(p, p->line, m);

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define CFG_MAX_PARTS 16
+#define CFG_MAX_PARTS 32
 #define CFG_MAX_ERRORS 32
 #define CFG_NAME_MAX 32       /* partition name incl. NUL; [A-Za-z0-9_-], must start with a letter */
 #define CFG_PATH_MAX 128

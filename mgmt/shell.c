@@ -8,6 +8,9 @@
 #include "arch/x86/power.h"
 #include "drivers/uart.h"
 #include "mm/mem.h"
+#include "mgmt/console.h"
+#include "mgmt/lineedit.h"
+#include "lib/strutil.h"
 #include "vmm/partition.h"
 #include "vmm/vmm.h"
 #include "lib/log.h"
@@ -15,6 +18,9 @@
 #include "lib/errno.h"
 
 #define LINE_MAX 256
+
+static struct partition *attached_to;   /* the console the serial line feeds */
+static unsigned ctrl_a;                  /* Ctrl-A presses in a row */
 
 struct cmd {
 	const char *name;
@@ -139,6 +145,24 @@ static void cmd_destroy(int argc, char **argv)
 	part_stop(p, 0, "destroyed by the operator");
 }
 
+static void cmd_console(int argc, char **argv)
+{
+	struct partition *p;
+
+	if (argc != 2) {
+		kprintf("error: console takes a partition name\n");
+		return;
+	}
+	p = part_find(argv[1]);
+	if (!p) {
+		kprintf("error: no partition named '%s'\n", argv[1]);
+		return;
+	}
+	kprintf("[attached to %s: Ctrl-A three times returns to the shell]\n", argv[1]);
+	console_attach((int)p->id, 20);
+	attached_to = p;
+}
+
 static void cmd_stats(int argc, char **argv)
 {
 	vmm_stats(argc > 1 ? argv[1] : NULL);
@@ -173,6 +197,7 @@ static const struct cmd cmds[] = {
 	{ "list", "", "partitions and their state", cmd_list },
 	{ "stats", "[NAME]", "exit statistics per vCPU and reason", cmd_stats },
 	{ "destroy", "NAME", "stop a partition at once", cmd_destroy },
+	{ "console", "NAME", "attach to a partition's console (Ctrl-A x3 detaches)", cmd_console },
 	{ "reboot", "", "reset the machine", cmd_reboot },
 	{ "poweroff", "", "power the machine off", cmd_poweroff },
 };
@@ -210,54 +235,63 @@ static void run_line(char *line)
 	kprintf("error: unknown command '%s' (try 'help')\n", argv[0]);
 }
 
-/* Line editing: printable characters, backspace/DEL, Ctrl-U; escape
- * sequences (arrow keys) are swallowed. Non-blocking: takes what the UART
- * has and returns, so partitions run between keystrokes. */
-static char line[LINE_MAX];
-static size_t len;
-static int esc;
+/* Line editing (mgmt/lineedit.c: cursor keys, history, Ctrl-U/K/W/C).
+ * Non-blocking: takes what the UART has and returns, so partitions run
+ * between keystrokes. */
+static struct led ed;
 static bool prompted;
+
+static void ed_out(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	kprintf("%.*s", (int)n, s);
+}
 
 void shell_poll(void)
 {
+	char buf[LINE_MAX];
+	const char *done;
 	int c;
 
 	if (!prompted) {
+		led_init(&ed, ed_out, NULL);
 		kprintf("vatra> ");
 		prompted = true;
 	}
+	if (attached_to && attached_to->state != PART_RUNNING) {
+		console_detach();
+		kputline("[%s stopped: detached]\n", part_name(attached_to));
+		attached_to = NULL;
+		kprintf("vatra> ");
+	}
 	while ((c = uart_getc()) >= 0) {
-		if (esc) {
-			if (esc == 1 && c == '[') {
-				esc = 2;
+		if (attached_to) {
+			/* Attached: keystrokes belong to the partition, except
+			 * Ctrl-A three times in a row (Xen's escape). */
+			if (c == 0x01 && ++ctrl_a < 3)
+				continue;
+			if (c == 0x01) {
+				ctrl_a = 0;
+				console_detach();
+				kputline("[detached from %s]\n", part_name(attached_to));
+				attached_to = NULL;
+				kprintf("vatra> ");
 				continue;
 			}
-			if (esc == 2 && (c < 0x40 || c > 0x7e))
-				continue;
-			esc = 0;
+			while (ctrl_a) {
+				ctrl_a--;
+				vuart_rx(&attached_to->uart, 0x01);
+			}
+			if (attached_to->state == PART_RUNNING)
+				vuart_rx(&attached_to->uart, (uint8_t)c);
 			continue;
 		}
-		if (c == 0x1b) {
-			esc = 1;
-		} else if (c == '\r' || c == '\n') {
-			kprintf("\n");
-			line[len] = '\0';
-			run_line(line);
-			len = 0;
+		if (led_feed(&ed, (uint8_t)c, &done) != 1)
+			continue;
+		/* shell_split edits in place: work on a copy. */
+		str_copy(buf, done, sizeof(buf));
+		run_line(buf);
+		if (!attached_to)
 			kprintf("vatra> ");
-		} else if (c == 0x7f || c == 0x08) {
-			if (len) {
-				len--;
-				kprintf("\b \b");
-			}
-		} else if (c == 0x15) {
-			while (len) {
-				len--;
-				kprintf("\b \b");
-			}
-		} else if (c >= 0x20 && c < 0x7f && len + 1 < LINE_MAX) {
-			line[len++] = (char)c;
-			kprintf("%c", c);
-		}
 	}
 }

@@ -18,6 +18,7 @@ enum vm_exit_reason {
 	EXIT_RDPMC,
 	EXIT_RDTSCP,
 	EXIT_DR_ACCESS,
+	EXIT_CR8_WRITE,       /* MOV to CR8 (the TPR), when the CPU does not handle it */
 	EXIT_CACHE,           /* INVD, WBINVD */
 	EXIT_UD,              /* an instruction the guest may not use: inject #UD */
 	EXIT_INTR,            /* a host interrupt arrived */

@@ -9,6 +9,7 @@
 #include "vmm/loader/flat.h"
 #include "vmm/loader/linux.h"
 #include "include/vatra/hv.h"
+#include "mgmt/console.h"
 #include "arch/x86/cpu.h"
 #include "mm/mem.h"
 #include "lib/log.h"
@@ -94,17 +95,7 @@ int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len)
 
 void part_console_putc(struct partition *p, uint8_t c)
 {
-	if (c == '\r')
-		return;
-	if (c != '\n' && p->linelen < sizeof(p->line) - 1) {
-		p->line[p->linelen++] = (char)((c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?');
-		return;
-	}
-	p->line[p->linelen] = '\0';
-	kputline("[%s] %s\n", part_name(p), p->line);
-	p->linelen = 0;
-	if (c != '\n')
-		part_console_putc(p, c);
+	console_put((int)p->id, part_name(p), c);
 }
 
 static void uart_out(void *ctx, uint8_t c)
@@ -341,8 +332,7 @@ void part_stop(struct partition *p, int status, const char *fmt, ...)
 
 	if (p->state == PART_STOPPED)
 		return;
-	if (p->linelen)
-		part_console_putc(p, '\n');
+	console_flush((int)p->id, part_name(p));
 	va_start(ap, fmt);
 	vsnprintf(p->stop_reason, sizeof(p->stop_reason), fmt, ap);
 	va_end(ap);

@@ -63,8 +63,6 @@ struct partition {
 	struct platform plat;
 	bool restart;                /* the guest asked for a reset: start again */
 	unsigned starts;             /* times started, resets included */
-	char line[200];              /* console output not yet printed */
-	unsigned linelen;
 	uint64_t start_tsc, stop_tsc;
 };
 

@@ -154,10 +154,9 @@ int platform_init(struct partition *p)
 	int r;
 
 	/* The guest's PM timer is the machine's, read without exits (see
-	 * vmm_init), where the machine has one outside our PM1 block. */
-	if (hv.acpi && hv.acpi->pm_tmr && hv.acpi->pm_tmr <= 0xfffc &&
-	    (hv.acpi->pm_tmr + 4 <= VPM_PM1A_EVT || hv.acpi->pm_tmr >= VPM_PM_TMR))
-		ac.pm_tmr = (uint16_t)hv.acpi->pm_tmr;
+	 * vmm_init). */
+	if (hv.pm_tmr_passthrough)
+		ac.pm_tmr = hv.pm_tmr_passthrough;
 
 	pl->env = (struct dev_env){ env_now, env_irq, p };
 	vpic_init(&pl->pic, &pl->env);
@@ -381,5 +380,10 @@ int platform_msr(struct vcpu *v, uint32_t msr, bool write, uint64_t *val)
 	    (msr < VLAPIC_MSR_X2APIC_FIRST || msr > VLAPIC_MSR_X2APIC_LAST))
 		return -ENOENT;
 	v->part->plat.dirty = true;
+	/* x2APIC is not offered in CPUID: its enable bit is reserved. */
+	if (write && msr == VLAPIC_MSR_APIC_BASE && (*val & VLAPIC_BASE_EXTD))
+		return -EINVAL;
+	if (msr >= VLAPIC_MSR_X2APIC_FIRST && !(v->lapic.apic_base & VLAPIC_BASE_EXTD))
+		return -EINVAL;
 	return write ? vlapic_msr_write(&v->lapic, msr, *val) : vlapic_msr_read(&v->lapic, msr, val);
 }

@@ -16,7 +16,7 @@ static const char *const reason_names[EXIT_NREASONS] = {
 	[EXIT_NONE] = "none", [EXIT_CPUID] = "cpuid", [EXIT_MSR_READ] = "rdmsr",
 	[EXIT_MSR_WRITE] = "wrmsr", [EXIT_IO] = "io", [EXIT_MMIO] = "mmio",
 	[EXIT_HLT] = "hlt", [EXIT_HYPERCALL] = "hypercall", [EXIT_RDPMC] = "rdpmc",
-	[EXIT_RDTSCP] = "rdtscp", [EXIT_DR_ACCESS] = "dr", [EXIT_CACHE] = "invd/wbinvd",
+	[EXIT_RDTSCP] = "rdtscp", [EXIT_DR_ACCESS] = "dr", [EXIT_CR8_WRITE] = "cr8", [EXIT_CACHE] = "invd/wbinvd",
 	[EXIT_UD] = "ud", [EXIT_INTR] = "intr", [EXIT_IRQ_WINDOW] = "irq-window",
 	[EXIT_TRIPLE_FAULT] = "triple-fault", [EXIT_ENTRY_FAILED] = "entry-failed",
 	[EXIT_UNKNOWN] = "unknown",
@@ -45,6 +45,17 @@ void vcpu_fail(struct vcpu *v, const char *fmt, ...)
 	if (v->arch)
 		vmm->dump(v);
 	part_stop(v->part, -1, "stopped: %s", buf);
+}
+
+uint64_t vcpu_cr8(struct vcpu *v)
+{
+	return (v->lapic.tpr >> 4) & 15;
+}
+
+void vcpu_set_cr8(struct vcpu *v, uint64_t cr8)
+{
+	v->lapic.tpr = (uint32_t)((cr8 & 15) << 4);
+	v->part->plat.dirty = true;
 }
 
 void vcpu_gp(struct vcpu *v)
@@ -181,6 +192,29 @@ static int dr_exit(struct vcpu *v, const struct vm_exit *e)
 	return 0;
 }
 
+/* MOV CR8, reg: REX.R 0F 22 /r with ModRM.reg 0 (Intel SDM Vol. 2B, MOV—
+ * Move to/from Control Registers). Lowering the TPR may unblock a pending
+ * interrupt, which the next entry then delivers. */
+static int cr8_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	uint8_t b[15];
+	unsigned n = 0, rex = 0, got = vcpu_fetch(v, b, sizeof(b));
+
+	(void)e;
+	while (n < got && n < 12 && is_prefix(b[n], true)) {
+		if ((b[n] & 0xf0) == 0x40)
+			rex = b[n];
+		n++;
+	}
+	if (n + 3 > got || b[n] != 0x0f || b[n + 1] != 0x22) {
+		vcpu_fail(v, "CR8 exit on an instruction that is not MOV to CR8");
+		return 0;
+	}
+	vcpu_set_cr8(v, v->regs.gpr[(b[n + 2] & 7) | ((rex & 1) ? 8 : 0)]);
+	v->regs.rip += n + 3;
+	return 0;
+}
+
 static int cache_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	/* INVD would drop dirty lines of other partitions too: both INVD
@@ -253,6 +287,7 @@ static const exit_fn handlers[EXIT_NREASONS] = {
 	[EXIT_RDPMC] = rdpmc_exit,
 	[EXIT_RDTSCP] = rdtscp_exit,
 	[EXIT_DR_ACCESS] = dr_exit,
+	[EXIT_CR8_WRITE] = cr8_exit,
 	[EXIT_CACHE] = cache_exit,
 	[EXIT_UD] = ud_exit,
 	[EXIT_INTR] = intr_exit,

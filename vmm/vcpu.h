@@ -31,6 +31,9 @@ void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len);
 /* Reads up to max bytes of the instruction at CS:RIP; returns how many
  * could be read. */
 unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max);
+/* CR8 as the guest sees it: bits 7:4 of its local APIC's TPR. */
+uint64_t vcpu_cr8(struct vcpu *v);
+void vcpu_set_cr8(struct vcpu *v, uint64_t cr8);
 /* Injects #GP(0) / #UD into the guest. */
 void vcpu_gp(struct vcpu *v);
 void vcpu_ud(struct vcpu *v);

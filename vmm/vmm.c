@@ -8,6 +8,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/caps.h"
 #include "arch/x86/apic.h"
+#include "vmm/dev/vpm.h"
 #include "mgmt/shell.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -39,9 +40,12 @@ void vmm_init(void)
 	/* The machine's ACPI PM timer is a read-only free-running counter:
 	 * guests read it directly, which is what lets a guest calibrate its
 	 * TSC when exits are slow (its FADT names the same port). */
-	if (hv.acpi && hv.acpi->pm_tmr && hv.acpi->pm_tmr <= 0xfffc) {
-		ops->io_passthrough((uint16_t)hv.acpi->pm_tmr, 4);
-		pr_info("vmm: guests read the PM timer at port %#x directly", hv.acpi->pm_tmr);
+	if (hv.acpi && hv.acpi->pm_tmr && hv.acpi->pm_tmr <= 0xfffc &&
+	    (hv.acpi->pm_tmr + 4 <= VPM_PM1A_EVT || hv.acpi->pm_tmr >= VPM_PM1A_CNT + 2) &&
+	    (hv.acpi->pm_tmr + 4 <= 0xcf8 || hv.acpi->pm_tmr >= 0xd00)) {
+		hv.pm_tmr_passthrough = (uint16_t)hv.acpi->pm_tmr;
+		ops->io_passthrough(hv.pm_tmr_passthrough, 4);
+		pr_info("vmm: guests read the PM timer at port %#x directly", hv.pm_tmr_passthrough);
 	}
 	/* On, but some guests cannot run (e.g. VT-x without unrestricted
 	 * guest): partitions are refused with the reason. */

@@ -2,6 +2,7 @@
  * svm_ops; nothing outside this file sees a VMCB. */
 #include "vmm/vmm_ops.h"
 #include "vmm/partition.h"
+#include "vmm/vcpu.h"
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcb.h"
 #include "arch/x86/cpu.h"
@@ -16,6 +17,7 @@ void svm_enter(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_pa);
 struct svm_vcpu {
 	struct vmcb *vmcb;
 	uint64_t vmcb_pa;
+	uint8_t v_tpr;           /* the CR8 value given to the guest at entry */
 	bool flush;              /* flush this guest's translations at entry */
 };
 
@@ -124,6 +126,9 @@ static int svm_vcpu_create(struct vcpu *v)
 	/* Debug registers are kept per vCPU: DR0-3 in software, DR6/7 in
 	 * the VMCB, so no value leaks between partitions. */
 	vm->c.dr_intercepts = 0xffffffff;
+	/* CR8 writes exit, so a lowered TPR delivers what it held back at
+	 * once; reads come from V_TPR, kept equal to the LAPIC's TPR. */
+	vm->c.cr_intercepts = 1u << (16 + 8);
 	vm->c.iopm_pa = iopm_pa;
 	vm->c.msrpm_pa = msrpm_pa;
 	vm->c.int_ctl = SVM_V_INTR_MASKING;
@@ -416,6 +421,9 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 	case SVM_EXIT_HLT:
 		e->reason = EXIT_HLT;
 		break;
+	case SVM_EXIT_WRITE_CR8:
+		e->reason = EXIT_CR8_WRITE;
+		break;
 	case SVM_EXIT_VMMCALL:
 		e->reason = EXIT_HYPERCALL;
 		break;
@@ -484,6 +492,10 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	}
 	vm->c.asid = v->tag.tag;
 	vm->c.exitintinfo = 0;
+	/* CR8 is the LAPIC's TPR (SDM Vol. 3A, 11.8.6.1): the guest's MOV CR8
+	 * works on V_TPR, which carries the LAPIC model's value in and out. */
+	s->v_tpr = (uint8_t)vcpu_cr8(v);
+	vm->c.int_ctl = (vm->c.int_ctl & ~0xfULL) | s->v_tpr;
 
 	/* GIF holds host interrupts back around the switch; RFLAGS.IF = 1
 	 * at VMRUN lets them end the guest's run as #VMEXIT(INTR) (with
@@ -496,6 +508,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	v->regs.gpr[REG_RSP] = vm->s.rsp;
 	v->regs.rip = vm->s.rip;
 	v->regs.rflags = vm->s.rflags;
+	if ((vm->c.int_ctl & 0xf) != s->v_tpr)
+		vcpu_set_cr8(v, vm->c.int_ctl & 0xf);
 	/* An event whose delivery the exit interrupted goes in again. */
 	vm->c.eventinj = (vm->c.exitintinfo & SVM_EVT_VALID) ? vm->c.exitintinfo : 0;
 	translate(v, e, vm->s.rip);

@@ -124,6 +124,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define SVM_I2_XSETBV    (1u << 13)
 
 /* Exit codes (Appendix C). */
+#define SVM_EXIT_WRITE_CR8  0x18
 #define SVM_EXIT_READ_DR0   0x20
 #define SVM_EXIT_WRITE_DR0  0x30
 #define SVM_EXIT_EXCP0      0x40

@@ -3,6 +3,7 @@
  * reads or writes a VMCS field. */
 #include "vmm/vmm_ops.h"
 #include "vmm/partition.h"
+#include "vmm/vcpu.h"
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcs.h"
 #include "arch/x86/cpu.h"
@@ -22,11 +23,13 @@ struct vmx_vcpu {
 	bool launched;
 	bool flush;             /* INVEPT before the next entry */
 	uint64_t dr6;           /* the guest's DR6: MOV DR always exits */
-	uint64_t cr8;
 	/* The SYSCALL MSRs and KERNEL_GS_BASE are the guest's to write
 	 * directly, but no VMCS field holds them (24.4): they move with the
 	 * vCPU in software. */
 	uint64_t syscall_msrs[5];
+	/* Nor CR2: a vCPU preempted between a page fault and its handler's
+	 * read of CR2 must find its own value there. */
+	uint64_t cr2;
 	bool in_use;
 };
 
@@ -642,7 +645,6 @@ static const char *guest_state_problem(void)
 /* MOV to CR0/CR4 touching a masked bit, and CR8 (25.1.3, 27.2.1 Table 27-3). */
 static void cr_access(struct vcpu *v, uint64_t q, struct vm_exit *e)
 {
-	struct vmx_vcpu *x = vx(v);
 	unsigned cr = q & 15, type = (q >> 4) & 3, gpr = (q >> 8) & 15;
 	uint64_t val = v->regs.gpr[gpr];
 
@@ -668,9 +670,9 @@ static void cr_access(struct vcpu *v, uint64_t q, struct vm_exit *e)
 		vmwrite(CR4_SHADOW, val);
 		vmwrite(GUEST_CR4, real);
 	} else if (cr == 8 && type == 0) {
-		x->cr8 = val & 15;
+		vcpu_set_cr8(v, val);
 	} else if (cr == 8 && type == 1) {
-		v->regs.gpr[gpr] = x->cr8;
+		v->regs.gpr[gpr] = vcpu_cr8(v);
 	} else {
 		e->reason = EXIT_UNKNOWN;
 		e->fail.info1 = q;
@@ -816,7 +818,10 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 		vmwrite(PREEMPT_TIMER_VALUE, left > 0xffffffff ? 0xffffffff : left);
 	}
 
+	if (read_cr2() != x->cr2)
+		write_cr2(x->cr2);
 	r = vmx_enter(&v->regs, x->launched);
+	x->cr2 = read_cr2();
 	if (r) {
 		uint64_t err = vmread(VM_INSN_ERROR);
 		e->reason = EXIT_ENTRY_FAILED;

@@ -17,6 +17,7 @@ struct hv {
 	uint64_t tsc_khz;             /* TSC frequency, 0 if unknown */
 	uint64_t boot_epoch;          /* wall time at boot_tsc (host RTC), 0 if unknown */
 	uint64_t boot_tsc;
+	uint16_t pm_tmr_passthrough;  /* the machine's PM timer port guests read, or 0 */
 };
 
 extern struct hv hv;

@@ -101,8 +101,15 @@ enum {
 #define LVT_MASKED (1u << 16)
 #define LVT_PERIODIC (1u << 17)
 
-static inline uint32_t lapic_rd(uint32_t off) { return *(volatile uint32_t *)(LAPIC_BASE + off); }
-static inline void lapic_wr(uint32_t off, uint32_t v) { *(volatile uint32_t *)(LAPIC_BASE + off) = v; }
+static inline uint32_t lapic_rd(uint32_t off)
+{
+	return *(volatile uint32_t *)(LAPIC_BASE + off);
+}
+
+static inline void lapic_wr(uint32_t off, uint32_t v)
+{
+	*(volatile uint32_t *)(LAPIC_BASE + off) = v;
+}
 
 static bool lapic_vec_bit(uint32_t base, unsigned vec)
 {
@@ -896,7 +903,7 @@ static void test_rtc_update(void)
 	struct rtc_time t;
 	uint8_t b = cmos_rd(0x0b), c = 0;
 	bool changed, uip = false, fell = false;
-	uint64_t end;
+	uint64_t end, gap = 0;
 
 	cmos_wr(0x0b, (uint8_t)(b | 0x80)); /* SET: updates stop */
 	cmos_wr(0x00, 0x59);
@@ -927,21 +934,28 @@ static void test_rtc_update(void)
 
 	/* UIP is up for only 244 us before each update (the models make the
 	 * update itself instantaneous): register A alone, one exit per
-	 * poll, through up to five updates in case the host took the CPU
-	 * away during one. */
+	 * poll, through up to five updates. Not seeing it is a failure
+	 * when no two polls were ever 200 us apart; a host that takes the
+	 * CPU away for longer (nested emulation on a busy machine) can
+	 * hide every window, and then the check says so instead. */
 	(void)cmos_rd(0x0c);
 	outb(0x70, 0x0a);
 	end = rdtsc() + ms_tsc(5000);
-	while (rdtsc() < end && !uip)
+	for (uint64_t prev = rdtsc(), now; !uip && (now = rdtsc()) < end; prev = now) {
+		gap = now - prev > gap ? now - prev : gap;
 		uip = inb(0x71) & 0x80;
+	}
 	if (uip) {
 		fell = WAIT_UNTIL(!(inb(0x71) & 0x80), 50);
 		c = cmos_rd(0x0c);
+		EXPECT(fell);
+		EXPECT(c & 0x10); /* UF: the update came */
+		rt_printf("devices: RTC: UIP seen, register C 0x%x after it\n", c);
+	} else {
+		EXPECT(gap * 1000 / tsc_khz > 200);
+		rt_printf("devices: RTC: UIP not seen in 5 s; polls were up to %lu us apart "
+			  "(inconclusive)\n", gap * 1000 / tsc_khz);
 	}
-	EXPECT(uip);
-	EXPECT(fell);
-	EXPECT(c & 0x10); /* UF: the update came */
-	rt_printf("devices: RTC: UIP %s, register C 0x%x after it\n", uip ? "seen" : "missed", c);
 }
 
 /* ---- ACPI PM block and timer ---------------------------------------------- */
@@ -1404,10 +1418,11 @@ static void irq_lapic(void)
 	lapic_wr(LAPIC_LVT_TIMER, LVT_MASKED | LVT_PERIODIC | V_LTIMER);
 	t1 = rdtsc();
 	lapic_wr(LAPIC_TMICT, 0);
+	irq_window(2); /* one may have been in IRR already */
 	count = irqs[V_LTIMER] - n;
 	ms = tsc_ms(t1 - t0);
 	EXPECT(count >= 4 && count <= ms / 2 + 1);
-	irq_window(3);
+	irq_window(5);
 	EXPECT_EQ(irqs[V_LTIMER] - n, count); /* stopped */
 	rt_printf("devices: LAPIC timer: one-shot, HLT wake-up, periodic %u in %lu ms\n", count, ms);
 
@@ -1483,11 +1498,12 @@ static void irq_pit_ioapic(void)
 	cli();
 	ioapic_mask(0);
 	t1 = rdtsc();
+	irq_window(2); /* one may have been in IRR already */
 	n = irqs[V_PIT];
 	ms = tsc_ms(t1 - t0);
 	EXPECT(ok);
 	EXPECT(n >= 5 && n <= ms + 2);
-	irq_window(3);
+	irq_window(5);
 	EXPECT_EQ(irqs[V_PIT], n); /* masked: no more */
 	rt_printf("devices: PIT -> IOAPIC pin %u -> vector 0x%x: %u in %lu ms\n", acpi.isa_gsi[0],
 		  V_PIT, n, ms);
@@ -1509,6 +1525,7 @@ static void irq_rtc_ioapic(void)
 	irq_window(100);
 	cmos_wr(0x0b, b);
 	t1 = rdtsc();
+	irq_window(2); /* one may have been in IRR already */
 	(void)cmos_rd(0x0c);
 	n = irqs[V_RTC];
 	ms = tsc_ms(t1 - t0);

@@ -204,3 +204,31 @@ boot linuxrun 300; st=$?
 linux_check qemu "$W/linuxrun.log" 2 "$bare"
 check "qemu: the partition's status reaches the exit device" status_is $st 1
 check "qemu: TSC calibrated from the PM timer" has "$W/linuxrun.log" "^\[linux\] .*tsc: Detected [0-9.]+ MHz"
+
+echo "--- console multiplexing: attach, type, detach with Ctrl-A x3, replay"
+mkcfg "$W/console.cfg" "[vatra]" "on_all_stopped = shell" \
+	"[partition echo]" "kernel = /guests/echo.elf" "memory = 16M" "debug_exit = yes" \
+	"[partition cpuid]" "kernel = /guests/cpuid.elf" "memory = 16M" "debug_exit = yes"
+image console "$W/console.cfg" -f "$B/guests/echo.elf:/guests/echo.elf" \
+	-f "$B/guests/cpuid.elf:/guests/cpuid.elf"
+boot console 200 -- \
+	--step "partition cpuid: exited" "console echo\n" \
+	--step "attached to echo" "hello vatra\n" \
+	--step "echo: got hello vatra" "\x01\x01\x01" \
+	--step "detached from echo" "console nosuch\n" \
+	--step "vatra> " "console echo\n" \
+	--step "echo: tick 8" "quit\n" \
+	--step "partition echo: exited" "poweroff\n"; st=$?
+L=$W/console.log
+check "console: attach announced" has "$L" "^\[attached to echo: Ctrl-A three times returns to the shell\]"
+check "console: the replay shows what came before attaching" \
+	eval "tr -d '\r' <'$L' | sed -n '/attached to echo/,\$p' | grep -q '^echo: ready'"
+check "console: raw output while attached (no prefix)" has "$L" "^echo: got hello vatra$"
+check "console: Ctrl-A x3 detaches" has "$L" "^\[detached from echo\]"
+check "console: prefixed output again once detached" has "$L" "^\[echo\] echo: tick"
+check "console: bad partition refused" has "$L" "^error: no partition named 'nosuch'"
+check "console: second attach replays output made while detached" \
+	eval "tr -d '\r' <'$L' | sed -n '/detached from echo/,\$p' | sed -n '/attached to echo/,\$p' | grep -q '^echo: tick'"
+check "console: input reaches the partition after re-attaching" has "$L" "^echo: got quit$"
+check "console: the partition ends by itself" has "$L" "^partition echo: exited with status 0"
+check "console: poweroff at the end" status_is $st 0

@@ -6,7 +6,7 @@ serial console: wait for a pattern, then type a line.
 
 Each --step waits (within the overall timeout) until REGEX appears in the
 output after the previous step's match, then sends TEXT with "\\n" turned
-into a carriage return, as a terminal would. Exits with the command's exit
+into a carriage return, as a terminal would, and "\\xNN" into that byte. Exits with the command's exit
 status, or 124 when the timeout ended it (SIGINT first: Bochs ignores
 SIGTERM)."""
 import argparse
@@ -67,7 +67,9 @@ def main():
             break
         time.sleep(0.1)
         try:
-            for ch in text.replace("\\n", "\r").encode():
+            data = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)),
+                          text.replace("\\n", "\r"))
+            for ch in data.encode():
                 proc.stdin.write(bytes([ch]))
                 proc.stdin.flush()
                 time.sleep(0.002)

@@ -1484,18 +1484,20 @@ static void test_duplicate_partition(void **state)
 
 static void test_too_many_partitions(void **state)
 {
-	char *buf = malloc(8192);
+	char *buf = malloc(16384), msg[64];
 	struct vatra_config *c;
 	int i;
 
 	(void)state;
 	buf[0] = '\0';
-	for (i = 0; i < 18; i++)
+	for (i = 0; i < CFG_MAX_PARTS + 2; i++)
 		sprintf(buf + strlen(buf), "[partition p%d]\nkernel = /k%d\nmemory = 1M\n", i, i);
 	c = parse(buf);
 	assert_int_equal(last_rc, 2);
-	expect_err(c, 0, 16 * 3 + 1, "too many partitions: at most 16");
-	expect_err(c, 1, 17 * 3 + 1, "[partition p17] ignored");
+	snprintf(msg, sizeof(msg), "too many partitions: at most %d", CFG_MAX_PARTS);
+	expect_err(c, 0, CFG_MAX_PARTS * 3 + 1, msg);
+	snprintf(msg, sizeof(msg), "[partition p%d] ignored", CFG_MAX_PARTS + 1);
+	expect_err(c, 1, (CFG_MAX_PARTS + 1) * 3 + 1, msg);
 	assert_int_equal(c->nparts, CFG_MAX_PARTS);
 	for (i = 0; i < CFG_MAX_PARTS; i++) {
 		char name[16];

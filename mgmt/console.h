@@ -1,0 +1,29 @@
+/* Console multiplexing: every partition's console output is kept in a
+ * ring of its own; the serial line shows it prefixed with the partition's
+ * name, or raw while the operator is attached to that partition (`console
+ * NAME`), whose keystrokes then go to the partition's UART until Ctrl-A
+ * three times returns to the shell. Rings survive partition restarts. */
+#ifndef VATRA_MGMT_CONSOLE_H
+#define VATRA_MGMT_CONSOLE_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONSOLE_RING 16384
+#define CONSOLE_NONE (-1)
+
+/* A byte of partition id's console output. */
+void console_put(int id, const char *name, uint8_t c);
+/* Ends a pending partial line of partition id (when it stops). */
+void console_flush(int id, const char *name);
+/* Attaches the serial line to partition id after replaying its last
+ * lines; 0, or -EINVAL for a bad id. */
+int console_attach(int id, unsigned replay_lines);
+void console_detach(void);
+int console_attached(void);
+/* Copies the last n lines of partition id's ring into buf (NUL-terminated);
+ * returns the length. Pure helper, also for `console` replay. */
+size_t console_tail(int id, unsigned n, char *buf, size_t size);
+
+#endif
