@@ -165,6 +165,13 @@ int platform_init(struct partition *p)
 		  hv.boot_epoch + (p->start_tsc - hv.boot_tsc) / (hv.tsc_khz * 1000) : 0,
 		  p->ram_size);
 	vpm_init(&pl->pm, &pl->env, 9, false);
+	if (hv.pm_tmr_passthrough) {
+		/* Guests read the machine's counter; TMR_STS must follow it. */
+		uint32_t hw, now_ticks;
+		__asm__ volatile("inl %1, %0" : "=a"(hw) : "Nd"(hv.pm_tmr_passthrough));
+		now_ticks = vpmtimer_read(&pl->pm.tmr, platform_now(p));
+		pl->pm.tmr.base = (hw - now_ticks) & 0xffffff;
+	}
 	vpci_init(&pl->pci);
 	vioapic_init(&pl->ioapic, 0, ioapic_deliver, p);
 	pl->rsdp = 0;

@@ -38,11 +38,12 @@ static uint64_t vpm_tick_ns(uint64_t t)
 void vpmtimer_init(struct vpmtimer *t, bool ext32)
 {
 	t->ext32 = ext32;
+	t->base = 0;
 }
 
 uint32_t vpmtimer_read(const struct vpmtimer *t, uint64_t now)
 {
-	uint64_t v = vpm_ticks(now);
+	uint64_t v = vpm_ticks(now) + t->base;
 
 	return (uint32_t)(t->ext32 ? v : v & 0xffffff);
 }
@@ -71,7 +72,7 @@ void vpm_update(struct vpm *pm, uint64_t now)
 
 	if (now <= pm->seen)
 		return;
-	if (vpm_ticks(now) >> sh != vpm_ticks(pm->seen) >> sh)
+	if ((vpm_ticks(now) + pm->tmr.base) >> sh != (vpm_ticks(pm->seen) + pm->tmr.base) >> sh)
 		pm->sts |= VPM_TMR_STS;
 	pm->seen = now;
 	vpm_sci(pm);
@@ -84,7 +85,8 @@ uint64_t vpm_next_deadline(const struct vpm *pm, uint64_t now)
 
 	if (!(pm->en & VPM_TMR_STS) || (pm->sts & VPM_TMR_STS))
 		return DEV_NO_DEADLINE;
-	t = vpm_tick_ns(((vpm_ticks(pm->seen) >> sh) + 1) << sh);
+	t = vpm_tick_ns(((((vpm_ticks(pm->seen) + pm->tmr.base) >> sh) + 1) << sh) -
+			pm->tmr.base);
 	return t < now ? now : t;
 }
 

@@ -38,6 +38,8 @@ enum vpm_action { VPM_NONE, VPM_POWEROFF, VPM_RESET };
  * wide, or 32 when the FADT sets TMR_VAL_EXT (ACPI 6.4, 4.8.3.3). */
 struct vpmtimer {
 	bool ext32;
+	uint64_t base;         /* ticks at guest time 0: matches a real counter
+				* the guest reads directly (0 otherwise) */
 };
 
 void vpmtimer_init(struct vpmtimer *t, bool ext32);
