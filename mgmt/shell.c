@@ -9,6 +9,7 @@
 #include "drivers/uart.h"
 #include "mm/mem.h"
 #include "mgmt/console.h"
+#include "drivers/pci.h"
 #include "mgmt/lineedit.h"
 #include "lib/strutil.h"
 #include "vmm/partition.h"
@@ -119,7 +120,8 @@ static void cmd_list(int argc, char **argv)
 	for (unsigned i = 0; i < npartitions; i++) {
 		const struct partition *p = &partitions[i];
 		kprintf("%-16s %-8s %5u %7lluM  %s\n", part_name(p),
-			p->state == PART_RUNNING ? "running" : "stopped", p->cfg->vcpus,
+			p->state != PART_RUNNING ? "stopped" : p->paused ? "paused" : "running",
+			p->cfg->vcpus,
 			(unsigned long long)(p->cfg->memory >> 20),
 			p->state == PART_RUNNING ? "" : p->stop_reason);
 	}
@@ -143,6 +145,144 @@ static void cmd_destroy(int argc, char **argv)
 		return;
 	}
 	part_stop(p, 0, "destroyed by the operator");
+}
+
+/* The partition named by argv[1], or NULL after saying why. */
+static struct partition *arg_part(int argc, char **argv, const char *verb)
+{
+	struct partition *p;
+
+	if (argc != 2) {
+		kprintf("error: %s takes a partition name\n", verb);
+		return NULL;
+	}
+	p = part_find(argv[1]);
+	if (!p)
+		kprintf("error: no partition named '%s'\n", argv[1]);
+	return p;
+}
+
+static bool running(struct partition *p)
+{
+	if (p->state == PART_RUNNING)
+		return true;
+	kprintf("error: partition %s is not running\n", part_name(p));
+	return false;
+}
+
+static void cmd_info(int argc, char **argv)
+{
+	struct partition *p = arg_part(argc, argv, "info");
+	const struct cfg_part *c;
+	uint64_t secs;
+
+	if (!p)
+		return;
+	c = p->cfg;
+	kprintf("partition %s (vatra.cfg line %u)\n", c->name, c->line);
+	kprintf("  state    %s%s%s\n", p->state == PART_RUNNING ? "running" : "stopped",
+		p->paused ? ", paused" : "", p->state == PART_RUNNING ? "" : "");
+	if (p->state != PART_RUNNING)
+		kprintf("  stopped  %s (status %d)\n", p->stop_reason, p->status);
+	kprintf("  kernel   %s (%s)\n", c->kernel, cfg_format_name(c->format));
+	if (c->initrd[0])
+		kprintf("  initrd   %s\n", c->initrd);
+	if (c->cmdline[0])
+		kprintf("  cmdline  %s\n", c->cmdline);
+	kprintf("  memory   %llu MiB at host %#llx\n", (unsigned long long)(c->memory >> 20),
+		(unsigned long long)p->ram_hpa);
+	kprintf("  vcpus    %u, starts %u\n", c->vcpus, p->starts);
+	if (p->state == PART_RUNNING && hv.tsc_khz) {
+		secs = (rdtsc() - p->start_tsc) / (hv.tsc_khz * 1000);
+		kprintf("  uptime   %02llu:%02llu:%02llu\n", (unsigned long long)(secs / 3600),
+			(unsigned long long)(secs / 60 % 60), (unsigned long long)(secs % 60));
+	}
+	for (unsigned i = 0; i < p->nvcpus; i++)
+		kprintf("  vCPU %u   %s, RIP %#llx, %llu exits\n", i,
+			p->vcpus[i].state == VCPU_RUNNABLE ? "runnable" :
+			p->vcpus[i].state == VCPU_HALTED ? "halted" :
+			p->vcpus[i].state == VCPU_WAIT_SIPI ? "waiting for SIPI" : "stopped",
+			(unsigned long long)p->vcpus[i].regs.rip,
+			(unsigned long long)p->vcpus[i].exits_total);
+}
+
+static void cmd_start(int argc, char **argv)
+{
+	struct partition *p = arg_part(argc, argv, "start");
+
+	if (!p)
+		return;
+	if (p->state == PART_RUNNING) {
+		kprintf("error: partition %s is already running\n", part_name(p));
+		return;
+	}
+	part_start(p, p->id, p->cfg);
+}
+
+static void cmd_stop(int argc, char **argv)
+{
+	struct partition *p = arg_part(argc, argv, "stop");
+
+	if (!p || !running(p))
+		return;
+	/* Graceful: the ACPI power button; `destroy` if the guest ignores it. */
+	vpm_power_button(&p->plat.pm);
+	p->plat.dirty = true;
+	kprintf("partition %s: power button pressed\n", part_name(p));
+}
+
+static void cmd_reset(int argc, char **argv)
+{
+	struct partition *p = arg_part(argc, argv, "reset");
+
+	if (p && running(p))
+		part_reset(p);
+}
+
+static void cmd_pause(int argc, char **argv)
+{
+	struct partition *p = arg_part(argc, argv, "pause");
+
+	if (!p || !running(p))
+		return;
+	p->paused = true;
+	kprintf("partition %s: paused\n", part_name(p));
+}
+
+static void cmd_resume(int argc, char **argv)
+{
+	struct partition *p = arg_part(argc, argv, "resume");
+
+	if (!p || !running(p))
+		return;
+	if (!p->paused) {
+		kprintf("error: partition %s is not paused\n", part_name(p));
+		return;
+	}
+	p->paused = false;
+	kprintf("partition %s: resumed\n", part_name(p));
+}
+
+static void cmd_cpus(int argc, char **argv)
+{
+	const struct acpi_info *a = hv.acpi;
+
+	(void)argc;
+	(void)argv;
+	if (!a || !a->ncpus) {
+		kprintf("cpu 0: the boot CPU runs every vCPU (no ACPI CPU list)\n");
+		return;
+	}
+	for (unsigned i = 0; i < a->ncpus; i++)
+		kprintf("cpu %u: apic id %u, %s\n", i, a->cpus[i].apic_id,
+			i == 0 ? "boot CPU, runs every vCPU" : "idle (SMP not brought up yet)");
+}
+
+static void cmd_pci(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	pci_list();
 }
 
 static void cmd_console(int argc, char **argv)
@@ -191,11 +331,19 @@ static const struct cmd cmds[] = {
 	{ "version", "", "show the Vatra version", cmd_version },
 	{ "caps", "", "CPU virtualization capabilities", cmd_caps },
 	{ "mem", "", "memory map and allocator", cmd_mem },
+	{ "cpus", "", "physical CPUs", cmd_cpus },
+	{ "pci", "", "PCI devices of the machine", cmd_pci },
 	{ "acpi", "", "ACPI tables and CPUs", cmd_acpi },
 	{ "config", "", "the parsed vatra.cfg and its errors", cmd_config },
 	{ "log", "", "the log ring", cmd_log },
 	{ "list", "", "partitions and their state", cmd_list },
 	{ "stats", "[NAME]", "exit statistics per vCPU and reason", cmd_stats },
+	{ "info", "NAME", "one partition in detail", cmd_info },
+	{ "start", "NAME", "start a stopped partition", cmd_start },
+	{ "stop", "NAME", "press its ACPI power button", cmd_stop },
+	{ "reset", "NAME", "reset a partition (start it again)", cmd_reset },
+	{ "pause", "NAME", "stop running its vCPUs for now", cmd_pause },
+	{ "resume", "NAME", "run a paused partition again", cmd_resume },
 	{ "destroy", "NAME", "stop a partition at once", cmd_destroy },
 	{ "console", "NAME", "attach to a partition's console (Ctrl-A x3 detaches)", cmd_console },
 	{ "reboot", "", "reset the machine", cmd_reboot },

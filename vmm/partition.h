@@ -63,6 +63,7 @@ struct partition {
 	struct platform plat;
 	bool restart;                /* the guest asked for a reset: start again */
 	unsigned starts;             /* times started, resets included */
+	bool paused;                 /* the operator stopped its vCPUs for now */
 	uint64_t start_tsc, stop_tsc;
 };
 

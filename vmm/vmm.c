@@ -142,7 +142,7 @@ void vmm_loop(void)
 			struct partition *p = &partitions[i];
 			if (p->restart)
 				part_start(p, p->id, p->cfg);
-			if (p->state != PART_RUNNING)
+			if (p->state != PART_RUNNING || p->paused)
 				continue;
 			for (unsigned j = 0; j < p->nvcpus && p->state == PART_RUNNING; j++) {
 				struct vcpu *v = &p->vcpus[j];

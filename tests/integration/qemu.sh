@@ -178,6 +178,12 @@ boot guests 400 -- \
 	--step "vatra> " "stats nosuch\n" \
 	--step "vatra> " "destroy nosuch\n" \
 	--step "vatra> " "destroy cpuid\n" \
+	--step "vatra> " "info cpuid\n" \
+	--step "vatra> " "start cpuid\n" \
+	--step "partition cpuid: exited" "cpus\n" \
+	--step "vatra> " "pci\n" \
+	--step "vatra> " "pause cpuid\n" \
+	--step "vatra> " "resume cpuid\n" \
 	--step "vatra> " "list\n" \
 	--step "vatra> " "poweroff\n"; st=$?
 L=$W/guests.log
@@ -192,6 +198,13 @@ check "spin: preempted, so the others finished beside it" has "$L" "^partition e
 check "spin: destroyed by the operator" has "$L" "^partition spin: destroyed by the operator"
 check "destroy: an unknown partition is refused" count "$L" "^error: no partition named 'nosuch'" 2
 check "destroy: a stopped partition is refused" has "$L" "^error: partition cpuid is not running"
+check "info: shows the partition" has "$L" "^  kernel   /guests/cpuid.elf"
+check "info: shows why it stopped" has "$L" "^  stopped  exited with status 0 \(debug-exit\)"
+check "start: a stopped partition runs again" count "$L" "^partition cpuid: started" 2
+check "start: and passes again" count "$L" "^\[cpuid\] PASS: " 2
+check "cpus: lists the CPUs" has "$L" "^cpu 0: apic id 0, boot CPU"
+check "pci: lists the host bridge" has "$L" "^00:00.0  8086:29c0  class 060000"
+check "pause: refused on a stopped partition" count "$L" "^error: partition cpuid is not running" 3
 check "list: shows stopped partitions" has "$L" "^triple +stopped +1 +16M  stopped: triple fault"
 
 echo "--- an unmodified Debian Linux kernel in a 2-vCPU, 256 MiB partition"
@@ -215,7 +228,11 @@ boot console 200 -- \
 	--step "partition cpuid: exited" "console echo\n" \
 	--step "attached to echo" "hello vatra\n" \
 	--step "echo: got hello vatra" "\x01\x01\x01" \
-	--step "detached from echo" "console nosuch\n" \
+	--step "detached from echo" "pause echo\n" \
+	--step "paused" "list\n" \
+	--step "vatra> " "resume echo\n" \
+	--step "resumed" "info echo\n" \
+	--step "uptime" "console nosuch\n" \
 	--step "vatra> " "console echo\n" \
 	--step "echo: tick 8" "quit\n" \
 	--step "partition echo: exited" "poweroff\n"; st=$?
@@ -227,6 +244,10 @@ check "console: raw output while attached (no prefix)" has "$L" "^echo: got hell
 check "console: Ctrl-A x3 detaches" has "$L" "^\[detached from echo\]"
 check "console: prefixed output again once detached" has "$L" "^\[echo\] echo: tick"
 check "console: bad partition refused" has "$L" "^error: no partition named 'nosuch'"
+check "pause: a running partition pauses" has "$L" "^partition echo: paused"
+check "pause: list shows it paused" has "$L" "^echo +paused +1 +16M"
+check "resume: it runs again" has "$L" "^partition echo: resumed"
+check "info: a running partition has an uptime" has "$L" "^  uptime   [0-9]{2}:[0-9]{2}:[0-9]{2}"
 check "console: second attach replays output made while detached" \
 	eval "tr -d '\r' <'$L' | sed -n '/detached from echo/,\$p' | sed -n '/attached to echo/,\$p' | grep -q '^echo: tick'"
 check "console: input reaches the partition after re-attaching" has "$L" "^echo: got quit$"
