@@ -113,10 +113,13 @@ $(B)/vatra.efi: $(B)/vatra.so
 		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 \
 		--subsystem=10 $< $@
 
-# The demo image: the configuration in configs/demo.cfg and its guests.
-$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage guests
+# The demo image: the configuration in configs/demo.cfg and its guests
+# (the Debian kernel and busybox come from tools/guest-linux).
+$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux tests/linux/init guests
+	@tools/guest-linux $(B)/linux >/dev/null
 	@tools/mkimage -e $(B)/vatra.efi -c configs/demo.cfg -o $@ \
-		-f $(B)/guests/cpuid.elf:/guests/cpuid.elf -f $(B)/guests/hcall.elf:/guests/hcall.elf
+		-f $(B)/guests/cpuid.elf:/guests/cpuid.elf \
+		-f $(B)/linux/vmlinuz:/guests/vmlinuz -f $(B)/linux/initramfs.cpio.gz:/guests/initrd.gz
 image: $(B)/vatra.img
 
 run: $(B)/vatra.img

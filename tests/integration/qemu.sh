@@ -126,7 +126,7 @@ check "badacpi: the DMAR table is listed" has "$L" "^acpi: table DMAR"
 check "badacpi: the bad entry is named" has "$L" "^error: acpi: DMAR.*length 0.*\(table not trusted\)"
 check "badacpi: reaches ready" has "$L" "^vatra: ready"
 
-echo "--- the demo image (make run) with its shell: commands good and bad, then poweroff"
+echo "--- the demo image (make run): two Linux partitions, a test kernel, the shell, a console"
 make -s -C "$TOP" build/vatra.img >/dev/null
 cp "$B/vatra.img" "$W/shell.img"
 boot shell 150 -- \
@@ -140,8 +140,20 @@ boot shell 150 -- \
 	--step "vatra> " "config\n" \
 	--step "vatra> " "log\n" \
 	--step "vatra> " "   \n" \
+	--step "\[web\] Enter 'help'" "console web\n" \
+	--step "attached to web" "\n" \
+	--step "# " "nproc; echo hello-from-web\n" \
+	--step "hello-from-web" "\x01\x01\x01" \
+	--step "detached from web" "list\n" \
 	--step "vatra> " "poweroff\n"; st=$?
 L=$W/shell.log
+for n in web db cpuid; do
+	check "demo: partition $n starts" has "$L" "^partition $n: started"
+done
+check "demo: the test kernel passes" has "$L" "^\[cpuid\] PASS: "
+check "demo: a Linux shell answers on the attached console" has "$L" "^hello-from-web$"
+check "demo: the Linux partitions reach their shells" has "$L" "^\[web\] Vatra demo partition: 1 CPU"
+check "demo: both Linux partitions still run at the end" has "$L" "^db +running +2 +256M"
 check "shell: ACPI poweroff ends QEMU cleanly" status_is $st 0
 check "shell: prompt" has "$L" "vatra> "
 check "shell: help lists commands" has "$L" "^  poweroff +power the machine off"
