@@ -718,20 +718,6 @@ static bool ept_present(uint64_t e)
 	return e & (EPT_R | EPT_W | EPT_X);
 }
 
-static bool ept_is_leaf(uint64_t e, unsigned level)
-{
-	if (level == 1)
-		return true;
-	return (level == 2 || level == 3) && (e & EPT_PS);
-}
-
-static uint64_t ept_addr(uint64_t e, unsigned level)
-{
-	if (level > 1 && ept_is_leaf(e, level))
-		return e & X86_ADDR & ~(x86_span(level) - 1);
-	return e & X86_ADDR;
-}
-
 static uint64_t ept_table_entry(uint64_t phys)
 {
 	return (phys & X86_ADDR) | EPT_R | EPT_W | EPT_X;
@@ -778,7 +764,9 @@ const struct pt_format pt_ept = {
 	.table_entry = ept_table_entry,
 	.leaf_entry = ept_leaf_entry,
 	.present = ept_present,
-	.is_leaf = ept_is_leaf,
-	.addr = ept_addr,
+	/* Bit 7 marks large leaves and bits 51:12 hold the address, as in
+	 * host paging: the same decoding serves. */
+	.is_leaf = x86_is_leaf,
+	.addr = x86_addr,
 	.flags = ept_flags,
 };
