@@ -34,6 +34,10 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		printf 'cmdline = name=mbinfo mem=24M mods=2\n'
 		printf 'modules = /guests/mod1.txt first-arg, /guests/mod2.txt\n'
 		printf '[partition modes]\nkernel = /guests/modes.bin\nformat = flat\nload_addr = 0x8000\nmemory = 2M\ndebug_exit = yes\n'
+		# Isolation: a marker planted in one partition's RAM never shows
+		# in a sibling that scans all of its own.
+		printf '[partition plant]\nkernel = /guests/scan.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = role=plant\n'
+		printf '[partition scan]\nkernel = /guests/scan.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = role=scan\n'
 		printf '[partition oob]\nkernel = /guests/oob.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = addr=0x40000000\n'
 		if [ -z "${GUEST_NO_TRIPLE:-}" ]; then
 			printf '[partition triple]\nkernel = /guests/triple.elf\nmemory = 16M\ndebug_exit = yes\n'
@@ -49,7 +53,7 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		fi
 	} >"$cfg"
 	local files=()
-	for k in $GUEST_PASS oob triple garbage spin; do files+=(-f "$G/$k.elf:/guests/$k.elf"); done
+	for k in $GUEST_PASS oob triple garbage spin scan; do files+=(-f "$G/$k.elf:/guests/$k.elf"); done
 	files+=(-f "$G/modes.bin:/guests/modes.bin"
 		-f "$W/mod0.txt:/guests/mod1.txt" -f "$W/mod1.txt:/guests/mod2.txt")
 	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" "${files[@]}" >/dev/null
@@ -71,6 +75,11 @@ guest_suite_check() { # TAG LOG
 	check "$t: out-of-map access stops only that partition" \
 		has "$L" "^error: partition oob: stopped: read from unmapped guest-physical address 0x40000000"
 	check "$t: the oob guest never saw a value" hasnt "$L" "^\[oob\] FAIL"
+	check "$t: a marker was planted in one partition" has "$L" "^\[plant\] scan: planted the marker"
+	check "$t: a sibling scanning all its RAM never sees it" has "$L" "^\[scan\] scan: marker found 0 times"
+	check "$t: the scanner is stopped at the end of its RAM" \
+		has "$L" "^error: partition scan: stopped: read from unmapped guest-physical address 0x1000000"
+	check "$t: the planting partition is unharmed" has "$L" "^partition plant: exited with status 0"
 	if [ -z "${GUEST_NO_TRIPLE:-}" ]; then
 		check "$t: triple fault stops only that partition" has "$L" "^error: partition triple: stopped: triple fault"
 		check "$t: garbage-executing guest is stopped" has "$L" "^error: partition garbage: stopped: "
