@@ -66,6 +66,9 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 		r->c &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
 			  (1u << 17) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27));
 		r->c |= 1u << 31;
+		/* The LAPIC model's TSC-deadline timer, when the TSC rate is known. */
+		if (hv.tsc_khz)
+			r->c |= 1u << 24;
 		/* EDX: MTRR 12, thermal monitor and its MSRs 22 and 29 (ECX 7
 		 * EIST, 8 TM2): no MTRRs or thermal MSRs are offered. */
 		r->d &= ~((1u << 12) | (1u << 22) | (1u << 29));

@@ -22,7 +22,7 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	switch (msr) {
 	case MSR_TSC:
-		*val = rdtsc();
+		*val = rdtsc() - v->part->start_tsc;   /* as RDTSC reads it */
 		return 0;
 	case MSR_TSC_AUX:
 		*val = v->tsc_aux;

@@ -188,7 +188,10 @@ void platform_vcpu_init(struct vcpu *v)
 {
 	struct vlapic_ops ops = { lapic_ipi, lapic_eoi, v };
 
-	vlapic_init(&v->lapic, &v->part->plat.env, &ops, v->id, v->id == 0, 0, LAPIC_BUS_KHZ);
+	/* With the TSC frequency known, the TSC-deadline timer is offered: the
+	 * guest's TSC starts with the partition, like the model's clock. */
+	vlapic_init(&v->lapic, &v->part->plat.env, &ops, v->id, v->id == 0, hv.tsc_khz,
+		    LAPIC_BUS_KHZ);
 }
 
 uint64_t platform_update(struct partition *p)

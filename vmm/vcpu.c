@@ -134,7 +134,7 @@ static int rdpmc_exit(struct vcpu *v, const struct vm_exit *e)
 
 static int rdtscp_exit(struct vcpu *v, const struct vm_exit *e)
 {
-	uint64_t t = rdtsc();
+	uint64_t t = rdtsc() - v->part->start_tsc;   /* the guest's TSC */
 
 	v->regs.gpr[REG_RAX] = (uint32_t)t;
 	v->regs.gpr[REG_RDX] = t >> 32;

@@ -134,6 +134,9 @@ static int svm_vcpu_create(struct vcpu *v)
 	vm->c.int_ctl = SVM_V_INTR_MASKING;
 	vm->c.np_enable = 1;
 	vm->c.n_cr3 = v->part->gpt.root;
+	/* The guest's TSC counts from its partition's start (15.30.5), the
+	 * time base of its LAPIC's TSC-deadline timer. */
+	vm->c.tsc_offset = -v->part->start_tsc;
 	return 0;
 }
 

@@ -97,6 +97,7 @@
 #define PIN_PREEMPT_TIMER        (1u << 6)
 /* Primary processor-based controls (24.6.2) */
 #define PROC_INTR_WINDOW         (1u << 2)
+#define PROC_TSC_OFFSET          (1u << 3)
 #define PROC_HLT                 (1u << 7)
 #define PROC_MWAIT               (1u << 10)
 #define PROC_RDPMC               (1u << 11)

@@ -129,7 +129,7 @@ static int vmx_cpu_enable(void)
 	have_preempt = !(miss & PIN_PREEMPT_TIMER);
 	preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
 	proc_ctl = adjust(true_msrs ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
-			  PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD | PROC_CR8_STORE |
+			  PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD | PROC_CR8_STORE |
 			  PROC_MOV_DR | PROC_IO_BITMAPS | PROC_MSR_BITMAP | PROC_MONITOR |
 			  PROC_SECONDARY, &miss);
 	if (miss) {
@@ -358,7 +358,9 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	vmwrite(IO_BITMAP_B, io_bitmap_pa + 4096);
 	vmwrite(EPT_POINTER, eptp(v));
 	vmwrite(VMCS_LINK_POINTER, ~0ULL);
-	vmwrite(TSC_OFFSET, 0);
+	/* The guest's TSC counts from its partition's start: the time base
+	 * of its LAPIC's TSC-deadline timer (25.3). */
+	vmwrite(TSC_OFFSET, -v->part->start_tsc);
 	/* CR0.NE and CR4.VMXE must stay set underneath; the guest sees and
 	 * changes its own values through the read shadows (25.3). */
 	vmwrite(CR0_MASK, 0x20);
