@@ -56,8 +56,6 @@ struct vmm_ops {
 	/* An emulated instruction completed: the STI / MOV SS interrupt
 	 * shadow it may have been in is over (SDM Vol. 3A, 6.8.3). */
 	void (*clear_irq_shadow)(struct vcpu *v);
-	/* Guest-physical mappings changed: drop cached translations. */
-	void (*flush_gpa)(struct vcpu *v);
 	/* Prints the vendor guest state after a failure. */
 	void (*dump)(struct vcpu *v);
 	/* Lets every guest reach ports [port, port+len) directly, without

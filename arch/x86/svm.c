@@ -360,11 +360,6 @@ static void svm_io_passthrough(uint16_t port, unsigned len)
 		pm[p / 8] &= (uint8_t)~(1u << (p % 8));
 }
 
-static void svm_flush_gpa(struct vcpu *v)
-{
-	sv(v)->flush = true;
-}
-
 static void svm_dump(struct vcpu *v)
 {
 	struct vmcb *vm = sv(v)->vmcb;
@@ -536,7 +531,6 @@ const struct vmm_ops svm_ops = {
 	.msr_read = svm_msr_read,
 	.msr_write = svm_msr_write,
 	.dr_access = svm_dr_access,
-	.flush_gpa = svm_flush_gpa,
 	.io_passthrough = svm_io_passthrough,
 	.clear_irq_shadow = svm_clear_irq_shadow,
 	.dump = svm_dump,

@@ -587,11 +587,6 @@ static void vmx_io_passthrough(uint16_t port, unsigned len)
 		bm[p / 8] &= (uint8_t)~(1u << (p % 8));
 }
 
-static void vmx_flush_gpa(struct vcpu *v)
-{
-	vx(v)->flush = true;
-}
-
 static const char *const insn_errors[] = {
 	[1] = "VMCALL in VMX root operation", [2] = "VMCLEAR with an invalid address",
 	[4] = "VMLAUNCH with a non-clear VMCS", [5] = "VMRESUME with a non-launched VMCS",
@@ -870,7 +865,6 @@ const struct vmm_ops vmx_ops = {
 	.msr_read = vmx_msr_read,
 	.msr_write = vmx_msr_write,
 	.dr_access = vmx_dr_access,
-	.flush_gpa = vmx_flush_gpa,
 	.io_passthrough = vmx_io_passthrough,
 	.clear_irq_shadow = vmx_clear_irq_shadow,
 	.dump = vmx_dump,

@@ -181,6 +181,9 @@ check "trap: panic says where" has "$L" "^error: PANIC at arch/x86/trap.c:[0-9]+
 check "trap: never reaches ready" hasnt "$L" "^vatra: ready"
 
 echo "--- guest test kernels under SVM + NPT, all partitions in one boot; then the shell's stats"
+# The devices kernel times its device clocks: it runs on its own below,
+# not time-shared with a dozen partitions.
+GUEST_DEVICES=
 . "$TOP/tests/integration/guests.sh"
 GUEST_SPINNER=1 guest_suite_image "$W/guests.img" "on_all_stopped = shell"
 boot guests 400 -- \
@@ -265,3 +268,12 @@ check "console: second attach replays output made while detached" \
 check "console: input reaches the partition after re-attaching" has "$L" "^echo: got quit$"
 check "console: the partition ends by itself" has "$L" "^partition echo: exited with status 0"
 check "console: poweroff at the end" status_is $st 0
+
+echo "--- the devices kernel on its own: every emulated device's registers and interrupt paths"
+mkcfg "$W/devices.cfg" "[vatra]" "on_all_stopped = exit" "[partition devices]" \
+	"kernel = /guests/devices.elf" "memory = 16M" "debug_exit = yes" "cmdline = mem=16M"
+image devices "$W/devices.cfg" -f "$B/guests/devices.elf:/guests/devices.elf"
+boot devices 200; st=$?
+L=$W/devices.log
+check "qemu: every emulated device checks out" has "$L" "^\[devices\] PASS: [0-9]+ checks"
+check "qemu: devices exits with status 0" status_is $st 1
