@@ -28,9 +28,9 @@ FREESTANDING := -std=gnu11 -O2 -g -ffreestanding -nostdinc -isystem $(GCCINC) \
 CORE_CFLAGS := $(FREESTANDING) $(WARN) -fno-pic -fno-pie -mcmodel=kernel
 CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            arch/x86/paging.c arch/x86/caps.c arch/x86/power.c arch/x86/tsc.c arch/x86/apic.c \
-           arch/x86/rtc.c \
+           arch/x86/rtc.c arch/x86/smp.c \
            arch/x86/svm.c arch/x86/vmx.c \
-           vmm/vmm.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/msr.c vmm/io.c \
+           vmm/vmm.c vmm/sched.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/msr.c vmm/io.c \
            vmm/mmio.c vmm/hypercall.c vmm/decode.c vmm/gwalk.c vmm/tlbtag.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
@@ -38,7 +38,8 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            drivers/uart.c drivers/acpi.c drivers/pci.c mm/mem.c \
            mgmt/config.c mgmt/shell.c mgmt/shell_parse.c mgmt/console.c mgmt/lineedit.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/palloc.c lib/elf.c
-CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm
+CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm \
+            arch/x86/trampoline.asm
 CORE_OBJ := $(CORE_C:%.c=$(B)/core/%.o) $(CORE_ASM:%.asm=$(B)/core/%.o)
 
 # The UEFI loader: gnu-efi's PIC model (see TESTING.md recipe).

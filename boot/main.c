@@ -9,9 +9,13 @@
 #include "drivers/uart.h"
 #include "mm/mem.h"
 #include "mgmt/shell.h"
+#include "mgmt/console.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/rtc.h"
+#include "arch/x86/smp.h"
+#include "vmm/sched.h"
+#include "vmm/vmm_ops.h"
 #include "vmm/vmm.h"
 #include "vmm/partition.h"
 #include "lib/log.h"
@@ -50,6 +54,7 @@ static void config_load(const struct boot_info *bi)
 	cfg_parse(&cfg, text, bi->cfg_phys ? bi->cfg_size : 0);
 	hv.cfg = &cfg;
 	log_set_level((enum log_level)cfg.log_level);
+	console_set_quiet(cfg.console_quiet);
 	if (!uart_init(cfg.console_port, cfg.console_baud)) {
 		uart_init(0x3f8, 115200);
 		pr_warn("vatra.cfg: no UART answers at port %#x; console stays on COM1",
@@ -227,6 +232,35 @@ void hv_fatal_stop(void)
 	cpu_halt_forever();
 }
 
+/* Each application processor, on its own stack: its LAPIC, then AMD-V or
+ * VT-x, then the scheduler for the vCPUs pinned to it. */
+static void ap_main(struct cpu *c)
+{
+	int r = apic_init_ap();
+
+	if (r) {
+		c->fail = "its local APIC did not answer";
+		c->state = CPU_FAILED;
+		return;
+	}
+	r = vmm_cpu_init();
+	if (r)
+		c->fail = "virtualization could not be turned on here";
+	c->state = CPU_ONLINE;     /* online; runs vCPUs only with virt_on */
+	sched_loop(c);
+}
+
+static void smp_init(void)
+{
+	unsigned usable = 0;
+
+	smp_boot(hv.bi, hv.acpi, ap_main);
+	for (unsigned i = 0; i < cpu_count; i++)
+		usable += cpu_table[i].state == CPU_ONLINE && cpu_table[i].virt_on;
+	if (vmm && usable < cpu_count)
+		pr_warn("smp: %u CPU(s) can run vCPUs", usable);
+}
+
 __attribute__((noreturn)) void hv_main(struct boot_info *bi);
 void hv_main(struct boot_info *bi)
 {
@@ -244,7 +278,8 @@ void hv_main(struct boot_info *bi)
 	tsc_init();               /* TSC frequency, for time slices and guests */
 	host_timer_init();        /* own LAPIC timer: preempts guests that never exit */
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */
+	smp_init();               /* the other CPUs: each turns it on and schedules */
 	pr_info("vatra: ready");
 	vmm_start_partitions();   /* every autostart partition of vatra.cfg */
-	vmm_loop();               /* run vCPUs and the shell, forever */
+	sched_loop(&cpu_table[0]);   /* run vCPUs and the shell, forever */
 }

@@ -16,6 +16,7 @@
 #define ENOSYS  38   /* not supported */
 #define EBADMSG 74   /* corrupt data (bad checksum, bad length) */
 #define ENODEV  19   /* no such device or hardware feature */
+#define ETIMEDOUT 110 /* no answer in time */
 
 /* A short name for an error code, for messages ("EINVAL"); err may be negative. */
 const char *err_name(int err);

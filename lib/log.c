@@ -1,16 +1,32 @@
-/* Log ring and console output. Single CPU for now; once more CPUs log,
- * a lock will guard ring/ring_head and the sink. */
+/* Log ring and console output. One lock guards the ring and the sink, so
+ * lines from different CPUs never interleave. */
 #include <stdint.h>
 #include <stdbool.h>
 #include "lib/log.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "lib/spinlock.h"
 
 static void (*sink)(const char *s, size_t n);
 static bool mid_line;           /* the console's last output did not end a line */
 static enum log_level level = LOG_INFO;
 static char ring[LOG_RING_SIZE];
 static uint64_t ring_head;      /* bytes ever written */
+static struct spinlock lock;
+
+/* A CPU that faults while holding the lock must still get its report
+ * out: after ~a second of spinning the lock is taken anyway. */
+static void log_lock(void)
+{
+	for (unsigned long i = 0; !spin_trylock(&lock); i++)
+		if (i > 200000000UL)
+			return;
+}
+
+static void log_unlock(void)
+{
+	spin_unlock(&lock);
+}
 
 static const char *const prefix[] = {
 	[LOG_ERROR] = "error: ",
@@ -37,12 +53,15 @@ static void ring_put(const char *s, size_t n)
 
 size_t log_ring_read(size_t *pos, char *buf, size_t n)
 {
-	uint64_t oldest = ring_head > LOG_RING_SIZE ? ring_head - LOG_RING_SIZE : 0;
-	uint64_t p = oldest + *pos;
+	uint64_t oldest, p;
 	size_t c = 0;
 
+	log_lock();
+	oldest = ring_head > LOG_RING_SIZE ? ring_head - LOG_RING_SIZE : 0;
+	p = oldest + *pos;
 	while (c < n && p < ring_head)
 		buf[c++] = ring[(p++) % LOG_RING_SIZE];
+	log_unlock();
 	*pos += c;
 	return c;
 }
@@ -73,8 +92,10 @@ void kputline(const char *fmt, ...)
 	va_end(ap);
 	if (n > (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 1;
+	log_lock();
 	line_start();
 	console_out(buf, (size_t)n);
+	log_unlock();
 }
 
 void kvprintf(const char *fmt, va_list ap)
@@ -84,7 +105,9 @@ void kvprintf(const char *fmt, va_list ap)
 
 	if (n > (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 1;
+	log_lock();
 	console_out(buf, (size_t)n);
+	log_unlock();
 }
 
 void kprintf(const char *fmt, ...)
@@ -112,11 +135,13 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	p += (size_t)n < sizeof(buf) - p - 1 ? (size_t)n : sizeof(buf) - p - 2;
 	if (p == 0 || buf[p - 1] != '\n')
 		buf[p++] = '\n';
+	log_lock();
 	ring_put(buf, p);   /* the ring keeps every level */
 	if (lvl <= level) {
 		line_start();
 		console_out(buf, p);
 	}
+	log_unlock();
 }
 
 void panic_at(const char *file, int line, const char *fmt, ...)

@@ -11,9 +11,8 @@
  * after a palloc_reserve() of the same frame frees it again. Add all free
  * RAM first, then reserve.
  *
- * Pure code with no locking: Vatra is single-CPU for now. Once SMP exists
- * every caller must hold the allocator's lock around each call (including
- * palloc_is_free(), whose answer is stale as soon as the lock is dropped).
+ * Pure code with no locking: mm/mem.c holds its lock around each call
+ * (palloc_is_free()'s answer is stale as soon as that lock is dropped).
  */
 #ifndef VATRA_LIB_PALLOC_H
 #define VATRA_LIB_PALLOC_H

@@ -52,6 +52,7 @@ const char *err_name(int err)
 	case ERANGE: return "ERANGE";
 	case ENOSYS: return "ENOSYS";
 	case EBADMSG: return "EBADMSG";
+	case ETIMEDOUT: return "ETIMEDOUT";
 	default: return "E?";
 	}
 }

@@ -25,11 +25,12 @@ _Static_assert(CFG_MAX_PARTS == 32, "update the 'at most 32 partitions' message"
 enum sect { S_NONE, S_GLOBAL, S_PART, S_SKIP };
 
 /* Global keys, in gkeys[] order. */
-enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_NKEYS };
+enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_NKEYS };
 /* Partition keys, in pkeys[] order. */
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
-	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_NKEYS
+	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_WEIGHT, P_CAP, P_DEDICATED,
+	P_NKEYS
 };
 
 struct parser {
@@ -367,11 +368,23 @@ static const char *g_selftest(struct parser *p, char *v)
 	return NULL;
 }
 
+static const char *g_console_mode(struct parser *p, char *v)
+{
+	static const char *const names[] = { "mux", "quiet" };
+	int i = cfg_lookup(v, names, 2);
+
+	if (i < 0)
+		return "expected mux or quiet";
+	p->c->console_quiet = i == 1;
+	return NULL;
+}
+
 static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_CONSOLE] = { "console", g_console },
 	[G_LOG_LEVEL] = { "log_level", g_log_level },
 	[G_ON_ALL_STOPPED] = { "on_all_stopped", g_on_all_stopped },
 	[G_SELFTEST] = { "selftest", g_selftest },
+	[G_CONSOLE_MODE] = { "console_mode", g_console_mode },
 };
 
 /* ---- [partition NAME] keys ------------------------------------------- */
@@ -544,6 +557,33 @@ static const char *p_debug_exit(struct parser *p, char *v)
 	return NULL;
 }
 
+static const char *p_weight(struct parser *p, char *v)
+{
+	uint64_t n;
+
+	if (cfg_parse_dec(v, &n) || n < 1 || n > 65535)
+		return "expected a number from 1 to 65535";
+	p->part->weight = (unsigned)n;
+	return NULL;
+}
+
+static const char *p_cap(struct parser *p, char *v)
+{
+	uint64_t n;
+
+	if (cfg_parse_dec(v, &n) || n > 100)
+		return "expected a percentage from 0 (no cap) to 100";
+	p->part->cap = (unsigned)n;
+	return NULL;
+}
+
+static const char *p_dedicated(struct parser *p, char *v)
+{
+	if (!cfg_parse_bool(v, &p->part->dedicated))
+		return "expected yes or no";
+	return NULL;
+}
+
 static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_KERNEL] = { "kernel", p_kernel },
 	[P_INITRD] = { "initrd", p_initrd },
@@ -556,6 +596,9 @@ static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_LOAD_ADDR] = { "load_addr", p_load_addr },
 	[P_AUTOSTART] = { "autostart", p_autostart },
 	[P_DEBUG_EXIT] = { "debug_exit", p_debug_exit },
+	[P_WEIGHT] = { "weight", p_weight },
+	[P_CAP] = { "cap", p_cap },
+	[P_DEDICATED] = { "dedicated", p_dedicated },
 };
 
 /* ---- sections -------------------------------------------------------- */
@@ -569,7 +612,46 @@ static void cfg_part_init(struct cfg_part *pt, const char *name, unsigned line)
 	pt->format = CFG_FMT_AUTO;
 	pt->load_addr = 0x8000;    /* flat binaries start in real mode: below 1 MiB */
 	pt->autostart = true;
+	pt->weight = CFG_WEIGHT_DEFAULT;
 	pt->valid = true;
+}
+
+/* A physical CPU given to a dedicated partition is its alone: no other
+ * partition may list it, and its own vCPUs each need their own CPU (the
+ * cpus list has no duplicates already). Checked against the sections
+ * before this one that are still valid. */
+static void cfg_check_dedicated(struct parser *p)
+{
+	struct cfg_part *pt = p->part;
+	const struct vatra_config *c = p->c;
+	char m[CFG_MSG_MAX];
+
+	if (pt->dedicated && !pt->ncpus) {
+		if (!(p->pbad & (1u << P_CPUS)))
+			cfg_err(p, p->pseen[P_DEDICATED], "'dedicated = yes' needs 'cpus' to name the CPUs");
+		return;
+	}
+	for (unsigned i = 0; i + 1 < c->nparts; i++) {
+		const struct cfg_part *q = &c->parts[i];
+		if (!q->valid || (!q->dedicated && !pt->dedicated))
+			continue;
+		for (unsigned a = 0; a < pt->ncpus; a++)
+			for (unsigned b = 0; b < q->ncpus; b++) {
+				if (pt->cpus[a] != q->cpus[b])
+					continue;
+				m[0] = '\0';
+				m_add(m, "CPU ");
+				m_addu(m, pt->cpus[a]);
+				m_add(m, q->dedicated ? " is dedicated to partition " :
+				      " is shared with partition ");
+				m_addq(m, q->name);
+				m_add(m, " (line ");
+				m_addu(m, q->line);
+				m_add(m, q->dedicated ? ")" : "): a dedicated CPU cannot be shared");
+				cfg_err(p, p->pseen[P_CPUS], m);
+				return;
+			}
+	}
 }
 
 /* Checks that need the whole section: required keys and cross-key rules.
@@ -605,6 +687,8 @@ static void cfg_end_section(struct parser *p)
 		m_add(m, ": counts must match");
 		cfg_err(p, p->pseen[P_CPUS], m);
 	}
+	if (pt->valid)
+		cfg_check_dedicated(p);
 }
 
 static bool cfg_name_ok(const char *s)

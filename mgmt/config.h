@@ -22,6 +22,7 @@
 #define CFG_MAX_MODULES 8
 #define CFG_MAX_CPUS 64       /* physical CPU numbers 0..255 allowed in cpus= list, at most 64 entries */
 #define CFG_MSG_MAX 96
+#define CFG_WEIGHT_DEFAULT 256
 #define CFG_LINE_MAX 1023     /* longest accepted line, excluding CR/LF */
 
 enum cfg_on_stop { CFG_STOP_SHELL, CFG_STOP_POWEROFF, CFG_STOP_EXIT };
@@ -46,6 +47,9 @@ struct cfg_part {
 	uint64_t load_addr;            /* flat binaries: guest-physical load address (default 0x8000; real mode) and entry */
 	bool autostart;                /* default true */
 	bool debug_exit;               /* default false: emulate QEMU's 0xf4 debug-exit port for this partition */
+	unsigned weight;               /* CPU share against vCPUs on the same CPU, 1..65535, default 256 */
+	unsigned cap;                  /* at most this % of a CPU per vCPU, 0 = no cap */
+	bool dedicated;                /* its cpus run its vCPUs only (needs cpus) */
 	bool valid;                    /* false when any error was found in this section */
 };
 
@@ -58,6 +62,7 @@ struct vatra_config {
 	enum cfg_on_stop on_all_stopped; /* default shell */
 	bool selftest;                 /* default false: run boot self-tests (W^X probes) */
 	bool selftest_trap;            /* selftest = trap: then take a deliberate fatal exception */
+	bool console_quiet;            /* console_mode = quiet: partitions' lines only kept, not printed */
 	struct cfg_part parts[CFG_MAX_PARTS];
 	unsigned nparts;
 	struct cfg_error errors[CFG_MAX_ERRORS];

@@ -1,11 +1,13 @@
-/* Per-partition console rings and the attach state. The BSP runs all of
- * this (partitions and shell share it), so no lock yet. */
+/* Per-partition console rings and the attach state. vCPUs on every CPU
+ * write here while the shell reads: one lock guards the rings and the
+ * attach state. */
 #include "mgmt/console.h"
 #include "vmm/partition.h"
 #include "drivers/uart.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/errno.h"
+#include "lib/spinlock.h"
 
 struct ring {
 	char buf[CONSOLE_RING];
@@ -16,16 +18,23 @@ struct ring {
 
 static struct ring rings[PART_MAX];
 static int attached = CONSOLE_NONE;
+static bool quiet;            /* console_mode = quiet: detached output only kept */
+static struct spinlock lock;
+
+void console_set_quiet(bool q)
+{
+	quiet = q;
+}
 
 static void line_out(struct ring *r, const char *name)
 {
 	r->line[r->linelen] = '\0';
-	if (attached == CONSOLE_NONE)
+	if (attached == CONSOLE_NONE && !quiet)
 		kputline("[%s] %s\n", name, r->line);
 	r->linelen = 0;
 }
 
-void console_put(int id, const char *name, uint8_t c)
+static void put(int id, const char *name, uint8_t c)
 {
 	struct ring *r;
 
@@ -47,16 +56,25 @@ void console_put(int id, const char *name, uint8_t c)
 	}
 	line_out(r, name);
 	if (c != '\n')
-		console_put(id, name, c);
+		put(id, name, c);
+}
+
+void console_put(int id, const char *name, uint8_t c)
+{
+	spin_lock(&lock);
+	put(id, name, c);
+	spin_unlock(&lock);
 }
 
 void console_flush(int id, const char *name)
 {
+	spin_lock(&lock);
 	if (id >= 0 && id < PART_MAX && rings[id].linelen)
 		line_out(&rings[id], name);
+	spin_unlock(&lock);
 }
 
-size_t console_tail(int id, unsigned n, char *buf, size_t size)
+static size_t tail_locked(int id, unsigned n, char *buf, size_t size)
 {
 	const struct ring *r;
 	uint64_t start, oldest, p;
@@ -83,6 +101,16 @@ size_t console_tail(int id, unsigned n, char *buf, size_t size)
 	return len;
 }
 
+size_t console_tail(int id, unsigned n, char *buf, size_t size)
+{
+	size_t len;
+
+	spin_lock(&lock);
+	len = tail_locked(id, n, buf, size);
+	spin_unlock(&lock);
+	return len;
+}
+
 int console_attach(int id, unsigned replay_lines)
 {
 	static char tail[CONSOLE_RING + 1];
@@ -90,15 +118,21 @@ int console_attach(int id, unsigned replay_lines)
 
 	if (id < 0 || id >= PART_MAX)
 		return -EINVAL;
-	n = console_tail(id, replay_lines, tail, sizeof(tail));
+	/* Replay and switch under the lock: no byte is shown twice or lost
+	 * between the two. */
+	spin_lock(&lock);
+	n = tail_locked(id, replay_lines, tail, sizeof(tail));
 	uart_write(tail, n);
 	attached = id;
+	spin_unlock(&lock);
 	return 0;
 }
 
 void console_detach(void)
 {
+	spin_lock(&lock);
 	attached = CONSOLE_NONE;
+	spin_unlock(&lock);
 }
 
 int console_attached(void)

@@ -21,6 +21,9 @@ void console_flush(int id, const char *name);
  * lines; 0, or -EINVAL for a bad id. */
 int console_attach(int id, unsigned replay_lines);
 void console_detach(void);
+/* console_mode = quiet: lines of detached partitions are kept in their
+ * rings but not printed (mux, the default, prints them prefixed). */
+void console_set_quiet(bool quiet);
 int console_attached(void);
 /* Copies the last n lines of partition id's ring into buf (NUL-terminated);
  * returns the length. Pure helper, also for `console` replay. */

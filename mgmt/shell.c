@@ -13,8 +13,10 @@
 #include "mgmt/lineedit.h"
 #include "lib/strutil.h"
 #include "vmm/partition.h"
+#include "vmm/sched.h"
 #include "vmm/vmm.h"
 #include "lib/log.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "lib/errno.h"
 
@@ -144,7 +146,9 @@ static void cmd_destroy(int argc, char **argv)
 		kprintf("error: partition %s is not running\n", argv[1]);
 		return;
 	}
+	part_lock(p);
 	part_stop(p, 0, "destroyed by the operator");
+	part_unlock(p);
 }
 
 /* The partition named by argv[1], or NULL after saying why. */
@@ -216,7 +220,9 @@ static void cmd_start(int argc, char **argv)
 		kprintf("error: partition %s is already running\n", part_name(p));
 		return;
 	}
+	part_lock(p);
 	part_start(p, p->id, p->cfg);
+	part_unlock(p);
 }
 
 static void cmd_stop(int argc, char **argv)
@@ -226,8 +232,13 @@ static void cmd_stop(int argc, char **argv)
 	if (!p || !running(p))
 		return;
 	/* Graceful: the ACPI power button; `destroy` if the guest ignores it. */
-	vpm_power_button(&p->plat.pm);
-	p->plat.dirty = true;
+	part_lock(p);
+	if (p->state == PART_RUNNING) {
+		vpm_power_button(&p->plat.pm);
+		p->plat.dirty = true;
+		sched_kick_partition(p);
+	}
+	part_unlock(p);
 	kprintf("partition %s: power button pressed\n", part_name(p));
 }
 
@@ -235,8 +246,12 @@ static void cmd_reset(int argc, char **argv)
 {
 	struct partition *p = arg_part(argc, argv, "reset");
 
-	if (p && running(p))
+	if (!p || !running(p))
+		return;
+	part_lock(p);
+	if (p->state == PART_RUNNING)
 		part_reset(p);
+	part_unlock(p);
 }
 
 static void cmd_pause(int argc, char **argv)
@@ -245,7 +260,10 @@ static void cmd_pause(int argc, char **argv)
 
 	if (!p || !running(p))
 		return;
+	part_lock(p);
 	p->paused = true;
+	sched_kick_partition(p);      /* its CPUs leave its slices now */
+	part_unlock(p);
 	kprintf("partition %s: paused\n", part_name(p));
 }
 
@@ -259,23 +277,44 @@ static void cmd_resume(int argc, char **argv)
 		kprintf("error: partition %s is not paused\n", part_name(p));
 		return;
 	}
+	part_lock(p);
 	p->paused = false;
+	sched_kick_partition(p);
+	part_unlock(p);
 	kprintf("partition %s: resumed\n", part_name(p));
 }
 
 static void cmd_cpus(int argc, char **argv)
 {
-	const struct acpi_info *a = hv.acpi;
-
 	(void)argc;
 	(void)argv;
-	if (!a || !a->ncpus) {
-		kprintf("cpu 0: the boot CPU runs every vCPU (no ACPI CPU list)\n");
-		return;
+	for (unsigned i = 0; i < cpu_count; i++) {
+		const struct cpu *c = &cpu_table[i];
+		uint64_t total = c->busy_cycles + c->idle_cycles;
+		char vcpus[160];
+		size_t n = 0;
+
+		vcpus[0] = '\0';
+		for (unsigned j = 0; j < npartitions; j++) {
+			const struct partition *p = &partitions[j];
+			if (p->state != PART_RUNNING)
+				continue;
+			for (unsigned k = 0; k < p->nvcpus && n + 40 < sizeof(vcpus); k++)
+				if (p->vcpus[k].pcpu == c)
+					n += (size_t)snprintf(vcpus + n, sizeof(vcpus) - n, " %s/%u",
+							      part_name(p), k);
+		}
+		kprintf("cpu %u: apic id %u, %s%s%s, %u vCPU(s)%s%s, busy %llu%%\n", i, c->apic_id,
+			c->state == CPU_ONLINE ? "online" : "failed",
+			i == 0 ? ", boot CPU (shell)" : "",
+			c->state == CPU_ONLINE && !c->virt_on ? ", no virtualization" : "",
+			c->nvcpus, c->dedicated ? " dedicated:" : n ? ":" : "", vcpus,
+			(unsigned long long)(total ? c->busy_cycles * 100 / total : 0));
+		if (c->fail)
+			kprintf("       not used: %s\n", c->fail);
 	}
-	for (unsigned i = 0; i < a->ncpus; i++)
-		kprintf("cpu %u: apic id %u, %s\n", i, a->cpus[i].apic_id,
-			i == 0 ? "boot CPU, runs every vCPU" : "idle (SMP not brought up yet)");
+	if (hv.acpi && hv.acpi->ncpus > cpu_count)
+		kprintf("%u more CPU(s) in the MADT did not come up\n", hv.acpi->ncpus - cpu_count);
 }
 
 static void cmd_pci(int argc, char **argv)

@@ -2,11 +2,13 @@
  * more CPUs allocate, mem_lock will guard `pa`. */
 #include "mm/mem.h"
 #include "lib/palloc.h"
+#include "lib/spinlock.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/errno.h"
 
 static struct palloc pa;
+static struct spinlock lock;   /* every CPU allocates */
 
 const char *mem_type_name(uint32_t type)
 {
@@ -60,8 +62,12 @@ int mem_init(const struct boot_info *bi)
 uint64_t page_alloc(uint64_t npages, uint64_t align_pages)
 {
 	uint64_t phys;
+	int r;
 
-	if (palloc_alloc(&pa, npages, align_pages, &phys))
+	spin_lock(&lock);
+	r = palloc_alloc(&pa, npages, align_pages, &phys);
+	spin_unlock(&lock);
+	if (r)
 		return 0;
 	memset(phys_to_virt(phys), 0, npages * PAGE_SIZE);
 	return phys;
@@ -69,8 +75,11 @@ uint64_t page_alloc(uint64_t npages, uint64_t align_pages)
 
 void page_free(uint64_t phys, uint64_t npages)
 {
-	int r = palloc_free(&pa, phys, npages);
+	int r;
 
+	spin_lock(&lock);
+	r = palloc_free(&pa, phys, npages);
+	spin_unlock(&lock);
 	if (r)
 		pr_err("mem: bad free of %llu pages at %#llx (%s)",
 		       (unsigned long long)npages, (unsigned long long)phys, err_name(r));

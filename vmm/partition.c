@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include "vmm/partition.h"
 #include "vmm/vmm_ops.h"
+#include "vmm/sched.h"
 #include "vmm/gwalk.h"
 #include "vmm/loader/loader.h"
 #include "vmm/loader/multiboot.h"
@@ -19,6 +20,18 @@
 
 struct partition partitions[PART_MAX];
 unsigned npartitions;
+/* Outside struct partition: part_start clears the struct while holding it. */
+static struct spinlock locks[PART_MAX];
+
+void part_lock(struct partition *p)
+{
+	spin_lock(&locks[p - partitions]);
+}
+
+void part_unlock(struct partition *p)
+{
+	spin_unlock(&locks[p - partitions]);
+}
 
 const char *part_name(const struct partition *p)
 {
@@ -120,14 +133,20 @@ static const struct bi_file *file_find(const char *path)
 
 static void *gpt_alloc(void *ctx, uint64_t *phys)
 {
-	(void)ctx;
+	struct partition *p = ctx;
+
 	*phys = page_alloc(1, 1);
+	if (*phys && p)
+		p->gpt_pages++;
 	return *phys ? phys_to_virt(*phys) : NULL;
 }
 
 static void gpt_free(void *ctx, uint64_t phys)
 {
-	(void)ctx;
+	struct partition *p = ctx;
+
+	if (p && p->gpt_pages)
+		p->gpt_pages--;
 	page_free(phys, 1);
 }
 
@@ -207,6 +226,12 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 
 	static unsigned starts[PART_MAX];
 
+	/* An earlier run must have given everything back first. */
+	while (p->teardown && !part_reap(p)) {
+		part_unlock(p);
+		cpu_relax();
+		part_lock(p);
+	}
 	memset(p, 0, sizeof(*p));
 	memset(&bs, 0, sizeof(bs));
 	p->starts = id < PART_MAX ? ++starts[id] : 1;
@@ -239,7 +264,9 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 	}
 	p->ram_size = c->memory;
 	p->ram = phys_to_virt(p->ram_hpa);
-	r = pt_init(&p->gpt, vmm->gpt_format, &gpt_env, vmm->gpt_leaf_levels());
+	p->gpt_env = gpt_env;
+	p->gpt_env.ctx = p;
+	r = pt_init(&p->gpt, vmm->gpt_format, &p->gpt_env, vmm->gpt_leaf_levels());
 	if (!r) {
 		p->gpt_ready = true;
 		r = pt_map(&p->gpt, 0, p->ram_hpa, p->ram_size, PT_R | PT_W | PT_X | PT_USER);
@@ -268,6 +295,7 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 		v->part = p;
 		v->id = i;
 		v->pending_irq = -1;
+		v->sipi_vector = -1;
 		tlbtag_init(&v->tag);
 		r = vmm->vcpu_create(v);
 		if (r) {
@@ -284,13 +312,17 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 		part_stop(p, -1, "not started: the boot vCPU state was refused (%s)", err_name(r));
 		return r;
 	}
-	if (c->ncpus)
-		pr_warn("partition %s: cpus = is not applied yet: every vCPU runs on the boot CPU",
-			part_name(p));
-	pr_info("partition %s: started (%u vCPU%s, %llu MiB, %s)", part_name(p), p->nvcpus,
-		p->nvcpus == 1 ? "" : "s", (unsigned long long)(p->ram_size >> 20),
+	r = sched_place(p, bs.err, sizeof(bs.err));
+	if (r) {
+		part_stop(p, -1, "not started: %s", bs.err);
+		return r;
+	}
+	pr_info("partition %s: started (%u vCPU%s on CPU %s, %llu MiB, %s)", part_name(p),
+		p->nvcpus, p->nvcpus == 1 ? "" : "s", sched_cpus_str(p),
+		(unsigned long long)(p->ram_size >> 20),
 		bs.mode == BOOT_REAL16 ? "real mode" : bs.mode == BOOT_PROT32 ?
 		"multiboot" : "Linux, 64-bit boot protocol");
+	sched_kick_partition(p);
 	return 0;
 }
 
@@ -319,6 +351,43 @@ static void exits_report(const struct partition *p)
 	pr_info("partition %s: exits by reason: %s", part_name(p), line);
 }
 
+bool part_reap(struct partition *p)
+{
+	if (!p->teardown)
+		return true;
+	for (unsigned i = 0; i < p->nvcpus; i++)
+		if (p->vcpus[i].in_slice)
+			return false;
+	for (unsigned i = 0; i < p->nvcpus; i++) {
+		struct vcpu *v = &p->vcpus[i];
+		if (v->arch && vmm)
+			vmm->vcpu_destroy(v);
+	}
+	sched_unplace(p);
+	if (p->gpt_ready) {
+		pt_destroy(&p->gpt);
+		p->gpt_ready = false;
+	}
+	if (p->ram_hpa) {
+		page_free(p->ram_hpa, p->ram_size / 4096);
+		p->ram_hpa = 0;
+		p->ram = NULL;
+	}
+	p->teardown = false;
+	return true;
+}
+
+void part_quiesce(struct partition *p)
+{
+	if (p->state == PART_RUNNING)
+		part_stop(p, 0, "stopped");
+	while (!part_reap(p)) {
+		part_unlock(p);
+		cpu_relax();
+		part_lock(p);
+	}
+}
+
 void part_reset(struct partition *p)
 {
 	part_stop(p, 0, "reset by the guest; starting again");
@@ -339,22 +408,15 @@ void part_stop(struct partition *p, int status, const char *fmt, ...)
 	p->state = PART_STOPPED;
 	p->status = status;
 	p->stop_tsc = rdtsc();
+	p->teardown = true;
 	for (unsigned i = 0; i < p->nvcpus; i++) {
 		struct vcpu *v = &p->vcpus[i];
 		exits += v->exits_total;
 		v->state = VCPU_STOPPED;
-		if (v->arch && vmm)
-			vmm->vcpu_destroy(v);
 	}
-	if (p->gpt_ready) {
-		pt_destroy(&p->gpt);
-		p->gpt_ready = false;
-	}
-	if (p->ram_hpa) {
-		page_free(p->ram_hpa, p->ram_size / 4096);
-		p->ram_hpa = 0;
-		p->ram = NULL;
-	}
+	/* Other CPUs in one of its slices leave at their next exit. */
+	sched_kick_partition(p);
+	part_reap(p);
 	if (status < 0)
 		pr_err("partition %s: %s", part_name(p), p->stop_reason);
 	else

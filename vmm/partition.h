@@ -1,7 +1,12 @@
 /* Partitions and their vCPUs: fixed guest RAM behind nested page tables,
  * emulated devices, and the state the scheduler and shell read.
- * Single physical CPU for now: everything here is touched by the BSP
- * only, so no lock yet. */
+ *
+ * Locking: each partition has one lock (part_lock), held by whichever
+ * CPU handles an exit of one of its vCPUs, polls its devices, or changes
+ * its state (start, stop, pause); it is dropped only while a vCPU is in
+ * guest mode. So the device models, the local APICs and the vCPU states
+ * of a partition are touched by one CPU at a time. The shell's readers
+ * (list, info, stats) read counters without it. */
 #ifndef VATRA_VMM_PARTITION_H
 #define VATRA_VMM_PARTITION_H
 
@@ -15,6 +20,7 @@
 #include "vmm/platform.h"
 #include "arch/x86/paging.h"
 #include "mgmt/config.h"
+#include "lib/spinlock.h"
 
 #define PART_MAX  CFG_MAX_PARTS
 #define VCPU_MAX  8
@@ -23,6 +29,7 @@ enum part_state { PART_EMPTY, PART_RUNNING, PART_STOPPED };
 enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
 
 struct partition;
+struct cpu;
 
 struct vcpu {
 	struct partition *part;
@@ -32,6 +39,12 @@ struct vcpu {
 	void *arch;                  /* the vendor's per-vCPU state */
 	struct tlbtag tag;           /* ASID or VPID */
 	int pending_irq;             /* vector to inject, -1 = none */
+	int sipi_vector;             /* a startup IPI arrived while WAIT_SIPI, -1 = none */
+	struct cpu *pcpu;            /* the physical CPU it is pinned to */
+	volatile bool in_slice;      /* its CPU is running it or handling its exits */
+	/* scheduling (vmm/sched.c) */
+	uint64_t vruntime;           /* run time scaled by 1/weight */
+	uint64_t period_start, period_used;   /* for the cap */
 	bool yield;                  /* give the CPU to the next vCPU */
 	uint64_t slice_end;          /* TSC value at which this slice ends */
 	struct vlapic lapic;
@@ -55,6 +68,8 @@ struct partition {
 	uint64_t ram_size;
 	uint8_t *ram;                /* guest RAM through the direct map */
 	struct pt gpt;               /* guest-physical -> host-physical */
+	struct pt_env gpt_env;       /* its allocator, counting gpt_pages */
+	uint64_t gpt_pages;
 	bool gpt_ready;
 	unsigned nvcpus;
 	struct vcpu vcpus[VCPU_MAX];
@@ -62,6 +77,7 @@ struct partition {
 	struct testdev testdev;
 	struct platform plat;
 	bool restart;                /* the guest asked for a reset: start again */
+	bool teardown;               /* stopped; memory freed once no vCPU is in a slice */
 	unsigned starts;             /* times started, resets included */
 	bool paused;                 /* the operator stopped its vCPUs for now */
 	uint64_t start_tsc, stop_tsc;
@@ -70,12 +86,22 @@ struct partition {
 extern struct partition partitions[PART_MAX];
 extern unsigned npartitions;
 
+void part_lock(struct partition *p);
+void part_unlock(struct partition *p);
+/* Frees what a stopped partition held once none of its vCPUs is in a
+ * slice; true when nothing is left to free. Lock held. */
+bool part_reap(struct partition *p);
+/* Stops the partition (if running) and waits until it is reaped. Lock
+ * held; dropped while waiting. Not from a vCPU's own CPU context. */
+void part_quiesce(struct partition *p);
+
 /* Creates and loads partition id from its config section; on failure the
  * partition stays PART_STOPPED with stop_reason saying why, and nothing
- * else is affected. */
+ * else is affected. Lock held (it waits for an earlier run to be reaped). */
 int part_start(struct partition *p, unsigned id, const struct cfg_part *c);
-/* Stops a partition: its vCPUs never run again, its memory is released
- * (zeroed before any reuse). status is reported as the exit status. */
+/* Stops a partition: its vCPUs never run again; its memory is released
+ * (zeroed before any reuse) once no CPU is in one of its slices. status
+ * is reported as the exit status. Lock held. */
 void part_stop(struct partition *p, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The guest reset its machine: stop now, start again from the scheduler. */

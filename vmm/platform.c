@@ -6,6 +6,7 @@
 #include "vmm/platform.h"
 #include "vmm/partition.h"
 #include "vmm/vmm_ops.h"
+#include "vmm/sched.h"
 #include "vmm/loader/loader.h"
 #include "vmm/dev/acpigen.h"
 #include "include/vatra/hv.h"
@@ -88,22 +89,13 @@ static void init_vcpu(struct vcpu *t)
 	t->state = VCPU_WAIT_SIPI;
 }
 
+/* The vCPU's own CPU puts it in that state (vmm/sched.c), since only
+ * that CPU may touch its vendor state. */
 static void sipi_vcpu(struct vcpu *t, uint8_t vector)
 {
-	struct boot_state bs;
-
 	if (t->state != VCPU_WAIT_SIPI)
 		return;
-	memset(&bs, 0, sizeof(bs));
-	bs.mode = BOOT_REAL16;
-	bs.cs_sel = (uint16_t)(vector << 8);
-	if (vmm->vcpu_reset(t, &bs)) {
-		pr_err("partition %s: vCPU %u could not be started", part_name(t->part), t->id);
-		return;
-	}
-	t->state = VCPU_RUNNABLE;
-	pr_debug("partition %s: vCPU %u started at %04x:0000", part_name(t->part), t->id,
-		 bs.cs_sel);
+	t->sipi_vector = vector;
 }
 
 static void deliver(struct partition *p, struct vcpu *from, uint32_t dest, bool logical,
@@ -125,8 +117,10 @@ static void deliver(struct partition *p, struct vcpu *from, uint32_t dest, bool 
 		case VLAPIC_DM_FIXED:
 		case VLAPIC_DM_LOWEST:
 			vlapic_set_irq(&t->lapic, vector, level);
-			if (mode == VLAPIC_DM_LOWEST)
+			if (mode == VLAPIC_DM_LOWEST) {
+				vcpu_kick(t);
 				return;   /* one receiver: the first that matches */
+			}
 			break;
 		case VLAPIC_DM_INIT:
 			init_vcpu(t);
@@ -136,7 +130,10 @@ static void deliver(struct partition *p, struct vcpu *from, uint32_t dest, bool 
 			break;
 		default:
 			pr_debug("partition %s: IPI delivery mode %u not modelled", part_name(p), mode);
+			continue;
 		}
+		if (t != from)
+			vcpu_kick(t);
 	}
 }
 

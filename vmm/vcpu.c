@@ -237,7 +237,8 @@ static int nop_exit(struct vcpu *v, const struct vm_exit *e)
 	return 0;
 }
 
-/* A host interrupt (our LAPIC timer) ended the guest's run: take it. */
+/* A host interrupt (this CPU's LAPIC timer, or a kick from another CPU)
+ * ended the guest's run: take it. */
 static int intr_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
@@ -322,19 +323,25 @@ static void deliver_irq(struct vcpu *v)
 
 void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 {
+	struct partition *p = v->part;
 	uint64_t start = rdtsc(), rip;
 	struct vm_exit e;
 
+	v->in_slice = true;
 	msr_load_guest(v);
-	while (v->state == VCPU_RUNNABLE && v->part->state == PART_RUNNING) {
-		uint64_t due = platform_poll(v->part);
+	while (v->state == VCPU_RUNNABLE && p->state == PART_RUNNING && !p->paused) {
+		uint64_t due = platform_poll(p);
 		/* Back in time for the next virtual timer, even if the guest
 		 * does not exit by itself. */
 		v->slice_end = due && due < start + max_cycles ? due : start + max_cycles;
 		apic_timer_at(v->slice_end);
 		deliver_irq(v);
 		memset(&e, 0, sizeof(e));
+		/* Only guest mode runs without the partition's lock: other
+		 * CPUs may then deliver interrupts to v (and kick this CPU). */
+		part_unlock(p);
 		vmm->vcpu_run(v, &e);
+		part_lock(p);
 		if (e.reason >= EXIT_NREASONS)
 			e.reason = EXIT_UNKNOWN;
 		v->exits[e.reason]++;
@@ -347,6 +354,9 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 			break;
 	}
 	apic_timer_at(0);
+	if (vmm->vcpu_put)
+		vmm->vcpu_put(v);
 	v->yield = false;
 	v->run_cycles += rdtsc() - start;
+	v->in_slice = false;
 }

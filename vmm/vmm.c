@@ -1,8 +1,9 @@
-/* Scheduling on one CPU: every runnable vCPU gets a slice in turn; the
- * shell is polled between slices; when the last partition stops, the
- * configured on_all_stopped action runs. */
+/* Turning the VMM on (the boot CPU first, then each other CPU) and
+ * starting the configured partitions; the scheduler is vmm/sched.c. */
 #include "vmm/vmm.h"
 #include "vmm/vcpu.h"
+#include "vmm/sched.h"
+#include "arch/x86/percpu.h"
 #include "vmm/vmm_ops.h"
 #include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
@@ -13,11 +14,9 @@
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/printf.h"
+#include "lib/errno.h"
 
 const struct vmm_ops *vmm;
-
-/* Time slice: 10 ms of TSC time, checked at exits. */
-#define SLICE_US 10000
 
 void vmm_init(void)
 {
@@ -37,6 +36,7 @@ void vmm_init(void)
 		return;
 	}
 	vmm = ops;
+	this_cpu()->virt_on = true;
 	/* The machine's ACPI PM timer is a read-only free-running counter:
 	 * guests read it directly, which is what lets a guest calibrate its
 	 * TSC when exits are slow (its FADT names the same port). */
@@ -55,124 +55,38 @@ void vmm_init(void)
 	}
 }
 
+int vmm_cpu_init(void)
+{
+	struct cpu *c = this_cpu();
+	int r;
+
+	if (!vmm)
+		return -ENODEV;
+	r = vmm->cpu_enable();
+	if (r)
+		return r;
+	c->virt_on = true;
+	return 0;
+}
+
 void vmm_start_partitions(void)
 {
 	const struct vatra_config *cfg = hv.cfg;
 
 	for (unsigned i = 0; i < cfg->nparts && i < PART_MAX; i++) {
+		struct partition *p = &partitions[i];
+		part_lock(p);
 		npartitions = i + 1;
 		if (!cfg->parts[i].autostart) {
-			partitions[i].id = i;
-			partitions[i].cfg = &cfg->parts[i];
-			partitions[i].state = PART_STOPPED;
-			snprintf(partitions[i].stop_reason, sizeof(partitions[i].stop_reason),
+			p->id = i;
+			p->cfg = &cfg->parts[i];
+			p->state = PART_STOPPED;
+			snprintf(p->stop_reason, sizeof(p->stop_reason),
 				 "not started (autostart = no)");
-			continue;
+		} else {
+			part_start(p, i, &cfg->parts[i]);
 		}
-		part_start(&partitions[i], i, &cfg->parts[i]);
-	}
-}
-
-static bool any_running(void)
-{
-	for (unsigned i = 0; i < npartitions; i++)
-		if (partitions[i].state == PART_RUNNING)
-			return true;
-	return false;
-}
-
-static int last_status(void)
-{
-	uint64_t last = 0;
-	int st = 0;
-
-	for (unsigned i = 0; i < npartitions; i++)
-		if (partitions[i].state == PART_STOPPED && partitions[i].stop_tsc >= last) {
-			last = partitions[i].stop_tsc;
-			st = partitions[i].status;
-		}
-	return st;
-}
-
-/* FPU/SSE state belongs to the guest: the host never uses it, so it
- * only moves when another vCPU takes the CPU. */
-static struct vcpu *fpu_owner;
-
-static void fpu_switch(struct vcpu *v)
-{
-	if (fpu_owner == v)
-		return;
-	if (fpu_owner && fpu_owner->state != VCPU_STOPPED) {
-		__asm__ volatile("fxsave64 %0" : "=m"(fpu_owner->fpu));
-		fpu_owner->fpu_valid = true;
-	}
-	if (v->fpu_valid)
-		__asm__ volatile("fxrstor64 %0" : : "m"(v->fpu));
-	else
-		__asm__ volatile("fninit");
-	fpu_owner = v;
-}
-
-/* Nothing to run: sleep until the next virtual timer (or 10 ms, to poll
- * the shell), woken by the hypervisor's own LAPIC timer. */
-static void idle(uint64_t deadline)
-{
-	uint64_t now = rdtsc(), max = now + (hv.tsc_khz ? hv.tsc_khz * 10 : 20000000);
-
-	if (!apic_ready()) {
-		cpu_relax();
-		return;
-	}
-	apic_timer_at(deadline && deadline < max ? deadline : max);
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
-	apic_timer_at(0);
-}
-
-void vmm_loop(void)
-{
-	uint64_t slice = hv.tsc_khz ? hv.tsc_khz * SLICE_US / 1000 : 20000000;
-	bool stopped_reported = false;
-
-	for (;;) {
-		uint64_t next = 0;
-		bool ran = false;
-
-		shell_poll();
-		for (unsigned i = 0; i < npartitions; i++) {
-			struct partition *p = &partitions[i];
-			if (p->restart)
-				part_start(p, p->id, p->cfg);
-			if (p->state != PART_RUNNING || p->paused)
-				continue;
-			for (unsigned j = 0; j < p->nvcpus && p->state == PART_RUNNING; j++) {
-				struct vcpu *v = &p->vcpus[j];
-				uint64_t due = platform_poll(p);
-				if (due && (!next || due < next))
-					next = due;
-				if (v->state == VCPU_HALTED && (v->regs.rflags & RFLAGS_IF) &&
-				    (v->pending_irq >= 0 || platform_pending(v) >= 0))
-					v->state = VCPU_RUNNABLE;
-				if (v->state != VCPU_RUNNABLE)
-					continue;
-				fpu_switch(v);
-				vcpu_run_slice(v, slice);
-				if (fpu_owner == v && v->state == VCPU_STOPPED)
-					fpu_owner = NULL;
-				ran = true;
-				shell_poll();
-			}
-		}
-		if (any_running()) {
-			stopped_reported = false;
-			if (!ran)
-				idle(next);
-			continue;
-		}
-		if (!stopped_reported) {
-			stopped_reported = true;
-			hv_all_stopped(last_status());
-		}
-		idle(0);
+		part_unlock(p);
 	}
 }
 
@@ -189,9 +103,9 @@ void vmm_stats(const char *name)
 			p->state == PART_RUNNING ? "running" : p->stop_reason);
 		for (unsigned j = 0; j < p->nvcpus; j++) {
 			struct vcpu *v = &p->vcpus[j];
-			kprintf("  vCPU %u: %llu exits, %llu Mcycles\n", j,
-				(unsigned long long)v->exits_total,
-				(unsigned long long)(v->run_cycles / 1000000));
+			kprintf("  vCPU %u on CPU %u: %llu exits, %llu Mcycles run, weight %u\n", j,
+				v->pcpu ? v->pcpu->id : 0, (unsigned long long)v->exits_total,
+				(unsigned long long)(v->run_cycles / 1000000), sched_weight(v));
 			for (int r = 0; r < EXIT_NREASONS; r++)
 				if (v->exits[r])
 					kprintf("    %-14s %llu\n", exit_reason_name(r),

@@ -23,8 +23,9 @@ struct guest_ctl {
 
 struct vmm_ops {
 	const char *name;             /* "AMD-V" or "VT-x" */
-	/* Turns virtualization on for this CPU; 0 or a negative errno with
-	 * the reason printed. */
+	/* Turns virtualization on for the calling CPU (the boot CPU first,
+	 * which also sets up what all CPUs share); 0 or a negative errno
+	 * with the reason printed. */
 	int (*cpu_enable)(void);
 	/* Nested/extended page-table format and the page sizes it may use. */
 	const struct pt_format *gpt_format;
@@ -37,6 +38,9 @@ struct vmm_ops {
 	/* Runs the guest until an exit the neutral code must see. v->regs
 	 * holds the GPRs, RIP and RFLAGS before and after. */
 	void (*vcpu_run)(struct vcpu *v, struct vm_exit *exit);
+	/* The end of a slice on this CPU: afterwards any CPU may reset or
+	 * destroy the vCPU (NULL when there is nothing to do). */
+	void (*vcpu_put)(struct vcpu *v);
 	void (*get_ctl)(struct vcpu *v, struct guest_ctl *ctl);
 	uint64_t (*seg_base)(struct vcpu *v, int seg);
 	/* Queue an exception for the next entry (has_err: push err). */

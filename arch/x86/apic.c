@@ -2,6 +2,7 @@
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/mmu.h"
+#include "arch/x86/percpu.h"
 #include "lib/log.h"
 #include "lib/errno.h"
 
@@ -11,6 +12,7 @@
 
 enum {
 	REG_ID = 0x020, REG_TPR = 0x080, REG_EOI = 0x0b0, REG_SVR = 0x0f0,
+	REG_ICR_LO = 0x300, REG_ICR_HI = 0x310,
 	REG_LVT_CMCI = 0x2f0, REG_LVT_TIMER = 0x320, REG_LVT_THERMAL = 0x330,
 	REG_LVT_PERF = 0x340, REG_LVT_LINT0 = 0x350, REG_LVT_LINT1 = 0x360,
 	REG_LVT_ERROR = 0x370, REG_TIMER_INIT = 0x380, REG_TIMER_CUR = 0x390,
@@ -21,9 +23,7 @@ enum {
 static volatile uint32_t *mmio;
 static bool x2;
 static bool ready;
-static uint64_t ticks_per_ktsc;   /* timer ticks per 1024 TSC cycles */
-static volatile uint64_t timer_irqs;
-static uint64_t armed;              /* deadline the timer is set for, 0 = none */
+static uint64_t ticks_per_ktsc;   /* timer ticks per 1024 TSC cycles, the same on every CPU */
 
 static uint32_t rd(uint32_t reg)
 {
@@ -45,11 +45,79 @@ bool apic_ready(void)
 
 void apic_irq(unsigned vector)
 {
-	if (vector != APIC_SPURIOUS_VECTOR) {
-		timer_irqs++;
-		armed = 0;
-		wr(REG_EOI, 0);
+	struct cpu *c = this_cpu();
+
+	if (vector == APIC_SPURIOUS_VECTOR)
+		return;
+	if (vector == APIC_KICK_VECTOR) {
+		c->kicks++;
+	} else {
+		c->timer_irqs++;
+		c->timer_armed = 0;
 	}
+	wr(REG_EOI, 0);
+}
+
+uint32_t apic_id(void)
+{
+	return x2 ? rd(REG_ID) : rd(REG_ID) >> 24;
+}
+
+/* Interrupt command register (SDM Vol. 3A, 11.6.1): waits for the
+ * previous IPI to leave (xAPIC delivery status) before sending. */
+static void icr(uint32_t apic, uint32_t lo)
+{
+	if (x2) {
+		wrmsr(0x830, ((uint64_t)apic << 32) | lo);
+		return;
+	}
+	for (unsigned i = 0; i < 1000000 && (rd(REG_ICR_LO) & (1u << 12)); i++)
+		cpu_relax();
+	wr(REG_ICR_HI, apic << 24);
+	wr(REG_ICR_LO, lo);
+}
+
+void apic_send_ipi(uint32_t apic, uint8_t vector)
+{
+	icr(apic, vector);                              /* fixed, physical */
+}
+
+void apic_send_init(uint32_t apic)
+{
+	icr(apic, 0x4500);                              /* INIT, level assert */
+}
+
+void apic_send_sipi(uint32_t apic, uint8_t page)
+{
+	icr(apic, 0x4600 | page);                       /* start-up */
+}
+
+/* The boot CPU's setup, without the calibration: every LVT masked but
+ * the timer, the same divider. */
+static void lapic_program(void)
+{
+	wr(REG_TPR, 0);
+	wr(REG_SVR, (1u << 8) | APIC_SPURIOUS_VECTOR);
+	wr(REG_LVT_LINT0, LVT_MASKED);
+	wr(REG_LVT_LINT1, LVT_MASKED);
+	wr(REG_LVT_ERROR, LVT_MASKED);
+	wr(REG_LVT_PERF, LVT_MASKED);
+	wr(REG_LVT_THERMAL, LVT_MASKED);
+	wr(REG_TIMER_DIV, 0xb);                 /* divide by 1 */
+}
+
+int apic_init_ap(void)
+{
+	if (!mmio && !x2)
+		return -ENODEV;
+	if (x2 != !!(rdmsr(MSR_APIC_BASE) & APIC_BASE_X2))
+		return -EIO;   /* the firmware left this CPU in the other mode */
+	if (!x2)
+		wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EN);
+	lapic_program();
+	wr(REG_TIMER_INIT, 0);
+	wr(REG_LVT_TIMER, ready ? APIC_TIMER_VECTOR : LVT_MASKED | APIC_TIMER_VECTOR);
+	return 0;
 }
 
 void apic_take_pending(void)
@@ -71,14 +139,7 @@ int apic_init(uint64_t tsc_khz)
 			return -ENOMEM;
 		wrmsr(MSR_APIC_BASE, base | APIC_BASE_EN);
 	}
-	wr(REG_TPR, 0);
-	wr(REG_SVR, (1u << 8) | APIC_SPURIOUS_VECTOR);
-	wr(REG_LVT_LINT0, LVT_MASKED);
-	wr(REG_LVT_LINT1, LVT_MASKED);
-	wr(REG_LVT_ERROR, LVT_MASKED);
-	wr(REG_LVT_PERF, LVT_MASKED);
-	wr(REG_LVT_THERMAL, LVT_MASKED);
-	wr(REG_TIMER_DIV, 0xb);                 /* divide by 1 */
+	lapic_program();
 	wr(REG_LVT_TIMER, LVT_MASKED | APIC_TIMER_VECTOR);
 	/* Timer ticks per TSC cycle, over ~1 ms. */
 	wr(REG_TIMER_INIT, 0xffffffff);
@@ -99,9 +160,9 @@ int apic_init(uint64_t tsc_khz)
 	ready = true;
 	apic_timer_at(rdtsc() + tsc_khz);
 	t0 = rdtsc();
-	while (!timer_irqs && rdtsc() - t0 < 100 * tsc_khz)
+	while (!this_cpu()->timer_irqs && rdtsc() - t0 < 100 * tsc_khz)
 		apic_take_pending();
-	if (!timer_irqs) {
+	if (!this_cpu()->timer_irqs) {
 		ready = false;
 		wr(REG_TIMER_INIT, 0);
 		return -EIO;
@@ -114,10 +175,11 @@ int apic_init(uint64_t tsc_khz)
 void apic_timer_at(uint64_t deadline)
 {
 	uint64_t now = rdtsc(), ticks;
+	struct cpu *c = this_cpu();
 
-	if (!ready || deadline == armed)
+	if (!ready || deadline == c->timer_armed)
 		return;   /* re-arming with the same deadline costs an MMIO write */
-	armed = deadline;
+	c->timer_armed = deadline;
 	if (!deadline) {
 		wr(REG_TIMER_INIT, 0);
 		return;

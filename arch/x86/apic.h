@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #define APIC_TIMER_VECTOR 0x20
+#define APIC_KICK_VECTOR 0xf2      /* another CPU wants this one to look at its vCPUs */
 #define APIC_SPURIOUS_VECTOR 0xff
 
 /* Enables the LAPIC with every LVT masked but the timer; measures the
@@ -22,5 +23,14 @@ void apic_timer_at(uint64_t tsc_deadline);
  * off in the hypervisor). */
 void apic_take_pending(void);
 void apic_irq(unsigned vector);
+/* An application processor's LAPIC, set up like the boot CPU's (the
+ * timer calibration is shared). 0 or -errno. */
+int apic_init_ap(void);
+uint32_t apic_id(void);
+/* A fixed interrupt to one CPU; INIT and start-up IPIs for bringing an
+ * application processor up (SDM Vol. 3A, 9.4.4). */
+void apic_send_ipi(uint32_t apic_id, uint8_t vector);
+void apic_send_init(uint32_t apic_id);
+void apic_send_sipi(uint32_t apic_id, uint8_t page);
 
 #endif

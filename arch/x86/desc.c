@@ -1,17 +1,9 @@
 /* GDT, TSS and IDT for long mode (Intel SDM Vol. 3A, 3.4.5, 7.7, 6.14). */
 #include <stdint.h>
 #include "arch/x86/desc.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/cpu.h"
 #include "lib/string.h"
-
-struct tss64 {
-	uint32_t rsvd0;
-	uint64_t rsp[3];
-	uint64_t rsvd1;
-	uint64_t ist[7];
-	uint64_t rsvd2;
-	uint16_t rsvd3;
-	uint16_t iomap_base;
-} __attribute__((packed));
 
 struct idt_gate {
 	uint16_t off0;
@@ -29,19 +21,14 @@ struct dtr {
 } __attribute__((packed));
 
 extern const uint64_t isr_table[32];
-extern char irq_0x20[], irq_0xff[];
+extern char irq_0x20[], irq_0xf2[], irq_0xff[];
 /* Stacks for exceptions that must not run on a possibly broken stack;
  * placed between guard pages by linker.ld. */
-extern char __ist_df_top[], __ist_nmi_top[], __ist_mc_top[];
+extern char __ist_df_top[], __ist_nmi_top[], __ist_mc_top[], __boot_stack_top[];
 
-static uint64_t gdt[5] = {
-	0,
-	0x00af9a000000ffffULL,  /* 0x08: 64-bit code, DPL 0 */
-	0x00cf92000000ffffULL,  /* 0x10: data, DPL 0 */
-	0, 0,                   /* 0x18: TSS (16 bytes), filled in below */
-};
-static struct tss64 tss;
-static struct idt_gate idt[256];
+struct cpu cpu_table[CPU_MAX];
+unsigned cpu_count = 1;
+static struct idt_gate idt[256];    /* shared by every CPU */
 
 static void set_gate(unsigned vec, uint64_t handler, unsigned ist)
 {
@@ -53,25 +40,25 @@ static void set_gate(unsigned vec, uint64_t handler, unsigned ist)
 	idt[vec].off2 = (uint32_t)(handler >> 32);
 }
 
-void desc_init(void)
+void cpu_desc_init(struct cpu *c, uint64_t ist_df, uint64_t ist_nmi, uint64_t ist_mc)
 {
-	uint64_t t = (uint64_t)&tss;
-	struct dtr gdtr = { sizeof(gdt) - 1, (uint64_t)gdt };
+	uint64_t t = (uint64_t)&c->tss;
+	struct dtr gdtr = { sizeof(c->gdt) - 1, (uint64_t)c->gdt };
 	struct dtr idtr = { sizeof(idt) - 1, (uint64_t)idt };
 
-	memset(&tss, 0, sizeof(tss));
-	tss.ist[0] = (uint64_t)__ist_df_top;
-	tss.ist[1] = (uint64_t)__ist_nmi_top;
-	tss.ist[2] = (uint64_t)__ist_mc_top;
-	tss.iomap_base = sizeof(tss);   /* no I/O bitmap */
-	gdt[3] = (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ULL << 40) |
-		 (((t >> 24) & 0xff) << 56);
-	gdt[4] = t >> 32;
-
-	for (unsigned v = 0; v < 32; v++)
-		set_gate(v, isr_table[v], v == 8 ? 1 : v == 2 ? 2 : v == 18 ? 3 : 0);
-	set_gate(0x20, (uint64_t)irq_0x20, 0);
-	set_gate(0xff, (uint64_t)irq_0xff, 0);
+	c->self = c;
+	c->gdt[0] = 0;
+	c->gdt[1] = 0x00af9a000000ffffULL;  /* 0x08: 64-bit code, DPL 0 */
+	c->gdt[2] = 0x00cf92000000ffffULL;  /* 0x10: data, DPL 0 */
+	memset(&c->tss, 0, sizeof(c->tss));
+	c->tss.ist[0] = ist_df;
+	c->tss.ist[1] = ist_nmi;
+	c->tss.ist[2] = ist_mc;
+	c->tss.iomap_base = sizeof(c->tss);   /* no I/O bitmap */
+	/* 0x18: the TSS, a 16-byte descriptor */
+	c->gdt[3] = (sizeof(c->tss) - 1) | ((t & 0xffffff) << 16) | (0x89ULL << 40) |
+		    (((t >> 24) & 0xff) << 56);
+	c->gdt[4] = t >> 32;
 
 	__asm__ volatile(
 		"lgdt %0\n\t"
@@ -90,4 +77,20 @@ void desc_init(void)
 		"lidt %4"
 		: : "m"(gdtr), "i"(SEL_CODE), "r"(SEL_DATA), "r"(SEL_TSS), "m"(idtr)
 		: "rax", "memory");
+	/* After the GS selector load, which cleared the base. */
+	wrmsr(MSR_GS_BASE, (uint64_t)c);
+}
+
+void desc_init(void)
+{
+	for (unsigned v = 0; v < 32; v++)
+		set_gate(v, isr_table[v], v == 8 ? 1 : v == 2 ? 2 : v == 18 ? 3 : 0);
+	set_gate(0x20, (uint64_t)irq_0x20, 0);
+	set_gate(0xf2, (uint64_t)irq_0xf2, 0);
+	set_gate(0xff, (uint64_t)irq_0xff, 0);
+	cpu_table[0].id = 0;
+	cpu_table[0].state = CPU_ONLINE;
+	cpu_table[0].stack_top = (uint64_t)__boot_stack_top;
+	cpu_desc_init(&cpu_table[0], (uint64_t)__ist_df_top, (uint64_t)__ist_nmi_top,
+		      (uint64_t)__ist_mc_top);
 }

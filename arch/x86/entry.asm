@@ -124,6 +124,7 @@ irq_%1:
 	iretq
 %endmacro
 IRQ_STUB 0x20
+IRQ_STUB 0xf2
 IRQ_STUB 0xff
 
 section .rodata

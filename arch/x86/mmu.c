@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "lib/spinlock.h"
 
 extern char __core_start[], __text_end[], __rodata_end[], __stacks_start[],
 	__core_end[];
@@ -18,6 +19,13 @@ extern char __boot_stack_bottom[], __boot_stack_top[], __ist_df_bottom[],
 static struct pt hv_pt;
 static struct mmu_state state;
 static uint64_t core_phys;
+static struct spinlock lock;        /* hv_pt changes after the APs are up */
+
+/* Stacks of the other CPUs: below the core, each under an unmapped guard
+ * page and over another. */
+#define STACKS_VIRT_BASE 0xffffffff00000000ULL
+#define STACKS_VIRT_END  0xffffffff40000000ULL
+static uint64_t stacks_next = STACKS_VIRT_BASE;
 
 static void *env_alloc(void *ctx, uint64_t *phys)
 {
@@ -135,17 +143,46 @@ fail:
 void *mmu_map_phys(uint64_t phys, size_t len, bool uncached)
 {
 	uint64_t start = phys & ~0xfffULL, end = (phys + len + 0xfff) & ~0xfffULL;
+	void *r = phys_to_virt(phys);
 
 	if (!len || phys + len < phys)
 		return NULL;
+	spin_lock(&lock);
 	for (uint64_t p = start; p < end; p += 4096) {
 		if (!pt_lookup(&hv_pt, PHYSMAP_BASE + p, NULL, NULL, NULL))
 			continue;
 		if (pt_map(&hv_pt, PHYSMAP_BASE + p, p, 4096,
-			   nx_flags(PT_R | PT_W | (uncached ? PT_UC : 0))))
-			return NULL;
+			   nx_flags(PT_R | PT_W | (uncached ? PT_UC : 0)))) {
+			r = NULL;
+			break;
+		}
 	}
-	return phys_to_virt(phys);
+	spin_unlock(&lock);
+	return r;
+}
+
+uint64_t mmu_stack_alloc(unsigned pages)
+{
+	uint64_t phys = page_alloc(pages, 1), va, top = 0;
+
+	if (!phys)
+		return 0;
+	spin_lock(&lock);
+	va = stacks_next + 4096;                  /* the guard page below */
+	if (va + (uint64_t)pages * 4096 + 4096 <= STACKS_VIRT_END &&
+	    !pt_map(&hv_pt, va, phys, (uint64_t)pages * 4096, nx_flags(PT_R | PT_W | PT_GLOBAL))) {
+		stacks_next = va + (uint64_t)pages * 4096;   /* the next one's guard is above */
+		top = stacks_next;
+	}
+	spin_unlock(&lock);
+	if (!top)
+		page_free(phys, pages);
+	return top;
+}
+
+uint64_t mmu_root(void)
+{
+	return hv_pt.root;
 }
 
 const struct mmu_state *mmu_state(void)

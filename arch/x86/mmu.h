@@ -19,6 +19,12 @@ int mmu_init(const struct boot_info *bi);
  * device memory) and returns its address there, or NULL. */
 void *mmu_map_phys(uint64_t phys, size_t len, bool uncached);
 
+/* A stack of pages pages between unmapped guard pages; returns its top
+ * (the initial stack pointer) or 0. */
+uint64_t mmu_stack_alloc(unsigned pages);
+/* The core's page-table root, which every CPU loads. */
+uint64_t mmu_root(void);
+
 /* What mmu_init turned on, for the caps report. */
 struct mmu_state {
 	bool nx, smep, smap, wp, gbpages;

@@ -6,6 +6,7 @@
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcb.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/caps.h"
 #include "mm/mem.h"
 #include "lib/log.h"
@@ -21,9 +22,9 @@ struct svm_vcpu {
 	bool flush;              /* flush this guest's translations at entry */
 };
 
-/* Shared by every vCPU on this CPU (one CPU for now). */
-static uint64_t hsave_pa, host_vmcb_pa, iopm_pa, msrpm_pa;
-static struct tlbtag_cpu tags;
+/* Shared by every CPU; the host save area, the host's VMSAVE state and
+ * the ASID allocator are per CPU (struct cpu). */
+static uint64_t iopm_pa, msrpm_pa;
 
 static struct svm_vcpu *sv(struct vcpu *v)
 {
@@ -54,36 +55,49 @@ static int svm_cpu_enable(void)
 		0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,  /* STAR..SFMASK */
 		0x174, 0x175, 0x176,                     /* SYSENTER */
 	};
+	struct cpu *me = this_cpu();
 	uint8_t *pm;
 
 	if (c->virt != VIRT_SVM)
 		return -ENODEV;
-	if (c->virt_off) {
-		pr_err("svm: %s", c->virt_off);
+	if (me->id == 0) {
+		if (c->virt_off) {
+			pr_err("svm: %s", c->virt_off);
+			return -ENODEV;
+		}
+		if (!c->npt) {
+			pr_err("svm: no nested paging: partitions need it");
+			return -ENODEV;
+		}
+		iopm_pa = page_alloc(3, 1);
+		msrpm_pa = page_alloc(2, 1);
+		if (!iopm_pa || !msrpm_pa)
+			return -ENOMEM;
+		/* Every port and MSR exits unless let through below. */
+		memset(phys_to_virt(iopm_pa), 0xff, 3 * 4096);
+		pm = phys_to_virt(msrpm_pa);
+		memset(pm, 0xff, 2 * 4096);
+		for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
+			msrpm_pass(pm, pass[i]);
+	} else if (!iopm_pa) {
+		return -ENODEV;    /* the boot CPU could not turn it on */
+	} else if (!(cpuid(0x80000001, 0).c & (1u << 2)) ||
+		   (rdmsr(MSR_VM_CR) & (1u << 4))) {
+		pr_err("svm: CPU %u: SVM missing or disabled by firmware", me->id);
 		return -ENODEV;
 	}
-	if (!c->npt) {
-		pr_err("svm: no nested paging: partitions need it");
-		return -ENODEV;
-	}
-	hsave_pa = page_alloc(1, 1);
-	host_vmcb_pa = page_alloc(1, 1);
-	iopm_pa = page_alloc(3, 1);
-	msrpm_pa = page_alloc(2, 1);
-	if (!hsave_pa || !host_vmcb_pa || !iopm_pa || !msrpm_pa)
+	me->hsave_pa = page_alloc(1, 1);
+	me->host_vmcb_pa = page_alloc(1, 1);
+	if (!me->hsave_pa || !me->host_vmcb_pa)
 		return -ENOMEM;
-	/* Every port and MSR exits unless let through below. */
-	memset(phys_to_virt(iopm_pa), 0xff, 3 * 4096);
-	pm = phys_to_virt(msrpm_pa);
-	memset(pm, 0xff, 2 * 4096);
-	for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
-		msrpm_pass(pm, pass[i]);
-
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
-	wrmsr(MSR_VM_HSAVE_PA, hsave_pa);
-	/* The host's TR, FS, GS and SYSCALL MSRs, restored after each exit. */
-	__asm__ volatile("vmsave %0" : : "a"(host_vmcb_pa) : "memory");
-	tlbtag_cpu_init(&tags, c->asids);
+	wrmsr(MSR_VM_HSAVE_PA, me->hsave_pa);
+	/* The host's TR, FS, GS (this CPU's struct cpu) and SYSCALL MSRs,
+	 * restored after each exit. */
+	__asm__ volatile("vmsave %0" : : "a"(me->host_vmcb_pa) : "memory");
+	tlbtag_cpu_init(&me->tags, c->asids);
+	if (me->id)
+		return 0;
 	pr_info("svm: on (%u ASIDs%s%s)", c->asids,
 		c->nrip_save ? ", NRIP save" : ", no NRIP save: RIP advanced by decoding",
 		c->flush_by_asid ? ", flush by ASID" : ", no flush by ASID: full flushes");
@@ -482,7 +496,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	/* A fresh ASID generation, or changed nested mappings without
 	 * flush-by-ASID, mean a full TLB flush (15.16). */
 	vm->c.tlb_control = 0;
-	if (tlbtag_assign(&tags, 0, &v->tag))
+	if (tlbtag_assign(&this_cpu()->tags, (int)this_cpu()->id, &v->tag))
 		vm->c.tlb_control = 1;
 	if (s->flush) {
 		vm->c.tlb_control = caps_get()->flush_by_asid ? 3 : 1;
@@ -499,7 +513,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	 * at VMRUN lets them end the guest's run as #VMEXIT(INTR) (with
 	 * V_INTR_MASKING the host IF masks physical interrupts, 15.21.1). */
 	__asm__ volatile("clgi; sti" ::: "memory");
-	svm_enter(&v->regs, s->vmcb_pa, host_vmcb_pa);
+	svm_enter(&v->regs, s->vmcb_pa, this_cpu()->host_vmcb_pa);
 	__asm__ volatile("cli; stgi" ::: "memory");
 
 	v->regs.gpr[REG_RAX] = vm->s.rax;

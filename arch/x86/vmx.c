@@ -7,6 +7,7 @@
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcs.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/caps.h"
 #include "arch/x86/desc.h"
 #include "mm/mem.h"
@@ -30,18 +31,20 @@ struct vmx_vcpu {
 	/* Nor CR2: a vCPU preempted between a page fault and its handler's
 	 * read of CR2 must find its own value there. */
 	uint64_t cr2;
+	int host_cpu;           /* CPU whose host state the VMCS holds, -1 = none */
 	bool in_use;
 };
 
 static const uint32_t syscall_msr[5] = { 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
 					 0xc0000102 };
-static struct vcpu *msrs_loaded;   /* whose SYSCALL MSRs the CPU holds */
-
-/* Per CPU (one CPU for now). */
-static uint64_t vmxon_pa, msr_bitmap_pa, io_bitmap_pa, current_vmcs;
+/* Shared by every CPU. The VMXON region, the current VMCS, whose
+ * SYSCALL MSRs are loaded and the VPID allocator are per CPU (struct
+ * cpu). A VMCS is active on one CPU only while its vCPU's slice runs
+ * there (vmx_vcpu_put clears it), so any CPU may create, reset or
+ * destroy a vCPU that is not in a slice. */
+static uint64_t msr_bitmap_pa, io_bitmap_pa;
 static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
 static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
-static struct tlbtag_cpu tags;
 static bool have_vpid, have_unrestricted, invept_single, have_preempt;
 static unsigned preempt_shift;  /* the timer counts TSC >> shift (A.6) */
 static const char *refuse_reason;
@@ -57,10 +60,22 @@ static struct vmx_vcpu *vx(struct vcpu *v)
 
 static void vmcs_load(uint64_t pa)
 {
-	if (current_vmcs == pa)
+	struct cpu *c = this_cpu();
+
+	if (c->current_vmcs == pa)
 		return;
 	__asm__ volatile("vmptrld %0" : : "m"(pa) : "cc", "memory");
-	current_vmcs = pa;
+	c->current_vmcs = pa;
+}
+
+/* Writes the VMCS back to memory and makes it inactive on this CPU. */
+static void vmcs_clear(uint64_t pa)
+{
+	struct cpu *c = this_cpu();
+
+	__asm__ volatile("vmclear %0" : : "m"(pa) : "cc", "memory");
+	if (c->current_vmcs == pa)
+		c->current_vmcs = 0;
 }
 
 static uint64_t vmread(uint32_t field)
@@ -108,20 +123,25 @@ static int vmx_cpu_enable(void)
 {
 	const struct caps *c = caps_get();
 	bool true_msrs = rdmsr(MSR_VMX_BASIC) & (1ULL << 55);
+	struct cpu *me = this_cpu();
 	uint32_t miss, *vmxon;
 	uint64_t fc;
 
 	if (c->virt != VIRT_VMX)
 		return -ENODEV;
+	if (me->id && !msr_bitmap_pa)
+		return -ENODEV;    /* the boot CPU could not turn it on */
 	/* IA32_FEATURE_CONTROL: firmware may have locked VMX off; OVMF
 	 * leaves it unlocked, so set "VMX outside SMX" and lock it (23.7). */
 	fc = rdmsr(MSR_FEATURE_CONTROL);
 	if (!(fc & 1)) {
 		wrmsr(MSR_FEATURE_CONTROL, fc | 1 | (1u << 2));
 	} else if (!(fc & (1u << 2))) {
-		pr_err("vmx: VT-x disabled by firmware (IA32_FEATURE_CONTROL locked)");
+		pr_err("vmx: CPU %u: VT-x disabled by firmware (IA32_FEATURE_CONTROL locked)", me->id);
 		return -ENODEV;
 	}
+	if (me->id)
+		goto this_cpu_on;
 	/* The preemption timer ends a slice even when the guest never exits
 	 * and host interrupts cannot reach us. */
 	pin_ctl = adjust(true_msrs ? MSR_VMX_TRUE_PINBASED : MSR_VMX_PINBASED,
@@ -168,25 +188,22 @@ static int vmx_cpu_enable(void)
 	cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
 	cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
 	cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
-	write_cr0((read_cr0() | cr0_fixed0) & cr0_fixed1);
-	write_cr4((read_cr4() | cr4_fixed0 | CR4_VMXE) & cr4_fixed1);
-
-	vmxon_pa = page_alloc(1, 1);
-	msr_bitmap_pa = page_alloc(1, 1);
 	io_bitmap_pa = page_alloc(2, 1);
-	if (!vmxon_pa || !msr_bitmap_pa || !io_bitmap_pa)
+	if (!io_bitmap_pa)
 		return -ENOMEM;
 	/* Every port exits unless let through (24.6.4: bitmap A covers
 	 * 0-0x7fff, B the rest). */
 	memset(phys_to_virt(io_bitmap_pa), 0xff, 2 * 4096);
-	vmxon = phys_to_virt(vmxon_pa);
-	*vmxon = c->vmcs_rev;
 	{
 		/* Every MSR exits except those the VMCS switches (24.6.9):
 		 * read bitmaps at 0 and 1024, write bitmaps at 2048 and 3072. */
 		static const uint32_t pass[] = { 0xc0000100, 0xc0000101, 0xc0000102,
 			0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, 0x174, 0x175, 0x176 };
-		uint8_t *bm = phys_to_virt(msr_bitmap_pa);
+		uint8_t *bm;
+		msr_bitmap_pa = page_alloc(1, 1);
+		if (!msr_bitmap_pa)
+			return -ENOMEM;
+		bm = phys_to_virt(msr_bitmap_pa);
 		memset(bm, 0xff, 4096);
 		for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
 			uint32_t m = pass[i], off = m >= 0xc0000000 ? 1024 : 0;
@@ -195,15 +212,25 @@ static int vmx_cpu_enable(void)
 			bm[off + 2048 + m / 8] &= (uint8_t)~(1u << (m % 8));
 		}
 	}
+this_cpu_on:
+	write_cr0((read_cr0() | cr0_fixed0) & cr0_fixed1);
+	write_cr4((read_cr4() | cr4_fixed0 | CR4_VMXE) & cr4_fixed1);
+	me->vmxon_pa = page_alloc(1, 1);
+	if (!me->vmxon_pa)
+		return -ENOMEM;
+	vmxon = phys_to_virt(me->vmxon_pa);
+	*vmxon = c->vmcs_rev;
 	{
 		uint8_t fail;
-		__asm__ volatile("vmxon %1; setna %0" : "=q"(fail) : "m"(vmxon_pa) : "cc", "memory");
+		__asm__ volatile("vmxon %1; setna %0" : "=q"(fail) : "m"(me->vmxon_pa) : "cc", "memory");
 		if (fail) {
-			pr_err("vmx: VMXON failed");
+			pr_err("vmx: CPU %u: VMXON failed", me->id);
 			return -EIO;
 		}
 	}
-	tlbtag_cpu_init(&tags, have_vpid ? 0x10000 : 0);
+	tlbtag_cpu_init(&me->tags, have_vpid ? 0x10000 : 0);
+	if (me->id)
+		return 0;
 	pr_info("vmx: on (EPT%s%s%s%s)", have_vpid ? ", VPID" : ", no VPID: TLB flushed on every switch",
 		have_preempt ? ", preemption timer" : "",
 		have_unrestricted ? ", unrestricted guest" : ", no unrestricted guest",
@@ -251,7 +278,8 @@ static int vmx_vcpu_create(struct vcpu *v)
 		return -ENOMEM;
 	x->in_use = true;
 	*(uint32_t *)phys_to_virt(x->vmcs_pa) = caps_get()->vmcs_rev;
-	__asm__ volatile("vmclear %0" : : "m"(x->vmcs_pa) : "cc", "memory");
+	vmcs_clear(x->vmcs_pa);
+	x->host_cpu = -1;
 	x->flush = true;   /* the EPT root may have served an earlier partition */
 	x->dr6 = 0xffff0ff0;
 	v->arch = x;
@@ -262,11 +290,7 @@ static void vmx_vcpu_destroy(struct vcpu *v)
 {
 	struct vmx_vcpu *x = vx(v);
 
-	if (msrs_loaded == v)
-		msrs_loaded = NULL;
-	__asm__ volatile("vmclear %0" : : "m"(x->vmcs_pa) : "cc", "memory");
-	if (current_vmcs == x->vmcs_pa)
-		current_vmcs = 0;
+	vmcs_clear(x->vmcs_pa);
 	page_free(x->vmcs_pa, 1);
 	x->in_use = false;
 	v->arch = NULL;
@@ -299,7 +323,7 @@ static void host_state(void)
 	vmwrite(HOST_GS_SEL, 0);
 	vmwrite(HOST_TR_SEL, SEL_TSS);
 	vmwrite(HOST_FS_BASE, 0);
-	vmwrite(HOST_GS_BASE, 0);
+	vmwrite(HOST_GS_BASE, (uint64_t)this_cpu());
 	vmwrite(HOST_TR_BASE, tr_base);
 	vmwrite(HOST_GDTR_BASE, gdt.base);
 	vmwrite(HOST_IDTR_BASE, idt.base);
@@ -336,9 +360,7 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	struct vmx_vcpu *x = vx(v);
 	uint64_t cr0;
 
-	__asm__ volatile("vmclear %0" : : "m"(x->vmcs_pa) : "cc", "memory");
-	if (current_vmcs == x->vmcs_pa)
-		current_vmcs = 0;
+	vmcs_clear(x->vmcs_pa);
 	x->launched = false;
 	vmcs_load(x->vmcs_pa);
 
@@ -366,6 +388,7 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	vmwrite(CR0_MASK, 0x20);
 	vmwrite(CR4_MASK, CR4_VMXE);
 	host_state();
+	x->host_cpu = (int)this_cpu()->id;
 
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.rip = bs->rip;
@@ -430,7 +453,28 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 		return -ENOSYS;
 	}
 	sync_ia32e();
+	/* Inactive until its slice: the CPU that runs it may be another. */
+	vmcs_clear(x->vmcs_pa);
 	return 0;
+}
+
+/* The end of a slice: the SYSCALL MSRs go back into the vCPU and the
+ * VMCS is written back and made inactive, so that any CPU may reset or
+ * destroy the vCPU until its next slice. */
+static void vmx_vcpu_put(struct vcpu *v)
+{
+	struct vmx_vcpu *x = vx(v);
+	struct cpu *c = this_cpu();
+
+	if (!x)
+		return;
+	if (c->msrs_loaded == v) {
+		for (int i = 0; i < 5; i++)
+			x->syscall_msrs[i] = rdmsr(syscall_msr[i]);
+		c->msrs_loaded = NULL;
+	}
+	vmcs_clear(x->vmcs_pa);
+	x->launched = false;
 }
 
 /* ---- accessors ------------------------------------------------------------ */
@@ -788,20 +832,26 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	uint64_t idt;
 	int r;
 
-	if (msrs_loaded != v) {
-		if (msrs_loaded)
+	struct cpu *c = this_cpu();
+
+	if (c->msrs_loaded != v) {
+		if (c->msrs_loaded)
 			for (int i = 0; i < 5; i++)
-				vx(msrs_loaded)->syscall_msrs[i] = rdmsr(syscall_msr[i]);
+				vx(c->msrs_loaded)->syscall_msrs[i] = rdmsr(syscall_msr[i]);
 		for (int i = 0; i < 5; i++)
 			wrmsr(syscall_msr[i], x->syscall_msrs[i]);
-		msrs_loaded = v;
+		c->msrs_loaded = v;
 	}
 	vmcs_load(x->vmcs_pa);
+	if (x->host_cpu != (int)c->id) {
+		host_state();      /* this CPU's GS, TSS and GDT */
+		x->host_cpu = (int)c->id;
+	}
 	vmwrite(GUEST_RSP, v->regs.gpr[REG_RSP]);
 	vmwrite(GUEST_RIP, v->regs.rip);
 	vmwrite(GUEST_RFLAGS, v->regs.rflags);
 	sync_ia32e();
-	if (tlbtag_assign(&tags, 0, &v->tag) && have_vpid)
+	if (tlbtag_assign(&c->tags, (int)c->id, &v->tag) && have_vpid)
 		invvpid_all();
 	if (have_vpid)
 		vmwrite(VMCS_VPID, v->tag.tag);
@@ -856,6 +906,7 @@ const struct vmm_ops vmx_ops = {
 	.vcpu_destroy = vmx_vcpu_destroy,
 	.vcpu_reset = vmx_vcpu_reset,
 	.vcpu_run = vmx_vcpu_run,
+	.vcpu_put = vmx_vcpu_put,
 	.get_ctl = vmx_get_ctl,
 	.seg_base = vmx_seg_base,
 	.inject_exception = vmx_inject_exception,
