@@ -26,8 +26,7 @@ static struct partition *attached_to;   /* the console the serial line feeds */
 static unsigned ctrl_a;                  /* Ctrl-A presses in a row */
 
 struct cmd {
-	const char *name;
-	const char *args;
+	struct shell_cmd_spec spec;
 	const char *help;
 	void (*run)(int argc, char **argv);
 };
@@ -366,27 +365,27 @@ static void cmd_poweroff(int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{ "help", "", "list commands", cmd_help },
-	{ "version", "", "show the Vatra version", cmd_version },
-	{ "caps", "", "CPU virtualization capabilities", cmd_caps },
-	{ "mem", "", "memory map and allocator", cmd_mem },
-	{ "cpus", "", "physical CPUs", cmd_cpus },
-	{ "pci", "", "PCI devices of the machine", cmd_pci },
-	{ "acpi", "", "ACPI tables and CPUs", cmd_acpi },
-	{ "config", "", "the parsed vatra.cfg and its errors", cmd_config },
-	{ "log", "", "the log ring", cmd_log },
-	{ "list", "", "partitions and their state", cmd_list },
-	{ "stats", "[NAME]", "exit statistics per vCPU and reason", cmd_stats },
-	{ "info", "NAME", "one partition in detail", cmd_info },
-	{ "start", "NAME", "start a stopped partition", cmd_start },
-	{ "stop", "NAME", "press its ACPI power button", cmd_stop },
-	{ "reset", "NAME", "reset a partition (start it again)", cmd_reset },
-	{ "pause", "NAME", "stop running its vCPUs for now", cmd_pause },
-	{ "resume", "NAME", "run a paused partition again", cmd_resume },
-	{ "destroy", "NAME", "stop a partition at once", cmd_destroy },
-	{ "console", "NAME", "attach to a partition's console (Ctrl-A x3 detaches)", cmd_console },
-	{ "reboot", "", "reset the machine", cmd_reboot },
-	{ "poweroff", "", "power the machine off", cmd_poweroff },
+	{ { "help", "" }, "list commands", cmd_help },
+	{ { "version", "" }, "show the Vatra version", cmd_version },
+	{ { "caps", "" }, "CPU virtualization capabilities", cmd_caps },
+	{ { "mem", "" }, "memory map and allocator", cmd_mem },
+	{ { "cpus", "" }, "physical CPUs", cmd_cpus },
+	{ { "pci", "" }, "PCI devices of the machine", cmd_pci },
+	{ { "acpi", "" }, "ACPI tables and CPUs", cmd_acpi },
+	{ { "config", "" }, "the parsed vatra.cfg and its errors", cmd_config },
+	{ { "log", "" }, "the log ring", cmd_log },
+	{ { "list", "" }, "partitions and their state", cmd_list },
+	{ { "stats", "[NAME]" }, "exit statistics per vCPU and reason", cmd_stats },
+	{ { "info", "NAME" }, "one partition in detail", cmd_info },
+	{ { "start", "NAME" }, "start a stopped partition", cmd_start },
+	{ { "stop", "NAME" }, "press its ACPI power button", cmd_stop },
+	{ { "reset", "NAME" }, "reset a partition (start it again)", cmd_reset },
+	{ { "pause", "NAME" }, "stop running its vCPUs for now", cmd_pause },
+	{ { "resume", "NAME" }, "run a paused partition again", cmd_resume },
+	{ { "destroy", "NAME" }, "stop a partition at once", cmd_destroy },
+	{ { "console", "NAME" }, "attach to a partition's console (Ctrl-A x3 detaches)", cmd_console },
+	{ { "reboot", "" }, "reset the machine", cmd_reboot },
+	{ { "poweroff", "" }, "power the machine off", cmd_poweroff },
 };
 
 static void cmd_help(int argc, char **argv)
@@ -394,32 +393,36 @@ static void cmd_help(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		kprintf("  %-10s %-12s %s\n", cmds[i].name, cmds[i].args, cmds[i].help);
+		kprintf("  %-10s %-12s %s\n", cmds[i].spec.name, cmds[i].spec.args, cmds[i].help);
 }
 
 static void run_line(char *line)
 {
+	static struct shell_cmd_spec specs[sizeof(cmds) / sizeof(cmds[0])];
 	char *argv[SHELL_MAX_ARGS];
-	int argc = shell_split(line, argv, SHELL_MAX_ARGS);
+	int argc, i;
 
-	if (argc < 0) {
+	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+		specs[k] = cmds[k].spec;
+	i = shell_parse(line, specs, sizeof(cmds) / sizeof(cmds[0]), argv, &argc);
+	switch (i) {
+	case -ENOENT:
+		return;
+	case -E2BIG:
 		kprintf("error: too many words (at most %d)\n", SHELL_MAX_ARGS);
 		return;
-	}
-	if (argc == 0)
+	case -ENOSYS:
+		kprintf("error: unknown command '%s' (try 'help')\n", argv[0]);
 		return;
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (!strcmp(argv[0], cmds[i].name)) {
-			if ((argc > 1 && !cmds[i].args[0]) || argc > 2) {
-				kprintf("error: %s takes %s\n", cmds[i].name,
-					cmds[i].args[0] ? "one argument" : "no arguments");
-				return;
-			}
-			cmds[i].run(argc, argv);
-			return;
-		}
+	case -EINVAL:
+		for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+			if (!strcmp(argv[0], cmds[k].spec.name))
+				kprintf("error: %s takes %s\n", argv[0],
+					cmds[k].spec.args[0] ? "one argument" : "no arguments");
+		return;
+	default:
+		cmds[i].run(argc, argv);
 	}
-	kprintf("error: unknown command '%s' (try 'help')\n", argv[0]);
 }
 
 /* Line editing (mgmt/lineedit.c: cursor keys, history, Ctrl-U/K/W/C).

@@ -2,6 +2,7 @@
 #include "mgmt/shell.h"
 #include "lib/errno.h"
 #include "lib/strutil.h"
+#include "lib/string.h"
 
 int shell_split(char *line, char **argv, int max)
 {
@@ -19,4 +20,24 @@ int shell_split(char *line, char **argv, int max)
 			p++;
 	}
 	return n;
+}
+
+int shell_parse(char *line, const struct shell_cmd_spec *specs, size_t n, char **argv,
+		int *argc)
+{
+	int words = shell_split(line, argv, SHELL_MAX_ARGS);
+
+	*argc = words > 0 ? words : 0;
+	if (words < 0)
+		return -E2BIG;
+	if (words == 0)
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[0], specs[i].name))
+			continue;
+		if ((words > 1 && !specs[i].args[0]) || words > 2)
+			return -EINVAL;
+		return (int)i;
+	}
+	return -ENOSYS;
 }

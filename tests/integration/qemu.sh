@@ -130,7 +130,7 @@ echo "--- the demo image (make run): two Linux partitions, a test kernel, the sh
 make -s -C "$TOP" build/vatra.img >/dev/null
 cp "$B/vatra.img" "$W/shell.img"
 boot shell 150 -- \
-	--step "vatra> " "help\n" \
+	--step "\[web\] Enter 'help'" "help\n" \
 	--step "vatra> " "version\n" \
 	--step "vatra> " "version extra\n" \
 	--step "vatra> " "nosuchcommand\n" \
@@ -140,7 +140,7 @@ boot shell 150 -- \
 	--step "vatra> " "config\n" \
 	--step "vatra> " "log\n" \
 	--step "vatra> " "   \n" \
-	--step "\[web\] Enter 'help'" "console web\n" \
+	--step "vatra> " "console web\n" \
 	--step "attached to web" "\n" \
 	--step "# " "nproc; echo hello-from-web\n" \
 	--step "hello-from-web" "\x01\x01\x01" \
@@ -204,7 +204,7 @@ boot guests 400 -- \
 L=$W/guests.log
 guest_suite_check qemu "$L"
 check "guests: poweroff after the suite" status_is $st 0
-check "stats: per-vCPU exit totals" has "$L" "^  vCPU 0: [0-9]+ exits"
+check "stats: per-vCPU exit totals" has "$L" "^  vCPU 0 on CPU [0-9]+: [0-9]+ exits, [0-9]+ Mcycles run"
 check "stats: per-reason counts (cpuid)" has "$L" "^    cpuid +[0-9]+"
 check "stats: per-reason counts (mmio)" has "$L" "^    mmio +[0-9]+"
 check "stats: unknown partition refused" has "$L" "^error: no partition named 'nosuch'"
@@ -217,7 +217,9 @@ check "info: shows the partition" has "$L" "^  kernel   /guests/cpuid.elf"
 check "info: shows why it stopped" has "$L" "^  stopped  exited with status 0 \(debug-exit\)"
 check "start: a stopped partition runs again" count "$L" "^partition cpuid: started" 2
 check "start: and passes again" count "$L" "^\[cpuid\] PASS: " 2
-check "cpus: lists the CPUs" has "$L" "^cpu 0: apic id 0, boot CPU"
+check "cpus: lists the boot CPU" has "$L" "^cpu 0: apic id 0, online, boot CPU \\(shell\\)"
+check "cpus: the second CPU is online" has "$L" "^cpu 1: apic id 1, online, [0-9]+ vCPU"
+check "smp: both CPUs of -smp 2 come up" has "$L" "^smp: 2 of 2 CPU\\(s\\) online"
 check "pci: lists the host bridge" has "$L" "^00:00.0  8086:29c0  class 060000"
 check "pause: refused on a stopped partition" count "$L" "^error: partition cpuid is not running" 3
 check "list: shows stopped partitions" has "$L" "^triple +stopped +1 +16M  stopped: triple fault"
@@ -232,6 +234,73 @@ boot linuxrun 300; st=$?
 linux_check qemu "$W/linuxrun.log" 2 "$bare"
 check "qemu: the partition's status reaches the exit device" status_is $st 1
 check "qemu: TSC calibrated from the PM timer" has "$W/linuxrun.log" "^\[linux\] .*tsc: Detected [0-9.]+ MHz"
+
+echo "--- partitions side by side on 4 CPUs: three Linux guests (1, 1 and 2 vCPUs), stop one, start it again"
+mkcfg "$W/smp.cfg" "[vatra]" "on_all_stopped = shell" \
+	"[partition alpha]" "kernel = /guests/vmlinuz" "initrd = /guests/initrd.gz" \
+	"cmdline = console=ttyS0 vatra.demo" "memory = 160M" \
+	"[partition beta]" "kernel = /guests/vmlinuz" "initrd = /guests/initrd.gz" \
+	"cmdline = console=ttyS0 vatra.demo" "memory = 192M" \
+	"[partition gamma]" "kernel = /guests/vmlinuz" "initrd = /guests/initrd.gz" \
+	"cmdline = console=ttyS0 vatra.demo" "memory = 256M" "vcpus = 2"
+image smp "$W/smp.cfg" -f "$LINUX_KERNEL:/guests/vmlinuz" -f "$LINUX_INITRD:/guests/initrd.gz"
+boot smp 400 --smp 4 -- \
+	--step "@seen \[alpha\] Vatra demo partition" "" \
+	--step "@seen \[beta\] Vatra demo partition" "" \
+	--step "@seen \[gamma\] Vatra demo partition" "cpus\n" \
+	--step "cpu 0: apic id" "list\n" \
+	--step "NAME +STATE" "destroy beta\n" \
+	--step "destroyed by the operator" "list\n" \
+	--step "beta +stopped" "start beta\n" \
+	--step "\[beta\] Vatra demo partition" "list\n" \
+	--step "beta +running" "poweroff\n"; st=$?
+L=$W/smp.log
+check "smp: the four CPUs of -smp 4 come up" has "$L" "^smp: 4 of 4 CPU\\(s\\) online"
+mt() { tr -d '\r' <"$L" | sed -n "s/^\[$1\] Vatra demo partition: \([0-9]*\) CPU(s), MemTotal: \([0-9]*\) kB/\1 \2/p" | head -1; }
+read -r a_cpus a_mem < <(mt alpha)
+read -r b_cpus b_mem < <(mt beta)
+read -r g_cpus g_mem < <(mt gamma)
+check "smp: alpha, beta and gamma see 1, 1 and 2 CPUs (${a_cpus:-?} ${b_cpus:-?} ${g_cpus:-?})" \
+	eval "[ '${a_cpus:-}' = 1 ] && [ '${b_cpus:-}' = 1 ] && [ '${g_cpus:-}' = 2 ]"
+check "smp: each sees its own memory, 160M < 192M < 256M (${a_mem:-?} ${b_mem:-?} ${g_mem:-?} kB)" \
+	eval "[ -n '${a_mem:-}' ] && [ -n '${b_mem:-}' ] && [ -n '${g_mem:-}' ] && [ ${a_mem:-0} -lt ${b_mem:-0} ] && [ ${b_mem:-0} -lt ${g_mem:-0} ] && [ ${g_mem:-0} -gt 200000 ]"
+check "smp: the vCPUs are spread over the CPUs" has "$L" "^cpu 3: apic id 3, online, 1 vCPU"
+check "smp: beta stopped, the others still run" \
+	eval "tr -d '\r' <'$L' | sed -n '/destroyed by the operator/,\$p' | grep -A4 '^NAME' | head -5 | grep -Eq '^alpha +running' && tr -d '\r' <'$L' | sed -n '/destroyed by the operator/,\$p' | grep -A4 '^NAME' | head -5 | grep -Eq '^gamma +running +2'"
+check "smp: beta is listed as stopped" has "$L" "^beta +stopped +1 +192M  destroyed by the operator"
+check "smp: beta boots again after start" count "$L" "^\[beta\] Vatra demo partition: 1 CPU" 2
+check "smp: all three run at the end" \
+	eval "tr -d '\r' <'$L' | tail -20 | grep -Eq '^beta +running' && tr -d '\r' <'$L' | tail -20 | grep -Eq '^alpha +running'"
+check "smp: poweroff at the end" status_is $st 0
+
+echo "--- time slicing: two busy partitions pinned to CPU 1 with weights 2:1"
+mkcfg "$W/weights.cfg" "[vatra]" "on_all_stopped = shell" \
+	"[partition heavy]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 1" "weight = 512" \
+	"[partition light]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 1" "weight = 256" \
+	"[partition capped]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 0" "cap = 25"
+image weights "$W/weights.cfg" -f "$B/guests/spin.elf:/guests/spin.elf"
+boot weights 200 -- \
+	--step "@seen \[light\] spin: looping" "" \
+	--step "@seen \[heavy\] spin: looping" "" \
+	--step "@seen \[capped\] spin: looping" "" \
+	--step "@sleep 1" "stats\n" \
+	--step "capped: running" "" \
+	--step "@sleep 4" "stats\n" \
+	--step "capped: running" "cpus\n" \
+	--step "cpu 1: apic" "poweroff\n"; st=$?
+L=$W/weights.log
+# Mcycles of each partition's vCPU 0 in the first and the second stats.
+mc() { tr -d '\r' <"$L" | awk -v p="$1" '/^partition /{cur=$2} /^  vCPU 0 on CPU/ && cur==p":" {for(i=1;i<=NF;i++) if($i=="Mcycles") print $(i-1)}'; }
+read -r h1 h2 < <(mc heavy | tr '\n' ' ')
+read -r l1 l2 < <(mc light | tr '\n' ' ')
+read -r c1 c2 < <(mc capped | tr '\n' ' ')
+ratio=$(awk -v a="$(( ${h2:-0} - ${h1:-0} ))" -v b="$(( ${l2:-0} - ${l1:-0} ))" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "0" }')
+check "weights: heavy gets 2x light's CPU time within 10% (measured ${ratio}x)" \
+	awk -v r="$ratio" 'BEGIN{exit !(r >= 1.8 && r <= 2.2)}'
+share=$(awk -v c="$(( ${c2:-0} - ${c1:-0} ))" -v h="$(( ${h2:-0} - ${h1:-0} ))" -v l="$(( ${l2:-0} - ${l1:-0} ))" 'BEGIN{ if (h + l > 0) printf "%.2f", c / (h + l); else print "0" }')
+check "cap: a 25% capped partition alone on CPU 0 gets about a quarter of a CPU (${share} of CPU 1's time)" \
+	awk -v r="$share" 'BEGIN{exit !(r >= 0.2 && r <= 0.3)}'
+check "weights: stats shows the weights" has "$L" "^  vCPU 0 on CPU 1: [0-9]+ exits, [0-9]+ Mcycles run, weight 512"
 
 echo "--- console multiplexing: attach, type, detach with Ctrl-A x3, replay"
 mkcfg "$W/console.cfg" "[vatra]" "on_all_stopped = shell" \

@@ -6,7 +6,9 @@ serial console: wait for a pattern, then type a line.
 
 Each --step waits (within the overall timeout) until REGEX appears in the
 output after the previous step's match, then sends TEXT with "\\n" turned
-into a carriage return, as a terminal would, and "\\xNN" into that byte. Exits with the command's exit
+into a carriage return, as a terminal would, and "\\xNN" into that byte. A REGEX of "@sleep N" waits N seconds instead; "@seen REGEX" looks
+for REGEX anywhere in the output so far (and does not move on). Exits
+with the command's exit
 status, or 124 when the timeout ended it (SIGINT first: Bochs ignores
 SIGTERM)."""
 import argparse
@@ -53,12 +55,21 @@ def main():
     pos = 0
     timed_out = False
     for regex, text in a.step:
+        wait = re.fullmatch(r"@sleep ([0-9.]+)", regex)
+        if wait:
+            # A pause of so many seconds instead of a pattern.
+            time.sleep(max(0.0, min(float(wait.group(1)), deadline - time.monotonic())))
+            regex = ""
+        seen = regex.startswith("@seen ")
+        if seen:
+            regex = regex[len("@seen "):]
         pat = re.compile(regex.encode())
         while True:
             with lock:
-                m = pat.search(buf, pos)
+                m = pat.search(buf, 0 if seen else pos)
             if m:
-                pos = m.end()
+                if not seen:
+                    pos = m.end()
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
                 break

@@ -1248,6 +1248,107 @@ static void test_vcpus(void **state)
 	}
 }
 
+static void test_sched_keys(void **state)
+{
+	struct vatra_config *c;
+
+	(void)state;
+	c = part_with("weight = 512\ncap = 50\ncpus = 3\ndedicated = yes");
+	expect_no_err(c);
+	assert_int_equal(c->parts[0].weight, 512);
+	assert_int_equal(c->parts[0].cap, 50);
+	assert_true(c->parts[0].dedicated);
+	free(c);
+
+	c = part_with("");
+	expect_no_err(c);
+	assert_int_equal(c->parts[0].weight, CFG_WEIGHT_DEFAULT);
+	assert_int_equal(c->parts[0].cap, 0);
+	assert_false(c->parts[0].dedicated);
+	free(c);
+
+	c = part_with("weight = 0");
+	expect_one_err(c, 5, "for 'weight': expected a number from 1 to 65535");
+	assert_false(c->parts[0].valid);
+	free(c);
+	c = part_with("weight = 65536");
+	expect_one_err(c, 5, "for 'weight': expected a number from 1 to 65535");
+	free(c);
+	c = part_with("cap = 101");
+	expect_one_err(c, 5, "for 'cap': expected a percentage from 0 (no cap) to 100");
+	free(c);
+	c = part_with("cap = -1");
+	expect_one_err(c, 5, "for 'cap'");
+	free(c);
+	c = part_with("dedicated = maybe");
+	expect_one_err(c, 5, "for 'dedicated': expected yes or no");
+	free(c);
+
+	/* Dedicated needs its CPUs named. */
+	c = part_with("dedicated = yes");
+	expect_one_err(c, 5, "'dedicated = yes' needs 'cpus' to name the CPUs");
+	assert_false(c->parts[0].valid);
+	free(c);
+	/* ...but a rejected cpus line is not reported twice. */
+	c = part_with("dedicated = yes\ncpus = x");
+	expect_one_err(c, 6, "for 'cpus'");
+	free(c);
+}
+
+static void test_dedicated_overlap(void **state)
+{
+	struct vatra_config *c;
+
+	(void)state;
+	/* A later partition listing a dedicated CPU is refused, naming the
+	 * owner; the others stay valid. */
+	c = parse("[partition a]\nkernel = /k\nmemory = 16M\nvcpus = 2\ncpus = 1,2\ndedicated = yes\n"
+		  "[partition b]\nkernel = /k\nmemory = 16M\ncpus = 2\n"
+		  "[partition c]\nkernel = /k\nmemory = 16M\ncpus = 3\n");
+	expect_one_err(c, 10, "CPU 2 is dedicated to partition 'a' (line 1)");
+	assert_true(c->parts[0].valid);
+	assert_false(c->parts[1].valid);
+	assert_true(c->parts[2].valid);
+	free(c);
+
+	/* A dedicated partition after a sharing one is refused instead. */
+	c = parse("[partition a]\nkernel = /k\nmemory = 16M\ncpus = 1\n"
+		  "[partition b]\nkernel = /k\nmemory = 16M\ncpus = 1\ndedicated = yes\n");
+	expect_one_err(c, 8, "CPU 1 is shared with partition 'a' (line 1): a dedicated CPU cannot be shared");
+	assert_true(c->parts[0].valid);
+	assert_false(c->parts[1].valid);
+	free(c);
+
+	/* Sharing among non-dedicated partitions is fine, and so is an
+	 * invalid earlier partition's claim. */
+	c = parse("[partition a]\nkernel = /k\nmemory = 16M\ncpus = 1\n"
+		  "[partition b]\nkernel = /k\nmemory = 16M\ncpus = 1\n"
+		  "[partition d]\nkernel = /k\nmemory = lots\ncpus = 5\ndedicated = yes\n"
+		  "[partition e]\nkernel = /k\nmemory = 16M\ncpus = 5\n");
+	expect_one_err(c, 11, "for 'memory'");
+	assert_true(c->parts[3].valid);
+	free(c);
+}
+
+static void test_console_mode(void **state)
+{
+	struct vatra_config *c;
+
+	(void)state;
+	c = global_with("console_mode = quiet");
+	expect_no_err(c);
+	assert_true(c->console_quiet);
+	free(c);
+	c = global_with("console_mode = mux");
+	expect_no_err(c);
+	assert_false(c->console_quiet);
+	free(c);
+	c = global_with("console_mode = loud");
+	expect_one_err(c, 2, "for 'console_mode': expected mux or quiet");
+	assert_false(c->console_quiet);
+	free(c);
+}
+
 static void test_cpus_key(void **state)
 {
 	struct vatra_config *c;
@@ -1885,6 +1986,9 @@ int main(void)
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_vcpus),
 		cmocka_unit_test(test_cpus_key),
+		cmocka_unit_test(test_sched_keys),
+		cmocka_unit_test(test_dedicated_overlap),
+		cmocka_unit_test(test_console_mode),
 		cmocka_unit_test(test_format_and_load_addr),
 		cmocka_unit_test(test_partition_defaults),
 		cmocka_unit_test(test_duplicate_keys),
