@@ -42,9 +42,17 @@ static void cmd_version(int argc, char **argv)
 
 static void cmd_caps(int argc, char **argv)
 {
-	(void)argc;
 	(void)argv;
+	unsigned online = 0, usable = 0;
+
+	(void)argc;
 	caps_print(caps_get(), hv.iommu);
+	for (unsigned i = 0; i < cpu_count; i++) {
+		online += cpu_table[i].state == CPU_ONLINE;
+		usable += cpu_table[i].state == CPU_ONLINE && cpu_table[i].virt_on;
+	}
+	kprintf("caps: cpus       %u online (%u run vCPUs) of %u in the MADT\n", online, usable,
+		hv.acpi ? hv.acpi->ncpus : 1);
 }
 
 static void cmd_mem(int argc, char **argv)

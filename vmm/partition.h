@@ -81,6 +81,7 @@ struct partition {
 	unsigned starts;             /* times started, resets included */
 	bool paused;                 /* the operator stopped its vCPUs for now */
 	uint64_t start_tsc, stop_tsc;
+	uint64_t entry_tsc;          /* first entry into the guest, 0 = not yet */
 };
 
 extern struct partition partitions[PART_MAX];

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
+#include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/apic.h"
 #include "lib/log.h"
@@ -321,6 +322,20 @@ static void deliver_irq(struct vcpu *v)
 	vmm->request_irq_window(v, false);
 }
 
+/* How long from the loader's jump to the core until this partition's
+ * first guest instruction (make bench reads it). */
+static void first_entry(struct partition *p)
+{
+	uint64_t ms;
+
+	p->entry_tsc = rdtsc();
+	if (!hv.tsc_khz || !hv.bi || !hv.bi->tsc_handoff || p->starts != 1)
+		return;
+	ms = (p->entry_tsc - hv.bi->tsc_handoff) / hv.tsc_khz;
+	pr_info("partition %s: first guest instruction %llu ms after the firmware hand-off",
+		part_name(p), (unsigned long long)ms);
+}
+
 void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 {
 	struct partition *p = v->part;
@@ -339,6 +354,8 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 		memset(&e, 0, sizeof(e));
 		/* Only guest mode runs without the partition's lock: other
 		 * CPUs may then deliver interrupts to v (and kick this CPU). */
+		if (!p->entry_tsc)
+			first_entry(p);
 		part_unlock(p);
 		vmm->vcpu_run(v, &e);
 		part_lock(p);

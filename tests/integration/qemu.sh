@@ -161,6 +161,7 @@ check "shell: version" has "$L" "^Vatra [0-9.]+$"
 check "shell: extra argument refused" has "$L" "^error: version takes no arguments"
 check "shell: unknown command refused" has "$L" "^error: unknown command 'nosuchcommand'"
 check "shell: caps" has "$L" "^caps: virt +AMD-V"
+check "shell: caps lists the CPUs" has "$L" "^caps: cpus +2 online \(2 run vCPUs\) of 2 in the MADT"
 check "shell: mem" has "$L" "^allocator: [0-9]+ KiB managed"
 check "shell: acpi" has "$L" "^APIC +0x[0-9a-f]+ +[0-9]+ bytes"
 check "shell: config" has "$L" "^console 0x3f8,115200 +log_level info +on_all_stopped shell"
@@ -277,7 +278,9 @@ echo "--- time slicing: two busy partitions pinned to CPU 1 with weights 2:1"
 mkcfg "$W/weights.cfg" "[vatra]" "on_all_stopped = shell" \
 	"[partition heavy]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 1" "weight = 512" \
 	"[partition light]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 1" "weight = 256" \
-	"[partition capped]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 0" "cap = 25"
+	"[partition capped]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 0" "cap = 25" \
+	"[partition nocpu]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 7" \
+	"[partition ded]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 1" "dedicated = yes"
 image weights "$W/weights.cfg" -f "$B/guests/spin.elf:/guests/spin.elf"
 boot weights 200 -- \
 	--step "@seen \[light\] spin: looping" "" \
@@ -301,6 +304,9 @@ share=$(awk -v c="$(( ${c2:-0} - ${c1:-0} ))" -v h="$(( ${h2:-0} - ${h1:-0} ))" 
 check "cap: a 25% capped partition alone on CPU 0 gets about a quarter of a CPU (${share} of CPU 1's time)" \
 	awk -v r="$share" 'BEGIN{exit !(r >= 0.2 && r <= 0.3)}'
 check "weights: stats shows the weights" has "$L" "^  vCPU 0 on CPU 1: [0-9]+ exits, [0-9]+ Mcycles run, weight 512"
+check "cpus: a CPU that is not there is refused at start" has "$L" "^error: partition nocpu: not started: cpus = names CPU 7, which is not online \\(CPUs 0-1 are\\)"
+check "cpus: a dedicated CPU that another partition uses is a config error" has "$L" "^error: vatra.cfg:[0-9]+: CPU 1 is shared with partition 'heavy' \\(line [0-9]+\\): a dedicated CPU cannot be shared"
+check "cpus: the refused partition is not started" has "$L" "^error: partition ded: not started: its section in vatra.cfg"
 
 echo "--- console multiplexing: attach, type, detach with Ctrl-A x3, replay"
 mkcfg "$W/console.cfg" "[vatra]" "on_all_stopped = shell" \
