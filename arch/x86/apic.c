@@ -92,6 +92,17 @@ void apic_send_sipi(uint32_t apic, uint8_t page)
 	icr(apic, 0x4600 | page);                       /* start-up */
 }
 
+/* Shorthand 11b: all excluding self (SDM Vol. 3A, 11.6.1). */
+void apic_send_init_others(void)
+{
+	icr(0, 0xc4500);
+}
+
+void apic_send_sipi_others(uint8_t page)
+{
+	icr(0, 0xc4600 | page);
+}
+
 /* The boot CPU's setup, without the calibration: every LVT masked but
  * the timer, the same divider. */
 static void lapic_program(void)

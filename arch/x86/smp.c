@@ -30,20 +30,26 @@ struct tramp_data {
 	uint16_t pad2;
 	uint32_t cr3;
 	uint32_t efer;
-	uint64_t stack;
-	uint64_t cpu;
+	volatile uint32_t next;          /* slots taken */
+	uint32_t nslots;
 	uint64_t entry;
 } __attribute__((packed));
+
+#define TD_CPUS   0xd00              /* struct cpu * per slot */
+#define TD_STACKS 0xe00              /* stack top per slot */
+#define TD_SLOTS  32
 
 _Static_assert(__builtin_offsetof(struct tramp_data, gdtr_limit) == 0x20, "TD_GDTR");
 _Static_assert(__builtin_offsetof(struct tramp_data, jmp32_off) == 0x28, "TD_JMP32");
 _Static_assert(__builtin_offsetof(struct tramp_data, jmp64_off) == 0x30, "TD_JMP64");
 _Static_assert(__builtin_offsetof(struct tramp_data, cr3) == 0x38, "TD_CR3");
-_Static_assert(__builtin_offsetof(struct tramp_data, stack) == 0x40, "TD_STACK");
-_Static_assert(__builtin_offsetof(struct tramp_data, entry) == 0x50, "TD_ENTRY");
+_Static_assert(__builtin_offsetof(struct tramp_data, next) == 0x40, "TD_NEXT");
+_Static_assert(__builtin_offsetof(struct tramp_data, nslots) == 0x44, "TD_NSLOTS");
+_Static_assert(__builtin_offsetof(struct tramp_data, entry) == 0x48, "TD_ENTRY");
 
 static void (*ap_main_fn)(struct cpu *c);
 static uint64_t bsp_cr0, bsp_cr4, bsp_efer;
+static uint8_t *tramp_page;
 
 void cpu_kick(struct cpu *c)
 {
@@ -82,7 +88,8 @@ static void ap_entry(struct cpu *c)
 	wrmsr(MSR_EFER, bsp_efer);
 	write_cr0(bsp_cr0);
 	write_cr4(bsp_cr4);
-	c->state = CPU_STARTING;   /* out of the trampoline: the next AP may use it */
+	c->apic_id = apic_id();
+	c->state = CPU_STARTING;   /* out of the trampoline */
 	df = mmu_stack_alloc(2);
 	nmi = mmu_stack_alloc(2);
 	mc = mmu_stack_alloc(2);
@@ -104,37 +111,85 @@ static void wait_us(uint64_t us)
 		cpu_relax();
 }
 
-static int start_one(struct cpu *c, uint64_t tramp, volatile struct tramp_data *td)
+/* Fills slot i of the trampoline with c and a new stack for it. */
+static int slot_set(unsigned i, struct cpu *c)
 {
-	uint64_t t0, khz = hv.tsc_khz ? hv.tsc_khz : 2000000;
-
 	c->stack_top = mmu_stack_alloc(8);
 	if (!c->stack_top)
 		return -ENOMEM;
-	td->stack = c->stack_top;
-	td->cpu = (uint64_t)c;
+	((uint64_t *)(tramp_page + TD_CPUS))[i] = (uint64_t)c;
+	((uint64_t *)(tramp_page + TD_STACKS))[i] = c->stack_top;
 	c->state = CPU_ABSENT;
+	return 0;
+}
+
+/* Waits up to ms for c to finish starting (online or failed). */
+static bool wait_started(struct cpu *c, uint64_t ms)
+{
+	uint64_t t0 = rdtsc(), khz = hv.tsc_khz ? hv.tsc_khz : 2000000;
+
+	while (c->state != CPU_ONLINE && c->state != CPU_FAILED && rdtsc() - t0 < khz * ms)
+		cpu_relax();
+	return c->state == CPU_ONLINE || c->state == CPU_FAILED;
+}
+
+static int start_one(struct cpu *c, volatile struct tramp_data *td, uint64_t tramp)
+{
+	int r = slot_set(0, c);
+
+	if (r)
+		return r;
+	td->next = 0;
+	td->nslots = 1;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	apic_send_init(c->apic_id);
 	wait_us(10000);
 	apic_send_sipi(c->apic_id, (uint8_t)(tramp >> 12));
 	wait_us(200);
-	if (c->state == CPU_ABSENT)
+	if (!td->next)
 		apic_send_sipi(c->apic_id, (uint8_t)(tramp >> 12));
-	/* Up to a second to come up (emulators are slow). */
-	t0 = rdtsc();
-	while (c->state != CPU_ONLINE && c->state != CPU_FAILED && rdtsc() - t0 < khz * 1000)
-		cpu_relax();
-	if (c->state == CPU_ONLINE || c->state == CPU_FAILED)
+	/* A second to leave the trampoline (emulators are slow), five to
+	 * finish setting up. */
+	if (wait_started(c, 1000))
 		return 0;
-	if (c->state == CPU_STARTING) {
-		/* Left the trampoline but is still setting up: give it time. */
-		while (c->state == CPU_STARTING && rdtsc() - t0 < khz * 5000)
-			cpu_relax();
-		if (c->state == CPU_ONLINE || c->state == CPU_FAILED)
-			return 0;
-	}
+	if (td->next && wait_started(c, 5000))
+		return 0;
 	return -ETIMEDOUT;
+}
+
+/* Without a MADT the CPUs are not listed: INIT and start-up IPIs to all
+ * but this one (as before ACPI), and each CPU that arrives takes a slot. */
+static unsigned start_all(volatile struct tramp_data *td, uint64_t tramp)
+{
+	unsigned slots = TD_SLOTS < CPU_MAX - 1 ? TD_SLOTS : CPU_MAX - 1, n;
+
+	if (slots > 7)
+		slots = 7;       /* stacks for that many, allocated up front */
+	for (n = 0; n < slots; n++) {
+		memset(&cpu_table[1 + n], 0, sizeof(cpu_table[0]));
+		cpu_table[1 + n].id = 1 + n;
+		if (slot_set(n, &cpu_table[1 + n]))
+			break;
+	}
+	slots = n;
+	td->next = 0;
+	td->nslots = slots;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	apic_send_init_others();
+	wait_us(10000);
+	apic_send_sipi_others((uint8_t)(tramp >> 12));
+	wait_us(200);
+	apic_send_sipi_others((uint8_t)(tramp >> 12));
+	wait_us(300000);
+	n = td->next < slots ? td->next : slots;
+	if (td->next > slots)
+		pr_warn("smp: %u CPU(s) answered; %u are used", td->next + 1, slots + 1);
+	for (unsigned i = 0; i < n; i++)
+		if (!wait_started(&cpu_table[1 + i], 5000)) {
+			cpu_table[1 + i].fail = "did not finish starting";
+			cpu_table[1 + i].state = CPU_FAILED;
+		}
+	return n;
 }
 
 unsigned smp_boot(const struct boot_info *bi, const struct acpi_info *acpi,
@@ -148,9 +203,10 @@ unsigned smp_boot(const struct boot_info *bi, const struct acpi_info *acpi,
 	unsigned online = 1;
 
 	cpu_table[0].apic_id = self;
-	if (!acpi || acpi->ncpus <= 1) {
-		pr_info("smp: %s: running on the boot CPU only",
-			acpi ? "the MADT lists one CPU" : "no MADT");
+	if (acpi && !acpi->ncpus)
+		acpi = NULL;     /* no MADT: found by broadcast below */
+	if (acpi && acpi->ncpus == 1) {
+		pr_info("smp: the MADT lists one CPU: running on the boot CPU only");
 		return 1;
 	}
 	if (!apic_ready()) {
@@ -168,6 +224,7 @@ unsigned smp_boot(const struct boot_info *bi, const struct acpi_info *acpi,
 	bsp_efer = rdmsr(MSR_EFER) & ~EFER_SVME;
 
 	page = phys_to_virt(tramp);
+	tramp_page = page;
 	memset(page, 0, TRAMP_PAGES * 4096);
 	memcpy(page, tramp_start, (size_t)(tramp_end - tramp_start));
 	pml4 = (uint64_t *)(page + 4096);
@@ -197,6 +254,21 @@ unsigned smp_boot(const struct boot_info *bi, const struct acpi_info *acpi,
 	td->efer = (uint32_t)(EFER_LME | (bsp_efer & EFER_NXE));
 	td->entry = (uint64_t)ap_entry;
 
+	if (!acpi) {
+		unsigned n = start_all(td, tramp);
+		pr_info("smp: no MADT: %u other CPU(s) answered a broadcast start-up", n);
+		cpu_count = 1 + n;
+		for (unsigned i = 1; i < cpu_count; i++) {
+			if (cpu_table[i].state == CPU_ONLINE)
+				online++;
+			else
+				pr_warn("smp: CPU %u (APIC ID %u) is not used: %s", i,
+					cpu_table[i].apic_id, cpu_table[i].fail ? cpu_table[i].fail : "?");
+		}
+		pr_info("smp: %u CPU(s) online", online);
+		return online;
+	}
+
 	for (unsigned i = 0; i < acpi->ncpus && cpu_count < CPU_MAX; i++) {
 		struct cpu *c = &cpu_table[cpu_count];
 		int r;
@@ -210,7 +282,7 @@ unsigned smp_boot(const struct boot_info *bi, const struct acpi_info *acpi,
 		memset(c, 0, sizeof(*c));
 		c->id = cpu_count;
 		c->apic_id = acpi->cpus[i].apic_id;
-		r = start_one(c, tramp, td);
+		r = start_one(c, td, tramp);
 		if (r) {
 			pr_warn("smp: CPU with APIC ID %u did not come up (%s)", c->apic_id,
 				err_name(r));

@@ -6,7 +6,8 @@
 #include "include/vatra/bootinfo.h"
 #include "drivers/acpi.h"
 
-/* Starts every usable CPU of the MADT other than this one, one at a time,
+/* Starts every usable CPU of the MADT other than this one, one at a time
+ * (without a MADT: every CPU that answers a broadcast start-up, up to 8),
  * each through INIT + start-up IPIs and the real-mode trampoline; each
  * runs ap_main(cpu) on its own guarded stack and must set its state to
  * CPU_ONLINE (or CPU_FAILED with cpu->fail) before going on. CPUs that

@@ -3,7 +3,9 @@
 ; with INIT and start-up IPIs: real mode -> protected mode -> long mode on
 ; the page tables smp.c built (low 2 MiB identity, the core's half above),
 ; then a jump to ap_entry(cpu) in the core, on that CPU's own stack.
-; The data block at TD (filled by smp.c) sits in the same page.
+; The data block at TD (filled by smp.c) sits in the same page. Each CPU
+; that arrives takes the next slot (an atomic increment), which names its
+; struct cpu and stack; CPUs beyond the slots park in HLT.
 bits 16
 default abs
 
@@ -14,9 +16,11 @@ default abs
 %define TD_JMP64  (TD + 0x30)      ; offset:32, selector:16
 %define TD_CR3    (TD + 0x38)
 %define TD_EFER   (TD + 0x3c)      ; bits to set in EFER
-%define TD_STACK  (TD + 0x40)
-%define TD_CPU    (TD + 0x48)
-%define TD_ENTRY  (TD + 0x50)
+%define TD_NEXT   (TD + 0x40)      ; slots taken so far
+%define TD_NSLOTS (TD + 0x44)
+%define TD_ENTRY  (TD + 0x48)
+%define TD_CPUS   0xd00            ; struct cpu * per slot (32)
+%define TD_STACKS 0xe00            ; stack top per slot (32)
 
 section .rodata
 global tramp_start
@@ -59,12 +63,20 @@ tramp_pm32:
 
 bits 64
 tramp_pm64:
-	mov rsp, [rbx + TD_STACK]
-	mov rdi, [rbx + TD_CPU]
+	mov eax, 1
+	lock xadd [rbx + TD_NEXT], eax
+	cmp eax, [rbx + TD_NSLOTS]
+	jae .park
+	mov rsp, [rbx + TD_STACKS + rax * 8]
+	mov rdi, [rbx + TD_CPUS + rax * 8]
 	mov rax, [rbx + TD_ENTRY]
 	xor ebp, ebp
 	push rbp                    ; as if called: RSP + 8 is 16-byte aligned
 	jmp rax
+.park:
+	cli
+	hlt
+	jmp .park
 tramp_end:
 
 section .note.GNU-stack noalloc noexec nowrite progbits
