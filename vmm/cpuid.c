@@ -65,7 +65,8 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 		 * 12. EBX 31:24: this vCPU's APIC id. */
 		r->c &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
 			  (1u << 17) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27));
-		r->c |= 1u << 31;
+		/* x2APIC: the LAPIC model has it, whatever the host has. */
+		r->c |= (1u << 31) | (1u << 21);
 		/* The LAPIC model's TSC-deadline timer, when the TSC rate is known. */
 		if (hv.tsc_khz)
 			r->c |= 1u << 24;

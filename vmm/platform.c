@@ -387,9 +387,6 @@ int platform_msr(struct vcpu *v, uint32_t msr, bool write, uint64_t *val)
 	    (msr < VLAPIC_MSR_X2APIC_FIRST || msr > VLAPIC_MSR_X2APIC_LAST))
 		return -ENOENT;
 	v->part->plat.dirty = true;
-	/* x2APIC is not offered in CPUID: its enable bit is reserved. */
-	if (write && msr == VLAPIC_MSR_APIC_BASE && (*val & VLAPIC_BASE_EXTD))
-		return -EINVAL;
 	if (msr >= VLAPIC_MSR_X2APIC_FIRST && !(v->lapic.apic_base & VLAPIC_BASE_EXTD))
 		return -EINVAL;
 	return write ? vlapic_msr_write(&v->lapic, msr, *val) : vlapic_msr_read(&v->lapic, msr, val);

@@ -111,6 +111,8 @@ static inline void lapic_wr(uint32_t off, uint32_t v)
 	*(volatile uint32_t *)(LAPIC_BASE + off) = v;
 }
 
+static bool x2_mode; /* the LAPIC is in x2APIC mode: EOI through its MSR */
+
 static bool lapic_vec_bit(uint32_t base, unsigned vec)
 {
 	return (lapic_rd(base + 0x10 * (vec / 32)) >> (vec % 32)) & 1;
@@ -267,7 +269,10 @@ void dev_irq(uint64_t vec)
 			outb(0xa0, 0x20);
 		outb(0x20, 0x20);
 	} else if (vec != V_SPURIOUS) {
-		lapic_wr(LAPIC_EOI, 0);
+		if (x2_mode)
+			wrmsr(0x80b, 0);
+		else
+			lapic_wr(LAPIC_EOI, 0);
 	}
 }
 
@@ -1380,6 +1385,67 @@ static void test_lapic(void)
 		  id >> 24, ver, k1, k2);
 }
 
+static void wrmsr_eoi_nonzero(void *arg)
+{
+	(void)arg;
+	wrmsr(0x80b, 1);
+}
+
+/* x2APIC mode (SDM Vol. 3A, 11.12): entered from xAPIC mode through
+ * IA32_APIC_BASE, registers as MSRs 0x800 + offset / 16, the ICR one
+ * 64-bit MSR, SELF IPI, left only through the disabled state. */
+static void test_x2apic(void)
+{
+	struct cpuid_regs c1 = cpuid(1, 0);
+	uint64_t base = rdmsr(0x1b);
+	uint32_t id = c1.ebx >> 24, n, t;
+
+	if (!(c1.ecx & (1u << 21)) || rt_bare || lapic_khz < 1000)
+		return;
+	wrmsr(0x1b, base | 0x400);
+	x2_mode = true;
+	EXPECT_EQ(rdmsr(0x1b), base | 0x400);
+	EXPECT_EQ(rdmsr(0x802), id);                              /* 32-bit x2APIC ID */
+	EXPECT_EQ(rdmsr(0x803) & 0xff, 0x14);
+	EXPECT_EQ(rdmsr(0x80d), ((id >> 4) << 16) | (1u << (id & 15))); /* derived LDR */
+	EXPECT_EQ(rdmsr(0x80f), 0x1ff);                           /* SVR kept */
+	/* The MMIO page is gone (reads as nothing there). */
+	EXPECT_EQ(lapic_rd(LAPIC_SVR), 0xffffffff);
+	/* TPR as an MSR and as CR8. */
+	wrmsr(0x808, 0x40);
+	EXPECT_EQ(read_cr8(), 4);
+	write_cr8(0);
+	EXPECT_EQ(rdmsr(0x808), 0);
+	/* A self IPI through the 64-bit ICR, then through SELF IPI. */
+	n = irqs[V_IPI];
+	wrmsr(0x830, ((uint64_t)id << 32) | 0x4000 | V_IPI);
+	EXPECT(irq_wait(V_IPI, n + 1, 10));
+	wrmsr(0x83f, V_IPI);
+	EXPECT(irq_wait(V_IPI, n + 2, 10));
+	EXPECT_EQ(rdmsr(0x810 + V_IPI / 32) >> (V_IPI % 32) & 1, 0); /* not in service */
+	/* EOI takes only 0. */
+	EXPECT_EQ(rt_try(wrmsr_eoi_nonzero, NULL), 13 + 1);
+	/* The timer through its MSRs: one-shot, 1 ms. */
+	t = irqs[V_LTIMER];
+	wrmsr(0x83e, 0x0b);
+	wrmsr(0x832, V_LTIMER);
+	wrmsr(0x838, lapic_khz);
+	EXPECT(irq_wait(V_LTIMER, t + 1, 100));
+	EXPECT_EQ(rdmsr(0x839), 0);
+	/* Back to xAPIC only through disabled (SDM 11.12.5); disabling
+	 * resets the APIC. */
+	EXPECT_EQ(rt_try(wrmsr_extd, (void *)base), 13 + 1);
+	wrmsr(0x1b, base & ~0xc00ull);
+	x2_mode = false;
+	wrmsr(0x1b, base);
+	EXPECT_EQ(rdmsr(0x1b), base);
+	EXPECT_EQ(lapic_rd(LAPIC_SVR), 0xff);
+	EXPECT_EQ(lapic_rd(LAPIC_ID) >> 24, id);
+	lapic_wr(LAPIC_SVR, 0x1ff);
+	rt_printf("devices: x2APIC: id %u, LDR 0x%lx; IPIs, TPR, timer and EOI through MSRs\n", id,
+		  (uint64_t)((id >> 4) << 16 | 1u << (id & 15)));
+}
+
 /* ---- interrupt paths ----------------------------------------------------- */
 
 static void irq_lapic(void)
@@ -1674,6 +1740,7 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	}
 	irq_pic();
 	test_rtc_update();
+	test_x2apic();
 
 	/* PIT channel 0 quiet again (mode 0, no count: OUT stays low). */
 	outb(0x43, 0x30);

@@ -67,6 +67,7 @@ for m in corei7_haswell_4770:haswell zambezi:zambezi; do
 	"$TOP/tools/run-bochs" --model "${m%%:*}" --timeout 300 "$W/devices.img" "$L"
 	check "${m##*:}: every emulated device checks out" has "$L" "^\[devices\] PASS: [0-9]+ checks"
 	check "${m##*:}: devices exits with status 0" has "$L" "^partition devices: exited with status 0"
+	check "${m##*:}: x2APIC mode works through its MSRs" has "$L" "^\[devices\] devices: x2APIC: id 0"
 done
 
 # Probe and degrade: VT-x without what partitions need. Vatra boots, says

@@ -352,3 +352,18 @@ boot devices 200; st=$?
 L=$W/devices.log
 check "qemu: every emulated device checks out" has "$L" "^\[devices\] PASS: [0-9]+ checks"
 check "qemu: devices exits with status 0" status_is $st 1
+check "qemu: x2APIC mode works through its MSRs" has "$L" "^\[devices\] devices: x2APIC: id 0"
+
+echo "--- console_mode = quiet: partition output is only kept, and shown on attach"
+mkcfg "$W/quiet.cfg" "[vatra]" "on_all_stopped = shell" "console_mode = quiet" \
+	"[partition cpuid]" "kernel = /guests/cpuid.elf" "memory = 16M" "debug_exit = yes"
+image quiet "$W/quiet.cfg" -f "$B/guests/cpuid.elf:/guests/cpuid.elf"
+boot quiet 120 -- \
+	--step "partition cpuid: exited" "console cpuid\n" \
+	--step "attached to cpuid" "\x01\x01\x01" \
+	--step "detached from cpuid" "poweroff\n"; st=$?
+L=$W/quiet.log
+check "quiet: the partition's lines are not printed while detached" hasnt "$L" "^\[cpuid\]"
+check "quiet: the partition ran" has "$L" "^partition cpuid: exited with status 0"
+check "quiet: attaching replays what it printed" \
+	eval "tr -d '\r' <'$L' | sed -n '/attached to cpuid/,\$p' | grep -q '^PASS: [0-9]* checks'"
