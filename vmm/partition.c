@@ -23,6 +23,38 @@ unsigned npartitions;
 /* Outside struct partition: part_start clears the struct while holding it. */
 static struct spinlock locks[PART_MAX];
 
+/* Each partition's RAM: reserved once, before any partition starts, and
+ * kept across stops and restarts, so a partition that fitted at boot
+ * always fits again. Zeroed before every start (the first start gets it
+ * zeroed from the allocator). */
+static struct {
+	uint64_t hpa, size;
+	bool used;                   /* a run has touched it since it was zeroed */
+} ram_res[PART_MAX];
+
+int part_reserve(unsigned id, const struct cfg_part *c, char *err, size_t errlen)
+{
+	uint64_t pages = c->memory / 4096;
+
+	if (id >= PART_MAX)
+		return -EINVAL;
+	if (ram_res[id].hpa)
+		return 0;
+	/* Contiguous, 2 MiB aligned when the size allows: the nested tables
+	 * then map it with large pages. */
+	ram_res[id].hpa = page_alloc(pages, (c->memory % (2 << 20)) ? 1 : 512);
+	if (!ram_res[id].hpa) {
+		snprintf(err, errlen, "its %llu MiB of memory do not fit (%llu MiB free%s)",
+			 (unsigned long long)(c->memory >> 20),
+			 (unsigned long long)(mem_free_pages() >> 8),
+			 mem_free_pages() >= pages ? ", but not in one piece" : "");
+		return -ENOMEM;
+	}
+	ram_res[id].size = c->memory;
+	ram_res[id].used = false;
+	return 0;
+}
+
 void part_lock(struct partition *p)
 {
 	spin_lock(&locks[p - partitions]);
@@ -221,7 +253,6 @@ static int load_image(struct partition *p, struct boot_state *bs)
 int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 {
 	struct boot_state bs;
-	uint64_t pages = c->memory / 4096;
 	int r;
 
 	static unsigned starts[PART_MAX];
@@ -252,18 +283,18 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 			  c->vcpus, VCPU_MAX);
 		return -E2BIG;
 	}
-	/* Contiguous, 2 MiB aligned when the size allows: the nested tables
-	 * then map it with large pages. Zeroed by page_alloc, so nothing
-	 * leaks from an earlier partition. */
-	p->ram_hpa = page_alloc(pages, (c->memory % (2 << 20)) ? 1 : 512);
-	if (!p->ram_hpa) {
-		part_stop(p, -1, "not started: no %llu MiB of free memory (%llu MiB free)",
-			  (unsigned long long)(c->memory >> 20),
-			  (unsigned long long)(mem_free_pages() >> 8));
-		return -ENOMEM;
+	r = part_reserve(id, c, bs.err, sizeof(bs.err));
+	if (r) {
+		part_stop(p, -1, "not started: %s", bs.err);
+		return r;
 	}
-	p->ram_size = c->memory;
+	p->ram_hpa = ram_res[id].hpa;
+	p->ram_size = ram_res[id].size;
 	p->ram = phys_to_virt(p->ram_hpa);
+	/* Nothing of an earlier run survives into this one. */
+	if (ram_res[id].used)
+		memset(p->ram, 0, p->ram_size);
+	ram_res[id].used = true;
 	p->gpt_env = gpt_env;
 	p->gpt_env.ctx = p;
 	r = pt_init(&p->gpt, vmm->gpt_format, &p->gpt_env, vmm->gpt_leaf_levels());
@@ -373,11 +404,9 @@ bool part_reap(struct partition *p)
 		pt_destroy(&p->gpt);
 		p->gpt_ready = false;
 	}
-	if (p->ram_hpa) {
-		page_free(p->ram_hpa, p->ram_size / 4096);
-		p->ram_hpa = 0;
-		p->ram = NULL;
-	}
+	/* The RAM stays reserved for the next start. */
+	p->ram_hpa = 0;
+	p->ram = NULL;
 	p->teardown = false;
 	return true;
 }

@@ -96,13 +96,17 @@ bool part_reap(struct partition *p);
  * held; dropped while waiting. Not from a vCPU's own CPU context. */
 void part_quiesce(struct partition *p);
 
+/* Reserves the RAM of partition id for good (done for every valid
+ * partition before any starts); 0, or -ENOMEM with why in err. */
+int part_reserve(unsigned id, const struct cfg_part *c, char *err, size_t errlen);
 /* Creates and loads partition id from its config section; on failure the
  * partition stays PART_STOPPED with stop_reason saying why, and nothing
  * else is affected. Lock held (it waits for an earlier run to be reaped). */
 int part_start(struct partition *p, unsigned id, const struct cfg_part *c);
-/* Stops a partition: its vCPUs never run again; its memory is released
- * (zeroed before any reuse) once no CPU is in one of its slices. status
- * is reported as the exit status. Lock held. */
+/* Stops a partition: its vCPUs never run again; its tables and vCPU state
+ * are released once no CPU is in one of its slices (its RAM stays
+ * reserved, and is zeroed before the next start). status is reported as
+ * the exit status. Lock held. */
 void part_stop(struct partition *p, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The guest reset its machine: stop now, start again from the scheduler. */

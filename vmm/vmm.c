@@ -72,7 +72,15 @@ int vmm_cpu_init(void)
 void vmm_start_partitions(void)
 {
 	const struct vatra_config *cfg = hv.cfg;
+	char err[128];
 
+	/* Memory for every valid partition first, autostart or not, in the
+	 * order of vatra.cfg: one that does not fit is refused (at its start)
+	 * and the others keep theirs for good. */
+	for (unsigned i = 0; vmm && !hv.virt_off && i < cfg->nparts && i < PART_MAX; i++)
+		if (cfg->parts[i].valid && part_reserve(i, &cfg->parts[i], err, sizeof(err)))
+			pr_err("partition %s (vatra.cfg line %u): %s", cfg->parts[i].name,
+			       cfg->parts[i].line, err);
 	for (unsigned i = 0; i < cfg->nparts && i < PART_MAX; i++) {
 		struct partition *p = &partitions[i];
 		part_lock(p);

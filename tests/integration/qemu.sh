@@ -280,7 +280,8 @@ mkcfg "$W/weights.cfg" "[vatra]" "on_all_stopped = shell" \
 	"[partition light]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 1" "weight = 256" \
 	"[partition capped]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 0" "cap = 25" \
 	"[partition nocpu]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 7" \
-	"[partition ded]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 1" "dedicated = yes"
+	"[partition ded]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 1" "dedicated = yes" \
+	"[partition huge]" "kernel = /guests/spin.elf" "memory = 64G"
 image weights "$W/weights.cfg" -f "$B/guests/spin.elf:/guests/spin.elf"
 boot weights 200 -- \
 	--step "@seen \[light\] spin: looping" "" \
@@ -307,6 +308,9 @@ check "weights: stats shows the weights" has "$L" "^  vCPU 0 on CPU 1: [0-9]+ ex
 check "cpus: a CPU that is not there is refused at start" has "$L" "^error: partition nocpu: not started: cpus = names CPU 7, which is not online \\(CPUs 0-1 are\\)"
 check "cpus: a dedicated CPU that another partition uses is a config error" has "$L" "^error: vatra.cfg:[0-9]+: CPU 1 is shared with partition 'heavy' \\(line [0-9]+\\): a dedicated CPU cannot be shared"
 check "cpus: the refused partition is not started" has "$L" "^error: partition ded: not started: its section in vatra.cfg"
+check "memory: a partition that does not fit is refused before anything starts" \
+	eval "tr -d '\r' <'$L' | grep -nE '^error: partition huge \\(vatra.cfg line [0-9]+\\): its 65536 MiB of memory do not fit|^partition heavy: started' | head -1 | grep -q huge"
+check "memory: and says so when its start is refused" has "$L" "^error: partition huge: not started: its 65536 MiB of memory do not fit"
 
 echo "--- console multiplexing: attach, type, detach with Ctrl-A x3, replay"
 mkcfg "$W/console.cfg" "[vatra]" "on_all_stopped = shell" \
