@@ -16,16 +16,18 @@ static struct spinlock lock;
 
 /* A CPU that faults while holding the lock must still get its report
  * out: after ~a second of spinning the lock is taken anyway. */
-static void log_lock(void)
+static bool log_lock(void)
 {
 	for (unsigned long i = 0; !spin_trylock(&lock); i++)
 		if (i > 200000000UL)
-			return;
+			return false;   /* went ahead without it */
+	return true;
 }
 
-static void log_unlock(void)
+static void log_unlock(bool held)
 {
-	spin_unlock(&lock);
+	if (held)
+		spin_unlock(&lock);
 }
 
 static const char *const prefix[] = {
@@ -55,13 +57,14 @@ size_t log_ring_read(size_t *pos, char *buf, size_t n)
 {
 	uint64_t oldest, p;
 	size_t c = 0;
+	bool held;
 
-	log_lock();
+	held = log_lock();
 	oldest = ring_head > LOG_RING_SIZE ? ring_head - LOG_RING_SIZE : 0;
 	p = oldest + *pos;
 	while (c < n && p < ring_head)
 		buf[c++] = ring[(p++) % LOG_RING_SIZE];
-	log_unlock();
+	log_unlock(held);
 	*pos += c;
 	return c;
 }
@@ -84,6 +87,7 @@ static void line_start(void)
 void kputline(const char *fmt, ...)
 {
 	char buf[512];
+	bool held;
 	va_list ap;
 	int n;
 
@@ -92,22 +96,23 @@ void kputline(const char *fmt, ...)
 	va_end(ap);
 	if (n > (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 1;
-	log_lock();
+	held = log_lock();
 	line_start();
 	console_out(buf, (size_t)n);
-	log_unlock();
+	log_unlock(held);
 }
 
 void kvprintf(const char *fmt, va_list ap)
 {
 	char buf[512];
+	bool held;
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 
 	if (n > (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 1;
-	log_lock();
+	held = log_lock();
 	console_out(buf, (size_t)n);
-	log_unlock();
+	log_unlock(held);
 }
 
 void kprintf(const char *fmt, ...)
@@ -122,6 +127,7 @@ void kprintf(const char *fmt, ...)
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	char buf[512];
+	bool held;
 	size_t p = 0;
 	va_list ap;
 	int n;
@@ -135,13 +141,13 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	p += (size_t)n < sizeof(buf) - p - 1 ? (size_t)n : sizeof(buf) - p - 2;
 	if (p == 0 || buf[p - 1] != '\n')
 		buf[p++] = '\n';
-	log_lock();
+	held = log_lock();
 	ring_put(buf, p);   /* the ring keeps every level */
 	if (lvl <= level) {
 		line_start();
 		console_out(buf, p);
 	}
-	log_unlock();
+	log_unlock(held);
 }
 
 void panic_at(const char *file, int line, const char *fmt, ...)

@@ -476,12 +476,16 @@ void shell_poll(void)
 				kprintf("vatra> ");
 				continue;
 			}
-			while (ctrl_a) {
-				ctrl_a--;
-				vuart_rx(&attached_to->uart, 0x01);
-			}
-			if (attached_to->state == PART_RUNNING)
+			/* The guest's UART (and the interrupt it may raise) is the
+			 * partition's: its vCPUs on other CPUs use it too. */
+			part_lock(attached_to);
+			if (attached_to->state == PART_RUNNING) {
+				for (; ctrl_a; ctrl_a--)
+					vuart_rx(&attached_to->uart, 0x01);
 				vuart_rx(&attached_to->uart, (uint8_t)c);
+			}
+			ctrl_a = 0;
+			part_unlock(attached_to);
 			continue;
 		}
 		if (led_feed(&ed, (uint8_t)c, &done) != 1)

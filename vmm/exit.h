@@ -33,6 +33,10 @@ struct vm_exit {
 	enum vm_exit_reason reason;
 	uint32_t vendor_code;     /* raw hardware exit code, for stats and dumps */
 	uint8_t inst_len;         /* length of the exiting instruction, 0 = unknown */
+	/* The guest changed CR8 (the LAPIC's TPR[7:4]) by itself: applied
+	 * by the neutral code once it holds the partition's lock. */
+	bool cr8_set;
+	uint8_t cr8;
 	union {
 		struct {
 			uint16_t port;

@@ -8,6 +8,7 @@
 #include "vmm/platform.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/caps.h"
+#include "arch/x86/percpu.h"
 #include "lib/log.h"
 #include "lib/errno.h"
 
@@ -56,15 +57,18 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
-/* The hardware TSC_AUX holds the running vCPU's value: RDTSCP reads it
- * directly wherever its intercept is not honoured (QEMU's SVM). */
-static uint64_t hw_tsc_aux = ~0ULL;
-
+/* The hardware TSC_AUX holds the running vCPU's value: RDTSCP (and
+ * RDPID) read it directly wherever no intercept applies. Each CPU
+ * remembers what it holds. */
 void msr_load_guest(struct vcpu *v)
 {
-	if (hw_tsc_aux != v->tsc_aux && (cpuid(0x80000001, 0).d & (1u << 27))) {
+	struct cpu *c = this_cpu();
+
+	if ((!c->tsc_aux_valid || c->tsc_aux != v->tsc_aux) &&
+	    (cpuid(0x80000001, 0).d & (1u << 27))) {
 		wrmsr(MSR_TSC_AUX, v->tsc_aux);
-		hw_tsc_aux = v->tsc_aux;
+		c->tsc_aux = v->tsc_aux;
+		c->tsc_aux_valid = true;
 	}
 }
 

@@ -424,6 +424,8 @@ void part_quiesce(struct partition *p)
 
 void part_reset(struct partition *p)
 {
+	if (p->state != PART_RUNNING)
+		return;   /* already stopped (destroyed, powered off): stays so */
 	part_stop(p, 0, "reset by the guest; starting again");
 	p->restart = true;
 }

@@ -86,6 +86,8 @@ static void lapic_eoi(void *ctx, uint8_t vector)
 static void init_vcpu(struct vcpu *t)
 {
 	vlapic_init_reset(&t->lapic);
+	t->pending_irq = -1;
+	t->sipi_vector = -1;
 	t->state = VCPU_WAIT_SIPI;
 }
 

@@ -118,8 +118,15 @@ const char *sched_cpus_str(const struct partition *p)
 
 void vcpu_kick(struct vcpu *v)
 {
-	if (v->pcpu)
-		cpu_kick(v->pcpu);
+	struct cpu *c = v->pcpu;
+
+	if (!c)
+		return;
+	/* Another vCPU holds that CPU: end its slice at its next exit, so
+	 * the scheduler looks at v (which may have been woken). */
+	if (c->current != v)
+		c->resched = true;
+	cpu_kick(c);
 }
 
 void sched_kick_partition(struct partition *p)
@@ -128,25 +135,32 @@ void sched_kick_partition(struct partition *p)
 		vcpu_kick(&p->vcpus[i]);
 }
 
-/* FPU/SSE state belongs to the guest: the host never uses it, so it
- * only moves when another vCPU takes the CPU. A vCPU of a restarted
- * partition is a new owner even in the same slot. */
-static void fpu_switch(struct cpu *c, struct vcpu *v)
-{
-	struct vcpu *o = c->fpu_owner;
+/* FPU/SSE state belongs to the guest (the hypervisor is built without
+ * it). It is saved into the vCPU at the end of each of its slices, while
+ * its partition's lock is held, and loaded at the start of a slice unless
+ * the registers still hold it (same vCPU, same run of its partition). A
+ * vCPU's first slice starts from the power-up state: x87 reset, MXCSR
+ * 0x1f80, every XMM register zero. */
+static const uint8_t fpu_clean[512] __attribute__((aligned(16))) = {
+	[0] = 0x7f, [1] = 0x03,                   /* FCW 0x037f */
+	[24] = 0x80, [25] = 0x1f,                 /* MXCSR 0x1f80 */
+};
 
-	if (o == v && v->fpu_valid)
+static void fpu_load(struct cpu *c, struct vcpu *v)
+{
+	const uint8_t *img = v->fpu_valid ? v->fpu : fpu_clean;
+
+	if (c->fpu_owner == v && c->fpu_owner_starts == v->part->starts && v->fpu_valid)
 		return;
-	if (o && o != v && o->state != VCPU_STOPPED) {
-		__asm__ volatile("fxsave64 %0" : "=m"(o->fpu));
-		o->fpu_valid = true;
-	}
-	if (v->fpu_valid)
-		__asm__ volatile("fxrstor64 %0" : : "m"(v->fpu));
-	else
-		__asm__ volatile("fninit");
-	v->fpu_valid = true;       /* from now on its state is in the CPU */
+	__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t (*)[512])img));
 	c->fpu_owner = v;
+	c->fpu_owner_starts = v->part->starts;
+}
+
+static void fpu_save(struct vcpu *v)
+{
+	__asm__ volatile("fxsave64 %0" : "=m"(v->fpu));
+	v->fpu_valid = true;
 }
 
 static uint64_t us_to_tsc(uint64_t us)
@@ -261,11 +275,13 @@ void sched_loop(struct cpu *c)
 	for (;;) {
 		struct vcpu *best = NULL;
 		uint64_t next = 0, now;
+		unsigned best_starts = 0;
 
 		if (c->id == 0) {
 			shell_poll();
 			housekeeping(&stopped_reported);
 		}
+		c->resched = false;
 		now = rdtsc();
 		for (unsigned i = 0; i < npartitions; i++) {
 			struct partition *p = &partitions[i];
@@ -297,8 +313,10 @@ void sched_loop(struct cpu *c)
 				/* Back from sleep: no credit for the time asleep. */
 				if (v->vruntime + quantum < vclock)
 					v->vruntime = vclock - quantum;
-				if (!best || v->vruntime < best->vruntime)
+				if (!best || v->vruntime < best->vruntime) {
 					best = v;
+					best_starts = p->starts;
+				}
 			}
 			part_unlock(p);
 		}
@@ -311,19 +329,21 @@ void sched_loop(struct cpu *c)
 			uint64_t until = 0, allow, t0, ran;
 
 			part_lock(p);
+			/* Between the scan and here the partition may have been
+			 * restarted, with this vCPU slot pinned elsewhere. */
 			if (p->state == PART_RUNNING && !p->paused && best->state == VCPU_RUNNABLE &&
+			    p->starts == best_starts && best->pcpu == c &&
 			    (allow = budget(best, rdtsc(), quantum, &until)) != 0) {
-				fpu_switch(c, best);
+				fpu_load(c, best);
 				t0 = rdtsc();
 				vcpu_run_slice(best, allow);
+				fpu_save(best);
 				ran = rdtsc() - t0;
 				best->period_used += ran;
 				best->vruntime += ran * CFG_WEIGHT_DEFAULT / sched_weight(best);
 				if (best->vruntime > vclock)
 					vclock = best->vruntime;
 				c->busy_cycles += ran;
-				if (best->state == VCPU_STOPPED && c->fpu_owner == best)
-					c->fpu_owner = NULL;
 			}
 			part_unlock(p);
 		}

@@ -8,6 +8,7 @@
 #include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/apic.h"
+#include "arch/x86/percpu.h"
 #include "lib/log.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -343,6 +344,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 	struct vm_exit e;
 
 	v->in_slice = true;
+	this_cpu()->current = v;
 	msr_load_guest(v);
 	while (v->state == VCPU_RUNNABLE && p->state == PART_RUNNING && !p->paused) {
 		uint64_t due = platform_poll(p);
@@ -359,6 +361,12 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 		part_unlock(p);
 		vmm->vcpu_run(v, &e);
 		part_lock(p);
+		/* Stopped, reset or sent INIT by another CPU while in guest
+		 * mode: this exit belongs to a state that is gone. */
+		if (p->state != PART_RUNNING || v->state != VCPU_RUNNABLE)
+			break;
+		if (e.cr8_set)
+			vcpu_set_cr8(v, e.cr8);
 		if (e.reason >= EXIT_NREASONS)
 			e.reason = EXIT_UNKNOWN;
 		v->exits[e.reason]++;
@@ -367,7 +375,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 		handlers[e.reason](v, &e);
 		if (v->regs.rip != rip && v->state != VCPU_STOPPED && v->part->state == PART_RUNNING)
 			vmm->clear_irq_shadow(v);
-		if (v->yield || rdtsc() - start > max_cycles)
+		if (v->yield || rdtsc() - start > max_cycles || this_cpu()->resched)
 			break;
 	}
 	apic_timer_at(0);
@@ -375,5 +383,6 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 		vmm->vcpu_put(v);
 	v->yield = false;
 	v->run_cycles += rdtsc() - start;
+	this_cpu()->current = NULL;
 	v->in_slice = false;
 }

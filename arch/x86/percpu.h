@@ -40,9 +40,14 @@ struct cpu {
 	uint64_t hsave_pa, host_vmcb_pa;
 	uint64_t vmxon_pa, current_vmcs;
 	void *msrs_loaded;
+	uint64_t tsc_aux;            /* what IA32_TSC_AUX holds (vmm/msr.c) */
+	bool tsc_aux_valid;
 	struct tlbtag_cpu tags;
 	/* scheduler (vmm/sched.c) */
-	void *fpu_owner;
+	void *current;               /* the vCPU in a slice here, or NULL */
+	volatile bool resched;       /* a vCPU here other than current may run now */
+	void *fpu_owner;             /* whose FPU/SSE state the registers hold */
+	unsigned fpu_owner_starts;   /* ...in which run of its partition */
 	unsigned nvcpus;             /* vCPUs placed here */
 	bool dedicated;              /* one vCPU owns it (cpus + dedicated) */
 	uint64_t busy_cycles, idle_cycles;

@@ -273,8 +273,8 @@ unsigned smp_boot(const struct boot_info *bi, const struct acpi_info *acpi,
 		struct cpu *c = &cpu_table[cpu_count];
 		int r;
 
-		if (acpi->cpus[i].apic_id == self)
-			continue;
+		if (acpi->cpus[i].apic_id == self || !acpi->cpus[i].enabled)
+			continue;    /* this one, or online-capable but not present */
 		if (acpi->cpus[i].apic_id > 0xff && !acpi->cpus[i].x2apic) {
 			pr_warn("smp: CPU with APIC ID %u skipped", acpi->cpus[i].apic_id);
 			continue;

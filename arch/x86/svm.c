@@ -174,6 +174,13 @@ static void seg(struct vmcb_seg *s, uint16_t sel, uint64_t base, uint32_t limit,
 static int svm_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 {
 	struct vmcb_save *g = &sv(v)->vmcb->s;
+	struct vmcb_control *c = &sv(v)->vmcb->c;
+
+	/* Nothing queued before the reset is delivered after it. */
+	c->eventinj = 0;
+	c->int_state = 0;
+	c->intercepts1 &= ~SVM_I1_VINTR;
+	c->int_ctl &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO(0xf));
 
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.rip = bs->rip;
@@ -520,8 +527,10 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	v->regs.gpr[REG_RSP] = vm->s.rsp;
 	v->regs.rip = vm->s.rip;
 	v->regs.rflags = vm->s.rflags;
-	if ((vm->c.int_ctl & 0xf) != s->v_tpr)
-		vcpu_set_cr8(v, vm->c.int_ctl & 0xf);
+	if ((vm->c.int_ctl & 0xf) != s->v_tpr) {
+		e->cr8_set = true;
+		e->cr8 = vm->c.int_ctl & 0xf;
+	}
 	/* An event whose delivery the exit interrupted goes in again. */
 	vm->c.eventinj = (vm->c.exitintinfo & SVM_EVT_VALID) ? vm->c.exitintinfo : 0;
 	translate(v, e, vm->s.rip);

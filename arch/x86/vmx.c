@@ -711,7 +711,8 @@ static void cr_access(struct vcpu *v, uint64_t q, struct vm_exit *e)
 		vmwrite(CR4_SHADOW, val);
 		vmwrite(GUEST_CR4, real);
 	} else if (cr == 8 && type == 0) {
-		vcpu_set_cr8(v, val);
+		e->cr8_set = true;
+		e->cr8 = (uint8_t)(val & 15);
 	} else if (cr == 8 && type == 1) {
 		v->regs.gpr[gpr] = vcpu_cr8(v);
 	} else {

@@ -66,7 +66,7 @@ guest_suite_check() { # TAG LOG
 		check "$t: guest $k exits with status 0" has "$L" "^partition $k: exited with status 0 \(debug-exit\)"
 	done
 	check "$t: a guest reset starts its partition again" has "$L" "^partition reset: reset by the guest; starting again"
-	check "$t: a restarted partition finds its memory zeroed" has "$L" "^\[reset\] reset: memory zeroed on restart"
+	check "$t: a restarted partition finds its memory and FPU/SSE registers zeroed" has "$L" "^\[reset\] reset: memory and FPU/SSE registers zeroed on restart"
 	check "$t: hypercall console write reaches the console" has "$L" "^\[hcall\] hello from a hypercall$"
 	check "$t: string I/O reaches the console" has "$L" "^\[io\] string-io-ok$"
 	for m in "real mode" "protected mode" "long mode" "back in real mode"; do
