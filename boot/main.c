@@ -226,6 +226,7 @@ void hv_all_stopped(int status)
 
 void hv_fatal_stop(void)
 {
+	smp_halt_others();        /* a hypervisor fault stops every CPU */
 	pr_err("vatra: stopped");
 	if (cfg.on_all_stopped == CFG_STOP_EXIT)
 		power_debug_exit(0x7f);

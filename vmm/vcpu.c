@@ -243,9 +243,9 @@ static int nop_exit(struct vcpu *v, const struct vm_exit *e)
  * ended the guest's run: take it. */
 static int intr_exit(struct vcpu *v, const struct vm_exit *e)
 {
+	(void)v;
 	(void)e;
 	apic_take_pending();
-	pr_debug("vcpu %s: host interrupt exit %#x", part_name(v->part), e->vendor_code);
 	return 0;
 }
 

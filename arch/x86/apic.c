@@ -3,6 +3,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "lib/log.h"
 #include "lib/errno.h"
 
@@ -50,6 +51,8 @@ void apic_irq(unsigned vector)
 	if (vector == APIC_SPURIOUS_VECTOR)
 		return;
 	if (vector == APIC_KICK_VECTOR) {
+		if (cpus_halt)
+			cpu_halt_forever();   /* another CPU hit a fatal error */
 		c->kicks++;
 	} else {
 		c->timer_irqs++;
@@ -93,6 +96,11 @@ void apic_send_sipi(uint32_t apic, uint8_t page)
 }
 
 /* Shorthand 11b: all excluding self (SDM Vol. 3A, 11.6.1). */
+void apic_send_ipi_others(uint8_t vector)
+{
+	icr(0, 0xc0000 | vector);
+}
+
 void apic_send_init_others(void)
 {
 	icr(0, 0xc4500);

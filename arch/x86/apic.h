@@ -34,6 +34,7 @@ void apic_send_init(uint32_t apic_id);
 void apic_send_sipi(uint32_t apic_id, uint8_t page);
 /* The same to every CPU but this one (when the firmware lists none). */
 void apic_send_init_others(void);
+void apic_send_ipi_others(uint8_t vector);
 void apic_send_sipi_others(uint8_t page);
 
 #endif

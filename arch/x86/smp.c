@@ -51,6 +51,15 @@ static void (*ap_main_fn)(struct cpu *c);
 static uint64_t bsp_cr0, bsp_cr4, bsp_efer;
 static uint8_t *tramp_page;
 
+volatile bool cpus_halt;
+
+void smp_halt_others(void)
+{
+	cpus_halt = true;
+	if (cpu_count > 1 && apic_ready())
+		apic_send_ipi_others(APIC_KICK_VECTOR);
+}
+
 void cpu_kick(struct cpu *c)
 {
 	if (c != this_cpu() && c->state == CPU_ONLINE)

@@ -16,6 +16,11 @@
 unsigned smp_boot(const struct boot_info *bi, const struct acpi_info *acpi,
 		  void (*ap_main)(struct cpu *c));
 
+/* After a fatal hypervisor error: every other CPU halts at its next
+ * interrupt (a kick is sent to all; one in a guest exits to take it). */
+void smp_halt_others(void);
+extern volatile bool cpus_halt;
+
 /* Sends the kick IPI to CPU c: a guest running there exits, an idle CPU
  * wakes up, and its scheduler looks at its vCPUs again. */
 void cpu_kick(struct cpu *c);
