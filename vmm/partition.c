@@ -190,6 +190,25 @@ static void *gpt_virt(void *ctx, uint64_t phys)
 
 static const struct pt_env gpt_env = { gpt_alloc, gpt_free, gpt_virt, NULL };
 
+int part_check_files(const struct cfg_part *c, char *err, size_t errlen)
+{
+	if (!file_find(c->kernel)) {
+		snprintf(err, errlen, "kernel %s was not loaded from the ESP", c->kernel);
+		return -ENOENT;
+	}
+	if (c->initrd[0] && !file_find(c->initrd)) {
+		snprintf(err, errlen, "initrd %s was not loaded from the ESP", c->initrd);
+		return -ENOENT;
+	}
+	for (unsigned i = 0; i < c->nmodules; i++)
+		if (!file_find(c->modules[i].path)) {
+			snprintf(err, errlen, "module %s was not loaded from the ESP",
+				 c->modules[i].path);
+			return -ENOENT;
+		}
+	return 0;
+}
+
 /* The guest image: multiboot or flat, by the config's format or by what
  * the file looks like. */
 static int load_image(struct partition *p, struct boot_state *bs)

@@ -96,6 +96,9 @@ bool part_reap(struct partition *p);
  * held; dropped while waiting. Not from a vCPU's own CPU context. */
 void part_quiesce(struct partition *p);
 
+/* Whether the files a partition names were read from the ESP: 0, or
+ * -ENOENT with the first missing one in err. */
+int part_check_files(const struct cfg_part *c, char *err, size_t errlen);
 /* Reserves the RAM of partition id for good (done for every valid
  * partition before any starts); 0, or -ENOMEM with why in err. */
 int part_reserve(unsigned id, const struct cfg_part *c, char *err, size_t errlen);

@@ -78,7 +78,8 @@ void vmm_start_partitions(void)
 	 * order of vatra.cfg: one that does not fit is refused (at its start)
 	 * and the others keep theirs for good. */
 	for (unsigned i = 0; vmm && !hv.virt_off && i < cfg->nparts && i < PART_MAX; i++)
-		if (cfg->parts[i].valid && part_reserve(i, &cfg->parts[i], err, sizeof(err)))
+		if (cfg->parts[i].valid && (part_check_files(&cfg->parts[i], err, sizeof(err)) ||
+					    part_reserve(i, &cfg->parts[i], err, sizeof(err))))
 			pr_err("partition %s (vatra.cfg line %u): %s", cfg->parts[i].name,
 			       cfg->parts[i].line, err);
 	for (unsigned i = 0; i < cfg->nparts && i < PART_MAX; i++) {

@@ -281,7 +281,8 @@ mkcfg "$W/weights.cfg" "[vatra]" "on_all_stopped = shell" \
 	"[partition capped]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 0" "cap = 25" \
 	"[partition nocpu]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 7" \
 	"[partition ded]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 1" "dedicated = yes" \
-	"[partition huge]" "kernel = /guests/spin.elf" "memory = 64G"
+	"[partition huge]" "kernel = /guests/spin.elf" "memory = 64G" \
+	"[partition nofile]" "kernel = /guests/nothere.elf" "memory = 16M"
 image weights "$W/weights.cfg" -f "$B/guests/spin.elf:/guests/spin.elf"
 boot weights 200 -- \
 	--step "@seen \[light\] spin: looping" "" \
@@ -310,6 +311,8 @@ check "cpus: a dedicated CPU that another partition uses is a config error" has 
 check "cpus: the refused partition is not started" has "$L" "^error: partition ded: not started: its section in vatra.cfg"
 check "memory: a partition that does not fit is refused before anything starts" \
 	eval "tr -d '\r' <'$L' | grep -nE '^error: partition huge \\(vatra.cfg line [0-9]+\\): its 65536 MiB of memory do not fit|^partition heavy: started' | head -1 | grep -q huge"
+check "files: a partition whose kernel is missing is named with its line before anything starts" \
+	has "$L" "^error: partition nofile \\(vatra.cfg line [0-9]+\\): kernel /guests/nothere.elf was not loaded from the ESP"
 check "memory: and says so when its start is refused" has "$L" "^error: partition huge: not started: its 65536 MiB of memory do not fit"
 
 echo "--- console multiplexing: attach, type, detach with Ctrl-A x3, replay"
