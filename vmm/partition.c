@@ -430,17 +430,6 @@ bool part_reap(struct partition *p)
 	return true;
 }
 
-void part_quiesce(struct partition *p)
-{
-	if (p->state == PART_RUNNING)
-		part_stop(p, 0, "stopped");
-	while (!part_reap(p)) {
-		part_unlock(p);
-		cpu_relax();
-		part_lock(p);
-	}
-}
-
 void part_reset(struct partition *p)
 {
 	if (p->state != PART_RUNNING)

@@ -92,9 +92,6 @@ void part_unlock(struct partition *p);
 /* Frees what a stopped partition held once none of its vCPUs is in a
  * slice; true when nothing is left to free. Lock held. */
 bool part_reap(struct partition *p);
-/* Stops the partition (if running) and waits until it is reaped. Lock
- * held; dropped while waiting. Not from a vCPU's own CPU context. */
-void part_quiesce(struct partition *p);
 
 /* Whether the files a partition names were read from the ESP: 0, or
  * -ENOENT with the first missing one in err. */
