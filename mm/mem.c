@@ -59,7 +59,7 @@ int mem_init(const struct boot_info *bi)
 	return 0;
 }
 
-uint64_t page_alloc(uint64_t npages, uint64_t align_pages)
+uint64_t page_alloc_unzeroed(uint64_t npages, uint64_t align_pages)
 {
 	uint64_t phys;
 	int r;
@@ -67,9 +67,15 @@ uint64_t page_alloc(uint64_t npages, uint64_t align_pages)
 	spin_lock(&lock);
 	r = palloc_alloc(&pa, npages, align_pages, &phys);
 	spin_unlock(&lock);
-	if (r)
-		return 0;
-	memset(phys_to_virt(phys), 0, npages * PAGE_SIZE);
+	return r ? 0 : phys;
+}
+
+uint64_t page_alloc(uint64_t npages, uint64_t align_pages)
+{
+	uint64_t phys = page_alloc_unzeroed(npages, align_pages);
+
+	if (phys)
+		memset(phys_to_virt(phys), 0, npages * PAGE_SIZE);
 	return phys;
 }
 

@@ -28,6 +28,9 @@ int mem_init(const struct boot_info *bi);
  * Returns the physical address, or 0 when out of memory. */
 uint64_t page_alloc(uint64_t npages, uint64_t align_pages);
 void page_free(uint64_t phys, uint64_t npages);
+/* The same without zeroing: for memory the caller clears itself before
+ * anything reads it (partition RAM, zeroed at each start). */
+uint64_t page_alloc_unzeroed(uint64_t npages, uint64_t align_pages);
 
 /* Prints the memory map summary and allocator totals. */
 void mem_report(const struct boot_info *bi);
