@@ -136,28 +136,6 @@ static void cmd_list(int argc, char **argv)
 	}
 }
 
-static void cmd_destroy(int argc, char **argv)
-{
-	struct partition *p;
-
-	if (argc != 2) {
-		kprintf("error: destroy takes a partition name\n");
-		return;
-	}
-	p = part_find(argv[1]);
-	if (!p) {
-		kprintf("error: no partition named '%s'\n", argv[1]);
-		return;
-	}
-	if (p->state != PART_RUNNING) {
-		kprintf("error: partition %s is not running\n", argv[1]);
-		return;
-	}
-	part_lock(p);
-	part_stop(p, 0, "destroyed by the operator");
-	part_unlock(p);
-}
-
 /* The partition named by argv[1], or NULL after saying why. */
 static struct partition *arg_part(int argc, char **argv, const char *verb)
 {
@@ -179,6 +157,17 @@ static bool running(struct partition *p)
 		return true;
 	kprintf("error: partition %s is not running\n", part_name(p));
 	return false;
+}
+
+static void cmd_destroy(int argc, char **argv)
+{
+	struct partition *p = arg_part(argc, argv, "destroy");
+
+	if (!p || !running(p))
+		return;
+	part_lock(p);
+	part_stop(p, 0, "destroyed by the operator");
+	part_unlock(p);
 }
 
 static void cmd_info(int argc, char **argv)
@@ -333,17 +322,10 @@ static void cmd_pci(int argc, char **argv)
 
 static void cmd_console(int argc, char **argv)
 {
-	struct partition *p;
+	struct partition *p = arg_part(argc, argv, "console");
 
-	if (argc != 2) {
-		kprintf("error: console takes a partition name\n");
+	if (!p)
 		return;
-	}
-	p = part_find(argv[1]);
-	if (!p) {
-		kprintf("error: no partition named '%s'\n", argv[1]);
-		return;
-	}
 	kprintf("[attached to %s: Ctrl-A three times returns to the shell]\n", argv[1]);
 	console_attach((int)p->id, 20);
 	attached_to = p;

@@ -370,9 +370,9 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 		bs.mode == BOOT_REAL16 ? "real mode" : bs.mode == BOOT_PROT32 ?
 		"multiboot" : "Linux, 64-bit boot protocol");
 	pr_info("partition %s: memory overhead %llu KiB (nested page tables %llu KiB, "
-		"%s %u KiB, partition state %llu KiB)", part_name(p),
+		"%s control blocks %u KiB, partition state %llu KiB)", part_name(p),
 		(unsigned long long)((p->gpt_pages + p->nvcpus) * 4 + sizeof(*p) / 1024),
-		(unsigned long long)(p->gpt_pages * 4), vmm == &svm_ops ? "VMCBs" : "VMCSs",
+		(unsigned long long)(p->gpt_pages * 4), vmm->name,
 		p->nvcpus * 4, (unsigned long long)(sizeof(*p) / 1024));
 	sched_kick_partition(p);
 	return 0;
