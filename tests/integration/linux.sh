@@ -22,7 +22,7 @@ linux_image() { # IMG VCPUS [extra vatra.cfg lines...]
 
 # MemTotal the same kernel reports booted bare by QEMU with the same RAM.
 linux_bare_memtotal() {
-	timeout 120 qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt -m 256 -smp 2 -display none \
+	timeout 120 qemu-system-x86_64 -accel tcg -cpu "$("$TOP/tools/qemu-cpu")" -m 256 -smp 2 -display none \
 		-serial stdio -monitor none -no-reboot -kernel "$LINUX_KERNEL" -initrd "$LINUX_INITRD" \
 		-append "console=ttyS0 quiet" 2>/dev/null | tr -d '\r' | tee "$W/linux-bare.log" |
 		sed -n 's/^VATRA-INIT: MemTotal: *\([0-9]*\) kB/\1/p' | head -1

@@ -2,7 +2,7 @@
 """Runs an emulator, records its serial output, and optionally drives the
 serial console: wait for a pattern, then type a line.
 
-  vmrun.py --log FILE --timeout SEC [--step REGEX TEXT]... -- CMD [ARGS...]
+  vmrun.py --log FILE --timeout SEC [--pty] [--step REGEX TEXT]... -- CMD [ARGS...]
 
 Each --step waits (within the overall timeout) until REGEX appears in the
 output after the previous step's match, then sends TEXT with "\\n" turned
@@ -10,9 +10,15 @@ into a carriage return, as a terminal would, and "\\xNN" into that byte. A REGEX
 for REGEX anywhere in the output so far (and does not move on). Exits
 with the command's exit
 status, or 124 when the timeout ended it (SIGINT first: Bochs ignores
-SIGTERM)."""
+SIGTERM).
+
+--pty runs CMD on a pseudo-terminal of its own (its controlling terminal,
+as when a person types the command), so anything that would prompt or
+wait for a terminal does so here too, and what CMD does to the terminal
+(raw mode) applies to what is typed."""
 import argparse
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -21,10 +27,58 @@ import threading
 import time
 
 
+class PtyProc:
+    """A child on a new pseudo-terminal, with Popen's few methods used here."""
+
+    class _End:
+        def __init__(self, fd):
+            self.fd = fd
+
+        def read1(self, n):
+            try:
+                return os.read(self.fd, n)
+            except OSError:  # EIO: every holder of the terminal is gone
+                return b""
+
+        def write(self, data):
+            os.write(self.fd, data)
+
+        def flush(self):
+            pass
+
+    def __init__(self, cmd):
+        env = dict(os.environ, TERM=os.environ.get("TERM", "xterm") or "xterm")
+        pid, fd = pty.fork()
+        if pid == 0:
+            try:
+                os.execvpe(cmd[0], cmd, env)
+            finally:
+                os._exit(127)
+        self.pid = pid
+        self.stdout = self.stdin = self._End(fd)
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None:
+            pid, st = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(st)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired("pty child", timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--log", required=True)
     ap.add_argument("--timeout", type=float, required=True)
+    ap.add_argument("--pty", action="store_true")
     ap.add_argument("--step", nargs=2, action="append", default=[],
                     metavar=("REGEX", "TEXT"))
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -33,8 +87,11 @@ def main():
     if not cmd:
         ap.error("no command")
 
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    if a.pty:
+        proc = PtyProc(cmd)
+    else:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
     buf = bytearray()
     lock = threading.Lock()
     log = open(a.log, "wb")
@@ -84,7 +141,7 @@ def main():
                 proc.stdin.write(bytes([ch]))
                 proc.stdin.flush()
                 time.sleep(0.002)
-        except BrokenPipeError:
+        except OSError:  # a closed pipe or terminal
             break
     try:
         proc.wait(timeout=max(0.1, deadline - time.monotonic()))

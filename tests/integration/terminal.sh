@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Terminal tier: the README's first command typed as a person types it.
+# `make run` runs on a pseudo-terminal of its own (anything that would
+# prompt or wait for a terminal does so here too), from an image that is
+# built anew as on a fresh clone; the Vatra shell, a Linux partition's
+# console and the way back are driven by keystrokes, and the screen is
+# checked at every step.
+set -u
+. "$(dirname "$0")/../lib.sh"
+W=$B/itest/terminal
+mkdir -p "$W"
+VMRUN=$TOP/tests/integration/vmrun.py
+export VATRA_ACCEL=${VATRA_ACCEL:-tcg}
+
+echo "--- mkimage in a terminal: several files in one directory, nothing asked"
+printf '[vatra]\n' >"$W/min.cfg"
+"$VMRUN" --pty --log "$W/mkimage.log" --timeout 60 -- "$TOP/tools/mkimage" -e "$B/vatra.efi" \
+	-c "$W/min.cfg" -o "$W/two.img" -f "$W/min.cfg:/guests/a.cfg" -f "$W/min.cfg:/guests/b.cfg" \
+	-f "$W/min.cfg:/guests/a.cfg"; st=$?
+check "mkimage: finishes on a terminal with two files in one directory" status_is $st 0
+check "mkimage: both files land on the ESP" eval \
+	'MTOOLS_SKIP_CHECK=1 mdir -b -i "$W/two.img@@1048576" ::/guests </dev/null | grep -c "/guests/[ab].cfg" | grep -qx 2'
+check "mkimage: prints nothing but its summary" eval \
+	'[ "$(tr -d "\r" <"$W/mkimage.log" | grep -vc "^mkimage: ")" -eq 0 ]'
+
+echo "--- make run in a terminal: the demo's shell, a Linux console, poweroff"
+rm -f "$B/vatra.img"
+L=$W/make-run.log
+# Each step waits for what the screen must show before typing the next
+# keys; a step that never sees its screen ends the run at the timeout.
+"$VMRUN" --pty --log "$L" --timeout 420 \
+	--step "\[web\] Enter 'help'" "help\n" \
+	--step "poweroff +power the machine off[^\n]*\n(.*\n)*?vatra> " "list\n" \
+	--step "NAME +STATE[^\n]*\r*\n(.*\n)*?db +running[^\n]*\n(.*\n)*?vatra> " "version\n" \
+	--step "Vatra [0-9.]+\r*\nvatra> " "version extra\n" \
+	--step "error: version takes no arguments\r*\nvatra> " "nosuchcommand\n" \
+	--step "error: unknown command 'nosuchcommand'[^\n]*\nvatra> " "caps\n" \
+	--step "caps: cpus[^\n]*\n(.*\n)*?vatra> " "mem\n" \
+	--step "allocator: [0-9]+ KiB managed[^\n]*\n(.*\n)*?vatra> " "acpi\n" \
+	--step "APIC +0x[0-9a-f]+ +[0-9]+ bytes[^\n]*\n(.*\n)*?vatra> " "config\n" \
+	--step "on_all_stopped shell[^\n]*\n(.*\n)*?vatra> " "log\n" \
+	--step "selftest: W\^X and guard pages hold[^\n]*\n(.*\n)*?vatra> " "   \n" \
+	--step "vatra> " "console web\n" \
+	--step "attached to web" "\n" \
+	--step "# " "nproc; echo hello-from-\$((6*7))\n" \
+	--step "hello-from-42" "\x01\x01\x01" \
+	--step "detached from web[^\n]*\n(.*\n)*?vatra> " "list\n" \
+	--step "web +running[^\n]*\n(.*\n)*?vatra> " "poweroff\n" \
+	-- bash -c 'cd "$1" && exec make run' make-run "$TOP"; st=$?
+T=$W/make-run.txt
+tr -d '\r' <"$L" >"$T"
+# in_order FILE REGEX...: each REGEX matches a line after the previous one's.
+in_order() {
+	local f=$1
+	shift
+	awk -v n=$# 'BEGIN { for (i = 1; i < ARGC; i++) pat[i] = ARGV[i]; ARGC = 1; k = 1 }
+		k <= n && $0 ~ pat[k] { k++ } END { exit !(k > n) }' "$@" <"$f"
+}
+check "make run: builds the image in a terminal (no mtools prompt)" has "$T" "^mkimage: build/vatra.img \([0-9]+ MiB"
+check "make run: QEMU starts without a warning" hasnt "$T" "warning|TCG doesn't support|not found|Could not"
+# The first screen is the firmware's and then Vatra's: after the command
+# line make echoes, the next line (less the firmware's screen-clearing
+# escape sequences) is the firmware's boot line.
+check "make run: the first line after the build is the firmware's" eval \
+	'sed -n "/^tools\/run-qemu /{n;p;q}" "$T" | sed "s/\x1b\[[0-9;=]*[A-Za-z]//g" | grep -qE "^BdsDxe: (loading|starting)"'
+check "make run: the hypervisor's banner" has "$T" "^Vatra [0-9.]+ - bare-metal hypervisor"
+for n in web db cpuid; do
+	check "make run: partition $n starts" has "$T" "^partition $n: started"
+done
+check "make run: the test kernel passes" has "$T" "^\[cpuid\] PASS: "
+check "make run: both Linux partitions reach their shells" eval \
+	'has "$T" "^\[web\] Vatra demo partition: 1 CPU" && has "$T" "^\[db\] Vatra demo partition: 2 CPU"'
+check "make run: help lists every command" eval \
+	'for c in help version caps mem acpi config log list stats info start stop reset pause resume destroy console cpus pci reboot poweroff; do has "$T" "^  $c( |$)" || exit 1; done'
+check "make run: list shows the three partitions" in_order "$T" "^NAME +STATE" "^web +running +1 +256M" "^db +running +2 +256M" "^cpuid +(running|stopped) +1 +16M"
+check "make run: version answers" has "$T" "^Vatra [0-9.]+$"
+check "make run: an extra argument is refused" has "$T" "^error: version takes no arguments$"
+check "make run: an unknown command is refused" has "$T" "^error: unknown command 'nosuchcommand' \(try 'help'\)$"
+check "make run: caps names AMD-V and the CPUs" in_order "$T" "^caps: virt +AMD-V \(SVM rev 1\)" "^caps: cpus +2 online"
+check "make run: mem shows the allocator" has "$T" "^allocator: [0-9]+ KiB managed, [0-9]+ KiB free"
+check "make run: acpi lists the machine's tables" in_order "$T" "^APIC +0x[0-9a-f]+ +[0-9]+ bytes" "^vatra> "
+check "make run: config shows the demo's settings" has "$T" "^console 0x3f8,115200 +log_level info +on_all_stopped shell"
+check "make run: log replays the boot log" count "$T" "^selftest: W\^X and guard pages hold" 2
+check "make run: console attaches with the partition's name" has "$T" "attached to web"
+check "make run: the Linux shell runs the typed command" in_order "$T" "attached to web" "^1$" "^hello-from-42$" "detached from web"
+check "make run: Ctrl-A three times comes back to the shell" in_order "$T" "^hello-from-42$" "detached from web" "^web +running"
+check "make run: poweroff ends the run" in_order "$T" "^vatra> poweroff" "^powering off"
+check "make run: make exits with status 0 after poweroff" status_is $st 0
