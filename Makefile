@@ -37,7 +37,7 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            vmm/dev/acpigen.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
            drivers/uart.c drivers/acpi.c drivers/pci.c mm/mem.c \
            mgmt/config.c mgmt/shell.c mgmt/shell_parse.c mgmt/console.c mgmt/lineedit.c \
-           lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/palloc.c lib/elf.c
+           lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/sink.c lib/palloc.c lib/elf.c
 CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm \
             arch/x86/trampoline.asm
 CORE_OBJ := $(CORE_C:%.c=$(B)/core/%.o) $(CORE_ASM:%.asm=$(B)/core/%.o)

@@ -115,6 +115,16 @@ void kvprintf(const char *fmt, va_list ap)
 	log_unlock(held);
 }
 
+static void console_sink_write(void *ctx, const char *s, size_t n)
+{
+	bool held = log_lock();
+
+	console_out(s, n);
+	log_unlock(held);
+}
+
+struct sink log_console_sink = { console_sink_write, NULL };
+
 void kprintf(const char *fmt, ...)
 {
 	va_list ap;

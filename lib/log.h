@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
+#include "lib/sink.h"
 
 /* Same order and values as enum cfg_log in mgmt/config.h. */
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -20,6 +21,9 @@ void kvprintf(const char *fmt, va_list ap);
 /* Like kprintf, but starts on a fresh line when the console is in the
  * middle of one (after a prompt): for output that is not a reply. */
 void kputline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The console as a sink (what kprintf writes to). */
+extern struct sink log_console_sink;
 
 /* Copies up to n bytes of the ring starting at *pos (0 = oldest kept) and
  * advances *pos. Returns the number of bytes copied; 0 at the end. */
