@@ -4,6 +4,7 @@
 #   make run        boot the image in QEMU, serial console on this terminal
 #   make test       every test tier; ends with "N passed, N failed"
 #   make test-unit  host unit tests only (fast edit loop)
+#   make test-terminal  make run typed on a pseudo-terminal, as a person does
 #   make test-qemu / test-bochs   one emulator tier
 
 B       := build
@@ -80,7 +81,7 @@ unit_src_lineedit := mgmt/lineedit.c
 # printf's own test links it beside the host C library: rename ours.
 unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 
-.PHONY: all image run test test-unit test-qemu test-bochs bench clean deps
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs bench clean deps
 all: $(B)/vatra.efi
 
 deps:
@@ -139,6 +140,8 @@ $(foreach t,$(UNIT_TESTS),$(eval $(B)/unit/test_$(t): $(unit_src_$(t))))
 
 test-unit: $(UNIT_TESTS:%=$(B)/unit/test_%)
 	@tests/run-tier unit $(UNIT_TESTS:%=$(B)/unit/test_%)
+test-terminal: $(B)/vatra.efi guests
+	@tests/run-tier terminal
 test-qemu: $(B)/vatra.efi guests
 	@tests/run-tier qemu
 test-bochs: $(B)/vatra.efi guests
