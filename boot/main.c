@@ -7,6 +7,7 @@
 #include "arch/x86/caps.h"
 #include "arch/x86/power.h"
 #include "drivers/uart.h"
+#include "drivers/pci.h"
 #include "mm/mem.h"
 #include "mgmt/shell.h"
 #include "mgmt/console.h"
@@ -273,6 +274,7 @@ void hv_main(struct boot_info *bi)
 	config_report(bi);        /* every config error with its line number */
 	memory_init(bi);          /* page allocator, W^X page tables */
 	acpi_init(bi);            /* RSDP -> XSDT -> MADT, MCFG, FADT, DMAR/IVRS */
+	pci_init(hv.acpi);        /* the machine's PCI functions: ECAM per MCFG segment, or CF8 */
 	caps_init();              /* what the CPU offers: the caps block */
 	files_report(bi);         /* guest files the loader read */
 	selftest();               /* optional: prove W^X and guard pages */

@@ -317,7 +317,7 @@ static void cmd_pci(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	pci_list();
+	pci_report(&log_console_sink);
 }
 
 static void cmd_console(int argc, char **argv)
