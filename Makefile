@@ -29,7 +29,7 @@ FREESTANDING := -std=gnu11 -O2 -g -ffreestanding -nostdinc -isystem $(GCCINC) \
 CORE_CFLAGS := $(FREESTANDING) $(WARN) -fno-pic -fno-pie -mcmodel=kernel
 CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            arch/x86/paging.c arch/x86/caps.c arch/x86/power.c arch/x86/tsc.c arch/x86/apic.c \
-           arch/x86/rtc.c arch/x86/smp.c \
+           arch/x86/rtc.c arch/x86/smp.c arch/x86/vectab.c arch/x86/vectors.c \
            arch/x86/svm.c arch/x86/vmx.c \
            vmm/vmm.c vmm/sched.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/msr.c vmm/io.c \
            vmm/mmio.c vmm/hypercall.c vmm/decode.c vmm/gwalk.c vmm/tlbtag.c \
@@ -54,7 +54,7 @@ EFI_OBJ := $(EFI_C:%.c=$(B)/efi/%.o) $(B)/efi/boot/core_blob.o
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config acpi palloc paging elf printf shell tlbtag gwalk decode loader devices \
-              linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci
+              linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -79,9 +79,11 @@ unit_src_vpm    := vmm/dev/vpm.c
 unit_src_rtc    := arch/x86/rtc.c
 unit_src_lineedit := mgmt/lineedit.c
 unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c lib/sink.c lib/printf.c
+unit_src_vectors := arch/x86/vectab.c lib/sink.c lib/printf.c
 # printf's own test links it beside the host C library: rename ours.
 unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 unit_def_pci    := $(unit_def_printf)
+unit_def_vectors := $(unit_def_printf)
 
 .PHONY: all image run test test-unit test-terminal test-qemu test-bochs bench clean deps
 all: $(B)/vatra.efi

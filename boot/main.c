@@ -13,6 +13,7 @@
 #include "mgmt/console.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/apic.h"
+#include "arch/x86/vectors.h"
 #include "arch/x86/rtc.h"
 #include "arch/x86/smp.h"
 #include "vmm/sched.h"
@@ -182,9 +183,16 @@ static void host_timer_init(void)
 {
 	int r = apic_init(hv.tsc_khz);
 
-	if (r)
+	if (r) {
 		pr_warn("apic: no working LAPIC timer (%s): guests are preempted only at their exits",
 			err_name(r));
+		return;
+	}
+	if (cfg.selftest) {
+		r = vectors_selftest(hv.tsc_khz);
+		if (r)
+			pr_err("selftest: host interrupt vectors: %s", err_name(r));
+	}
 }
 
 static void selftest(void)
@@ -279,7 +287,7 @@ void hv_main(struct boot_info *bi)
 	files_report(bi);         /* guest files the loader read */
 	selftest();               /* optional: prove W^X and guard pages */
 	tsc_init();               /* TSC frequency, for time slices and guests */
-	host_timer_init();        /* own LAPIC timer: preempts guests that never exit */
+	host_timer_init();        /* own LAPIC timer: preempts guests that never exit; vector self-test */
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */
 	smp_init();               /* the other CPUs: each turns it on and schedules */
 	pr_info("vatra: ready");

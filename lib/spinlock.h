@@ -1,7 +1,9 @@
 /* Test-and-test-and-set spinlock. Hypervisor code runs with interrupts
- * off, and the only interrupt handlers (LAPIC timer, kick, spurious) take
- * no lock, so no lock needs to disable interrupts. Lock order, outermost
- * first: partition lock, console lock, log lock, memory lock. */
+ * off; they are enabled only at explicit points (apic_take_pending, the
+ * idle hlt, the guest-entry window), never inside the log code, so no
+ * lock needs to disable interrupts. Interrupt handlers (arch/x86/vectors.c)
+ * take at most the log lock. Lock order, outermost first: partition lock,
+ * console lock, log lock, memory lock. */
 #ifndef VATRA_LIB_SPINLOCK_H
 #define VATRA_LIB_SPINLOCK_H
 

@@ -4,6 +4,7 @@
 #include "mgmt/shell.h"
 #include "include/vatra/hv.h"
 #include "arch/x86/caps.h"
+#include "arch/x86/vectors.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/power.h"
 #include "drivers/uart.h"
@@ -53,6 +54,7 @@ static void cmd_caps(int argc, char **argv)
 	}
 	kprintf("caps: cpus       %u online (%u run vCPUs) of %u in the MADT\n", online, usable,
 		hv.acpi ? hv.acpi->ncpus : 1);
+	vectors_report(&log_console_sink);
 }
 
 static void cmd_mem(int argc, char **argv)

@@ -12,7 +12,7 @@
 #define APIC_BASE_EN  (1ULL << 11)
 
 enum {
-	REG_ID = 0x020, REG_TPR = 0x080, REG_EOI = 0x0b0, REG_SVR = 0x0f0,
+	REG_ID = 0x020, REG_TPR = 0x080, REG_EOI = 0x0b0, REG_SVR = 0x0f0, REG_ISR = 0x100,
 	REG_ICR_LO = 0x300, REG_ICR_HI = 0x310,
 	REG_LVT_CMCI = 0x2f0, REG_LVT_TIMER = 0x320, REG_LVT_THERMAL = 0x330,
 	REG_LVT_PERF = 0x340, REG_LVT_LINT0 = 0x350, REG_LVT_LINT1 = 0x360,
@@ -61,6 +61,20 @@ void apic_irq(unsigned vector)
 	wr(REG_EOI, 0);
 }
 
+void apic_eoi(void)
+{
+	wr(REG_EOI, 0);
+}
+
+/* ISR: eight 32-bit registers 10h apart, vector v at bit v % 32 of the
+ * (v / 32)th (SDM Vol. 3A, 11.8.4). */
+bool apic_in_service(unsigned vector)
+{
+	if ((!mmio && !x2) || vector > 255)
+		return false;
+	return rd(REG_ISR + 0x10 * (vector / 32)) & (1u << (vector % 32));
+}
+
 uint32_t apic_id(void)
 {
 	return x2 ? rd(REG_ID) : rd(REG_ID) >> 24;
@@ -83,6 +97,12 @@ static void icr(uint32_t apic, uint32_t lo)
 void apic_send_ipi(uint32_t apic, uint8_t vector)
 {
 	icr(apic, vector);                              /* fixed, physical */
+}
+
+/* Shorthand 01b: self (SDM Vol. 3A, 11.6.1), fixed delivery. */
+void apic_send_self(uint8_t vector)
+{
+	icr(0, 0x40000 | vector);
 }
 
 void apic_send_init(uint32_t apic)

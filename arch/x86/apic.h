@@ -22,7 +22,12 @@ void apic_timer_at(uint64_t tsc_deadline);
 /* Lets a pending host interrupt be taken now (interrupts are otherwise
  * off in the hypervisor). */
 void apic_take_pending(void);
+/* The LAPIC timer's and the kick's own bookkeeping, then the EOI. */
 void apic_irq(unsigned vector);
+/* End of interrupt for the highest vector in service. */
+void apic_eoi(void);
+/* Whether vector is in service here (delivered by the LAPIC, no EOI yet). */
+bool apic_in_service(unsigned vector);
 /* An application processor's LAPIC, set up like the boot CPU's (the
  * timer calibration is shared). 0 or -errno. */
 int apic_init_ap(void);
@@ -30,6 +35,7 @@ uint32_t apic_id(void);
 /* A fixed interrupt to one CPU; INIT and start-up IPIs for bringing an
  * application processor up (SDM Vol. 3A, 9.4.4). */
 void apic_send_ipi(uint32_t apic_id, uint8_t vector);
+void apic_send_self(uint8_t vector);
 void apic_send_init(uint32_t apic_id);
 void apic_send_sipi(uint32_t apic_id, uint8_t page);
 /* The same to every CPU but this one (when the firmware lists none). */

@@ -3,6 +3,7 @@
 #include "arch/x86/desc.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/vectors.h"
 #include "lib/string.h"
 
 struct idt_gate {
@@ -21,7 +22,7 @@ struct dtr {
 } __attribute__((packed));
 
 extern const uint64_t isr_table[32];
-extern char irq_0x20[], irq_0xf2[], irq_0xff[];
+extern const uint64_t irq_table[256 - 32];
 /* Stacks for exceptions that must not run on a possibly broken stack;
  * placed between guard pages by linker.ld. */
 extern char __ist_df_top[], __ist_nmi_top[], __ist_mc_top[], __boot_stack_top[];
@@ -83,11 +84,13 @@ void cpu_desc_init(struct cpu *c, uint64_t ist_df, uint64_t ist_nmi, uint64_t is
 
 void desc_init(void)
 {
+	vectors_init();
 	for (unsigned v = 0; v < 32; v++)
 		set_gate(v, isr_table[v], v == 8 ? 1 : v == 2 ? 2 : v == 18 ? 3 : 0);
-	set_gate(0x20, (uint64_t)irq_0x20, 0);
-	set_gate(0xf2, (uint64_t)irq_0xf2, 0);
-	set_gate(0xff, (uint64_t)irq_0xff, 0);
+	/* Every other vector reaches vectors_dispatch: an interrupt nobody
+	 * owns is counted there, not a #NP on an empty gate. */
+	for (unsigned v = 32; v < 256; v++)
+		set_gate(v, irq_table[v - 32], 0);
 	cpu_table[0].id = 0;
 	cpu_table[0].state = CPU_ONLINE;
 	cpu_table[0].stack_top = (uint64_t)__boot_stack_top;

@@ -89,12 +89,22 @@ trap_common:
 	add rsp, 16             ; vector, error code
 	iretq
 
-; Host interrupts: the hypervisor's own LAPIC timer (vector 0x20) and the
-; spurious vector (0xff). They only need an EOI (apic_irq in apic.c).
-extern apic_irq
+; Host interrupts: every vector from 0x20 up pushes its number and goes
+; to vectors_dispatch (arch/x86/vectors.c), which runs its handler and
+; sends the EOI. Only the registers C may clobber are saved.
+extern vectors_dispatch
 %macro IRQ_STUB 1
-global irq_%1
 irq_%1:
+	push %1
+	jmp irq_common
+%endmacro
+%assign v 0x20
+%rep 0x100 - 0x20
+	IRQ_STUB v
+%assign v v+1
+%endrep
+
+irq_common:
 	push rax
 	push rcx
 	push rdx
@@ -104,12 +114,12 @@ irq_%1:
 	push r9
 	push r10
 	push r11
-	mov edi, %1
+	mov edi, [rsp + 9 * 8]  ; the vector
 	mov rsi, rsp
 	and rsp, -16
 	push rsi
 	sub rsp, 8
-	call apic_irq
+	call vectors_dispatch
 	add rsp, 8
 	pop rsp
 	pop r11
@@ -121,11 +131,8 @@ irq_%1:
 	pop rdx
 	pop rcx
 	pop rax
+	add rsp, 8              ; the vector
 	iretq
-%endmacro
-IRQ_STUB 0x20
-IRQ_STUB 0xf2
-IRQ_STUB 0xff
 
 section .rodata
 global isr_table
@@ -133,6 +140,14 @@ isr_table:
 %assign v 0
 %rep 32
 	dq isr_ %+ v
+%assign v v+1
+%endrep
+; irq_table[i] is the stub of vector 0x20 + i.
+global irq_table
+irq_table:
+%assign v 0x20
+%rep 0x100 - 0x20
+	dq irq_ %+ v
 %assign v v+1
 %endrep
 

@@ -43,7 +43,7 @@ check "mkimage: image too small refused" eval 'mk -c "$W/min.cfg" -o "$W/x.img" 
 check "mkimage: nothing left behind on failure" eval 'test ! -e "$W/x.img" && test ! -e "$W/x.img.tmp"'
 check "mkimage: guest file lands on the ESP" eval '"$TOP/tools/mkimage" -e "$EFI" -c "$W/min.cfg" -o "$W/x.img" -f "$W/big.bin:/guests/sub/big.bin" >/dev/null && MTOOLS_SKIP_CHECK=1 mdir -i "$W/x.img@@1048576" ::/guests/sub | grep -qi "big.*bin.*3000000"'
 
-echo "--- boot from a disk, Intel IOMMU and NICs present: banner, caps, memory, ACPI, W^X, PCI"
+echo "--- boot from a disk, Intel IOMMU and NICs present: banner, caps, memory, ACPI, W^X, PCI, vectors"
 mkcfg "$W/good.cfg" "[vatra]" "console = com1,115200" "log_level = info" \
 	"on_all_stopped = exit" "selftest = yes"
 mkcfg "$W/goodsh.cfg" "[vatra]" "console = com1,115200" "log_level = info" \
@@ -123,6 +123,11 @@ check "pci: its BAR1 mem32 4K" has "$P" "^      BAR1 mem32 0x[0-9a-f]+ 4K$"
 check "pci: its BAR4 mem64 pref 16K" has "$P" "^      BAR4 mem64 pref 0x[0-9a-f]+ 16K$"
 check "pci: its caps, FLR from PCIe" has "$P" "caps: MSI-X\(4 .* PM PCIe\(endpoint\) FLR$"
 check "pci: no malformed config space" hasnt "$L" "^(warning: )?pci: [0-9a-f]{4}:"
+check "vectors: a self-IPI reaches an allocated vector" has "$L" "^selftest: vector 0x30: a self-IPI ran its handler; freed, the next came as unexpected$"
+check "vectors: the freed vector is logged once as unexpected" count "$L" "unexpected interrupt on vector 0x30" 1
+check "vectors: caps shows the table" has "$L" "^vectors: 0x30-0xef for drivers, 0 in use, 192 free; spurious [0-9]+, unexpected 1$"
+check "vectors: the LAPIC timer has fired" has "$L" "^vectors: 0x20 lapic-timer +fixed +[1-9][0-9]*$"
+check "vectors: the kick vector is the hypervisor's" has "$L" "^vectors: 0xf2 kick +fixed"
 
 echo "--- the same image as a USB stick, AMD IOMMU present"
 cp "$W/goodexit.img" "$W/usb.img"
