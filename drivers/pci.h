@@ -107,7 +107,7 @@ struct pci_dev {
 };
 
 enum pci_problem_kind {
-	PCI_PROB_CAP_LOOP,	/* the capability list comes back to itself */
+	PCI_PROB_CAP_LOOP = 1,	/* the capability list comes back to itself */
 	PCI_PROB_CAP_PTR,	/* a pointer into the header (< 0x40) */
 	PCI_PROB_CAP_MANY,	/* more capabilities than kept */
 	PCI_PROB_ECAP_PTR,	/* an extended pointer < 0x100 or unaligned */
@@ -148,11 +148,11 @@ struct pci_tree {
 unsigned pci_enum(struct pci_tree *t, const struct pci_cfg_ops *ops);
 
 /* Sizes the BAR slot i of a function: fills b, returns the number of
- * slots it takes (1, 2 for 64-bit) or 0 for nonsense (then b is NONE and
- * *bad holds the value read back). Decode must already be off. */
-unsigned pci_bar_size(const struct pci_cfg_ops *ops, uint16_t seg, uint8_t bus,
-		      uint8_t devfn, unsigned i, unsigned nbars, struct pci_bar *b,
-		      uint32_t *bad);
+ * slots it takes (1, or 2 for 64-bit), or for nonsense -PCI_PROB_BAR or
+ * -PCI_PROB_BAR64_LAST (then b is NONE and *bad holds the value read
+ * back). Decode must already be off. */
+int pci_bar_size(const struct pci_cfg_ops *ops, uint16_t seg, uint8_t bus, uint8_t devfn,
+		 unsigned i, unsigned nbars, struct pci_bar *b, uint32_t *bad);
 
 const struct pci_cap *pci_find_cap(const struct pci_dev *d, uint16_t id);
 const struct pci_cap *pci_find_ecap(const struct pci_dev *d, uint16_t id);

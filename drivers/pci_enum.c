@@ -74,9 +74,8 @@ static uint32_t bar_probe(const struct fn *f, uint16_t reg, uint32_t *orig)
 	return m;
 }
 
-unsigned pci_bar_size(const struct pci_cfg_ops *ops, uint16_t seg, uint8_t bus,
-		      uint8_t devfn, unsigned i, unsigned nbars, struct pci_bar *b,
-		      uint32_t *bad)
+int pci_bar_size(const struct pci_cfg_ops *ops, uint16_t seg, uint8_t bus, uint8_t devfn,
+		 unsigned i, unsigned nbars, struct pci_bar *b, uint32_t *bad)
 {
 	const struct fn f = { ops, seg, bus, devfn };
 	uint16_t reg = (uint16_t)(REG_BAR0 + 4 * i);
@@ -89,23 +88,25 @@ unsigned pci_bar_size(const struct pci_cfg_ops *ops, uint16_t seg, uint8_t bus,
 	if (!m)
 		return 1;	/* not implemented */
 	if ((m & 1) != (lo & 1))
-		return 0;	/* the space bit is read-only */
+		return -PCI_PROB_BAR;	/* the space bit is read-only */
 	if (m & 1) {
 		/* I/O: bit 1 reserved; a 16-bit decoder reads 0 above bit 15. */
 		if (m & 2)
-			return 0;
+			return -PCI_PROB_BAR;
 		mask = 0xffffffff00000000ULL | (m & ~3u);
 		if (!(m >> 16))
 			mask |= 0xffff0000u;
 		b->size = ~mask + 1;
-		if (!pow2(b->size) || b->size > 0x10000)
-			return 0;
+		if (!pow2(b->size) || b->size > 0x10000) {
+			b->size = 0;
+			return -PCI_PROB_BAR;
+		}
 		b->type = PCI_BAR_IO;
 		b->base = lo & ~3u;
 		return 1;
 	}
 	if ((m & 0xf) != (lo & 0xf))
-		return 0;	/* type and prefetchable bits are read-only */
+		return -PCI_PROB_BAR;	/* type and prefetchable bits are read-only */
 	b->prefetch = m & 8;
 	switch ((m >> 1) & 3) {
 	case 0:		/* anywhere in 32 bits */
@@ -115,7 +116,7 @@ unsigned pci_bar_size(const struct pci_cfg_ops *ops, uint16_t seg, uint8_t bus,
 		if (!pow2(b->size) || b->size > 0x80000000u) {
 			b->size = 0;
 			b->prefetch = false;
-			return 0;
+			return -PCI_PROB_BAR;
 		}
 		b->type = PCI_BAR_MEM32;
 		b->base = lo & ~0xfu;
@@ -123,8 +124,7 @@ unsigned pci_bar_size(const struct pci_cfg_ops *ops, uint16_t seg, uint8_t bus,
 	case 2:
 		if (i + 1 >= nbars) {
 			b->prefetch = false;
-			*bad = 0xfffffffe;	/* marks the last-slot case */
-			return 0;
+			return -PCI_PROB_BAR64_LAST;
 		}
 		mh = bar_probe(&f, (uint16_t)(reg + 4), &hi);
 		mask = ((uint64_t)mh << 32) | (m & ~0xfu);
@@ -133,14 +133,14 @@ unsigned pci_bar_size(const struct pci_cfg_ops *ops, uint16_t seg, uint8_t bus,
 			b->size = 0;
 			b->prefetch = false;
 			*bad = mh;
-			return 0;
+			return -PCI_PROB_BAR;
 		}
 		b->type = PCI_BAR_MEM64;
 		b->base = ((uint64_t)hi << 32) | (lo & ~0xfu);
 		return 2;
 	default:	/* type 3 is reserved */
 		b->prefetch = false;
-		return 0;
+		return -PCI_PROB_BAR;
 	}
 }
 
@@ -154,14 +154,13 @@ static void dev_bars(struct pci_tree *t, const struct fn *f, struct pci_dev *d)
 	if (cmd & CMD_DECODE)
 		wr(f, REG_COMMAND, 2, cmd & ~CMD_DECODE);
 	for (unsigned i = 0; i < d->nbars;) {
-		unsigned n = pci_bar_size(f->ops, f->seg, f->bus, f->devfn, i, d->nbars,
-					  &d->bar[i], &bad);
-		if (!n) {
-			problem(t, f, bad == 0xfffffffe ? PCI_PROB_BAR64_LAST : PCI_PROB_BAR,
-				(uint16_t)(REG_BAR0 + 4 * i), bad);
+		int n = pci_bar_size(f->ops, f->seg, f->bus, f->devfn, i, d->nbars, &d->bar[i],
+				     &bad);
+		if (n < 0) {
+			problem(t, f, (enum pci_problem_kind)-n, (uint16_t)(REG_BAR0 + 4 * i), bad);
 			n = 1;
 		}
-		i += n;
+		i += (unsigned)n;
 	}
 	if (cmd & CMD_DECODE)
 		wr(f, REG_COMMAND, 2, cmd);

@@ -87,7 +87,7 @@ const char *pci_problem_text(uint8_t kind)
 	case PCI_PROB_HEADER: return "unknown header type, function skipped: register";
 	case PCI_PROB_BRIDGE_BUS: return "bridge's secondary bus unusable, not walked: register";
 	case PCI_PROB_DEPTH: return "bridges nested too deep, not walked: register";
-	case PCI_PROB_FULL: return "device table full, the rest only counted:";
+	case PCI_PROB_FULL: return "the device table is full";
 	}
 	return "problem";
 }
@@ -180,6 +180,12 @@ static void report_caps(const struct pci_dev *d, struct sink *out)
 
 void pci_problem_report(const struct pci_problem *p, struct sink *out)
 {
+	if (p->kind == PCI_PROB_FULL) {
+		sink_printf(out, "pci: %04x:%02x:%02x.%x: the device table is full (%u functions): "
+			    "this one and the rest are only counted\n", p->seg, p->bus,
+			    p->devfn >> 3, p->devfn & 7, p->value);
+		return;
+	}
 	sink_printf(out, "pci: %04x:%02x:%02x.%x: %s %#x (read %#x)\n", p->seg, p->bus,
 		    p->devfn >> 3, p->devfn & 7, pci_problem_text(p->kind), p->where, p->value);
 }

@@ -30,6 +30,8 @@ L=$W/haswell.log
 check "haswell: the second CPU comes up without a MADT" has "$L" "^smp: no MADT: 1 other CPU\\(s\\) answered a broadcast start-up"
 check "haswell: partitions run on both CPUs" \
 	eval "has '$L' '^partition [a-z]+: started \\(1 vCPU on CPU 0' && has '$L' '^partition [a-z]+: started \\(1 vCPU on CPU 1'"
+check "haswell: PCI enumerated through CF8/CFC (no MCFG)" has "$L" "^pci: [1-9][0-9]* function\\(s\\) on [1-9][0-9]* bus\\(es\\) of 1 segment\\(s\\) through CF8/CFC$"
+check "haswell: a self-IPI reaches an allocated vector" has "$L" "^selftest: vector 0x30: a self-IPI ran its handler; freed, the next came as unexpected$"
 check "haswell: caps reports VT-x" has "$L" "^caps: virt +Intel VT-x \(VMX, VMCS rev 0x[0-9a-f]+\)$"
 check "haswell: caps reports EPT" has "$L" "^caps: ept +yes"
 check "haswell: caps reports VPID" has "$L" "^caps: vpid +yes"

@@ -406,6 +406,29 @@ static void test_bars_nonsense(void **state)
 	assert_int_equal(count_problems(PCI_PROB_BAR64_LAST), 1);
 }
 
+/* The sizing helper on its own: slots taken, or which nonsense. */
+static void test_bar_size_codes(void **state)
+{
+	struct ffn *f;
+	struct pci_bar b;
+	uint32_t bad;
+
+	(void)state;
+	f = fn_add(0, 0, 2, 0, 0x1234, 0x0003, 2, 0, 0);
+	bar_set(f, 0, 0xc, 0xffffc000);
+	bar_set(f, 1, 0, 0xffffffff);
+	bar_set(f, 2, 0xfffffffe, 0);		/* reads back with type 3 */
+	bar_set(f, 5, 0x4, 0xfffff000);
+	assert_int_equal(pci_bar_size(&ops, 0, 0, 2 << 3, 0, 6, &b, &bad), 2);
+	assert_int_equal(b.size, 16 * 1024);
+	assert_int_equal(pci_bar_size(&ops, 0, 0, 2 << 3, 2, 6, &b, &bad), -PCI_PROB_BAR);
+	assert_int_equal(bad, 0xfffffffe);
+	assert_int_equal(b.type, PCI_BAR_NONE);
+	assert_int_equal(pci_bar_size(&ops, 0, 0, 2 << 3, 5, 6, &b, &bad), -PCI_PROB_BAR64_LAST);
+	assert_int_equal(pci_bar_size(&ops, 0, 0, 2 << 3, 3, 6, &b, &bad), 1);	/* unimplemented */
+	assert_int_equal(b.size, 0);
+}
+
 /* Registers that read all-ones: an absent function is not listed; one
  * with IDs but an all-ones header is reported and skipped. */
 static void test_all_ones_device(void **state)
@@ -612,6 +635,8 @@ static void test_table_full(void **state)
 	assert_int_equal(t->ndevs, PCI_MAX_DEVS);
 	assert_int_equal(t->dropped, 512 - PCI_MAX_DEVS);
 	assert_int_equal(count_problems(PCI_PROB_FULL), 1);
+	assert_int_equal(t->problems[0].bus, 1);	/* bus 1 is walked first */
+	assert_int_equal(t->problems[0].devfn, 0xff);
 }
 
 static void test_report_text(void **state)
@@ -689,6 +714,7 @@ int main(void)
 		T(test_bar64_large),
 		T(test_bars_all_ones),
 		T(test_bars_nonsense),
+		T(test_bar_size_codes),
 		T(test_all_ones_device),
 		T(test_caps_parsed),
 		T(test_af_flr_and_no_flr),
