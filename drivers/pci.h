@@ -84,8 +84,12 @@ struct pci_dev {
 	uint16_t cfg_size;	/* 256 or 4096 */
 	uint8_t nbars;		/* BAR slots of the header type: 6, 2 or 1 */
 	struct pci_bar bar[PCI_MAX_BARS];	/* a 64-bit BAR's upper slot stays NONE */
-	/* type 1 (bridge): bus numbers as the firmware set them */
+	/* type 1 (bridge): bus numbers and forwarding windows as the
+	 * firmware set them; a window with base > limit is closed */
 	uint8_t sec_bus, sub_bus;
+	uint32_t io_base, io_limit;
+	uint32_t mem_base, mem_limit;
+	uint64_t pref_base, pref_limit;
 	struct pci_cap caps[PCI_MAX_CAPS];
 	uint8_t ncaps;
 	struct pci_cap ecaps[PCI_MAX_ECAPS];

@@ -12,7 +12,10 @@ enum {
 	REG_VENDOR = 0x00, REG_DEVICE = 0x02, REG_COMMAND = 0x04, REG_STATUS = 0x06,
 	REG_REVISION = 0x08, REG_PROGIF = 0x09, REG_SUBCLASS = 0x0a, REG_CLASS = 0x0b,
 	REG_HEADER = 0x0e, REG_BAR0 = 0x10, REG_CARDBUS_CAP = 0x14,
-	REG_SEC_BUS = 0x19, REG_SUB_BUS = 0x1a, REG_CAP_PTR = 0x34,
+	REG_SEC_BUS = 0x19, REG_SUB_BUS = 0x1a, REG_IO_BASE = 0x1c, REG_IO_LIMIT = 0x1d,
+	REG_MEM_BASE = 0x20, REG_MEM_LIMIT = 0x22, REG_PREF_BASE = 0x24, REG_PREF_LIMIT = 0x26,
+	REG_PREF_BASE_HI = 0x28, REG_PREF_LIMIT_HI = 0x2c, REG_IO_BASE_HI = 0x30,
+	REG_IO_LIMIT_HI = 0x32, REG_CAP_PTR = 0x34,
 	REG_IRQ_LINE = 0x3c, REG_IRQ_PIN = 0x3d,
 };
 #define CMD_DECODE 0x3u		/* I/O Space and Memory Space enables */
@@ -280,6 +283,31 @@ static void dev_ecaps(struct pci_tree *t, const struct fn *f, struct pci_dev *d)
 	}
 }
 
+/* PCI-to-PCI Bridge 1.2, 3.2.5.6-3.2.5.9: the I/O window in 4 KiB units
+ * (32-bit when the low nibble says 1), the memory window in 1 MiB units,
+ * the prefetchable one 64-bit when its low nibble says 1. */
+static void bridge_windows(const struct fn *f, struct pci_dev *d)
+{
+	uint32_t b = rd(f, REG_IO_BASE, 1), l = rd(f, REG_IO_LIMIT, 1);
+
+	d->io_base = (b & 0xf0) << 8;
+	d->io_limit = (l & 0xf0) << 8 | 0xfff;
+	if ((b & 0xf) == 1) {
+		d->io_base |= rd(f, REG_IO_BASE_HI, 2) << 16;
+		d->io_limit |= rd(f, REG_IO_LIMIT_HI, 2) << 16;
+	}
+	d->mem_base = (rd(f, REG_MEM_BASE, 2) & 0xfff0) << 16;
+	d->mem_limit = (rd(f, REG_MEM_LIMIT, 2) & 0xfff0) << 16 | 0xfffff;
+	b = rd(f, REG_PREF_BASE, 2);
+	l = rd(f, REG_PREF_LIMIT, 2);
+	d->pref_base = (uint64_t)(b & 0xfff0) << 16;
+	d->pref_limit = (uint64_t)(l & 0xfff0) << 16 | 0xfffff;
+	if ((b & 0xf) == 1) {
+		d->pref_base |= (uint64_t)rd(f, REG_PREF_BASE_HI, 4) << 32;
+		d->pref_limit |= (uint64_t)rd(f, REG_PREF_LIMIT_HI, 4) << 32;
+	}
+}
+
 struct walk {
 	struct pci_tree *t;
 	const struct pci_cfg_ops *ops;
@@ -349,6 +377,8 @@ static void walk_fn(struct walk *w, const struct fn *f, uint8_t hdr, unsigned de
 			d->sec_bus = (uint8_t)rd(f, REG_SEC_BUS, 1);
 			d->sub_bus = (uint8_t)rd(f, REG_SUB_BUS, 1);
 		}
+		if (type == 1)
+			bridge_windows(f, d);
 		dev_bars(t, f, d);
 		dev_caps(t, f, d);
 		dev_ecaps(t, f, d);

@@ -143,6 +143,22 @@ static void report_bars(const struct pci_dev *d, struct sink *out)
 	}
 }
 
+static void window(struct sink *out, const char *name, uint64_t base, uint64_t limit)
+{
+	if (base > limit)
+		sink_printf(out, "  %s closed", name);
+	else
+		sink_printf(out, "  %s %#llx-%#llx", name, (unsigned long long)base,
+			    (unsigned long long)limit);
+}
+
+static void report_windows(const struct pci_dev *d, struct sink *out)
+{
+	window(out, "io", d->io_base, d->io_limit);
+	window(out, "mem", d->mem_base, d->mem_limit);
+	window(out, "pref", d->pref_base, d->pref_limit);
+}
+
 static void report_caps(const struct pci_dev *d, struct sink *out)
 {
 	if (!d->ncaps && !d->necaps && !d->irq_pin)
@@ -203,7 +219,10 @@ void pci_tree_report(const struct pci_tree *t, struct sink *out)
 			    pci_class_name(d->class, d->subclass), d->owner ? d->owner : "free");
 		if (d->hdr_type) {
 			indent(out, d->depth + 2);
-			sink_printf(out, "buses %02x-%02x\n", d->sec_bus, d->sub_bus);
+			sink_printf(out, "buses %02x-%02x", d->sec_bus, d->sub_bus);
+			if (d->hdr_type == 1)
+				report_windows(d, out);
+			sink_write(out, "\n", 1);
 		}
 		report_bars(d, out);
 		report_caps(d, out);

@@ -111,7 +111,7 @@ check "pci: virtio-net MSI-X and its vendor caps" has "$P" "caps: MSI-X\(4 table
 pci_block "$L" 0000:00:03.0 "$W/pci-rp.txt"
 P=$W/pci-rp.txt
 check "pci: root port listed" has "$P" "^0000:00:03.0 1b36:000c PCI bridge +free$"
-check "pci: root port leads to bus 1" has "$P" "^    buses 01-01$"
+check "pci: root port leads to bus 1, its windows open" has "$P" "^    buses 01-01  io 0x[0-9a-f]+-0x[0-9a-f]*fff  mem 0x[0-9a-f]+-0x[0-9a-f]*fffff  pref 0x[0-9a-f]+-0x[0-9a-f]*fffff$"
 check "pci: root port BAR0 mem32 4K" has "$P" "^    BAR0 mem32 0x[0-9a-f]+ 4K$"
 check "pci: root port PCIe caps" has "$P" "caps: PCIe\(root-port\) MSI-X"
 check "pci: root port extended caps" has "$P" "^    ext: AER ACS$"
@@ -122,6 +122,17 @@ check "pci: it has no legacy I/O BAR" count "$P" "^ +BAR[0-9] " 2
 check "pci: its BAR1 mem32 4K" has "$P" "^      BAR1 mem32 0x[0-9a-f]+ 4K$"
 check "pci: its BAR4 mem64 pref 16K" has "$P" "^      BAR4 mem64 pref 0x[0-9a-f]+ 16K$"
 check "pci: its caps, FLR from PCIe" has "$P" "caps: MSI-X\(4 .* PM PCIe\(endpoint\) FLR$"
+# in_window BAR WINDOW: the root port forwards the address of a BAR of
+# the function behind it.
+in_window() {
+	local a w lo hi
+	a=$(awk -v b="$1" '$1 == b { print $3 == "pref" ? $4 : $3 }' "$W/pci-behind.txt")
+	w=$(grep -oE " $2 0x[0-9a-f]+-0x[0-9a-f]+" "$W/pci-rp.txt" | awk '{ print $2 }')
+	lo=${w%-*} hi=${w#*-}
+	[ -n "$a" ] && [ -n "$w" ] && (( a >= lo && a <= hi ))
+}
+check "pci: its BAR1 lies in the root port's memory window" in_window BAR1 mem
+check "pci: its BAR4 lies in the root port's prefetchable window" in_window BAR4 pref
 check "pci: no malformed config space" hasnt "$L" "^(warning: )?pci: [0-9a-f]{4}:"
 check "vectors: a self-IPI reaches an allocated vector" has "$L" "^selftest: vector 0x30: a self-IPI ran its handler; freed, the next came as unexpected$"
 check "vectors: the freed vector is logged once as unexpected" count "$L" "unexpected interrupt on vector 0x30" 1

@@ -227,9 +227,21 @@ static int teardown(void **state)
  * bridge leads to is never read. */
 static void test_bridges_depth_first(void **state)
 {
+	struct ffn *f;
+
 	(void)state;
 	fn_add(0, 0, 0, 0, 0x8086, 0x29c0, 6, 0, 0);
-	bridge_add(0, 0x1c, 1, 2);
+	f = bridge_add(0, 0x1c, 1, 2);
+	f->cfg[0x1c] = 0x21;			/* I/O 32-bit: 0x12000-0x13fff */
+	f->cfg[0x1d] = 0x31;
+	put16(f, 0x30, 1);
+	put16(f, 0x32, 1);
+	put16(f, 0x20, 0xfe00);			/* memory 0xfe000000-0xfe1fffff */
+	put16(f, 0x22, 0xfe10);
+	put16(f, 0x24, 0xc001);			/* prefetchable 64-bit, above 4G */
+	put16(f, 0x26, 0xc0f1);
+	put32(f, 0x28, 1);
+	put32(f, 0x2c, 1);
 	fn_add(0, 0, 0x1f, 0, 0x8086, 0x2918, 6, 1, 0);
 	bridge_add(1, 0, 2, 2);
 	fn_add(0, 2, 0, 0, 0x1af4, 0x1041, 2, 0, 0);
@@ -251,6 +263,12 @@ static void test_bridges_depth_first(void **state)
 	assert_int_equal(t->devs[1].sec_bus, 1);
 	assert_int_equal(t->devs[1].sub_bus, 2);
 	assert_int_equal(t->devs[1].nbars, 2);
+	assert_int_equal(t->devs[1].io_base, 0x12000);
+	assert_int_equal(t->devs[1].io_limit, 0x13fff);
+	assert_int_equal(t->devs[1].mem_base, 0xfe000000);
+	assert_int_equal(t->devs[1].mem_limit, 0xfe1fffff);
+	assert_int_equal(t->devs[1].pref_base, 0x1c0000000ULL);
+	assert_int_equal(t->devs[1].pref_limit, 0x1c0ffffffULL);
 	assert_null(dev_at(5, 0, 0));
 	assert_int_equal(t->nproblems, 0);
 	/* 3 buses x 32 devices at most, plus the functions' own registers:
@@ -660,7 +678,11 @@ static void test_report_text(void **state)
 	cap_set(f, 0x50, PCI_CAP_PCIE, 0);
 	put32(f, 0x54, 1u << 28);
 	ecap_set(f, 0x100, 0x0001, 0);
-	bridge_add(0, 3, 1, 1);
+	f = bridge_add(0, 3, 1, 1);
+	f->cfg[0x1c] = 0xf0;			/* I/O closed: base above limit */
+	put16(f, 0x20, 0xc000);
+	put16(f, 0x22, 0xc010);
+	put16(f, 0x24, 0xfff1);			/* prefetchable closed */
 	f = fn_add(0, 1, 0, 0, 0x1af4, 0x1041, 2, 0, 0);
 	cap_set(f, 0x40, PCI_CAP_VENDOR, 0x40);
 	one_root(4096);
@@ -681,6 +703,7 @@ static void test_report_text(void **state)
 	assert_non_null(strstr(buf, "PCIe(endpoint) FLR\n"));
 	assert_non_null(strstr(buf, "ext: AER\n"));
 	assert_non_null(strstr(buf, "PCI bridge"));
+	assert_non_null(strstr(buf, "    buses 01-01  io closed  mem 0xc0000000-0xc01fffff  pref closed\n"));
 	assert_non_null(strstr(buf, "  0000:01:00.0 1af4:1041"));	/* indented below */
 	assert_non_null(strstr(buf, "web\n"));
 	assert_non_null(strstr(buf, "free\n"));
