@@ -44,6 +44,7 @@ L=$W/make-run.log
 	--step "APIC +0x[0-9a-f]+ +[0-9]+ bytes[^\n]*\n(.*\n)*?vatra> " "config\n" \
 	--step "on_all_stopped shell[^\n]*\n(.*\n)*?vatra> " "log\n" \
 	--step "selftest: W\^X and guard pages hold[^\n]*\n(.*\n)*?vatra> " "   \n" \
+	--step "@seen \[db\] Enter 'help'" "" \
 	--step "vatra> " "console web\n" \
 	--step "attached to web" "\n" \
 	--step "# " "nproc; echo hello-from-\$((6*7))\n" \
