@@ -14,9 +14,9 @@
 #define CONSOLE_NONE (-1)
 
 /* A byte of partition id's console output. */
-void console_put(int id, const char *name, uint8_t c);
+void console_put(unsigned id, const char *name, uint8_t c);
 /* Ends a pending partial line of partition id (when it stops). */
-void console_flush(int id, const char *name);
+void console_flush(unsigned id, const char *name);
 /* Attaches the serial line to partition id after replaying its last
  * lines; 0, or -EINVAL for a bad id. */
 int console_attach(int id, unsigned replay_lines);
