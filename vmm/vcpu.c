@@ -62,12 +62,12 @@ void vcpu_set_cr8(struct vcpu *v, uint64_t cr8)
 
 void vcpu_gp(struct vcpu *v)
 {
-	vmm->inject_exception(v, 13, true, 0);
+	vmm->inject_exception(v, X86_EXC_GP, true, 0);
 }
 
 void vcpu_ud(struct vcpu *v)
 {
-	vmm->inject_exception(v, 6, false, 0);
+	vmm->inject_exception(v, X86_EXC_UD, false, 0);
 }
 
 static bool is_prefix(uint8_t b, bool long_mode)

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "vmm/tlbtag.h"
+#include "arch/x86/x86.h"
 
 #define CPU_MAX 64
-#define MSR_GS_BASE 0xc0000101
 
 enum cpu_state { CPU_ABSENT, CPU_STARTING, CPU_ONLINE, CPU_FAILED };
 
