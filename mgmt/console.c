@@ -101,15 +101,6 @@ static size_t tail_locked(int id, unsigned n, char *buf, size_t size)
 	return len;
 }
 
-size_t console_tail(int id, unsigned n, char *buf, size_t size)
-{
-	size_t len;
-
-	spin_lock(&lock);
-	len = tail_locked(id, n, buf, size);
-	spin_unlock(&lock);
-	return len;
-}
 
 int console_attach(int id, unsigned replay_lines)
 {

@@ -25,8 +25,5 @@ void console_detach(void);
  * rings but not printed (mux, the default, prints them prefixed). */
 void console_set_quiet(bool quiet);
 int console_attached(void);
-/* Copies the last n lines of partition id's ring into buf (NUL-terminated);
- * returns the length. Pure helper, also for `console` replay. */
-size_t console_tail(int id, unsigned n, char *buf, size_t size);
 
 #endif
