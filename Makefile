@@ -32,12 +32,12 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            arch/x86/rtc.c arch/x86/smp.c arch/x86/vectab.c arch/x86/vectors.c \
            arch/x86/svm.c arch/x86/vmx.c \
            vmm/vmm.c vmm/sched.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/msr.c vmm/io.c \
-           vmm/mmio.c vmm/hypercall.c vmm/decode.c vmm/gwalk.c vmm/tlbtag.c \
+           vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/tlbtag.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
-           vmm/dev/acpigen.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
+           vmm/dev/acpigen.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
            drivers/uart.c drivers/acpi.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c mm/mem.c \
-           mgmt/config.c mgmt/shell.c mgmt/shell_parse.c mgmt/console.c mgmt/lineedit.c \
+           mgmt/config.c mgmt/commands.c mgmt/host.c mgmt/shell.c mgmt/console.c mgmt/lineedit.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/sink.c lib/palloc.c lib/elf.c
 CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm \
             arch/x86/trampoline.asm
@@ -53,7 +53,7 @@ EFI_OBJ := $(EFI_C:%.c=$(B)/efi/%.o) $(B)/efi/boot/core_blob.o
 # Host unit tests: pure modules against cmocka, with sanitizers.
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS := config acpi palloc paging elf printf shell tlbtag gwalk decode loader devices \
+UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
@@ -61,13 +61,13 @@ unit_src_palloc := lib/palloc.c
 unit_src_paging := arch/x86/paging.c
 unit_src_elf    := lib/elf.c
 unit_src_printf := lib/printf.c
-unit_src_shell  := mgmt/shell_parse.c lib/strutil.c
+unit_src_commands := mgmt/commands.c vmm/part_ops.c lib/sink.c lib/strutil.c
 unit_src_tlbtag := vmm/tlbtag.c
 unit_src_gwalk  := vmm/gwalk.c
 unit_src_decode := vmm/decode.c
-unit_src_loader := vmm/loader/multiboot.c vmm/loader/flat.c lib/elf.c lib/strutil.c
+unit_src_loader := vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c lib/elf.c lib/strutil.c
 unit_src_devices := vmm/dev/vuart.c vmm/dev/testdev.c
-unit_src_linux  := vmm/loader/linux.c lib/strutil.c
+unit_src_linux  := vmm/loader/loader.c vmm/loader/linux.c lib/strutil.c
 unit_src_acpigen := vmm/dev/acpigen.c drivers/acpi.c lib/strutil.c
 unit_src_vpci   := vmm/dev/vpci.c
 unit_src_vlapic := vmm/dev/vlapic.c

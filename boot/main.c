@@ -1,6 +1,7 @@
 /* hv_main: the hypervisor core from the loader's hand-off to the idle
  * shell. It reads as a table of contents: one init step per line. */
 #include "include/vatra/hv.h"
+#include "mgmt/config.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
 #include "arch/x86/mmu.h"
@@ -34,11 +35,22 @@ static void console_sink(const char *s, size_t n)
 	uart_write(s, n);
 }
 
+/* A hypervisor fault (panic, an unexpected exception) stops every CPU. */
+static void fatal_stop(void)
+{
+	smp_halt_others();
+	pr_err("vatra: stopped");
+	if (cfg.on_all_stopped == CFG_STOP_EXIT)
+		power_debug_exit(0x7f);
+	cpu_halt_forever();
+}
+
 /* COM1 at 115200 until vatra.cfg says otherwise. */
 static void console_early(void)
 {
 	uart_init(0x3f8, 115200);
 	log_set_sink(console_sink);
+	log_set_fatal_hook(fatal_stop);
 }
 
 static void boot_info_check(const struct boot_info *bi)
@@ -153,7 +165,7 @@ static void caps_init(void)
 	struct caps c;
 
 	caps_probe(&c);
-	caps_print(&c, hv.iommu);
+	caps_print(&log_console_sink, &c, hv.iommu);
 }
 
 static void files_report(const struct boot_info *bi)
@@ -212,7 +224,9 @@ static void selftest(void)
 	}
 }
 
-void hv_all_stopped(int status)
+/* Every partition has stopped: ends the run the way vatra.cfg's
+ * on_all_stopped says (exit, poweroff), or returns to keep the shell. */
+static void all_stopped(int status)
 {
 	switch (cfg.on_all_stopped) {
 	case CFG_STOP_EXIT:
@@ -233,14 +247,14 @@ void hv_all_stopped(int status)
 	cpu_halt_forever();
 }
 
-void hv_fatal_stop(void)
-{
-	smp_halt_others();        /* a hypervisor fault stops every CPU */
-	pr_err("vatra: stopped");
-	if (cfg.on_all_stopped == CFG_STOP_EXIT)
-		power_debug_exit(0x7f);
-	cpu_halt_forever();
-}
+/* What the VMM calls back: partitions' console output, the shell on
+ * the boot CPU, the end of the last partition. */
+static const struct vmm_hooks hooks = {
+	.console_put = console_put,
+	.console_flush = console_flush,
+	.boot_cpu_poll = shell_poll,
+	.all_stopped = all_stopped,
+};
 
 /* Each application processor, on its own stack: its LAPIC, then AMD-V or
  * VT-x, then the scheduler for the vCPUs pinned to it. */
@@ -288,9 +302,10 @@ void hv_main(struct boot_info *bi)
 	selftest();               /* optional: prove W^X and guard pages */
 	tsc_init();               /* TSC frequency, for time slices and guests */
 	host_timer_init();        /* own LAPIC timer: preempts guests that never exit; vector self-test */
+	vmm_set_hooks(&hooks);    /* consoles, the shell, the end of the run */
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */
 	smp_init();               /* the other CPUs: each turns it on and schedules */
 	pr_info("vatra: ready");
-	vmm_start_partitions();   /* every autostart partition of vatra.cfg */
+	vmm_start_partitions(cfg.parts, cfg.nparts);   /* every autostart partition */
 	sched_loop(&cpu_table[0]);   /* run vCPUs and the shell, forever */
 }

@@ -66,8 +66,3 @@ int uart_getc(void)
 		return -1;
 	return inb(base + UART_RBR);
 }
-
-uint16_t uart_port(void)
-{
-	return base;
-}

@@ -13,6 +13,5 @@ void uart_putc(char c);
 void uart_write(const char *s, size_t n);
 /* A received byte, or -1 when none is waiting. */
 int uart_getc(void);
-uint16_t uart_port(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include "lib/spinlock.h"
 
 static void (*sink)(const char *s, size_t n);
+static void (*fatal_hook)(void);
 static bool mid_line;           /* the console's last output did not end a line */
 static enum log_level level = LOG_INFO;
 static char ring[LOG_RING_SIZE];
@@ -169,5 +170,18 @@ void panic_at(const char *file, int line, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	log_msg(LOG_ERROR, "PANIC at %s:%d: %s", file, line, buf);
-	hv_fatal_stop();
+	log_fatal_stop();
+}
+
+void log_set_fatal_hook(void (*stop)(void))
+{
+	fatal_hook = stop;
+}
+
+void log_fatal_stop(void)
+{
+	if (fatal_hook)
+		fatal_hook();
+	for (;;)
+		__asm__ volatile("cli; hlt");
 }

@@ -34,12 +34,15 @@ size_t log_ring_read(size_t *pos, char *buf, size_t n);
 #define pr_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
-/* Prints where and why, then stops the machine per the configured policy. */
+/* Prints where and why, then calls the fatal-stop hook. */
 #define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
 __attribute__((noreturn, format(printf, 3, 4)))
 void panic_at(const char *file, int line, const char *fmt, ...);
 
-/* Provided by the core (boot/main.c): how a fatal error ends the run. */
-__attribute__((noreturn)) void hv_fatal_stop(void);
+/* How a fatal error ends the run (the core's owner registers it: stop
+ * the other CPUs, exit a test rig). The hook must not return; without
+ * one, or if it does, the CPU halts with interrupts off. */
+void log_set_fatal_hook(void (*stop)(void));
+__attribute__((noreturn)) void log_fatal_stop(void);
 
 #endif

@@ -14,7 +14,10 @@ _Static_assert(CFG_NAME_MAX == 32, "update 'at most 31 characters' messages");
 _Static_assert(CFG_PATH_MAX == 128, "update 'at most 127 characters' messages");
 _Static_assert(CFG_CMDLINE_MAX == 512, "update 'at most 511 characters' messages");
 _Static_assert(CFG_MAX_MODULES == 8, "update 'at most 8 modules' message");
-_Static_assert(CFG_MAX_CPUS == 64, "update 'at most 64' messages");
+/* A vCPU count or cpus list past what a partition runs with (VCPU_MAX,
+ * the VMM's) is refused here, with the limit in the message. */
+#define CFG_STR_(x)	#x
+#define CFG_STR(x)	CFG_STR_(x)
 _Static_assert(CFG_MAX_PARTS == 32, "update the 'at most 32 partitions' message");
 
 #define MEM_MIN		(1ull << 20)
@@ -36,7 +39,7 @@ enum {
 struct parser {
 	struct vatra_config *c;
 	enum sect sect;
-	struct cfg_part *part;		/* current partition when sect == S_PART */
+	struct part_config *part;		/* current partition when sect == S_PART */
 	unsigned line;
 	/* Line of the first occurrence of each key, 0 = not seen yet. The
 	 * global table spans all [vatra] sections: it is one namespace. */
@@ -332,7 +335,7 @@ static const char *g_console(struct parser *p, char *v)
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 static const char *const stop_names[] = { "shell", "poweroff", "exit" };
-static const char *const fmt_names[] = { "auto", "linux", "multiboot", "flat" };
+static const char *const fmt_names[] = PART_FORMAT_NAMES;
 
 static const char *g_log_level(struct parser *p, char *v)
 {
@@ -415,7 +418,7 @@ static const char *p_cmdline(struct parser *p, char *v)
 }
 
 /* One "/path [args]" entry of the modules list. */
-static const char *cfg_module(struct cfg_module *m, char *e)
+static const char *cfg_module(struct part_module *m, char *e)
 {
 	char *args;
 	const char *why;
@@ -441,7 +444,7 @@ static const char *cfg_module(struct cfg_module *m, char *e)
 
 static const char *p_modules(struct parser *p, char *v)
 {
-	struct cfg_part *pt = p->part;
+	struct part_config *pt = p->part;
 	const char *why = NULL;
 	char *e = v;
 
@@ -496,23 +499,23 @@ static const char *p_vcpus(struct parser *p, char *v)
 {
 	uint64_t n;
 
-	if (cfg_parse_dec(v, &n) || n < 1 || n > CFG_MAX_CPUS)
-		return "expected a number from 1 to 64";
+	if (cfg_parse_dec(v, &n) || n < 1 || n > VCPU_MAX)
+		return "expected a number from 1 to " CFG_STR(VCPU_MAX);
 	p->part->vcpus = (unsigned)n;
 	return NULL;
 }
 
 static const char *p_cpus(struct parser *p, char *v)
 {
-	struct cfg_part *pt = p->part;
-	int r = cfg_parse_cpus(v, pt->cpus, CFG_MAX_CPUS, &pt->ncpus);
+	struct part_config *pt = p->part;
+	int r = cfg_parse_cpus(v, pt->cpus, VCPU_MAX, &pt->ncpus);
 
 	if (r)
 		memset(pt->cpus, 0, sizeof(pt->cpus));
 	if (r == -EEXIST)
 		return "a CPU is listed twice";
 	if (r == -E2BIG)
-		return "too many CPUs: at most 64";
+		return "too many CPUs: at most " CFG_STR(VCPU_MAX) " (one per vCPU)";
 	if (r)
 		return "expected CPU numbers 0-255 like 2,3 or 0-3";
 	return NULL;
@@ -520,11 +523,11 @@ static const char *p_cpus(struct parser *p, char *v)
 
 static const char *p_format(struct parser *p, char *v)
 {
-	int i = cfg_lookup(v, fmt_names, 4);
+	int i = cfg_lookup(v, fmt_names, PART_NFORMATS);
 
 	if (i < 0)
 		return "expected auto, linux, multiboot or flat";
-	p->part->format = (enum cfg_format)i;
+	p->part->format = (enum part_format)i;
 	return NULL;
 }
 
@@ -603,16 +606,16 @@ static const struct cfg_key pkeys[P_NKEYS] = {
 
 /* ---- sections -------------------------------------------------------- */
 
-static void cfg_part_init(struct cfg_part *pt, const char *name, unsigned line)
+static void cfg_part_init(struct part_config *pt, const char *name, unsigned line)
 {
 	memset(pt, 0, sizeof(*pt));
 	str_copy(pt->name, name, sizeof(pt->name));
 	pt->line = line;
 	pt->vcpus = 1;
-	pt->format = CFG_FMT_AUTO;
+	pt->format = PART_FMT_AUTO;
 	pt->load_addr = 0x8000;    /* flat binaries start in real mode: below 1 MiB */
 	pt->autostart = true;
-	pt->weight = CFG_WEIGHT_DEFAULT;
+	pt->weight = PART_WEIGHT_DEFAULT;
 	pt->valid = true;
 }
 
@@ -622,7 +625,7 @@ static void cfg_part_init(struct cfg_part *pt, const char *name, unsigned line)
  * before this one that are still valid. */
 static void cfg_check_dedicated(struct parser *p)
 {
-	struct cfg_part *pt = p->part;
+	struct part_config *pt = p->part;
 	const struct vatra_config *c = p->c;
 	char m[CFG_MSG_MAX];
 
@@ -632,7 +635,7 @@ static void cfg_check_dedicated(struct parser *p)
 		return;
 	}
 	for (unsigned i = 0; i + 1 < c->nparts; i++) {
-		const struct cfg_part *q = &c->parts[i];
+		const struct part_config *q = &c->parts[i];
 		if (!q->valid || (!q->dedicated && !pt->dedicated))
 			continue;
 		for (unsigned a = 0; a < pt->ncpus; a++)
@@ -658,7 +661,7 @@ static void cfg_check_dedicated(struct parser *p)
  * Reported at the header (missing keys have no line of their own). */
 static void cfg_end_section(struct parser *p)
 {
-	struct cfg_part *pt = p->part;
+	struct part_config *pt = p->part;
 	static const int required[] = { P_KERNEL, P_MEMORY };
 	char m[CFG_MSG_MAX];
 	size_t i;
@@ -1105,9 +1108,9 @@ int cfg_parse_cpus(const char *s, uint8_t *cpus, unsigned max, unsigned *n)
 	return 0;
 }
 
-const char *cfg_format_name(enum cfg_format f)
+const char *cfg_format_name(enum part_format f)
 {
-	return (unsigned)f < 4 ? fmt_names[f] : "?";
+	return (unsigned)f < PART_NFORMATS ? fmt_names[f] : "?";
 }
 
 const char *cfg_on_stop_name(enum cfg_on_stop s)

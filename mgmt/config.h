@@ -14,44 +14,20 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define CFG_MAX_PARTS 32
+#include "vmm/part_config.h"
+
+/* The partition limits are the VMM's (vmm/part_config.h). */
+#define CFG_MAX_PARTS PART_MAX
 #define CFG_MAX_ERRORS 32
-#define CFG_NAME_MAX 32       /* partition name incl. NUL; [A-Za-z0-9_-], must start with a letter */
-#define CFG_PATH_MAX 128
-#define CFG_CMDLINE_MAX 512
-#define CFG_MAX_MODULES 8
-#define CFG_MAX_CPUS 64       /* physical CPU numbers 0..255 allowed in cpus= list, at most 64 entries */
+#define CFG_NAME_MAX PART_NAME_MAX
+#define CFG_PATH_MAX PART_PATH_MAX
+#define CFG_CMDLINE_MAX PART_CMDLINE_MAX
+#define CFG_MAX_MODULES PART_MAX_MODULES
 #define CFG_MSG_MAX 96
-#define CFG_WEIGHT_DEFAULT 256
 #define CFG_LINE_MAX 1023     /* longest accepted line, excluding CR/LF */
 
 enum cfg_on_stop { CFG_STOP_SHELL, CFG_STOP_POWEROFF, CFG_STOP_EXIT };
-enum cfg_format { CFG_FMT_AUTO, CFG_FMT_LINUX, CFG_FMT_MULTIBOOT, CFG_FMT_FLAT };
 enum cfg_log { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG };
-
-struct cfg_module { char path[CFG_PATH_MAX]; char args[CFG_PATH_MAX]; };
-
-struct cfg_part {
-	char name[CFG_NAME_MAX];
-	unsigned line;                 /* line of the [partition NAME] header */
-	char kernel[CFG_PATH_MAX];
-	char initrd[CFG_PATH_MAX];     /* "" if none */
-	char cmdline[CFG_CMDLINE_MAX];
-	struct cfg_module modules[CFG_MAX_MODULES];
-	unsigned nmodules;
-	uint64_t memory;               /* bytes */
-	unsigned vcpus;                /* default 1; 1..64 */
-	uint8_t cpus[CFG_MAX_CPUS];
-	unsigned ncpus;                /* 0 = not given */
-	enum cfg_format format;        /* default CFG_FMT_AUTO */
-	uint64_t load_addr;            /* flat binaries: guest-physical load address (default 0x8000; real mode) and entry */
-	bool autostart;                /* default true */
-	bool debug_exit;               /* default false: emulate QEMU's 0xf4 debug-exit port for this partition */
-	unsigned weight;               /* CPU share against vCPUs on the same CPU, 1..65535, default 256 */
-	unsigned cap;                  /* at most this % of a CPU per vCPU, 0 = no cap */
-	bool dedicated;                /* its cpus run its vCPUs only (needs cpus) */
-	bool valid;                    /* false when any error was found in this section */
-};
 
 struct cfg_error { unsigned line; char msg[CFG_MSG_MAX]; };
 
@@ -63,7 +39,7 @@ struct vatra_config {
 	bool selftest;                 /* default false: run boot self-tests (W^X probes) */
 	bool selftest_trap;            /* selftest = trap: then take a deliberate fatal exception */
 	bool console_quiet;            /* console_mode = quiet: partitions' lines only kept, not printed */
-	struct cfg_part parts[CFG_MAX_PARTS];
+	struct part_config parts[CFG_MAX_PARTS];
 	unsigned nparts;
 	struct cfg_error errors[CFG_MAX_ERRORS];
 	unsigned nerrors;              /* errors stored */
@@ -86,7 +62,7 @@ int cfg_parse_size(const char *s, uint64_t *out);
 int cfg_parse_cpus(const char *s, uint8_t *cpus, unsigned max, unsigned *n);
 
 /* Text names for the enums, for reports ("shell", "multiboot", "info"); "?" if out of range. */
-const char *cfg_format_name(enum cfg_format f);
+const char *cfg_format_name(enum part_format f);
 const char *cfg_on_stop_name(enum cfg_on_stop s);
 const char *cfg_log_name(enum cfg_log l);
 

@@ -34,15 +34,15 @@ static void line_out(struct ring *r, const char *name)
 	r->linelen = 0;
 }
 
-static void put(int id, const char *name, uint8_t c)
+static void put(unsigned id, const char *name, uint8_t c)
 {
 	struct ring *r;
 
-	if (id < 0 || id >= PART_MAX)
+	if (id >= PART_MAX)
 		return;
 	r = &rings[id];
 	r->buf[r->head++ % CONSOLE_RING] = (char)c;
-	if (attached == id) {
+	if (attached == (int)id) {
 		uart_write((const char *)&c, 1);
 		if (c == '\n')
 			r->linelen = 0;
@@ -59,17 +59,17 @@ static void put(int id, const char *name, uint8_t c)
 		put(id, name, c);
 }
 
-void console_put(int id, const char *name, uint8_t c)
+void console_put(unsigned id, const char *name, uint8_t c)
 {
 	spin_lock(&lock);
 	put(id, name, c);
 	spin_unlock(&lock);
 }
 
-void console_flush(int id, const char *name)
+void console_flush(unsigned id, const char *name)
 {
 	spin_lock(&lock);
-	if (id >= 0 && id < PART_MAX && rings[id].linelen)
+	if (id < PART_MAX && rings[id].linelen)
 		line_out(&rings[id], name);
 	spin_unlock(&lock);
 }
@@ -101,15 +101,6 @@ static size_t tail_locked(int id, unsigned n, char *buf, size_t size)
 	return len;
 }
 
-size_t console_tail(int id, unsigned n, char *buf, size_t size)
-{
-	size_t len;
-
-	spin_lock(&lock);
-	len = tail_locked(id, n, buf, size);
-	spin_unlock(&lock);
-	return len;
-}
 
 int console_attach(int id, unsigned replay_lines)
 {

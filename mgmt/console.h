@@ -14,9 +14,9 @@
 #define CONSOLE_NONE (-1)
 
 /* A byte of partition id's console output. */
-void console_put(int id, const char *name, uint8_t c);
+void console_put(unsigned id, const char *name, uint8_t c);
 /* Ends a pending partial line of partition id (when it stops). */
-void console_flush(int id, const char *name);
+void console_flush(unsigned id, const char *name);
 /* Attaches the serial line to partition id after replaying its last
  * lines; 0, or -EINVAL for a bad id. */
 int console_attach(int id, unsigned replay_lines);
@@ -25,8 +25,5 @@ void console_detach(void);
  * rings but not printed (mux, the default, prints them prefixed). */
 void console_set_quiet(bool quiet);
 int console_attached(void);
-/* Copies the last n lines of partition id's ring into buf (NUL-terminated);
- * returns the length. Pure helper, also for `console` replay. */
-size_t console_tail(int id, unsigned n, char *buf, size_t size);
 
 #endif

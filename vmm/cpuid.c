@@ -30,8 +30,7 @@ static void hv_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 	(void)v;
 }
 
-void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r);
-void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+static void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {
 	if (leaf >= 0x40000000 && leaf < 0x50000000) {
 		hv_leaf(v, leaf, r);

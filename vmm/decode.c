@@ -179,84 +179,78 @@ static int decode_imm(struct decode_ctx *c, struct x86_insn *in, unsigned immsiz
 	return 0;
 }
 
+/* Legacy prefixes, in any order (Intel SDM Vol. 2A, 2.1.1). A REX prefix
+ * counts only if it immediately precedes the opcode; one followed by a
+ * legacy prefix is ignored (2.2.1), hence rex = 0 on each legacy prefix.
+ * Of conflicting F2/F3 or segment prefixes the last one wins, except that
+ * in 64-bit mode the ES, CS, SS and DS overrides are null prefixes: they
+ * select nothing and do not cancel an FS or GS override before them (AMD
+ * APM Vol. 3, 1.2.4; so do the CPUs: 64 26 8B 04 25 00 00 00 00 reads
+ * FS:0). 40-4F are REX only in 64-bit mode; elsewhere they are INC/DEC,
+ * an opcode. */
+unsigned x86_prefixes(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
+		      struct x86_prefixes *p)
+{
+	bool m64 = mode == MODE_LONG64;
+	unsigned i;
+
+	memset(p, 0, sizeof(*p));
+	p->seg = SEG_NONE;
+	for (i = 0; i < n && i < X86_MAX_INSN; i++) {
+		uint8_t b = bytes[i];
+
+		switch (b) {
+		case 0x66: p->opsize = true; break;
+		case 0x67: p->addrsize = true; break;
+		case 0xf0: p->lock = true; break;
+		case 0xf2: case 0xf3: p->rep = b; break;
+		case 0x26: if (!m64) p->seg = SEG_ES; break;
+		case 0x2e: if (!m64) p->seg = SEG_CS; break;
+		case 0x36: if (!m64) p->seg = SEG_SS; break;
+		case 0x3e: if (!m64) p->seg = SEG_DS; break;
+		case 0x64: p->seg = SEG_FS; break;
+		case 0x65: p->seg = SEG_GS; break;
+		default:
+			if (!m64 || (b & 0xf0) != 0x40)
+				goto done;
+			p->rex = b;
+			continue;
+		}
+		p->rex = 0;
+	}
+done:
+	p->len = (uint8_t)i;
+	return i;
+}
+
 int x86_decode(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 	       struct x86_insn *in)
 {
+	struct x86_prefixes pf;
 	struct decode_ctx c = { .bytes = bytes, .n = n, .pos = 0 };
-	bool opsize_pfx = false, addrsize_pfx = false, lockable = false;
-	uint8_t rex = 0;
+	bool opsize_pfx, addrsize_pfx, lockable = false;
+	uint8_t rex;
 	unsigned opsz, op, ext, immsize;
 	uint64_t b;
 	int err;
 
 	memset(in, 0, sizeof(*in));
 	in->mode = mode;
-	in->seg = SEG_NONE;
 	in->reg = X86_REG_NONE;
 	in->base = X86_REG_NONE;
 	in->index = X86_REG_NONE;
 	in->scale = 1;
 
-	/* Legacy prefixes, in any order (Intel SDM Vol. 2A, 2.1.1). A REX
-	 * prefix counts only if it immediately precedes the opcode; one
-	 * followed by a legacy prefix is ignored (2.2.1), hence rex = 0 on
-	 * each legacy prefix. Of conflicting F2/F3 or segment prefixes the
-	 * last one wins, except that in 64-bit mode the ES, CS, SS and DS
-	 * overrides are null prefixes: they select nothing and do not cancel
-	 * an FS or GS override before them (AMD APM Vol. 3, 1.2.4; so do
-	 * the CPUs: 64 26 8B 04 25 00 00 00 00 reads FS:0). */
-	for (;;) {
-		err = decode_fetch(&c, 1, &b);
-		if (err)
-			return err;
-		switch (b) {
-		case 0x66:
-			opsize_pfx = true;
-			break;
-		case 0x67:
-			addrsize_pfx = true;
-			break;
-		case 0xf0:
-			in->lock = true;
-			break;
-		case 0xf2:
-		case 0xf3:
-			in->rep = b;
-			break;
-		case 0x26:
-			if (mode != MODE_LONG64)
-				in->seg = SEG_ES;
-			break;
-		case 0x2e:
-			if (mode != MODE_LONG64)
-				in->seg = SEG_CS;
-			break;
-		case 0x36:
-			if (mode != MODE_LONG64)
-				in->seg = SEG_SS;
-			break;
-		case 0x3e:
-			if (mode != MODE_LONG64)
-				in->seg = SEG_DS;
-			break;
-		case 0x64:
-			in->seg = SEG_FS;
-			break;
-		case 0x65:
-			in->seg = SEG_GS;
-			break;
-		default:
-			/* 40-4F are REX only in 64-bit mode; elsewhere they
-			 * are INC/DEC, an opcode we refuse below. */
-			if (mode == MODE_LONG64 && (b & 0xf0) == 0x40) {
-				rex = b;
-				continue;
-			}
-			goto opcode;
-		}
-		rex = 0;
-	}
-opcode:
+	c.pos = x86_prefixes(bytes, n, mode, &pf);
+	opsize_pfx = pf.opsize;
+	addrsize_pfx = pf.addrsize;
+	in->lock = pf.lock;
+	in->rep = pf.rep;
+	in->seg = pf.seg;
+	rex = pf.rex;
+	err = decode_fetch(&c, 1, &b);
+	if (err)
+		return err;
 	op = b;
 
 	/* Operand size: REX.W beats 66 (Intel SDM Vol. 1, 3.6.1, Table 3-4);

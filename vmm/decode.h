@@ -81,6 +81,24 @@ struct x86_insn {
 	int64_t disp;
 };
 
+/* The prefixes in front of an opcode. */
+struct x86_prefixes {
+	uint8_t len;            /* prefix bytes, REX included */
+	uint8_t rex;            /* the REX byte right before the opcode (64-bit mode), else 0 */
+	bool opsize, addrsize;  /* 66, 67 */
+	bool lock;              /* F0 */
+	uint8_t rep;            /* 0, 0xf3 or 0xf2: the last seen */
+	uint8_t seg;            /* the segment override that counts, or SEG_NONE */
+};
+
+/* Scans the prefixes at bytes[0..n) as a CPU in mode sees them and fills
+ * *p; returns p->len, the offset of the opcode: the first byte that is no
+ * prefix, or n, or X86_MAX_INSN when all of those are prefixes. The one
+ * prefix scanner of the VMM: the decoder and the exits that find their
+ * opcode after the guest's RIP (no next-RIP from the hardware) use it. */
+unsigned x86_prefixes(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
+		      struct x86_prefixes *p);
+
 /* Decodes one instruction from bytes[0..n) for a guest in the given mode.
  * Default operand and address sizes come from the mode (real and 16-bit
  * protected: 16/16, 32-bit: 32/32, 64-bit: 32/64); the 66, 67, F0, F2, F3,

@@ -1,11 +1,8 @@
 /* Guest paging modes (Intel SDM Vol. 3A, 4.3 32-bit, 4.4 PAE, 4.5 4-level). */
 #include "vmm/gwalk.h"
+#include "arch/x86/x86.h"
 #include "lib/errno.h"
 
-#define CR0_PG   (1ULL << 31)
-#define CR4_PSE  (1ULL << 4)
-#define CR4_PAE  (1ULL << 5)
-#define EFER_LMA (1ULL << 10)
 #define P  1ULL
 #define PS (1ULL << 7)
 #define ADDR 0x000ffffffffff000ULL

@@ -65,7 +65,7 @@ static int64_t hc_info(struct vcpu *v, uint64_t gpa, uint64_t size)
 
 static int64_t hc_inject(struct vcpu *v, uint64_t vector)
 {
-	if (!v->part->cfg->debug_exit)
+	if (!v->part->cfg.debug_exit)
 		return -EPERM;
 	if (vector < 32 || vector > 255)
 		return -EINVAL;

@@ -56,7 +56,7 @@ static void port_access(struct vcpu *v, uint16_t port, unsigned size, bool in, u
 		const struct port_range *r = &ports[i];
 		if (port < r->base || port >= r->base + r->len)
 			continue;
-		if (r->test_only && !v->part->cfg->debug_exit)
+		if (r->test_only && !v->part->cfg.debug_exit)
 			break;
 		r->access(v, port, size, in, val);
 		return;

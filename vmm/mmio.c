@@ -16,7 +16,7 @@ struct mmio_ctx {
 
 static bool testdev_owns(struct partition *p, uint64_t gpa)
 {
-	return p->cfg->debug_exit && gpa >= TESTDEV_GPA && gpa < TESTDEV_GPA + TESTDEV_SIZE;
+	return p->cfg.debug_exit && gpa >= TESTDEV_GPA && gpa < TESTDEV_GPA + TESTDEV_SIZE;
 }
 
 static bool owned(struct partition *p, uint64_t gpa)

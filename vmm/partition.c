@@ -10,7 +10,7 @@
 #include "vmm/loader/flat.h"
 #include "vmm/loader/linux.h"
 #include "include/vatra/hv.h"
-#include "mgmt/console.h"
+#include "vmm/vmm.h"
 #include "arch/x86/cpu.h"
 #include "mm/mem.h"
 #include "lib/log.h"
@@ -31,7 +31,7 @@ static struct {
 	uint64_t hpa, size;
 } ram_res[PART_MAX];
 
-int part_reserve(unsigned id, const struct cfg_part *c, char *err, size_t errlen)
+int part_reserve(unsigned id, const struct part_config *c, char *err, size_t errlen)
 {
 	uint64_t pages = c->memory / 4096;
 
@@ -65,13 +65,13 @@ void part_unlock(struct partition *p)
 
 const char *part_name(const struct partition *p)
 {
-	return p->cfg ? p->cfg->name : "?";
+	return p->cfg.name[0] ? p->cfg.name : "?";
 }
 
 struct partition *part_find(const char *name)
 {
 	for (unsigned i = 0; i < npartitions; i++)
-		if (partitions[i].cfg && !strcmp(partitions[i].cfg->name, name))
+		if (partitions[i].cfg.name[0] && !strcmp(partitions[i].cfg.name, name))
 			return &partitions[i];
 	return NULL;
 }
@@ -138,7 +138,8 @@ int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len)
 
 void part_console_putc(struct partition *p, uint8_t c)
 {
-	console_put((int)p->id, part_name(p), c);
+	if (vmm_hooks && vmm_hooks->console_put)
+		vmm_hooks->console_put(p->id, part_name(p), c);
 }
 
 static void uart_out(void *ctx, uint8_t c)
@@ -188,7 +189,7 @@ static void *gpt_virt(void *ctx, uint64_t phys)
 
 static const struct pt_env gpt_env = { gpt_alloc, gpt_free, gpt_virt, NULL };
 
-int part_check_files(const struct cfg_part *c, char *err, size_t errlen)
+int part_check_files(const struct part_config *c, char *err, size_t errlen)
 {
 	if (!file_find(c->kernel)) {
 		snprintf(err, errlen, "kernel %s was not loaded from the ESP", c->kernel);
@@ -211,13 +212,13 @@ int part_check_files(const struct cfg_part *c, char *err, size_t errlen)
  * the file looks like. */
 static int load_image(struct partition *p, struct boot_state *bs)
 {
-	const struct cfg_part *c = p->cfg;
+	const struct part_config *c = &p->cfg;
 	const struct bi_file *k = file_find(c->kernel);
 	struct guest_image img = { p->ram, p->ram_size };
-	struct loader_module mods[CFG_MAX_MODULES];
-	static char args[CFG_MAX_MODULES][2 * CFG_PATH_MAX + 2];
+	struct loader_module mods[PART_MAX_MODULES];
+	static char args[PART_MAX_MODULES][2 * PART_PATH_MAX + 2];
 	const uint8_t *data;
-	enum cfg_format fmt = c->format;
+	enum part_format fmt = c->format;
 	int r;
 
 	if (!k) {
@@ -225,11 +226,11 @@ static int load_image(struct partition *p, struct boot_state *bs)
 		return -ENOENT;
 	}
 	data = phys_to_virt(k->phys);
-	if (fmt == CFG_FMT_AUTO)
-		fmt = mb_detect(data, k->size) ? CFG_FMT_MULTIBOOT :
-		      linux_detect(data, k->size) ? CFG_FMT_LINUX : CFG_FMT_AUTO;
+	if (fmt == PART_FMT_AUTO)
+		fmt = mb_detect(data, k->size) ? PART_FMT_MULTIBOOT :
+		      linux_detect(data, k->size) ? PART_FMT_LINUX : PART_FMT_AUTO;
 	switch (fmt) {
-	case CFG_FMT_MULTIBOOT:
+	case PART_FMT_MULTIBOOT:
 		for (unsigned i = 0; i < c->nmodules; i++) {
 			const struct bi_file *m = file_find(c->modules[i].path);
 			if (!m) {
@@ -243,10 +244,10 @@ static int load_image(struct partition *p, struct boot_state *bs)
 		}
 		r = mb_load(&img, data, k->size, c->cmdline, mods, c->nmodules, bs);
 		break;
-	case CFG_FMT_FLAT:
+	case PART_FMT_FLAT:
 		r = flat_load(&img, data, k->size, c->load_addr, bs);
 		break;
-	case CFG_FMT_LINUX: {
+	case PART_FMT_LINUX: {
 		const struct bi_file *rd = c->initrd[0] ? file_find(c->initrd) : NULL;
 		struct linux_layout lay = { .acpi_rsdp = p->plat.rsdp };
 		if (c->initrd[0] && !rd) {
@@ -267,12 +268,13 @@ static int load_image(struct partition *p, struct boot_state *bs)
 	return r;
 }
 
-int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
+int part_start(struct partition *p, unsigned id, const struct part_config *settings)
 {
+	static unsigned starts[PART_MAX];
+	/* Copied first: settings may be p's own (a restart). */
+	const struct part_config set = *settings, *c = &p->cfg;
 	struct boot_state bs;
 	int r;
-
-	static unsigned starts[PART_MAX];
 
 	/* An earlier run must have given everything back first. */
 	while (p->teardown && !part_reap(p)) {
@@ -284,7 +286,7 @@ int part_start(struct partition *p, unsigned id, const struct cfg_part *c)
 	memset(&bs, 0, sizeof(bs));
 	p->starts = id < PART_MAX ? ++starts[id] : 1;
 	p->id = id;
-	p->cfg = c;
+	p->cfg = set;
 	p->state = PART_RUNNING;
 	p->start_tsc = rdtsc();
 	if (!vmm || hv.virt_off) {
@@ -442,7 +444,8 @@ void part_stop(struct partition *p, int status, const char *fmt, ...)
 
 	if (p->state == PART_STOPPED)
 		return;
-	console_flush((int)p->id, part_name(p));
+	if (vmm_hooks && vmm_hooks->console_flush)
+		vmm_hooks->console_flush(p->id, part_name(p));
 	va_start(ap, fmt);
 	vsnprintf(p->stop_reason, sizeof(p->stop_reason), fmt, ap);
 	va_end(ap);

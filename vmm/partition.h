@@ -18,12 +18,9 @@
 #include "vmm/dev/vuart.h"
 #include "vmm/dev/testdev.h"
 #include "vmm/platform.h"
+#include "vmm/part_config.h"
 #include "arch/x86/paging.h"
-#include "mgmt/config.h"
 #include "lib/spinlock.h"
-
-#define PART_MAX  CFG_MAX_PARTS
-#define VCPU_MAX  8
 
 enum part_state { PART_EMPTY, PART_RUNNING, PART_STOPPED };
 enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
@@ -31,57 +28,63 @@ enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
 struct partition;
 struct cpu;
 
+/* Lock tags: [part] the partition's lock (part_lock); [place] the vCPU
+ * placement lock in vmm/sched.c; [start] written under [part] by
+ * part_start and constant for the run; [cpu] only the vCPU's own CPU, in
+ * a slice (so also under [part]). Fields marked "read unlocked" are read
+ * by the shell's reports without the lock: a torn value only misprints. */
 struct vcpu {
-	struct partition *part;
-	unsigned id;
-	enum vcpu_state state;
-	struct guest_regs regs;
-	void *arch;                  /* the vendor's per-vCPU state */
-	struct tlbtag tag;           /* ASID or VPID */
-	int pending_irq;             /* vector to inject, -1 = none */
-	int sipi_vector;             /* a startup IPI arrived while WAIT_SIPI, -1 = none */
-	struct cpu *pcpu;            /* the physical CPU it is pinned to */
-	volatile bool in_slice;      /* its CPU is running it or handling its exits */
-	/* scheduling (vmm/sched.c) */
+	struct partition *part;      /* [start] */
+	unsigned id;                 /* [start] */
+	enum vcpu_state state;       /* [part] */
+	struct guest_regs regs;      /* [part] */
+	void *arch;                  /* [part] the vendor's per-vCPU state */
+	struct tlbtag tag;           /* [cpu] ASID or VPID */
+	int pending_irq;             /* [part] vector to inject, -1 = none */
+	int sipi_vector;             /* [part] a startup IPI arrived while WAIT_SIPI, -1 = none */
+	struct cpu *pcpu;            /* [place] the physical CPU it is pinned to; read under [part] */
+	volatile bool in_slice;      /* [cpu] its CPU is running it or handling its exits;
+				      * read unlocked by part_reap */
+	/* scheduling (vmm/sched.c), all [cpu] */
 	uint64_t vruntime;           /* run time scaled by 1/weight */
 	uint64_t period_start, period_used;   /* for the cap */
 	bool yield;                  /* give the CPU to the next vCPU */
 	uint64_t slice_end;          /* TSC value at which this slice ends */
-	struct vlapic lapic;
-	uint64_t dr[4];              /* DR0-3 as the guest last wrote them */
-	uint64_t tsc_aux;
-	uint8_t fpu[512] __attribute__((aligned(16)));   /* FXSAVE area */
-	bool fpu_valid;
-	/* statistics */
+	struct vlapic lapic;         /* [part] */
+	uint64_t dr[4];              /* [cpu] DR0-3 as the guest last wrote them */
+	uint64_t tsc_aux;            /* [cpu] */
+	uint8_t fpu[512] __attribute__((aligned(16)));   /* [cpu] FXSAVE area */
+	bool fpu_valid;              /* [cpu] */
+	/* statistics: [part], read unlocked */
 	uint64_t exits[EXIT_NREASONS];
 	uint64_t exits_total;
 	uint64_t run_cycles;         /* TSC cycles spent in the guest and its exits */
 };
 
 struct partition {
-	unsigned id;
-	const struct cfg_part *cfg;
-	enum part_state state;
-	int status;                  /* exit status once stopped */
-	char stop_reason[128];
-	uint64_t ram_hpa;            /* host-physical base of guest RAM */
-	uint64_t ram_size;
-	uint8_t *ram;                /* guest RAM through the direct map */
-	struct pt gpt;               /* guest-physical -> host-physical */
-	struct pt_env gpt_env;       /* its allocator, counting gpt_pages */
-	uint64_t gpt_pages;
-	bool gpt_ready;
-	unsigned nvcpus;
+	unsigned id;                 /* [start] index in partitions[] */
+	struct part_config cfg;      /* [start] its settings, copied at start */
+	enum part_state state;       /* [part], read unlocked */
+	int status;                  /* [part] exit status once stopped */
+	char stop_reason[128];       /* [part], read unlocked */
+	uint64_t ram_hpa;            /* [part] host-physical base of guest RAM */
+	uint64_t ram_size;           /* [start] */
+	uint8_t *ram;                /* [part] guest RAM through the direct map */
+	struct pt gpt;               /* [part] guest-physical -> host-physical */
+	struct pt_env gpt_env;       /* [start] its allocator, counting gpt_pages */
+	uint64_t gpt_pages;          /* [part] */
+	bool gpt_ready;              /* [part] */
+	unsigned nvcpus;             /* [start] */
 	struct vcpu vcpus[VCPU_MAX];
-	struct vuart uart;
-	struct testdev testdev;
-	struct platform plat;
-	bool restart;                /* the guest asked for a reset: start again */
-	bool teardown;               /* stopped; memory freed once no vCPU is in a slice */
-	unsigned starts;             /* times started, resets included */
-	bool paused;                 /* the operator stopped its vCPUs for now */
-	uint64_t start_tsc, stop_tsc;
-	uint64_t entry_tsc;          /* first entry into the guest, 0 = not yet */
+	struct vuart uart;           /* [part] */
+	struct testdev testdev;      /* [part] */
+	struct platform plat;        /* [part] */
+	bool restart;                /* [part] the guest asked for a reset: start again */
+	bool teardown;               /* [part] stopped; freed once no vCPU is in a slice */
+	unsigned starts;             /* [start] times started, resets included */
+	bool paused;                 /* [part] the operator stopped its vCPUs for now */
+	uint64_t start_tsc, stop_tsc;   /* [part] */
+	uint64_t entry_tsc;          /* [part] first entry into the guest, 0 = not yet */
 };
 
 extern struct partition partitions[PART_MAX];
@@ -95,14 +98,15 @@ bool part_reap(struct partition *p);
 
 /* Whether the files a partition names were read from the ESP: 0, or
  * -ENOENT with the first missing one in err. */
-int part_check_files(const struct cfg_part *c, char *err, size_t errlen);
+int part_check_files(const struct part_config *c, char *err, size_t errlen);
 /* Reserves the RAM of partition id for good (done for every valid
  * partition before any starts); 0, or -ENOMEM with why in err. */
-int part_reserve(unsigned id, const struct cfg_part *c, char *err, size_t errlen);
-/* Creates and loads partition id from its config section; on failure the
- * partition stays PART_STOPPED with stop_reason saying why, and nothing
- * else is affected. Lock held (it waits for an earlier run to be reaped). */
-int part_start(struct partition *p, unsigned id, const struct cfg_part *c);
+int part_reserve(unsigned id, const struct part_config *c, char *err, size_t errlen);
+/* Creates and loads partition id from its settings (copied into the
+ * partition: c need not outlive the call); on failure the partition stays
+ * PART_STOPPED with stop_reason saying why, and nothing else is affected.
+ * Lock held (it waits for an earlier run to be reaped). */
+int part_start(struct partition *p, unsigned id, const struct part_config *c);
 /* Stops a partition: its vCPUs never run again; its tables and vCPU state
  * are released once no CPU is in one of its slices (its RAM stays
  * reserved, and is zeroed before the next start). status is reported as

@@ -143,7 +143,7 @@ int platform_init(struct partition *p)
 {
 	struct platform *pl = &p->plat;
 	struct acpigen_cfg ac = {
-		.ncpus = p->cfg->vcpus, .lapic_addr = (uint32_t)PLAT_LAPIC_GPA,
+		.ncpus = p->cfg.vcpus, .lapic_addr = (uint32_t)PLAT_LAPIC_GPA,
 		.ioapic_id = 0, .ioapic_addr = (uint32_t)PLAT_IOAPIC_GPA, .sci_irq = 9,
 		.pm1a_evt = VPM_PM1A_EVT, .pm1a_cnt = VPM_PM1A_CNT, .pm_tmr = VPM_PM_TMR,
 		.slp_typ_s5 = VPM_SLP_TYP_S5, .reset_port = VPM_RESET_PORT,

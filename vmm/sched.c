@@ -13,7 +13,6 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/smp.h"
-#include "mgmt/shell.h"
 #include "lib/log.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -23,9 +22,9 @@ static struct spinlock place_lock;
 
 unsigned sched_weight(const struct vcpu *v)
 {
-	unsigned w = v->part->cfg ? v->part->cfg->weight : 0;
+	unsigned w = v->part->cfg.weight;
 
-	return w ? w : CFG_WEIGHT_DEFAULT;
+	return w ? w : PART_WEIGHT_DEFAULT;
 }
 
 static bool usable(const struct cpu *c)
@@ -35,7 +34,7 @@ static bool usable(const struct cpu *c)
 
 int sched_place(struct partition *p, char *err, size_t errlen)
 {
-	const struct cfg_part *cfg = p->cfg;
+	const struct part_config *cfg = &p->cfg;
 	unsigned online = 0;
 
 	for (unsigned i = 0; i < cpu_count; i++)
@@ -97,7 +96,7 @@ void sched_unplace(struct partition *p)
 			continue;
 		if (c->nvcpus)
 			c->nvcpus--;
-		if (p->cfg && p->cfg->dedicated)
+		if (p->cfg.dedicated)
 			c->dedicated = false;
 		p->vcpus[i].pcpu = NULL;
 	}
@@ -218,7 +217,7 @@ static bool has_vcpu_on(const struct partition *p, const struct cpu *c)
  * *until. No cap: the whole quantum. */
 static uint64_t budget(struct vcpu *v, uint64_t now, uint64_t quantum, uint64_t *until)
 {
-	unsigned cap = v->part->cfg ? v->part->cfg->cap : 0;
+	unsigned cap = v->part->cfg.cap;
 	uint64_t period = us_to_tsc(SCHED_PERIOD_US), allowed;
 
 	if (!cap)
@@ -249,7 +248,7 @@ static void housekeeping(bool *stopped_reported)
 			part_lock(p);
 			part_reap(p);
 			if (p->restart && !p->teardown)
-				part_start(p, p->id, p->cfg);
+				part_start(p, p->id, &p->cfg);
 			part_unlock(p);
 		}
 		if (p->state == PART_RUNNING || p->teardown)
@@ -263,7 +262,8 @@ static void housekeeping(bool *stopped_reported)
 		*stopped_reported = false;
 	} else if (!*stopped_reported) {
 		*stopped_reported = true;
-		hv_all_stopped(st);
+		if (vmm_hooks && vmm_hooks->all_stopped)
+			vmm_hooks->all_stopped(st);
 	}
 }
 
@@ -278,7 +278,8 @@ void sched_loop(struct cpu *c)
 		unsigned best_starts = 0;
 
 		if (c->id == 0) {
-			shell_poll();
+			if (vmm_hooks && vmm_hooks->boot_cpu_poll)
+				vmm_hooks->boot_cpu_poll();
 			housekeeping(&stopped_reported);
 		}
 		c->resched = false;
@@ -340,7 +341,7 @@ void sched_loop(struct cpu *c)
 				fpu_save(best);
 				ran = rdtsc() - t0;
 				best->period_used += ran;
-				best->vruntime += ran * CFG_WEIGHT_DEFAULT / sched_weight(best);
+				best->vruntime += ran * PART_WEIGHT_DEFAULT / sched_weight(best);
 				if (best->vruntime > vclock)
 					vclock = best->vruntime;
 				c->busy_cycles += ran;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
+#include "vmm/decode.h"
 #include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/apic.h"
@@ -62,23 +63,12 @@ void vcpu_set_cr8(struct vcpu *v, uint64_t cr8)
 
 void vcpu_gp(struct vcpu *v)
 {
-	vmm->inject_exception(v, 13, true, 0);
+	vmm->inject_exception(v, X86_EXC_GP, true, 0);
 }
 
 void vcpu_ud(struct vcpu *v)
 {
-	vmm->inject_exception(v, 6, false, 0);
-}
-
-static bool is_prefix(uint8_t b, bool long_mode)
-{
-	switch (b) {
-	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
-		return true;
-	default:
-		return long_mode && (b & 0xf0) == 0x40;   /* REX */
-	}
+	vmm->inject_exception(v, X86_EXC_UD, false, 0);
 }
 
 unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max)
@@ -96,8 +86,9 @@ unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max)
 void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
 {
 	struct guest_ctl c;
-	uint8_t b[15];
-	unsigned n = 0, got;
+	struct x86_prefixes pf;
+	uint8_t b[X86_MAX_INSN];
+	unsigned got;
 
 	if (e->inst_len) {
 		v->regs.rip += e->inst_len;
@@ -107,9 +98,8 @@ void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
 	 * count the prefixes in front of the known opcode. */
 	vmm->get_ctl(v, &c);
 	got = vcpu_fetch(v, b, sizeof(b));
-	while (n < got && n < sizeof(b) - opcode_len && is_prefix(b[n], c.mode == MODE_LONG64))
-		n++;
-	v->regs.rip += n + opcode_len;
+	x86_prefixes(b, got < sizeof(b) - opcode_len ? got : sizeof(b) - opcode_len, c.mode, &pf);
+	v->regs.rip += pf.len + opcode_len;
 	if (c.mode != MODE_LONG64)
 		v->regs.rip &= c.mode == MODE_PROT32 ? 0xffffffff : 0xffff;
 }
@@ -151,18 +141,16 @@ static int rdtscp_exit(struct vcpu *v, const struct vm_exit *e)
 static int dr_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	struct guest_ctl c;
-	uint8_t b[15];
-	unsigned n = 0, rex = 0, got, dr, gpr;
+	struct x86_prefixes pf;
+	uint8_t b[X86_MAX_INSN];
+	unsigned n, rex, got, dr, gpr;
 	uint64_t val;
 
 	(void)e;
 	vmm->get_ctl(v, &c);
 	got = vcpu_fetch(v, b, sizeof(b));
-	while (n < got && n < 12 && is_prefix(b[n], c.mode == MODE_LONG64)) {
-		if ((b[n] & 0xf0) == 0x40)
-			rex = b[n];
-		n++;
-	}
+	n = x86_prefixes(b, got, c.mode, &pf);
+	rex = pf.rex;
 	if (n + 3 > got || b[n] != 0x0f || (b[n + 1] != 0x21 && b[n + 1] != 0x23)) {
 		vcpu_fail(v, "debug-register exit on an instruction that is not MOV DR");
 		return 0;
@@ -199,15 +187,12 @@ static int dr_exit(struct vcpu *v, const struct vm_exit *e)
  * interrupt, which the next entry then delivers. */
 static int cr8_exit(struct vcpu *v, const struct vm_exit *e)
 {
-	uint8_t b[15];
-	unsigned n = 0, rex = 0, got = vcpu_fetch(v, b, sizeof(b));
+	struct x86_prefixes pf;
+	uint8_t b[X86_MAX_INSN];
+	unsigned got = vcpu_fetch(v, b, sizeof(b));
+	unsigned n = x86_prefixes(b, got, MODE_LONG64, &pf), rex = pf.rex;
 
 	(void)e;
-	while (n < got && n < 12 && is_prefix(b[n], true)) {
-		if ((b[n] & 0xf0) == 0x40)
-			rex = b[n];
-		n++;
-	}
 	if (n + 3 > got || b[n] != 0x0f || b[n + 1] != 0x22) {
 		vcpu_fail(v, "CR8 exit on an instruction that is not MOV to CR8");
 		return 0;

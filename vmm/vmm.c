@@ -10,13 +10,18 @@
 #include "arch/x86/caps.h"
 #include "arch/x86/apic.h"
 #include "vmm/dev/vpm.h"
-#include "mgmt/shell.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/printf.h"
 #include "lib/errno.h"
 
 const struct vmm_ops *vmm;
+const struct vmm_hooks *vmm_hooks;
+
+void vmm_set_hooks(const struct vmm_hooks *h)
+{
+	vmm_hooks = h;
+}
 
 void vmm_init(void)
 {
@@ -69,58 +74,33 @@ int vmm_cpu_init(void)
 	return 0;
 }
 
-void vmm_start_partitions(void)
+void vmm_start_partitions(const struct part_config *parts, unsigned n)
 {
-	const struct vatra_config *cfg = hv.cfg;
 	char err[128];
 
+	if (n > PART_MAX)
+		n = PART_MAX;
 	/* Memory for every valid partition first, autostart or not, in the
 	 * order of vatra.cfg: one that does not fit is refused (at its start)
 	 * and the others keep theirs for good. */
-	for (unsigned i = 0; vmm && !hv.virt_off && i < cfg->nparts && i < PART_MAX; i++)
-		if (cfg->parts[i].valid && (part_check_files(&cfg->parts[i], err, sizeof(err)) ||
-					    part_reserve(i, &cfg->parts[i], err, sizeof(err))))
-			pr_err("partition %s (vatra.cfg line %u): %s", cfg->parts[i].name,
-			       cfg->parts[i].line, err);
-	for (unsigned i = 0; i < cfg->nparts && i < PART_MAX; i++) {
+	for (unsigned i = 0; vmm && !hv.virt_off && i < n; i++)
+		if (parts[i].valid && (part_check_files(&parts[i], err, sizeof(err)) ||
+				       part_reserve(i, &parts[i], err, sizeof(err))))
+			pr_err("partition %s (vatra.cfg line %u): %s", parts[i].name,
+			       parts[i].line, err);
+	for (unsigned i = 0; i < n; i++) {
 		struct partition *p = &partitions[i];
 		part_lock(p);
 		npartitions = i + 1;
-		if (!cfg->parts[i].autostart) {
+		if (!parts[i].autostart) {
 			p->id = i;
-			p->cfg = &cfg->parts[i];
+			p->cfg = parts[i];
 			p->state = PART_STOPPED;
 			snprintf(p->stop_reason, sizeof(p->stop_reason),
 				 "not started (autostart = no)");
 		} else {
-			part_start(p, i, &cfg->parts[i]);
+			part_start(p, i, &parts[i]);
 		}
 		part_unlock(p);
 	}
-}
-
-void vmm_stats(const char *name)
-{
-	bool found = false;
-
-	for (unsigned i = 0; i < npartitions; i++) {
-		struct partition *p = &partitions[i];
-		if (name && strcmp(name, part_name(p)))
-			continue;
-		found = true;
-		kprintf("partition %s: %s\n", part_name(p),
-			p->state == PART_RUNNING ? "running" : p->stop_reason);
-		for (unsigned j = 0; j < p->nvcpus; j++) {
-			struct vcpu *v = &p->vcpus[j];
-			kprintf("  vCPU %u on CPU %u: %llu exits, %llu Mcycles run, weight %u\n", j,
-				v->pcpu ? v->pcpu->id : 0, (unsigned long long)v->exits_total,
-				(unsigned long long)(v->run_cycles / 1000000), sched_weight(v));
-			for (int r = 0; r < EXIT_NREASONS; r++)
-				if (v->exits[r])
-					kprintf("    %-14s %llu\n", exit_reason_name(r),
-						(unsigned long long)v->exits[r]);
-		}
-	}
-	if (name && !found)
-		kprintf("error: no partition named '%s'\n", name);
 }

@@ -7,7 +7,6 @@
 #include "lib/log.h"
 #include "lib/errno.h"
 
-#define MSR_APIC_BASE 0x1b
 #define APIC_BASE_X2  (1ULL << 10)
 #define APIC_BASE_EN  (1ULL << 11)
 

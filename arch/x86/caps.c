@@ -128,39 +128,39 @@ static const char *yn(bool b)
 	return b ? "yes" : "no";
 }
 
-void caps_print(const struct caps *c, const char *iommu)
+void caps_print(struct sink *out, const struct caps *c, const char *iommu)
 {
-	kprintf("caps: cpu        %s family %#x model %#x stepping %u \"%s\"\n",
+	sink_printf(out, "caps: cpu        %s family %#x model %#x stepping %u \"%s\"\n",
 		c->vendor, c->family, c->model, c->stepping, c->brand);
 	if (c->virt == VIRT_SVM) {
-		kprintf("caps: virt       AMD-V (SVM rev %u)%s%s\n", c->svm_rev,
+		sink_printf(out, "caps: virt       AMD-V (SVM rev %u)%s%s\n", c->svm_rev,
 			c->virt_off ? ", unusable: " : "", c->virt_off ? c->virt_off : "");
-		kprintf("caps: npt        %s\n", yn(c->npt));
-		kprintf("caps: asids      %u\n", c->asids);
-		kprintf("caps: nrip-save  %s\n", yn(c->nrip_save));
-		kprintf("caps: decode     %s\n", yn(c->decode_assists));
-		kprintf("caps: flush-asid %s\n", yn(c->flush_by_asid));
-		kprintf("caps: vmcb-clean %s\n", yn(c->vmcb_clean));
-		kprintf("caps: avic       %s\n", yn(c->avic));
-		kprintf("caps: vgif       %s\n", yn(c->vgif));
+		sink_printf(out, "caps: npt        %s\n", yn(c->npt));
+		sink_printf(out, "caps: asids      %u\n", c->asids);
+		sink_printf(out, "caps: nrip-save  %s\n", yn(c->nrip_save));
+		sink_printf(out, "caps: decode     %s\n", yn(c->decode_assists));
+		sink_printf(out, "caps: flush-asid %s\n", yn(c->flush_by_asid));
+		sink_printf(out, "caps: vmcb-clean %s\n", yn(c->vmcb_clean));
+		sink_printf(out, "caps: avic       %s\n", yn(c->avic));
+		sink_printf(out, "caps: vgif       %s\n", yn(c->vgif));
 	} else if (c->virt == VIRT_VMX) {
-		kprintf("caps: virt       Intel VT-x (VMX, VMCS rev %#x)%s%s\n", c->vmcs_rev,
+		sink_printf(out, "caps: virt       Intel VT-x (VMX, VMCS rev %#x)%s%s\n", c->vmcs_rev,
 			c->virt_off ? ", unusable: " : "", c->virt_off ? c->virt_off : "");
-		kprintf("caps: ept        %s%s%s%s\n", yn(c->ept), c->ept_2m ? ", 2M" : "",
+		sink_printf(out, "caps: ept        %s%s%s%s\n", yn(c->ept), c->ept_2m ? ", 2M" : "",
 			c->ept_1g ? ", 1G" : "", c->ept_ad ? ", A/D" : "");
-		kprintf("caps: vpid       %s\n", yn(c->vpid));
-		kprintf("caps: unrestricted %s\n", yn(c->unrestricted));
-		kprintf("caps: preempt-timer %s\n", yn(c->preempt_timer));
-		kprintf("caps: apicv      %s%s\n", yn(c->apicv),
+		sink_printf(out, "caps: vpid       %s\n", yn(c->vpid));
+		sink_printf(out, "caps: unrestricted %s\n", yn(c->unrestricted));
+		sink_printf(out, "caps: preempt-timer %s\n", yn(c->preempt_timer));
+		sink_printf(out, "caps: apicv      %s%s\n", yn(c->apicv),
 			c->posted_intr ? ", posted interrupts" : "");
-		kprintf("caps: invept-single %s, invvpid-single %s\n",
+		sink_printf(out, "caps: invept-single %s, invvpid-single %s\n",
 			yn(c->invept_single), yn(c->invvpid_single));
 	} else {
-		kprintf("caps: virt       none (%s)\n", c->virt_off);
+		sink_printf(out, "caps: virt       none (%s)\n", c->virt_off);
 	}
-	kprintf("caps: x2apic     %s\n", yn(c->x2apic));
-	kprintf("caps: 1g-pages   %s\n", yn(c->gbpages));
-	kprintf("caps: nx %s, smep %s, smap %s, invariant-tsc %s, phys-bits %u\n",
+	sink_printf(out, "caps: x2apic     %s\n", yn(c->x2apic));
+	sink_printf(out, "caps: 1g-pages   %s\n", yn(c->gbpages));
+	sink_printf(out, "caps: nx %s, smep %s, smap %s, invariant-tsc %s, phys-bits %u\n",
 		yn(c->nx), yn(c->smep), yn(c->smap), yn(c->invariant_tsc), c->phys_bits);
-	kprintf("caps: iommu      %s\n", iommu);
+	sink_printf(out, "caps: iommu      %s\n", iommu);
 }

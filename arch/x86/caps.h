@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "lib/sink.h"
 
 enum virt_kind { VIRT_NONE, VIRT_VMX, VIRT_SVM };
 
@@ -31,6 +32,6 @@ void caps_probe(struct caps *c);
 const struct caps *caps_get(void);
 
 /* Prints the `caps` block; iommu describes the IOMMU(s) ACPI reported. */
-void caps_print(const struct caps *c, const char *iommu);
+void caps_print(struct sink *out, const struct caps *c, const char *iommu);
 
 #endif

@@ -1,40 +1,11 @@
-/* x86 instruction wrappers, control registers, MSRs and CPUID leaves used
- * by the core. Vendor-neutral; everything here is architectural. */
+/* x86 instruction wrappers (CPUID, MSRs, control registers, port I/O)
+ * used by the core; the constants are arch/x86/x86.h. Architectural only. */
 #ifndef VATRA_ARCH_X86_CPU_H
 #define VATRA_ARCH_X86_CPU_H
 
 #include <stdint.h>
 #include <stdbool.h>
-
-/* Control register bits (Intel SDM Vol. 3A, 2.5). */
-#define CR0_PE   (1ULL << 0)
-#define CR0_MP   (1ULL << 1)
-#define CR0_ET   (1ULL << 4)
-#define CR0_NE   (1ULL << 5)
-#define CR0_WP   (1ULL << 16)
-#define CR0_PG   (1ULL << 31)
-#define CR4_PAE  (1ULL << 5)
-#define CR4_PGE  (1ULL << 7)
-#define CR4_VMXE (1ULL << 13)
-#define CR4_SMEP (1ULL << 20)
-#define CR4_SMAP (1ULL << 21)
-
-/* MSRs. */
-#define MSR_FEATURE_CONTROL 0x3a
-#define MSR_VMX_BASIC       0x480
-#define MSR_VMX_PINBASED    0x481
-#define MSR_VMX_PROCBASED   0x482
-#define MSR_VMX_EXIT        0x483
-#define MSR_VMX_ENTRY       0x484
-#define MSR_VMX_MISC        0x485
-#define MSR_VMX_PROCBASED2  0x48b
-#define MSR_VMX_EPT_VPID    0x48c
-#define MSR_EFER            0xc0000080
-#define MSR_VM_CR           0xc0010114  /* AMD APM Vol. 2, 15.30.1 */
-#define EFER_SCE   (1ULL << 0)
-#define EFER_LME   (1ULL << 8)
-#define EFER_NXE   (1ULL << 11)
-#define EFER_SVME  (1ULL << 12)
+#include "arch/x86/x86.h"
 
 struct cpuid_regs {
 	uint32_t a, b, c, d;

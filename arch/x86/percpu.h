@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "vmm/tlbtag.h"
+#include "arch/x86/x86.h"
 
 #define CPU_MAX 64
-#define MSR_GS_BASE 0xc0000101
 
 enum cpu_state { CPU_ABSENT, CPU_STARTING, CPU_ONLINE, CPU_FAILED };
 
@@ -23,34 +23,40 @@ struct tss64 {
 	uint16_t iomap_base;
 } __attribute__((packed));
 
+/* Lock tags: [own] only this CPU writes it (others may read: a torn read
+ * only misprints a report); [boot] set while the CPU comes up (smp.c),
+ * constant after; [place] the vCPU placement lock (vmm/sched.c); [any]
+ * any CPU writes it, without a lock (a flag or counter whose races are
+ * harmless: a kick or a wake-up more). */
 struct cpu {
-	struct cpu *self;            /* %gs:0 */
-	unsigned id;
-	uint32_t apic_id;
-	volatile enum cpu_state state;
-	bool virt_on;                /* AMD-V / VT-x turned on here */
-	const char *fail;            /* why it is not usable, when it is not */
-	uint64_t gdt[5];
-	struct tss64 tss;
-	uint64_t stack_top;
+	struct cpu *self;            /* [boot] %gs:0 */
+	unsigned id;                 /* [boot] */
+	uint32_t apic_id;            /* [boot] */
+	volatile enum cpu_state state;   /* the start-up handshake: the boot CPU and this one
+					  * in turn (smp.c, ap_main); constant once ONLINE/FAILED */
+	bool virt_on;                /* [own] AMD-V / VT-x turned on here */
+	const char *fail;            /* [own] why it is not usable, when it is not */
+	uint64_t gdt[5];             /* [boot] */
+	struct tss64 tss;            /* [boot] */
+	uint64_t stack_top;          /* [boot] */
 	/* local APIC (arch/x86/apic.c) */
-	uint64_t timer_armed;
-	volatile uint64_t timer_irqs, kicks;
-	/* AMD-V (svm.c) / VT-x (vmx.c) state of this CPU */
+	uint64_t timer_armed;        /* [own] */
+	volatile uint64_t timer_irqs, kicks;   /* [own] counted by its interrupt handlers */
+	/* AMD-V (svm.c) / VT-x (vmx.c) state of this CPU, all [own] */
 	uint64_t hsave_pa, host_vmcb_pa;
 	uint64_t vmxon_pa, current_vmcs;
 	void *msrs_loaded;
 	uint64_t tsc_aux;            /* what IA32_TSC_AUX holds (vmm/msr.c) */
 	bool tsc_aux_valid;
-	struct tlbtag_cpu tags;
+	struct tlbtag_cpu tags;      /* [own] */
 	/* scheduler (vmm/sched.c) */
-	void *current;               /* the vCPU in a slice here, or NULL */
-	volatile bool resched;       /* a vCPU here other than current may run now */
-	void *fpu_owner;             /* whose FPU/SSE state the registers hold */
-	unsigned fpu_owner_starts;   /* ...in which run of its partition */
-	unsigned nvcpus;             /* vCPUs placed here */
-	bool dedicated;              /* one vCPU owns it (cpus + dedicated) */
-	uint64_t busy_cycles, idle_cycles;
+	void *current;               /* [own] the vCPU in a slice here, or NULL */
+	volatile bool resched;       /* [any] a vCPU here other than current may run now */
+	void *fpu_owner;             /* [own] whose FPU/SSE state the registers hold */
+	unsigned fpu_owner_starts;   /* [own] ...in which run of its partition */
+	unsigned nvcpus;             /* [place] vCPUs placed here */
+	bool dedicated;              /* [place] one vCPU owns it (cpus + dedicated) */
+	uint64_t busy_cycles, idle_cycles;   /* [own] */
 };
 
 extern struct cpu cpu_table[CPU_MAX];

@@ -56,7 +56,7 @@ void trap_handler(struct trap_frame *f)
 	/* A probe under fault_try: resume after its call with vector + 1.
 	 * Never for #DF/#MC/NMI, which mean something else went wrong. */
 	if (fault_try_rip && f->vector != 2 && f->vector != 8 && f->vector != 18) {
-		fault_last_cr2 = f->vector == 14 ? read_cr2() : 0;
+		fault_last_cr2 = f->vector == X86_EXC_PF ? read_cr2() : 0;
 		fault_last_error = f->error;
 		f->rip = fault_try_rip;
 		f->rsp = fault_try_rsp;

@@ -189,6 +189,5 @@
 #define MSR_VMX_TRUE_PROCBASED   0x48e
 #define MSR_VMX_TRUE_EXIT        0x48f
 #define MSR_VMX_TRUE_ENTRY       0x490
-#define MSR_PAT                  0x277
 
 #endif

@@ -3,10 +3,10 @@
 #define VATRA_HV_H
 
 #include "include/vatra/bootinfo.h"
-#include "mgmt/config.h"
 #include "drivers/acpi.h"
+#include "include/vatra/version.h"
 
-#define VATRA_VERSION "0.1"
+
 
 struct hv {
 	const struct boot_info *bi;
@@ -21,9 +21,5 @@ struct hv {
 };
 
 extern struct hv hv;
-
-/* Every partition has stopped: ends the run the way vatra.cfg's
- * on_all_stopped says (exit, poweroff), or returns to keep the shell. */
-void hv_all_stopped(int status);
 
 #endif

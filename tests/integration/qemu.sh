@@ -358,7 +358,11 @@ boot console 200 -- \
 	--step "uptime" "console nosuch\n" \
 	--step "vatra> " "console echo\n" \
 	--step "echo: tick 8" "quit\n" \
-	--step "partition echo: exited" "poweroff\n"; st=$?
+	--step "partition echo: exited" "info\n" \
+	--step "takes a partition name" "stats echo cpuid\n" \
+	--step "takes at most one argument" "resume echo\n" \
+	--step "is not running" "help\n" \
+	--step "power the machine off[^\n]*\n" "poweroff\n"; st=$?
 L=$W/console.log
 check "console: attach announced" has "$L" "^\[attached to echo: Ctrl-A three times returns to the shell\]"
 check "console: the replay shows what came before attaching" \
@@ -376,6 +380,12 @@ check "console: second attach replays output made while detached" \
 check "console: input reaches the partition after re-attaching" has "$L" "^echo: got quit$"
 check "console: the partition ends by itself" has "$L" "^partition echo: exited with status 0"
 check "console: poweroff at the end" status_is $st 0
+# The command layer's central checks, as the serial shell shows them.
+check "commands: a missing partition name is refused" has "$L" "^error: info takes a partition name$"
+check "commands: an optional argument takes one word at most" has "$L" "^error: stats takes at most one argument$"
+check "commands: a stopped partition cannot be resumed" has "$L" "^error: partition echo is not running$"
+check "commands: help marks the admin commands" eval \
+	'has "$L" "^  info +NAME +one partition in detail$" && has "$L" "^  start +NAME +start a stopped partition \(admin\)$"'
 
 echo "--- the devices kernel on its own: every emulated device's registers and interrupt paths"
 mkcfg "$W/devices.cfg" "[vatra]" "on_all_stopped = exit" "[partition devices]" \

@@ -150,7 +150,7 @@ static void check_invariants(const struct vatra_config *c, int rc,
 		assert_true(c->errors[i].line <= nlines);
 	}
 	for (i = 0; i < c->nparts; i++) {
-		const struct cfg_part *p = &c->parts[i];
+		const struct part_config *p = &c->parts[i];
 
 		assert_true(nul_within(p->name, CFG_NAME_MAX));
 		assert_true(nul_within(p->kernel, CFG_PATH_MAX));
@@ -159,8 +159,8 @@ static void check_invariants(const struct vatra_config *c, int rc,
 		assert_true(p->name[0] != '\0');
 		assert_true(p->line >= 1 && p->line <= nlines);
 		assert_true(p->nmodules <= CFG_MAX_MODULES);
-		assert_true(p->ncpus <= CFG_MAX_CPUS);
-		assert_true(p->format <= CFG_FMT_FLAT);
+		assert_true(p->ncpus <= VCPU_MAX);
+		assert_true(p->format <= PART_FMT_FLAT);
 		for (j = 0; j < p->nmodules; j++) {
 			assert_true(nul_within(p->modules[j].path, CFG_PATH_MAX));
 			assert_true(nul_within(p->modules[j].args, CFG_PATH_MAX));
@@ -175,7 +175,7 @@ static void check_invariants(const struct vatra_config *c, int rc,
 		assert_true(p->memory >= (1u << 20));
 		assert_true(p->memory <= (1ull << 40));
 		assert_int_equal(p->memory % 4096, 0);
-		assert_true(p->vcpus >= 1 && p->vcpus <= 64);
+		assert_true(p->vcpus >= 1 && p->vcpus <= VCPU_MAX);
 		assert_true(p->ncpus == 0 || p->ncpus == p->vcpus);
 		assert_int_equal(p->load_addr % 4096, 0);
 		assert_true(p->initrd[0] == '\0' || p->initrd[0] == '/');
@@ -218,7 +218,7 @@ static void test_defaults(void **state)
 static void test_full_example(void **state)
 {
 	struct vatra_config *c = parse(example);
-	const struct cfg_part *p = &c->parts[0];
+	const struct part_config *p = &c->parts[0];
 
 	(void)state;
 	expect_no_err(c);
@@ -239,7 +239,7 @@ static void test_full_example(void **state)
 	assert_int_equal(p->ncpus, 2);
 	assert_int_equal(p->cpus[0], 2);
 	assert_int_equal(p->cpus[1], 3);
-	assert_int_equal(p->format, CFG_FMT_AUTO);
+	assert_int_equal(p->format, PART_FMT_AUTO);
 	assert_int_equal(p->load_addr, 0x8000);
 	assert_true(p->autostart);
 	assert_false(p->debug_exit);
@@ -270,7 +270,7 @@ static void test_full_featured(void **state)
 		"vcpus = 4\n"
 		"cpus = 0-1,4,6\n"
 		"cmdline =\n");
-	const struct cfg_part *a = &c->parts[0], *b = &c->parts[1];
+	const struct part_config *a = &c->parts[0], *b = &c->parts[1];
 
 	(void)state;
 	expect_no_err(c);
@@ -282,7 +282,7 @@ static void test_full_featured(void **state)
 	assert_int_equal(c->nparts, 2);
 
 	assert_string_equal(a->name, "a");
-	assert_int_equal(a->format, CFG_FMT_MULTIBOOT);
+	assert_int_equal(a->format, PART_FMT_MULTIBOOT);
 	assert_int_equal(a->nmodules, 3);
 	assert_string_equal(a->modules[0].path, "/a/m1");
 	assert_string_equal(a->modules[0].args, "arg1 arg2");
@@ -300,7 +300,7 @@ static void test_full_featured(void **state)
 
 	assert_string_equal(b->name, "B-2_x");
 	assert_int_equal(b->line, 13);
-	assert_int_equal(b->format, CFG_FMT_FLAT);
+	assert_int_equal(b->format, PART_FMT_FLAT);
 	assert_int_equal(b->load_addr, 0x200000);
 	assert_int_equal(b->memory, 4ull << 20);
 	assert_int_equal(b->vcpus, 4);
@@ -412,7 +412,7 @@ static void test_quotes(void **state)
 	expect_no_err(c);
 	assert_string_equal(c->parts[0].cmdline, "console=ttyS0 # not a comment");
 	assert_string_equal(c->parts[0].initrd, "/with space/initrd");
-	assert_int_equal(c->parts[0].format, CFG_FMT_LINUX);
+	assert_int_equal(c->parts[0].format, PART_FMT_LINUX);
 	free(c);
 
 	/* Empty quoted value, and quotes keep surrounding white space. */
@@ -1219,15 +1219,18 @@ static void test_memory(void **state)
 
 static void test_vcpus(void **state)
 {
-	static const char *const bad[] = { "0", "65", "-1", "x", "", "2 cpus", "0x2", "4294967297", "99999999999999999999999" };
+	static const char *const bad[] = { "0", "9", "64", "65", "-1", "x", "", "2 cpus", "0x2", "4294967297", "99999999999999999999999" };
 	char buf[128];
 	struct vatra_config *c;
 	size_t i;
 
 	(void)state;
-	c = part_with("vcpus = 64");
+	/* The limit is the VMM's: a partition starts with at most VCPU_MAX
+	 * vCPUs, so the parser takes 1..8 and refuses 9. */
+	assert_int_equal(VCPU_MAX, 8);
+	c = part_with("vcpus = 8");
 	expect_no_err(c);
-	assert_int_equal(c->parts[0].vcpus, 64);
+	assert_int_equal(c->parts[0].vcpus, 8);
 	free(c);
 	c = part_with("vcpus = 1");
 	expect_no_err(c);
@@ -1241,7 +1244,7 @@ static void test_vcpus(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(buf, sizeof(buf), "vcpus = %s", bad[i]);
 		c = part_with(buf);
-		expect_one_err(c, 5, "for 'vcpus': expected a number from 1 to 64");
+		expect_one_err(c, 5, "for 'vcpus': expected a number from 1 to 8");
 		assert_int_equal(c->parts[0].vcpus, 1);
 		assert_false(c->parts[0].valid);
 		free(c);
@@ -1262,7 +1265,7 @@ static void test_sched_keys(void **state)
 
 	c = part_with("");
 	expect_no_err(c);
-	assert_int_equal(c->parts[0].weight, CFG_WEIGHT_DEFAULT);
+	assert_int_equal(c->parts[0].weight, PART_WEIGHT_DEFAULT);
 	assert_int_equal(c->parts[0].cap, 0);
 	assert_false(c->parts[0].dedicated);
 	free(c);
@@ -1384,8 +1387,13 @@ static void test_cpus_key(void **state)
 	assert_int_equal(c->parts[0].ncpus, 0);
 	free(c);
 
-	c = part_with("cpus = 0-64\nvcpus = 64");
-	expect_one_err(c, 5, "for 'cpus': too many CPUs: at most 64");
+	/* One CPU per vCPU: a list longer than VCPU_MAX is refused itself. */
+	c = part_with("cpus = 0-7\nvcpus = 8");
+	expect_no_err(c);
+	assert_int_equal(c->parts[0].ncpus, 8);
+	free(c);
+	c = part_with("cpus = 0-8\nvcpus = 8");
+	expect_one_err(c, 5, "for 'cpus': too many CPUs: at most 8 (one per vCPU)");
 	assert_int_equal(c->parts[0].ncpus, 0);
 	free(c);
 
@@ -1405,10 +1413,10 @@ static void test_cpus_key(void **state)
 
 static void test_format_and_load_addr(void **state)
 {
-	static const struct { const char *v; enum cfg_format f; } fmts[] = {
-		{ "auto", CFG_FMT_AUTO }, { "linux", CFG_FMT_LINUX },
-		{ "multiboot", CFG_FMT_MULTIBOOT }, { "flat", CFG_FMT_FLAT },
-		{ "Linux", CFG_FMT_LINUX },
+	static const struct { const char *v; enum part_format f; } fmts[] = {
+		{ "auto", PART_FMT_AUTO }, { "linux", PART_FMT_LINUX },
+		{ "multiboot", PART_FMT_MULTIBOOT }, { "flat", PART_FMT_FLAT },
+		{ "Linux", PART_FMT_LINUX },
 	};
 	static const struct { const char *v; uint64_t a; } addrs[] = {
 		{ "0x100000", 0x100000 }, { "0", 0 }, { "4096", 4096 },
@@ -1438,7 +1446,7 @@ static void test_format_and_load_addr(void **state)
 	}
 	c = part_with("format = elf");
 	expect_one_err(c, 5, "bad value 'elf' for 'format': expected auto, linux, multiboot or flat");
-	assert_int_equal(c->parts[0].format, CFG_FMT_AUTO);
+	assert_int_equal(c->parts[0].format, PART_FMT_AUTO);
 	assert_false(c->parts[0].valid);
 	free(c);
 
@@ -1463,7 +1471,7 @@ static void test_format_and_load_addr(void **state)
 static void test_partition_defaults(void **state)
 {
 	struct vatra_config *c = parse("[partition p]\nkernel = /k\nmemory = 1M\n");
-	const struct cfg_part *p = &c->parts[0];
+	const struct part_config *p = &c->parts[0];
 
 	(void)state;
 	expect_no_err(c);
@@ -1473,7 +1481,7 @@ static void test_partition_defaults(void **state)
 	assert_int_equal(p->nmodules, 0);
 	assert_int_equal(p->vcpus, 1);
 	assert_int_equal(p->ncpus, 0);
-	assert_int_equal(p->format, CFG_FMT_AUTO);
+	assert_int_equal(p->format, PART_FMT_AUTO);
 	assert_int_equal(p->load_addr, 0x8000);
 	assert_true(p->autostart);
 	assert_false(p->debug_exit);
@@ -1785,12 +1793,12 @@ static void test_parse_cpus(void **state)
 static void test_enum_names(void **state)
 {
 	(void)state;
-	assert_string_equal(cfg_format_name(CFG_FMT_AUTO), "auto");
-	assert_string_equal(cfg_format_name(CFG_FMT_LINUX), "linux");
-	assert_string_equal(cfg_format_name(CFG_FMT_MULTIBOOT), "multiboot");
-	assert_string_equal(cfg_format_name(CFG_FMT_FLAT), "flat");
-	assert_string_equal(cfg_format_name((enum cfg_format)4), "?");
-	assert_string_equal(cfg_format_name((enum cfg_format)-1), "?");
+	assert_string_equal(cfg_format_name(PART_FMT_AUTO), "auto");
+	assert_string_equal(cfg_format_name(PART_FMT_LINUX), "linux");
+	assert_string_equal(cfg_format_name(PART_FMT_MULTIBOOT), "multiboot");
+	assert_string_equal(cfg_format_name(PART_FMT_FLAT), "flat");
+	assert_string_equal(cfg_format_name((enum part_format)4), "?");
+	assert_string_equal(cfg_format_name((enum part_format)-1), "?");
 	assert_string_equal(cfg_on_stop_name(CFG_STOP_SHELL), "shell");
 	assert_string_equal(cfg_on_stop_name(CFG_STOP_POWEROFF), "poweroff");
 	assert_string_equal(cfg_on_stop_name(CFG_STOP_EXIT), "exit");

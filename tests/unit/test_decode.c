@@ -2799,10 +2799,58 @@ static void test_fuzz_emulate(void **state)
 	assert_true(failed > 1000 && failed < emulated);
 }
 
+/* The shared prefix scanner (what the decoder and the exits without a
+ * next RIP use): Intel SDM Vol. 2A, 2.1.1 and 2.2.1; AMD APM Vol. 3, 1.2.4. */
+static void test_prefix_scan(void **state)
+{
+	struct x86_prefixes p;
+	static const uint8_t movcr8[] = { 0x44, 0x0f, 0x22, 0xc0 };
+	static const uint8_t rex_then_66[] = { 0x48, 0x66, 0x89, 0x07 };
+	static const uint8_t fs_then_es[] = { 0x64, 0x26, 0x8b, 0x04 };
+	static const uint8_t es_then_fs[] = { 0x26, 0x64, 0x8b, 0x04 };
+	static const uint8_t rep_both[] = { 0xf3, 0xf2, 0xf0, 0x67, 0xa4 };
+	static const uint8_t inc[] = { 0x40, 0x90 };
+	uint8_t all[20];
+
+	(void)state;
+	assert_int_equal(x86_prefixes(movcr8, sizeof(movcr8), MODE_LONG64, &p), 1);
+	assert_int_equal(p.rex, 0x44);
+	assert_int_equal(p.seg, SEG_NONE);
+	/* A REX followed by a legacy prefix is ignored. */
+	assert_int_equal(x86_prefixes(rex_then_66, sizeof(rex_then_66), MODE_LONG64, &p), 2);
+	assert_int_equal(p.rex, 0);
+	assert_true(p.opsize);
+	assert_false(p.addrsize);
+	/* 64-bit mode: ES/CS/SS/DS are null prefixes, FS stays. */
+	assert_int_equal(x86_prefixes(fs_then_es, sizeof(fs_then_es), MODE_LONG64, &p), 2);
+	assert_int_equal(p.seg, SEG_FS);
+	assert_int_equal(x86_prefixes(fs_then_es, sizeof(fs_then_es), MODE_PROT32, &p), 2);
+	assert_int_equal(p.seg, SEG_ES);
+	assert_int_equal(x86_prefixes(es_then_fs, sizeof(es_then_fs), MODE_PROT32, &p), 2);
+	assert_int_equal(p.seg, SEG_FS);
+	/* The last of F2/F3 counts. */
+	assert_int_equal(x86_prefixes(rep_both, sizeof(rep_both), MODE_REAL, &p), 4);
+	assert_int_equal(p.rep, 0xf2);
+	assert_true(p.lock);
+	assert_true(p.addrsize);
+	/* 40-4F are INC/DEC, an opcode, outside 64-bit mode. */
+	assert_int_equal(x86_prefixes(inc, sizeof(inc), MODE_PROT32, &p), 0);
+	assert_int_equal(p.rex, 0);
+	assert_int_equal(x86_prefixes(inc, sizeof(inc), MODE_LONG64, &p), 1);
+	assert_int_equal(p.rex, 0x40);
+	/* Bounded by n and by the architectural 15 bytes. */
+	memset(all, 0x66, sizeof(all));
+	assert_int_equal(x86_prefixes(all, 3, MODE_LONG64, &p), 3);
+	assert_int_equal(x86_prefixes(all, sizeof(all), MODE_LONG64, &p), X86_MAX_INSN);
+	assert_int_equal(x86_prefixes(all, 0, MODE_LONG64, &p), 0);
+	assert_int_equal(p.len, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, setup)
 	const struct CMUnitTest tests[] = {
+		T(test_prefix_scan),
 		T(test_decode_table),
 		T(test_decode_trailing_bytes),
 		T(test_decode_truncated),

@@ -937,9 +937,36 @@ static void test_flat_reject(void **state)
 	assert_int_equal(flat_load(&gi, bin, 1, 0x7c00, NULL), -EINVAL);
 }
 
+/* Every loader starts the same way (loader_begin): st cleared, no RAM
+ * refused with the reason, a NULL st refused outright. */
+static void test_loader_preamble(void **state)
+{
+	static uint8_t bin[16] = { 0xf4 };
+	struct guest_image none = { NULL, 1 << 20 };
+	struct boot_state st;
+
+	(void)state;
+	memset(&st, 0x5a, sizeof(st));
+	assert_int_equal(flat_load(NULL, bin, sizeof(bin), 0x8000, &st), -EINVAL);
+	assert_string_equal(st.err, "no guest RAM");
+	assert_int_equal(st.rip, 0);
+	memset(&st, 0x5a, sizeof(st));
+	assert_int_equal(flat_load(&none, bin, sizeof(bin), 0x8000, &st), -EINVAL);
+	assert_string_equal(st.err, "no guest RAM");
+	memset(&st, 0x5a, sizeof(st));
+	assert_int_equal(mb_load(&none, bin, sizeof(bin), "", NULL, 0, &st), -EINVAL);
+	assert_string_equal(st.err, "no guest RAM");
+	assert_int_equal(st.mode, 0);
+	assert_int_equal(flat_load(&none, bin, sizeof(bin), 0x8000, NULL), -EINVAL);
+	assert_int_equal(mb_load(&none, bin, sizeof(bin), "", NULL, 0, NULL), -EINVAL);
+	assert_int_equal(loader_fail(&st, "why"), -EINVAL);
+	assert_string_equal(st.err, "why");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loader_preamble),
 		cmocka_unit_test(test_mb_detect),
 		cmocka_unit_test(test_mb_elf32),
 		cmocka_unit_test(test_mb_elf64),

@@ -4,35 +4,27 @@
  * conventional memory. */
 #include "vmm/loader/flat.h"
 #include "lib/string.h"
-#include "lib/strutil.h"
 #include "lib/errno.h"
-
-static int flat_fail(struct boot_state *st, const char *why)
-{
-	str_copy(st->err, why, sizeof(st->err));
-	return -EINVAL;
-}
 
 int flat_load(struct guest_image *img, const uint8_t *bin, size_t len, uint64_t load_addr,
 	      struct boot_state *st)
 {
-	if (!st)
-		return -EINVAL;
-	memset(st, 0, sizeof(*st));
-	if (!img || !img->ram)
-		return flat_fail(st, "no guest RAM");
+	int r = loader_begin(img, st);
+
+	if (r)
+		return r;
 	if (!bin || !len)
-		return flat_fail(st, "flat binary is empty");
+		return loader_fail(st, "flat binary is empty");
 	if (load_addr & (FLAT_ALIGN - 1))
-		return flat_fail(st, "flat load address is not 16-byte aligned (CS = addr >> 4, IP = 0)");
+		return loader_fail(st, "flat load address is not 16-byte aligned (CS = addr >> 4, IP = 0)");
 	if (load_addr < FLAT_LOAD_MIN)
-		return flat_fail(st, "flat load address is below 0x1000");
+		return loader_fail(st, "flat load address is below 0x1000");
 	/* Real mode reaches 1 MiB, and below it only conventional memory
 	 * is RAM on a PC: the binary must end by 0x9f000. */
 	if (load_addr >= FLAT_LOAD_END || len > FLAT_LOAD_END - load_addr)
-		return flat_fail(st, "flat binary does not end at or below 0x9f000");
+		return loader_fail(st, "flat binary does not end at or below 0x9f000");
 	if (load_addr + len > img->size)
-		return flat_fail(st, "flat binary does not fit in guest RAM");
+		return loader_fail(st, "flat binary does not fit in guest RAM");
 
 	memcpy(img->ram + load_addr, bin, len);
 	st->mode = BOOT_REAL16;

@@ -475,11 +475,9 @@ int linux_load(struct guest_image *img, const uint8_t *kernel, size_t len, const
 	struct linux_plan p;
 	int r;
 
-	if (!st)
-		return -EINVAL;
-	memset(st, 0, sizeof(*st));
-	if (!img || !img->ram)
-		return linux_fail(st, "no guest RAM", 0, 0);
+	r = loader_begin(img, st);
+	if (r)
+		return r;
 	/* A floor, not a fit test (that comes with init_size): below 64 MiB
 	 * a distribution kernel cannot get past early boot even where its
 	 * image fits, so say so plainly instead. */

@@ -41,6 +41,12 @@ struct boot_state {
 	char err[96];            /* on failure: what was wrong, for the operator */
 };
 
+/* The start of every loader: clears *st and checks that there is guest
+ * RAM. 0, or -EINVAL (with st->err saying why when st is not NULL). */
+int loader_begin(const struct guest_image *img, struct boot_state *st);
+/* Says why in st->err (cut to fit) and returns -EINVAL. */
+int loader_fail(struct boot_state *st, const char *why);
+
 struct loader_module {
 	const uint8_t *data;
 	uint64_t size;

@@ -7,7 +7,6 @@
 #include "vmm/loader/multiboot.h"
 #include "lib/elf.h"
 #include "lib/string.h"
-#include "lib/strutil.h"
 #include "lib/errno.h"
 
 #define MB_PAGE   4096ULL
@@ -29,12 +28,6 @@ struct mb_plan {
 	/* info area, all below MB_LOW_END */
 	uint32_t info, mmap, mods, strings, end;
 };
-
-static int mb_fail(struct boot_state *st, const char *why)
-{
-	str_copy(st->err, why, sizeof(st->err));
-	return -EINVAL;
-}
 
 static uint64_t mb_page_up(uint64_t x)
 {
@@ -82,16 +75,16 @@ static int mb_plan_aout(struct mb_plan *p, const struct mb_header *h, size_t hof
 	uint64_t foff, filesz, memsz;
 
 	if (h->load_addr > h->header_addr)
-		return mb_fail(st, "Multiboot header: load_addr is above header_addr (3.1.3)");
+		return loader_fail(st, "Multiboot header: load_addr is above header_addr (3.1.3)");
 	if (h->header_addr - h->load_addr > hoff)
-		return mb_fail(st, "Multiboot header: load_addr lies before the start of the file");
+		return loader_fail(st, "Multiboot header: load_addr lies before the start of the file");
 	foff = hoff - (h->header_addr - h->load_addr);
 	if (h->load_end_addr) {
 		if (h->load_end_addr <= h->load_addr)
-			return mb_fail(st, "Multiboot header: load_end_addr is not above load_addr");
+			return loader_fail(st, "Multiboot header: load_end_addr is not above load_addr");
 		filesz = h->load_end_addr - h->load_addr;
 		if (filesz > len - foff)
-			return mb_fail(st, "Multiboot header: load_end_addr lies past the end of the file");
+			return loader_fail(st, "Multiboot header: load_end_addr lies past the end of the file");
 	} else {
 		/* 0: text and data occupy the rest of the file (3.1.3). */
 		filesz = len - foff;
@@ -99,13 +92,13 @@ static int mb_plan_aout(struct mb_plan *p, const struct mb_header *h, size_t hof
 	memsz = filesz;
 	if (h->bss_end_addr) {
 		if (h->bss_end_addr < h->load_addr + filesz)
-			return mb_fail(st, "Multiboot header: bss_end_addr is below the end of the data");
+			return loader_fail(st, "Multiboot header: bss_end_addr is below the end of the data");
 		memsz = h->bss_end_addr - h->load_addr;
 	}
 	/* Stricter than the spec, like the ELF rule: jumping into bss or
 	 * outside the image can only be a broken header. */
 	if (h->entry_addr < h->load_addr || h->entry_addr - h->load_addr >= filesz)
-		return mb_fail(st, "Multiboot header: entry_addr is outside the loaded text/data");
+		return loader_fail(st, "Multiboot header: entry_addr is outside the loaded text/data");
 	p->piece[0] = (struct mb_piece){ h->load_addr, foff, filesz, memsz };
 	p->npiece = 1;
 	p->entry = h->entry_addr;
@@ -119,11 +112,11 @@ static int mb_plan_elf(struct mb_plan *p, const uint8_t *k, size_t len, struct b
 	int r = elf_parse(&e, k, len);
 
 	if (r == -E2BIG)
-		return mb_fail(st, "ELF kernel has more than 16 loadable segments");
+		return loader_fail(st, "ELF kernel has more than 16 loadable segments");
 	if (r) {
 		if (len >= 4 && !memcmp(k, "\x7f" "ELF", 4))
-			return mb_fail(st, "ELF kernel is malformed or not an i386/x86-64 executable");
-		return mb_fail(st, "kernel is not ELF and its Multiboot header lacks address fields (flag 16)");
+			return loader_fail(st, "ELF kernel is malformed or not an i386/x86-64 executable");
+		return loader_fail(st, "kernel is not ELF and its Multiboot header lacks address fields (flag 16)");
 	}
 	p->npiece = e.nseg;
 	p->entry = UINT64_MAX;
@@ -149,22 +142,22 @@ static int mb_check_pieces(struct mb_plan *p, uint64_t ram_size, struct boot_sta
 		const struct mb_piece *a = &p->piece[i];
 
 		if (a->paddr < MB_KERNEL_MIN)
-			return mb_fail(st, "kernel segment lies below 1 MiB (must load at or above 0x100000)");
+			return loader_fail(st, "kernel segment lies below 1 MiB (must load at or above 0x100000)");
 		if (a->paddr > MB_4G || a->memsz > MB_4G - a->paddr)
-			return mb_fail(st, "kernel segment extends past 4 GiB (unreachable in 32-bit mode)");
+			return loader_fail(st, "kernel segment extends past 4 GiB (unreachable in 32-bit mode)");
 		if (a->paddr > ram_size || a->memsz > ram_size - a->paddr)
-			return mb_fail(st, "kernel segment extends past the end of guest RAM");
+			return loader_fail(st, "kernel segment extends past the end of guest RAM");
 		for (unsigned j = 0; j < i; j++) {
 			const struct mb_piece *b = &p->piece[j];
 
 			if (a->paddr < b->paddr + b->memsz && b->paddr < a->paddr + a->memsz)
-				return mb_fail(st, "kernel segments overlap in physical memory");
+				return loader_fail(st, "kernel segments overlap in physical memory");
 		}
 		if (a->paddr + a->memsz > p->kernel_end)
 			p->kernel_end = a->paddr + a->memsz;
 	}
 	if (p->entry >= MB_4G)
-		return mb_fail(st, "kernel entry point is at or above 4 GiB");
+		return loader_fail(st, "kernel entry point is at or above 4 GiB");
 	return 0;
 }
 
@@ -178,12 +171,12 @@ static int mb_check_modules(const struct mb_plan *p, const struct loader_module 
 	uint64_t at = mb_page_up(p->kernel_end);
 
 	if (nmods && !mods)
-		return mb_fail(st, "module list missing");
+		return loader_fail(st, "module list missing");
 	for (unsigned i = 0; i < nmods; i++) {
 		if (!mods[i].data && mods[i].size)
-			return mb_fail(st, "module has no data");
+			return loader_fail(st, "module has no data");
 		if (at > p->limit || mods[i].size > p->limit - at || at + mods[i].size >= MB_4G)
-			return mb_fail(st, "modules do not fit in guest RAM below 4 GiB after the kernel");
+			return loader_fail(st, "modules do not fit in guest RAM below 4 GiB after the kernel");
 		at = mb_page_up(at + mods[i].size);
 	}
 	return 0;
@@ -205,7 +198,7 @@ static int mb_plan_low(struct mb_plan *p, const char *cmdline, const struct load
 	at += MB_MMAP_ENTRIES * sizeof(struct mb_mmap_entry);
 	p->mods = (uint32_t)at;
 	if (nmods > (MB_LOW_END - at) / sizeof(struct mb_module))
-		return mb_fail(st, "too many modules for the module list below 0x9f000");
+		return loader_fail(st, "too many modules for the module list below 0x9f000");
 	at += (uint64_t)nmods * sizeof(struct mb_module);
 	p->strings = (uint32_t)at;
 	at += sizeof(MB_LOADER_NAME);
@@ -214,14 +207,14 @@ static int mb_plan_low(struct mb_plan *p, const char *cmdline, const struct load
 		const char *s = mods[i].args ? mods[i].args : "";
 
 		if (at >= MB_LOW_END)
-			return mb_fail(st, "module strings do not fit below 0x9f000");
+			return loader_fail(st, "module strings do not fit below 0x9f000");
 		n = strnlen(s, MB_LOW_END - at);
 		if (n + 1 > MB_LOW_END - at)
-			return mb_fail(st, "module strings do not fit below 0x9f000");
+			return loader_fail(st, "module strings do not fit below 0x9f000");
 		at += n + 1;
 	}
 	if (at > MB_LOW_END)
-		return mb_fail(st, "boot information does not fit below 0x9f000");
+		return loader_fail(st, "boot information does not fit below 0x9f000");
 	p->end = (uint32_t)at;
 	return 0;
 }
@@ -302,23 +295,21 @@ int mb_load(struct guest_image *img, const uint8_t *kernel, size_t len, const ch
 	uint32_t unknown;
 	int r;
 
-	if (!st)
-		return -EINVAL;
-	memset(st, 0, sizeof(*st));
-	if (!img || !img->ram)
-		return mb_fail(st, "no guest RAM");
+	r = loader_begin(img, st);
+	if (r)
+		return r;
 	if (img->size < 0x100000)
-		return mb_fail(st, "guest RAM is smaller than 1 MiB");
+		return loader_fail(st, "guest RAM is smaller than 1 MiB");
 	if (!cmdline)
 		cmdline = "";
 	if (strnlen(cmdline, MB_CMDLINE_MAX + 1) > MB_CMDLINE_MAX)
-		return mb_fail(st, "command line longer than 4096 characters");
+		return loader_fail(st, "command line longer than 4096 characters");
 
 	r = mb_find(kernel, len, &hoff);
 	if (r == -EBADMSG)
-		return mb_fail(st, "Multiboot header checksum is wrong (magic + flags + checksum != 0)");
+		return loader_fail(st, "Multiboot header checksum is wrong (magic + flags + checksum != 0)");
 	if (r)
-		return mb_fail(st, "no Multiboot header in the first 8 KiB (4-byte aligned)");
+		return loader_fail(st, "no Multiboot header in the first 8 KiB (4-byte aligned)");
 
 	/* The header must lie wholly in the first 8192 bytes (3.1.1); its
 	 * length follows from the fields its flags declare valid. */
@@ -326,7 +317,7 @@ int mb_load(struct guest_image *img, const uint8_t *kernel, size_t len, const ch
 	memcpy(&h, kernel + hoff, 12);
 	hlen = h.flags & MB_HF_VIDEO_MODE ? 48 : h.flags & MB_HF_AOUT_KLUDGE ? 32 : 12;
 	if (hoff + hlen > len || hoff + hlen > MB_HEADER_SEARCH)
-		return mb_fail(st, "Multiboot header is cut off (it must lie in the first 8 KiB)");
+		return loader_fail(st, "Multiboot header is cut off (it must lie in the first 8 KiB)");
 	memcpy(&h, kernel + hoff, hlen);
 
 	/* Required bits we do not know: refuse (3.1.2). Bit 2 (video mode)
@@ -336,7 +327,7 @@ int mb_load(struct guest_image *img, const uint8_t *kernel, size_t len, const ch
 	unknown = h.flags & MB_HF_REQUIRED_MASK &
 		  ~(MB_HF_PAGE_ALIGN | MB_HF_MEMORY_INFO | MB_HF_VIDEO_MODE);
 	if (unknown)
-		return mb_fail(st, "Multiboot header requires an unsupported feature (flag bits 3-15)");
+		return loader_fail(st, "Multiboot header requires an unsupported feature (flag bits 3-15)");
 
 	memset(&p, 0, sizeof(p));
 	p.limit = img->size < MB_4G ? img->size : MB_4G;

@@ -1,0 +1,49 @@
+/* What a partition is made of, as the VMM takes it: the limits of this
+ * build and the settings a partition copies into itself when it starts.
+ * mgmt/config.c fills these from vatra.cfg and checks them against the
+ * limits here; nothing in vmm/ reads the parsed file. Pure header. */
+#ifndef VATRA_VMM_PART_CONFIG_H
+#define VATRA_VMM_PART_CONFIG_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Plain numbers: the config parser spells them out in its messages. */
+#define PART_MAX          32     /* partitions */
+#define VCPU_MAX          8      /* vCPUs of one partition (struct partition, vendor pools) */
+#define PART_NAME_MAX     32     /* name incl. NUL: [A-Za-z0-9_-], starting with a letter */
+#define PART_PATH_MAX     128    /* a file path on the ESP incl. NUL */
+#define PART_CMDLINE_MAX  512
+#define PART_MAX_MODULES  8
+#define PART_WEIGHT_DEFAULT 256
+
+enum part_format { PART_FMT_AUTO, PART_FMT_LINUX, PART_FMT_MULTIBOOT, PART_FMT_FLAT };
+/* Their names in vatra.cfg and in reports, in enum order. */
+#define PART_FORMAT_NAMES { "auto", "linux", "multiboot", "flat" }
+#define PART_NFORMATS 4
+
+struct part_module { char path[PART_PATH_MAX]; char args[PART_PATH_MAX]; };
+
+struct part_config {
+	char name[PART_NAME_MAX];
+	unsigned line;                 /* line of the [partition NAME] header */
+	char kernel[PART_PATH_MAX];
+	char initrd[PART_PATH_MAX];    /* "" if none */
+	char cmdline[PART_CMDLINE_MAX];
+	struct part_module modules[PART_MAX_MODULES];
+	unsigned nmodules;
+	uint64_t memory;               /* bytes */
+	unsigned vcpus;                /* 1..VCPU_MAX, default 1 */
+	uint8_t cpus[VCPU_MAX];        /* physical CPU of each vCPU */
+	unsigned ncpus;                /* 0 = not given, else == vcpus */
+	enum part_format format;       /* default PART_FMT_AUTO */
+	uint64_t load_addr;            /* flat binaries: guest-physical load address and entry */
+	bool autostart;                /* default true */
+	bool debug_exit;               /* test partitions: the 0xf4 debug-exit port and the test device */
+	unsigned weight;               /* CPU share against vCPUs on the same CPU, 1..65535 */
+	unsigned cap;                  /* at most this % of a CPU per vCPU, 0 = no cap */
+	bool dedicated;                /* its cpus run its vCPUs only (needs cpus) */
+	bool valid;                    /* false when its section had any error */
+};
+
+#endif
