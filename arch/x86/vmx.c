@@ -827,6 +827,27 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 	}
 }
 
+/* The VPID to run with. Changed EPT mappings are not a VPID matter:
+ * guest-physical mappings are tagged by the EPTP, not the VPID, and go
+ * with INVEPT (Intel SDM Vol. 3C, 29.4.3.1), so the decision is asked
+ * only about reassignment and generations. Without VPID every VM entry
+ * and exit flushes the linear mappings of VPID 0 anyway (same section). */
+static void vmx_tlb(struct vcpu *v, struct cpu *c)
+{
+	struct tlbtag_decision d = tlbtag_decide(&c->tags, &v->tag, (int)c->id, false, true);
+
+	c->tags = d.cpu;
+	v->tag = d.vcpu;
+	if (!have_vpid)
+		return;
+	if (d.flush == TLBTAG_FLUSH_ALL)
+		invvpid_all();
+	vmwrite(VMCS_VPID, d.tag);
+	if (d.rollover)
+		pr_info("vmx: CPU %u: VPIDs rolled over, generation %llu",
+			c->id, (unsigned long long)d.cpu.gen);
+}
+
 static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmx_vcpu *x = vx(v);
@@ -852,10 +873,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	vmwrite(GUEST_RIP, v->regs.rip);
 	vmwrite(GUEST_RFLAGS, v->regs.rflags);
 	sync_ia32e();
-	if (tlbtag_assign(&c->tags, (int)c->id, &v->tag) && have_vpid)
-		invvpid_all();
-	if (have_vpid)
-		vmwrite(VMCS_VPID, v->tag.tag);
+	vmx_tlb(v, c);
 	if (x->flush) {
 		invept(invept_single ? 1 : 2, eptp(v));
 		x->flush = false;
