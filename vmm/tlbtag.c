@@ -15,6 +15,16 @@ void tlbtag_init(struct tlbtag *t)
 	t->cpu = -1;
 }
 
+uint32_t tlbtag_limit(uint32_t hw, uint32_t limit)
+{
+	return limit && limit < hw ? limit : hw;
+}
+
+bool tlbtag_log_rollover(uint64_t gen)
+{
+	return gen >= 2 && !(gen & (gen - 1));
+}
+
 struct tlbtag_decision tlbtag_decide(const struct tlbtag_cpu *c, const struct tlbtag *t,
 				     int cpu, bool dirty, bool flush_one)
 {

@@ -43,6 +43,10 @@ struct tlbtag_decision {
 void tlbtag_cpu_init(struct tlbtag_cpu *c, uint32_t ntags);
 void tlbtag_init(struct tlbtag *t);
 
+/* How many tags to use: what the CPU has (hw), or fewer when the
+ * configuration's limit (0 = none) asks for it. */
+uint32_t tlbtag_limit(uint32_t hw, uint32_t limit);
+
 /* Before entering a vCPU whose tag state is t on CPU cpu (state c).
  * dirty: the vCPU's guest-physical mappings changed since its last entry.
  * flush_one: the CPU can flush a single tag (AMD flush-by-ASID); without
@@ -51,6 +55,10 @@ void tlbtag_init(struct tlbtag *t);
  * other vCPU is reassigned the CPU's next tag, and running out starts a
  * new generation with a full flush. The caller stores .cpu and .vcpu
  * back and must enter with .tag. */
+/* Whether starting generation gen is worth a log line: the 2nd, 4th,
+ * 8th, ... so a CPU that rolls over all the time logs a few lines. */
+bool tlbtag_log_rollover(uint64_t gen);
+
 struct tlbtag_decision tlbtag_decide(const struct tlbtag_cpu *c, const struct tlbtag *t,
 				     int cpu, bool dirty, bool flush_one);
 

@@ -3,6 +3,7 @@
 #include "vmm/vmm_ops.h"
 #include "vmm/partition.h"
 #include "vmm/vcpu.h"
+#include "include/vatra/hv.h"
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcb.h"
 #include "arch/x86/cpu.h"
@@ -95,12 +96,13 @@ static int svm_cpu_enable(void)
 	/* The host's TR, FS, GS (this CPU's struct cpu) and SYSCALL MSRs,
 	 * restored after each exit. */
 	__asm__ volatile("vmsave %0" : : "a"(me->host_vmcb_pa) : "memory");
-	tlbtag_cpu_init(&me->tags, c->asids);
+	tlbtag_cpu_init(&me->tags, tlbtag_limit(c->asids, hv.cfg->tlb_tags));
 	if (me->id)
 		return 0;
-	pr_info("svm: on (%u ASIDs%s%s)", c->asids,
+	pr_info("svm: on (%u ASIDs%s%s%s)", tlbtag_limit(c->asids, hv.cfg->tlb_tags),
+		hv.cfg->tlb_tags && hv.cfg->tlb_tags < c->asids ? " by tlb_tags" : "",
 		c->nrip_save ? ", NRIP save" : ", no NRIP save: RIP advanced by decoding",
-		c->flush_by_asid ? ", flush by ASID" : ", no flush by ASID: full flushes");
+		c->flush_by_asid ? ", flush by ASID" : ", no flush by ASID: changed mappings take a fresh ASID");
 	return 0;
 }
 
@@ -509,7 +511,7 @@ static void svm_tlb(struct vcpu *v, struct svm_vcpu *s, struct vmcb *vm)
 	s->flush = false;
 	vm->c.tlb_control = control[d.flush];
 	vm->c.asid = d.tag;
-	if (d.rollover)
+	if (d.rollover && tlbtag_log_rollover(d.cpu.gen))
 		pr_info("svm: CPU %u: ASIDs rolled over, generation %llu",
 			c->id, (unsigned long long)d.cpu.gen);
 }

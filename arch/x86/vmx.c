@@ -4,6 +4,7 @@
 #include "vmm/vmm_ops.h"
 #include "vmm/partition.h"
 #include "vmm/vcpu.h"
+#include "include/vatra/hv.h"
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcs.h"
 #include "arch/x86/cpu.h"
@@ -228,10 +229,11 @@ this_cpu_on:
 			return -EIO;
 		}
 	}
-	tlbtag_cpu_init(&me->tags, have_vpid ? 0x10000 : 0);
+	tlbtag_cpu_init(&me->tags, have_vpid ? tlbtag_limit(0x10000, hv.cfg->tlb_tags) : 0);
 	if (me->id)
 		return 0;
-	pr_info("vmx: on (EPT%s%s%s%s)", have_vpid ? ", VPID" : ", no VPID: TLB flushed on every switch",
+	pr_info("vmx: on (EPT%s%s%s%s%s)", have_vpid ? ", VPID" : ", no VPID: TLB flushed on every switch",
+		have_vpid && hv.cfg->tlb_tags ? " (VPIDs limited by tlb_tags)" : "",
 		have_preempt ? ", preemption timer" : "",
 		have_unrestricted ? ", unrestricted guest" : ", no unrestricted guest",
 		invept_single ? "" : ", INVEPT all-context only");
@@ -843,7 +845,7 @@ static void vmx_tlb(struct vcpu *v, struct cpu *c)
 	if (d.flush == TLBTAG_FLUSH_ALL)
 		invvpid_all();
 	vmwrite(VMCS_VPID, d.tag);
-	if (d.rollover)
+	if (d.rollover && tlbtag_log_rollover(d.cpu.gen))
 		pr_info("vmx: CPU %u: VPIDs rolled over, generation %llu",
 			c->id, (unsigned long long)d.cpu.gen);
 }

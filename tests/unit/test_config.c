@@ -1465,7 +1465,7 @@ static void test_format_and_load_addr(void **state)
  * default. A limit that is only tested on the refusing side lets an
  * off-by-one that refuses the limit itself through. */
 enum limit_field { LF_MEMORY, LF_VCPUS, LF_WEIGHT, LF_CAP, LF_LOAD_ADDR,
-		   LF_CPU0, LF_NCPUS, LF_PORT, LF_BAUD };
+		   LF_CPU0, LF_NCPUS, LF_PORT, LF_BAUD, LF_TLB_TAGS };
 
 static uint64_t limit_field(const struct vatra_config *c, enum limit_field f)
 {
@@ -1481,6 +1481,7 @@ static uint64_t limit_field(const struct vatra_config *c, enum limit_field f)
 	case LF_NCPUS: return p->ncpus;
 	case LF_PORT: return c->console_port;
 	case LF_BAUD: return c->console_baud;
+	case LF_TLB_TAGS: return c->tlb_tags;
 	}
 	return 0;
 }
@@ -1532,6 +1533,10 @@ static void test_numeric_limits(void **state)
 		{ "console = com2,38400", 1, LF_BAUD, 38400, true },
 		{ "console = com2,57600", 1, LF_BAUD, 57600, true },
 		{ "console = com2,57601", 1, LF_BAUD, 115200, false },
+		{ "tlb_tags = 2", 1, LF_TLB_TAGS, 2, true },
+		{ "tlb_tags = 1", 1, LF_TLB_TAGS, 0, false },
+		{ "tlb_tags = 65536", 1, LF_TLB_TAGS, 65536, true },
+		{ "tlb_tags = 65537", 1, LF_TLB_TAGS, 0, false },
 	};
 	size_t i;
 

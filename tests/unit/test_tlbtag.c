@@ -211,6 +211,31 @@ static void test_no_tags(void **state)
 	assert_int_equal(c.max, 1);
 }
 
+static void test_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(tlbtag_limit(16, 0), 16);
+	assert_int_equal(tlbtag_limit(16, 4), 4);
+	assert_int_equal(tlbtag_limit(16, 16), 16);
+	assert_int_equal(tlbtag_limit(16, 17), 16);      /* never more than the CPU has */
+	assert_int_equal(tlbtag_limit(0x10000, 65536), 0x10000);
+}
+
+static void test_log_rollover(void **state)
+{
+	unsigned n = 0;
+
+	(void)state;
+	assert_false(tlbtag_log_rollover(1));   /* the first generation is no rollover */
+	assert_true(tlbtag_log_rollover(2));
+	assert_false(tlbtag_log_rollover(3));
+	assert_true(tlbtag_log_rollover(4));
+	assert_true(tlbtag_log_rollover(1ULL << 40));
+	for (uint64_t g = 1; g <= 100000; g++)
+		n += tlbtag_log_rollover(g);
+	assert_int_equal(n, 16);                /* 2^1 .. 2^16 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +246,8 @@ int main(void)
 		cmocka_unit_test(test_cpu_move),
 		cmocka_unit_test(test_dirty),
 		cmocka_unit_test(test_no_tags),
+		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_log_rollover),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
