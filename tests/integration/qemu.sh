@@ -60,6 +60,8 @@ boot good 120 --smp 2 -device intel-iommu -device e1000 -device virtio-net-pci \
 L=$W/good.log
 check "disk: powers off from the shell" status_is $st 0
 check "disk: loader runs and leaves boot services" has "$L" "vatra loader: core [0-9]+ KiB at 0x[0-9a-f]+, RSDP 0x[0-9a-f]+"
+check "disk: the loader was started from the SATA disk, not USB" \
+	has "$L" "^vatra loader: boot device Acpi/Pci\(0x[0-9a-f]+,0x[0-9a-f]+\)/Sata\([0-9]+\)/HD\(1\)$"
 check "disk: banner" has "$L" "^Vatra [0-9.]+ - bare-metal hypervisor"
 check "disk: config read" has "$L" "^vatra.cfg: [0-9]+ bytes, 0 partition\(s\), 0 error\(s\)"
 check "disk: caps reports AMD-V" has "$L" "^caps: virt +AMD-V \(SVM rev 1\)$"
@@ -145,7 +147,10 @@ cp "$W/goodexit.img" "$W/usb.img"
 boot usb 120 --usb -device amd-iommu; st=$?
 L=$W/usb.log
 check "usb: exits with status 0" status_is $st 1
-check "usb: booted from the USB stick" has "$L" "(USB|Usb).*"
+# The loader names the device path it was started from: a USB node
+# between the controller and the partition only on a USB boot.
+check "usb: the loader was started from the USB stick" \
+	has "$L" "^vatra loader: boot device Acpi/Pci\(0x[0-9a-f]+,0x[0-9a-f]+\)/USB\([0-9]+,[0-9]+\)/HD\(1\)$"
 check "usb: banner" has "$L" "^Vatra [0-9.]+ - bare-metal hypervisor"
 check "usb: caps reports the AMD IOMMU" has "$L" "^caps: iommu +AMD-Vi \(IVRS, [1-9]"
 check "usb: reaches ready" has "$L" "^vatra: ready"
