@@ -237,8 +237,33 @@ L=$W/guests.log
 guest_suite_check qemu "$L"
 check "guests: poweroff after the suite" status_is $st 0
 check "stats: per-vCPU exit totals" has "$L" "^  vCPU 0 on CPU [0-9]+: [0-9]+ exits, [0-9]+ Mcycles run"
-check "stats: per-reason counts (cpuid)" has "$L" "^    cpuid +[0-9]+"
-check "stats: per-reason counts (mmio)" has "$L" "^    mmio +[0-9]+"
+# The first stats block of partition P: "total" then "reason count" lines.
+stats_block() { # LOG P
+	tr -d '\r' <"$1" | awk -v p="$2" '
+		prev ~ "^partition " p ": " && /^  vCPU 0 on CPU/ { on = 1; print "total", $6; prev = $0; next }
+		on && /^    [a-z]/ { print $1, $2; prev = $0; next }
+		on { exit }
+		{ prev = $0 }'
+}
+# stats_agrees LOG P REASON...: each reason's count in P's stats is
+# non-zero and equal to the count printed when P stopped, and the reasons
+# add up to the vCPU's exit total.
+stats_agrees() {
+	local log=$1 p=$2 r got stop
+	shift 2
+	local blk
+	blk=$(stats_block "$log" "$p")
+	[ -n "$blk" ] || return 1
+	for r in "$@"; do
+		got=$(awk -v r="$r" '$1 == r { print $2 }' <<<"$blk")
+		stop=$(tr -d '\r' <"$log" | grep -m1 -E "^partition $p: exits by reason:" |
+			grep -oE "(: |, )$r [0-9]+" | grep -oE "[0-9]+$")
+		[ -n "$got" ] && [ "$got" -gt 0 ] && [ "$got" = "$stop" ] || return 1
+	done
+	awk '$1 == "total" { t = $2; next } { s += $2 } END { exit !(t > 0 && s == t) }' <<<"$blk"
+}
+check "stats: per-reason counts (cpuid) are the guest's, non-zero, adding up" stats_agrees "$L" cpuid cpuid io
+check "stats: per-reason counts (mmio) are the guest's, non-zero, adding up" stats_agrees "$L" mmio mmio io
 check "stats: unknown partition refused" has "$L" "^error: no partition named 'nosuch'"
 check "spin: a guest that never exits was running" has "$L" "^\[spin\] spin: looping without exits"
 check "spin: preempted, so the others finished beside it" has "$L" "^partition exitloop: exited with status 0"
