@@ -52,6 +52,30 @@ static const struct shell_cmd_spec specs[] = {
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
 
+/* Exactly max words, also followed by blanks, fit; one more does not;
+ * through shell_parse: SHELL_MAX_ARGS words reach the command lookup,
+ * one more is too many. */
+static void test_split_exact_limit(void **state)
+{
+	char trail[] = "a b c \t ", lead[] = " \t a b c", more[] = "a b c d ", *argv[3];
+	char buf[256], *av[SHELL_MAX_ARGS];
+	int argc;
+
+	(void)state;
+	assert_int_equal(shell_split(trail, argv, 3), 3);
+	assert_string_equal(argv[2], "c");
+	assert_int_equal(shell_split(lead, argv, 3), 3);
+	assert_string_equal(argv[0], "a");
+	assert_int_equal(shell_split(more, argv, 3), -E2BIG);
+	snprintf(buf, sizeof(buf), "nosuch 2 3 4 5 6 7 8");
+	assert_int_equal(shell_parse(buf, specs, NSPECS, av, &argc), -ENOSYS);
+	assert_int_equal(argc, SHELL_MAX_ARGS);
+	assert_string_equal(av[SHELL_MAX_ARGS - 1], "8");
+	snprintf(buf, sizeof(buf), "nosuch 2 3 4 5 6 7 8 9");
+	assert_int_equal(shell_parse(buf, specs, NSPECS, av, &argc), -E2BIG);
+	assert_int_equal(argc, 0);
+}
+
 static int parse(const char *text, char **argv, int *argc, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s", text);
@@ -174,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_split_words),
 		cmocka_unit_test(test_split_empty),
 		cmocka_unit_test(test_split_too_many),
+		cmocka_unit_test(test_split_exact_limit),
 		cmocka_unit_test(test_parse_commands),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_parse_fuzz),
