@@ -1097,6 +1097,63 @@ static void test_madt_too_many_ioapics_isos(void **state)
 	assert_true(has_error("more than 32 interrupt overrides"));
 }
 
+/* Every FADT field the parser reads, with the table ending exactly at the
+ * field's last byte (read) and one byte earlier (absent, the value it
+ * has without the field); offsets from ACPI 6.5, 5.2.9. */
+enum fadt_field { FF_SCI, FF_SMI, FF_ENABLE, FF_PM1A, FF_TMR, FF_TMR32, FF_RESET, FF_DSDT };
+
+static uint64_t fadt_field(enum fadt_field f)
+{
+	switch (f) {
+	case FF_SCI: return ai->sci_irq;
+	case FF_SMI: return ai->smi_cmd;
+	case FF_ENABLE: return ai->acpi_enable;
+	case FF_PM1A: return ai->pm1a_cnt;
+	case FF_TMR: return ai->pm_tmr;
+	case FF_TMR32: return ai->pm_tmr_32bit;
+	case FF_RESET: return ai->reset_supported;
+	case FF_DSDT: return ai->dsdt_phys;
+	}
+	return ~0ull;
+}
+
+static void test_fadt_field_boundaries(void **state)
+{
+	static const struct {
+		const char *field;
+		size_t end;                  /* offset + size */
+		enum fadt_field f;
+		uint64_t with, without;
+	} t[] = {
+		{ "SCI_INT", 48, FF_SCI, 9, 0 },
+		{ "SMI_CMD", 52, FF_SMI, 0xb2, 0 },
+		{ "ACPI_ENABLE", 53, FF_ENABLE, 0xf0, 0 },
+		{ "PM1a_CNT_BLK", 68, FF_PM1A, 0x604, 0 },
+		{ "PM_TMR_BLK", 80, FF_TMR, 0x608, 0 },
+		{ "Flags (TMR_VAL_EXT)", 116, FF_TMR32, 1, 0 },
+		{ "RESET_VALUE", 129, FF_RESET, 1, 0 },
+		{ "X_DSDT", 148, FF_DSDT, 0x987654321ull, 0x12345678 },
+		{ "X_PM1a_CNT_BLK", 184, FF_PM1A, 0x404, 0x604 },
+	};
+	uint8_t buf[276];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		for (size_t cut = 0; cut <= 1; cut++) {
+			uint64_t got, want = cut ? t[i].without : t[i].with;
+
+			build_fadt(buf, 0x12345678);
+			put64(buf + 140, 0x987654321ull);
+			memset(ai, 0, sizeof(*ai));
+			assert_int_equal(run(acpi_parse_fadt, buf, t[i].end - cut), 0);
+			got = fadt_field(t[i].f);
+			if (got != want)
+				fail_msg("FADT of %zu bytes: %s is %#llx, want %#llx", t[i].end - cut,
+					 t[i].field, (unsigned long long)got, (unsigned long long)want);
+		}
+	}
+}
+
 /* ---- tests: exact boundaries of every table with entries ---- */
 
 typedef int (*table_fn)(struct acpi_info *, const void *, size_t);
@@ -1738,6 +1795,7 @@ int main(void)
 		T(test_madt_zero_length_entry),
 		T(test_madt_entry_past_end),
 		T(test_madt_exact_boundaries),
+		T(test_fadt_field_boundaries),
 		T(test_other_tables_exact_boundaries),
 		T(test_madt_entry_too_short),
 		T(test_madt_too_many_cpus),
