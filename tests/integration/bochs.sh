@@ -59,6 +59,7 @@ unset GUEST_NO_TRIPLE
 L=$W/zambezi.log
 check "zambezi: caps reports NRIP save" has "$L" "^caps: nrip-save +yes"
 check "zambezi: caps reports flush-by-ASID" has "$L" "^caps: flush-asid +yes"
+check "zambezi: caps reports the model's 64 ASIDs" has "$L" "^caps: asids +64$"
 check "zambezi: SVM on with the hardware paths" has "$L" "^svm: on \(8 ASIDs by tlb_tags, NRIP save, flush by ASID\)"
 
 mkcfg "$W/devices.cfg" "[vatra]" "on_all_stopped = exit" "[partition devices]" \
