@@ -102,7 +102,8 @@ static int svm_cpu_enable(void)
 	pr_info("svm: on (%u ASIDs%s%s%s)", tlbtag_limit(c->asids, hv.cfg->tlb_tags),
 		hv.cfg->tlb_tags && hv.cfg->tlb_tags < c->asids ? " by tlb_tags" : "",
 		c->nrip_save ? ", NRIP save" : ", no NRIP save: RIP advanced by decoding",
-		c->flush_by_asid ? ", flush by ASID" : ", no flush by ASID: changed mappings take a fresh ASID");
+		c->flush_by_asid ? ", flush by ASID" :
+		", no flush by ASID: changed mappings take a fresh ASID");
 	return 0;
 }
 

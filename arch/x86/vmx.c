@@ -233,7 +233,8 @@ this_cpu_on:
 	if (me->id)
 		return 0;
 	pr_info("vmx: on (EPT%s%s%s%s%s)", have_vpid ? ", VPID" : ", no VPID: TLB flushed on every switch",
-		have_vpid && hv.cfg->tlb_tags ? " (VPIDs limited by tlb_tags)" : "",
+		have_vpid && hv.cfg->tlb_tags && hv.cfg->tlb_tags < 0x10000 ?
+		" (VPIDs limited by tlb_tags)" : "",
 		have_preempt ? ", preemption timer" : "",
 		have_unrestricted ? ", unrestricted guest" : ", no unrestricted guest",
 		invept_single ? "" : ", INVEPT all-context only");
