@@ -6,6 +6,7 @@
 #   make test-unit  host unit tests only (fast edit loop)
 #   make test-terminal  make run typed on a pseudo-terminal, as a person does
 #   make test-qemu / test-bochs   one emulator tier
+#   make coverage   line and branch coverage of the host unit tests, per module
 
 B       := build
 
@@ -53,13 +54,14 @@ EFI_OBJ := $(EFI_C:%.c=$(B)/efi/%.o) $(B)/efi/boot/core_blob.o
 # Host unit tests: pure modules against cmocka, with sanitizers.
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices \
+UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
 unit_src_paging := arch/x86/paging.c
 unit_src_elf    := lib/elf.c
+unit_src_strutil := lib/strutil.c
 unit_src_printf := lib/printf.c
 unit_src_commands := mgmt/commands.c vmm/part_ops.c lib/sink.c lib/strutil.c
 unit_src_tlbtag := vmm/tlbtag.c
@@ -85,7 +87,7 @@ unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs bench clean deps
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -152,6 +154,20 @@ test-bochs: $(B)/vatra.efi guests
 	@tests/run-tier bochs
 test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
+
+# Coverage: the unit tests again, built with gcov instrumentation and
+# without sanitizers (build/cov/), run, and summarised per module by
+# tools/coverage (gcovr). Each test gets a directory of its own so that the
+# data of a source file shared by several tests is merged, not overwritten.
+COV_CFLAGS := -std=gnu11 -O0 -g $(WARN) -Wno-missing-prototypes -I. --coverage
+$(B)/cov/%/test: tests/unit/test_%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC cov  $@"
+	@rm -f $(dir $@)*.gcda
+	@gcc $(COV_CFLAGS) $(unit_def_$*) $< $(unit_src_$*) -lcmocka -o $@
+$(foreach t,$(UNIT_TESTS),$(eval $(B)/cov/$(t)/test: $(unit_src_$(t))))
+coverage: $(UNIT_TESTS:%=$(B)/cov/%/test)
+	@tools/coverage $(B)/cov $(UNIT_TESTS)
 
 # Benchmarks: ratios in one run (tools/bench); results go to build/bench.md.
 bench:

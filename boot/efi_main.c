@@ -112,6 +112,54 @@ static void add_file(struct boot_info *bi, EFI_FILE_HANDLE root, const char *pat
 		say("vatra loader: %s, %llu bytes\n", path, (unsigned long long)f->size);
 }
 
+/* Names the device the loader was started from by its UEFI device path
+ * (UEFI 2.10, 10.3): PCI functions, the bus it hangs on (USB port and
+ * interface, SATA, NVMe, SCSI, ATAPI) and the partition, e.g.
+ * "Pci(0x2,0x0)/USB(0,0)/HD(1)", so a log shows what the machine booted
+ * from. Other nodes appear as their type and subtype. */
+static void say_boot_device(EFI_HANDLE dev)
+{
+	EFI_GUID dp_guid = DEVICE_PATH_PROTOCOL;
+	EFI_DEVICE_PATH *dp;
+	char out[160] = "", node[32];
+	size_t n = 0;
+
+	if (bs->HandleProtocol(dev, &dp_guid, (void **)&dp) != EFI_SUCCESS) {
+		say("vatra loader: boot device has no device path\n");
+		return;
+	}
+	for (int i = 0; i < 16 && !IsDevicePathEndType(dp); i++, dp = NextDevicePathNode(dp)) {
+		const UINT8 *b = (const UINT8 *)dp;
+		unsigned type = DevicePathType(dp), sub = dp->SubType;
+
+		if (DevicePathNodeLength(dp) < 4)
+			break;
+		if (type == HARDWARE_DEVICE_PATH && sub == HW_PCI_DP)
+			snprintf(node, sizeof(node), "Pci(%#x,%#x)", b[5], b[4]);
+		else if (type == ACPI_DEVICE_PATH)
+			snprintf(node, sizeof(node), "Acpi");
+		else if (type == MESSAGING_DEVICE_PATH && sub == MSG_USB_DP)
+			snprintf(node, sizeof(node), "USB(%u,%u)", b[4], b[5]);
+		else if (type == MESSAGING_DEVICE_PATH && sub == MSG_SATA_DP)
+			snprintf(node, sizeof(node), "Sata(%u)", b[4] | b[5] << 8);
+		else if (type == MESSAGING_DEVICE_PATH && sub == 0x17)
+			snprintf(node, sizeof(node), "NVMe");
+		else if (type == MESSAGING_DEVICE_PATH && sub == MSG_SCSI_DP)
+			snprintf(node, sizeof(node), "Scsi");
+		else if (type == MESSAGING_DEVICE_PATH && sub == MSG_ATAPI_DP)
+			snprintf(node, sizeof(node), "Ata");
+		else if (type == MEDIA_DEVICE_PATH && sub == MEDIA_HARDDRIVE_DP)
+			snprintf(node, sizeof(node), "HD(%u)", b[4] | b[5] << 8 | b[6] << 16 | (UINT32)b[7] << 24);
+		else
+			snprintf(node, sizeof(node), "Node(%u,%u)", type, sub);
+		n += (size_t)snprintf(out + n, n < sizeof(out) ? sizeof(out) - n : 0, "%s%s",
+				      n ? "/" : "", node);
+		if (n >= sizeof(out))
+			break;
+	}
+	say("vatra loader: boot device %s\n", out);
+}
+
 /* vatra.cfg, then every file its partitions name. The core re-parses the
  * config and reports its errors; here only paths matter. */
 static void load_files(struct boot_info *bi, EFI_HANDLE image)
@@ -130,6 +178,7 @@ static void load_files(struct boot_info *bi, EFI_HANDLE image)
 		say("vatra loader: cannot open the boot volume; continuing without vatra.cfg\n");
 		return;
 	}
+	say_boot_device(li->DeviceHandle);
 	bi->cfg_status = read_file(root, "/vatra.cfg", &bi->cfg_phys, &bi->cfg_size);
 	if (bi->cfg_status) {
 		say("vatra loader: no vatra.cfg (%s); the core uses defaults\n",

@@ -28,7 +28,7 @@ _Static_assert(CFG_MAX_PARTS == 32, "update the 'at most 32 partitions' message"
 enum sect { S_NONE, S_GLOBAL, S_PART, S_SKIP };
 
 /* Global keys, in gkeys[] order. */
-enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_NKEYS };
+enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS, G_NKEYS };
 /* Partition keys, in pkeys[] order. */
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
@@ -382,12 +382,26 @@ static const char *g_console_mode(struct parser *p, char *v)
 	return NULL;
 }
 
+/* Fewer TLB tags than the CPU has, so that tests reach a tag rollover
+ * with a handful of vCPU starts. Tag 0 is the host's: 2 is the least
+ * that leaves a guest one; 65536 is the VPID space. */
+static const char *g_tlb_tags(struct parser *p, char *v)
+{
+	uint64_t n;
+
+	if (cfg_parse_dec(v, &n) || n < 2 || n > 65536)
+		return "expected a number from 2 to 65536";
+	p->c->tlb_tags = (uint32_t)n;
+	return NULL;
+}
+
 static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_CONSOLE] = { "console", g_console },
 	[G_LOG_LEVEL] = { "log_level", g_log_level },
 	[G_ON_ALL_STOPPED] = { "on_all_stopped", g_on_all_stopped },
 	[G_SELFTEST] = { "selftest", g_selftest },
 	[G_CONSOLE_MODE] = { "console_mode", g_console_mode },
+	[G_TLB_TAGS] = { "tlb_tags", g_tlb_tags },
 };
 
 /* ---- [partition NAME] keys ------------------------------------------- */

@@ -24,6 +24,7 @@ checks=(
 	"cmd:python3 python3"
 	"cmd:cpio cpio"
 	"cmd:timeout coreutils"
+	"cmd:gcovr gcovr"
 )
 
 missing=()

@@ -15,32 +15,46 @@ void tlbtag_init(struct tlbtag *t)
 	t->cpu = -1;
 }
 
-bool tlbtag_assign(struct tlbtag_cpu *c, int cpu, struct tlbtag *t)
+uint32_t tlbtag_limit(uint32_t hw, uint32_t limit)
 {
-	bool flush = false;
+	return limit && limit < hw ? limit : hw;
+}
+
+bool tlbtag_log_rollover(uint64_t gen)
+{
+	return gen >= 2 && !(gen & (gen - 1));
+}
+
+struct tlbtag_decision tlbtag_decide(const struct tlbtag_cpu *c, const struct tlbtag *t,
+				     int cpu, bool dirty, bool flush_one)
+{
+	struct tlbtag_decision d = { .cpu = *c, .vcpu = *t, .flush = TLBTAG_FLUSH_NONE };
 
 	if (!c->max) {
 		/* No tags to spare: share tag 1 and flush on every entry. */
-		t->tag = 1;
-		t->gen = c->gen;
-		t->cpu = cpu;
-		return true;
+		d.vcpu = (struct tlbtag){ .tag = 1, .gen = c->gen, .cpu = cpu };
+		d.tag = 1;
+		d.flush = TLBTAG_FLUSH_ALL;
+		return d;
 	}
-	if (t->cpu == cpu && t->gen == c->gen && t->tag)
-		return false;
-	if (c->next > c->max) {
+	if (t->cpu == cpu && t->gen == c->gen && t->tag) {
+		d.tag = t->tag;
+		if (!dirty)
+			return d;
+		if (flush_one) {
+			d.flush = TLBTAG_FLUSH_TAG;
+			return d;
+		}
+		/* Else a fresh tag below: it has no entries in this generation. */
+	}
+	if (d.cpu.next > d.cpu.max) {
 		/* Out of tags: every tag handed out so far is now stale. */
-		c->gen++;
-		c->next = 1;
-		flush = true;
+		d.cpu.gen++;
+		d.cpu.next = 1;
+		d.flush = TLBTAG_FLUSH_ALL;
+		d.rollover = true;
 	}
-	t->tag = c->next++;
-	t->gen = c->gen;
-	t->cpu = cpu;
-	return flush;
-}
-
-void tlbtag_invalidate(struct tlbtag *t)
-{
-	t->gen = 0;
+	d.vcpu = (struct tlbtag){ .tag = d.cpu.next++, .gen = d.cpu.gen, .cpu = cpu };
+	d.tag = d.vcpu.tag;
+	return d;
 }

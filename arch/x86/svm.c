@@ -3,6 +3,7 @@
 #include "vmm/vmm_ops.h"
 #include "vmm/partition.h"
 #include "vmm/vcpu.h"
+#include "include/vatra/hv.h"
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcb.h"
 #include "arch/x86/cpu.h"
@@ -95,12 +96,14 @@ static int svm_cpu_enable(void)
 	/* The host's TR, FS, GS (this CPU's struct cpu) and SYSCALL MSRs,
 	 * restored after each exit. */
 	__asm__ volatile("vmsave %0" : : "a"(me->host_vmcb_pa) : "memory");
-	tlbtag_cpu_init(&me->tags, c->asids);
+	tlbtag_cpu_init(&me->tags, tlbtag_limit(c->asids, hv.tlb_tags));
 	if (me->id)
 		return 0;
-	pr_info("svm: on (%u ASIDs%s%s)", c->asids,
+	pr_info("svm: on (%u ASIDs%s%s%s)", tlbtag_limit(c->asids, hv.tlb_tags),
+		hv.tlb_tags && hv.tlb_tags < c->asids ? " by tlb_tags" : "",
 		c->nrip_save ? ", NRIP save" : ", no NRIP save: RIP advanced by decoding",
-		c->flush_by_asid ? ", flush by ASID" : ", no flush by ASID: full flushes");
+		c->flush_by_asid ? ", flush by ASID" :
+		", no flush by ASID: changed mappings take a fresh ASID");
 	return 0;
 }
 
@@ -491,6 +494,29 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 	}
 }
 
+/* The ASID to run with and the TLB_CONTROL that goes with it (AMD APM
+ * Vol. 2, 15.16.1: 1 flushes every ASID, 3 this guest's entries only).
+ * A reassigned vCPU always enters with its new ASID: entries tagged
+ * with its old one may belong to another vCPU by now. */
+static void svm_tlb(struct vcpu *v, struct svm_vcpu *s, struct vmcb *vm)
+{
+	static const uint8_t control[] = {
+		[TLBTAG_FLUSH_NONE] = 0, [TLBTAG_FLUSH_TAG] = 3, [TLBTAG_FLUSH_ALL] = 1,
+	};
+	struct cpu *c = this_cpu();
+	struct tlbtag_decision d = tlbtag_decide(&c->tags, &v->tag, (int)c->id, s->flush,
+						 caps_get()->flush_by_asid);
+
+	c->tags = d.cpu;
+	v->tag = d.vcpu;
+	s->flush = false;
+	vm->c.tlb_control = control[d.flush];
+	vm->c.asid = d.tag;
+	if (d.rollover && tlbtag_log_rollover(d.cpu.gen))
+		pr_info("svm: CPU %u: ASIDs rolled over, generation %llu",
+			c->id, (unsigned long long)d.cpu.gen);
+}
+
 static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct svm_vcpu *s = sv(v);
@@ -500,16 +526,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	vm->s.rsp = v->regs.gpr[REG_RSP];
 	vm->s.rip = v->regs.rip;
 	vm->s.rflags = v->regs.rflags;
-	/* A fresh ASID generation, or changed nested mappings without
-	 * flush-by-ASID, mean a full TLB flush (15.16). */
-	vm->c.tlb_control = 0;
-	if (tlbtag_assign(&this_cpu()->tags, (int)this_cpu()->id, &v->tag))
-		vm->c.tlb_control = 1;
-	if (s->flush) {
-		vm->c.tlb_control = caps_get()->flush_by_asid ? 3 : 1;
-		s->flush = false;
-	}
-	vm->c.asid = v->tag.tag;
+	svm_tlb(v, s, vm);
 	vm->c.exitintinfo = 0;
 	/* CR8 is the LAPIC's TPR (SDM Vol. 3A, 11.8.6.1): the guest's MOV CR8
 	 * works on V_TPR, which carries the LAPIC model's value in and out. */

@@ -4,6 +4,7 @@
 #include "vmm/vmm_ops.h"
 #include "vmm/partition.h"
 #include "vmm/vcpu.h"
+#include "include/vatra/hv.h"
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcs.h"
 #include "arch/x86/cpu.h"
@@ -228,10 +229,12 @@ this_cpu_on:
 			return -EIO;
 		}
 	}
-	tlbtag_cpu_init(&me->tags, have_vpid ? 0x10000 : 0);
+	tlbtag_cpu_init(&me->tags, have_vpid ? tlbtag_limit(0x10000, hv.tlb_tags) : 0);
 	if (me->id)
 		return 0;
-	pr_info("vmx: on (EPT%s%s%s%s)", have_vpid ? ", VPID" : ", no VPID: TLB flushed on every switch",
+	pr_info("vmx: on (EPT%s%s%s%s%s)", have_vpid ? ", VPID" : ", no VPID: TLB flushed on every switch",
+		have_vpid && hv.tlb_tags && hv.tlb_tags < 0x10000 ?
+		" (VPIDs limited by tlb_tags)" : "",
 		have_preempt ? ", preemption timer" : "",
 		have_unrestricted ? ", unrestricted guest" : ", no unrestricted guest",
 		invept_single ? "" : ", INVEPT all-context only");
@@ -827,6 +830,27 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 	}
 }
 
+/* The VPID to run with. Changed EPT mappings are not a VPID matter:
+ * guest-physical mappings are tagged by the EPTP, not the VPID, and go
+ * with INVEPT (Intel SDM Vol. 3C, 29.4.3.1), so the decision is asked
+ * only about reassignment and generations. Without VPID every VM entry
+ * and exit flushes the linear mappings of VPID 0 anyway (same section). */
+static void vmx_tlb(struct vcpu *v, struct cpu *c)
+{
+	struct tlbtag_decision d = tlbtag_decide(&c->tags, &v->tag, (int)c->id, false, true);
+
+	c->tags = d.cpu;
+	v->tag = d.vcpu;
+	if (!have_vpid)
+		return;
+	if (d.flush == TLBTAG_FLUSH_ALL)
+		invvpid_all();
+	vmwrite(VMCS_VPID, d.tag);
+	if (d.rollover && tlbtag_log_rollover(d.cpu.gen))
+		pr_info("vmx: CPU %u: VPIDs rolled over, generation %llu",
+			c->id, (unsigned long long)d.cpu.gen);
+}
+
 static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmx_vcpu *x = vx(v);
@@ -852,10 +876,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	vmwrite(GUEST_RIP, v->regs.rip);
 	vmwrite(GUEST_RFLAGS, v->regs.rflags);
 	sync_ia32e();
-	if (tlbtag_assign(&c->tags, (int)c->id, &v->tag) && have_vpid)
-		invvpid_all();
-	if (have_vpid)
-		vmwrite(VMCS_VPID, v->tag.tag);
+	vmx_tlb(v, c);
 	if (x->flush) {
 		invept(invept_single ? 1 : 2, eptp(v));
 		x->flush = false;

@@ -9,6 +9,12 @@
  *     checked against the same instruction on RAM
  *   - REP STOSB/STOSQ into the scratch array (also with DF=1),
  *     REP MOVSB RAM->device and device->RAM
+ *   - every STOS and MOVS form the emulator handles: byte/word/dword/
+ *     qword, with and without REP, DF=0 and DF=1, STOS and MOVS into the
+ *     device and MOVS out of it (Intel SDM Vol. 2B, MOVS, STOS: rSI/rDI
+ *     step by the element size, down with DF = 1; REP counts rCX to 0,
+ *     without REP rCX stays): final RCX/RSI/RDI and exactly which bytes
+ *     were written
  *   - the ID register, the write counter (one per store, none for CMP/
  *     TEST/loads), all ones elsewhere in the page
  * Flag `bare`: there is no test device: print "skipped" and pass.
@@ -228,6 +234,99 @@ static void test_string(void)
 	rt_printf("mmio: rep movsb ram->device->ram done\n");
 }
 
+RT_STRING_FN(s_stosb, "stosb", "a") RT_STRING_FN(s_stosw, "stosw", "a") RT_STRING_FN(s_stosl, "stosl", "a") RT_STRING_FN(s_stosq, "stosq", "a")
+RT_STRING_FN(s_rstosb, "rep stosb", "a") RT_STRING_FN(s_rstosw, "rep stosw", "a") RT_STRING_FN(s_rstosl, "rep stosl", "a")
+RT_STRING_FN(s_rstosq, "rep stosq", "a")
+RT_STRING_FN(s_movsb, "movsb", "a") RT_STRING_FN(s_movsw, "movsw", "a") RT_STRING_FN(s_movsl, "movsl", "a") RT_STRING_FN(s_movsq, "movsq", "a")
+RT_STRING_FN(s_rmovsb, "rep movsb", "a") RT_STRING_FN(s_rmovsw, "rep movsw", "a") RT_STRING_FN(s_rmovsl, "rep movsl", "a")
+RT_STRING_FN(s_rmovsq, "rep movsq", "a")
+
+static const struct {
+	const char *name;
+	void (*fn)(bool df, uint64_t rax, struct rt_sregs *r);
+	bool movs, rep;
+	unsigned size;
+} str_forms[] = {
+	{ "stosb", s_stosb, false, false, 1 }, { "stosw", s_stosw, false, false, 2 },
+	{ "stosd", s_stosl, false, false, 4 }, { "stosq", s_stosq, false, false, 8 },
+	{ "rep stosb", s_rstosb, false, true, 1 }, { "rep stosw", s_rstosw, false, true, 2 },
+	{ "rep stosd", s_rstosl, false, true, 4 }, { "rep stosq", s_rstosq, false, true, 8 },
+	{ "movsb", s_movsb, true, false, 1 }, { "movsw", s_movsw, true, false, 2 },
+	{ "movsd", s_movsl, true, false, 4 }, { "movsq", s_movsq, true, false, 8 },
+	{ "rep movsb", s_rmovsb, true, true, 1 }, { "rep movsw", s_rmovsw, true, true, 2 },
+	{ "rep movsd", s_rmovsl, true, true, 4 }, { "rep movsq", s_rmovsq, true, true, 8 },
+};
+
+#define STR_AT 128     /* offset of the first element, in RAM and device */
+#define STR_REP 4
+#define STR_RCX 7
+#define STR_RAX 0x8877665544332211ull
+
+static uint8_t str_ram[256];
+
+/* The expected byte at i: from the element pattern inside [lo, hi),
+ * else 0. */
+static uint8_t str_want(unsigned i, unsigned lo, unsigned hi, bool movs, unsigned size)
+{
+	if (i < lo || i >= hi)
+		return 0;
+	return movs ? (uint8_t)(i * 7 + 3) : (uint8_t)(STR_RAX >> (8 * ((i - lo) % size)));
+}
+
+/* One form, one DF, one direction (to_dev: the device is the
+ * destination; else MOVS reads the device into RAM). */
+static unsigned str_one(unsigned f, bool df, bool to_dev)
+{
+	static uint8_t back[256];
+	uint64_t arr = DEV(TESTDEV_ARRAY), z = 0, n = 32, d = arr;
+	unsigned size = str_forms[f].size, fails = rt_failures, good = 0;
+	uint64_t count = str_forms[f].rep ? STR_REP : 1;
+	int64_t step = df ? -(int64_t)size : (int64_t)size;
+	unsigned lo = df ? STR_AT - (unsigned)(count - 1) * size : STR_AT;
+	unsigned hi = df ? STR_AT + size : STR_AT + (unsigned)count * size;
+	bool movs = str_forms[f].movs;
+	uint64_t src = to_dev ? (uint64_t)(str_ram + STR_AT) : arr + STR_AT;
+	uint64_t dst = to_dev ? arr + STR_AT : (uint64_t)(back + STR_AT);
+	struct rt_sregs r = { movs ? src : 0, dst, str_forms[f].rep ? STR_REP : STR_RCX };
+
+	/* The device array: zero to be written, or the pattern to be read. */
+	if (to_dev) {
+		asm volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(z) : "memory");
+	} else {
+		uint64_t s = (uint64_t)str_ram;
+		n = 256;
+		asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+		memset(back, 0, sizeof(back));
+	}
+	str_forms[f].fn(df, STR_RAX, &r);
+	EXPECT_EQ(r.rdi, dst + (uint64_t)(step * (int64_t)count));
+	EXPECT_EQ(r.rsi, movs ? src + (uint64_t)(step * (int64_t)count) : 0);
+	EXPECT_EQ(r.rcx, str_forms[f].rep ? 0 : STR_RCX);
+	for (unsigned i = STR_AT - 64; i < STR_AT + 64; i++) {
+		uint8_t got = to_dev ? (uint8_t)load(arr + i, 1) : back[i];
+		good += got == str_want(i, lo, hi, movs, size);
+	}
+	EXPECT_EQ(good, 128);
+	return rt_failures - fails;
+}
+
+static void test_string_forms(void)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < 256; i++)
+		str_ram[i] = (uint8_t)(i * 7 + 3);
+	for (unsigned f = 0; f < sizeof(str_forms) / sizeof(str_forms[0]); f++)
+		for (int df = 0; df <= 1; df++)
+			for (int to_dev = 1; to_dev >= (str_forms[f].movs ? 0 : 1); to_dev--) {
+				if (str_one(f, df, to_dev))
+					rt_printf("mmio: FAIL: %s %s the device with DF=%d\n",
+						  str_forms[f].name, to_dev ? "into" : "out of", df);
+				n++;
+			}
+	rt_printf("mmio: %u STOS/MOVS forms checked with DF=0 and DF=1\n", n);
+}
+
 static void test_registers(void)
 {
 	uint64_t id = load(DEV(TESTDEV_ID), 8);
@@ -265,5 +364,6 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	test_moffs();
 	test_alu();
 	test_string();
+	test_string_forms();
 	rt_done();
 }

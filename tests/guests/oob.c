@@ -5,9 +5,42 @@
  * `FAIL: read returned` (or `write`) and exits 1.
  *   addr=0x...  the address (default 0x40000000; below 4 GiB: identity-mapped)
  *   write       write to it instead of reading
+ *   bounds      the edges of RAM instead: the first byte, the last byte and
+ *               the last 8 bytes are written and read back (they are RAM
+ *               and must behave as RAM), then the first byte past RAM is
+ *               touched, which must stop the partition
  * Under bare QEMU the read returns (there is no Vatra to stop it): exit 1.
  */
 #include "rt.h"
+
+/* A byte at guest-physical a, also a = 0, without a C null dereference. */
+static uint8_t peek8(uint64_t a)
+{
+	uint8_t v;
+
+	asm volatile("movb (%1), %0" : "=q"(v) : "r"(a) : "memory");
+	return v;
+}
+
+static void poke8(uint64_t a, uint8_t v)
+{
+	asm volatile("movb %1, (%0)" : : "r"(a), "q"(v) : "memory");
+}
+
+static void ram_edges(uint64_t mem)
+{
+	uint8_t first = peek8(0);
+
+	poke8(0, 0xa5);
+	EXPECT_EQ(peek8(0), 0xa5);
+	poke8(0, first);
+	poke8(mem - 1, 0x5a);
+	EXPECT_EQ(peek8(mem - 1), 0x5a);
+	*(volatile uint64_t *)(mem - 8) = 0x0123456789abcdefULL;
+	EXPECT_EQ(*(volatile uint64_t *)(mem - 8), 0x0123456789abcdefULL);
+	EXPECT_EQ(peek8(mem - 1), 0x01);
+	rt_printf("oob: RAM from 0x0 to 0x%lx reads back (%u failures)\n", mem - 1, rt_failures);
+}
 
 int main(uint32_t mb_magic, uint64_t mb_info)
 {
@@ -15,16 +48,22 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	uint64_t addr = rt_arg_ul("addr=", 0x40000000);
 	bool write = rt_has_flag("write");
 
+	if (rt_has_flag("bounds")) {
+		uint64_t mem = (uint64_t)(rt_mbi->mem_upper + 1024) * 1024;
+
+		ram_edges(mem);
+		addr = mem;
+	}
 	if (addr >= 1ull << 32) {
 		rt_printf("oob: addr 0x%lx is not below 4 GiB (not mapped)\n", addr);
 		rt_exit(2);
 	}
 	rt_printf("touching guest-physical 0x%lx (%s)\n", addr, write ? "write" : "read");
 	if (write) {
-		*(volatile uint32_t *)addr = 0x0badf00d;
+		poke8(addr, 0x0d);
 		rt_printf("FAIL: write returned\n");
 	} else {
-		uint32_t v = *(volatile uint32_t *)addr;
+		uint8_t v = peek8(addr);
 		rt_printf("FAIL: read returned 0x%x\n", v);
 	}
 	rt_exit(1);

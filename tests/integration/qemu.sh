@@ -60,6 +60,8 @@ boot good 120 --smp 2 -device intel-iommu -device e1000 -device virtio-net-pci \
 L=$W/good.log
 check "disk: powers off from the shell" status_is $st 0
 check "disk: loader runs and leaves boot services" has "$L" "vatra loader: core [0-9]+ KiB at 0x[0-9a-f]+, RSDP 0x[0-9a-f]+"
+check "disk: the loader was started from the SATA disk, not USB" \
+	has "$L" "^vatra loader: boot device Acpi/Pci\(0x[0-9a-f]+,0x[0-9a-f]+\)/Sata\([0-9]+\)/HD\(1\)$"
 check "disk: banner" has "$L" "^Vatra [0-9.]+ - bare-metal hypervisor"
 check "disk: config read" has "$L" "^vatra.cfg: [0-9]+ bytes, 0 partition\(s\), 0 error\(s\)"
 check "disk: caps reports AMD-V" has "$L" "^caps: virt +AMD-V \(SVM rev 1\)$"
@@ -145,7 +147,10 @@ cp "$W/goodexit.img" "$W/usb.img"
 boot usb 120 --usb -device amd-iommu; st=$?
 L=$W/usb.log
 check "usb: exits with status 0" status_is $st 1
-check "usb: booted from the USB stick" has "$L" "(USB|Usb).*"
+# The loader names the device path it was started from: a USB node
+# between the controller and the partition only on a USB boot.
+check "usb: the loader was started from the USB stick" \
+	has "$L" "^vatra loader: boot device Acpi/Pci\(0x[0-9a-f]+,0x[0-9a-f]+\)/USB\([0-9]+,[0-9]+\)/HD\(1\)$"
 check "usb: banner" has "$L" "^Vatra [0-9.]+ - bare-metal hypervisor"
 check "usb: caps reports the AMD IOMMU" has "$L" "^caps: iommu +AMD-Vi \(IVRS, [1-9]"
 check "usb: reaches ready" has "$L" "^vatra: ready"
@@ -232,8 +237,33 @@ L=$W/guests.log
 guest_suite_check qemu "$L"
 check "guests: poweroff after the suite" status_is $st 0
 check "stats: per-vCPU exit totals" has "$L" "^  vCPU 0 on CPU [0-9]+: [0-9]+ exits, [0-9]+ Mcycles run"
-check "stats: per-reason counts (cpuid)" has "$L" "^    cpuid +[0-9]+"
-check "stats: per-reason counts (mmio)" has "$L" "^    mmio +[0-9]+"
+# The first stats block of partition P: "total" then "reason count" lines.
+stats_block() { # LOG P
+	tr -d '\r' <"$1" | awk -v p="$2" '
+		prev ~ "^partition " p ": " && /^  vCPU 0 on CPU/ { on = 1; print "total", $6; prev = $0; next }
+		on && /^    [a-z]/ { print $1, $2; prev = $0; next }
+		on { exit }
+		{ prev = $0 }'
+}
+# stats_agrees LOG P REASON...: each reason's count in P's stats is
+# non-zero and equal to the count printed when P stopped, and the reasons
+# add up to the vCPU's exit total.
+stats_agrees() {
+	local log=$1 p=$2 r got stop
+	shift 2
+	local blk
+	blk=$(stats_block "$log" "$p")
+	[ -n "$blk" ] || return 1
+	for r in "$@"; do
+		got=$(awk -v r="$r" '$1 == r { print $2 }' <<<"$blk")
+		stop=$(tr -d '\r' <"$log" | grep -m1 -E "^partition $p: exits by reason:" |
+			grep -oE "(: |, )$r [0-9]+" | grep -oE "[0-9]+$")
+		[ -n "$got" ] && [ "$got" -gt 0 ] && [ "$got" = "$stop" ] || return 1
+	done
+	awk '$1 == "total" { t = $2; next } { s += $2 } END { exit !(t > 0 && s == t) }' <<<"$blk"
+}
+check "stats: per-reason counts (cpuid) are the guest's, non-zero, adding up" stats_agrees "$L" cpuid cpuid io
+check "stats: per-reason counts (mmio) are the guest's, non-zero, adding up" stats_agrees "$L" mmio mmio io
 check "stats: unknown partition refused" has "$L" "^error: no partition named 'nosuch'"
 check "spin: a guest that never exits was running" has "$L" "^\[spin\] spin: looping without exits"
 check "spin: preempted, so the others finished beside it" has "$L" "^partition exitloop: exited with status 0"

@@ -1097,6 +1097,169 @@ static void test_madt_too_many_ioapics_isos(void **state)
 	assert_true(has_error("more than 32 interrupt overrides"));
 }
 
+/* Every FADT field the parser reads, with the table ending exactly at the
+ * field's last byte (read) and one byte earlier (absent, the value it
+ * has without the field); offsets from ACPI 6.5, 5.2.9. */
+enum fadt_field { FF_SCI, FF_SMI, FF_ENABLE, FF_PM1A, FF_TMR, FF_TMR32, FF_RESET, FF_DSDT };
+
+static uint64_t fadt_field(enum fadt_field f)
+{
+	switch (f) {
+	case FF_SCI: return ai->sci_irq;
+	case FF_SMI: return ai->smi_cmd;
+	case FF_ENABLE: return ai->acpi_enable;
+	case FF_PM1A: return ai->pm1a_cnt;
+	case FF_TMR: return ai->pm_tmr;
+	case FF_TMR32: return ai->pm_tmr_32bit;
+	case FF_RESET: return ai->reset_supported;
+	case FF_DSDT: return ai->dsdt_phys;
+	}
+	return ~0ull;
+}
+
+static void test_fadt_field_boundaries(void **state)
+{
+	static const struct {
+		const char *field;
+		size_t end;                  /* offset + size */
+		enum fadt_field f;
+		uint64_t with, without;
+	} t[] = {
+		{ "SCI_INT", 48, FF_SCI, 9, 0 },
+		{ "SMI_CMD", 52, FF_SMI, 0xb2, 0 },
+		{ "ACPI_ENABLE", 53, FF_ENABLE, 0xf0, 0 },
+		{ "PM1a_CNT_BLK", 68, FF_PM1A, 0x604, 0 },
+		{ "PM_TMR_BLK", 80, FF_TMR, 0x608, 0 },
+		{ "Flags (TMR_VAL_EXT)", 116, FF_TMR32, 1, 0 },
+		{ "RESET_VALUE", 129, FF_RESET, 1, 0 },
+		{ "X_DSDT", 148, FF_DSDT, 0x987654321ull, 0x12345678 },
+		{ "X_PM1a_CNT_BLK", 184, FF_PM1A, 0x404, 0x604 },
+	};
+	uint8_t buf[276];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		for (size_t cut = 0; cut <= 1; cut++) {
+			uint64_t got, want = cut ? t[i].without : t[i].with;
+
+			build_fadt(buf, 0x12345678);
+			put64(buf + 140, 0x987654321ull);
+			memset(ai, 0, sizeof(*ai));
+			assert_int_equal(run(acpi_parse_fadt, buf, t[i].end - cut), 0);
+			got = fadt_field(t[i].f);
+			if (got != want)
+				fail_msg("FADT of %zu bytes: %s is %#llx, want %#llx", t[i].end - cut,
+					 t[i].field, (unsigned long long)got, (unsigned long long)want);
+		}
+	}
+}
+
+/* ---- tests: exact boundaries of every table with entries ---- */
+
+typedef int (*table_fn)(struct acpi_info *, const void *, size_t);
+
+/* A table whose last entry ends exactly at len: len parses cleanly and
+ * stores that entry (count() goes from before to before + 1); len - 1
+ * cuts the entry by one byte, which must be refused with the entry not
+ * stored; len + 1 leaves one stray byte after it, refused as a truncated
+ * header with every entry kept. Checked by results, not by a sanitizer:
+ * an off-by-one that accepts the cut entry fails here. */
+static void boundary(table_fn fn, uint8_t *buf, size_t len, unsigned (*count)(void),
+		     unsigned before, const char *cut_msg, const char *extra_msg)
+{
+	memset(ai, 0, sizeof(*ai));
+	assert_int_equal(run(fn, buf, len), 0);
+	assert_int_equal(ai->nerrors, 0);
+	assert_int_equal(count(), before + 1);
+
+	memset(ai, 0, sizeof(*ai));
+	assert_int_equal(run(fn, buf, len - 1), -EBADMSG);
+	if (!has_error(cut_msg))
+		fail_msg("len - 1: want '%s', got '%s'", cut_msg, ai->nerrors ? ai->errors[0] : "");
+	assert_int_equal(count(), before);
+
+	memset(ai, 0, sizeof(*ai));
+	buf[len] = 0;
+	assert_int_equal(run(fn, buf, len + 1), -EBADMSG);
+	if (!has_error(extra_msg))
+		fail_msg("len + 1: want '%s', got '%s'", extra_msg, ai->nerrors ? ai->errors[0] : "");
+	assert_int_equal(count(), before + 1);
+}
+
+static unsigned count_cpus(void) { return ai->ncpus; }
+static unsigned count_ioapics(void) { return ai->nioapics; }
+static unsigned count_isos(void) { return ai->nisos; }
+static unsigned count_mcfg(void) { return ai->nmcfg; }
+static unsigned count_drhd(void) { return ai->dmar_drhd; }
+static unsigned count_ivhd(void) { return ai->ivrs_ivhd; }
+
+static void test_madt_exact_boundaries(void **state)
+{
+	uint8_t buf[128];
+	struct tb t;
+
+	(void)state;
+	/* Each entry type the parser stores, as the last entry. */
+	madt_begin(&t, buf);
+	madt_ioapic(&t, 1, 0xfec00000, 0);
+	madt_lapic(&t, 0, 1, 1);
+	boundary(acpi_parse_madt, buf, tb_end(&t), count_cpus, 0,
+		 "entry type 0 at offset 56 runs past end (length 8)",
+		 "truncated entry header at offset 64");
+	madt_begin(&t, buf);
+	madt_lapic(&t, 0, 1, 1);
+	madt_x2apic(&t, 0x200, 1, 1);
+	boundary(acpi_parse_madt, buf, tb_end(&t), count_cpus, 1,
+		 "entry type 9 at offset 52 runs past end (length 16)",
+		 "truncated entry header at offset 68");
+	madt_begin(&t, buf);
+	madt_lapic(&t, 0, 1, 1);
+	madt_ioapic(&t, 1, 0xfec00000, 0);
+	boundary(acpi_parse_madt, buf, tb_end(&t), count_ioapics, 0,
+		 "entry type 1 at offset 52 runs past end (length 12)",
+		 "truncated entry header at offset 64");
+	madt_begin(&t, buf);
+	madt_iso(&t, 0, 0, 2, 0);
+	boundary(acpi_parse_madt, buf, tb_end(&t), count_isos, 0,
+		 "entry type 2 at offset 44 runs past end (length 10)",
+		 "truncated entry header at offset 54");
+}
+
+static void test_other_tables_exact_boundaries(void **state)
+{
+	static uint8_t buf[256];
+	struct tb t;
+	uint8_t *e;
+
+	(void)state;
+	tb_begin(&t, buf, "MCFG", 1, 44);
+	mcfg_entry(&t, 0xe0000000, 0, 0, 255);
+	mcfg_entry(&t, 0xd0000000, 1, 0, 15);
+	boundary(acpi_parse_mcfg, buf, tb_end(&t), count_mcfg, 1,
+		 "length 75 leaves a partial 15-byte entry",
+		 "length 77 leaves a partial 1-byte entry");
+
+	tb_begin(&t, buf, "DMAR", 1, 48);
+	buf[36] = 38;
+	e = tb_add(&t, 16);
+	put16(e + 2, 16);
+	put64(e + 8, 0xfed90000);
+	e = tb_add(&t, 16);
+	put16(e + 2, 16);
+	e[4] = 1;
+	put64(e + 8, 0xfed91000);
+	boundary(acpi_parse_dmar, buf, tb_end(&t), count_drhd, 1,
+		 "structure type 0 at offset 64 runs past end (length 16)",
+		 "truncated structure header at offset 80");
+
+	tb_begin(&t, buf, "IVRS", 2, 48);
+	ivrs_block(&t, 0x10, 28);
+	ivrs_block(&t, 0x11, 40);
+	boundary(acpi_parse_ivrs, buf, tb_end(&t), count_ivhd, 1,
+		 "block type 0x11 at offset 76 runs past end (length 40)",
+		 "truncated block header at offset 116");
+}
+
 /* ---- tests: MCFG ---- */
 
 static void test_mcfg_partial_entry(void **state)
@@ -1631,6 +1794,9 @@ int main(void)
 		T(test_garbage_signature_sanitized),
 		T(test_madt_zero_length_entry),
 		T(test_madt_entry_past_end),
+		T(test_madt_exact_boundaries),
+		T(test_fadt_field_boundaries),
+		T(test_other_tables_exact_boundaries),
 		T(test_madt_entry_too_short),
 		T(test_madt_too_many_cpus),
 		T(test_madt_too_many_ioapics_isos),

@@ -467,6 +467,25 @@ static void test_split(void **state)
 	assert_string_equal(argv[2], "c");
 }
 
+/* Exactly max words, also with blanks around them, fit; one more does
+ * not. Through the dispatcher: CMD_MAX_ARGS words reach the command
+ * lookup, one more is too many. */
+static void test_split_exact_limit(void **state)
+{
+	char trail[] = "a b c \t ", lead[] = " \t a b c", more[] = "a b c d ", *argv[3];
+
+	(void)state;
+	assert_int_equal(cmd_split(trail, argv, 3), 3);
+	assert_string_equal(argv[2], "c");
+	assert_int_equal(cmd_split(lead, argv, 3), 3);
+	assert_string_equal(argv[0], "a");
+	assert_int_equal(cmd_split(more, argv, 3), -E2BIG);
+	assert_int_equal(CMD_MAX_ARGS, 8);
+	assert_int_equal(run("nosuch 2 3 4 5 6 7 8", CMD_ROLE_ADMIN), -ENOSYS);
+	assert_int_equal(run("nosuch 2 3 4 5 6 7 8 9", CMD_ROLE_ADMIN), -E2BIG);
+	assert_nothing_done();
+}
+
 /* Random lines of any bytes but NUL (what the line editor can hand over),
  * in a buffer with guard bytes on both sides, through the whole
  * dispatcher as a read-only caller: a documented status every time, the
@@ -523,6 +542,7 @@ int main(void)
 		cmocka_unit_test_setup(test_console, setup),
 		cmocka_unit_test_setup(test_lines, setup),
 		cmocka_unit_test_setup(test_split, setup),
+		cmocka_unit_test_setup(test_split_exact_limit, setup),
 		cmocka_unit_test_setup(test_exec_fuzz, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1468,6 +1468,137 @@ static void test_format_and_load_addr(void **state)
 	}
 }
 
+/* Every numeric key at both of its limits: accepted and stored exactly,
+ * and one step past each limit refused with the field left at its
+ * default. A limit that is only tested on the refusing side lets an
+ * off-by-one that refuses the limit itself through. */
+enum limit_field { LF_MEMORY, LF_VCPUS, LF_WEIGHT, LF_CAP, LF_LOAD_ADDR,
+		   LF_CPU0, LF_NCPUS, LF_PORT, LF_BAUD, LF_TLB_TAGS };
+
+static uint64_t limit_field(const struct vatra_config *c, enum limit_field f)
+{
+	const struct part_config *p = &c->parts[0];
+
+	switch (f) {
+	case LF_MEMORY: return p->memory;
+	case LF_VCPUS: return p->vcpus;
+	case LF_WEIGHT: return p->weight;
+	case LF_CAP: return p->cap;
+	case LF_LOAD_ADDR: return p->load_addr;
+	case LF_CPU0: return p->ncpus ? p->cpus[p->ncpus - 1] : 0xdead;
+	case LF_NCPUS: return p->ncpus;
+	case LF_PORT: return c->console_port;
+	case LF_BAUD: return c->console_baud;
+	case LF_TLB_TAGS: return c->tlb_tags;
+	}
+	return 0;
+}
+
+static void test_numeric_limits(void **state)
+{
+	static const struct {
+		const char *line;       /* "key = value" lines */
+		int where;              /* 0: partition, 1: [vatra], 2: partition without memory */
+		enum limit_field f;
+		uint64_t want;          /* stored value if accepted, default if refused */
+		bool ok;
+	} t[] = {
+		{ "memory = 1M", 2, LF_MEMORY, 1ull << 20, true },
+		{ "memory = 1020K", 2, LF_MEMORY, 0, false },
+		{ "memory = 1T", 2, LF_MEMORY, 1ull << 40, true },
+		{ "memory = 1099511631872", 2, LF_MEMORY, 0, false },       /* 1T + 4K */
+		{ "vcpus = 1", 0, LF_VCPUS, 1, true },
+		{ "vcpus = 0", 0, LF_VCPUS, 1, false },
+		{ "vcpus = 8", 0, LF_VCPUS, 8, true },    /* VCPU_MAX */
+		{ "vcpus = 9", 0, LF_VCPUS, 1, false },
+		{ "weight = 1", 0, LF_WEIGHT, 1, true },
+		{ "weight = 0", 0, LF_WEIGHT, PART_WEIGHT_DEFAULT, false },
+		{ "weight = 65535", 0, LF_WEIGHT, 65535, true },
+		{ "weight = 65536", 0, LF_WEIGHT, PART_WEIGHT_DEFAULT, false },
+		{ "cap = 0", 0, LF_CAP, 0, true },
+		{ "cap = -1", 0, LF_CAP, 0, false },
+		{ "cap = 100", 0, LF_CAP, 100, true },
+		{ "cap = 101", 0, LF_CAP, 0, false },
+		{ "load_addr = 0", 0, LF_LOAD_ADDR, 0, true },
+		{ "load_addr = 0xfffffffffffff000", 0, LF_LOAD_ADDR, 0xfffffffffffff000ull, true },
+		{ "load_addr = 0xfffffffffffff001", 0, LF_LOAD_ADDR, 0x8000, false },
+		{ "load_addr = 0x10000000000000000", 0, LF_LOAD_ADDR, 0x8000, false },
+		{ "cpus = 0", 0, LF_CPU0, 0, true },
+		{ "cpus = 255", 0, LF_CPU0, 255, true },
+		{ "cpus = 256", 0, LF_CPU0, 0xdead, false },
+		{ "vcpus = 8\ncpus = 0-7", 0, LF_NCPUS, 8, true },
+		{ "vcpus = 8\ncpus = 248-255", 0, LF_CPU0, 255, true },
+		{ "vcpus = 8\ncpus = 0-8", 0, LF_NCPUS, 0, false },
+		{ "console = 0x1", 1, LF_PORT, 0x1, true },
+		{ "console = 0x0", 1, LF_PORT, 0x3f8, false },
+		{ "console = 0xfff8", 1, LF_PORT, 0xfff8, true },
+		{ "console = 0xfff9", 1, LF_PORT, 0x3f8, false },
+		{ "console = com1,9600", 1, LF_BAUD, 9600, true },
+		{ "console = com1,9599", 1, LF_BAUD, 115200, false },
+		{ "console = com1,115200", 1, LF_BAUD, 115200, true },
+		{ "console = com1,115201", 1, LF_BAUD, 115200, false },
+		{ "console = com2,19200", 1, LF_BAUD, 19200, true },
+		{ "console = com2,38400", 1, LF_BAUD, 38400, true },
+		{ "console = com2,57600", 1, LF_BAUD, 57600, true },
+		{ "console = com2,57601", 1, LF_BAUD, 115200, false },
+		{ "tlb_tags = 2", 1, LF_TLB_TAGS, 2, true },
+		{ "tlb_tags = 1", 1, LF_TLB_TAGS, 0, false },
+		{ "tlb_tags = 65536", 1, LF_TLB_TAGS, 65536, true },
+		{ "tlb_tags = 65537", 1, LF_TLB_TAGS, 0, false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char buf[128];
+		struct vatra_config *c;
+		uint64_t got;
+
+		snprintf(buf, sizeof(buf), "[partition p]\nkernel = /k\n%s\n", t[i].line);
+		c = t[i].where == 1 ? global_with(t[i].line) : t[i].where == 2 ? parse(buf) : part_with(t[i].line);
+		got = limit_field(c, t[i].f);
+
+		if (t[i].ok && (c->nerrors || got != t[i].want))
+			fail_msg("'%s': want accepted and stored as %llu, got %u errors, value %llu",
+				 t[i].line, (unsigned long long)t[i].want, c->nerrors,
+				 (unsigned long long)got);
+		if (!t[i].ok && (c->nerrors != 1 || got != t[i].want))
+			fail_msg("'%s': want refused with the default %llu kept, got %u errors, value %llu",
+				 t[i].line, (unsigned long long)t[i].want, c->nerrors,
+				 (unsigned long long)got);
+		if (t[i].where != 1)
+			assert_int_equal(c->parts[0].valid, t[i].ok);
+		free(c);
+	}
+}
+
+static void test_count_limits(void **state)
+{
+	char mods[CFG_MAX_MODULES + 1][8], line[256] = "modules = ";
+	struct vatra_config *c;
+	int i;
+
+	(void)state;
+	/* Exactly CFG_MAX_MODULES modules are kept in order; one more is refused. */
+	for (i = 0; i <= CFG_MAX_MODULES; i++) {
+		snprintf(mods[i], sizeof(mods[i]), "/m%d", i);
+		if (i == CFG_MAX_MODULES) {
+			c = part_with(line);
+			expect_no_err(c);
+			assert_int_equal(c->parts[0].nmodules, CFG_MAX_MODULES);
+			assert_string_equal(c->parts[0].modules[CFG_MAX_MODULES - 1].path, "/m7");
+			free(c);
+		}
+		if (i)
+			strcat(line, ",");
+		strcat(line, mods[i]);
+	}
+	c = part_with(line);
+	expect_one_err(c, 5, "too many modules: at most 8");
+	assert_false(c->parts[0].valid);
+	free(c);
+}
+
 static void test_partition_defaults(void **state)
 {
 	struct vatra_config *c = parse("[partition p]\nkernel = /k\nmemory = 1M\n");
@@ -1998,6 +2129,8 @@ int main(void)
 		cmocka_unit_test(test_dedicated_overlap),
 		cmocka_unit_test(test_console_mode),
 		cmocka_unit_test(test_format_and_load_addr),
+		cmocka_unit_test(test_numeric_limits),
+		cmocka_unit_test(test_count_limits),
 		cmocka_unit_test(test_partition_defaults),
 		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_missing_required),

@@ -284,12 +284,73 @@ static void test_bad_segments(void **state)
 	assert_int_equal(elf_parse(&img, file, len), -EINVAL);
 }
 
+/* Exact boundaries, by result: the last segment's bytes and the program
+ * header table each ending exactly at the file's length are accepted,
+ * one byte short is refused; the entry point may be the last byte of its
+ * segment but not the byte after; a 64-bit segment may end at the top of
+ * the address space the parser allows, not one page later. */
+static void test_exact_boundaries(void **state)
+{
+	struct elf_image img;
+	size_t len = build();
+	struct ehdr *e = (struct ehdr *)file;
+	struct phdr *p = (struct phdr *)(file + sizeof(*e));
+
+	(void)state;
+	/* Data of the last segment ends at 0x1018 = len. */
+	assert_int_equal(elf_parse(&img, file, len), 0);
+	assert_int_equal(img.seg[1].filesz, 8);
+	assert_int_equal(elf_parse(&img, file, len - 1), -EINVAL);
+	assert_int_equal(elf_parse(&img, file, len + 1), 0);
+	/* A segment with no file bytes may start exactly at len, not past. */
+	p[1].filesz = 0;
+	p[1].offset = len;
+	assert_int_equal(elf_parse(&img, file, len), 0);
+	p[1].offset = len + 1;
+	assert_int_equal(elf_parse(&img, file, len), -EINVAL);
+
+	/* The program header table as the last thing in the file. */
+	len = build();
+	size_t pht = e->phnum * sizeof(*p);
+	memmove(file + len, p, pht);
+	memset(p, 0, pht);
+	e->phoff = len;
+	assert_int_equal(elf_parse(&img, file, len + pht), 0);
+	assert_int_equal(img.nseg, 2);
+	assert_int_equal(elf_parse(&img, file, len + pht - 1), -EINVAL);
+
+	/* The entry: first and last byte of the executable segment. */
+	len = build();
+	e->entry = 0x400000;
+	assert_int_equal(elf_parse(&img, file, len), 0);
+	e->entry = 0x400000 + 15;
+	assert_int_equal(elf_parse(&img, file, len), 0);
+	e->entry = 0x400000 + 16;
+	assert_int_equal(elf_parse(&img, file, len), -EINVAL);
+	e->entry = 0x400000 - 1;
+	assert_int_equal(elf_parse(&img, file, len), -EINVAL);
+
+	/* The ELF64 header is 64 bytes: 63 is not a header. */
+	len = build();
+	assert_int_equal(elf_parse(&img, file, 63), -EINVAL);
+
+	/* Highest 64-bit placement: ending at 2^64 - 4096 is the limit. */
+	len = build();
+	p[1].vaddr = 0xffffffffffffe000ULL;
+	p[1].memsz = 0x1000;
+	assert_int_equal(elf_parse(&img, file, len), 0);
+	assert_int_equal(img.hi, 0xfffffffffffff000ULL);
+	p[1].memsz = 0x1001;
+	assert_int_equal(elf_parse(&img, file, len), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_bad_segments),
+		cmocka_unit_test(test_exact_boundaries),
 		cmocka_unit_test(test_valid32),
 		cmocka_unit_test(test_top32),
 		cmocka_unit_test(test_bad_header32),

@@ -998,6 +998,56 @@ static void test_reject_image(void **state)
 	expect_reject(kbuf, len, "kernel_alignment");
 }
 
+/* The setup header's and the file's limits, from both sides: the header
+ * may end exactly at 0x264 (just past init_size) or at 0x290 (the last
+ * byte boot_params has room for), one byte either way is refused; the
+ * protected-mode part must reach one paragraph past startup_64 at 0x200,
+ * and the file may end exactly where syssize says. */
+static void test_header_limits(void **state)
+{
+	static const struct { uint8_t hdr_len; bool ok; } h[] = {
+		{ 0x61, false }, { 0x62, true }, { 0x8e, true }, { 0x8f, false },
+	};
+	struct kdesc d;
+	struct boot_state st;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		d = kd();
+		d.hdr_len = h[i].hdr_len;
+		len = build(&d);
+		reset_ram(RAM_SIZE);
+		if (h[i].ok) {
+			load_ok(len, "", NULL, 0, NULL, &st);
+			check_payload(&d, 0x1000000);
+		} else {
+			expect_reject(kbuf, len, "header length");
+		}
+	}
+	d = kd();
+	d.pm_len = 0x210;                               /* startup_64 plus one paragraph */
+	len = build(&d);
+	reset_ram(RAM_SIZE);
+	load_ok(len, "", NULL, 0, NULL, &st);
+	check_payload(&d, 0x1000000);
+	d.pm_len = 0x200;
+	len = build(&d);
+	reset_ram(RAM_SIZE);
+	expect_reject(kbuf, len, "startup_64");
+
+	/* Exactly syssize: loads; the setup ending exactly at the file's
+	 * end leaves no kernel (refused by syssize, not read past). */
+	d = kd();
+	len = build(&d);
+	reset_ram(RAM_SIZE);
+	load_ok(len, "", NULL, 0, NULL, &st);
+	reset_ram(RAM_SIZE);
+	expect_reject(kbuf, pm_off(&d), "syssize");
+	reset_ram(RAM_SIZE);
+	expect_reject(kbuf, pm_off(&d) - 1, "setup sectors");
+}
+
 static void test_reject_fit(void **state)
 {
 	struct kdesc d = kd();
@@ -1125,6 +1175,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_reject_image),
 		cmocka_unit_test(test_reject_fit),
+		cmocka_unit_test(test_header_limits),
 		cmocka_unit_test(test_real_kernel),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

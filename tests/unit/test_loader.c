@@ -541,6 +541,36 @@ static void test_mb_aout(void **state)
 	assert_int_equal(rd32(st.rbx) & (1u << 2), 1u << 2);
 }
 
+/* The a.out-kludge header is 32 bytes and must lie in the first 8192
+ * (3.1.1): ending exactly at 8192 loads, 4 bytes later (the next aligned
+ * slot) is cut off. The image must also be in the file: load_end_addr
+ * may name the file's last byte, not one past it. */
+static void test_mb_aout_boundaries(void **state)
+{
+	size_t len, prefix = 8160 - 0x40;
+	struct boot_state st;
+
+	(void)state;
+	reset_ram(RAM_SIZE);
+	len = build_aout(prefix, 0);
+	assert_int_equal(mb_load(&gi, kbuf, len, "", NULL, 0, &st), 0);
+	assert_memory_equal(ram + 0x100000, kbuf + prefix, AOUT_SZ);
+	reset_ram(RAM_SIZE);
+	len = build_aout(prefix + 4, 0);
+	expect_reject(kbuf, len, "", NULL, 0, "cut off");
+
+	/* load_end_addr at the end of the file, then one byte past it. */
+	len = build_aout(0, 0);
+	aout_fields[2] = 0x100000 + (uint32_t)len;
+	redo_aout(0);
+	assert_int_equal(mb_load(&gi, kbuf, len, "", NULL, 0, &st), 0);
+	assert_memory_equal(ram + 0x100000, kbuf, len);
+	reset_ram(RAM_SIZE);
+	aout_fields[2] = 0x100000 + (uint32_t)len + 1;
+	redo_aout(0);
+	expect_reject(kbuf, len, "", NULL, 0, "load_end_addr lies past the end of the file");
+}
+
 /* With flag 16 an ELF file is placed by the address fields, not its
  * program headers (3.1.2). */
 static void test_mb_aout_beats_elf(void **state)
@@ -973,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(test_mb_modules),
 		cmocka_unit_test(test_mb_module_fit),
 		cmocka_unit_test(test_mb_aout),
+		cmocka_unit_test(test_mb_aout_boundaries),
 		cmocka_unit_test(test_mb_aout_beats_elf),
 		cmocka_unit_test(test_mb_flags),
 		cmocka_unit_test(test_mb_cmdline),

@@ -233,4 +233,22 @@ int strncmp(const char *a, const char *b, size_t n);
 
 int main(uint32_t mb_magic, uint64_t mb_info);
 
+/* A string instruction as a function of DF: rt_sregs goes in and comes
+ * back with RSI/RDI/RCX as the instruction left them; reg names the one
+ * further register it reads ("d": the port of INS/OUTS, "a": STOS's RAX). */
+struct rt_sregs { uint64_t rsi, rdi, rcx; };
+
+#define RT_STRING_FN(name, insn, reg)                                             \
+	static void name(bool df, uint64_t val, struct rt_sregs *r)               \
+	{                                                                         \
+		if (df)                                                           \
+			asm volatile("std; " insn "; cld"                         \
+				     : "+S"(r->rsi), "+D"(r->rdi), "+c"(r->rcx)   \
+				     : reg(val) : "memory", "cc");                \
+		else                                                              \
+			asm volatile(insn                                         \
+				     : "+S"(r->rsi), "+D"(r->rdi), "+c"(r->rcx)   \
+				     : reg(val) : "memory", "cc");                \
+	}
+
 #endif
