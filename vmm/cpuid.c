@@ -1,7 +1,10 @@
 /* The guest's view of CPUID: the real CPU's leaves, minus what Vatra does
- * not virtualize (VMX, SVM, XSAVE, MONITOR, x2APIC, PMU, MTRRs, LA57),
+ * not virtualize (VMX, SVM, MONITOR, PMU, MTRRs, LA57) and the vector
+ * extensions whose state guests cannot enable (vmm/xstate.c),
  * plus the hypervisor bit and Vatra's own leaves at 0x40000000. */
 #include "vmm/vcpu.h"
+#include "vmm/fpu.h"
+#include "vmm/vmm_ops.h"
 #include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/caps.h"
@@ -57,13 +60,26 @@ static void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpui
 		}
 	}
 	*r = cpuid(leaf, sub);
+	{
+		uint32_t x[4] = { r->a, r->b, r->c, r->d };
+		xstate_filter_features(fpu_guest_mask(), leaf, sub, x);
+		*r = (struct cpuid_regs){ x[0], x[1], x[2], x[3] };
+	}
 	switch (leaf) {
 	case 1:
-		/* ECX: VMX 5, SMX 6, MONITOR 3, x2APIC 21, TSC-deadline 24,
-		 * XSAVE 26, OSXSAVE 27, PCID 17; set hypervisor 31. EDX: MTRR
-		 * 12. EBX 31:24: this vCPU's APIC id. */
+		/* ECX: MONITOR 3, VMX 5, SMX 6, EIST 7, TM2 8 hidden; x2APIC
+		 * 21 and TSC-deadline 24 are the LAPIC model's; OSXSAVE 27 is
+		 * the guest's CR4.OSXSAVE (SDM Vol. 2A, CPUID); hypervisor 31
+		 * set. PCID 17 is the host's: with nested paging the guest's
+		 * TLB tags are its own business. EBX 31:24: the vCPU's APIC id. */
 		r->c &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
-			  (1u << 17) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27));
+			  (1u << 21) | (1u << 24) | (1u << 27));
+		if (fpu_guest_mask()) {
+			struct guest_ctl c;
+			vmm->get_ctl(v, &c);
+			if (c.cr4 & CR4_OSXSAVE)
+				r->c |= 1u << 27;
+		}
 		/* x2APIC: the LAPIC model has it, whatever the host has. */
 		r->c |= (1u << 31) | (1u << 21);
 		/* The LAPIC model's TSC-deadline timer, when the TSC rate is known. */
@@ -77,16 +93,33 @@ static void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpui
 	case 5:   /* MONITOR/MWAIT */
 	case 6:   /* thermal and power management */
 	case 0xa: /* architectural PMU */
-	case 0xd: /* XSAVE */
 		*r = (struct cpuid_regs){ 0 };
 		break;
+	case 0xd: {  /* XSAVE: what the guest may enable, sizes for its XCR0 */
+		uint32_t x[4];
+		xstate_leaf_d(fpu_layout(), fpu_guest_mask(), fpu_guest_xcr0(v), sub, x);
+		*r = (struct cpuid_regs){ x[0], x[1], x[2], x[3] };
+		break;
+	}
 	case 7:
 		if (sub == 0) {
-			/* EBX: TSC_ADJUST 1, SGX 2, HLE 4, INVPCID 10, RTM 11,
-			 * MPX 14; ECX: PKU 3, OSPKE 4, WAITPKG 5, LA57 16. */
-			r->b &= ~((1u << 1) | (1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) |
-				  (1u << 14));
-			r->c &= ~((1u << 3) | (1u << 4) | (1u << 5) | (1u << 16));
+			r->a = 0;   /* no subleaf 1 and up is offered */
+			/* EBX: TSC_ADJUST 1, SGX 2, HLE 4, RTM 11, MPX 14;
+			 * ECX: OSPKE 4 (below), WAITPKG 5, LA57 16. */
+			r->b &= ~((1u << 1) | (1u << 2) | (1u << 4) | (1u << 11) | (1u << 14));
+			/* INVPCID 10 runs in the guest on AMD-V; on VT-x only
+			 * with the enable-INVPCID control (SDM Vol. 3C, 25.6.2). */
+			if (caps_get()->virt == VIRT_VMX && !caps_get()->invpcid_exec)
+				r->b &= ~(1u << 10);
+			/* PKU 3 stays with its state (vmm/xstate.c); OSPKE 4
+			 * is the guest's CR4.PKE. */
+			r->c &= ~((1u << 4) | (1u << 5) | (1u << 16));
+			if (r->c & (1u << 3)) {
+				struct guest_ctl c;
+				vmm->get_ctl(v, &c);
+				if (c.cr4 & CR4_PKE)
+					r->c |= 1u << 4;
+			}
 		} else {
 			*r = (struct cpuid_regs){ 0 };
 		}

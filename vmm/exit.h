@@ -21,6 +21,7 @@ enum vm_exit_reason {
 	EXIT_CR8_WRITE,       /* MOV to CR8 (the TPR), when the CPU does not handle it */
 	EXIT_CACHE,           /* INVD, WBINVD */
 	EXIT_UD,              /* an instruction the guest may not use: inject #UD */
+	EXIT_XSETBV,          /* XSETBV: the guest sets XCR0 */
 	EXIT_INTR,            /* a host interrupt arrived */
 	EXIT_IRQ_WINDOW,      /* the guest can take an interrupt now */
 	EXIT_TRIPLE_FAULT,

@@ -2,6 +2,7 @@
  * the guest image; and stopping, which gives everything back. */
 #include <stdarg.h>
 #include "vmm/partition.h"
+#include "vmm/fpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/sched.h"
 #include "vmm/gwalk.h"
@@ -345,6 +346,7 @@ int part_start(struct partition *p, unsigned id, const struct part_config *setti
 		v->id = i;
 		v->pending_irq = -1;
 		v->sipi_vector = -1;
+		fpu_vcpu_reset(v);
 		tlbtag_init(&v->tag);
 		r = vmm->vcpu_create(v);
 		if (r) {

@@ -53,8 +53,11 @@ struct vcpu {
 	struct vlapic lapic;         /* [part] */
 	uint64_t dr[4];              /* [cpu] DR0-3 as the guest last wrote them */
 	uint64_t tsc_aux;            /* [cpu] */
-	uint8_t fpu[512] __attribute__((aligned(16)));   /* [cpu] FXSAVE area */
+	/* FPU/SSE/AVX state while not in the registers (vmm/fpu.c) */
+	uint8_t fpu[4096] __attribute__((aligned(64)));  /* [cpu] XSAVE (or FXSAVE) area */
 	bool fpu_valid;              /* [cpu] */
+	uint64_t xcr0;               /* [cpu] the guest's XCR0 */
+	uint32_t pkru;               /* [cpu] the guest's PKRU, when protection keys are offered */
 	/* statistics: [part], read unlocked */
 	uint64_t exits[EXIT_NREASONS];
 	uint64_t exits_total;

@@ -6,6 +6,7 @@
  * until the next virtual timer or a kick IPI from another CPU. */
 #include "vmm/sched.h"
 #include "vmm/vcpu.h"
+#include "vmm/fpu.h"
 #include "vmm/vmm.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/loader/loader.h"
@@ -132,34 +133,6 @@ void sched_kick_partition(struct partition *p)
 {
 	for (unsigned i = 0; i < p->nvcpus; i++)
 		vcpu_kick(&p->vcpus[i]);
-}
-
-/* FPU/SSE state belongs to the guest (the hypervisor is built without
- * it). It is saved into the vCPU at the end of each of its slices, while
- * its partition's lock is held, and loaded at the start of a slice unless
- * the registers still hold it (same vCPU, same run of its partition). A
- * vCPU's first slice starts from the power-up state: x87 reset, MXCSR
- * 0x1f80, every XMM register zero. */
-static const uint8_t fpu_clean[512] __attribute__((aligned(16))) = {
-	[0] = 0x7f, [1] = 0x03,                   /* FCW 0x037f */
-	[24] = 0x80, [25] = 0x1f,                 /* MXCSR 0x1f80 */
-};
-
-static void fpu_load(struct cpu *c, struct vcpu *v)
-{
-	const uint8_t *img = v->fpu_valid ? v->fpu : fpu_clean;
-
-	if (c->fpu_owner == v && c->fpu_owner_starts == v->part->starts && v->fpu_valid)
-		return;
-	__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t (*)[512])img));
-	c->fpu_owner = v;
-	c->fpu_owner_starts = v->part->starts;
-}
-
-static void fpu_save(struct vcpu *v)
-{
-	__asm__ volatile("fxsave64 %0" : "=m"(v->fpu));
-	v->fpu_valid = true;
 }
 
 static uint64_t us_to_tsc(uint64_t us)

@@ -4,6 +4,7 @@
  * hypervisor failure. */
 #include <stdarg.h>
 #include "vmm/vcpu.h"
+#include "vmm/fpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/decode.h"
 #include "include/vatra/hv.h"
@@ -20,7 +21,7 @@ static const char *const reason_names[EXIT_NREASONS] = {
 	[EXIT_MSR_WRITE] = "wrmsr", [EXIT_IO] = "io", [EXIT_MMIO] = "mmio",
 	[EXIT_HLT] = "hlt", [EXIT_HYPERCALL] = "hypercall", [EXIT_RDPMC] = "rdpmc",
 	[EXIT_RDTSCP] = "rdtscp", [EXIT_DR_ACCESS] = "dr", [EXIT_CR8_WRITE] = "cr8", [EXIT_CACHE] = "invd/wbinvd",
-	[EXIT_UD] = "ud", [EXIT_INTR] = "intr", [EXIT_IRQ_WINDOW] = "irq-window",
+	[EXIT_UD] = "ud", [EXIT_XSETBV] = "xsetbv", [EXIT_INTR] = "intr", [EXIT_IRQ_WINDOW] = "irq-window",
 	[EXIT_TRIPLE_FAULT] = "triple-fault", [EXIT_ENTRY_FAILED] = "entry-failed",
 	[EXIT_UNKNOWN] = "unknown",
 };
@@ -278,6 +279,7 @@ static const exit_fn handlers[EXIT_NREASONS] = {
 	[EXIT_CR8_WRITE] = cr8_exit,
 	[EXIT_CACHE] = cache_exit,
 	[EXIT_UD] = ud_exit,
+	[EXIT_XSETBV] = xsetbv_exit,
 	[EXIT_INTR] = intr_exit,
 	[EXIT_IRQ_WINDOW] = irq_window_exit,
 	[EXIT_TRIPLE_FAULT] = triple_exit,

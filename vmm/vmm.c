@@ -1,6 +1,7 @@
 /* Turning the VMM on (the boot CPU first, then each other CPU) and
  * starting the configured partitions; the scheduler is vmm/sched.c. */
 #include "vmm/vmm.h"
+#include "vmm/fpu.h"
 #include "vmm/vcpu.h"
 #include "vmm/sched.h"
 #include "arch/x86/percpu.h"
@@ -42,6 +43,7 @@ void vmm_init(void)
 	}
 	vmm = ops;
 	this_cpu()->virt_on = true;
+	fpu_init();
 	/* The machine's ACPI PM timer is a read-only free-running counter:
 	 * guests read it directly, which is what lets a guest calibrate its
 	 * TSC when exits are slow (its FADT names the same port). */

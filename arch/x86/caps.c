@@ -59,6 +59,7 @@ static void probe_vmx(struct caps *c)
 	c->ept = proc2 & (1u << 1);
 	c->vpid = proc2 & (1u << 5);
 	c->unrestricted = proc2 & (1u << 7);
+	c->invpcid_exec = proc2 & (1u << 12);
 	c->apicv = proc2 & (1u << 8);
 	if (c->ept || c->vpid)
 		ept = rdmsr(MSR_VMX_EPT_VPID);

@@ -22,6 +22,7 @@ struct caps {
 	/* VT-x */
 	uint32_t vmcs_rev;
 	bool ept, vpid, unrestricted, preempt_timer, apicv, posted_intr;
+	bool invpcid_exec;        /* the enable-INVPCID control exists */
 	bool ept_2m, ept_1g, ept_ad, ept_wb, invept_single, invvpid_single;
 	/* both */
 	bool x2apic, gbpages, nx, smep, smap, invariant_tsc;

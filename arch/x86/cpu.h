@@ -110,6 +110,48 @@ static inline uint32_t inl(uint16_t port)
 	return v;
 }
 
+/* XCR0 and the XSAVE family (SDM Vol. 1, chapter 13). The hypervisor
+ * itself uses no FPU/SSE state: these only move guests' state. */
+static inline uint64_t xgetbv(uint32_t xcr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(xcr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void xsetbv(uint32_t xcr, uint64_t v)
+{
+	__asm__ volatile("xsetbv" : : "c"(xcr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+/* area: 64-byte aligned; rfbm: the components to save or restore. */
+static inline void xsave64(void *area, uint64_t rfbm)
+{
+	__asm__ volatile("xsave64 (%0)" : : "r"(area), "a"((uint32_t)rfbm),
+			 "d"((uint32_t)(rfbm >> 32)) : "memory");
+}
+
+static inline void xrstor64(const void *area, uint64_t rfbm)
+{
+	__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"((uint32_t)rfbm),
+			 "d"((uint32_t)(rfbm >> 32)) : "memory");
+}
+
+/* PKRU (SDM Vol. 3A, 4.6.2): needs CR4.PKE. */
+static inline uint32_t rdpkru(void)
+{
+	uint32_t v, d;
+
+	__asm__ volatile("rdpkru" : "=a"(v), "=d"(d) : "c"(0));
+	return v;
+}
+
+static inline void wrpkru(uint32_t v)
+{
+	__asm__ volatile("wrpkru" : : "a"(v), "c"(0), "d"(0) : "memory");
+}
+
 static inline void cpu_relax(void)
 {
 	__asm__ volatile("pause" ::: "memory");

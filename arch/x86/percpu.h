@@ -54,6 +54,7 @@ struct cpu {
 	volatile bool resched;       /* [any] a vCPU here other than current may run now */
 	void *fpu_owner;             /* [own] whose FPU/SSE state the registers hold */
 	unsigned fpu_owner_starts;   /* [own] ...in which run of its partition */
+	uint64_t xcr0;               /* [own] what XCR0 holds (vmm/fpu.c), 0 = not known */
 	unsigned nvcpus;             /* [place] vCPUs placed here */
 	bool dedicated;              /* [place] one vCPU owns it (cpus + dedicated) */
 	uint64_t busy_cycles, idle_cycles;   /* [own] */

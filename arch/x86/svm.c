@@ -462,8 +462,11 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 	case SVM_EXIT_VMRUN: case SVM_EXIT_VMLOAD: case SVM_EXIT_VMSAVE:
 	case SVM_EXIT_STGI: case SVM_EXIT_CLGI: case SVM_EXIT_SKINIT:
 	case SVM_EXIT_INVLPGA: case SVM_EXIT_MONITOR: case SVM_EXIT_MWAIT:
-	case SVM_EXIT_MWAIT_C: case SVM_EXIT_XSETBV:
+	case SVM_EXIT_MWAIT_C:
 		e->reason = EXIT_UD;
+		break;
+	case SVM_EXIT_XSETBV:
+		e->reason = EXIT_XSETBV;
 		break;
 	case SVM_EXIT_SHUTDOWN:
 		e->reason = EXIT_TRIPLE_FAULT;

@@ -117,6 +117,7 @@
 #define PROC2_VPID               (1u << 5)
 #define PROC2_WBINVD             (1u << 6)
 #define PROC2_UNRESTRICTED       (1u << 7)
+#define PROC2_INVPCID            (1u << 12)
 /* VM-exit controls (24.7.1) */
 #define EXIT_HOST_64             (1u << 9)
 #define EXIT_SAVE_PREEMPT        (1u << 22)

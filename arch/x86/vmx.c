@@ -159,8 +159,10 @@ static int vmx_cpu_enable(void)
 	}
 	/* EPT and unrestricted guest make CR3 exiting unnecessary. */
 	proc_ctl &= ~(PROC_CR3_LOAD | PROC_CR3_STORE);
+	/* INVPCID for guests when the CPU can let them (without the
+	 * control it is #UD in the guest; CPUID then hides it, vmm/cpuid.c). */
 	proc2_ctl = adjust(MSR_VMX_PROCBASED2, PROC2_EPT | PROC2_RDTSCP | PROC2_VPID |
-			   PROC2_WBINVD | PROC2_UNRESTRICTED, &miss);
+			   PROC2_WBINVD | PROC2_UNRESTRICTED | PROC2_INVPCID, &miss);
 	if (miss & PROC2_EPT) {
 		refuse_reason = "this CPU's VT-x has no EPT, which partitions need";
 		pr_err("vmx: %s", refuse_reason);
@@ -815,9 +817,12 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 		e->reason = EXIT_IRQ_WINDOW;
 		break;
 	case VMX_EXIT_GETSEC: case VMX_EXIT_MWAIT: case VMX_EXIT_MONITOR:
-	case VMX_EXIT_INVEPT: case VMX_EXIT_INVVPID: case VMX_EXIT_XSETBV:
+	case VMX_EXIT_INVEPT: case VMX_EXIT_INVVPID:
 	case VMX_EXIT_INVPCID: case VMX_EXIT_VMFUNC: case VMX_EXIT_RDRAND:
 		e->reason = EXIT_UD;
+		break;
+	case VMX_EXIT_XSETBV:
+		e->reason = EXIT_XSETBV;
 		break;
 	default:
 		if ((reason & 0xffff) >= VMX_EXIT_VMCLEAR && (reason & 0xffff) <= VMX_EXIT_VMXON) {

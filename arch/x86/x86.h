@@ -16,6 +16,8 @@
 #define CR4_PAE  (1ULL << 5)
 #define CR4_PGE  (1ULL << 7)
 #define CR4_VMXE (1ULL << 13)
+#define CR4_OSXSAVE (1ULL << 18)
+#define CR4_PKE  (1ULL << 22)
 #define CR4_SMEP (1ULL << 20)
 #define CR4_SMAP (1ULL << 21)
 

@@ -44,6 +44,15 @@ linux_check() { # TAG LOG VCPUS [BARE_MEMTOTAL_KB]
 	else
 		check "$t: MemTotal reported" test -n "$mt"
 	fi
+	if [ -n "$bare" ]; then
+		# XSAVE and the vector extensions: what the same kernel sees
+		# on the same CPU model booted bare.
+		local vf bf
+		vf=$(tr -d '\r' <"$L" | sed -n 's/^\[linux\] VATRA-INIT: vector flags //p' | head -1)
+		bf=$(sed -n 's/^VATRA-INIT: vector flags //p' "$W/linux-bare.log" | head -1)
+		check "$t: the same XSAVE/AVX flags as bare QEMU (${vf:-none})" \
+			eval '[ -n "$bf" ] && [ "$vf" = "$bf" ]'
+	fi
 	check "$t: Linux finds the ACPI tables" has "$L" "^\[linux\] VATRA-INIT: acpi tables APIC DSDT FACP FACS"
 	check "$t: the timer ticks: sleep 1 takes about 1 s" \
 		eval "tr -d '\r' <'$L' | sed -n 's/^\[linux\] VATRA-INIT: sleep 1 took \([0-9.]*\) s.*/\1/p' | awk '{exit !(\$1 >= 0.9 && \$1 <= 1.6)}'"

@@ -1,0 +1,177 @@
+/* The guest's FPU and extended state on the machine (vmm/fpu.h).
+ *
+ * FPU, SSE and AVX state belongs to guests: the hypervisor is built
+ * without it. With XSAVE, each vCPU has its own XCR0 (checked at its
+ * XSETBV exits, which both vendors intercept) and an XSAVE area; XCR0
+ * is not switched by VMRUN or VM entry on either vendor (AMD APM Vol. 2,
+ * 15.5.1; Intel SDM Vol. 3C, 27.3 and 28.5 name no XCR0 field), so it
+ * is loaded with the rest of the state and stays loaded while the
+ * hypervisor handles the vCPU's exits. Without XSAVE, FXSAVE/FXRSTOR
+ * move x87 and SSE state as before. */
+#include "vmm/fpu.h"
+#include "vmm/vcpu.h"
+#include "vmm/vmm_ops.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
+#include "lib/log.h"
+#include "lib/string.h"
+
+static struct xstate_layout layout;
+static uint64_t guest_mask;
+static uint32_t area_size;
+/* Protection keys offered: PKRU is moved with RDPKRU/WRPKRU as well,
+ * since a guest may use it (CR4.PKE) without PKRU state in XCR0. */
+static bool pku;
+
+/* The power-up state: x87 reset (FCW 0x037f), MXCSR 0x1f80, every other
+ * register zero; with XSAVE, an all-zero XSTATE_BV puts every component
+ * in its initial configuration and MXCSR is still read from the legacy
+ * area (SDM Vol. 1, 13.8.1). */
+static const uint8_t fpu_clean[FPU_AREA_MAX] __attribute__((aligned(64))) = {
+	[0] = 0x7f, [1] = 0x03,                   /* FCW 0x037f */
+	[24] = 0x80, [25] = 0x1f,                 /* MXCSR 0x1f80 */
+};
+
+void fpu_init(void)
+{
+	struct cpuid_regs r;
+	uint64_t mask;
+
+	if (!(cpuid(1, 0).c & (1u << 26)) || !(read_cr4() & CR4_OSXSAVE)) {
+		pr_info("fpu: no XSAVE on this CPU: guests get x87 and SSE state (FXSAVE), no AVX");
+		return;
+	}
+	r = cpuid(0xd, 0);
+	layout.supported = ((uint64_t)r.d << 32) | r.a;
+	layout.ext_features = cpuid(0xd, 1).a;
+	for (unsigned i = 2; i < 64; i++) {
+		if (!(layout.supported & (1ULL << i)))
+			continue;
+		r = cpuid(0xd, i);
+		layout.size[i] = r.a;
+		layout.offset[i] = r.b;
+		layout.align64[i] = r.c & 0x2;
+	}
+	pku = (cpuid(7, 0).c & (1u << 3)) && (read_cr4() & CR4_PKE);
+	mask = xstate_guest_mask(layout.supported, pku);
+	/* A component past the end of the vCPU's area is not offered
+	 * (nothing offered today comes near: AVX-512 ends at 2688). */
+	while (mask && xstate_size(&layout, mask, false) > FPU_AREA_MAX)
+		mask = xstate_guest_mask(mask & ~(1ULL << (63 - __builtin_clzll(mask))), pku);
+	pku = pku && (mask & XFEATURE_PKRU);
+	guest_mask = mask;
+	area_size = xstate_size(&layout, mask, false);
+	pr_info("fpu: XSAVE: guests may enable XCR0 %#llx (x87 SSE%s%s%s), %u-byte areas",
+		(unsigned long long)mask, mask & XFEATURE_YMM ? " AVX" : "",
+		mask & XFEATURE_OPMASK ? " AVX-512" : "", pku ? " PKRU" : "", area_size);
+}
+
+uint64_t fpu_guest_mask(void)
+{
+	return guest_mask;
+}
+
+const struct xstate_layout *fpu_layout(void)
+{
+	return &layout;
+}
+
+void fpu_vcpu_reset(struct vcpu *v)
+{
+	v->xcr0 = XFEATURE_X87;
+	v->pkru = 0;
+	v->fpu_valid = false;
+}
+
+void fpu_load(struct cpu *c, struct vcpu *v)
+{
+	const uint8_t *img = v->fpu_valid ? v->fpu : fpu_clean;
+
+	if (guest_mask && c->xcr0 != v->xcr0) {
+		xsetbv(0, v->xcr0);
+		c->xcr0 = v->xcr0;
+	}
+	if (c->fpu_owner == v && c->fpu_owner_starts == v->part->starts && v->fpu_valid)
+		return;
+	if (guest_mask) {
+		xrstor64(img, v->xcr0);
+		if (pku)
+			wrpkru(v->fpu_valid ? v->pkru : 0);
+	} else
+		__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t (*)[512])img));
+	c->fpu_owner = v;
+	c->fpu_owner_starts = v->part->starts;
+}
+
+/* Both vendors intercept XSETBV, so XCR0 changes only at an exit
+ * (xsetbv_exit). An emulator whose SVM lacks that intercept (QEMU 7.2's
+ * TCG) lets the guest write XCR0 itself, checked only against the
+ * emulated CPU's own components: follow the register then, and say so
+ * once. */
+static void follow_xcr0(struct vcpu *v)
+{
+	static bool told;
+	uint64_t hw = xgetbv(0);
+
+	if (hw == v->xcr0)
+		return;
+	if (!told) {
+		told = true;
+		pr_info("fpu: this CPU let a guest write XCR0 without the XSETBV intercept "
+			"(an emulator's gap): guests' XCR0 is read back from the register");
+	}
+	v->xcr0 = hw;
+	this_cpu()->xcr0 = hw;
+}
+
+uint64_t fpu_guest_xcr0(struct vcpu *v)
+{
+	if (guest_mask)
+		follow_xcr0(v);
+	return v->xcr0;
+}
+
+void fpu_save(struct vcpu *v)
+{
+	if (guest_mask) {
+		uint64_t *xstate_bv = (uint64_t *)(v->fpu + XSAVE_LEGACY_SIZE);
+		follow_xcr0(v);
+		xsave64(v->fpu, v->xcr0);
+		/* XSAVE leaves the header bits of components outside XCR0
+		 * as they were; XRSTOR would #GP on a bit XCR0 no longer
+		 * has (SDM Vol. 1, 13.8), so drop them. */
+		*xstate_bv &= v->xcr0;
+		if (pku)
+			v->pkru = rdpkru();
+	} else {
+		__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])v->fpu));
+	}
+	v->fpu_valid = true;
+}
+
+/* XSETBV (0F 01 D1). #UD without CR4.OSXSAVE and #GP(0) above CPL 0 come
+ * before the intercept on real hardware (SDM Vol. 3C, 26.1.1; APM Vol. 2,
+ * 15.7); they are checked again here for emulators that take the exit
+ * first. The guest's state is in the registers: the new XCR0 takes
+ * effect at once. */
+int xsetbv_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	struct guest_ctl c;
+	uint64_t val = (v->regs.gpr[REG_RDX] << 32) | (uint32_t)v->regs.gpr[REG_RAX];
+
+	vmm->get_ctl(v, &c);
+	if (!guest_mask || !(c.cr4 & CR4_OSXSAVE)) {
+		vcpu_ud(v);
+		return 0;
+	}
+	if (c.cpl != 0 ||
+	    xstate_xsetbv_check(guest_mask, (uint32_t)v->regs.gpr[REG_RCX], val)) {
+		vcpu_gp(v);
+		return 0;
+	}
+	v->xcr0 = val;
+	xsetbv(0, val);
+	this_cpu()->xcr0 = val;
+	vcpu_skip(v, e, 3);
+	return 0;
+}
