@@ -30,7 +30,7 @@ static void hv_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 	(void)v;
 }
 
-static void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {
 	if (leaf >= 0x40000000 && leaf < 0x50000000) {
 		hv_leaf(v, leaf, r);
@@ -99,6 +99,7 @@ static void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpui
 		*r = (struct cpuid_regs){ 0 };
 		break;
 	}
+	msr_cpuid_fixup(leaf, sub, r);
 }
 
 int cpuid_exit(struct vcpu *v, const struct vm_exit *e)

@@ -53,6 +53,8 @@ struct vcpu {
 	struct vlapic lapic;         /* [part] */
 	uint64_t dr[4];              /* [cpu] DR0-3 as the guest last wrote them */
 	uint64_t tsc_aux;            /* [cpu] */
+	uint64_t tsc_adjust;         /* [cpu] IA32_TSC_ADJUST: the guest's moves of its TSC */
+	uint64_t mcg_status;         /* [cpu] IA32_MCG_STATUS */
 	uint8_t fpu[512] __attribute__((aligned(16)));   /* [cpu] FXSAVE area */
 	bool fpu_valid;              /* [cpu] */
 	/* statistics: [part], read unlocked */

@@ -605,6 +605,13 @@ static int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	}
 }
 
+static void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	/* "Use TSC offsetting" is always on (SDM Vol. 3C, 25.3). */
+	vmcs_load(vx(v)->vmcs_pa);
+	vmwrite(TSC_OFFSET, offset);
+}
+
 static void vmx_dr_access(struct vcpu *v, unsigned dr, bool write, uint64_t *val)
 {
 	struct vmx_vcpu *x = vx(v);
@@ -937,6 +944,7 @@ const struct vmm_ops vmx_ops = {
 	.request_irq_window = vmx_request_irq_window,
 	.msr_read = vmx_msr_read,
 	.msr_write = vmx_msr_write,
+	.set_tsc_offset = vmx_set_tsc_offset,
 	.dr_access = vmx_dr_access,
 	.io_passthrough = vmx_io_passthrough,
 	.clear_irq_shadow = vmx_clear_irq_shadow,
