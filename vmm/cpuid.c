@@ -82,10 +82,9 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 		break;
 	case 7:
 		if (sub == 0) {
-			/* EBX: TSC_ADJUST 1, SGX 2, HLE 4, INVPCID 10, RTM 11,
-			 * MPX 14; ECX: PKU 3, OSPKE 4, WAITPKG 5, LA57 16. */
-			r->b &= ~((1u << 1) | (1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) |
-				  (1u << 14));
+			/* EBX: SGX 2, HLE 4, INVPCID 10, RTM 11, MPX 14 (TSC_ADJUST
+			 * 1: msr_cpuid_fixup); ECX: PKU 3, OSPKE 4, WAITPKG 5, LA57 16. */
+			r->b &= ~((1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) | (1u << 14));
 			r->c &= ~((1u << 3) | (1u << 4) | (1u << 5) | (1u << 16));
 		} else {
 			*r = (struct cpuid_regs){ 0 };
