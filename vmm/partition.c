@@ -214,7 +214,10 @@ static int load_image(struct partition *p, struct boot_state *bs)
 {
 	const struct part_config *c = &p->cfg;
 	const struct bi_file *k = file_find(c->kernel);
-	struct guest_image img = { p->ram, p->ram_size };
+	/* What the platform put in RAM before the loader runs. */
+	const struct loader_range acpi = { PLAT_ACPI_GPA, PLAT_ACPI_GPA + PLAT_ACPI_SIZE,
+					   "the ACPI tables" };
+	struct guest_image img = { p->ram, p->ram_size, &acpi, p->plat.rsdp ? 1 : 0 };
 	struct loader_module mods[PART_MAX_MODULES];
 	static char args[PART_MAX_MODULES][2 * PART_PATH_MAX + 2];
 	const uint8_t *data;
