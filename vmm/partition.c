@@ -406,6 +406,16 @@ static void exits_report(const struct partition *p)
 				      exit_reason_name(best), (unsigned long long)sum[best]);
 	}
 	pr_info("partition %s: exits by reason: %s", part_name(p), line);
+	if (p->cfg.unmapped == PART_UNMAPPED_IGNORE) {
+		uint64_t rd = 0, wr = 0;
+
+		for (unsigned i = 0; i < p->nvcpus; i++) {
+			rd += p->vcpus[i].unmapped_reads;
+			wr += p->vcpus[i].unmapped_writes;
+		}
+		pr_info("partition %s: unmapped accesses ignored: %llu reads, %llu writes", part_name(p),
+			(unsigned long long)rd, (unsigned long long)wr);
+	}
 }
 
 bool part_reap(struct partition *p)

@@ -61,6 +61,7 @@ struct vcpu {
 	uint64_t exits[EXIT_NREASONS];
 	uint64_t exits_total;
 	uint64_t run_cycles;         /* TSC cycles spent in the guest and its exits */
+	uint64_t unmapped_reads, unmapped_writes;   /* unmapped = ignore: what nothing answered */
 };
 
 struct partition {

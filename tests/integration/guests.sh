@@ -58,6 +58,7 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		# past it stops the partition, for a read and for a write.
 		printf '[partition oobend]\nkernel = /guests/oob.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = bounds\n'
 		printf '[partition oobendw]\nkernel = /guests/oob.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = bounds write\n'
+		printf '[partition oobi]\nkernel = /guests/oob.elf\nmemory = 16M\ndebug_exit = yes\nunmapped = ignore\ncmdline = addr=0x40000000 ignore\n'
 		if [ -z "${GUEST_NO_TRIPLE:-}" ]; then
 			printf '[partition triple]\nkernel = /guests/triple.elf\nmemory = 16M\ndebug_exit = yes\n'
 			printf '[partition garbage]\nkernel = /guests/garbage.elf\nmemory = 16M\ndebug_exit = yes\n'
@@ -115,6 +116,10 @@ guest_suite_check() { # TAG LOG
 		has "$L" "^error: partition oobend: stopped: read from unmapped guest-physical address 0x1000000$"
 	check "$t: a write to the first byte past RAM stops the partition" \
 		has "$L" "^error: partition oobendw: stopped: wrote to unmapped guest-physical address 0x1000000$"
+	check "$t: unmapped = ignore: reads are all ones, writes dropped" has "$L" "^\[oobi\] PASS: [0-9]+ checks"
+	check "$t: unmapped = ignore: the partition runs to its end" has "$L" "^partition oobi: exited with status 0"
+	check "$t: unmapped = ignore: each access counted" \
+		has "$L" "^partition oobi: unmapped accesses ignored: 6 reads, 2 writes$"
 	check "$t: a marker was planted in one partition" has "$L" "^\[plant\] scan: planted the marker"
 	check "$t: a sibling scanning all its RAM never sees it" has "$L" "^\[scan\] scan: marker found 0 times"
 	check "$t: the scanner is stopped at the end of its RAM" \
