@@ -28,6 +28,7 @@
 #define MSR_MTRRCAP        0xfe
 #define MSR_MCG_CAP        0x179
 #define MSR_MCG_STATUS     0x17a
+#define MSR_PERF_STATUS    0x198
 #define MSR_MISC_ENABLE    0x1a0
 #define MSR_DEBUGCTL       0x1d9
 #define MSR_PERF_CAP       0x345
@@ -39,6 +40,7 @@
 #define MSR_AMD_NB_CFG     0xc001001f
 
 /* CPUID bits that promise an MSR (docs/msr.md). */
+#define CPUID1_EDX_MTRR    (1u << 12)
 #define CPUID1_EDX_MCA     (1u << 14)
 #define CPUID1_ECX_PDCM    (1u << 15)
 #define CPUID7_EBX_TSC_ADJ (1u << 1)
@@ -166,6 +168,11 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = v->tsc_aux;
 		return 0;
 	case MSR_MTRRCAP:
+		/* No variable or fixed ranges, no WC; only with the MTRR bit. */
+		if (!guest_has(v, 1, 3, CPUID1_EDX_MTRR))
+			return -ENOENT;
+		*val = 0;
+		return 0;
 	case MSR_UCODE_REV:
 	case MSR_DEBUGCTL:
 		*val = 0;
@@ -180,6 +187,7 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_P5_MC_ADDR:
 	case MSR_P5_MC_TYPE:
 	case MSR_PLATFORM_ID:
+	case MSR_PERF_STATUS:
 		/* Intel architectural MSRs (Table 2-2) with nothing to say. */
 		*val = 0;
 		return intel ? 0 : -ENOENT;
@@ -284,8 +292,8 @@ static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		/* The legacy AMD counters: written and dropped. */
 		if (msr >= MSR_AMD_PERF_FIRST && msr <= MSR_AMD_PERF_LAST)
 			return 0;
-		/* Read-only: MTRRCAP, MCG_CAP, PLATFORM_ID, PERF_CAPABILITIES,
-		 * FEATURE_CONTROL (locked). */
+		/* Read-only: MTRRCAP, MCG_CAP, PLATFORM_ID, PERF_STATUS,
+		 * PERF_CAPABILITIES, FEATURE_CONTROL (locked). */
 		return -EINVAL;
 	}
 }

@@ -36,6 +36,7 @@ enum kind {
 	FIXED,   /* reads value; a write of wval is accepted and dropped */
 	RO,      /* reads value; writes #GP */
 	READ,    /* reads anything; writing back what it read works */
+	ROANY,   /* reads anything; writes #GP */
 	GP,      /* RDMSR and WRMSR #GP(0) */
 	RSVD,    /* a write of wval (reserved bits) #GP(0) */
 };
@@ -62,7 +63,10 @@ static const struct entry common[] = {
 	{0x277, "PAT reserved type 2", RSVD, 0, 0x0007010600070102ull, N(1, EDX, 16)},
 	{0xC0000103, "TSC_AUX bit 32", RSVD, 0, 1ull << 32, N(0x80000001, EDX, 27)},
 	{0xC0000080, "EFER", READ, 0, 0, {0}},
+	{0xFE, "MTRRCAP", ROANY, 0, 0, N(1, EDX, 12)},
 	{0x179, "MCG_CAP", RO, 0, 0, N(1, EDX, 14)},
+	{0x17B, "MCG_CTL (MCG_CAP.CTL_P 0)", GP, 0, 0, {0}},
+	{0x400, "MC0_CTL (0 banks)", GP, 0, 0, {0}},
 	{0x17A, "MCG_STATUS", RW, 5, 0, N(1, EDX, 14)},
 	{0x17A, "MCG_STATUS bit 4", RSVD, 0, 0x10, N(1, EDX, 14)},
 	{0x1D9, "DEBUGCTL", FIXED, 0, 3, {0}},
@@ -113,6 +117,7 @@ static const struct entry amd[] = {
 	{0x1A0, "MISC_ENABLE", GP, 0, 0, {0}},
 	{0x345, "PERF_CAPABILITIES", GP, 0, 0, {0}},
 	{0x17, "PLATFORM_ID", GP, 0, 0, {0}},
+	{0x198, "PERF_STATUS", GP, 0, 0, {0}},
 	{0x0, "P5_MC_ADDR", GP, 0, 0, {0}},
 	{0x1, "P5_MC_TYPE", GP, 0, 0, {0}},
 };
@@ -122,6 +127,7 @@ static const struct entry intel[] = {
 	{0x1A0, "MISC_ENABLE", FIXED, 0x1801, 0x1801, {0}},
 	{0x345, "PERF_CAPABILITIES", RO, 0, 0, N(1, ECX, 15)},
 	{0x17, "PLATFORM_ID", RO, 0, 0, {0}},
+	{0x198, "PERF_STATUS", RO, 0, 0, {0}},
 	{0x0, "P5_MC_ADDR", FIXED, 0, 0, {0}},
 	{0x1, "P5_MC_TYPE", FIXED, 0, 0, {0}},
 	{0x8B, "BIOS_SIGN_ID", FIXED, 0, 0, {0}},
@@ -204,9 +210,10 @@ static void check(const struct entry *e)
 		ok &= EXPECT_EQ(v2, e->value);
 		break;
 	case READ:
+	case ROANY:
 		ok &= EXPECT_EQ(r, 0);
 		w = try_wr(e->msr, v);
-		ok &= EXPECT_EQ(w, 0);
+		ok &= EXPECT_EQ(w, k == ROANY ? 14 : 0);
 		break;
 	case GP:
 		ok &= EXPECT_EQ(r, 14);
@@ -219,7 +226,7 @@ static void check(const struct entry *e)
 		break;
 	}
 	rt_printf("msr: 0x%08x %-26s %-5s rdmsr %s 0x%lx, wrmsr %s%s\n", e->msr, e->name,
-		  k == RW ? "rw" : k == FIXED ? "wi" : k == RO ? "ro" : k == READ ? "read" :
+		  k == RW ? "rw" : k == FIXED ? "wi" : k == RO || k == ROANY ? "ro" : k == READ ? "read" :
 		  k == GP ? "#gp" : "rsvd", r ? "#GP" : "ok", r ? 0 : v, w ? "#GP" : "ok",
 		  ok ? "" : "  <- FAIL");
 }
