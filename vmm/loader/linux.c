@@ -231,12 +231,15 @@ static int linux_check_image(struct linux_plan *p, const uint8_t *k, size_t len,
 		return linux_fail(st, "bzImage truncated: its %u setup sectors run past the end (%u bytes)",
 				  sects, len);
 	/* The header ends at 0x202 + the byte at 0x201 (boot.rst, "64-bit
-	 * Boot Protocol"); we read up to init_size, and boot_params has room
-	 * for it only up to edd_mbr_sig_buffer at 0x290. */
+	 * Boot Protocol"); we read up to init_size. boot_params has room for
+	 * it only up to edd_mbr_sig_buffer at 0x290: a longer one is copied
+	 * that far, as a loader copies the header it knows. */
 	p->hdr_end = 0x202u + k[LINUX_HDR_JUMP + 1];
-	if (p->hdr_end < LINUX_HDR_MIN_END || p->hdr_end > LINUX_HDR_MAX_END)
-		return linux_fail(st, "setup header length %x (byte at 0x201) is out of range",
+	if (p->hdr_end < LINUX_HDR_MIN_END)
+		return linux_fail(st, "setup header length %x (byte at 0x201) ends before init_size",
 				  k[LINUX_HDR_JUMP + 1], 0);
+	if (p->hdr_end > LINUX_HDR_MAX_END)
+		p->hdr_end = LINUX_HDR_MAX_END;
 	if (!(k[LINUX_HDR_LOADFLAGS] & LINUX_LF_LOADED_HIGH))
 		return linux_fail(st, "not a bzImage: loadflags LOADED_HIGH is clear (zImage)", 0, 0);
 	if (!(rd16(k, LINUX_HDR_XLOADFLAGS) & LINUX_XLF_KERNEL_64))
