@@ -384,8 +384,9 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	vmwrite(EPT_POINTER, eptp(v));
 	vmwrite(VMCS_LINK_POINTER, ~0ULL);
 	/* The guest's TSC counts from its partition's start: the time base
-	 * of its LAPIC's TSC-deadline timer (25.3). */
-	vmwrite(TSC_OFFSET, -v->part->start_tsc);
+	 * of its LAPIC's TSC-deadline timer (25.3), moved by what the guest
+	 * wrote to it; INIT does not reset the TSC. */
+	vmwrite(TSC_OFFSET, v->tsc_adjust - v->part->start_tsc);
 	/* CR0.NE and CR4.VMXE must stay set underneath; the guest sees and
 	 * changes its own values through the read shadows (25.3). */
 	vmwrite(CR0_MASK, 0x20);
