@@ -1050,7 +1050,7 @@ static void test_flat_reject(void **state)
 static void test_loader_preamble(void **state)
 {
 	static uint8_t bin[16] = { 0xf4 };
-	struct guest_image none = { NULL, 1 << 20 };
+	struct guest_image none = { NULL, 1 << 20, NULL, 0 };
 	struct boot_state st;
 
 	(void)state;
