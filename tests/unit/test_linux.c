@@ -1041,7 +1041,7 @@ static void test_reject_image(void **state)
 static void test_header_limits(void **state)
 {
 	static const struct { uint8_t hdr_len; bool ok; } h[] = {
-		{ 0x61, false }, { 0x62, true }, { 0x8e, true }, { 0x8f, false },
+		{ 0x61, false }, { 0x62, true }, { 0x8e, true }, { 0x8f, true },  /* cut at 0x290 */
 	};
 	struct kdesc d;
 	struct boot_state st;
@@ -1072,13 +1072,14 @@ static void test_header_limits(void **state)
 	expect_reject(kbuf, len, "startup_64");
 
 	/* Exactly syssize: loads; the setup ending exactly at the file's
-	 * end leaves no kernel (refused by syssize, not read past). */
+	 * end leaves no kernel (refused for the missing startup_64, not read
+	 * past). */
 	d = kd();
 	len = build(&d);
 	reset_ram(RAM_SIZE);
 	load_ok(len, "", NULL, 0, NULL, &st);
 	reset_ram(RAM_SIZE);
-	expect_reject(kbuf, pm_off(&d), "syssize");
+	expect_reject(kbuf, pm_off(&d), "startup_64");
 	reset_ram(RAM_SIZE);
 	expect_reject(kbuf, pm_off(&d) - 1, "setup sectors");
 }
