@@ -32,7 +32,7 @@ enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_T
 /* Partition keys, in pkeys[] order. */
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
-	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_WEIGHT, P_CAP, P_DEDICATED,
+	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_WEIGHT, P_CAP, P_DEDICATED, P_UNMAPPED,
 	P_NKEYS
 };
 
@@ -336,6 +336,7 @@ static const char *g_console(struct parser *p, char *v)
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 static const char *const stop_names[] = { "shell", "poweroff", "exit" };
 static const char *const fmt_names[] = PART_FORMAT_NAMES;
+static const char *const unmapped_names[] = PART_UNMAPPED_NAMES;
 
 static const char *g_log_level(struct parser *p, char *v)
 {
@@ -574,6 +575,16 @@ static const char *p_debug_exit(struct parser *p, char *v)
 	return NULL;
 }
 
+static const char *p_unmapped(struct parser *p, char *v)
+{
+	int i = cfg_lookup(v, unmapped_names, PART_NUNMAPPED);
+
+	if (i < 0)
+		return "expected stop or ignore";
+	p->part->unmapped = (enum part_unmapped)i;
+	return NULL;
+}
+
 static const char *p_weight(struct parser *p, char *v)
 {
 	uint64_t n;
@@ -616,6 +627,7 @@ static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_WEIGHT] = { "weight", p_weight },
 	[P_CAP] = { "cap", p_cap },
 	[P_DEDICATED] = { "dedicated", p_dedicated },
+	[P_UNMAPPED] = { "unmapped", p_unmapped },
 };
 
 /* ---- sections -------------------------------------------------------- */
@@ -1125,6 +1137,11 @@ int cfg_parse_cpus(const char *s, uint8_t *cpus, unsigned max, unsigned *n)
 const char *cfg_format_name(enum part_format f)
 {
 	return (unsigned)f < PART_NFORMATS ? fmt_names[f] : "?";
+}
+
+const char *cfg_unmapped_name(enum part_unmapped u)
+{
+	return (unsigned)u < PART_NUNMAPPED ? unmapped_names[u] : "?";
 }
 
 const char *cfg_on_stop_name(enum cfg_on_stop s)

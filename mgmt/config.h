@@ -64,6 +64,7 @@ int cfg_parse_cpus(const char *s, uint8_t *cpus, unsigned max, unsigned *n);
 
 /* Text names for the enums, for reports ("shell", "multiboot", "info"); "?" if out of range. */
 const char *cfg_format_name(enum part_format f);
+const char *cfg_unmapped_name(enum part_unmapped u);
 const char *cfg_on_stop_name(enum cfg_on_stop s);
 const char *cfg_log_name(enum cfg_log l);
 

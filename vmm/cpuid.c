@@ -33,7 +33,7 @@ static void hv_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 	(void)v;
 }
 
-static void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {
 	if (leaf >= 0x40000000 && leaf < 0x50000000) {
 		hv_leaf(v, leaf, r);
@@ -104,9 +104,10 @@ static void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpui
 	case 7:
 		if (sub == 0) {
 			r->a = 0;   /* no subleaf 1 and up is offered */
-			/* EBX: TSC_ADJUST 1, SGX 2, HLE 4, RTM 11, MPX 14;
-			 * ECX: OSPKE 4 (below), WAITPKG 5, LA57 16. */
-			r->b &= ~((1u << 1) | (1u << 2) | (1u << 4) | (1u << 11) | (1u << 14));
+			/* EBX: SGX 2, HLE 4, RTM 11, MPX 14 (TSC_ADJUST 1:
+			 * msr_cpuid_fixup); ECX: OSPKE 4 (below), WAITPKG 5,
+			 * LA57 16. */
+			r->b &= ~((1u << 2) | (1u << 4) | (1u << 11) | (1u << 14));
 			/* INVPCID 10 runs in the guest on AMD-V; on VT-x only
 			 * with the enable-INVPCID control (SDM Vol. 3C, 25.6.2). */
 			if (caps_get()->virt == VIRT_VMX && !caps_get()->invpcid_exec)
@@ -132,6 +133,7 @@ static void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpui
 		*r = (struct cpuid_regs){ 0 };
 		break;
 	}
+	msr_cpuid_fixup(leaf, sub, r);
 }
 
 int cpuid_exit(struct vcpu *v, const struct vm_exit *e)

@@ -1,7 +1,9 @@
 /* Guest-physical accesses outside RAM: the instruction is fetched,
  * decoded and emulated against the device model that owns the address
  * (the hardware gives no decode help on every CPU). An address no device
- * owns stops the partition: it can never reach other memory. */
+ * owns stops the partition (it can never reach other memory), or with
+ * `unmapped = ignore` reads all ones and drops writes, as a PC bus does
+ * where nothing answers, each such access counted in the vCPU's stats. */
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/decode.h"
@@ -24,11 +26,21 @@ static bool owned(struct partition *p, uint64_t gpa)
 	return testdev_owns(p, gpa) || platform_mmio_owns(p, gpa);
 }
 
+static bool ignoring(struct partition *p, uint64_t gpa, unsigned size)
+{
+	return p->cfg.unmapped == PART_UNMAPPED_IGNORE && !owned(p, gpa) && !owned(p, gpa + size - 1);
+}
+
 static int m_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 {
 	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
 	struct partition *p = v->part;
 
+	if (ignoring(p, gpa, size)) {
+		*val = size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+		v->unmapped_reads++;
+		return 0;
+	}
 	if (platform_mmio_owns(p, gpa) && platform_mmio_owns(p, gpa + size - 1))
 		return platform_mmio(v, gpa, size, false, val);
 	if (!testdev_owns(p, gpa) || !testdev_owns(p, gpa + size - 1))
@@ -42,6 +54,10 @@ static int m_write(void *ctx, uint64_t gpa, unsigned size, uint64_t val)
 	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
 	struct partition *p = v->part;
 
+	if (ignoring(p, gpa, size)) {
+		v->unmapped_writes++;
+		return 0;
+	}
 	if (platform_mmio_owns(p, gpa) && platform_mmio_owns(p, gpa + size - 1))
 		return platform_mmio(v, gpa, size, true, &val);
 	if (!testdev_owns(p, gpa) || !testdev_owns(p, gpa + size - 1))
@@ -91,7 +107,8 @@ int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 	unsigned got;
 	int r;
 
-	if (!owned(v->part, e->mmio.gpa)) {
+	if (!owned(v->part, e->mmio.gpa) &&
+	    (e->mmio.fetch || v->part->cfg.unmapped != PART_UNMAPPED_IGNORE)) {
 		vcpu_fail(v, "%s unmapped guest-physical address %#llx",
 			  e->mmio.fetch ? "executed from" : e->mmio.write ? "wrote to" : "read from",
 			  (unsigned long long)e->mmio.gpa);

@@ -1,8 +1,15 @@
-/* Guest MSR access: an explicit list. MSRs the vendor keeps in its guest
- * state (EFER, PAT, ...) go to the vendor code; a few are emulated here;
- * everything else raises #GP in the guest, never anything in the host.
- * MSRs that VMRUN/VMLOAD or the VMCS switch by themselves (FS/GS base,
- * SYSCALL and SYSENTER MSRs) do not exit at all. */
+/* Guest MSR access: an explicit list, the policy docs/msr.md tables.
+ * MSRs the vendor keeps in its guest state (EFER, PAT) go to the vendor
+ * code, the local APIC's to its model; the rest of what the guest's CPU
+ * has is emulated here. Every other MSR, and every MSR of the other
+ * vendor, raises #GP in the guest, never anything in the host. MSRs that
+ * VMRUN/VMLOAD or the VMCS switch by themselves (FS/GS base, SYSCALL and
+ * SYSENTER MSRs) do not exit at all.
+ *
+ * An MSR that a CPUID bit promises exists exactly when the guest's CPUID
+ * shows that bit; msr_cpuid_fixup hides the bits whose MSRs Vatra does
+ * not provide (Intel SDM Vol. 4, Table 2-2 "IA32 Architectural MSRs";
+ * AMD APM Vol. 2, Appendix A; Vol. 3, Appendix E). */
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/platform.h"
@@ -12,46 +19,210 @@
 #include "lib/log.h"
 #include "lib/errno.h"
 
+#define MSR_P5_MC_ADDR     0x0
+#define MSR_P5_MC_TYPE     0x1
 #define MSR_TSC            0x10
-#define MSR_MTRRCAP        0xfe
+#define MSR_PLATFORM_ID    0x17
+#define MSR_TSC_ADJUST     0x3b
 #define MSR_UCODE_REV      0x8b
-#define MSR_TSC_AUX        0xc0000103
-#define MSR_AMD_NB_CFG     0xc001001f
+#define MSR_MTRRCAP        0xfe
+#define MSR_MCG_CAP        0x179
+#define MSR_MCG_STATUS     0x17a
+#define MSR_PERF_STATUS    0x198
 #define MSR_MISC_ENABLE    0x1a0
+#define MSR_DEBUGCTL       0x1d9
+#define MSR_PERF_CAP       0x345
+#define MSR_TSC_AUX        0xc0000103
+#define MSR_AMD_PERF_FIRST 0xc0010000   /* PerfEvtSel0-3, then PerfCtr0-3 */
+#define MSR_AMD_PERF_LAST  0xc0010007
+#define MSR_AMD_SYSCFG     0xc0010010
+#define MSR_AMD_HWCR       0xc0010015
+#define MSR_AMD_NB_CFG     0xc001001f
+
+/* CPUID bits that promise an MSR (docs/msr.md). */
+#define CPUID1_EDX_MTRR    (1u << 12)
+#define CPUID1_EDX_MCA     (1u << 14)
+#define CPUID1_ECX_PDCM    (1u << 15)
+#define CPUID7_EBX_TSC_ADJ (1u << 1)
+#define CPUIDX1_EDX_RDTSCP (1u << 27)
+#define CPUID7_ECX_RDPID   (1u << 22)
+
+static bool is_intel(void)
+{
+	return caps_get()->virt == VIRT_VMX;
+}
+
+/* Whether the guest's CPUID shows bit in register reg (0 EAX .. 3 EDX). */
+static bool guest_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit)
+{
+	struct cpuid_regs r;
+	uint32_t w[4];
+
+	cpuid_guest(v, leaf, 0, &r);
+	w[0] = r.a, w[1] = r.b, w[2] = r.c, w[3] = r.d;
+	return w[reg] & bit;
+}
+
+/* Hides what promises MSRs (or MSR bits) that are not provided, and
+ * offers IA32_TSC_ADJUST on Intel, emulated here. Called last by
+ * cpuid_guest on the guest's view of a leaf. */
+void msr_cpuid_fixup(uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+{
+	switch (leaf) {
+	case 1:
+		/* ECX: DTES64 2, DS-CPL 4, DCA 18; EDX: DS 21. The debug store
+		 * (IA32_DS_AREA) and IA32_PLATFORM_DCA_CAP are not provided. */
+		r->c &= ~((1u << 2) | (1u << 4) | (1u << 18));
+		r->d &= ~(1u << 21);
+		break;
+	case 7:
+		if (sub)
+			break;
+		/* EBX: RDT-M 12, RDT-A 15 (IA32_PQR_ASSOC...), Intel PT 25
+		 * (IA32_RTIT_*). ECX: CET_SS 7, TME 13. EDX: TSX_FORCE_ABORT 13,
+		 * arch LBR 19, CET_IBT 20, IBRS/IBPB 26, STIBP 27, L1D_FLUSH 28,
+		 * ARCH_CAPABILITIES 29, CORE_CAPABILITIES 30, SSBD 31. */
+		r->b &= ~((1u << 12) | (1u << 15) | (1u << 25));
+		r->c &= ~((1u << 7) | (1u << 13));
+		r->d &= ~((1u << 13) | (1u << 19) | (1u << 20) | (0x3fu << 26));
+		if (is_intel())
+			r->b |= CPUID7_EBX_TSC_ADJ;
+		else
+			r->b &= ~CPUID7_EBX_TSC_ADJ;
+		break;
+	case 0xf:    /* RDT monitoring */
+	case 0x10:   /* RDT allocation */
+	case 0x12:   /* SGX */
+	case 0x14:   /* Intel PT */
+	case 0x1c:   /* architectural LBR */
+	case 0x8000001b:   /* IBS */
+	case 0x8000001f:   /* SME/SEV: SYSCFG.MemEncryptionModeEn, SEV MSRs */
+	case 0x80000020:   /* AMD platform QoS */
+	case 0x80000022:   /* AMD PerfMonV2 */
+		*r = (struct cpuid_regs){ 0 };
+		break;
+	case 0x80000001:
+		/* ECX: OSVW 9, IBS 10, LWP 15, NodeId 19, PerfCtrExtCore 23
+		 * (0xC0010200-0xC001020B), PerfCtrExtNB 24, DataBpExt 26,
+		 * PerfTsc 27, PerfCtrExtLLC 28: none of their MSRs exist. */
+		r->c &= ~((1u << 9) | (1u << 10) | (1u << 15) | (1u << 19) | (1u << 23) |
+			  (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28));
+		break;
+	case 0x80000007:
+		/* EBX: MCA overflow recovery, SUCCOR, ScalableMca (MCA_CONFIG
+		 * ...). EDX: HwPstate 7 (P-state MSRs), CPB 9 (HWCR.CpbDis),
+		 * EffFreqRO 10 (MPERF/APERF read-only), ProcPowerReporting 12. */
+		r->b = 0;
+		r->d &= ~((1u << 7) | (1u << 9) | (1u << 10) | (1u << 12));
+		break;
+	case 0x80000008:
+		/* EBX: IRPerf 1, IBPB 12, IBRS 14, STIBP 15, PPIN 23, SSBD 24,
+		 * VIRT_SSBD 25, CPPC 27, PSFD 28: SPEC_CTRL, PRED_CMD,
+		 * VIRT_SPEC_CTRL, PPIN and CPPC MSRs are not provided. */
+		r->b &= ~((1u << 1) | (1u << 12) | (1u << 14) | (1u << 15) | (1u << 23) |
+			  (1u << 24) | (1u << 25) | (1u << 27) | (1u << 28));
+		break;
+	}
+}
+
+/* The guest's TSC: the host's plus the partition's offset (its start)
+ * plus what the guest moved it by, IA32_TSC_ADJUST. */
+uint64_t msr_guest_tsc(struct vcpu *v)
+{
+	return rdtsc() - v->part->start_tsc + v->tsc_adjust;
+}
+
+/* Moves this vCPU's TSC by delta: TSC and IA32_TSC_ADJUST move together
+ * (SDM Vol. 3B, 17.17.3), as does the TSC the LAPIC's deadline timer
+ * compares against. */
+static void tsc_move(struct vcpu *v, uint64_t delta)
+{
+	v->tsc_adjust += delta;
+	v->lapic.tsc_offset = v->tsc_adjust;
+	vmm->set_tsc_offset(v, v->tsc_adjust - v->part->start_tsc);
+}
 
 static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
+	bool intel = is_intel();
+
+	/* AMD's legacy counters exist on every AMD64 CPU (APM Vol. 2,
+	 * 13.2.1); with no PMU offered they count nothing. */
+	if (msr >= MSR_AMD_PERF_FIRST && msr <= MSR_AMD_PERF_LAST) {
+		*val = 0;
+		return intel ? -ENOENT : 0;
+	}
 	switch (msr) {
 	case MSR_TSC:
-		*val = rdtsc() - v->part->start_tsc;   /* as RDTSC reads it */
+		*val = msr_guest_tsc(v);   /* as RDTSC reads it */
+		return 0;
+	case MSR_TSC_ADJUST:
+		if (!guest_has(v, 7, 1, CPUID7_EBX_TSC_ADJ))
+			return -ENOENT;
+		*val = v->tsc_adjust;
 		return 0;
 	case MSR_TSC_AUX:
+		if (!guest_has(v, 0x80000001, 3, CPUIDX1_EDX_RDTSCP) &&
+		    !guest_has(v, 7, 2, CPUID7_ECX_RDPID))
+			return -ENOENT;
 		*val = v->tsc_aux;
 		return 0;
 	case MSR_MTRRCAP:
+		/* No variable or fixed ranges, no WC; only with the MTRR bit. */
+		if (!guest_has(v, 1, 3, CPUID1_EDX_MTRR))
+			return -ENOENT;
+		*val = 0;
+		return 0;
 	case MSR_UCODE_REV:
+	case MSR_DEBUGCTL:
+		*val = 0;
+		return 0;
+	case MSR_MCG_CAP:
+		/* No banks, no MCG_CTL, no extended state (SDM 15.3.1.1). */
+	case MSR_MCG_STATUS:
+		if (!guest_has(v, 1, 3, CPUID1_EDX_MCA))
+			return -ENOENT;
+		*val = msr == MSR_MCG_STATUS ? v->mcg_status : 0;
+		return 0;
+	case MSR_P5_MC_ADDR:
+	case MSR_P5_MC_TYPE:
+	case MSR_PLATFORM_ID:
+	case MSR_PERF_STATUS:
+		/* Intel architectural MSRs (Table 2-2) with nothing to say. */
+		*val = 0;
+		return intel ? 0 : -ENOENT;
+	case MSR_PERF_CAP:
+		/* What PDCM promises; no LBR format, PEBS or full-width
+		 * counter writes (SDM 18.6.1... "IA32_PERF_CAPABILITIES"). */
+		if (!intel || !guest_has(v, 1, 2, CPUID1_ECX_PDCM))
+			return -ENOENT;
 		*val = 0;
 		return 0;
 	case MSR_MISC_ENABLE:
 		/* Intel only; Linux's early boot reads it unchecked. Fast
 		 * strings on, BTS and PEBS unavailable, XD not disabled. */
-		if (caps_get()->virt != VIRT_VMX)
+		if (!intel)
 			return -ENOENT;
 		*val = (1u << 0) | (1u << 11) | (1u << 12);
 		return 0;
-	case MSR_AMD_NB_CFG:
-		/* Linux reads it unchecked on AMD family 17h. */
-		if (caps_get()->virt != VIRT_SVM)
-			return -ENOENT;
-		*val = 0;
-		return 0;
 	case MSR_FEATURE_CONTROL:
 		/* Locked with VMX off: what Intel firmware leaves when VT-x is
-		 * not offered. */
-		if (caps_get()->virt != VIRT_VMX)
+		 * not offered. AMD has no such MSR. */
+		if (!intel)
 			return -ENOENT;
 		*val = 1;
 		return 0;
+	case MSR_AMD_SYSCFG:
+	case MSR_AMD_NB_CFG:
+		/* SYSCFG (APM Vol. 2, 7.9.1): no MTRR extensions, no memory
+		 * encryption. NB_CFG: Linux reads it unchecked on family 17h. */
+		*val = 0;
+		return intel ? -ENOENT : 0;
+	case MSR_AMD_HWCR:
+		/* TscFreqSel (24): the TSC counts at the P0 rate, read-only 1
+		 * from family 10h on. */
+		*val = 1u << 24;
+		return intel ? -ENOENT : 0;
 	default:
 		return -ENOENT;
 	}
@@ -74,21 +245,56 @@ void msr_load_guest(struct vcpu *v)
 
 static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
+	uint64_t old;
+	int r = emulated_read(v, msr, &old);
+
+	/* What cannot be read here cannot be written either. */
+	if (r)
+		return r;
 	switch (msr) {
+	case MSR_TSC:
+		/* Sets the TSC; TSC_ADJUST moves by the same amount. */
+		tsc_move(v, val - old);
+		return 0;
+	case MSR_TSC_ADJUST:
+		/* "adds X - Y to the TSC" for a write of X over Y. */
+		tsc_move(v, val - old);
+		return 0;
 	case MSR_TSC_AUX:
 		if (val >> 32)
-			return -EINVAL;
+			return -EINVAL;   /* bits 63:32 reserved */
 		v->tsc_aux = val;
 		msr_load_guest(v);
 		return 0;
-	case MSR_UCODE_REV:
+	case MSR_MCG_STATUS:
+		/* RIPV, EIPV, MCIP; LMCE_S is reserved without MCG_LMCE_P. */
+		if (val & ~7ull)
+			return -EINVAL;
+		v->mcg_status = val;
 		return 0;
+	case MSR_DEBUGCTL:
+		/* LBR (0) and BTF (1) accepted and dropped: the LBR stack
+		 * has no entries and branch single-step is not offered; any
+		 * other bit is reserved on the CPU shown (#GP). */
+		return val & ~3ull ? -EINVAL : 0;
+	case MSR_P5_MC_ADDR:
+	case MSR_P5_MC_TYPE:
+	case MSR_UCODE_REV:
+		/* Intel: written with 0 before CPUID, then read (SDM Vol. 3A,
+		 * 10.11.7.1); AMD's PATCH_LEVEL is read-only. */
+		return is_intel() ? 0 : -EINVAL;
+	case MSR_MISC_ENABLE:        /* kept as it is */
+	case MSR_AMD_SYSCFG:
 	case MSR_AMD_NB_CFG:
-		return caps_get()->virt == VIRT_SVM ? 0 : -ENOENT;
-	case MSR_MISC_ENABLE:
-		return caps_get()->virt == VIRT_VMX ? 0 : -ENOENT;   /* kept as it is */
+	case MSR_AMD_HWCR:
+		return 0;
 	default:
-		return -ENOENT;
+		/* The legacy AMD counters: written and dropped. */
+		if (msr >= MSR_AMD_PERF_FIRST && msr <= MSR_AMD_PERF_LAST)
+			return 0;
+		/* Read-only: MTRRCAP, MCG_CAP, PLATFORM_ID, PERF_STATUS,
+		 * PERF_CAPABILITIES, FEATURE_CONTROL (locked). */
+		return -EINVAL;
 	}
 }
 

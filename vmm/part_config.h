@@ -22,6 +22,12 @@ enum part_format { PART_FMT_AUTO, PART_FMT_LINUX, PART_FMT_MULTIBOOT, PART_FMT_F
 #define PART_FORMAT_NAMES { "auto", "linux", "multiboot", "flat" }
 #define PART_NFORMATS 4
 
+/* A guest-physical access where nothing is mapped: stop the partition, or
+ * read all ones and drop writes (counted), as on a bus nobody answers. */
+enum part_unmapped { PART_UNMAPPED_STOP, PART_UNMAPPED_IGNORE };
+#define PART_UNMAPPED_NAMES { "stop", "ignore" }
+#define PART_NUNMAPPED 2
+
 struct part_module { char path[PART_PATH_MAX]; char args[PART_PATH_MAX]; };
 
 struct part_config {
@@ -40,6 +46,7 @@ struct part_config {
 	uint64_t load_addr;            /* flat binaries: guest-physical load address and entry */
 	bool autostart;                /* default true */
 	bool debug_exit;               /* test partitions: the 0xf4 debug-exit port and the test device */
+	enum part_unmapped unmapped;   /* default PART_UNMAPPED_STOP */
 	unsigned weight;               /* CPU share against vCPUs on the same CPU, 1..65535 */
 	unsigned cap;                  /* at most this % of a CPU per vCPU, 0 = no cap */
 	bool dedicated;                /* its cpus run its vCPUs only (needs cpus) */

@@ -207,6 +207,10 @@ int part_op_stats(const char *name, struct sink *out)
 				if (v->exits[r])
 					sink_printf(out, "    %-14s %llu\n", exit_reason_name(r),
 						    (unsigned long long)v->exits[r]);
+			if (p->cfg.unmapped == PART_UNMAPPED_IGNORE)
+				sink_printf(out, "    unmapped: %llu reads (all ones), %llu writes (dropped)\n",
+					    (unsigned long long)v->unmapped_reads,
+					    (unsigned long long)v->unmapped_writes);
 		}
 	}
 	return 0;

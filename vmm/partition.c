@@ -215,7 +215,10 @@ static int load_image(struct partition *p, struct boot_state *bs)
 {
 	const struct part_config *c = &p->cfg;
 	const struct bi_file *k = file_find(c->kernel);
-	struct guest_image img = { p->ram, p->ram_size };
+	/* What the platform put in RAM before the loader runs. */
+	const struct loader_range acpi = { PLAT_ACPI_GPA, PLAT_ACPI_GPA + PLAT_ACPI_SIZE,
+					   "the ACPI tables" };
+	struct guest_image img = { p->ram, p->ram_size, &acpi, p->plat.rsdp ? 1 : 0 };
 	struct loader_module mods[PART_MAX_MODULES];
 	static char args[PART_MAX_MODULES][2 * PART_PATH_MAX + 2];
 	const uint8_t *data;
@@ -405,6 +408,16 @@ static void exits_report(const struct partition *p)
 				      exit_reason_name(best), (unsigned long long)sum[best]);
 	}
 	pr_info("partition %s: exits by reason: %s", part_name(p), line);
+	if (p->cfg.unmapped == PART_UNMAPPED_IGNORE) {
+		uint64_t rd = 0, wr = 0;
+
+		for (unsigned i = 0; i < p->nvcpus; i++) {
+			rd += p->vcpus[i].unmapped_reads;
+			wr += p->vcpus[i].unmapped_writes;
+		}
+		pr_info("partition %s: unmapped accesses ignored: %llu reads, %llu writes", part_name(p),
+			(unsigned long long)rd, (unsigned long long)wr);
+	}
 }
 
 bool part_reap(struct partition *p)

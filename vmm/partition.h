@@ -53,6 +53,8 @@ struct vcpu {
 	struct vlapic lapic;         /* [part] */
 	uint64_t dr[4];              /* [cpu] DR0-3 as the guest last wrote them */
 	uint64_t tsc_aux;            /* [cpu] */
+	uint64_t tsc_adjust;         /* [cpu] IA32_TSC_ADJUST: the guest's moves of its TSC */
+	uint64_t mcg_status;         /* [cpu] IA32_MCG_STATUS */
 	/* FPU/SSE/AVX state while not in the registers (vmm/fpu.c) */
 	uint8_t fpu[4096] __attribute__((aligned(64)));  /* [cpu] XSAVE (or FXSAVE) area */
 	bool fpu_valid;              /* [cpu] */
@@ -62,6 +64,7 @@ struct vcpu {
 	uint64_t exits[EXIT_NREASONS];
 	uint64_t exits_total;
 	uint64_t run_cycles;         /* TSC cycles spent in the guest and its exits */
+	uint64_t unmapped_reads, unmapped_writes;   /* unmapped = ignore: what nothing answered */
 };
 
 struct partition {

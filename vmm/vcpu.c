@@ -127,7 +127,7 @@ static int rdpmc_exit(struct vcpu *v, const struct vm_exit *e)
 
 static int rdtscp_exit(struct vcpu *v, const struct vm_exit *e)
 {
-	uint64_t t = rdtsc() - v->part->start_tsc;   /* the guest's TSC */
+	uint64_t t = msr_guest_tsc(v);
 
 	v->regs.gpr[REG_RAX] = (uint32_t)t;
 	v->regs.gpr[REG_RDX] = t >> 32;

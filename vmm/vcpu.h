@@ -21,6 +21,14 @@ int io_exit(struct vcpu *v, const struct vm_exit *e);
 int mmio_exit(struct vcpu *v, const struct vm_exit *e);
 int hypercall_exit(struct vcpu *v, const struct vm_exit *e);
 
+/* The guest's CPUID (vmm/cpuid.c); msr_cpuid_fixup is its last step:
+ * it hides the bits whose MSRs vmm/msr.c does not provide. */
+struct cpuid_regs;
+void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r);
+void msr_cpuid_fixup(uint32_t leaf, uint32_t sub, struct cpuid_regs *r);
+/* The TSC as this vCPU reads it. */
+uint64_t msr_guest_tsc(struct vcpu *v);
+
 /* Loads MSRs that the hardware uses on the guest's behalf without an
  * exit (TSC_AUX) before v runs. */
 void msr_load_guest(struct vcpu *v);

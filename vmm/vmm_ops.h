@@ -55,6 +55,9 @@ struct vmm_ops {
 	 * when the vendor does not hold this MSR. */
 	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
 	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
+	/* The guest's TSC is the host's plus offset (mod 2^64): RDTSC,
+	 * RDTSCP and the TSC the hardware compares run on it. */
+	void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
 	/* DR6 (dr = 6) and DR7 (dr = 7), which live in the guest state. */
 	void (*dr_access)(struct vcpu *v, unsigned dr, bool write, uint64_t *val);
 	/* An emulated instruction completed: the STI / MOV SS interrupt

@@ -356,6 +356,12 @@ static int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	}
 }
 
+static void svm_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	/* Added to the TSC on every read in the guest (APM Vol. 2, 15.30.5). */
+	sv(v)->vmcb->c.tsc_offset = offset;
+}
+
 static void svm_dr_access(struct vcpu *v, unsigned dr, bool write, uint64_t *val)
 {
 	struct vmcb_save *g = &sv(v)->vmcb->s;
@@ -573,6 +579,7 @@ const struct vmm_ops svm_ops = {
 	.request_irq_window = svm_request_irq_window,
 	.msr_read = svm_msr_read,
 	.msr_write = svm_msr_write,
+	.set_tsc_offset = svm_set_tsc_offset,
 	.dr_access = svm_dr_access,
 	.io_passthrough = svm_io_passthrough,
 	.clear_irq_shadow = svm_clear_irq_shadow,

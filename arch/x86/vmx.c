@@ -386,8 +386,9 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	vmwrite(EPT_POINTER, eptp(v));
 	vmwrite(VMCS_LINK_POINTER, ~0ULL);
 	/* The guest's TSC counts from its partition's start: the time base
-	 * of its LAPIC's TSC-deadline timer (25.3). */
-	vmwrite(TSC_OFFSET, -v->part->start_tsc);
+	 * of its LAPIC's TSC-deadline timer (25.3), moved by what the guest
+	 * wrote to it; INIT does not reset the TSC. */
+	vmwrite(TSC_OFFSET, v->tsc_adjust - v->part->start_tsc);
 	/* CR0.NE and CR4.VMXE must stay set underneath; the guest sees and
 	 * changes its own values through the read shadows (25.3). */
 	vmwrite(CR0_MASK, 0x20);
@@ -605,6 +606,13 @@ static int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	default:
 		return -ENOENT;
 	}
+}
+
+static void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	/* "Use TSC offsetting" is always on (SDM Vol. 3C, 25.3). */
+	vmcs_load(vx(v)->vmcs_pa);
+	vmwrite(TSC_OFFSET, offset);
 }
 
 static void vmx_dr_access(struct vcpu *v, unsigned dr, bool write, uint64_t *val)
@@ -942,6 +950,7 @@ const struct vmm_ops vmx_ops = {
 	.request_irq_window = vmx_request_irq_window,
 	.msr_read = vmx_msr_read,
 	.msr_write = vmx_msr_write,
+	.set_tsc_offset = vmx_set_tsc_offset,
 	.dr_access = vmx_dr_access,
 	.io_passthrough = vmx_io_passthrough,
 	.clear_irq_shadow = vmx_clear_irq_shadow,

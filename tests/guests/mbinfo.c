@@ -13,12 +13,22 @@
  *     kernel and of each other; module K (K from 0) is a text file whose
  *     first line is `module K` and last line `end of module K`, without
  *     NUL bytes; its string starts with its path
+ *   - none of the information (the info structure, the cmdline, the
+ *     memory map, the module list and strings) lies in the kernel's own
+ *     image [__image_start, __bss_end), wherever the kernel was linked
+ *     (also built linked at 0x10000 and 0x1000: tests/guests/Makefile)
  * Flag `bare` (QEMU -kernel): the cmdline starts with the kernel path and
  * the BIOS keeps the top of RAM: those are allowed.
  */
 #include "rt.h"
 
-extern char __bss_end[];
+extern char __image_start[], __bss_end[];
+
+/* Whether [a, a + len) stays clear of the kernel's image. */
+static bool clear_of_image(uint64_t a, uint64_t len)
+{
+	return a + len <= (uint64_t)__image_start || a >= (uint64_t)__bss_end;
+}
 
 static bool in_ram(uint64_t a, uint64_t len, uint64_t mem)
 {
@@ -158,6 +168,19 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	EXPECT(f & MBI_CMDLINE);
 	EXPECT(f & MBI_MMAP);
 	EXPECT(in_ram(mb_info, sizeof(struct mb_info), mem));
+	rt_printf("mbinfo: kernel image [0x%lx, 0x%lx), info at 0x%lx\n",
+		  (uint64_t)__image_start, (uint64_t)__bss_end, mb_info);
+	EXPECT(clear_of_image(mb_info, sizeof(struct mb_info)));
+	if (f & MBI_CMDLINE)
+		EXPECT(clear_of_image(rt_mbi->cmdline, 1));
+	if (f & MBI_MMAP)
+		EXPECT(clear_of_image(rt_mbi->mmap_addr, rt_mbi->mmap_length));
+	if (f & MBI_MODS) {
+		const struct mb_module *m = (const struct mb_module *)(uint64_t)rt_mbi->mods_addr;
+		EXPECT(clear_of_image(rt_mbi->mods_addr, rt_mbi->mods_count * 16));
+		for (uint32_t i = 0; i < rt_mbi->mods_count; i++)
+			EXPECT(clear_of_image(m[i].string, 1));
+	}
 	EXPECT_EQ(rt_mbi->mem_lower, 0x9fc00 / 1024); /* 639: the low mmap entry */
 	if (rt_bare)
 		EXPECT(rt_mbi->mem_upper <= (mem - 0x100000) / 1024 &&

@@ -9,6 +9,10 @@
  *               the last 8 bytes are written and read back (they are RAM
  *               and must behave as RAM), then the first byte past RAM is
  *               touched, which must stop the partition
+ *   ignore      the partition has `unmapped = ignore`: 1-, 2-, 4- and
+ *               8-byte reads return all ones, a 4- and an 8-byte write are
+ *               dropped (a read after them still sees all ones): 6 reads,
+ *               2 writes, each counted by Vatra; ends with PASS
  * Under bare QEMU the read returns (there is no Vatra to stop it): exit 1.
  */
 #include "rt.h"
@@ -57,6 +61,20 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	if (addr >= 1ull << 32) {
 		rt_printf("oob: addr 0x%lx is not below 4 GiB (not mapped)\n", addr);
 		rt_exit(2);
+	}
+	if (rt_has_flag("ignore")) {
+		volatile uint8_t *p = (volatile uint8_t *)addr;
+
+		rt_printf("oob: ignored accesses at 0x%lx: 6 reads, 2 writes\n", addr);
+		EXPECT_EQ(*p, 0xff);
+		EXPECT_EQ(*(volatile uint16_t *)p, 0xffff);
+		EXPECT_EQ(*(volatile uint32_t *)p, 0xffffffffu);
+		EXPECT_EQ(*(volatile uint64_t *)p, ~0ull);
+		*(volatile uint32_t *)p = 0x0badf00d;
+		*(volatile uint64_t *)(p + 8) = 0;
+		EXPECT_EQ(*(volatile uint32_t *)p, 0xffffffffu);
+		EXPECT_EQ(*(volatile uint64_t *)(p + 8), ~0ull);
+		rt_done();
 	}
 	rt_printf("touching guest-physical 0x%lx (%s)\n", addr, write ? "write" : "read");
 	if (write) {

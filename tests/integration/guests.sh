@@ -5,7 +5,7 @@
 G=$B/guests
 
 # Kernels that end with "PASS: N checks" and debug-exit status 0.
-GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo exitloop reset features ${GUEST_DEVICES-devices}"
+GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo mbinfo-low mbinfo-page1 exitloop reset features ${GUEST_DEVICES-devices}"
 # Restarts of the reset kernel (pinned to CPU 0: the TLB tag rollover).
 GUEST_RESETS=${GUEST_RESETS:-16}
 # GUEST_DEVICES= (empty) leaves out the devices kernel, whose timing
@@ -40,6 +40,14 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		printf '[partition mbinfo]\nkernel = /guests/mbinfo.elf\nmemory = 24M\ndebug_exit = yes\n'
 		printf 'cmdline = name=mbinfo mem=24M mods=2\n'
 		printf 'modules = /guests/mod1.txt first-arg, /guests/mod2.txt\n'
+		# The same kernel linked at 0x10000 and at 0x1000 (where the
+		# boot information would go), and at 0xe0000 over the ACPI tables.
+		for k in mbinfo-low mbinfo-page1; do
+			printf '[partition %s]\nkernel = /guests/%s.elf\nmemory = 24M\ndebug_exit = yes\n' "$k" "$k"
+			printf 'cmdline = name=%s mem=24M mods=2\n' "$k"
+			printf 'modules = /guests/mod1.txt first-arg, /guests/mod2.txt\n'
+		done
+		printf '[partition mbinfo-acpi]\nkernel = /guests/mbinfo-acpi.elf\nmemory = 24M\ndebug_exit = yes\n'
 		printf '[partition modes]\nkernel = /guests/modes.bin\nformat = flat\nload_addr = 0x8000\nmemory = 2M\ndebug_exit = yes\n'
 		# Isolation: a marker planted in one partition's RAM never shows
 		# in a sibling that scans all of its own.
@@ -54,6 +62,7 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		# past it stops the partition, for a read and for a write.
 		printf '[partition oobend]\nkernel = /guests/oob.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = bounds\n'
 		printf '[partition oobendw]\nkernel = /guests/oob.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = bounds write\n'
+		printf '[partition oobi]\nkernel = /guests/oob.elf\nmemory = 16M\ndebug_exit = yes\nunmapped = ignore\ncmdline = addr=0x40000000 ignore\n'
 		if [ -z "${GUEST_NO_TRIPLE:-}" ]; then
 			printf '[partition triple]\nkernel = /guests/triple.elf\nmemory = 16M\ndebug_exit = yes\n'
 			printf '[partition garbage]\nkernel = /guests/garbage.elf\nmemory = 16M\ndebug_exit = yes\n'
@@ -68,7 +77,7 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		fi
 	} >"$cfg"
 	local files=()
-	for k in $GUEST_PASS oob triple garbage spin scan xsave; do files+=(-f "$G/$k.elf:/guests/$k.elf"); done
+	for k in $GUEST_PASS mbinfo-acpi oob triple garbage spin scan xsave; do files+=(-f "$G/$k.elf:/guests/$k.elf"); done
 	files+=(-f "$G/modes.bin:/guests/modes.bin"
 		-f "$W/mod0.txt:/guests/mod1.txt" -f "$W/mod1.txt:/guests/mod2.txt")
 	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" "${files[@]}" >/dev/null
@@ -99,6 +108,12 @@ guest_suite_check() { # TAG LOG
 		check "$t: guest modes reports $m" has "$L" "^\[modes\] $m$"
 	done
 	check "$t: guest modes exits with status 0" has "$L" "^partition modes: exited with status 0"
+	check "$t: a Multiboot kernel linked at 0x10000 finds its information outside its image" \
+		has "$L" "^\[mbinfo-low\] mbinfo: kernel image \[0x10000, 0x[0-9a-f]+\), info at 0x1000$"
+	check "$t: one linked at 0x1000 finds it moved past its image" \
+		has "$L" "^\[mbinfo-page1\] mbinfo: kernel image \[0x1000, 0x[0-9a-f]+\), info at 0x[1-9a-f][0-9a-f]+000$"
+	check "$t: a Multiboot kernel over the ACPI tables is refused, the overlap named" \
+		has "$L" "^error: partition mbinfo-acpi: not started: kernel segment \[0xe0000, 0x[0-9a-f]+\) overlaps the ACPI tables \[0xe0000, 0x100000\)"
 	check "$t: out-of-map access stops only that partition" \
 		has "$L" "^error: partition oob: stopped: read from unmapped guest-physical address 0x40000000"
 	check "$t: the oob guests never saw a value" hasnt "$L" "^\[oob(end|endw)?\] FAIL"
@@ -110,6 +125,10 @@ guest_suite_check() { # TAG LOG
 		has "$L" "^error: partition oobend: stopped: read from unmapped guest-physical address 0x1000000$"
 	check "$t: a write to the first byte past RAM stops the partition" \
 		has "$L" "^error: partition oobendw: stopped: wrote to unmapped guest-physical address 0x1000000$"
+	check "$t: unmapped = ignore: reads are all ones, writes dropped" has "$L" "^\[oobi\] PASS: [0-9]+ checks"
+	check "$t: unmapped = ignore: the partition runs to its end" has "$L" "^partition oobi: exited with status 0"
+	check "$t: unmapped = ignore: each access counted" \
+		has "$L" "^partition oobi: unmapped accesses ignored: 6 reads, 2 writes$"
 	check "$t: a marker was planted in one partition" has "$L" "^\[plant\] scan: planted the marker"
 	check "$t: a sibling scanning all its RAM never sees it" has "$L" "^\[scan\] scan: marker found 0 times"
 	check "$t: the scanner is stopped at the end of its RAM" \

@@ -20,6 +20,21 @@ linux_image() { # IMG VCPUS [extra vatra.cfg lines...]
 		-f "$LINUX_KERNEL:/guests/vmlinuz" -f "$LINUX_INITRD:/guests/initrd.gz" >/dev/null
 }
 
+# A copy of the kernel whose setup header's syssize (0x1f4, 16-byte
+# paragraphs of the protected-mode part) runs one paragraph and more past
+# the end of the file, as a build that rounds it up can leave it: the
+# loader must copy what the file has (boot.rst, "syssize").
+linux_syssize_past_end() { # IN OUT
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+k = bytearray(open(sys.argv[1], "rb").read())
+sects = k[0x1f1] or 4
+pm = len(k) - (sects + 1) * 512
+struct.pack_into("<I", k, 0x1f4, (pm + 15) // 16 + 1)
+open(sys.argv[2], "wb").write(k)
+PY
+}
+
 # MemTotal the same kernel reports booted bare by QEMU with the same RAM.
 linux_bare_memtotal() {
 	timeout 120 qemu-system-x86_64 -accel tcg -cpu "$("$TOP/tools/qemu-cpu")" -m 256 -smp 2 -display none \

@@ -264,6 +264,8 @@ stats_agrees() {
 }
 check "stats: per-reason counts (cpuid) are the guest's, non-zero, adding up" stats_agrees "$L" cpuid cpuid io
 check "stats: per-reason counts (mmio) are the guest's, non-zero, adding up" stats_agrees "$L" mmio mmio io
+check "stats: unmapped = ignore accesses counted (oobi)" \
+	has "$L" "^    unmapped: 6 reads \(all ones\), 2 writes \(dropped\)$"
 check "stats: unknown partition refused" has "$L" "^error: no partition named 'nosuch'"
 check "spin: a guest that never exits was running" has "$L" "^\[spin\] spin: looping without exits"
 check "spin: preempted, so the others finished beside it" has "$L" "^partition exitloop: exited with status 0"
@@ -293,14 +295,17 @@ check "qemu: the partition's status reaches the exit device" status_is $st 1
 check "qemu: TSC calibrated from the PM timer" has "$W/linuxrun.log" "^\[linux\] .*tsc: Detected [0-9.]+ MHz"
 
 echo "--- partitions side by side on 4 CPUs: three Linux guests (1, 1 and 2 vCPUs), stop one, start it again"
+# alpha boots the kernel with syssize rounded up past the end of the file.
+linux_syssize_past_end "$LINUX_KERNEL" "$W/vmlinuz-sys"
 mkcfg "$W/smp.cfg" "[vatra]" "on_all_stopped = shell" \
-	"[partition alpha]" "kernel = /guests/vmlinuz" "initrd = /guests/initrd.gz" \
+	"[partition alpha]" "kernel = /guests/vmlinuz-sys" "initrd = /guests/initrd.gz" \
 	"cmdline = console=ttyS0 vatra.demo" "memory = 160M" \
 	"[partition beta]" "kernel = /guests/vmlinuz" "initrd = /guests/initrd.gz" \
 	"cmdline = console=ttyS0 vatra.demo" "memory = 192M" \
 	"[partition gamma]" "kernel = /guests/vmlinuz" "initrd = /guests/initrd.gz" \
 	"cmdline = console=ttyS0 vatra.demo" "memory = 256M" "vcpus = 2"
-image smp "$W/smp.cfg" -f "$LINUX_KERNEL:/guests/vmlinuz" -f "$LINUX_INITRD:/guests/initrd.gz"
+image smp "$W/smp.cfg" -f "$LINUX_KERNEL:/guests/vmlinuz" -f "$LINUX_INITRD:/guests/initrd.gz" \
+	-f "$W/vmlinuz-sys:/guests/vmlinuz-sys"
 boot smp 400 --smp 4 -- \
 	--step "@seen \[alpha\] Vatra demo partition" "" \
 	--step "@seen \[beta\] Vatra demo partition" "" \
@@ -321,6 +326,8 @@ check "smp: alpha, beta and gamma see 1, 1 and 2 CPUs (${a_cpus:-?} ${b_cpus:-?}
 	eval "[ '${a_cpus:-}' = 1 ] && [ '${b_cpus:-}' = 1 ] && [ '${g_cpus:-}' = 2 ]"
 check "smp: each sees its own memory, 160M < 192M < 256M (${a_mem:-?} ${b_mem:-?} ${g_mem:-?} kB)" \
 	eval "[ -n '${a_mem:-}' ] && [ -n '${b_mem:-}' ] && [ -n '${g_mem:-}' ] && [ ${a_mem:-0} -lt ${b_mem:-0} ] && [ ${b_mem:-0} -lt ${g_mem:-0} ] && [ ${g_mem:-0} -gt 200000 ]"
+check "smp: a bzImage whose syssize runs past the end of the file reaches /init (alpha)" \
+	has "$L" "^\[alpha\] Vatra demo partition: 1 CPU"
 check "smp: the vCPUs are spread over the CPUs" has "$L" "^cpu 3: apic id 3, online, 1 vCPU"
 check "smp: beta stopped, the others still run" \
 	eval "tr -d '\r' <'$L' | sed -n '/destroyed by the operator/,\$p' | grep -A4 '^NAME' | head -5 | grep -Eq '^alpha +running' && tr -d '\r' <'$L' | sed -n '/destroyed by the operator/,\$p' | grep -A4 '^NAME' | head -5 | grep -Eq '^gamma +running +2'"

@@ -1411,6 +1411,45 @@ static void test_cpus_key(void **state)
 	free(c);
 }
 
+/* unmapped: both values (any case), stop by default, a bad one refused
+ * with the partition invalid and the default kept. */
+static void test_unmapped(void **state)
+{
+	static const struct { const char *v; enum part_unmapped u; } ok[] = {
+		{ "stop", PART_UNMAPPED_STOP }, { "ignore", PART_UNMAPPED_IGNORE },
+		{ "IGNORE", PART_UNMAPPED_IGNORE }, { "\"ignore\"", PART_UNMAPPED_IGNORE },
+	};
+	static const char *const bad[] = { "ignored", "yes", "0", "", "stop ignore" };
+	char buf[64];
+	struct vatra_config *c;
+
+	(void)state;
+	c = part_with("cap = 0");
+	expect_no_err(c);
+	assert_int_equal(c->parts[0].unmapped, PART_UNMAPPED_STOP);
+	free(c);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(buf, sizeof(buf), "unmapped = %s", ok[i].v);
+		c = part_with(buf);
+		expect_no_err(c);
+		assert_int_equal(c->parts[0].unmapped, ok[i].u);
+		assert_string_equal(cfg_unmapped_name(c->parts[0].unmapped),
+				    ok[i].u == PART_UNMAPPED_STOP ? "stop" : "ignore");
+		free(c);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "unmapped = %s", bad[i]);
+		c = part_with(buf);
+		expect_one_err(c, 5, "for 'unmapped': expected stop or ignore");
+		assert_int_equal(c->parts[0].unmapped, PART_UNMAPPED_STOP);
+		assert_false(c->parts[0].valid);
+		free(c);
+	}
+	c = part_with("unmapped = ignore\nunmapped = stop");
+	assert_false(c->parts[0].valid);                 /* a key given twice */
+	free(c);
+}
+
 static void test_format_and_load_addr(void **state)
 {
 	static const struct { const char *v; enum part_format f; } fmts[] = {
@@ -2128,6 +2167,7 @@ int main(void)
 		cmocka_unit_test(test_sched_keys),
 		cmocka_unit_test(test_dedicated_overlap),
 		cmocka_unit_test(test_console_mode),
+		cmocka_unit_test(test_unmapped),
 		cmocka_unit_test(test_format_and_load_addr),
 		cmocka_unit_test(test_numeric_limits),
 		cmocka_unit_test(test_count_limits),

@@ -543,6 +543,37 @@ static void test_load_pref(void **state)
 	assert_int_equal(rd8(0x1000000 - 1), FILL);
 }
 
+/* syssize is the protected-mode length rounded up to 16-byte paragraphs
+ * (and may be anything): a file that ends up to 15 bytes, or further,
+ * before syssize * 16 still loads, all of the file copied, init_size
+ * reserved; a syssize of 0 or one short of the file changes nothing. */
+static void test_syssize_ignored(void **state)
+{
+	static const size_t cut[] = { 1, 15, 16, 0x1000 };
+	static const uint32_t sys[] = { 0, 0x3000 / 16 - 1, 0xffffffff };
+	struct kdesc d = kd();
+	struct boot_state st;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		len = build(&d) - cut[i];          /* syssize still says 0x3000 bytes */
+		reset_ram(RAM_SIZE);
+		load_ok(len, "", NULL, 0, NULL, &st);
+		assert_int_equal(st.rip, 0x1000000 + 0x200);
+		for (size_t j = 0; j < d.pm_len - cut[i]; j++)
+			assert_int_equal(rd8(0x1000000 + j), pm_byte(j));
+		assert_int_equal(rd8(0x1000000 + d.pm_len - cut[i]), FILL);
+	}
+	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
+		len = build(&d);
+		put32(0x1f4, sys[i]);
+		reset_ram(RAM_SIZE);
+		load_ok(len, "", NULL, 0, NULL, &st);
+		check_payload(&d, 0x1000000);
+	}
+}
+
 /* A relocatable kernel whose pref_address does not work goes to the
  * lowest kernel_alignment boundary at or above 16 MiB. */
 static void test_load_relocated(void **state)
@@ -663,6 +694,16 @@ static void test_short_header(void **state)
 	load_ok(len, "", NULL, 0, NULL, &st);
 	check_zero_page(&d, 0x1000000, CMDLINE, 0, 0, 0, RAM_SIZE);
 	assert_int_equal(rd32(ZP + 0x264), 0);
+	/* Past boot_params' room for it (0x290): copied up to there only. */
+	for (unsigned h = 0x8e; h <= 0xff; h += 0x71) {
+		d.hdr_len = (uint8_t)h;
+		len = build(&d);
+		memset(kbuf + 0x26c, 0x5a, 0x120);
+		reset_ram(RAM_SIZE);
+		load_ok(len, "", NULL, 0, NULL, &st);
+		assert_int_equal(ram[ZP + 0x28f], 0x5a);
+		assert_int_equal(ram[ZP + 0x290], 0);
+	}
 }
 
 static uint8_t *make_initrd(size_t n)
@@ -966,9 +1007,6 @@ static void test_reject_image(void **state)
 	len = build(&d);
 	expect_reject(kbuf, 6 * 512 - 1, "truncated");
 	expect_reject(kbuf, 0x400, "truncated");
-	expect_reject(kbuf, len - 16, "truncated");     /* one paragraph short of syssize */
-	put32(0x1f4, (uint32_t)(d.pm_len / 16 + 1));
-	expect_reject(kbuf, len, "syssize");
 	d.setup_sects = 0x40;                           /* 65 sectors: 0x8200 > the file */
 	d.pm_len = 0x100;
 	len = build(&d);
@@ -980,9 +1018,6 @@ static void test_reject_image(void **state)
 	d = kd();
 
 	d.hdr_len = 0x61;                               /* ends at 0x263, before init_size ends */
-	len = build(&d);
-	expect_reject(kbuf, len, "header length");
-	d.hdr_len = 0x8f;                               /* ends at 0x291, past boot_params' room */
 	len = build(&d);
 	expect_reject(kbuf, len, "header length");
 	d = kd();
@@ -1006,7 +1041,7 @@ static void test_reject_image(void **state)
 static void test_header_limits(void **state)
 {
 	static const struct { uint8_t hdr_len; bool ok; } h[] = {
-		{ 0x61, false }, { 0x62, true }, { 0x8e, true }, { 0x8f, false },
+		{ 0x61, false }, { 0x62, true }, { 0x8e, true }, { 0x8f, true },  /* cut at 0x290 */
 	};
 	struct kdesc d;
 	struct boot_state st;
@@ -1037,13 +1072,14 @@ static void test_header_limits(void **state)
 	expect_reject(kbuf, len, "startup_64");
 
 	/* Exactly syssize: loads; the setup ending exactly at the file's
-	 * end leaves no kernel (refused by syssize, not read past). */
+	 * end leaves no kernel (refused for the missing startup_64, not read
+	 * past). */
 	d = kd();
 	len = build(&d);
 	reset_ram(RAM_SIZE);
 	load_ok(len, "", NULL, 0, NULL, &st);
 	reset_ram(RAM_SIZE);
-	expect_reject(kbuf, pm_off(&d), "syssize");
+	expect_reject(kbuf, pm_off(&d), "startup_64");
 	reset_ram(RAM_SIZE);
 	expect_reject(kbuf, pm_off(&d) - 1, "setup sectors");
 }
@@ -1135,7 +1171,7 @@ static void test_real_kernel(void **state)
 	assert_true(linux_detect(k, (size_t)n));
 	big = calloc(1, size);
 	assert_non_null(big);
-	rg = (struct guest_image){ big, size };
+	rg = (struct guest_image){ big, size, NULL, 0 };
 	initrd = make_initrd(MiB);
 	if (linux_load(&rg, k, (size_t)n, "console=ttyS0", initrd, MiB, NULL, &st))
 		fail_msg("%s: %s", path, st.err);
@@ -1163,6 +1199,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_load_pref),
+		cmocka_unit_test(test_syssize_ignored),
 		cmocka_unit_test(test_load_relocated),
 		cmocka_unit_test(test_load_fixed),
 		cmocka_unit_test(test_setup_sects),

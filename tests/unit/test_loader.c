@@ -38,6 +38,14 @@ static bool ram_untouched(void)
 	return true;
 }
 
+static bool ram_untouched_from(uint64_t a, uint64_t b)
+{
+	for (uint64_t i = a; i < b; i++)
+		if (ram[i] != FILL)
+			return false;
+	return true;
+}
+
 static bool all_zero(uint64_t a, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++)
@@ -279,6 +287,9 @@ static void check_unused_fields(uint64_t info)
 	for (int o = 68; o < 116; o += 4)
 		assert_int_equal(rd32(info + o), 0);    /* apm, vbe, framebuffer */
 }
+
+/* What the partition passes: Vatra's ACPI tables in the BIOS area. */
+static const struct loader_range acpi_range = { 0xe0000, 0x100000, "the ACPI tables" };
 
 static void expect_reject(const uint8_t *k, size_t len, const char *cmd,
 			  const struct loader_module *m, unsigned n, const char *why)
@@ -667,6 +678,59 @@ static void test_mb_ram_sizes(void **state)
 
 /* ---- Multiboot: refusals ------------------------------------------------ */
 
+/* A kernel may load below 1 MiB wherever RAM is (GRUB and QEMU load it
+ * there): at 0x10000, the boot information stays at 0x1000; at 0x1000,
+ * over where it would go, the information moves past the kernel; an
+ * a.out-kludge kernel whose entry is not inside its image loads too.
+ * Modules still go from 1 MiB. Nothing overlaps. */
+static void test_mb_low_kernels(void **state)
+{
+	static const uint64_t at[] = { 0x10000, 0x1000, 0x0 };
+	struct loader_module m = { (const uint8_t *)"module", 6, "m" };
+	struct boot_state st;
+	struct kdesc d;
+	size_t len;
+
+	(void)state;
+	gi.reserved = &acpi_range;
+	gi.nreserved = 1;
+	for (unsigned i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		static const uint64_t want_info[] = { 0x1000, 0x2000, 0x1000 };
+		uint64_t info, mods;
+
+		d = kd32();
+		d.text_vaddr = d.text_paddr = at[i];
+		d.data_vaddr = d.data_paddr = at[i] + 0x2000;
+		d.entry = at[i] + 0x20;
+		len = build_elf(&d);
+		reset_ram(RAM_SIZE);
+		assert_int_equal(mb_load(&gi, kbuf, len, "low", &m, 1, &st), 0);
+		assert_int_equal(st.rip, at[i] + 0x20);
+		assert_memory_equal(ram + at[i], kbuf + 0x1000, TEXT_SZ);
+		assert_memory_equal(ram + at[i] + 0x2000, kbuf + 0x1000 + TEXT_SZ, DATA_SZ);
+		info = st.rbx;
+		/* 0x1000 unless the text is there; then the page after it
+		 * (the data starts a page later). */
+		assert_int_equal(info, want_info[i]);
+		check_mmap(info, RAM_SIZE);
+		assert_string_equal((const char *)ram + rd32(info + 16), "low");
+		mods = rd32(info + 24);
+		assert_int_equal(rd32(mods), 0x100000);          /* module from 1 MiB */
+		assert_memory_equal(ram + 0x100000, "module", 6);
+		assert_true(ram_untouched_from(0xe0000, 0x100000));
+	}
+	len = build_aout(0x200, 0);                      /* a.out kludge at 0x20000 */
+	for (int i = 0; i < 4; i++)
+		aout_fields[i] -= 0xe0000;
+	aout_fields[4] = 0x10;                           /* entry below the image */
+	redo_aout(0x200);
+	reset_ram(RAM_SIZE);
+	assert_int_equal(mb_load(&gi, kbuf, len, "", NULL, 0, &st), 0);
+	assert_int_equal(st.rip, 0x10);
+	gi.reserved = NULL;
+	gi.nreserved = 0;
+}
+
 static void test_mb_reject_header(void **state)
 {
 	struct kdesc d = kd32();
@@ -711,11 +775,29 @@ static void test_mb_reject_elf(void **state)
 	(void)state;
 	reset_ram(RAM_SIZE);
 
-	d = kd32();                                      /* text below 1 MiB */
+	d = kd32();                                      /* text over Vatra's ACPI tables */
 	d.text_vaddr = d.text_paddr = 0xff000;
 	d.entry = 0xff020;
 	len = build_elf(&d);
-	expect_reject(kbuf, len, "", NULL, 0, "below 1 MiB");
+	gi.reserved = &acpi_range;
+	gi.nreserved = 1;
+	expect_reject(kbuf, len, "", NULL, 0,
+		      "kernel segment [0xff000, 0xff100) overlaps the ACPI tables [0xe0000, 0x100000)");
+	d.text_vaddr = d.text_paddr = 0xd0000;           /* bss up to the tables: loads */
+	d.entry = 0xd0020;
+	d.data_vaddr = d.data_paddr = 0xdf000;
+	d.data_memsz = 0x1000;
+	len = build_elf(&d);
+	{
+		struct boot_state st;
+
+		assert_int_equal(mb_load(&gi, kbuf, len, "", NULL, 0, &st), 0);
+		reset_ram(RAM_SIZE);
+	}
+	ph32(1)->memsz = 0x1001;                         /* one byte into them: refused */
+	expect_reject(kbuf, len, "", NULL, 0, "[0xdf000, 0xe0001) overlaps the ACPI tables");
+	gi.reserved = NULL;
+	gi.nreserved = 0;
 
 	d = kd32();                                      /* bss runs past the end of RAM */
 	d.data_vaddr = d.data_paddr = RAM_SIZE - 0x1000;
@@ -800,19 +882,15 @@ static void test_mb_reject_aout(void **state)
 	redo_aout(0x200);
 	expect_reject(kbuf, len, "", NULL, 0, "bss_end_addr");
 
-	len = build_aout(0x200, 0);                      /* entry outside the image */
-	aout_fields[4] = 0x100000 + AOUT_SZ;
-	redo_aout(0x200);
-	expect_reject(kbuf, len, "", NULL, 0, "entry_addr");
-	aout_fields[4] = 0xfffff;
-	redo_aout(0x200);
-	expect_reject(kbuf, len, "", NULL, 0, "entry_addr");
-
-	len = build_aout(0x200, 0);                      /* loads below 1 MiB */
+	len = build_aout(0x200, 0);                      /* loads over the ACPI tables */
 	for (int i = 0; i < 5; i++)
 		aout_fields[i] -= 0x1000;
 	redo_aout(0x200);
-	expect_reject(kbuf, len, "", NULL, 0, "below 1 MiB");
+	gi.reserved = &acpi_range;
+	gi.nreserved = 1;
+	expect_reject(kbuf, len, "", NULL, 0, "overlaps the ACPI tables [0xe0000, 0x100000)");
+	gi.reserved = NULL;
+	gi.nreserved = 0;
 
 	len = build_aout(0x200, 0);                      /* bss beyond RAM */
 	aout_fields[3] = RAM_SIZE + 1;
@@ -872,7 +950,7 @@ static void test_mb_no_state(void **state)
 {
 	struct kdesc d = kd32();
 	size_t len = build_elf(&d);
-	struct guest_image none = { NULL, RAM_SIZE };
+	struct guest_image none = { NULL, RAM_SIZE, NULL, 0 };
 	struct boot_state st;
 
 	(void)state;
@@ -972,7 +1050,7 @@ static void test_flat_reject(void **state)
 static void test_loader_preamble(void **state)
 {
 	static uint8_t bin[16] = { 0xf4 };
-	struct guest_image none = { NULL, 1 << 20 };
+	struct guest_image none = { NULL, 1 << 20, NULL, 0 };
 	struct boot_state st;
 
 	(void)state;
@@ -1008,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_mb_flags),
 		cmocka_unit_test(test_mb_cmdline),
 		cmocka_unit_test(test_mb_ram_sizes),
+		cmocka_unit_test(test_mb_low_kernels),
 		cmocka_unit_test(test_mb_reject_header),
 		cmocka_unit_test(test_mb_reject_elf),
 		cmocka_unit_test(test_mb_reject_aout),

@@ -459,6 +459,35 @@ static void test_timer_tsc_deadline(void **state)
 	assert_int_equal(vlapic_pending(&l), LOCAL_TIMER_VECTOR);
 }
 
+/* A guest that moved its TSC (IA32_TSC_ADJUST) arms deadlines on the TSC
+ * it reads: forward, backward, and a deadline the moved TSC had already
+ * passed before the partition's start. TSC rate 2 GHz: 2 ticks per ns. */
+static void test_timer_tsc_deadline_moved_tsc(void **state)
+{
+	struct vlapic l;
+
+	(void)state;
+	mk(&l, 0, true);
+	sw_enable(&l);
+	now = 1000000;
+	wr(&l, APIC_LVTT, LOCAL_TIMER_VECTOR | APIC_LVT_TIMER_TSCDEADLINE);
+	l.tsc_offset = 1000000000;          /* forward by 10^9 ticks */
+	assert_int_equal(vlapic_guest_tsc(&l, now), 1002000000);
+	wrmsr(&l, 0x6e0, vlapic_guest_tsc(&l, now) + 2000);
+	assert_int_equal(vlapic_next_deadline(&l, now), now + 1000);
+	wrmsr(&l, 0x6e0, 999999999);        /* before ns 0 on the moved TSC */
+	assert_int_equal(vlapic_next_deadline(&l, now), 0);
+	l.tsc_offset = (uint64_t)-1000000;  /* backward by 10^6 ticks */
+	assert_int_equal(vlapic_guest_tsc(&l, now), 1000000);
+	wrmsr(&l, 0x6e0, vlapic_guest_tsc(&l, now) + 2000);
+	assert_int_equal(vlapic_next_deadline(&l, now), now + 1000);
+	wrmsr(&l, 0x6e0, UINT64_MAX);       /* saturates, never wraps to "now" */
+	assert_true(vlapic_next_deadline(&l, now) > now);
+	now += 1000;
+	vlapic_update(&l, now);
+	assert_int_equal(vlapic_pending(&l), -1);
+}
+
 static void test_timer_tsc_deadline_mode_changes(void **state)
 {
 	struct vlapic l;
@@ -1043,6 +1072,7 @@ int main(void)
 		cmocka_unit_test(test_timer_divide_encodings),
 		cmocka_unit_test(test_timer_periodic_hz),
 		cmocka_unit_test(test_timer_tsc_deadline),
+		cmocka_unit_test(test_timer_tsc_deadline_moved_tsc),
 		cmocka_unit_test(test_timer_tsc_deadline_mode_changes),
 		cmocka_unit_test(test_eoi_edge),
 		cmocka_unit_test(test_eoi_level_broadcast),

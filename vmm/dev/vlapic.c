@@ -268,7 +268,21 @@ static uint32_t timer_current(const struct vlapic *l)
 
 uint64_t vlapic_guest_tsc(const struct vlapic *l, uint64_t now)
 {
-	return muldiv(now, l->tsc_khz, NS_PER_MS, false);
+	return muldiv(now, l->tsc_khz, NS_PER_MS, false) + l->tsc_offset;
+}
+
+/* Ticks from ns 0 until the guest's TSC reads val: tsc_offset is signed
+ * (the guest may have moved its TSC either way). A value the TSC had
+ * passed before ns 0 is 0, a deadline due at once. */
+static uint64_t tsc_since_start(const struct vlapic *l, uint64_t val)
+{
+	int64_t off = (int64_t)l->tsc_offset;
+	uint64_t t;
+
+	if (off >= 0)
+		return val < (uint64_t)off ? 0 : val - (uint64_t)off;
+	t = val - (uint64_t)off;
+	return t < val ? UINT64_MAX : t;
 }
 
 static void tsc_deadline_write(struct vlapic *l, uint64_t val)
@@ -281,7 +295,7 @@ static void tsc_deadline_write(struct vlapic *l, uint64_t val)
 	l->tsc_deadline = val;
 	l->timer_armed = val != 0;
 	if (val)
-		l->timer_deadline = muldiv(val, NS_PER_MS, l->tsc_khz, true);
+		l->timer_deadline = muldiv(tsc_since_start(l, val), NS_PER_MS, l->tsc_khz, true);
 }
 
 static void timer_lvt_write(struct vlapic *l, uint32_t val)

@@ -75,6 +75,7 @@ struct vlapic {
 	uint32_t apic_id;       /* initial APIC ID = x2APIC ID */
 	bool bsp;
 	uint64_t tsc_khz;       /* guest TSC rate; 0: no TSC-deadline mode */
+	uint64_t tsc_offset;    /* guest TSC at ns 0 (its IA32_TSC_ADJUST) */
 	uint64_t bus_khz;       /* APIC timer input clock before the divider */
 
 	uint64_t apic_base;     /* IA32_APIC_BASE */

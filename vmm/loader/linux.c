@@ -210,7 +210,6 @@ static int linux_check_image(struct linux_plan *p, const uint8_t *k, size_t len,
 {
 	unsigned sects;
 	uint16_t ver;
-	uint64_t sys;
 	uint32_t align;
 
 	if (!linux_magic_ok(k, len))
@@ -232,24 +231,25 @@ static int linux_check_image(struct linux_plan *p, const uint8_t *k, size_t len,
 		return linux_fail(st, "bzImage truncated: its %u setup sectors run past the end (%u bytes)",
 				  sects, len);
 	/* The header ends at 0x202 + the byte at 0x201 (boot.rst, "64-bit
-	 * Boot Protocol"); we read up to init_size, and boot_params has room
-	 * for it only up to edd_mbr_sig_buffer at 0x290. */
+	 * Boot Protocol"); we read up to init_size. boot_params has room for
+	 * it only up to edd_mbr_sig_buffer at 0x290: a longer one is copied
+	 * that far, as a loader copies the header it knows. */
 	p->hdr_end = 0x202u + k[LINUX_HDR_JUMP + 1];
-	if (p->hdr_end < LINUX_HDR_MIN_END || p->hdr_end > LINUX_HDR_MAX_END)
-		return linux_fail(st, "setup header length %x (byte at 0x201) is out of range",
+	if (p->hdr_end < LINUX_HDR_MIN_END)
+		return linux_fail(st, "setup header length %x (byte at 0x201) ends before init_size",
 				  k[LINUX_HDR_JUMP + 1], 0);
+	if (p->hdr_end > LINUX_HDR_MAX_END)
+		p->hdr_end = LINUX_HDR_MAX_END;
 	if (!(k[LINUX_HDR_LOADFLAGS] & LINUX_LF_LOADED_HIGH))
 		return linux_fail(st, "not a bzImage: loadflags LOADED_HIGH is clear (zImage)", 0, 0);
 	if (!(rd16(k, LINUX_HDR_XLOADFLAGS) & LINUX_XLF_KERNEL_64))
 		return linux_fail(st, "kernel has no 64-bit entry (xloadflags XLF_KERNEL_64 clear)", 0, 0);
-	/* syssize counts the protected-mode code in 16-byte paragraphs; the
-	 * kernel build writes exactly that much after the setup. Anything
-	 * beyond (an appended Authenticode signature) is copied but unused. */
+	/* The protected-mode kernel is the rest of the file, copied whole.
+	 * syssize counts it in 16-byte paragraphs, rounded up by the build,
+	 * so it may claim up to 15 bytes past the end; like GRUB and QEMU we
+	 * take the file's length and never check syssize. What the kernel
+	 * needs in memory is init_size (boot.rst, "init_size"). */
 	p->pm_len = len - p->pm_off;
-	sys = (uint64_t)rd32(k, LINUX_HDR_SYSSIZE) * 16;
-	if (sys > p->pm_len)
-		return linux_fail(st, "bzImage truncated: syssize says %x bytes of kernel, the file has %x",
-				  sys, p->pm_len);
 	if (p->pm_len <= LINUX_ENTRY64)
 		return linux_fail(st, "protected-mode kernel is too short to hold startup_64 at 0x200",
 				  0, 0);

@@ -7,10 +7,20 @@
 
 #include <stdint.h>
 
-/* Guest RAM as the loaders see it: guest-physical [0, size) at host pointer ram. */
+/* Guest-physical [start, end) that Vatra fills itself (its ACPI tables):
+ * a loader must not put anything there; what names it in a refusal. */
+struct loader_range {
+	uint64_t start, end;
+	const char *what;
+};
+
+/* Guest RAM as the loaders see it: guest-physical [0, size) at host
+ * pointer ram, and the ranges in it that are Vatra's. */
 struct guest_image {
 	uint8_t *ram;
 	uint64_t size;
+	const struct loader_range *reserved;
+	unsigned nreserved;
 };
 
 enum boot_mode { BOOT_REAL16, BOOT_PROT32, BOOT_LONG64 };

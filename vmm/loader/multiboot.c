@@ -8,6 +8,7 @@
 #include "lib/elf.h"
 #include "lib/string.h"
 #include "lib/errno.h"
+#include "lib/printf.h"
 
 #define MB_PAGE   4096ULL
 #define MB_4G     (1ULL << 32)
@@ -25,7 +26,9 @@ struct mb_plan {
 	uint64_t entry;
 	uint64_t kernel_end;     /* end of the highest piece, bss included */
 	uint64_t limit;          /* where the kernel and modules must end: min(RAM, 4 GiB) */
-	/* info area, all below MB_LOW_END */
+	uint64_t mods_at;        /* where the first module goes */
+	uint64_t mods_end;       /* the end of the last one */
+	/* the boot information, placed where nothing else is */
 	uint32_t info, mmap, mods, strings, end;
 };
 
@@ -95,10 +98,8 @@ static int mb_plan_aout(struct mb_plan *p, const struct mb_header *h, size_t hof
 			return loader_fail(st, "Multiboot header: bss_end_addr is below the end of the data");
 		memsz = h->bss_end_addr - h->load_addr;
 	}
-	/* Stricter than the spec, like the ELF rule: jumping into bss or
-	 * outside the image can only be a broken header. */
-	if (h->entry_addr < h->load_addr || h->entry_addr - h->load_addr >= filesz)
-		return loader_fail(st, "Multiboot header: entry_addr is outside the loaded text/data");
+	/* entry_addr is where to jump (3.1.3), nothing more: like GRUB we do
+	 * not ask that it lie inside the loaded image. */
 	p->piece[0] = (struct mb_piece){ h->load_addr, foff, filesz, memsz };
 	p->npiece = 1;
 	p->entry = h->entry_addr;
@@ -134,23 +135,55 @@ static int mb_plan_elf(struct mb_plan *p, const uint8_t *k, size_t len, struct b
 	return 0;
 }
 
-/* Every piece at or above 1 MiB, below min(RAM, 4 GiB), none overlapping. */
-static int mb_check_pieces(struct mb_plan *p, uint64_t ram_size, struct boot_state *st)
+static bool mb_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
+	return a < b + blen && b < a + alen;
+}
+
+/* The first of Vatra's ranges that [at, at + len) overlaps, or NULL. */
+static const struct loader_range *mb_reserved_hit(const struct guest_image *img, uint64_t at,
+						   uint64_t len)
+{
+	for (unsigned i = 0; i < img->nreserved; i++) {
+		const struct loader_range *r = &img->reserved[i];
+
+		if (len && mb_overlap(at, len, r->start, r->end - r->start))
+			return r;
+	}
+	return NULL;
+}
+
+static int mb_fail_overlap(struct boot_state *st, const char *what, uint64_t at, uint64_t len,
+			   const struct loader_range *r)
+{
+	snprintf(st->err, sizeof(st->err), "%s [%#llx, %#llx) overlaps %s [%#llx, %#llx)", what,
+		 (unsigned long long)at, (unsigned long long)(at + len), r->what,
+		 (unsigned long long)r->start, (unsigned long long)r->end);
+	return -EINVAL;
+}
+
+/* Every piece where the kernel asks, inside RAM below 4 GiB (3.1.3,
+ * 3.1.5: the addresses are physical; a loader may refuse only what it
+ * cannot satisfy), clear of Vatra's ranges, none overlapping another. */
+static int mb_check_pieces(struct mb_plan *p, const struct guest_image *img, struct boot_state *st)
+{
+	const struct loader_range *hit;
+
 	p->kernel_end = 0;
 	for (unsigned i = 0; i < p->npiece; i++) {
 		const struct mb_piece *a = &p->piece[i];
 
-		if (a->paddr < MB_KERNEL_MIN)
-			return loader_fail(st, "kernel segment lies below 1 MiB (must load at or above 0x100000)");
 		if (a->paddr > MB_4G || a->memsz > MB_4G - a->paddr)
 			return loader_fail(st, "kernel segment extends past 4 GiB (unreachable in 32-bit mode)");
-		if (a->paddr > ram_size || a->memsz > ram_size - a->paddr)
+		if (a->paddr > img->size || a->memsz > img->size - a->paddr)
 			return loader_fail(st, "kernel segment extends past the end of guest RAM");
+		hit = mb_reserved_hit(img, a->paddr, a->memsz);
+		if (hit)
+			return mb_fail_overlap(st, "kernel segment", a->paddr, a->memsz, hit);
 		for (unsigned j = 0; j < i; j++) {
 			const struct mb_piece *b = &p->piece[j];
 
-			if (a->paddr < b->paddr + b->memsz && b->paddr < a->paddr + a->memsz)
+			if (mb_overlap(a->paddr, a->memsz, b->paddr, b->memsz))
 				return loader_fail(st, "kernel segments overlap in physical memory");
 		}
 		if (a->paddr + a->memsz > p->kernel_end)
@@ -163,59 +196,95 @@ static int mb_check_pieces(struct mb_plan *p, uint64_t ram_size, struct boot_sta
 
 /* Modules go one after another, each on a page boundary after the kernel
  * and its bss (header flag 0 asks for it; we always do it, 3.1.2; bss is
- * reserved from modules, 3.1.3). A module's mod_end is exclusive and
- * must fit the 32-bit field, hence the limit of min(RAM, 4 GiB). */
-static int mb_check_modules(const struct mb_plan *p, const struct loader_module *mods,
-			    unsigned nmods, struct boot_state *st)
+ * reserved from modules, 3.1.3), and at or above 1 MiB, clear of the
+ * PC's low areas, for a kernel linked low. A module's mod_end is
+ * exclusive and must fit the 32-bit field, hence the limit of min(RAM,
+ * 4 GiB). */
+static int mb_check_modules(struct mb_plan *p, const struct guest_image *img,
+			    const struct loader_module *mods, unsigned nmods, struct boot_state *st)
 {
-	uint64_t at = mb_page_up(p->kernel_end);
+	uint64_t at = mb_page_up(p->kernel_end > MB_KERNEL_MIN ? p->kernel_end : MB_KERNEL_MIN);
+	const struct loader_range *hit;
 
 	if (nmods && !mods)
 		return loader_fail(st, "module list missing");
+	p->mods_at = p->mods_end = at;
 	for (unsigned i = 0; i < nmods; i++) {
 		if (!mods[i].data && mods[i].size)
 			return loader_fail(st, "module has no data");
 		if (at > p->limit || mods[i].size > p->limit - at || at + mods[i].size >= MB_4G)
 			return loader_fail(st, "modules do not fit in guest RAM below 4 GiB after the kernel");
+		hit = mb_reserved_hit(img, at, mods[i].size);
+		if (hit)
+			return mb_fail_overlap(st, "module", at, mods[i].size, hit);
+		p->mods_end = at + mods[i].size;
 		at = mb_page_up(at + mods[i].size);
 	}
 	return 0;
 }
 
-/* Lays out the info area from MB_LOW_BASE: info structure, memory map,
- * module list, then the strings (loader name, command line, one per
- * module). All of it stays below MB_LOW_END, so it can never meet the
- * kernel (>= 1 MiB) or the modules (after the kernel). */
-static int mb_plan_low(struct mb_plan *p, const char *cmdline, const struct loader_module *mods,
-		       unsigned nmods, struct boot_state *st)
+/* Whether the boot information may occupy [at, at + len): inside RAM
+ * below 4 GiB, in what the memory map calls available (below the EBDA or
+ * from 1 MiB), and clear of the kernel, the modules and Vatra's ranges. */
+static bool mb_info_fits(const struct mb_plan *p, const struct guest_image *img, uint64_t at,
+			 uint64_t len)
 {
-	uint64_t at = MB_LOW_BASE;
-	size_t n;
+	if (at < MB_LOW_BASE || at > p->limit || len > p->limit - at)
+		return false;
+	if (mb_overlap(at, len, MB_EBDA_BASE, MB_KERNEL_MIN - MB_EBDA_BASE))
+		return false;
+	for (unsigned i = 0; i < p->npiece; i++)
+		if (mb_overlap(at, len, p->piece[i].paddr, p->piece[i].memsz))
+			return false;
+	if (p->mods_end > p->mods_at && mb_overlap(at, len, p->mods_at, p->mods_end - p->mods_at))
+		return false;
+	return !mb_reserved_hit(img, at, len);
+}
 
+/* Lays out the boot information: info structure, memory map, module
+ * list, then the strings (loader name, command line, one per module), in
+ * one block. It goes at MB_LOW_BASE when the kernel leaves that free,
+ * else right after a kernel piece or after the modules: the first of
+ * those places where it fits (3.2: "anywhere in memory"). */
+static int mb_plan_info(struct mb_plan *p, const struct guest_image *img, const char *cmdline,
+			const struct loader_module *mods, unsigned nmods, struct boot_state *st)
+{
+	uint64_t cand[ELF_MAX_SEGMENTS + 2], at = 0, len, base = UINT64_MAX;
+	unsigned ncand = 0;
+
+	len = (sizeof(struct mb_info) + 7) & ~7ULL;
+	len += MB_MMAP_ENTRIES * sizeof(struct mb_mmap_entry);
+	if (nmods > (MB_LOW_END - MB_LOW_BASE - len) / sizeof(struct mb_module))
+		return loader_fail(st, "too many modules for the boot information");
+	len += (uint64_t)nmods * sizeof(struct mb_module);
+	len += sizeof(MB_LOADER_NAME);
+	len += strlen(cmdline) + 1;  /* bounded by MB_CMDLINE_MAX already */
+	for (unsigned i = 0; i < nmods; i++) {
+		const char *s = mods[i].args ? mods[i].args : "";
+
+		len += strnlen(s, MB_LOW_END) + 1;
+		if (len > MB_LOW_END - MB_LOW_BASE)
+			return loader_fail(st, "module strings do not fit in the boot information");
+	}
+	cand[ncand++] = MB_LOW_BASE;
+	for (unsigned i = 0; i < p->npiece; i++)
+		cand[ncand++] = mb_page_up(p->piece[i].paddr + p->piece[i].memsz);
+	cand[ncand++] = mb_page_up(p->mods_end);
+	for (unsigned i = 0; i < ncand && base == UINT64_MAX; i++)
+		if (mb_info_fits(p, img, cand[i], len))
+			base = cand[i];
+	if (base == UINT64_MAX || base + len > MB_4G)
+		return loader_fail(st, "no room for the boot information beside the kernel and modules");
+
+	at = base;
 	p->info = (uint32_t)at;
 	at = (at + sizeof(struct mb_info) + 7) & ~7ULL;
 	p->mmap = (uint32_t)at;
 	at += MB_MMAP_ENTRIES * sizeof(struct mb_mmap_entry);
 	p->mods = (uint32_t)at;
-	if (nmods > (MB_LOW_END - at) / sizeof(struct mb_module))
-		return loader_fail(st, "too many modules for the module list below 0x9f000");
 	at += (uint64_t)nmods * sizeof(struct mb_module);
 	p->strings = (uint32_t)at;
-	at += sizeof(MB_LOADER_NAME);
-	at += strlen(cmdline) + 1;  /* bounded by MB_CMDLINE_MAX already */
-	for (unsigned i = 0; i < nmods; i++) {
-		const char *s = mods[i].args ? mods[i].args : "";
-
-		if (at >= MB_LOW_END)
-			return loader_fail(st, "module strings do not fit below 0x9f000");
-		n = strnlen(s, MB_LOW_END - at);
-		if (n + 1 > MB_LOW_END - at)
-			return loader_fail(st, "module strings do not fit below 0x9f000");
-		at += n + 1;
-	}
-	if (at > MB_LOW_END)
-		return loader_fail(st, "boot information does not fit below 0x9f000");
-	p->end = (uint32_t)at;
+	p->end = (uint32_t)(base + len);
 	return 0;
 }
 
@@ -269,7 +338,7 @@ static void mb_write(const struct mb_plan *p, struct guest_image *img, const uin
 	mi.mmap_length = sizeof(mm);
 	mi.mmap_addr = p->mmap;
 
-	at = mb_page_up(p->kernel_end);
+	at = p->mods_at;
 	for (unsigned i = 0; i < nmods; i++) {
 		struct mb_module m;
 
@@ -338,11 +407,11 @@ int mb_load(struct guest_image *img, const uint8_t *kernel, size_t len, const ch
 		r = mb_plan_elf(&p, kernel, len, st);
 	if (r)
 		return r;
-	r = mb_check_pieces(&p, img->size, st);
+	r = mb_check_pieces(&p, img, st);
 	if (!r)
-		r = mb_check_modules(&p, mods, nmods, st);
+		r = mb_check_modules(&p, img, mods, nmods, st);
 	if (!r)
-		r = mb_plan_low(&p, cmdline, mods, nmods, st);
+		r = mb_plan_info(&p, img, cmdline, mods, nmods, st);
 	if (r)
 		return r;
 

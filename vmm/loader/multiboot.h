@@ -54,8 +54,8 @@
 
 /* Limits this loader enforces. */
 #define MB_CMDLINE_MAX         4096        /* characters, without the NUL */
-#define MB_KERNEL_MIN          0x100000u   /* kernels load at or above 1 MiB */
-#define MB_LOW_BASE            0x1000u     /* info area: [MB_LOW_BASE, MB_LOW_END) */
+#define MB_KERNEL_MIN          0x100000u   /* modules go at or above 1 MiB */
+#define MB_LOW_BASE            0x1000u     /* the info's first choice; bounds its size with MB_LOW_END */
 #define MB_LOW_END             0x9f000u
 #define MB_EBDA_BASE           0x9fc00u    /* reserved [EBDA, 640 KiB) as on a PC */
 #define MB_BIOS_BASE           0xf0000u    /* reserved [BIOS, 1 MiB): system ROM */
@@ -145,8 +145,11 @@ bool mb_detect(const uint8_t *kernel, size_t len);
 
 /* Loads an ELF32 or ELF64 kernel (or, when header flag bit 16 is set, the
  * header's load_addr/load_end_addr/bss_end_addr/entry_addr "a.out
- * kludge") into img with the modules after it, builds the info structure
- * (flags MEMORY, CMDLINE, MODS, MEM_MAP, LOADER_NAME) in low memory and
+ * kludge") wherever it asks in img's RAM below 4 GiB, low memory included,
+ * refusing only an overlap with img->reserved (named in st->err); puts
+ * the modules after it (from 1 MiB at least), builds the info structure
+ * (flags MEMORY, CMDLINE, MODS, MEM_MAP, LOADER_NAME) at MB_LOW_BASE or,
+ * when the kernel is there, right after it or the modules, and
  * fills st: BOOT_PROT32, rip = entry, rax = 0x2BADB002, rbx = info
  * address, rsp = 0 (undefined per 3.2; the kernel sets its own stack),
  * cs_sel unused (3.2 leaves selector values undefined).
