@@ -31,12 +31,12 @@ CORE_CFLAGS := $(FREESTANDING) $(WARN) -fno-pic -fno-pie -mcmodel=kernel
 CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            arch/x86/paging.c arch/x86/caps.c arch/x86/power.c arch/x86/tsc.c arch/x86/apic.c \
            arch/x86/rtc.c arch/x86/smp.c arch/x86/vectab.c arch/x86/vectors.c \
-           arch/x86/svm.c arch/x86/vmx.c \
+           arch/x86/svm.c arch/x86/vmx.c arch/x86/permmap.c \
            vmm/vmm.c vmm/sched.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/msr.c vmm/io.c \
            vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
-           vmm/dev/acpigen.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
+           vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
            drivers/uart.c drivers/acpi.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c mm/mem.c \
            mgmt/config.c mgmt/commands.c mgmt/host.c mgmt/shell.c mgmt/console.c mgmt/lineedit.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/sink.c lib/palloc.c lib/elf.c
@@ -55,7 +55,8 @@ EFI_OBJ := $(EFI_C:%.c=$(B)/efi/%.o) $(B)/efi/boot/core_blob.o
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
-              linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors
+              linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
+              devreg permmap msi
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -72,7 +73,10 @@ unit_src_loader := vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c 
 unit_src_devices := vmm/dev/vuart.c vmm/dev/testdev.c
 unit_src_linux  := vmm/loader/loader.c vmm/loader/linux.c lib/strutil.c
 unit_src_acpigen := vmm/dev/acpigen.c drivers/acpi.c lib/strutil.c
-unit_src_vpci   := vmm/dev/vpci.c
+unit_src_vpci   := vmm/dev/vpci.c vmm/dev/devreg.c
+unit_src_devreg := vmm/dev/devreg.c
+unit_src_permmap := arch/x86/permmap.c
+unit_src_msi    := vmm/dev/msi.c
 unit_src_vlapic := vmm/dev/vlapic.c
 unit_src_vioapic := vmm/dev/vioapic.c
 unit_src_vpic   := vmm/dev/vpic.c

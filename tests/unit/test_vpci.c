@@ -13,6 +13,7 @@
 #include "lib/errno.h"
 
 static struct vpci *vp;
+static struct devreg dreg;
 
 static int setup(void **state)
 {
@@ -21,7 +22,8 @@ static int setup(void **state)
 	if (!vp)
 		return -1;
 	memset(vp, 0xcc, sizeof(*vp));	/* vpci_init must clear it all */
-	vpci_init(vp);
+	devreg_init(&dreg);
+	vpci_init(vp, &dreg);
 	return 0;
 }
 
@@ -391,16 +393,171 @@ static void test_add_errors(void **state)
 	assert_int_equal(io_read(0, 1, 0, 0, 4), 0);
 	assert_int_equal(io_read(0, VPCI_MAX_FUNCS, 0, 0, 4), 0xffffffff);
 	/* vpci_init starts over with the host bridge only. */
-	vpci_init(vp);
+	vpci_init(vp, &dreg);
 	assert_int_equal(vpci_cf8_read(vp), 0);
 	assert_int_equal(io_read(0, 1, 0, 0, 4), 0xffffffff);
 	assert_int_equal(io_read(0, 0, 0, 0, 4), 0x29c08086);
+}
+
+/* ---- BARs, capabilities, many functions ---- */
+
+static int bar_fn(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		  bool write, uint64_t *val)
+{
+	(void)who;
+	(void)addr;
+	(void)size;
+	if (!write)
+		*val = (uint64_t)(uintptr_t)ctx + off;
+	return 0;
+}
+
+static int mmio_rd(uint64_t addr, uint64_t *val)
+{
+	*val = 0;
+	return devreg_access(&dreg, DEVREG_MMIO, NULL, addr, 4, false, val);
+}
+
+static void test_bar_sizing_and_move(void **state)
+{
+	struct vpci_func *f;
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(vpci_add(vp, 0, 3, 0, NULL, NULL, &f), 0);
+	assert_int_equal(vpci_bar_add(f, 0, VPCI_BAR_MEM32, 0x1000, bar_fn, (void *)0xa000), 0);
+	assert_int_equal(vpci_bar_add(f, 2, VPCI_BAR_MEM64 | VPCI_BAR_PREFETCH, 0x200000,
+				      bar_fn, (void *)0xb000), 0);
+	assert_int_equal(vpci_bar_add(f, 4, VPCI_BAR_IO, 0x20, bar_fn, (void *)0xc000), 0);
+	/* Sizing: all ones in, the size mask with the type bits out. */
+	io_write(0, 3, 0, VPCI_BAR0, 4, 0xffffffff);
+	assert_int_equal(io_read(0, 3, 0, VPCI_BAR0, 4), 0xfffff000);
+	io_write(0, 3, 0, VPCI_BAR0 + 8, 4, 0xffffffff);
+	io_write(0, 3, 0, VPCI_BAR0 + 12, 4, 0xffffffff);
+	assert_int_equal(io_read(0, 3, 0, VPCI_BAR0 + 8, 4), 0xffe0000c);
+	assert_int_equal(io_read(0, 3, 0, VPCI_BAR0 + 12, 4), 0xffffffff);
+	io_write(0, 3, 0, VPCI_BAR0 + 16, 4, 0xffffffff);
+	assert_int_equal(io_read(0, 3, 0, VPCI_BAR0 + 16, 4), 0xffffffe1);
+	/* Unused BARs stay 0 whatever is written. */
+	io_write(0, 3, 0, VPCI_BAR0 + 4, 4, 0xffffffff);
+	assert_int_equal(io_read(0, 3, 0, VPCI_BAR0 + 4, 4), 0);
+	/* With memory decode off nothing decodes, wherever the BAR is. */
+	io_write(0, 3, 0, VPCI_BAR0, 4, 0xc0000000);
+	assert_int_equal(mmio_rd(0xc0000000, &v), -ENOENT);
+	/* Decode on: there, and only there. */
+	io_write(0, 3, 0, VPCI_COMMAND, 2, VPCI_CMD_MEMORY);
+	assert_int_equal(mmio_rd(0xc0000010, &v), 0);
+	assert_int_equal(v, 0xa010);
+	/* Moved through ECAM: the new place decodes, the old one not. */
+	vpci_ecam_write(vp, ecam_off(0, 3, 0, VPCI_BAR0), 4, 0xc0100000);
+	assert_int_equal(vpci_bar_addr(f, 0), 0xc0100000);
+	assert_int_equal(mmio_rd(0xc0100000, &v), 0);
+	assert_int_equal(v, 0xa000);
+	assert_int_equal(mmio_rd(0xc0000000, &v), -ENOENT);
+	/* The 64-bit BAR sat at its sizing address (above 4 GiB, 0xffffffff
+	 * ffe00000) while decoding; placed below, it decodes there. */
+	io_write(0, 3, 0, VPCI_BAR0 + 12, 4, 0);
+	io_write(0, 3, 0, VPCI_BAR0 + 8, 4, 0xc0200000);
+	assert_int_equal(vpci_bar_addr(f, 2), 0xc0200000);
+	assert_int_equal(mmio_rd(0xc0400000 - 4, &v), 0);
+	assert_int_equal(v, 0xb000 + 0x1ffffc);
+	/* A move onto another BAR is refused: it decodes nowhere. */
+	io_write(0, 3, 0, VPCI_BAR0, 4, 0xc0200000);
+	assert_int_equal(mmio_rd(0xc0100000, &v), -ENOENT);
+	assert_int_equal(mmio_rd(0xc0200000, &v), 0);
+	assert_int_equal(v, 0xb000);
+	/* The I/O BAR follows the I/O decode bit. */
+	io_write(0, 3, 0, VPCI_BAR0 + 16, 4, 0x1000);
+	v = 0;
+	assert_int_equal(devreg_access(&dreg, DEVREG_PIO, NULL, 0x1004, 1, false, &v), -ENOENT);
+	io_write(0, 3, 0, VPCI_COMMAND, 2, VPCI_CMD_MEMORY | VPCI_CMD_IO);
+	assert_int_equal(devreg_access(&dreg, DEVREG_PIO, NULL, 0x1004, 1, false, &v), 0);
+	assert_int_equal(v, 0xc004);
+	/* Decode off again: all gone. */
+	io_write(0, 3, 0, VPCI_COMMAND, 2, 0);
+	assert_int_equal(mmio_rd(0xc0200000, &v), -ENOENT);
+	assert_int_equal(devreg_access(&dreg, DEVREG_PIO, NULL, 0x1004, 1, false, &v), -ENOENT);
+}
+
+static void test_bar_errors(void **state)
+{
+	struct vpci_func *f;
+
+	(void)state;
+	assert_int_equal(vpci_add(vp, 0, 3, 0, NULL, NULL, &f), 0);
+	assert_int_equal(vpci_bar_add(f, 6, VPCI_BAR_MEM32, 0x1000, bar_fn, NULL), -EINVAL);
+	assert_int_equal(vpci_bar_add(f, 5, VPCI_BAR_MEM64, 0x1000, bar_fn, NULL), -EINVAL);
+	assert_int_equal(vpci_bar_add(f, 0, VPCI_BAR_MEM32, 0x1800, bar_fn, NULL), -EINVAL);
+	assert_int_equal(vpci_bar_add(f, 0, VPCI_BAR_MEM32, 8, bar_fn, NULL), -EINVAL);
+	assert_int_equal(vpci_bar_add(f, 0, VPCI_BAR_IO, 0x200, bar_fn, NULL), -EINVAL);
+	assert_int_equal(vpci_bar_add(f, 0, VPCI_BAR_IO | VPCI_BAR_PREFETCH, 0x10, bar_fn, NULL),
+			 -EINVAL);
+	assert_int_equal(vpci_bar_add(f, 0, VPCI_BAR_MEM32, 0x1000, NULL, NULL), -EINVAL);
+}
+
+static void test_capabilities(void **state)
+{
+	struct vpci_func *f;
+	const uint8_t a[] = { 0x04, 'V', 'T' }, b[] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66 };
+	uint8_t big[200] = { 0 };
+	unsigned off1, off2;
+
+	(void)state;
+	assert_int_equal(vpci_add(vp, 0, 4, 0, NULL, NULL, &f), 0);
+	assert_int_equal(io_read(0, 4, 0, VPCI_STATUS, 2) & VPCI_STATUS_CAP_LIST, 0);
+	assert_int_equal(vpci_cap_add(f, 0x09, a, sizeof(a), &off1), 0);
+	assert_int_equal(vpci_cap_add(f, 0x05, b, sizeof(b), &off2), 0);
+	assert_int_equal(off1, VPCI_CAP_FIRST);
+	assert_int_equal(off2, 0x48);     /* after 5 bytes, dword aligned */
+	/* Walked as a guest walks it: status bit, pointer, IDs, links. */
+	assert_int_equal(io_read(0, 4, 0, VPCI_STATUS, 2) & VPCI_STATUS_CAP_LIST,
+			 VPCI_STATUS_CAP_LIST);
+	assert_int_equal(io_read(0, 4, 0, VPCI_CAP_PTR, 1), off1);
+	assert_int_equal(io_read(0, 4, 0, off1, 4), 0x56040000u | off2 << 8 | 0x09);
+	assert_int_equal(io_read(0, 4, 0, off2, 2), 0x0005);
+	assert_int_equal(vpci_ecam_read(vp, ecam_off(0, 4, 0, off2 + 4), 4), 0x66554433);
+	/* The list is read-only to the guest. */
+	io_write(0, 4, 0, off1, 4, 0);
+	assert_int_equal(io_read(0, 4, 0, off1, 1), 0x09);
+	assert_int_equal(vpci_cap_add(f, 0x10, big, sizeof(big), NULL), -ENOSPC);
+}
+
+/* More than 8 functions, on several devices and buses, all reachable
+ * both ways and distinct. */
+static void test_many_functions(void **state)
+{
+	struct vpci_func *f;
+	unsigned n = 0;
+
+	(void)state;
+	for (unsigned bus = 0; bus < 3; bus++)
+		for (unsigned d = 1; d < 4; d++)
+			for (unsigned fn = 0; fn < 3; fn++, n++) {
+				assert_int_equal(vpci_add(vp, (uint8_t)bus, (uint8_t)d, (uint8_t)fn,
+							  NULL, NULL, &f), 0);
+				vpci_cfg_set(f, VPCI_VENDOR_ID, 4, 0x10000000u * bus + 0x100000u * d +
+					     0x10000u * fn + 0x1234);
+			}
+	assert_true(n > 8);
+	for (unsigned bus = 0; bus < 3; bus++)
+		for (unsigned d = 1; d < 4; d++)
+			for (unsigned fn = 0; fn < 3; fn++) {
+				uint32_t want = 0x10000000u * bus + 0x100000u * d + 0x10000u * fn + 0x1234;
+
+				assert_int_equal(io_read(bus, d, fn, 0, 4), want);
+				assert_int_equal(vpci_ecam_read(vp, ecam_off(bus, d, fn, 0), 4), want);
+			}
+	assert_int_equal(io_read(3, 1, 0, 0, 4), 0xffffffff);
 }
 
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
+		T(test_bar_sizing_and_move),
+		T(test_bar_errors),
+		T(test_capabilities),
+		T(test_many_functions),
 		T(test_cf8_latch),
 		T(test_cfc_needs_enable_bit),
 		T(test_host_bridge_ids_cf8),

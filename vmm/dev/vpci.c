@@ -79,6 +79,10 @@ int vpci_add(struct vpci *p, uint8_t bus, uint8_t dev, uint8_t fn,
 		return -ENOSPC;
 	memset(f, 0, sizeof(*f));
 	f->used = true;
+	f->pci = p;
+	f->cap_end = VPCI_CAP_FIRST;
+	for (unsigned i = 0; i < VPCI_NBARS; i++)
+		f->bars[i].handle = -1;
 	f->bus = bus;
 	f->dev = dev;
 	f->fn = fn;
@@ -120,10 +124,122 @@ static void vpci_host_bridge(struct vpci *p)
 	vpci_wmask_set(f, VPCI_COMMAND, 2, VPCI_HB_CMD_WMASK);
 }
 
-void vpci_init(struct vpci *p)
+void vpci_init(struct vpci *p, struct devreg *reg)
 {
 	memset(p, 0, sizeof(*p));
+	p->reg = reg;
 	vpci_host_bridge(p);
+}
+
+/* ---- BARs and capabilities ---- */
+
+static uint32_t vpci_cfg_get(const struct vpci_func *f, unsigned reg)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < 4; i++)
+		v |= (uint32_t)f->cfg[reg + i] << (8 * i);
+	return v;
+}
+
+static bool vpci_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+int vpci_bar_add(struct vpci_func *f, unsigned idx, uint32_t type, uint64_t size,
+		 devreg_fn fn, void *ctx)
+{
+	unsigned reg = VPCI_BAR0 + 4 * idx;
+	bool io = type & VPCI_BAR_IO, wide = type == VPCI_BAR_MEM64 ||
+		  type == (VPCI_BAR_MEM64 | VPCI_BAR_PREFETCH);
+	uint64_t mask = ~(size - 1);
+
+	if (idx >= VPCI_NBARS || (wide && idx + 1 >= VPCI_NBARS) || !vpci_pow2(size) || !fn)
+		return -EINVAL;
+	if (io ? type != VPCI_BAR_IO || size < 4 || size > 256 :
+	    (type & ~(VPCI_BAR_MEM64 | VPCI_BAR_PREFETCH)) || size < 16 ||
+	    (!wide && size > 0x80000000ull))
+		return -EINVAL;
+	f->bars[idx] = (struct vpci_bar){ size, type, -1, 0, fn, ctx };
+	/* Its space's decode bit becomes the guest's to set (6.2.2). */
+	f->wmask[VPCI_COMMAND] |= io ? VPCI_CMD_IO : VPCI_CMD_MEMORY;
+	/* The address bits above the size are the guest's; the ones below
+	 * read 0 and the type bits are fixed, so writing all ones reads back
+	 * the size mask with the type (6.2.5.1, "sizing"). */
+	vpci_cfg_set(f, reg, 4, type);
+	vpci_wmask_set(f, reg, 4, (uint32_t)mask & (io ? ~3u : ~15u));
+	if (wide) {
+		vpci_cfg_set(f, reg + 4, 4, 0);
+		vpci_wmask_set(f, reg + 4, 4, (uint32_t)(mask >> 32));
+		f->bars[idx + 1] = (struct vpci_bar){ .handle = -1 };
+	}
+	return 0;
+}
+
+uint64_t vpci_bar_addr(const struct vpci_func *f, unsigned idx)
+{
+	const struct vpci_bar *b = &f->bars[idx];
+	uint32_t lo = vpci_cfg_get(f, VPCI_BAR0 + 4 * idx);
+
+	if (b->type & VPCI_BAR_IO)
+		return lo & ~3u;
+	if (b->type & VPCI_BAR_MEM64)
+		return (lo & ~15ull) | (uint64_t)vpci_cfg_get(f, VPCI_BAR0 + 4 * idx + 4) << 32;
+	return lo & ~15u;
+}
+
+/* Each BAR decodes where it says while its space is enabled in the
+ * Command register (6.2.2: bits 0 and 1); one the decoder refuses (it
+ * would overlap another device, or the guest is sizing it with decoding
+ * on) decodes nowhere until it is written again. */
+static void vpci_bars_sync(struct vpci_func *f)
+{
+	uint16_t cmd = (uint16_t)(f->cfg[VPCI_COMMAND] | f->cfg[VPCI_COMMAND + 1] << 8);
+	struct devreg *reg = f->pci ? f->pci->reg : NULL;
+
+	for (unsigned i = 0; i < VPCI_NBARS && reg; i++) {
+		struct vpci_bar *b = &f->bars[i];
+		bool io = b->type & VPCI_BAR_IO;
+		enum devreg_space s = io ? DEVREG_PIO : DEVREG_MMIO;
+		uint64_t addr = vpci_bar_addr(f, i);
+		bool on = b->size && (cmd & (io ? VPCI_CMD_IO : VPCI_CMD_MEMORY));
+
+		if (b->handle >= 0 && (!on || addr != b->base)) {
+			if (on && !devreg_move(reg, s, b->handle, addr)) {
+				b->base = addr;
+				continue;
+			}
+			devreg_del(reg, s, b->handle);
+			b->handle = -1;
+		}
+		if (on && b->handle < 0) {
+			b->handle = devreg_add(reg, s, addr, b->size, b->fn, b->ctx);
+			b->base = addr;
+		}
+	}
+}
+
+int vpci_cap_add(struct vpci_func *f, uint8_t id, const void *body, unsigned len,
+		 unsigned *off)
+{
+	unsigned at = (f->cap_end + 3) & ~3u, link = VPCI_CAP_PTR;
+
+	if (at + 2 + len > VPCI_CFG_SIZE)
+		return -ENOSPC;
+	/* Walk to the last capability's next pointer (bits 1:0 of the
+	 * pointers are reserved, 6.7). */
+	while (f->cfg[link] & ~3u)
+		link = (f->cfg[link] & ~3u) + 1;
+	f->cfg[link] = (uint8_t)at;
+	f->cfg[at] = id;
+	f->cfg[at + 1] = 0;
+	memcpy(&f->cfg[at + 2], body, len);
+	f->cfg[VPCI_STATUS] |= VPCI_STATUS_CAP_LIST;
+	f->cap_end = at + 2 + len;
+	if (off)
+		*off = at;
+	return 0;
 }
 
 /* ---- one access to a decoded address ---- */
@@ -155,6 +271,8 @@ static void vpci_func_write(struct vpci_func *f, unsigned reg, unsigned size, ui
 			 * effect). */
 			f->cfg[reg + i] = (uint8_t)((f->cfg[reg + i] & ~m) | (b & m));
 		}
+		if (reg < VPCI_BAR5_END && reg + size > VPCI_COMMAND)
+			vpci_bars_sync(f);
 	}
 	if (f->ops && f->ops->write)
 		f->ops->write(f, reg, size, val);

@@ -31,8 +31,10 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "vmm/dev/devreg.h"
 
-#define VPCI_MAX_FUNCS		8
+#define VPCI_MAX_FUNCS		32
+#define VPCI_NBARS		6
 #define VPCI_CFG_SIZE		256	/* conventional space, all CF8/CFC reaches */
 #define VPCI_ECAM_FN_SIZE	4096	/* PCIe extended space, through ECAM */
 
@@ -47,6 +49,8 @@
 #define VPCI_CLASS		0x0b
 #define VPCI_HEADER_TYPE	0x0e
 #define VPCI_BAR0		0x10
+#define VPCI_BAR5_END		0x28
+#define VPCI_CAP_FIRST		0x40	/* capabilities go after the header */
 #define VPCI_SUBSYS_VENDOR	0x2c
 #define VPCI_CAP_PTR		0x34
 #define VPCI_INT_LINE		0x3c
@@ -58,6 +62,16 @@
 #define VPCI_CMD_PARITY		(1u << 6)
 #define VPCI_CMD_SERR		(1u << 8)
 #define VPCI_CMD_INTX_DISABLE	(1u << 10)
+#define VPCI_STATUS_CAP_LIST	(1u << 4)
+
+/* BAR types, the read-only low bits of a BAR (PCI Local Bus 3.0,
+ * 6.2.5.1): memory (bit 0 = 0) decoded anywhere in 32 bits or, type
+ * 10b, in 64 bits over two BARs, optionally prefetchable (bit 3); or I/O
+ * (bit 0 = 1). */
+#define VPCI_BAR_MEM32		0x0u
+#define VPCI_BAR_MEM64		0x4u
+#define VPCI_BAR_PREFETCH	0x8u
+#define VPCI_BAR_IO		0x1u
 
 /* The host bridge at 00:00.0: Intel 82G33/P35 DRAM controller ids, which
  * Q35-class virtual machines present. See vpci.c for why. */
@@ -80,9 +94,23 @@ struct vpci_ops {
 	void (*write)(struct vpci_func *f, unsigned reg, unsigned size, uint32_t val);
 };
 
+/* A BAR a device model decodes: the registry range that follows the
+ * guest's writes to the BAR and to the Command register's decode bits. */
+struct vpci_bar {
+	uint64_t size;			/* 0: no BAR here (or the upper half of one) */
+	uint32_t type;			/* VPCI_BAR_* */
+	int handle;			/* in the decoder, -1 while not decoding */
+	uint64_t base;			/* where it decodes while handle >= 0 */
+	devreg_fn fn;			/* its accesses, off from the BAR's base */
+	void *ctx;
+};
+
 struct vpci_func {
 	bool used;
 	uint8_t bus, dev, fn;
+	struct vpci *pci;		/* the bus it sits on */
+	struct vpci_bar bars[VPCI_NBARS];
+	unsigned cap_end;		/* first free byte for vpci_cap_add */
 	uint8_t cfg[VPCI_CFG_SIZE];	/* register values, little endian */
 	uint8_t wmask[VPCI_CFG_SIZE];	/* 1 = the guest may change this bit */
 	const struct vpci_ops *ops;	/* NULL: plain register file */
@@ -91,11 +119,13 @@ struct vpci_func {
 
 struct vpci {
 	uint32_t cf8;			/* CONFIG_ADDRESS as the guest set it */
+	struct devreg *reg;		/* where BARs register; NULL: BARs never decode */
 	struct vpci_func funcs[VPCI_MAX_FUNCS];
 };
 
-/* Clears everything and installs the host bridge at 00:00.0. */
-void vpci_init(struct vpci *p);
+/* Clears everything and installs the host bridge at 00:00.0. BARs
+ * register in reg (which may be NULL in tests that need no BARs). */
+void vpci_init(struct vpci *p, struct devreg *reg);
 
 /*
  * Adds function bus:dev.fn with an all-zero, read-only register file; the
@@ -111,6 +141,31 @@ int vpci_add(struct vpci *p, uint8_t bus, uint8_t dev, uint8_t fn,
 /* Stores size (1, 2 or 4) bytes of val at reg of the register file,
  * ignoring the write mask: for device models setting up their header. */
 void vpci_cfg_set(struct vpci_func *f, unsigned reg, unsigned size, uint32_t val);
+
+/*
+ * Declares BAR idx (0-5) of a memory (VPCI_BAR_MEM32 or MEM64, optionally
+ * | VPCI_BAR_PREFETCH) or I/O (VPCI_BAR_IO) window of size bytes, a power
+ * of two: at least 16 for memory, 4 to 256 for I/O (PCI Local Bus 3.0,
+ * 6.2.5.1). A 64-bit BAR also takes idx + 1. The BAR then follows the
+ * sizing protocol by itself (all ones written, the size mask with the
+ * type bits read back) and decodes at the address the guest writes
+ * whenever the Command register's matching decode bit is set: fn gets
+ * the accesses. 0, or -EINVAL for a bad index, type or size.
+ */
+int vpci_bar_add(struct vpci_func *f, unsigned idx, uint32_t type, uint64_t size,
+		 devreg_fn fn, void *ctx);
+/* The guest-physical (or port) address BAR idx holds, decoding or not. */
+uint64_t vpci_bar_addr(const struct vpci_func *f, unsigned idx);
+/*
+ * Appends a capability: ID id, then len body bytes (everything after the
+ * ID and next-pointer bytes), linked at the end of the list; the Status
+ * register's capabilities-list bit and the capabilities pointer are set
+ * (6.7). Sets *off to its offset; the body stays read-only unless the
+ * caller opens bits in wmask[]. -ENOSPC when it does not fit in the
+ * 256-byte space.
+ */
+int vpci_cap_add(struct vpci_func *f, uint8_t id, const void *body, unsigned len,
+		 unsigned *off);
 
 /* Configuration mechanism #1. The CF8 calls are for dword accesses to
  * port 0xcf8; offset is the port minus 0xcfc (0..3) and size 1, 2 or 4.

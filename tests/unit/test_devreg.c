@@ -1,0 +1,198 @@
+/* Unit tests for vmm/dev/devreg.c: registration, overlaps, moves,
+ * unregistering, dispatch and timers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "vmm/dev/devreg.h"
+#include "vmm/dev/devenv.h"
+#include "lib/errno.h"
+
+static struct devreg reg;
+static uint64_t last_addr, last_off;
+static void *last_who;
+
+/* Reads return the device's tag (its ctx) plus the offset. */
+static int dev_fn(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		  bool write, uint64_t *val)
+{
+	(void)size;
+	last_addr = addr;
+	last_off = off;
+	last_who = who;
+	if (!write)
+		*val = (uint64_t)(uintptr_t)ctx + off;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&reg, 0xcc, sizeof(reg));
+	devreg_init(&reg);
+	return 0;
+}
+
+static uint64_t rd(enum devreg_space s, uint64_t addr, unsigned size, int *r)
+{
+	uint64_t v = 0;
+
+	*r = devreg_access(&reg, s, (void *)0x77, addr, size, false, &v);
+	return v;
+}
+
+static void test_overlaps_refused(void **state)
+{
+	(void)state;
+	assert_true(devreg_add(&reg, DEVREG_PIO, 0x20, 2, dev_fn, (void *)0x1000) >= 0);
+	assert_int_equal(devreg_add(&reg, DEVREG_PIO, 0x21, 1, dev_fn, NULL), -EBUSY);
+	assert_int_equal(devreg_add(&reg, DEVREG_PIO, 0x1f, 2, dev_fn, NULL), -EBUSY);
+	assert_int_equal(devreg_add(&reg, DEVREG_PIO, 0x10, 0x100, dev_fn, NULL), -EBUSY);
+	/* Adjacent ranges are fine, and the spaces are separate. */
+	assert_true(devreg_add(&reg, DEVREG_PIO, 0x22, 1, dev_fn, NULL) >= 0);
+	assert_true(devreg_add(&reg, DEVREG_PIO, 0x1f, 1, dev_fn, NULL) >= 0);
+	assert_true(devreg_add(&reg, DEVREG_MMIO, 0x20, 2, dev_fn, NULL) >= 0);
+	assert_true(devreg_add(&reg, DEVREG_MMIO, 0xfee00000, 0x1000, dev_fn, NULL) >= 0);
+	assert_int_equal(devreg_add(&reg, DEVREG_MMIO, 0xfedff000, 0x2000, dev_fn, NULL), -EBUSY);
+}
+
+static void test_bad_ranges(void **state)
+{
+	(void)state;
+	assert_int_equal(devreg_add(&reg, DEVREG_PIO, 0x10, 0, dev_fn, NULL), -EINVAL);
+	assert_int_equal(devreg_add(&reg, DEVREG_PIO, 0xfffe, 4, dev_fn, NULL), -EINVAL);
+	assert_true(devreg_add(&reg, DEVREG_PIO, 0xfffc, 4, dev_fn, NULL) >= 0);
+	assert_int_equal(devreg_add(&reg, DEVREG_MMIO, ~0ULL - 8, 0x1000, dev_fn, NULL), -EINVAL);
+	assert_int_equal(devreg_add(&reg, DEVREG_MMIO, 0x1000, 0x10, NULL, NULL), -EINVAL);
+}
+
+static void test_dispatch(void **state)
+{
+	int r;
+
+	(void)state;
+	assert_true(devreg_add(&reg, DEVREG_PIO, 0x3f8, 8, dev_fn, (void *)0x500) >= 0);
+	assert_int_equal(rd(DEVREG_PIO, 0x3fa, 1, &r), 0x502);
+	assert_int_equal(r, 0);
+	assert_int_equal(last_addr, 0x3fa);
+	assert_int_equal(last_off, 2);
+	assert_ptr_equal(last_who, (void *)0x77);
+	/* A port access decodes by its first port. */
+	assert_int_equal(rd(DEVREG_PIO, 0x3ff, 4, &r), 0x507);
+	assert_int_equal(r, 0);
+	rd(DEVREG_PIO, 0x400, 1, &r);
+	assert_int_equal(r, -ENOENT);
+	rd(DEVREG_PIO, 0x3f7, 2, &r);
+	assert_int_equal(r, -ENOENT);
+	/* An MMIO access must lie wholly in its range. */
+	assert_true(devreg_add(&reg, DEVREG_MMIO, 0xd0000000, 0x1000, dev_fn, (void *)0) >= 0);
+	assert_int_equal(rd(DEVREG_MMIO, 0xd0000ff8, 8, &r), 0xff8);
+	assert_int_equal(r, 0);
+	rd(DEVREG_MMIO, 0xd0000ffc, 8, &r);
+	assert_int_equal(r, -ENOENT);
+	rd(DEVREG_MMIO, 0x3f8, 1, &r);
+	assert_int_equal(r, -ENOENT);
+}
+
+static void test_move(void **state)
+{
+	int h, r;
+
+	(void)state;
+	h = devreg_add(&reg, DEVREG_MMIO, 0xc0000000, 0x1000, dev_fn, (void *)0x10000);
+	assert_true(h >= 0);
+	assert_true(devreg_add(&reg, DEVREG_MMIO, 0xc0200000, 0x1000, dev_fn, NULL) >= 0);
+	assert_int_equal(devreg_move(&reg, DEVREG_MMIO, h, 0xc0100000), 0);
+	/* Only the new place decodes, with offsets from it. */
+	assert_int_equal(rd(DEVREG_MMIO, 0xc0100010, 4, &r), 0x10010);
+	assert_int_equal(r, 0);
+	assert_int_equal(last_off, 0x10);
+	rd(DEVREG_MMIO, 0xc0000010, 4, &r);
+	assert_int_equal(r, -ENOENT);
+	/* A move onto another range is refused and changes nothing. */
+	assert_int_equal(devreg_move(&reg, DEVREG_MMIO, h, 0xc01ff800), -EBUSY);
+	assert_int_equal(rd(DEVREG_MMIO, 0xc0100000, 4, &r), 0x10000);
+	assert_int_equal(r, 0);
+	/* Moving onto part of its own old place is fine. */
+	assert_int_equal(devreg_move(&reg, DEVREG_MMIO, h, 0xc0100800), 0);
+	rd(DEVREG_MMIO, 0xc0100000, 4, &r);
+	assert_int_equal(r, -ENOENT);
+	assert_int_equal(devreg_move(&reg, DEVREG_MMIO, 7, 0), -ENOENT);
+	assert_int_equal(devreg_move(&reg, DEVREG_PIO, h, 0x100), -ENOENT);
+}
+
+static void test_del(void **state)
+{
+	int h, r;
+
+	(void)state;
+	h = devreg_add(&reg, DEVREG_PIO, 0xcf8, 8, dev_fn, (void *)0x40);
+	assert_true(h >= 0);
+	devreg_del(&reg, DEVREG_PIO, h);
+	rd(DEVREG_PIO, 0xcfc, 4, &r);
+	assert_int_equal(r, -ENOENT);
+	/* The place is free for another device. */
+	assert_true(devreg_add(&reg, DEVREG_PIO, 0xcfc, 4, dev_fn, NULL) >= 0);
+	rd(DEVREG_PIO, 0xcfc, 4, &r);
+	assert_int_equal(r, 0);
+	devreg_del(&reg, DEVREG_PIO, 40);   /* a handle never given out */
+	devreg_del(&reg, DEVREG_PIO, -1);
+	rd(DEVREG_PIO, 0xcfc, 4, &r);
+	assert_int_equal(r, 0);
+}
+
+static void test_full(void **state)
+{
+	(void)state;
+	for (int i = 0; i < DEVREG_MAX_RANGES; i++)
+		assert_int_equal(devreg_add(&reg, DEVREG_PIO, (uint64_t)i * 4, 4, dev_fn, NULL), i);
+	assert_int_equal(devreg_add(&reg, DEVREG_PIO, 0x8000, 4, dev_fn, NULL), -ENOSPC);
+}
+
+static uint64_t tick_a(void *ctx, uint64_t now)
+{
+	(*(int *)ctx)++;
+	return now + 500;
+}
+
+static uint64_t tick_none(void *ctx, uint64_t now)
+{
+	(void)now;
+	(*(int *)ctx)++;
+	return DEV_NO_DEADLINE;
+}
+
+static void test_timers(void **state)
+{
+	int a = 0, b = 0;
+
+	(void)state;
+	assert_int_equal(devreg_tick(&reg, 10), DEV_NO_DEADLINE);
+	assert_int_equal(devreg_timer_add(&reg, tick_none, &b), 0);
+	assert_int_equal(devreg_tick(&reg, 10), DEV_NO_DEADLINE);
+	assert_int_equal(devreg_timer_add(&reg, tick_a, &a), 0);
+	assert_int_equal(devreg_tick(&reg, 1000), 1500);
+	assert_int_equal(a, 1);
+	assert_int_equal(b, 2);
+	for (int i = 2; i < DEVREG_MAX_TIMERS; i++)
+		assert_int_equal(devreg_timer_add(&reg, tick_none, &b), 0);
+	assert_int_equal(devreg_timer_add(&reg, tick_none, &b), -ENOSPC);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_overlaps_refused, setup),
+		cmocka_unit_test_setup(test_bad_ranges, setup),
+		cmocka_unit_test_setup(test_dispatch, setup),
+		cmocka_unit_test_setup(test_move, setup),
+		cmocka_unit_test_setup(test_del, setup),
+		cmocka_unit_test_setup(test_full, setup),
+		cmocka_unit_test_setup(test_timers, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,78 @@
+/* The partition PC's address decoder: device models register the port
+ * ranges and MMIO ranges they decode (at setup, or at run time as a guest
+ * programs a BAR) and the timers they keep; the platform dispatches every
+ * port or MMIO access and every timer update through it. Like a bus with
+ * one target per address, overlapping ranges are refused. An address no
+ * range covers is "nothing here" (-ENOENT) for the caller to handle.
+ *
+ * Pure code, no locking: the caller serializes per partition. */
+#ifndef VATRA_VMM_DEV_DEVREG_H
+#define VATRA_VMM_DEV_DEVREG_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#define DEVREG_MAX_RANGES 48
+#define DEVREG_MAX_TIMERS 16
+
+enum devreg_space { DEVREG_PIO, DEVREG_MMIO, DEVREG_NSPACES };
+
+/*
+ * One access. addr is the address the guest used, off its offset from the
+ * range's base, size 1, 2, 4 or 8 bytes; a read fills *val (zero-extended
+ * to size), a write finds the value there. who is what the caller gave
+ * devreg_access (the vCPU). 0, or a negative errno for the caller to act on.
+ */
+typedef int (*devreg_fn)(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+			 bool write, uint64_t *val);
+/* Fires what is due at guest time now (ns) and returns the next deadline
+ * (DEV_NO_DEADLINE for none). */
+typedef uint64_t (*devreg_tick_fn)(void *ctx, uint64_t now);
+
+struct devreg_range {
+	bool used;
+	uint64_t base, len;
+	devreg_fn fn;
+	void *ctx;
+};
+
+struct devreg_timer {
+	devreg_tick_fn tick;
+	void *ctx;
+};
+
+struct devreg {
+	struct devreg_range ranges[DEVREG_NSPACES][DEVREG_MAX_RANGES];
+	struct devreg_timer timers[DEVREG_MAX_TIMERS];
+	unsigned ntimers;
+};
+
+void devreg_init(struct devreg *r);
+
+/* Registers [base, base+len) in space: the handle (>= 0), -EINVAL for an
+ * empty range or one past the space's end (ports end at 0x10000),
+ * -EBUSY when it overlaps a registered range, -ENOSPC when full. */
+int devreg_add(struct devreg *r, enum devreg_space s, uint64_t base, uint64_t len,
+	       devreg_fn fn, void *ctx);
+/* Moves a registered range to new_base (as a guest moves a BAR); on
+ * -EBUSY/-EINVAL it stays where it was. -ENOENT for a bad handle. */
+int devreg_move(struct devreg *r, enum devreg_space s, int handle, uint64_t new_base);
+/* Unregisters it; its addresses decode to nothing again. */
+void devreg_del(struct devreg *r, enum devreg_space s, int handle);
+/* The range an access of size bytes at addr falls in, or NULL. A port
+ * access is decoded by its first port (wider accesses reach the next
+ * registers of the same device, as on the ISA bus); an MMIO access must
+ * lie wholly inside one range. */
+const struct devreg_range *devreg_find(const struct devreg *r, enum devreg_space s,
+				       uint64_t addr, unsigned size);
+/* Dispatches one access: the handler's result, or -ENOENT when no range
+ * decodes it. */
+int devreg_access(const struct devreg *r, enum devreg_space s, void *who, uint64_t addr,
+		  unsigned size, bool write, uint64_t *val);
+
+/* Timers: -ENOSPC when full. devreg_tick runs every timer and returns
+ * the earliest deadline. */
+int devreg_timer_add(struct devreg *r, devreg_tick_fn tick, void *ctx);
+uint64_t devreg_tick(struct devreg *r, uint64_t now);
+
+#endif
