@@ -32,7 +32,7 @@ enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_T
 /* Partition keys, in pkeys[] order. */
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
-	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_WEIGHT, P_CAP, P_DEDICATED, P_UNMAPPED,
+	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_DIRECT_TEST_PORT, P_WEIGHT, P_CAP, P_DEDICATED, P_UNMAPPED,
 	P_NKEYS
 };
 
@@ -585,6 +585,13 @@ static const char *p_unmapped(struct parser *p, char *v)
 	return NULL;
 }
 
+static const char *p_direct_test_port(struct parser *p, char *v)
+{
+	if (!cfg_parse_bool(v, &p->part->direct_test_port))
+		return "expected yes or no";
+	return NULL;
+}
+
 static const char *p_weight(struct parser *p, char *v)
 {
 	uint64_t n;
@@ -624,6 +631,7 @@ static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_LOAD_ADDR] = { "load_addr", p_load_addr },
 	[P_AUTOSTART] = { "autostart", p_autostart },
 	[P_DEBUG_EXIT] = { "debug_exit", p_debug_exit },
+	[P_DIRECT_TEST_PORT] = { "direct_test_port", p_direct_test_port },
 	[P_WEIGHT] = { "weight", p_weight },
 	[P_CAP] = { "cap", p_cap },
 	[P_DEDICATED] = { "dedicated", p_dedicated },

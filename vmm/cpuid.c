@@ -7,6 +7,7 @@
 #include "vmm/vmm_ops.h"
 #include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
+#include "vmm/vmm.h"
 #include "arch/x86/caps.h"
 
 #define VATRA_LEAF_MAX 0x40000010
@@ -23,6 +24,8 @@ static void hv_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 		break;
 	case 0x40000001:
 		r->a = 0x00010000;
+		/* Which hypercall instruction exits depends on the extension
+		 * (VMCALL under VT-x, VMMCALL under AMD-V), not the CPU. */
 		r->b = caps_get()->virt == VIRT_VMX ? 1 : 2;
 		break;
 	case 0x40000010:
@@ -42,7 +45,7 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 	/* Intel guests learn the TSC frequency from leaf 0x15 (TSC = crystal
 	 * * EBX / EAX; SDM Vol. 2A, CPUID leaf 15H) instead of calibrating
 	 * against emulated timers. */
-	if (caps_get()->virt == VIRT_VMX && hv.tsc_khz) {
+	if (vmm_guest_vendor() == CPU_VENDOR_INTEL && hv.tsc_khz) {
 		uint32_t max = cpuid(0, 0).a;
 		if (leaf == 0) {
 			*r = cpuid(0, 0);

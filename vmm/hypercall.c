@@ -12,6 +12,7 @@ enum {
 	HC_PARTITION_INFO = 2,
 	HC_YIELD = 3,
 	HC_TEST_INJECT = 0x100,
+	HC_TEST_IO_EXITS = 0x101,
 };
 
 #define HC_INTERFACE_VERSION 0x00010000
@@ -73,6 +74,15 @@ static int64_t hc_inject(struct vcpu *v, uint64_t vector)
 	return 0;
 }
 
+/* Test partitions count their own port I/O exits: what proves a port
+ * direct (no exit) or trapped. */
+static int64_t hc_io_exits(struct vcpu *v)
+{
+	if (!v->part->cfg.debug_exit)
+		return -EPERM;
+	return (int64_t)v->exits[EXIT_IO];
+}
+
 int hypercall_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	struct guest_ctl c;
@@ -106,6 +116,9 @@ int hypercall_exit(struct vcpu *v, const struct vm_exit *e)
 			break;
 		case HC_TEST_INJECT:
 			r = hc_inject(v, a1);
+			break;
+		case HC_TEST_IO_EXITS:
+			r = hc_io_exits(v);
 			break;
 		default:
 			r = -ENOSYS;

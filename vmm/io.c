@@ -1,6 +1,5 @@
-/* Port I/O: a dispatch table of the partition's devices. Ports no device
- * claims read as all ones and ignore writes, as on a PC bus with nothing
- * behind the address. */
+/* Port I/O exits. Ports no device claims read as all ones and ignore
+ * writes, as on a PC bus with nothing behind the address. */
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/platform.h"
@@ -8,60 +7,11 @@
 #include "lib/string.h"
 #include "lib/errno.h"
 
-#define DEBUG_EXIT_PORT 0xf4
-
-struct port_range {
-	uint16_t base, len;
-	/* One access of size bytes; in: fill *val. */
-	void (*access)(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val);
-	bool test_only;     /* only for partitions with debug_exit = yes */
-};
-
-static void com1(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
-{
-	struct vuart *u = &v->part->uart;
-
-	/* Wider accesses reach consecutive registers, byte by byte. */
-	if (in) {
-		*val = 0;
-		for (unsigned i = 0; i < size; i++)
-			*val |= (uint32_t)vuart_read(u, (port - 0x3f8 + i) & 7) << (8 * i);
-	} else {
-		for (unsigned i = 0; i < size; i++)
-			vuart_write(u, (port - 0x3f8 + i) & 7, (uint8_t)(*val >> (8 * i)));
-	}
-}
-
-static void debug_exit(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
-{
-	(void)port;
-	(void)size;
-	if (in) {
-		*val = 0xffffffff;
-		return;
-	}
-	part_stop(v->part, *val & 0xff, "exited with status %u (debug-exit)", *val & 0xff);
-}
-
-static const struct port_range ports[] = {
-	{ 0x3f8, 8, com1, false },
-	{ DEBUG_EXIT_PORT, 4, debug_exit, true },
-};
-
+/* Every device of the partition's PC decodes through one registry
+ * (vmm/platform.c); nothing there reads as all ones. */
 static void port_access(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
 {
-	if (!platform_io(v, port, size, in, val))
-		return;
-	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
-		const struct port_range *r = &ports[i];
-		if (port < r->base || port >= r->base + r->len)
-			continue;
-		if (r->test_only && !v->part->cfg.debug_exit)
-			break;
-		r->access(v, port, size, in, val);
-		return;
-	}
-	if (in)
+	if (platform_io(v, port, size, in, val) && in)
 		*val = size == 4 ? 0xffffffff : (1u << (8 * size)) - 1;
 }
 

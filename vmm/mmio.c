@@ -16,54 +16,33 @@ struct mmio_ctx {
 	struct vcpu *v;
 };
 
-static bool testdev_owns(struct partition *p, uint64_t gpa)
-{
-	return p->cfg.debug_exit && gpa >= TESTDEV_GPA && gpa < TESTDEV_GPA + TESTDEV_SIZE;
-}
-
-static bool owned(struct partition *p, uint64_t gpa)
-{
-	return testdev_owns(p, gpa) || platform_mmio_owns(p, gpa);
-}
-
 static bool ignoring(struct partition *p, uint64_t gpa, unsigned size)
 {
-	return p->cfg.unmapped == PART_UNMAPPED_IGNORE && !owned(p, gpa) && !owned(p, gpa + size - 1);
+	return p->cfg.unmapped == PART_UNMAPPED_IGNORE && !platform_mmio_owns(p, gpa) &&
+	       !platform_mmio_owns(p, gpa + size - 1);
 }
 
 static int m_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 {
 	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
-	struct partition *p = v->part;
 
-	if (ignoring(p, gpa, size)) {
+	if (ignoring(v->part, gpa, size)) {
 		*val = size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 		v->unmapped_reads++;
 		return 0;
 	}
-	if (platform_mmio_owns(p, gpa) && platform_mmio_owns(p, gpa + size - 1))
-		return platform_mmio(v, gpa, size, false, val);
-	if (!testdev_owns(p, gpa) || !testdev_owns(p, gpa + size - 1))
-		return -EFAULT;
-	*val = testdev_read(&p->testdev, gpa - TESTDEV_GPA, size);
-	return 0;
+	return platform_mmio(v, gpa, size, false, val);
 }
 
 static int m_write(void *ctx, uint64_t gpa, unsigned size, uint64_t val)
 {
 	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
-	struct partition *p = v->part;
 
-	if (ignoring(p, gpa, size)) {
+	if (ignoring(v->part, gpa, size)) {
 		v->unmapped_writes++;
 		return 0;
 	}
-	if (platform_mmio_owns(p, gpa) && platform_mmio_owns(p, gpa + size - 1))
-		return platform_mmio(v, gpa, size, true, &val);
-	if (!testdev_owns(p, gpa) || !testdev_owns(p, gpa + size - 1))
-		return -EFAULT;
-	testdev_write(&p->testdev, gpa - TESTDEV_GPA, size, val);
-	return 0;
+	return platform_mmio(v, gpa, size, true, &val);
 }
 
 static int mem_read(void *ctx, uint64_t gla, unsigned size, uint64_t *val)
@@ -107,7 +86,7 @@ int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 	unsigned got;
 	int r;
 
-	if (!owned(v->part, e->mmio.gpa) &&
+	if (!platform_mmio_owns(v->part, e->mmio.gpa) &&
 	    (e->mmio.fetch || v->part->cfg.unmapped != PART_UNMAPPED_IGNORE)) {
 		vcpu_fail(v, "%s unmapped guest-physical address %#llx",
 			  e->mmio.fetch ? "executed from" : e->mmio.write ? "wrote to" : "read from",

@@ -14,7 +14,7 @@
 #include "vmm/vmm_ops.h"
 #include "vmm/platform.h"
 #include "arch/x86/cpu.h"
-#include "arch/x86/caps.h"
+#include "vmm/vmm.h"
 #include "arch/x86/percpu.h"
 #include "lib/log.h"
 #include "lib/errno.h"
@@ -49,7 +49,7 @@
 
 static bool is_intel(void)
 {
-	return caps_get()->virt == VIRT_VMX;
+	return vmm_guest_vendor() == CPU_VENDOR_INTEL;
 }
 
 /* Whether the guest's CPUID shows bit in register reg (0 EAX .. 3 EDX). */
@@ -140,6 +140,65 @@ static void tsc_move(struct vcpu *v, uint64_t delta)
 	v->tsc_adjust += delta;
 	v->lapic.tsc_offset = v->tsc_adjust;
 	vmm->set_tsc_offset(v, v->tsc_adjust - v->part->start_tsc);
+}
+
+#define MSR_PAT            0x277
+#define EFER_LMA           (1ULL << 10)
+#define EFER_FFXSR         (1ULL << 14)   /* AMD only (APM Vol. 2, 3.1.7) */
+
+/* What VMRUN/VMLOAD or the VMCS switch by themselves (and, on VT-x, what
+ * moves with the vCPU in software) needs no exit: opened for reads and
+ * writes in every partition. */
+static const uint32_t msr_pass[] = {
+	0xc0000100, 0xc0000101, 0xc0000102,              /* FS, GS, KERNEL_GS base */
+	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,  /* STAR, LSTAR, CSTAR, SFMASK */
+	0x174, 0x175, 0x176,                             /* SYSENTER CS, ESP, EIP */
+};
+
+int msr_part_init(struct partition *p)
+{
+	for (size_t i = 0; i < sizeof(msr_pass) / sizeof(msr_pass[0]); i++) {
+		int r = vmm->part_msr(p, msr_pass[i], true, true);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Each PAT entry a memory type 0, 1, 4, 5, 6 or 7; 2, 3 and 8-255 are
+ * reserved and #GP (SDM Vol. 3A, 13.12.2). */
+bool msr_pat_valid(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++) {
+		uint8_t t = (uint8_t)(pat >> (8 * i));
+
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+/* The EFER bits a guest may set: SCE, LME, LMA (kept as the CPU has it),
+ * NXE, and on AMD CPUs FFXSR; SVME and the rest #GP (SDM Vol. 3A, 2.2.1;
+ * APM Vol. 2, 3.1.7). */
+bool msr_efer_valid(uint64_t efer)
+{
+	uint64_t ok = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+
+	if (vmm_guest_vendor() == CPU_VENDOR_AMD)
+		ok |= EFER_FFXSR;
+	return !(efer & ~ok);
+}
+
+/* The checks a write to an MSR the vendor holds must pass first. */
+static bool vendor_write_ok(uint32_t msr, uint64_t val)
+{
+	if (msr == MSR_EFER)
+		return msr_efer_valid(val);
+	if (msr == MSR_PAT)
+		return msr_pat_valid(val);
+	return true;
 }
 
 static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
@@ -319,7 +378,7 @@ int msr_exit(struct vcpu *v, const struct vm_exit *e)
 		v->regs.gpr[REG_RDX] = val >> 32;
 	} else {
 		val = (uint32_t)v->regs.gpr[REG_RAX] | (v->regs.gpr[REG_RDX] << 32);
-		r = vmm->msr_write(v, msr, val);
+		r = vendor_write_ok(msr, val) ? vmm->msr_write(v, msr, val) : -EINVAL;
 		if (r == -ENOENT)
 			r = platform_msr(v, msr, true, &val);
 		if (r == -ENOENT)

@@ -47,6 +47,7 @@ struct part_config {
 	bool autostart;                /* default true */
 	bool debug_exit;               /* test partitions: the 0xf4 debug-exit port and the test device */
 	enum part_unmapped unmapped;   /* default PART_UNMAPPED_STOP */
+	bool direct_test_port;         /* with debug_exit: port 0x80 goes to the machine without exits */
 	unsigned weight;               /* CPU share against vCPUs on the same CPU, 1..65535 */
 	unsigned cap;                  /* at most this % of a CPU per vCPU, 0 = no cap */
 	bool dedicated;                /* its cpus run its vCPUs only (needs cpus) */

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include "vmm/partition.h"
 #include "vmm/fpu.h"
+#include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/sched.h"
 #include "vmm/gwalk.h"
@@ -272,7 +273,27 @@ static int load_image(struct partition *p, struct boot_state *bs)
 	return r;
 }
 
+/* The partition's permission maps: everything exits but the MSRs the
+ * hardware switches, the machine's PM timer (read-only, shared; see
+ * vmm_init) and, for test partitions that ask, the direct test port. */
+static int part_open_hw(struct partition *p)
+{
+	int r = vmm->part_create(p);
+
+	if (r)
+		return r;
+	r = msr_part_init(p);
+	if (r)
+		return r;
+	if (hv.pm_tmr_passthrough)
+		vmm->part_io(p, hv.pm_tmr_passthrough, 4, true);
+	if (p->cfg.debug_exit && p->cfg.direct_test_port)
+		vmm->part_io(p, PLAT_DIRECT_TEST_PORT, 1, true);
+	return 0;
+}
+
 int part_start(struct partition *p, unsigned id, const struct part_config *settings)
+
 {
 	static unsigned starts[PART_MAX];
 	/* Copied first: settings may be p's own (a restart). */
@@ -336,6 +357,12 @@ int part_start(struct partition *p, unsigned id, const struct part_config *setti
 		part_stop(p, -1, "not started: its virtual PC could not be set up (%s)", err_name(r));
 		return r;
 	}
+	r = part_open_hw(p);
+	if (r) {
+		part_stop(p, -1, "not started: its I/O and MSR permission maps could not be set up "
+			  "(%s)", err_name(r));
+		return r;
+	}
 
 	r = load_image(p, &bs);
 	if (r) {
@@ -361,7 +388,7 @@ int part_start(struct partition *p, unsigned id, const struct part_config *setti
 		 * application processors of a PC do. */
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 	}
-	r = vmm->vcpu_reset(&p->vcpus[0], &bs);
+	r = vcpu_reset(&p->vcpus[0], &bs);
 	if (r) {
 		part_stop(p, -1, "not started: the boot vCPU state was refused (%s)", err_name(r));
 		return r;
@@ -432,6 +459,8 @@ bool part_reap(struct partition *p)
 		if (v->arch && vmm)
 			vmm->vcpu_destroy(v);
 	}
+	if (p->arch && vmm)
+		vmm->part_destroy(p);
 	sched_unplace(p);
 	if (p->gpt_ready) {
 		pt_destroy(&p->gpt);

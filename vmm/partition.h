@@ -85,6 +85,7 @@ struct partition {
 	struct vuart uart;           /* [part] */
 	struct testdev testdev;      /* [part] */
 	struct platform plat;        /* [part] */
+	void *arch;                  /* [start] the vendor's per-partition state (permission maps) */
 	bool restart;                /* [part] the guest asked for a reset: start again */
 	bool teardown;               /* [part] stopped; freed once no vCPU is in a slice */
 	unsigned starts;             /* [start] times started, resets included */

@@ -9,6 +9,7 @@
 #include "vmm/sched.h"
 #include "vmm/loader/loader.h"
 #include "vmm/dev/acpigen.h"
+#include "vmm/dev/msi.h"
 #include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
 #include "lib/log.h"
@@ -16,6 +17,9 @@
 #include "lib/errno.h"
 
 #define LAPIC_BUS_KHZ 100000     /* the guest LAPIC timer's input clock */
+
+static uint64_t tick_lapic(void *ctx, uint64_t now);
+static int plat_register(struct partition *p);
 
 static struct partition *part_of(void *ctx)
 {
@@ -58,6 +62,42 @@ static void env_irq(void *ctx, unsigned line, bool level)
 
 static void deliver(struct partition *p, struct vcpu *from, uint32_t dest, bool logical,
 		    uint8_t shorthand, uint8_t mode, uint8_t vector, bool level);
+
+/* A device's DMA reaches the partition's RAM and nothing else. */
+static int env_mem_read(void *ctx, uint64_t gpa, void *buf, uint64_t len)
+{
+	const void *src = gpa_ptr(part_of(ctx), gpa, len);
+
+	if (!src)
+		return -EFAULT;
+	memcpy(buf, src, len);
+	return 0;
+}
+
+static int env_mem_write(void *ctx, uint64_t gpa, const void *buf, uint64_t len)
+{
+	void *dst = gpa_ptr(part_of(ctx), gpa, len);
+
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, buf, len);
+	return 0;
+}
+
+/* An MSI is a write to the local APICs' message window (SDM Vol. 3A,
+ * 11.11): delivered as the IOAPIC delivers its messages. */
+static int env_msi(void *ctx, uint64_t addr, uint32_t data)
+{
+	struct msi_msg m;
+	int r = msi_decode(addr, data, &m);
+
+	if (r)
+		return r;
+	part_of(ctx)->plat.dirty = true;
+	deliver(part_of(ctx), NULL, m.dest, m.logical, VLAPIC_SH_NONE, m.mode, m.vector,
+		m.level && m.assert);
+	return 0;
+}
 
 static void ioapic_deliver(void *ctx, uint32_t dest, bool logical, uint8_t mode,
 			   uint8_t vector, bool level)
@@ -157,7 +197,7 @@ int platform_init(struct partition *p)
 	if (hv.pm_tmr_passthrough)
 		ac.pm_tmr = hv.pm_tmr_passthrough;
 
-	pl->env = (struct dev_env){ env_now, env_irq, p };
+	pl->env = (struct dev_env){ env_now, env_irq, env_mem_read, env_mem_write, env_msi, p };
 	vpic_init(&pl->pic, &pl->env);
 	vpit_init(&pl->pit, &pl->env);
 	vrtc_init(&pl->rtc, &pl->env, hv.boot_epoch && hv.tsc_khz ?
@@ -171,8 +211,19 @@ int platform_init(struct partition *p)
 		now_ticks = vpmtimer_read(&pl->pm.tmr, platform_now(p));
 		pl->pm.tmr.base = (hw - now_ticks) & 0xffffff;
 	}
-	vpci_init(&pl->pci);
+	vpci_init(&pl->pci, &pl->reg);
 	vioapic_init(&pl->ioapic, 0, ioapic_deliver, p);
+	r = plat_register(p);
+	if (r) {
+		pr_err("partition %s: cannot register its devices (%s)", part_name(p), err_name(r));
+		return r;
+	}
+	/* The ECAM window sits below the PCI hole; a partition whose RAM
+	 * reaches it has none (and no MCFG): CF8/CFC still works. */
+	if (p->ram_size <= PLAT_ECAM_GPA) {
+		ac.mcfg_base = PLAT_ECAM_GPA;
+		ac.mcfg_bus_end = (uint8_t)(PLAT_ECAM_SIZE / (1u << 20) - 1);
+	}
 	pl->rsdp = 0;
 	tables = gpa_ptr(p, PLAT_ACPI_GPA, PLAT_ACPI_SIZE);
 	if (!tables)
@@ -191,27 +242,16 @@ void platform_vcpu_init(struct vcpu *v)
 	 * guest's TSC starts with the partition, like the model's clock. */
 	vlapic_init(&v->lapic, &v->part->plat.env, &ops, v->id, v->id == 0, hv.tsc_khz,
 		    LAPIC_BUS_KHZ);
+	/* Room for every vCPU's timer is part of the registry's size. */
+	if (devreg_timer_add(&v->part->plat.reg, tick_lapic, &v->lapic))
+		pr_err("partition %s: no timer slot for vCPU %u's LAPIC", part_name(v->part), v->id);
 }
 
 uint64_t platform_update(struct partition *p)
 {
 	struct platform *pl = &p->plat;
-	uint64_t now = platform_now(p), next = DEV_NO_DEADLINE, d;
+	uint64_t next = devreg_tick(&pl->reg, platform_now(p));
 
-	vpit_update(&pl->pit, now);
-	vrtc_update(&pl->rtc, now);
-	vpm_update(&pl->pm, now);
-	d = vpit_next_deadline(&pl->pit, now);
-	next = d < next ? d : next;
-	d = vrtc_next_deadline(&pl->rtc, now);
-	next = d < next ? d : next;
-	d = vpm_next_deadline(&pl->pm, now);
-	next = d < next ? d : next;
-	for (unsigned i = 0; i < p->nvcpus; i++) {
-		vlapic_update(&p->vcpus[i].lapic, now);
-		d = vlapic_next_deadline(&p->vcpus[i].lapic, now);
-		next = d < next ? d : next;
-	}
 	pl->dirty = false;
 	pl->next_tsc = next == DEV_NO_DEADLINE ? 0 : ns_to_tsc(p, next);
 	return pl->next_tsc;
@@ -266,120 +306,320 @@ static void act(struct vcpu *v, enum vpm_action a)
 		part_reset(v->part);
 }
 
-static int io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val);
+/* ---- port I/O: the handlers each device registers ---- */
+
+static int pio_pm(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		  bool write, uint64_t *val)
+{
+	struct platform *pl = ctx;
+
+	(void)off;
+	/* The reset register is one byte (FADT RESET_REG). */
+	if (addr == VPM_RESET_PORT)
+		size = 1;
+	if (write)
+		act(who, vpm_write(&pl->pm, (uint16_t)addr, size, (uint32_t)*val));
+	else
+		*val = vpm_read(&pl->pm, (uint16_t)addr, size);
+	return 0;
+}
+
+/* Only a dword access to 0xcf8 is CONFIG_ADDRESS (PCI Local Bus 3.0,
+ * 3.2.2.3.2); narrower ones are plain I/O to nothing. */
+static int pio_cf8(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		   bool write, uint64_t *val)
+{
+	struct vpci *pci = ctx;
+
+	if (size != 4)
+		return -ENOENT;
+	if (write)
+		vpci_cf8_write(pci, (uint32_t)*val);
+	else
+		*val = vpci_cf8_read(pci);
+	return 0;
+}
+
+static int pio_cfc(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		   bool write, uint64_t *val)
+{
+	struct vpci *pci = ctx;
+
+	if (write)
+		vpci_cfc_write(pci, (unsigned)off, size, (uint32_t)*val);
+	else
+		*val = vpci_cfc_read(pci, (unsigned)off, size);
+	return 0;
+}
+
+/* The 8259s, 8254 and RTC index/data ports take byte accesses. */
+static int pio_pic(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		   bool write, uint64_t *val)
+{
+	if (size != 1)
+		return -ENOENT;
+	if (write)
+		vpic_write(ctx, (uint16_t)addr, (uint8_t)*val);
+	else
+		*val = vpic_read(ctx, (uint16_t)addr);
+	return 0;
+}
+
+static int pio_pit(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		   bool write, uint64_t *val)
+{
+	if (size != 1)
+		return -ENOENT;
+	if (write)
+		vpit_write(ctx, (uint16_t)addr, (uint8_t)*val);
+	else
+		*val = vpit_read(ctx, (uint16_t)addr);
+	return 0;
+}
+
+static int pio_rtc(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		   bool write, uint64_t *val)
+{
+	if (size != 1)
+		return -ENOENT;
+	if (write)
+		vrtc_write(ctx, (uint16_t)addr, (uint8_t)*val);
+	else
+		*val = vrtc_read(ctx, (uint16_t)addr);
+	return 0;
+}
+
+/* No keyboard controller (the FADT says so), but its reset pulse is what
+ * many systems use to reboot. */
+static int pio_kbd(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		   bool write, uint64_t *val)
+{
+	if (size != 1)
+		return -ENOENT;
+	if (!write)
+		*val = 0xff;
+	else if ((uint8_t)*val == 0xfe)
+		part_reset(((struct vcpu *)who)->part);
+	return 0;
+}
+
+/* COM1: wider accesses reach consecutive registers, byte by byte. */
+static int pio_com1(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		    bool write, uint64_t *val)
+{
+	struct vuart *u = ctx;
+
+	if (!write)
+		*val = 0;
+	for (unsigned i = 0; i < size; i++) {
+		unsigned reg = (unsigned)(off + i) & 7;
+
+		if (write)
+			vuart_write(u, reg, (uint8_t)(*val >> (8 * i)));
+		else
+			*val |= (uint64_t)vuart_read(u, reg) << (8 * i);
+	}
+	return 0;
+}
+
+/* QEMU's isa-debug-exit: a write ends the partition with that status. */
+static int pio_debug_exit(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+			  bool write, uint64_t *val)
+{
+	if (!write) {
+		*val = 0xffffffff;
+		return 0;
+	}
+	part_stop(ctx, (int)(*val & 0xff), "exited with status %u (debug-exit)",
+		  (unsigned)(*val & 0xff));
+	return 0;
+}
+
+/* ---- MMIO ---- */
+
+static int mmio_lapic(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		      bool write, uint64_t *val)
+{
+	struct vcpu *v = who;
+	uint32_t v32 = (uint32_t)*val;
+	int r;
+
+	/* The APIC page takes aligned 32-bit accesses (SDM 11.4.1);
+	 * narrower reads see part of the register. */
+	if (write) {
+		r = size == 4 ? vlapic_mmio_write(&v->lapic, (uint32_t)off, v32) : 0;
+	} else {
+		r = vlapic_mmio_read(&v->lapic, (uint32_t)off & ~3u, &v32);
+		*val = r ? 0 : v32 >> (8 * (off & 3));
+	}
+	if (r == -ENODEV) {   /* APIC off or in x2APIC mode: nothing there */
+		if (!write)
+			*val = ~0ULL;
+		return 0;
+	}
+	return r == -EINVAL ? 0 : r;
+}
+
+static int mmio_ioapic(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		       bool write, uint64_t *val)
+{
+	uint32_t v32 = (uint32_t)*val;
+
+	if (write) {
+		vioapic_write(ctx, (uint32_t)off, size, v32);
+		return 0;
+	}
+	*val = vioapic_read(ctx, (uint32_t)off, size, &v32) ? ~0ULL : v32;
+	return 0;
+}
+
+/* ECAM takes accesses of up to a dword (vpci.h); an 8-byte access is
+ * two dword transactions, as a PCIe root complex splits it. */
+static int mmio_ecam(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		     bool write, uint64_t *val)
+{
+	if (size == 8) {
+		uint64_t lo = (uint32_t)*val, hi = *val >> 32;
+
+		mmio_ecam(ctx, who, addr, off, 4, write, &lo);
+		mmio_ecam(ctx, who, addr + 4, off + 4, 4, write, &hi);
+		if (!write)
+			*val = (uint32_t)lo | hi << 32;
+		return 0;
+	}
+	if (write)
+		vpci_ecam_write(ctx, off, size, (uint32_t)*val);
+	else
+		*val = vpci_ecam_read(ctx, off, size);
+	return 0;
+}
+
+static int mmio_testdev(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+			bool write, uint64_t *val)
+{
+	if (write)
+		testdev_write(ctx, off, size, *val);
+	else
+		*val = testdev_read(ctx, off, size);
+	return 0;
+}
+
+/* ---- timers ---- */
+
+static uint64_t tick_pit(void *ctx, uint64_t now)
+{
+	vpit_update(ctx, now);
+	return vpit_next_deadline(ctx, now);
+}
+
+static uint64_t tick_rtc(void *ctx, uint64_t now)
+{
+	vrtc_update(ctx, now);
+	return vrtc_next_deadline(ctx, now);
+}
+
+static uint64_t tick_pm(void *ctx, uint64_t now)
+{
+	vpm_update(ctx, now);
+	return vpm_next_deadline(ctx, now);
+}
+
+static uint64_t tick_lapic(void *ctx, uint64_t now)
+{
+	vlapic_update(ctx, now);
+	return vlapic_next_deadline(ctx, now);
+}
+
+struct plat_pio { uint16_t base, len; devreg_fn fn; size_t ctx; };
+
+/* The fixed devices of every partition's PC and what each decodes; ctx
+ * is an offset into struct partition. */
+static const struct plat_pio plat_ports[] = {
+	{ 0x20, 2, pio_pic, offsetof(struct partition, plat.pic) },
+	{ 0xa0, 2, pio_pic, offsetof(struct partition, plat.pic) },
+	{ 0x4d0, 2, pio_pic, offsetof(struct partition, plat.pic) },
+	{ 0x40, 4, pio_pit, offsetof(struct partition, plat.pit) },
+	{ 0x61, 1, pio_pit, offsetof(struct partition, plat.pit) },
+	{ 0x70, 2, pio_rtc, offsetof(struct partition, plat.rtc) },
+	{ 0x64, 1, pio_kbd, 0 },
+	{ 0x3f8, 8, pio_com1, offsetof(struct partition, uart) },
+	{ VPM_PM1A_EVT, VPM_PM_TMR + 4 - VPM_PM1A_EVT, pio_pm, offsetof(struct partition, plat) },
+	{ VPM_RESET_PORT, 1, pio_pm, offsetof(struct partition, plat) },
+	{ 0xcf8, 1, pio_cf8, offsetof(struct partition, plat.pci) },
+	{ 0xcfc, 4, pio_cfc, offsetof(struct partition, plat.pci) },
+};
+
+/* Registers every device of the partition's PC. The table is fixed, so a
+ * failure is a bug in it: reported, and the partition refused. */
+static int plat_register(struct partition *p)
+{
+	struct platform *pl = &p->plat;
+	struct devreg *reg = &pl->reg;
+	int r = 0;
+
+	devreg_init(reg);
+	for (size_t i = 0; i < sizeof(plat_ports) / sizeof(plat_ports[0]) && r >= 0; i++)
+		r = devreg_add(reg, DEVREG_PIO, plat_ports[i].base, plat_ports[i].len,
+			       plat_ports[i].fn, (char *)p + plat_ports[i].ctx);
+	if (r >= 0)
+		r = devreg_add(reg, DEVREG_MMIO, PLAT_LAPIC_GPA, 0x1000, mmio_lapic, NULL);
+	if (r >= 0)
+		r = devreg_add(reg, DEVREG_MMIO, PLAT_IOAPIC_GPA, 0x1000, mmio_ioapic, &pl->ioapic);
+	if (r >= 0 && p->ram_size <= PLAT_ECAM_GPA)
+		r = devreg_add(reg, DEVREG_MMIO, PLAT_ECAM_GPA, PLAT_ECAM_SIZE, mmio_ecam, &pl->pci);
+	/* The test devices exist for test partitions only. */
+	if (r >= 0 && p->cfg.debug_exit)
+		r = devreg_add(reg, DEVREG_PIO, PLAT_DEBUG_EXIT_PORT, 4, pio_debug_exit, p);
+	if (r >= 0 && p->cfg.debug_exit)
+		r = devreg_add(reg, DEVREG_MMIO, TESTDEV_GPA, TESTDEV_SIZE, mmio_testdev, &p->testdev);
+	if (r >= 0 && p->cfg.debug_exit)
+		r = testdev_pci_add(&p->testdev, &pl->pci);
+	if (r >= 0)
+		r = devreg_timer_add(reg, tick_pit, &pl->pit);
+	if (r >= 0)
+		r = devreg_timer_add(reg, tick_rtc, &pl->rtc);
+	if (r >= 0)
+		r = devreg_timer_add(reg, tick_pm, &pl->pm);
+	return r < 0 ? r : 0;
+}
 
 int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
 {
-	int r = io(v, port, size, in, val);
+	uint64_t v64 = *val;
+	int r = devreg_access(&v->part->plat.reg, DEVREG_PIO, v, port, size, !in, &v64);
 
-	if (!r)
-		v->part->plat.dirty = true;   /* a device was touched */
-	return r;
+	if (r)
+		return r;
+	if (in)
+		*val = (uint32_t)v64;
+	v->part->plat.dirty = true;   /* a device was touched */
+	return 0;
 }
 
-static int io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
+/* Between the top of 32-bit RAM and the IOAPIC is where PCI BARs live:
+ * an address there that no device decodes master-aborts, reading all
+ * ones (PCI Local Bus 3.0, 6.2.1), as on a PC. */
+static bool plat_pci_hole(uint64_t gpa)
 {
-	struct platform *pl = &v->part->plat;
-	uint8_t b;
-
-	if (port >= VPM_PM1A_EVT && port < VPM_PM_TMR + 4) {
-		if (in)
-			*val = vpm_read(&pl->pm, port, size);
-		else
-			act(v, vpm_write(&pl->pm, port, size, *val));
-		return 0;
-	}
-	if (port == 0xcf8 && size == 4) {
-		if (in)
-			*val = vpci_cf8_read(&pl->pci);
-		else
-			vpci_cf8_write(&pl->pci, *val);
-		return 0;
-	}
-	if (port >= 0xcfc && port <= 0xcff) {
-		if (in)
-			*val = vpci_cfc_read(&pl->pci, port - 0xcfc, size);
-		else
-			vpci_cfc_write(&pl->pci, port - 0xcfc, size, *val);
-		return 0;
-	}
-	if (port == VPM_RESET_PORT) {
-		if (in)
-			*val = vpm_read(&pl->pm, port, 1);
-		else
-			act(v, vpm_write(&pl->pm, port, 1, *val));
-		return 0;
-	}
-	if (size != 1)
-		return -ENOENT;
-	switch (port) {
-	case 0x20: case 0x21: case 0xa0: case 0xa1: case 0x4d0: case 0x4d1:
-		if (in)
-			*val = vpic_read(&pl->pic, port);
-		else
-			vpic_write(&pl->pic, port, (uint8_t)*val);
-		return 0;
-	case 0x40: case 0x41: case 0x42: case 0x43: case 0x61:
-		if (in)
-			*val = vpit_read(&pl->pit, port);
-		else
-			vpit_write(&pl->pit, port, (uint8_t)*val);
-		return 0;
-	case 0x70: case 0x71:
-		if (in)
-			*val = vrtc_read(&pl->rtc, port);
-		else
-			vrtc_write(&pl->rtc, port, (uint8_t)*val);
-		return 0;
-	case 0x64:
-		/* No keyboard controller (the FADT says so), but its reset
-		 * pulse is what many systems use to reboot. */
-		b = (uint8_t)*val;
-		if (in)
-			*val = 0xff;
-		else if (b == 0xfe)
-			part_reset(v->part);
-		return 0;
-	default:
-		return -ENOENT;
-	}
+	return gpa >= PLAT_PCI_HOLE_GPA && gpa < PLAT_IOAPIC_GPA;
 }
 
 bool platform_mmio_owns(struct partition *p, uint64_t gpa)
 {
-	(void)p;
-	return (gpa >= PLAT_LAPIC_GPA && gpa < PLAT_LAPIC_GPA + 0x1000) ||
-	       (gpa >= PLAT_IOAPIC_GPA && gpa < PLAT_IOAPIC_GPA + 0x1000);
+	return devreg_find(&p->plat.reg, DEVREG_MMIO, gpa, 1) || plat_pci_hole(gpa);
 }
 
 int platform_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val)
 {
-	uint32_t v32 = (uint32_t)*val;
-	int r;
+	int r = devreg_access(&v->part->plat.reg, DEVREG_MMIO, v, gpa, size, write, val);
 
 	v->part->plat.dirty = true;
-	if (gpa >= PLAT_LAPIC_GPA && gpa < PLAT_LAPIC_GPA + 0x1000) {
-		uint32_t off = (uint32_t)(gpa - PLAT_LAPIC_GPA);
-		/* The APIC page takes aligned 32-bit accesses (SDM 11.4.1);
-		 * narrower reads see part of the register. */
-		if (write) {
-			r = size == 4 ? vlapic_mmio_write(&v->lapic, off, v32) : 0;
-		} else {
-			r = vlapic_mmio_read(&v->lapic, off & ~3u, &v32);
-			*val = r ? 0 : v32 >> (8 * (off & 3));
-		}
-		if (r == -ENODEV) {   /* APIC off or in x2APIC mode: nothing there */
-			if (!write)
-				*val = ~0ULL;
-			return 0;
-		}
-		return r == -EINVAL ? 0 : r;
-	}
-	if (write)
-		return vioapic_write(&v->part->plat.ioapic, (uint32_t)(gpa - PLAT_IOAPIC_GPA),
-				     size, v32) == -EINVAL ? 0 : 0;
-	r = vioapic_read(&v->part->plat.ioapic, (uint32_t)(gpa - PLAT_IOAPIC_GPA), size, &v32);
-	*val = r ? ~0ULL : v32;
+	if (r != -ENOENT)
+		return r;
+	if (!plat_pci_hole(gpa) || !plat_pci_hole(gpa + size - 1))
+		return -EFAULT;
+	if (!write)
+		*val = ~0ULL;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "vmm/dev/devenv.h"
+#include "vmm/dev/devreg.h"
 #include "vmm/dev/vpic.h"
 #include "vmm/dev/vpit.h"
 #include "vmm/dev/vrtc.h"
@@ -20,12 +21,21 @@
 #define PLAT_LAPIC_GPA   0xfee00000ULL
 #define PLAT_ACPI_GPA    0xe0000ULL     /* tables in the BIOS area */
 #define PLAT_ACPI_SIZE   0x20000ULL
+#define PLAT_ECAM_GPA    0xb0000000ULL  /* buses 0-255, as the MCFG says */
+#define PLAT_ECAM_SIZE   0x10000000ULL
+#define PLAT_PCI_HOLE_GPA 0xc0000000ULL /* BARs go here, up to the IOAPIC */
+#define PLAT_DEBUG_EXIT_PORT 0xf4       /* debug_exit = yes partitions only */
+/* The port a test partition with direct_test_port = yes reaches without
+ * exits (the POST-code port: harmless to read and write on a PC). No
+ * device model decodes it. */
+#define PLAT_DIRECT_TEST_PORT 0x80
 
 struct partition;
 struct vcpu;
 
 struct platform {
 	struct dev_env env;
+	struct devreg reg;               /* what every device decodes, and the timers */
 	struct vpic pic;
 	struct vpit pit;
 	struct vrtc rtc;
@@ -58,9 +68,14 @@ uint64_t platform_poll(struct partition *p);
 int platform_pending(struct vcpu *v);
 void platform_accept(struct vcpu *v, int vector);
 
-/* Port I/O and MMIO that the platform owns: 0 handled, -ENOENT not ours. */
+/* Port I/O through the registry: 0 handled, -ENOENT when no device
+ * decodes it (the caller reads all ones, drops writes). */
 int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val);
+/* Whether an MMIO access at gpa reaches a device or the PCI hole (which
+ * reads all ones where no BAR decodes); otherwise it reaches nothing. */
 bool platform_mmio_owns(struct partition *p, uint64_t gpa);
+/* One MMIO access through the registry: 0, or -EFAULT when nothing is
+ * there, or the device's error. */
 int platform_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val);
 /* LAPIC MSRs (APIC base, x2APIC, TSC deadline): 0, -EINVAL (#GP) or -ENOENT. */
 int platform_msr(struct vcpu *v, uint32_t msr, bool write, uint64_t *val);

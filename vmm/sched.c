@@ -165,7 +165,7 @@ static void wake(struct vcpu *v)
 		bs.mode = BOOT_REAL16;
 		bs.cs_sel = (uint16_t)(v->sipi_vector << 8);
 		v->sipi_vector = -1;
-		if (vmm->vcpu_reset(v, &bs)) {
+		if (vcpu_reset(v, &bs)) {
 			vcpu_fail(v, "could not be started by its startup IPI");
 			return;
 		}

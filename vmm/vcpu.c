@@ -7,6 +7,7 @@
 #include "vmm/fpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/decode.h"
+#include "vmm/loader/loader.h"
 #include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/apic.h"
@@ -372,4 +373,18 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 	v->run_cycles += rdtsc() - start;
 	this_cpu()->current = NULL;
 	v->in_slice = false;
+}
+
+/* All GPRs 0 but what the boot protocol hands over; RFLAGS has only its
+ * fixed bit 1 (SDM Vol. 3A, 10.1.1, Table 10-1). */
+int vcpu_reset(struct vcpu *v, const struct boot_state *bs)
+{
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rip = bs->rip;
+	v->regs.rflags = 0x2;
+	v->regs.gpr[REG_RAX] = bs->rax;
+	v->regs.gpr[REG_RBX] = bs->rbx;
+	v->regs.gpr[REG_RSI] = bs->rsi;
+	v->regs.gpr[REG_RSP] = bs->rsp;
+	return vmm->vcpu_reset(v, bs);
 }

@@ -29,6 +29,12 @@ void msr_cpuid_fixup(uint32_t leaf, uint32_t sub, struct cpuid_regs *r);
 /* The TSC as this vCPU reads it. */
 uint64_t msr_guest_tsc(struct vcpu *v);
 
+/* Opens the MSRs every partition reads and writes without exits (the
+ * ones the hardware switches); 0 or -errno. */
+int msr_part_init(struct partition *p);
+/* The guest's rules for PAT and EFER values (#GP when false). */
+bool msr_pat_valid(uint64_t pat);
+bool msr_efer_valid(uint64_t efer);
 /* Loads MSRs that the hardware uses on the guest's behalf without an
  * exit (TSC_AUX) before v runs. */
 void msr_load_guest(struct vcpu *v);
@@ -42,6 +48,11 @@ unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max);
 /* CR8 as the guest sees it: bits 7:4 of its local APIC's TPR. */
 uint64_t vcpu_cr8(struct vcpu *v);
 void vcpu_set_cr8(struct vcpu *v, uint64_t cr8);
+struct boot_state;
+/* Puts v in the state a loader (or a startup IPI) asks for: GPRs, RIP
+ * and RFLAGS here, the rest through the vendor. 0 or -errno. */
+int vcpu_reset(struct vcpu *v, const struct boot_state *bs);
+
 /* Injects #GP(0) / #UD into the guest. */
 void vcpu_gp(struct vcpu *v);
 void vcpu_ud(struct vcpu *v);

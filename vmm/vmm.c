@@ -50,8 +50,7 @@ void vmm_init(void)
 	if (hv.acpi && hv.acpi->pm_tmr && hv.acpi->pm_tmr <= 0xfffc &&
 	    (hv.acpi->pm_tmr + 4 <= VPM_PM1A_EVT || hv.acpi->pm_tmr >= VPM_PM1A_CNT + 2) &&
 	    (hv.acpi->pm_tmr + 4 <= 0xcf8 || hv.acpi->pm_tmr >= 0xd00)) {
-		hv.pm_tmr_passthrough = (uint16_t)hv.acpi->pm_tmr;
-		ops->io_passthrough(hv.pm_tmr_passthrough, 4);
+		hv.pm_tmr_passthrough = (uint16_t)hv.acpi->pm_tmr;   /* opened at each start */
 		pr_info("vmm: guests read the PM timer at port %#x directly", hv.pm_tmr_passthrough);
 	}
 	/* On, but some guests cannot run (e.g. VT-x without unrestricted
@@ -60,6 +59,18 @@ void vmm_init(void)
 		hv.virt_off = ops->refuse_reason();
 		pr_warn("vmm: partitions cannot run: %s", hv.virt_off);
 	}
+}
+
+enum cpu_vendor vmm_guest_vendor(void)
+{
+	const char *v = caps_get()->vendor;
+
+	if (!strcmp(v, "GenuineIntel"))
+		return CPU_VENDOR_INTEL;
+	/* Hygon's CPUs are AMD's family 17h design. */
+	if (!strcmp(v, "AuthenticAMD") || !strcmp(v, "HygonGenuine"))
+		return CPU_VENDOR_AMD;
+	return CPU_VENDOR_OTHER;
 }
 
 int vmm_cpu_init(void)

@@ -34,5 +34,9 @@ int vmm_cpu_init(void);
  * every valid one, then starts those with autostart (the others wait,
  * stopped, for `start`). n is at most PART_MAX. */
 void vmm_start_partitions(const struct part_config *parts, unsigned n);
+/* The CPU vendor guests see (CPUID leaf 0 is the machine's): vendor
+ * policy in vmm/ asks this, not which extension is on. */
+enum cpu_vendor { CPU_VENDOR_OTHER, CPU_VENDOR_INTEL, CPU_VENDOR_AMD };
+enum cpu_vendor vmm_guest_vendor(void);
 
 #endif

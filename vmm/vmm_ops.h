@@ -11,6 +11,7 @@
 #include "arch/x86/paging.h"
 
 struct vcpu;
+struct partition;
 struct boot_state;
 
 /* Guest control state the neutral code needs to walk guest page tables
@@ -30,10 +31,22 @@ struct vmm_ops {
 	/* Nested/extended page-table format and the page sizes it may use. */
 	const struct pt_format *gpt_format;
 	unsigned (*gpt_leaf_levels)(void);
+	/* Per-partition vendor state (its I/O and MSR permission maps):
+	 * made before the partition's vCPUs, freed after them; every port
+	 * and MSR exits until opened below. 0 or -errno. */
+	int (*part_create)(struct partition *p);
+	void (*part_destroy)(struct partition *p);
+	/* Lets partition p's vCPUs reach ports [port, port+len) directly
+	 * (direct) or makes them exit again. */
+	void (*part_io)(struct partition *p, uint16_t port, unsigned len, bool direct);
+	/* Lets its vCPUs read and/or write msr directly: 0, or -EINVAL for an
+	 * MSR the hardware's map does not cover (it always exits). */
+	int (*part_msr)(struct partition *p, uint32_t msr, bool read_direct, bool write_direct);
 	int (*vcpu_create)(struct vcpu *v);
 	void (*vcpu_destroy)(struct vcpu *v);
-	/* Puts the vCPU in the state a loader asks for (real mode, 32-bit
-	 * protected mode with flat segments, ...). */
+	/* Puts the vCPU's vendor state in the mode a loader asks for (real
+	 * mode, 32-bit protected mode with flat segments, ...); the GPRs are
+	 * set by vcpu_reset (vmm/vcpu.c), which calls this. */
 	int (*vcpu_reset)(struct vcpu *v, const struct boot_state *bs);
 	/* Runs the guest until an exit the neutral code must see. v->regs
 	 * holds the GPRs, RIP and RFLAGS before and after. */
@@ -52,7 +65,8 @@ struct vmm_ops {
 	void (*inject_irq)(struct vcpu *v, uint8_t vector);
 	void (*request_irq_window)(struct vcpu *v, bool on);
 	/* MSRs that live in the vendor's guest state (EFER, PAT); -ENOENT
-	 * when the vendor does not hold this MSR. */
+	 * when the vendor does not hold this MSR. Writes come already checked
+	 * against the guest's rules (vmm/msr.c); EFER.LMA stays the CPU's. */
 	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
 	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
 	/* The guest's TSC is the host's plus offset (mod 2^64): RDTSC,
@@ -65,9 +79,6 @@ struct vmm_ops {
 	void (*clear_irq_shadow)(struct vcpu *v);
 	/* Prints the vendor guest state after a failure. */
 	void (*dump)(struct vcpu *v);
-	/* Lets every guest reach ports [port, port+len) directly, without
-	 * exits (read-only hardware every partition may share). */
-	void (*io_passthrough)(uint16_t port, unsigned len);
 	/* Why this CPU cannot run Vatra's guests even though the extension
 	 * is there (a missing sub-feature), or NULL. */
 	const char *(*refuse_reason)(void);

@@ -9,6 +9,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/caps.h"
+#include "arch/x86/permmap.h"
 #include "mm/mem.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -23,41 +24,30 @@ struct svm_vcpu {
 	bool flush;              /* flush this guest's translations at entry */
 };
 
-/* Shared by every CPU; the host save area, the host's VMSAVE state and
- * the ASID allocator are per CPU (struct cpu). */
-static uint64_t iopm_pa, msrpm_pa;
+/* Per partition: its I/O and MSR permission maps (AMD APM Vol. 2,
+ * 15.10.1 and 15.11), which every VMCB of its vCPUs points at. The host
+ * save area, the host's VMSAVE state and the ASID allocator are per CPU
+ * (struct cpu). */
+struct svm_part {
+	uint64_t iopm_pa, msrpm_pa;
+};
+
+static bool svm_on;    /* the boot CPU turned SVM on */
 
 static struct svm_vcpu *sv(struct vcpu *v)
 {
 	return v->arch;
 }
 
-/* MSR permission map: 2 bits (read, write) per MSR in three 2 KiB
- * vectors (AMD APM Vol. 2, 15.11). */
-static void msrpm_pass(uint8_t *pm, uint32_t msr)
+static struct svm_part *sp(struct partition *p)
 {
-	uint32_t base;
-
-	if (msr < 0x2000)
-		base = 0;
-	else if (msr >= 0xc0000000 && msr < 0xc0002000)
-		base = 0x800, msr -= 0xc0000000;
-	else
-		return;
-	pm[base + msr / 4] &= (uint8_t)~(3u << ((msr % 4) * 2));
+	return p->arch;
 }
 
 static int svm_cpu_enable(void)
 {
 	const struct caps *c = caps_get();
-	/* What VMRUN and VMLOAD/VMSAVE switch by themselves needs no exit. */
-	static const uint32_t pass[] = {
-		0xc0000100, 0xc0000101, 0xc0000102,      /* FS, GS, KERNEL_GS base */
-		0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,  /* STAR..SFMASK */
-		0x174, 0x175, 0x176,                     /* SYSENTER */
-	};
 	struct cpu *me = this_cpu();
-	uint8_t *pm;
 
 	if (c->virt != VIRT_SVM)
 		return -ENODEV;
@@ -70,17 +60,8 @@ static int svm_cpu_enable(void)
 			pr_err("svm: no nested paging: partitions need it");
 			return -ENODEV;
 		}
-		iopm_pa = page_alloc(3, 1);
-		msrpm_pa = page_alloc(2, 1);
-		if (!iopm_pa || !msrpm_pa)
-			return -ENOMEM;
-		/* Every port and MSR exits unless let through below. */
-		memset(phys_to_virt(iopm_pa), 0xff, 3 * 4096);
-		pm = phys_to_virt(msrpm_pa);
-		memset(pm, 0xff, 2 * 4096);
-		for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
-			msrpm_pass(pm, pass[i]);
-	} else if (!iopm_pa) {
+		svm_on = true;
+	} else if (!svm_on) {
 		return -ENODEV;    /* the boot CPU could not turn it on */
 	} else if (!(cpuid(0x80000001, 0).c & (1u << 2)) ||
 		   (rdmsr(MSR_VM_CR) & (1u << 4))) {
@@ -110,6 +91,53 @@ static int svm_cpu_enable(void)
 static unsigned svm_gpt_leaf_levels(void)
 {
 	return PT_LEAF_4K | PT_LEAF_2M | (caps_get()->gbpages ? PT_LEAF_1G : 0);
+}
+
+static int svm_part_create(struct partition *p)
+{
+	static struct svm_part pool[PART_MAX];
+	struct svm_part *s = &pool[p->id % PART_MAX];
+
+	/* One partition per id at a time: part_start waits for the earlier
+	 * run's teardown. */
+	s->iopm_pa = page_alloc(PERMMAP_SVM_IOPM_SIZE / 4096, 1);
+	s->msrpm_pa = page_alloc(PERMMAP_SVM_MSRPM_SIZE / 4096, 1);
+	if (!s->iopm_pa || !s->msrpm_pa) {
+		if (s->iopm_pa)
+			page_free(s->iopm_pa, PERMMAP_SVM_IOPM_SIZE / 4096);
+		if (s->msrpm_pa)
+			page_free(s->msrpm_pa, PERMMAP_SVM_MSRPM_SIZE / 4096);
+		return -ENOMEM;
+	}
+	/* Every port and MSR exits until opened. */
+	memset(phys_to_virt(s->iopm_pa), 0xff, PERMMAP_SVM_IOPM_SIZE);
+	memset(phys_to_virt(s->msrpm_pa), 0xff, PERMMAP_SVM_MSRPM_SIZE);
+	p->arch = s;
+	return 0;
+}
+
+static void svm_part_destroy(struct partition *p)
+{
+	struct svm_part *s = sp(p);
+
+	if (!s)
+		return;
+	page_free(s->iopm_pa, PERMMAP_SVM_IOPM_SIZE / 4096);
+	page_free(s->msrpm_pa, PERMMAP_SVM_MSRPM_SIZE / 4096);
+	p->arch = NULL;
+}
+
+/* The VMCBs read the maps at every VMRUN: a change applies from the
+ * next entry of each vCPU (15.10.1). */
+static void svm_part_io(struct partition *p, uint16_t port, unsigned len, bool direct)
+{
+	permmap_io_set(phys_to_virt(sp(p)->iopm_pa), port, len, !direct);
+}
+
+static int svm_part_msr(struct partition *p, uint32_t msr, bool read_direct, bool write_direct)
+{
+	return permmap_msr_set(PERMMAP_SVM, phys_to_virt(sp(p)->msrpm_pa), msr, !read_direct,
+			       !write_direct);
 }
 
 static int svm_vcpu_create(struct vcpu *v)
@@ -146,8 +174,8 @@ static int svm_vcpu_create(struct vcpu *v)
 	/* CR8 writes exit, so a lowered TPR delivers what it held back at
 	 * once; reads come from V_TPR, kept equal to the LAPIC's TPR. */
 	vm->c.cr_intercepts = 1u << (16 + 8);
-	vm->c.iopm_pa = iopm_pa;
-	vm->c.msrpm_pa = msrpm_pa;
+	vm->c.iopm_pa = sp(v->part)->iopm_pa;
+	vm->c.msrpm_pa = sp(v->part)->msrpm_pa;
 	vm->c.int_ctl = SVM_V_INTR_MASKING;
 	vm->c.np_enable = 1;
 	vm->c.n_cr3 = v->part->gpt.root;
@@ -185,13 +213,6 @@ static int svm_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	c->intercepts1 &= ~SVM_I1_VINTR;
 	c->int_ctl &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO(0xf));
 
-	memset(&v->regs, 0, sizeof(v->regs));
-	v->regs.rip = bs->rip;
-	v->regs.rflags = 0x2;
-	v->regs.gpr[REG_RAX] = bs->rax;
-	v->regs.gpr[REG_RBX] = bs->rbx;
-	v->regs.gpr[REG_RSI] = bs->rsi;
-	v->regs.gpr[REG_RSP] = bs->rsp;
 	g->efer = EFER_SVME;          /* VMRUN requires it in the guest EFER */
 	g->cr4 = 0;
 	g->cr3 = 0;
@@ -306,8 +327,6 @@ static void svm_request_irq_window(struct vcpu *v, bool on)
 	}
 }
 
-#define EFER_GUEST_BITS (EFER_SCE | EFER_LME | (1ULL << 10) | EFER_NXE | (1ULL << 14))
-
 static int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	struct vmcb_save *g = &sv(v)->vmcb->s;
@@ -324,31 +343,16 @@ static int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
-static bool pat_valid(uint64_t pat)
-{
-	/* Each byte a memory type 0, 1, 4, 5, 6 or 7. */
-	for (int i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(pat >> (8 * i));
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
 static int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct vmcb_save *g = &sv(v)->vmcb->s;
 
 	switch (msr) {
 	case MSR_EFER:
-		if (val & ~EFER_GUEST_BITS)
-			return -EINVAL;
 		/* LMA is the processor's to set; SVME stays on underneath. */
 		g->efer = (val & ~(1ULL << 10)) | (g->efer & (1ULL << 10)) | EFER_SVME;
 		return 0;
 	case 0x277:
-		if (!pat_valid(val))
-			return -EINVAL;
 		g->g_pat = val;
 		return 0;
 	default:
@@ -380,14 +384,6 @@ static void svm_dr_access(struct vcpu *v, unsigned dr, bool write, uint64_t *val
 static void svm_clear_irq_shadow(struct vcpu *v)
 {
 	sv(v)->vmcb->c.int_state &= ~1ULL;
-}
-
-static void svm_io_passthrough(uint16_t port, unsigned len)
-{
-	uint8_t *pm = phys_to_virt(iopm_pa);
-
-	for (unsigned p = port; p < (unsigned)port + len && p < 0x10000; p++)
-		pm[p / 8] &= (uint8_t)~(1u << (p % 8));
 }
 
 static void svm_dump(struct vcpu *v)
@@ -567,6 +563,10 @@ const struct vmm_ops svm_ops = {
 	.cpu_enable = svm_cpu_enable,
 	.gpt_format = &pt_npt,
 	.gpt_leaf_levels = svm_gpt_leaf_levels,
+	.part_create = svm_part_create,
+	.part_destroy = svm_part_destroy,
+	.part_io = svm_part_io,
+	.part_msr = svm_part_msr,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_destroy = svm_vcpu_destroy,
 	.vcpu_reset = svm_vcpu_reset,
@@ -581,7 +581,6 @@ const struct vmm_ops svm_ops = {
 	.msr_write = svm_msr_write,
 	.set_tsc_offset = svm_set_tsc_offset,
 	.dr_access = svm_dr_access,
-	.io_passthrough = svm_io_passthrough,
 	.clear_irq_shadow = svm_clear_irq_shadow,
 	.dump = svm_dump,
 };

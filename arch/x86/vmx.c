@@ -10,6 +10,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/caps.h"
+#include "arch/x86/permmap.h"
 #include "arch/x86/desc.h"
 #include "mm/mem.h"
 #include "lib/log.h"
@@ -38,12 +39,18 @@ struct vmx_vcpu {
 
 static const uint32_t syscall_msr[5] = { 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
 					 0xc0000102 };
+/* Per partition: its I/O bitmaps A and B and its MSR bitmap (SDM Vol.
+ * 3C, 25.6.4 and 25.6.9), which every VMCS of its vCPUs points at. */
+struct vmx_part {
+	uint64_t io_bitmap_pa, msr_bitmap_pa;
+};
+
 /* Shared by every CPU. The VMXON region, the current VMCS, whose
  * SYSCALL MSRs are loaded and the VPID allocator are per CPU (struct
  * cpu). A VMCS is active on one CPU only while its vCPU's slice runs
  * there (vmx_vcpu_put clears it), so any CPU may create, reset or
  * destroy a vCPU that is not in a slice. */
-static uint64_t msr_bitmap_pa, io_bitmap_pa;
+static bool vmx_on;     /* the boot CPU turned VMX on */
 static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
 static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 static bool have_vpid, have_unrestricted, invept_single, have_preempt;
@@ -55,6 +62,11 @@ static void sync_ia32e(void);
 static struct vmx_vcpu *vx(struct vcpu *v)
 {
 	return v->arch;
+}
+
+static struct vmx_part *vp(struct partition *p)
+{
+	return p->arch;
 }
 
 /* ---- VMX instructions ------------------------------------------------ */
@@ -130,7 +142,7 @@ static int vmx_cpu_enable(void)
 
 	if (c->virt != VIRT_VMX)
 		return -ENODEV;
-	if (me->id && !msr_bitmap_pa)
+	if (me->id && !vmx_on)
 		return -ENODEV;    /* the boot CPU could not turn it on */
 	/* IA32_FEATURE_CONTROL: firmware may have locked VMX off; OVMF
 	 * leaves it unlocked, so set "VMX outside SMX" and lock it (23.7). */
@@ -191,30 +203,7 @@ static int vmx_cpu_enable(void)
 	cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
 	cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
 	cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
-	io_bitmap_pa = page_alloc(2, 1);
-	if (!io_bitmap_pa)
-		return -ENOMEM;
-	/* Every port exits unless let through (24.6.4: bitmap A covers
-	 * 0-0x7fff, B the rest). */
-	memset(phys_to_virt(io_bitmap_pa), 0xff, 2 * 4096);
-	{
-		/* Every MSR exits except those the VMCS switches (24.6.9):
-		 * read bitmaps at 0 and 1024, write bitmaps at 2048 and 3072. */
-		static const uint32_t pass[] = { 0xc0000100, 0xc0000101, 0xc0000102,
-			0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, 0x174, 0x175, 0x176 };
-		uint8_t *bm;
-		msr_bitmap_pa = page_alloc(1, 1);
-		if (!msr_bitmap_pa)
-			return -ENOMEM;
-		bm = phys_to_virt(msr_bitmap_pa);
-		memset(bm, 0xff, 4096);
-		for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
-			uint32_t m = pass[i], off = m >= 0xc0000000 ? 1024 : 0;
-			m &= 0x1fff;
-			bm[off + m / 8] &= (uint8_t)~(1u << (m % 8));
-			bm[off + 2048 + m / 8] &= (uint8_t)~(1u << (m % 8));
-		}
-	}
+	vmx_on = true;
 this_cpu_on:
 	write_cr0((read_cr0() | cr0_fixed0) & cr0_fixed1);
 	write_cr4((read_cr4() | cr4_fixed0 | CR4_VMXE) & cr4_fixed1);
@@ -261,6 +250,53 @@ static uint64_t eptp(struct vcpu *v)
 	/* 4-level walk; the paging structures are write-back when the CPU
 	 * allows that type for them, else uncacheable (24.6.11, A.10). */
 	return v->part->gpt.root | (3 << 3) | (caps_get()->ept_wb ? 6 : 0);
+}
+
+static int vmx_part_create(struct partition *p)
+{
+	static struct vmx_part pool[PART_MAX];
+	struct vmx_part *x = &pool[p->id % PART_MAX];
+
+	/* One partition per id at a time: part_start waits for the earlier
+	 * run's teardown. */
+	x->io_bitmap_pa = page_alloc(PERMMAP_VMX_IO_SIZE / 4096, 1);
+	x->msr_bitmap_pa = page_alloc(PERMMAP_VMX_MSR_SIZE / 4096, 1);
+	if (!x->io_bitmap_pa || !x->msr_bitmap_pa) {
+		if (x->io_bitmap_pa)
+			page_free(x->io_bitmap_pa, PERMMAP_VMX_IO_SIZE / 4096);
+		if (x->msr_bitmap_pa)
+			page_free(x->msr_bitmap_pa, PERMMAP_VMX_MSR_SIZE / 4096);
+		return -ENOMEM;
+	}
+	/* Every port and MSR exits until opened. */
+	memset(phys_to_virt(x->io_bitmap_pa), 0xff, PERMMAP_VMX_IO_SIZE);
+	memset(phys_to_virt(x->msr_bitmap_pa), 0xff, PERMMAP_VMX_MSR_SIZE);
+	p->arch = x;
+	return 0;
+}
+
+static void vmx_part_destroy(struct partition *p)
+{
+	struct vmx_part *x = vp(p);
+
+	if (!x)
+		return;
+	page_free(x->io_bitmap_pa, PERMMAP_VMX_IO_SIZE / 4096);
+	page_free(x->msr_bitmap_pa, PERMMAP_VMX_MSR_SIZE / 4096);
+	p->arch = NULL;
+}
+
+/* The bitmaps are read at each access in guest mode (25.6.4): a change
+ * applies to every vCPU of the partition at once. */
+static void vmx_part_io(struct partition *p, uint16_t port, unsigned len, bool direct)
+{
+	permmap_io_set(phys_to_virt(vp(p)->io_bitmap_pa), port, len, !direct);
+}
+
+static int vmx_part_msr(struct partition *p, uint32_t msr, bool read_direct, bool write_direct)
+{
+	return permmap_msr_set(PERMMAP_VMX, phys_to_virt(vp(p)->msr_bitmap_pa), msr, !read_direct,
+			       !write_direct);
 }
 
 static int vmx_vcpu_create(struct vcpu *v)
@@ -380,9 +416,9 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	vmwrite(EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite(ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(ENTRY_INTR_INFO, 0);
-	vmwrite(MSR_BITMAP, msr_bitmap_pa);
-	vmwrite(IO_BITMAP_A, io_bitmap_pa);
-	vmwrite(IO_BITMAP_B, io_bitmap_pa + 4096);
+	vmwrite(MSR_BITMAP, vp(v->part)->msr_bitmap_pa);
+	vmwrite(IO_BITMAP_A, vp(v->part)->io_bitmap_pa);
+	vmwrite(IO_BITMAP_B, vp(v->part)->io_bitmap_pa + 4096);
 	vmwrite(EPT_POINTER, eptp(v));
 	vmwrite(VMCS_LINK_POINTER, ~0ULL);
 	/* The guest's TSC counts from its partition's start: the time base
@@ -395,14 +431,6 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	vmwrite(CR4_MASK, CR4_VMXE);
 	host_state();
 	x->host_cpu = (int)this_cpu()->id;
-
-	memset(&v->regs, 0, sizeof(v->regs));
-	v->regs.rip = bs->rip;
-	v->regs.rflags = 0x2;
-	v->regs.gpr[REG_RAX] = bs->rax;
-	v->regs.gpr[REG_RBX] = bs->rbx;
-	v->regs.gpr[REG_RSI] = bs->rsi;
-	v->regs.gpr[REG_RSP] = bs->rsp;
 
 	cr0 = bs->mode == BOOT_PROT32 ? (CR0_PE | CR0_ET) :
 	      bs->mode == BOOT_LONG64 ? bs->cr0 : CR0_ET;
@@ -564,16 +592,6 @@ static int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
-static bool pat_valid(uint64_t pat)
-{
-	for (int i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(pat >> (8 * i));
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
 static void sync_ia32e(void)
 {
 	uint64_t e = vmread(ENTRY_CONTROLS);
@@ -588,19 +606,13 @@ static void sync_ia32e(void)
 
 static int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-	uint64_t allowed = EFER_SCE | EFER_LME | (1ULL << 10) | EFER_NXE;
-
 	vmcs_load(vx(v)->vmcs_pa);
 	switch (msr) {
 	case MSR_EFER:
-		if (val & ~allowed)
-			return -EINVAL;
 		/* LMA is the processor's: keep the current value. */
 		vmwrite(GUEST_EFER, (val & ~(1ULL << 10)) | (vmread(GUEST_EFER) & (1ULL << 10)));
 		return 0;
 	case MSR_PAT:
-		if (!pat_valid(val))
-			return -EINVAL;
 		vmwrite(GUEST_PAT, val);
 		return 0;
 	default:
@@ -634,14 +646,6 @@ static void vmx_clear_irq_shadow(struct vcpu *v)
 {
 	vmcs_load(vx(v)->vmcs_pa);
 	vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) & ~3ULL);
-}
-
-static void vmx_io_passthrough(uint16_t port, unsigned len)
-{
-	uint8_t *bm = phys_to_virt(io_bitmap_pa);
-
-	for (unsigned p = port; p < (unsigned)port + len && p < 0x10000; p++)
-		bm[p / 8] &= (uint8_t)~(1u << (p % 8));
 }
 
 static const char *const insn_errors[] = {
@@ -937,6 +941,10 @@ const struct vmm_ops vmx_ops = {
 	.cpu_enable = vmx_cpu_enable,
 	.gpt_format = &pt_ept,
 	.gpt_leaf_levels = vmx_gpt_leaf_levels,
+	.part_create = vmx_part_create,
+	.part_destroy = vmx_part_destroy,
+	.part_io = vmx_part_io,
+	.part_msr = vmx_part_msr,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_destroy = vmx_vcpu_destroy,
 	.vcpu_reset = vmx_vcpu_reset,
@@ -952,7 +960,6 @@ const struct vmm_ops vmx_ops = {
 	.msr_write = vmx_msr_write,
 	.set_tsc_offset = vmx_set_tsc_offset,
 	.dr_access = vmx_dr_access,
-	.io_passthrough = vmx_io_passthrough,
 	.clear_irq_shadow = vmx_clear_irq_shadow,
 	.dump = vmx_dump,
 	.refuse_reason = vmx_refuse_reason,

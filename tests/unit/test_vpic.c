@@ -24,7 +24,7 @@ static void fake_irq(void *ctx, unsigned line, bool level)
 	fail_msg("the PIC raised an ISA line");
 }
 
-static const struct dev_env env = { fake_now, fake_irq, NULL };
+static const struct dev_env env = { .now_ns = fake_now, .irq_line = fake_irq };
 
 /* arch/x86/kernel/i8259.c init_8259A(0), with the vectors the brief's older
  * kernels used (0x20/0x28), then every input masked but the cascade. */

@@ -30,7 +30,7 @@ static void fake_irq(void *ctx, unsigned line, bool level)
 		pulses++;
 }
 
-static const struct dev_env env = { fake_now, fake_irq, NULL };
+static const struct dev_env env = { .now_ns = fake_now, .irq_line = fake_irq };
 
 /* Independent of the model's arithmetic: 128-bit products. */
 static uint64_t tick_of(uint64_t ns)

@@ -28,7 +28,7 @@ static void fake_irq(void *ctx, unsigned line, bool level)
 	sci_rises += level;
 }
 
-static const struct dev_env env = { fake_now, fake_irq, NULL };
+static const struct dev_env env = { .now_ns = fake_now, .irq_line = fake_irq };
 
 static uint64_t ns_of(uint64_t t)
 {

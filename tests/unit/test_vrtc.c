@@ -33,7 +33,7 @@ static void fake_irq(void *ctx, unsigned line, bool level)
 	rises += level;
 }
 
-static const struct dev_env env = { fake_now, fake_irq, NULL };
+static const struct dev_env env = { .now_ns = fake_now, .irq_line = fake_irq };
 
 static void setup_rtc(struct vrtc *r, uint64_t epoch, uint64_t ram)
 {

@@ -3,6 +3,7 @@
  * 256-byte scratch array at 0x100. Everything else reads all ones. */
 #include "vmm/dev/testdev.h"
 #include "lib/string.h"
+#include "lib/errno.h"
 
 void testdev_reset(struct testdev *d)
 {
@@ -42,4 +43,53 @@ void testdev_write(struct testdev *d, uint64_t off, unsigned size, uint64_t val)
 		else if (o >= 0x100 && o < 0x200)
 			d->array[o - 0x100] = b;
 	}
+}
+
+/* ---- the PCI function ---- */
+
+static uint8_t testdev_bar_byte(const struct testdev *d, uint64_t base, uint64_t off)
+{
+	if (off < 8)
+		return (uint8_t)(TESTDEV_PCI_ID >> (8 * off));
+	if (off < 16)
+		return (uint8_t)(base >> (8 * (off - 8)));
+	if (off < 20)
+		return (uint8_t)(d->pci_scratch >> (8 * (off - 16)));
+	return 0xff;
+}
+
+static int testdev_bar(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		       bool write, uint64_t *val)
+{
+	struct testdev *d = ctx;
+
+	(void)who;
+	if (write) {
+		for (unsigned i = 0; i < size; i++)
+			if (off + i >= 16 && off + i < 20)
+				d->pci_scratch = (d->pci_scratch & ~(0xffu << (8 * (off + i - 16)))) |
+						 (uint32_t)(uint8_t)(*val >> (8 * i)) << (8 * (off + i - 16));
+		return 0;
+	}
+	*val = 0;
+	for (unsigned i = 0; i < size; i++)
+		*val |= (uint64_t)testdev_bar_byte(d, addr - off, off + i) << (8 * i);
+	return 0;
+}
+
+int testdev_pci_add(struct testdev *d, struct vpci *pci)
+{
+	static const uint8_t vendor_cap[] = { 5, 'V', 'T' };   /* length, then data */
+	struct vpci_func *f;
+	int r = vpci_add(pci, 0, TESTDEV_PCI_DEV, 0, NULL, d, &f);
+
+	if (r)
+		return r;
+	vpci_cfg_set(f, VPCI_VENDOR_ID, 2, TESTDEV_PCI_VENDOR);
+	vpci_cfg_set(f, VPCI_DEVICE_ID, 2, TESTDEV_PCI_DEVICE);
+	vpci_cfg_set(f, VPCI_CLASS, 1, 0xff);      /* "does not fit any class" */
+	r = vpci_bar_add(f, 0, VPCI_BAR_MEM32, TESTDEV_PCI_BAR, testdev_bar, d);
+	if (!r)
+		r = vpci_cap_add(f, 0x09, vendor_cap, sizeof(vendor_cap), NULL);
+	return r;
 }
