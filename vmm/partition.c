@@ -255,6 +255,11 @@ static int load_image(struct partition *p, struct boot_state *bs)
 	case PART_FMT_LINUX: {
 		const struct bi_file *rd = c->initrd[0] ? file_find(c->initrd) : NULL;
 		struct linux_layout lay = { .acpi_rsdp = p->plat.rsdp };
+
+		if (platform_has_ecam(p)) {
+			lay.ecam_base = PLAT_ECAM_GPA;
+			lay.ecam_size = PLAT_ECAM_SIZE;
+		}
 		if (c->initrd[0] && !rd) {
 			snprintf(bs->err, sizeof(bs->err), "initrd %s was not loaded from the ESP",
 				 c->initrd);

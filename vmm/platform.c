@@ -179,6 +179,11 @@ static void deliver(struct partition *p, struct vcpu *from, uint32_t dest, bool 
 	}
 }
 
+bool platform_has_ecam(const struct partition *p)
+{
+	return p->ram_size <= PLAT_ECAM_GPA;
+}
+
 int platform_init(struct partition *p)
 {
 	struct platform *pl = &p->plat;
@@ -220,7 +225,7 @@ int platform_init(struct partition *p)
 	}
 	/* The ECAM window sits below the PCI hole; a partition whose RAM
 	 * reaches it has none (and no MCFG): CF8/CFC still works. */
-	if (p->ram_size <= PLAT_ECAM_GPA) {
+	if (platform_has_ecam(p)) {
 		ac.mcfg_base = PLAT_ECAM_GPA;
 		ac.mcfg_bus_end = (uint8_t)(PLAT_ECAM_SIZE / (1u << 20) - 1);
 	}
@@ -565,7 +570,7 @@ static int plat_register(struct partition *p)
 		r = devreg_add(reg, DEVREG_MMIO, PLAT_LAPIC_GPA, 0x1000, mmio_lapic, NULL);
 	if (r >= 0)
 		r = devreg_add(reg, DEVREG_MMIO, PLAT_IOAPIC_GPA, 0x1000, mmio_ioapic, &pl->ioapic);
-	if (r >= 0 && p->ram_size <= PLAT_ECAM_GPA)
+	if (r >= 0 && platform_has_ecam(p))
 		r = devreg_add(reg, DEVREG_MMIO, PLAT_ECAM_GPA, PLAT_ECAM_SIZE, mmio_ecam, &pl->pci);
 	/* The test devices exist for test partitions only. */
 	if (r >= 0 && p->cfg.debug_exit)

@@ -50,6 +50,9 @@ struct platform {
 /* Sets every device to its reset state and writes the ACPI tables into
  * guest RAM at PLAT_ACPI_GPA (when RAM reaches there). 0 or -errno. */
 int platform_init(struct partition *p);
+/* Whether the partition has the ECAM window (and an MCFG): when its RAM
+ * ends below PLAT_ECAM_GPA. */
+bool platform_has_ecam(const struct partition *p);
 /* Per vCPU: its local APIC. */
 void platform_vcpu_init(struct vcpu *v);
 

@@ -5,7 +5,7 @@
 G=$B/guests
 
 # Kernels that end with "PASS: N checks" and debug-exit status 0.
-GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo mbinfo-low mbinfo-page1 exitloop reset features ${GUEST_DEVICES-devices}"
+GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo mbinfo-low mbinfo-page1 exitloop reset features pci ${GUEST_DEVICES-devices}"
 # Restarts of the reset kernel (pinned to CPU 0: the TLB tag rollover).
 GUEST_RESETS=${GUEST_RESETS:-16}
 # GUEST_DEVICES= (empty) leaves out the devices kernel, whose timing
@@ -28,7 +28,7 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 	{
 		echo "[vatra]"
 		printf '%s\n' "$@"
-		for k in cpuid priv msr io mmio exc inject hcall exitloop reset features ${GUEST_DEVICES-devices}; do
+		for k in cpuid priv msr io mmio exc inject hcall exitloop reset features pci ${GUEST_DEVICES-devices}; do
 			printf '[partition %s]\nkernel = /guests/%s.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = name=%s mem=16M%s\n' \
 				"$k" "$k" "$k" "$([ $k = exitloop ] && echo ' loops=100000')$([ $k = reset ] && echo " resets=$GUEST_RESETS")"
 			# Every restart is a new vCPU on CPU 0: with the other
@@ -57,6 +57,10 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		# scribbler writing every YMM register while xsave keeps its own.
 		printf '[partition xsave]\nkernel = /guests/xsave.elf\nmemory = 16M\ndebug_exit = yes\ncpus = 0\ncmdline = name=xsave\n'
 		printf '[partition scribble]\nkernel = /guests/xsave.elf\nmemory = 16M\ndebug_exit = yes\ncpus = 0\ncmdline = name=scribble role=scribble seconds=3\n'
+		# Per-partition I/O permission maps: port 0x80 opened for
+		# pdirect only; ptrapped starts after it and must still exit.
+		printf '[partition pdirect]\nkernel = /guests/ports.elf\nmemory = 16M\ndebug_exit = yes\ndirect_test_port = yes\ncmdline = role=direct\n'
+		printf '[partition ptrapped]\nkernel = /guests/ports.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = role=trapped\n'
 		printf '[partition oob]\nkernel = /guests/oob.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = addr=0x40000000\n'
 		# The edges of RAM: first and last byte are RAM, the first byte
 		# past it stops the partition, for a read and for a write.
@@ -77,7 +81,7 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		fi
 	} >"$cfg"
 	local files=()
-	for k in $GUEST_PASS mbinfo-acpi oob triple garbage spin scan xsave; do files+=(-f "$G/$k.elf:/guests/$k.elf"); done
+	for k in $GUEST_PASS mbinfo-acpi oob triple garbage spin scan xsave ports; do files+=(-f "$G/$k.elf:/guests/$k.elf"); done
 	files+=(-f "$G/modes.bin:/guests/modes.bin"
 		-f "$W/mod0.txt:/guests/mod1.txt" -f "$W/mod1.txt:/guests/mod2.txt")
 	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" "${files[@]}" >/dev/null
@@ -94,6 +98,16 @@ guest_suite_check() { # TAG LOG
 	done
 	check "$t: YMM registers survive preemption by a partition writing them" \
 		has "$L" "^\[xsave\] xsave: preempted [1-9][0-9]* times, YMM0-15(, ZMM16 and k1)?(, PKRU)? changed 0 times"
+	for k in pdirect ptrapped; do
+		check "$t: guest $k passes its checks" has "$L" "^\[$k\] PASS: [0-9]+ checks"
+		check "$t: guest $k exits with status 0" has "$L" "^partition $k: exited with status 0 \(debug-exit\)"
+	done
+	check "$t: a port opened for one partition reaches it without exits" \
+		has "$L" "^\[pdirect\] ports: port 0x80 direct: 0 exits for 200 accesses"
+	check "$t: the same port stays trapped for its sibling" \
+		has "$L" "^\[ptrapped\] ports: port 0x80 trapped: 200 exits for 200 accesses"
+	check "$t: the PCI test function's BAR decodes at its new place only" \
+		has "$L" "^\[pci\] pci: BAR0 moved from 0xc0000000 to 0xc0100000: reads 0x4943505452544156 there, 0xffffffffffffffff at the old place"
 	check "$t: a guest reset starts its partition again" has "$L" "^partition reset: reset by the guest; starting again"
 	check "$t: a restarted partition finds its memory and FPU/SSE registers zeroed" has "$L" "^\[reset\] reset: $GUEST_RESETS restarts; memory and FPU/SSE registers zeroed on every restart"
 	check "$t: no restart of the reset kernel failed a check" hasnt "$L" "^\[reset\] FAIL"

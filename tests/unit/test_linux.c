@@ -883,7 +883,7 @@ static void test_acpi_rsdp(void **state)
 {
 	struct kdesc d = kd();
 	size_t len = build(&d);
-	struct linux_layout lay = { 0xf0000 };
+	struct linux_layout lay = { .acpi_rsdp = 0xf0000 };
 	struct boot_state st;
 
 	(void)state;
@@ -1194,6 +1194,29 @@ static void test_real_kernel(void **state)
 	globfree(&g);
 }
 
+/* The ECAM window the MCFG names is a fifth e820 entry, reserved; one
+ * that overlaps RAM is refused. */
+static void test_ecam_reserved(void **state)
+{
+	struct linux_layout lay = { .ecam_base = 0xb0000000, .ecam_size = 0x10000000 };
+	struct kdesc d = kd();
+	struct boot_state st;
+	uint64_t e = ZP + 0x2d0 + 20 * 4;
+	size_t len;
+
+	(void)state;
+	len = build(&d);
+	reset_ram(64 * MiB);
+	load_ok(len, "", NULL, 0, &lay, &st);
+	assert_int_equal(rd8(ZP + 0x1e8), 5);
+	assert_int_equal(rd64(e), 0xb0000000);
+	assert_int_equal(rd64(e + 8), 0x10000000);
+	assert_int_equal(rd32(e + 16), 2);
+	lay.ecam_base = 32 * MiB;
+	reset_ram(64 * MiB);
+	expect_reject_ex(kbuf, len, "", NULL, 0, &lay, "ECAM");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1208,6 +1231,7 @@ int main(void)
 		cmocka_unit_test(test_initrd_beside_kernel),
 		cmocka_unit_test(test_init_size_small),
 		cmocka_unit_test(test_ram_sizes),
+		cmocka_unit_test(test_ecam_reserved),
 		cmocka_unit_test(test_acpi_rsdp),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_reject_image),

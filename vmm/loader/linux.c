@@ -21,7 +21,7 @@
 #define LINUX_SECTOR    512u
 #define LINUX_ENTRY64   0x200u       /* startup_64: load address + 0x200 */
 #define LINUX_RSDP_LEN  36u          /* ACPI 2.0+ RSDP (ACPI 6.5, 5.2.5.3) */
-#define LINUX_E820_N    4
+#define LINUX_E820_N    5     /* at most */
 
 /* Page table entry bits (Intel SDM Vol. 3A, 4.5). */
 #define PTE_P           (1ULL << 0)
@@ -62,6 +62,7 @@ struct linux_plan {
 	uint64_t initrd_len;
 	uint64_t cmd_len;        /* strlen of the command line */
 	uint64_t rsdp;           /* acpi_rsdp_addr, 0 for none */
+	uint64_t ecam_base, ecam_size;   /* reserved in the e820 map, size 0 for none */
 };
 
 /* ---- little helpers ----------------------------------------------------- */
@@ -373,6 +374,19 @@ static int linux_check_rsdp(struct linux_plan *p, const struct linux_layout *lay
 	return 0;
 }
 
+static int linux_check_ecam(struct linux_plan *p, const struct linux_layout *lay,
+			    uint64_t ram_size, struct boot_state *st)
+{
+	if (!lay || !lay->ecam_size)
+		return 0;
+	if (lay->ecam_base < ram_size || lay->ecam_base + lay->ecam_size < lay->ecam_base)
+		return linux_fail(st, "ECAM window at %x overlaps guest RAM (%x bytes)",
+				  lay->ecam_base, ram_size);
+	p->ecam_base = lay->ecam_base;
+	p->ecam_size = lay->ecam_size;
+	return 0;
+}
+
 /* ---- phase two: write --------------------------------------------------- */
 
 /* struct boot_params (zero-page.rst): zeroed ("initialized to all
@@ -393,7 +407,10 @@ static void linux_write_zero_page(const struct linux_plan *p, uint8_t *ram, cons
 		{ LINUX_EBDA, 0xa0000 - LINUX_EBDA, LINUX_E820_RESERVED },
 		{ LINUX_BIOS_AREA, LINUX_HIGH - LINUX_BIOS_AREA, LINUX_E820_RESERVED },
 		{ LINUX_HIGH, ram_size - LINUX_HIGH, LINUX_E820_RAM },
+		/* The PCI configuration window, beyond RAM. */
+		{ p->ecam_base, p->ecam_size, LINUX_E820_RESERVED },
 	};
+	unsigned n = p->ecam_size ? LINUX_E820_N : LINUX_E820_N - 1;
 
 	memset(ram + zp, 0, LINUX_BP_SIZE);
 	memcpy(ram + zp + LINUX_HDR_START, k + LINUX_HDR_START, p->hdr_end - LINUX_HDR_START);
@@ -431,8 +448,8 @@ static void linux_write_zero_page(const struct linux_plan *p, uint8_t *ram, cons
 	 * area instead, where it also is. */
 	wr64(ram, zp + LINUX_BP_ACPI_RSDP_ADDR, p->rsdp);
 
-	wr8(ram, zp + LINUX_BP_E820_ENTRIES, LINUX_E820_N);
-	for (unsigned i = 0; i < LINUX_E820_N; i++) {
+	wr8(ram, zp + LINUX_BP_E820_ENTRIES, (uint8_t)n);
+	for (unsigned i = 0; i < n; i++) {
 		uint64_t e = zp + LINUX_BP_E820_TABLE + i * LINUX_E820_ENTRY_SIZE;
 
 		wr64(ram, e, e820[i][0]);
@@ -497,6 +514,8 @@ int linux_load(struct guest_image *img, const uint8_t *kernel, size_t len, const
 		r = linux_place_initrd(&p, kernel, initrd, initrd_len, img->size, st);
 	if (!r)
 		r = linux_check_rsdp(&p, lay, img->size, st);
+	if (!r)
+		r = linux_check_ecam(&p, lay, img->size, st);
 	if (r)
 		return r;
 

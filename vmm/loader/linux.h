@@ -108,6 +108,10 @@
 
 struct linux_layout {
 	uint64_t acpi_rsdp;  /* guest-physical RSDP to pass in boot_params.acpi_rsdp_addr (0 = none) */
+	/* The PCI ECAM window the MCFG names, reported reserved in the e820
+	 * map (Linux uses ECAM only where firmware reserves it; PCI Firmware
+	 * 3.2, 4.1.2); size 0 = none. Must lie above guest RAM. */
+	uint64_t ecam_base, ecam_size;
 };
 
 /* true if the image is a bzImage this loader can start: 0xAA55 at 0x1fe,
