@@ -252,6 +252,10 @@ static uint64_t eptp(struct vcpu *v)
 	return v->part->gpt.root | (3 << 3) | (caps_get()->ept_wb ? 6 : 0);
 }
 
+#define VMX_MAP_PAGES ((PERMMAP_VMX_IO_SIZE + PERMMAP_VMX_MSR_SIZE) / 4096)
+
+/* The bitmaps in one block: I/O A and B, then the MSR bitmap, each 4 KiB
+ * aligned as 25.6.4 and 25.6.9 ask. */
 static int vmx_part_create(struct partition *p)
 {
 	static struct vmx_part pool[PART_MAX];
@@ -259,30 +263,21 @@ static int vmx_part_create(struct partition *p)
 
 	/* One partition per id at a time: part_start waits for the earlier
 	 * run's teardown. */
-	x->io_bitmap_pa = page_alloc(PERMMAP_VMX_IO_SIZE / 4096, 1);
-	x->msr_bitmap_pa = page_alloc(PERMMAP_VMX_MSR_SIZE / 4096, 1);
-	if (!x->io_bitmap_pa || !x->msr_bitmap_pa) {
-		if (x->io_bitmap_pa)
-			page_free(x->io_bitmap_pa, PERMMAP_VMX_IO_SIZE / 4096);
-		if (x->msr_bitmap_pa)
-			page_free(x->msr_bitmap_pa, PERMMAP_VMX_MSR_SIZE / 4096);
+	x->io_bitmap_pa = page_alloc(VMX_MAP_PAGES, 1);
+	if (!x->io_bitmap_pa)
 		return -ENOMEM;
-	}
+	x->msr_bitmap_pa = x->io_bitmap_pa + PERMMAP_VMX_IO_SIZE;
 	/* Every port and MSR exits until opened. */
-	memset(phys_to_virt(x->io_bitmap_pa), 0xff, PERMMAP_VMX_IO_SIZE);
-	memset(phys_to_virt(x->msr_bitmap_pa), 0xff, PERMMAP_VMX_MSR_SIZE);
+	memset(phys_to_virt(x->io_bitmap_pa), 0xff, VMX_MAP_PAGES * 4096);
 	p->arch = x;
 	return 0;
 }
 
 static void vmx_part_destroy(struct partition *p)
 {
-	struct vmx_part *x = vp(p);
-
-	if (!x)
+	if (!vp(p))
 		return;
-	page_free(x->io_bitmap_pa, PERMMAP_VMX_IO_SIZE / 4096);
-	page_free(x->msr_bitmap_pa, PERMMAP_VMX_MSR_SIZE / 4096);
+	page_free(vp(p)->io_bitmap_pa, VMX_MAP_PAGES);
 	p->arch = NULL;
 }
 
