@@ -578,7 +578,7 @@ static int plat_register(struct partition *p)
 	if (r >= 0 && p->cfg.debug_exit)
 		r = devreg_add(reg, DEVREG_MMIO, TESTDEV_GPA, TESTDEV_SIZE, mmio_testdev, &p->testdev);
 	if (r >= 0 && p->cfg.debug_exit)
-		r = testdev_pci_add(&p->testdev, &pl->pci);
+		r = testdev_pci_add(&p->testdev, &pl->pci, &pl->env);
 	if (r >= 0)
 		r = devreg_timer_add(reg, tick_pit, &pl->pit);
 	if (r >= 0)

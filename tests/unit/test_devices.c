@@ -7,6 +7,9 @@
 #include <cmocka.h>
 #include "vmm/dev/vuart.h"
 #include "vmm/dev/testdev.h"
+#include "vmm/dev/vpci.h"
+#include "vmm/dev/devreg.h"
+#include <stdlib.h>
 
 static char outbuf[64];
 static unsigned outlen;
@@ -139,6 +142,76 @@ static void test_testdev(void **state)
 	assert_int_equal(testdev_read(&d, 16, 8), 4);
 }
 
+/* The test PCI function: BAR0's contents follow the BAR, its MSI goes
+ * out through the environment only when the guest enabled it, with the
+ * address and data the guest programmed. */
+static uint64_t msi_addr_seen;
+static uint32_t msi_data_seen;
+static int msi_calls;
+
+static int fake_msi(void *ctx, uint64_t addr, uint32_t data)
+{
+	(void)ctx;
+	msi_addr_seen = addr;
+	msi_data_seen = data;
+	msi_calls++;
+	return 0;
+}
+
+static void cfg_wr(struct vpci *pci, unsigned reg, unsigned size, uint32_t v)
+{
+	vpci_ecam_write(pci, (uint64_t)TESTDEV_PCI_DEV << 15 | reg, size, v);
+}
+
+static uint32_t cfg_rd(struct vpci *pci, unsigned reg, unsigned size)
+{
+	return vpci_ecam_read(pci, (uint64_t)TESTDEV_PCI_DEV << 15 | reg, size);
+}
+
+static void test_testdev_pci(void **state)
+{
+	static struct testdev d;
+	static struct devreg reg;
+	struct vpci *pci = malloc(sizeof(*pci));
+	const struct dev_env env = { .msi = fake_msi };
+	unsigned msi;
+	uint64_t v = 0;
+
+	(void)state;
+	assert_non_null(pci);
+	testdev_reset(&d);
+	devreg_init(&reg);
+	vpci_init(pci, &reg);
+	assert_int_equal(testdev_pci_add(&d, pci, &env), 0);
+	assert_int_equal(cfg_rd(pci, 0, 4), TESTDEV_PCI_DEVICE << 16 | TESTDEV_PCI_VENDOR);
+	cfg_wr(pci, VPCI_BAR0, 4, 0xc0000000);
+	cfg_wr(pci, VPCI_COMMAND, 2, VPCI_CMD_MEMORY);
+	assert_int_equal(devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000000, 8, false, &v), 0);
+	assert_int_equal(v, TESTDEV_PCI_ID);
+	assert_int_equal(devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000008, 8, false, &v), 0);
+	assert_int_equal(v, 0xc0000000);
+	v = 0x12345678;
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000010, 4, true, &v);
+	assert_int_equal(devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000010, 4, false, &v), 0);
+	assert_int_equal(v, 0x12345678);
+	/* The second capability is MSI. */
+	msi = cfg_rd(pci, cfg_rd(pci, VPCI_CAP_PTR, 1) + 1, 1);
+	assert_int_equal(cfg_rd(pci, msi, 1), 0x05);
+	/* Off: the doorbell sends nothing. */
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000018, 4, true, &v);
+	assert_int_equal(msi_calls, 0);
+	cfg_wr(pci, msi + 4, 4, 0xfee01003);     /* bits 1:0 are not writable */
+	cfg_wr(pci, msi + 8, 2, 0x4051);
+	cfg_wr(pci, msi + 2, 2, 0xffff);         /* only MSI Enable sticks */
+	assert_int_equal(cfg_rd(pci, msi + 2, 2), 1);
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000018, 4, true, &v);
+	assert_int_equal(msi_calls, 1);
+	assert_int_equal(msi_addr_seen, 0xfee01000);
+	assert_int_equal(msi_data_seen, 0x4051);
+	assert_int_equal(d.msis, 1);
+	free(pci);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_uart_rx_and_loopback),
 		cmocka_unit_test(test_uart_irq),
 		cmocka_unit_test(test_testdev),
+		cmocka_unit_test(test_testdev_pci),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

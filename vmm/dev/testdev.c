@@ -58,12 +58,40 @@ static uint8_t testdev_bar_byte(const struct testdev *d, uint64_t base, uint64_t
 	return 0xff;
 }
 
+/* MSI capability registers (PCI Local Bus 3.0, 6.8.1, 32-bit layout):
+ * Message Control at +2 (bit 0 MSI Enable), Message Address at +4,
+ * Message Data at +8. */
+#define TESTDEV_MSI_CTL   2
+#define TESTDEV_MSI_ADDR  4
+#define TESTDEV_MSI_DATA  8
+
+static void testdev_msi(struct testdev *d)
+{
+	const uint8_t *c;
+	uint32_t addr;
+
+	if (!d->pci || !d->env || !d->env->msi)
+		return;
+	c = &d->pci->cfg[d->msi_cap];
+	if (!(c[TESTDEV_MSI_CTL] & 1))
+		return;   /* MSI off (and INTx has no pin here): nothing */
+	addr = (uint32_t)c[TESTDEV_MSI_ADDR] | (uint32_t)c[TESTDEV_MSI_ADDR + 1] << 8 |
+	       (uint32_t)c[TESTDEV_MSI_ADDR + 2] << 16 | (uint32_t)c[TESTDEV_MSI_ADDR + 3] << 24;
+	if (!d->env->msi(d->env->ctx, addr,
+			 (uint32_t)c[TESTDEV_MSI_DATA] | (uint32_t)c[TESTDEV_MSI_DATA + 1] << 8))
+		d->msis++;
+}
+
 static int testdev_bar(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
 		       bool write, uint64_t *val)
 {
 	struct testdev *d = ctx;
 
 	(void)who;
+	if (write && off == 0x18) {
+		testdev_msi(d);
+		return 0;
+	}
 	if (write) {
 		for (unsigned i = 0; i < size; i++)
 			if (off + i >= 16 && off + i < 20)
@@ -77,19 +105,32 @@ static int testdev_bar(void *ctx, void *who, uint64_t addr, uint64_t off, unsign
 	return 0;
 }
 
-int testdev_pci_add(struct testdev *d, struct vpci *pci)
+int testdev_pci_add(struct testdev *d, struct vpci *pci, const struct dev_env *env)
 {
 	static const uint8_t vendor_cap[] = { 5, 'V', 'T' };   /* length, then data */
+	static const uint8_t msi_cap[10] = { 0 };   /* control (one message, 32-bit), address, data */
 	struct vpci_func *f;
 	int r = vpci_add(pci, 0, TESTDEV_PCI_DEV, 0, NULL, d, &f);
 
 	if (r)
 		return r;
+	d->pci = f;
+	d->env = env;
 	vpci_cfg_set(f, VPCI_VENDOR_ID, 2, TESTDEV_PCI_VENDOR);
 	vpci_cfg_set(f, VPCI_DEVICE_ID, 2, TESTDEV_PCI_DEVICE);
 	vpci_cfg_set(f, VPCI_CLASS, 1, 0xff);      /* "does not fit any class" */
 	r = vpci_bar_add(f, 0, VPCI_BAR_MEM32, TESTDEV_PCI_BAR, testdev_bar, d);
 	if (!r)
 		r = vpci_cap_add(f, 0x09, vendor_cap, sizeof(vendor_cap), NULL);
-	return r;
+	if (!r)
+		r = vpci_cap_add(f, 0x05, msi_cap, sizeof(msi_cap), &d->msi_cap);
+	if (r)
+		return r;
+	/* The guest's bits: MSI Enable; the address (dword aligned); the data. */
+	f->wmask[d->msi_cap + TESTDEV_MSI_CTL] = 1;
+	for (unsigned i = 0; i < 4; i++)
+		f->wmask[d->msi_cap + TESTDEV_MSI_ADDR + i] = i ? 0xff : 0xfc;
+	f->wmask[d->msi_cap + TESTDEV_MSI_DATA] = 0xff;
+	f->wmask[d->msi_cap + TESTDEV_MSI_DATA + 1] = 0xff;
+	return 0;
 }
