@@ -293,7 +293,7 @@ static int part_open_hw(struct partition *p)
 	if (hv.pm_tmr_passthrough)
 		vmm->part_io(p, hv.pm_tmr_passthrough, 4, true);
 	if (p->cfg.debug_exit && p->cfg.direct_test_port)
-		vmm->part_io(p, PLAT_DIRECT_TEST_PORT, 1, true);
+		return platform_io_direct(p, PLAT_DIRECT_TEST_PORT, 1);
 	return 0;
 }
 
@@ -409,10 +409,12 @@ int part_start(struct partition *p, unsigned id, const struct part_config *setti
 		bs.mode == BOOT_REAL16 ? "real mode" : bs.mode == BOOT_PROT32 ?
 		"multiboot" : "Linux, 64-bit boot protocol");
 	pr_info("partition %s: memory overhead %llu KiB (nested page tables %llu KiB, "
-		"%s control blocks %u KiB, partition state %llu KiB)", part_name(p),
-		(unsigned long long)((p->gpt_pages + p->nvcpus) * 4 + sizeof(*p) / 1024),
+		"%s control blocks %u KiB, permission maps %u KiB, partition state %llu KiB)",
+		part_name(p),
+		(unsigned long long)((p->gpt_pages + p->nvcpus) * 4 + vmm->part_map_kib +
+				     sizeof(*p) / 1024),
 		(unsigned long long)(p->gpt_pages * 4), vmm->name,
-		p->nvcpus * 4, (unsigned long long)(sizeof(*p) / 1024));
+		p->nvcpus * 4, vmm->part_map_kib, (unsigned long long)(sizeof(*p) / 1024));
 	sched_kick_partition(p);
 	return 0;
 }

@@ -601,6 +601,14 @@ int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t 
 	return 0;
 }
 
+int platform_io_direct(struct partition *p, uint16_t port, unsigned len)
+{
+	if (devreg_busy(&p->plat.reg, DEVREG_PIO, port, len))
+		return -EBUSY;
+	vmm->part_io(p, port, len, true);
+	return 0;
+}
+
 /* Between the top of 32-bit RAM and the IOAPIC is where PCI BARs live:
  * an address there that no device decodes master-aborts, reading all
  * ones (PCI Local Bus 3.0, 6.2.1), as on a PC. */

@@ -74,6 +74,10 @@ void platform_accept(struct vcpu *v, int vector);
 /* Port I/O through the registry: 0 handled, -ENOENT when no device
  * decodes it (the caller reads all ones, drops writes). */
 int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val);
+/* Lets partition p reach the machine's ports [port, port+len) without
+ * exits: 0, or -EBUSY when a device model of its PC decodes any of them
+ * (the guest would bypass it). */
+int platform_io_direct(struct partition *p, uint16_t port, unsigned len);
 /* Whether an MMIO access at gpa reaches a device or the PCI hole (which
  * reads all ones where no BAR decodes); otherwise it reaches nothing. */
 bool platform_mmio_owns(struct partition *p, uint64_t gpa);

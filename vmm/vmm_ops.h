@@ -35,6 +35,7 @@ struct vmm_ops {
 	 * made before the partition's vCPUs, freed after them; every port
 	 * and MSR exits until opened below. 0 or -errno. */
 	int (*part_create)(struct partition *p);
+	unsigned part_map_kib;        /* the memory part_create takes */
 	void (*part_destroy)(struct partition *p);
 	/* Lets partition p's vCPUs reach ports [port, port+len) directly
 	 * (direct) or makes them exit again. */

@@ -559,6 +559,7 @@ const struct vmm_ops svm_ops = {
 	.gpt_format = &pt_npt,
 	.gpt_leaf_levels = svm_gpt_leaf_levels,
 	.part_create = svm_part_create,
+	.part_map_kib = SVM_MAP_PAGES * 4,
 	.part_destroy = svm_part_destroy,
 	.part_io = svm_part_io,
 	.part_msr = svm_part_msr,

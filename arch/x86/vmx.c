@@ -937,6 +937,7 @@ const struct vmm_ops vmx_ops = {
 	.gpt_format = &pt_ept,
 	.gpt_leaf_levels = vmx_gpt_leaf_levels,
 	.part_create = vmx_part_create,
+	.part_map_kib = VMX_MAP_PAGES * 4,
 	.part_destroy = vmx_part_destroy,
 	.part_io = vmx_part_io,
 	.part_msr = vmx_part_msr,

@@ -58,6 +58,13 @@ static void test_overlaps_refused(void **state)
 	assert_true(devreg_add(&reg, DEVREG_MMIO, 0x20, 2, dev_fn, NULL) >= 0);
 	assert_true(devreg_add(&reg, DEVREG_MMIO, 0xfee00000, 0x1000, dev_fn, NULL) >= 0);
 	assert_int_equal(devreg_add(&reg, DEVREG_MMIO, 0xfedff000, 0x2000, dev_fn, NULL), -EBUSY);
+	/* What is taken, asked without registering. */
+	assert_true(devreg_busy(&reg, DEVREG_PIO, 0x10, 0x10));
+	assert_true(devreg_busy(&reg, DEVREG_PIO, 0x22, 1));
+	assert_false(devreg_busy(&reg, DEVREG_PIO, 0x23, 0x10));
+	assert_false(devreg_busy(&reg, DEVREG_PIO, 0x80, 1));
+	assert_true(devreg_busy(&reg, DEVREG_MMIO, 0xfee00fff, 1));
+	assert_false(devreg_busy(&reg, DEVREG_MMIO, 0xfee01000, 0x1000));
 }
 
 static void test_bad_ranges(void **state)

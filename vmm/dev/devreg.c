@@ -32,6 +32,11 @@ static bool devreg_overlaps(const struct devreg *r, enum devreg_space s, uint64_
 	return false;
 }
 
+bool devreg_busy(const struct devreg *r, enum devreg_space s, uint64_t base, uint64_t len)
+{
+	return s < DEVREG_NSPACES && devreg_overlaps(r, s, base, len, -1);
+}
+
 int devreg_add(struct devreg *r, enum devreg_space s, uint64_t base, uint64_t len,
 	       devreg_fn fn, void *ctx)
 {

@@ -59,6 +59,8 @@ int devreg_add(struct devreg *r, enum devreg_space s, uint64_t base, uint64_t le
 int devreg_move(struct devreg *r, enum devreg_space s, int handle, uint64_t new_base);
 /* Unregisters it; its addresses decode to nothing again. */
 void devreg_del(struct devreg *r, enum devreg_space s, int handle);
+/* Whether any registered range of space overlaps [base, base+len). */
+bool devreg_busy(const struct devreg *r, enum devreg_space s, uint64_t base, uint64_t len);
 /* The range an access of size bytes at addr falls in, or NULL. A port
  * access is decoded by its first port (wider accesses reach the next
  * registers of the same device, as on the ISA bus); an MMIO access must
