@@ -17,6 +17,9 @@
  *   - MSI: with MSI Enable clear a write to the doorbell (BAR0 + 0x18)
  *     delivers nothing; programmed with this CPU's LAPIC and vector 0x51
  *     and enabled, each doorbell write delivers 0x51 once
+ *   - DMA: the function writes its ID into a RAM buffer and reads RAM
+ *     back; aimed at 0x40000000 (outside RAM) or across the end of RAM
+ *     it is refused (status 1), RAM unchanged, the partition runs on
  * Flag `bare`: not under Vatra (no test function): print "skipped".
  */
 #include "rt.h"
@@ -219,6 +222,37 @@ static void test_bar(void)
 	EXPECT_EQ(b[0], 0xffffffffffffffffull);
 }
 
+static void dma(volatile uint64_t *bar, uint64_t addr, uint64_t op)
+{
+	bar[4] = addr;               /* 0x20 */
+	bar[5] = op;                 /* 0x28 */
+}
+
+static void test_dma(void)
+{
+	static volatile uint64_t buf[2];
+	volatile uint64_t *bar = (volatile uint64_t *)(uint64_t)BAR_A;
+	uint64_t end = rt_arg_ul("mem=", 16 << 20);
+
+	io_write(0, TEST_DEV, 0, 0x10, BAR_A);
+	io_write(0, TEST_DEV, 0, 4, 2);
+	buf[0] = 0;
+	buf[1] = 0x1122334455667788ull;
+	dma(bar, (uint64_t)&buf[0], 1);
+	EXPECT_EQ(((volatile uint32_t *)bar)[14], 0);     /* 0x38: done */
+	EXPECT_EQ(buf[0], TEST_ID);
+	EXPECT_EQ(buf[1], 0x1122334455667788ull);
+	dma(bar, (uint64_t)&buf[1], 2);
+	EXPECT_EQ(bar[6], 0x1122334455667788ull);          /* 0x30 */
+	dma(bar, 0x40000000, 1);
+	EXPECT_EQ(((volatile uint32_t *)bar)[14], 1);
+	dma(bar, end - 4, 1);
+	EXPECT_EQ(((volatile uint32_t *)bar)[14], 1);
+	EXPECT_EQ(*(volatile uint32_t *)(end - 4), 0);
+	rt_printf("pci: DMA into RAM done, outside RAM refused\n");
+	io_write(0, TEST_DEV, 0, 4, 0);
+}
+
 int main(uint32_t mb_magic, uint64_t mb_info)
 {
 	(void)mb_magic, (void)mb_info;
@@ -247,5 +281,6 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	test_caps();
 	test_bar();
 	test_msi();
+	test_dma();
 	rt_done();
 }

@@ -110,6 +110,8 @@ guest_suite_check() { # TAG LOG
 		has "$L" "^\[pci\] pci: BAR0 moved from 0xc0000000 to 0xc0100000: reads 0x4943505452544156 there, 0xffffffffffffffff at the old place"
 	check "$t: the PCI test function's MSI reaches the local APIC" \
 		has "$L" "^\[pci\] pci: MSI vector 0x51 to APIC 0: 3 deliveries for 3 doorbells"
+	check "$t: the PCI test function's DMA stays inside its partition's RAM" \
+		has "$L" "^\[pci\] pci: DMA into RAM done, outside RAM refused"
 	check "$t: a guest reset starts its partition again" has "$L" "^partition reset: reset by the guest; starting again"
 	check "$t: a restarted partition finds its memory and FPU/SSE registers zeroed" has "$L" "^\[reset\] reset: $GUEST_RESETS restarts; memory and FPU/SSE registers zeroed on every restart"
 	check "$t: no restart of the reset kernel failed a check" hasnt "$L" "^\[reset\] FAIL"

@@ -10,6 +10,7 @@
 #include "vmm/dev/vpci.h"
 #include "vmm/dev/devreg.h"
 #include <stdlib.h>
+#include "lib/errno.h"
 
 static char outbuf[64];
 static unsigned outlen;
@@ -158,6 +159,27 @@ static int fake_msi(void *ctx, uint64_t addr, uint32_t data)
 	return 0;
 }
 
+/* A 64 KiB "RAM" at guest-physical 0x10000. */
+static uint8_t fake_ram[0x10000];
+
+static int fake_read(void *ctx, uint64_t gpa, void *buf, uint64_t len)
+{
+	(void)ctx;
+	if (gpa < 0x10000 || len > 0x10000 || gpa - 0x10000 > 0x10000 - len)
+		return -EFAULT;
+	memcpy(buf, fake_ram + (gpa - 0x10000), len);
+	return 0;
+}
+
+static int fake_write(void *ctx, uint64_t gpa, const void *buf, uint64_t len)
+{
+	(void)ctx;
+	if (gpa < 0x10000 || len > 0x10000 || gpa - 0x10000 > 0x10000 - len)
+		return -EFAULT;
+	memcpy(fake_ram + (gpa - 0x10000), buf, len);
+	return 0;
+}
+
 static void cfg_wr(struct vpci *pci, unsigned reg, unsigned size, uint32_t v)
 {
 	vpci_ecam_write(pci, (uint64_t)TESTDEV_PCI_DEV << 15 | reg, size, v);
@@ -173,7 +195,8 @@ static void test_testdev_pci(void **state)
 	static struct testdev d;
 	static struct devreg reg;
 	struct vpci *pci = malloc(sizeof(*pci));
-	const struct dev_env env = { .msi = fake_msi };
+	const struct dev_env env = { .msi = fake_msi, .mem_read = fake_read,
+				     .mem_write = fake_write };
 	unsigned msi;
 	uint64_t v = 0;
 
@@ -209,6 +232,28 @@ static void test_testdev_pci(void **state)
 	assert_int_equal(msi_addr_seen, 0xfee01000);
 	assert_int_equal(msi_data_seen, 0x4051);
 	assert_int_equal(d.msis, 1);
+	/* DMA: into RAM, back out of it, refused where RAM ends. */
+	v = 0x10100;
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000020, 8, true, &v);
+	v = 1;
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000028, 4, true, &v);
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000038, 4, false, &v);
+	assert_int_equal(v, 0);
+	assert_memory_equal(fake_ram + 0x100, "VATRTPCI", 8);
+	fake_ram[0x108] = 0x5a;
+	v = 0x10101;
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000020, 8, true, &v);
+	v = 2;
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000028, 4, true, &v);
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000030, 8, false, &v);
+	assert_int_equal(v, 0x5a49435054525441ULL);    /* "ATRTPCI" then 0x5a */
+	v = 0x1fffc;                                   /* 8 bytes from 4 before the end */
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000020, 8, true, &v);
+	v = 1;
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000028, 4, true, &v);
+	devreg_access(&reg, DEVREG_MMIO, NULL, 0xc0000038, 4, false, &v);
+	assert_int_equal(v, 1);
+	assert_int_equal(fake_ram[0xfffc], 0);
 	free(pci);
 }
 

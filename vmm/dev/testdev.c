@@ -47,15 +47,56 @@ void testdev_write(struct testdev *d, uint64_t off, unsigned size, uint64_t val)
 
 /* ---- the PCI function ---- */
 
-static uint8_t testdev_bar_byte(const struct testdev *d, uint64_t base, uint64_t off)
+/* BAR0's registers: offset, size, the field (NULL: computed), and
+ * whether the guest writes it. Fields are little endian, as x86 is. */
+#define TESTDEV_BAR_SCRATCH  0x10
+#define TESTDEV_BAR_MSI      0x18
+#define TESTDEV_BAR_DMA_ADDR 0x20
+#define TESTDEV_BAR_DMA_GO   0x28    /* 1: ID to RAM at DMA_ADDR; 2: RAM there to DMA_DATA */
+#define TESTDEV_BAR_DMA_DATA 0x30
+#define TESTDEV_BAR_DMA_STS  0x38    /* 0 done, 1 refused: not all in the partition's RAM */
+
+static uint8_t *testdev_bar_field(struct testdev *d, uint64_t off, bool *rw)
 {
+	*rw = true;
+	if (off >= TESTDEV_BAR_SCRATCH && off < TESTDEV_BAR_SCRATCH + 4)
+		return (uint8_t *)&d->pci_scratch + (off - TESTDEV_BAR_SCRATCH);
+	if (off >= TESTDEV_BAR_DMA_ADDR && off < TESTDEV_BAR_DMA_ADDR + 8)
+		return (uint8_t *)&d->dma_addr + (off - TESTDEV_BAR_DMA_ADDR);
+	*rw = false;
+	if (off >= TESTDEV_BAR_DMA_DATA && off < TESTDEV_BAR_DMA_DATA + 8)
+		return (uint8_t *)&d->dma_data + (off - TESTDEV_BAR_DMA_DATA);
+	if (off >= TESTDEV_BAR_DMA_STS && off < TESTDEV_BAR_DMA_STS + 4)
+		return (uint8_t *)&d->dma_status + (off - TESTDEV_BAR_DMA_STS);
+	return NULL;
+}
+
+static uint8_t testdev_bar_byte(struct testdev *d, uint64_t base, uint64_t off)
+{
+	bool rw;
+	const uint8_t *f = testdev_bar_field(d, off, &rw);
+
+	if (f)
+		return *f;
 	if (off < 8)
 		return (uint8_t)(TESTDEV_PCI_ID >> (8 * off));
 	if (off < 16)
 		return (uint8_t)(base >> (8 * (off - 8)));
-	if (off < 20)
-		return (uint8_t)(d->pci_scratch >> (8 * (off - 16)));
 	return 0xff;
+}
+
+/* A DMA through the partition's environment, which refuses anything not
+ * wholly in guest RAM. */
+static void testdev_dma(struct testdev *d, uint64_t op)
+{
+	const uint64_t id = TESTDEV_PCI_ID;
+	int r = -EINVAL;
+
+	if (d->env && op == 1 && d->env->mem_write)
+		r = d->env->mem_write(d->env->ctx, d->dma_addr, &id, sizeof(id));
+	else if (d->env && op == 2 && d->env->mem_read)
+		r = d->env->mem_read(d->env->ctx, d->dma_addr, &d->dma_data, sizeof(d->dma_data));
+	d->dma_status = r ? 1 : 0;
 }
 
 /* MSI capability registers (PCI Local Bus 3.0, 6.8.1, 32-bit layout):
@@ -88,15 +129,22 @@ static int testdev_bar(void *ctx, void *who, uint64_t addr, uint64_t off, unsign
 	struct testdev *d = ctx;
 
 	(void)who;
-	if (write && off == 0x18) {
+	if (write && off == TESTDEV_BAR_MSI) {
 		testdev_msi(d);
 		return 0;
 	}
+	if (write && off == TESTDEV_BAR_DMA_GO) {
+		testdev_dma(d, *val);
+		return 0;
+	}
 	if (write) {
-		for (unsigned i = 0; i < size; i++)
-			if (off + i >= 16 && off + i < 20)
-				d->pci_scratch = (d->pci_scratch & ~(0xffu << (8 * (off + i - 16)))) |
-						 (uint32_t)(uint8_t)(*val >> (8 * i)) << (8 * (off + i - 16));
+		for (unsigned i = 0; i < size; i++) {
+			bool rw;
+			uint8_t *f = testdev_bar_field(d, off + i, &rw);
+
+			if (f && rw)
+				*f = (uint8_t)(*val >> (8 * i));
+		}
 		return 0;
 	}
 	*val = 0;

@@ -16,7 +16,9 @@
 /* The PCI function at 00:01.0: its BAR0 (4 KiB, 32-bit memory) reads
  * TESTDEV_PCI_ID at 0x0, the address the BAR decodes at at 0x8, a 4-byte
  * scratch register at 0x10; a write to 0x18 signals its MSI (when the
- * guest enabled it); all ones elsewhere. Its capability list holds a
+ * guest enabled it); 0x20 a DMA address, 0x28 a DMA doorbell (1: the ID
+ * to RAM there, 2: 8 bytes of RAM from there to 0x30), 0x38 the DMA's
+ * status (0 done, 1 refused: not all in guest RAM); all ones elsewhere. Its capability list holds a
  * vendor-specific capability (ID 09h) with the bytes "VT", then an MSI
  * capability (05h: 32-bit address, one message). */
 #define TESTDEV_PCI_DEV     1
@@ -34,6 +36,8 @@ struct testdev {
 	unsigned msi_cap;                /* its MSI capability's offset */
 	const struct dev_env *env;       /* where its MSIs go */
 	uint64_t msis;                   /* messages sent */
+	uint64_t dma_addr, dma_data;     /* its DMA registers */
+	uint32_t dma_status;
 };
 
 void testdev_reset(struct testdev *d);
