@@ -15,6 +15,7 @@
 #include "vmm/platform.h"
 #include "arch/x86/cpu.h"
 #include "vmm/vmm.h"
+#include "vmm/guestmsr.h"
 #include "arch/x86/percpu.h"
 #include "lib/log.h"
 #include "lib/errno.h"
@@ -143,8 +144,6 @@ static void tsc_move(struct vcpu *v, uint64_t delta)
 }
 
 #define MSR_PAT            0x277
-#define EFER_LMA           (1ULL << 10)
-#define EFER_FFXSR         (1ULL << 14)   /* AMD only (APM Vol. 2, 3.1.7) */
 
 /* What VMRUN/VMLOAD or the VMCS switch by themselves (and, on VT-x, what
  * moves with the vCPU in software) needs no exit: opened for reads and
@@ -166,38 +165,13 @@ int msr_part_init(struct partition *p)
 	return 0;
 }
 
-/* Each PAT entry a memory type 0, 1, 4, 5, 6 or 7; 2, 3 and 8-255 are
- * reserved and #GP (SDM Vol. 3A, 13.12.2). */
-bool msr_pat_valid(uint64_t pat)
-{
-	for (int i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(pat >> (8 * i));
-
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
-/* The EFER bits a guest may set: SCE, LME, LMA (kept as the CPU has it),
- * NXE, and on AMD CPUs FFXSR; SVME and the rest #GP (SDM Vol. 3A, 2.2.1;
- * APM Vol. 2, 3.1.7). */
-bool msr_efer_valid(uint64_t efer)
-{
-	uint64_t ok = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
-
-	if (vmm_guest_vendor() == CPU_VENDOR_AMD)
-		ok |= EFER_FFXSR;
-	return !(efer & ~ok);
-}
-
 /* The checks a write to an MSR the vendor holds must pass first. */
 static bool vendor_write_ok(uint32_t msr, uint64_t val)
 {
 	if (msr == MSR_EFER)
-		return msr_efer_valid(val);
+		return guestmsr_efer_valid(val, vmm_guest_vendor());
 	if (msr == MSR_PAT)
-		return msr_pat_valid(val);
+		return guestmsr_pat_valid(val);
 	return true;
 }
 

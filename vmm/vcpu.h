@@ -32,9 +32,6 @@ uint64_t msr_guest_tsc(struct vcpu *v);
 /* Opens the MSRs every partition reads and writes without exits (the
  * ones the hardware switches); 0 or -errno. */
 int msr_part_init(struct partition *p);
-/* The guest's rules for PAT and EFER values (#GP when false). */
-bool msr_pat_valid(uint64_t pat);
-bool msr_efer_valid(uint64_t efer);
 /* Loads MSRs that the hardware uses on the guest's behalf without an
  * exit (TSC_AUX) before v runs. */
 void msr_load_guest(struct vcpu *v);
