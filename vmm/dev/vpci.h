@@ -33,7 +33,7 @@
 #include <stdbool.h>
 #include "vmm/dev/devreg.h"
 
-#define VPCI_MAX_FUNCS		32
+#define VPCI_MAX_FUNCS		16
 #define VPCI_NBARS		6
 #define VPCI_CFG_SIZE		256	/* conventional space, all CF8/CFC reaches */
 #define VPCI_ECAM_FN_SIZE	4096	/* PCIe extended space, through ECAM */
