@@ -69,6 +69,8 @@ linux_check() { # TAG LOG VCPUS [BARE_MEMTOTAL_KB]
 			eval '[ -n "$bf" ] && [ "$vf" = "$bf" ]'
 	fi
 	check "$t: Linux finds the ACPI tables" has "$L" "^\[linux\] VATRA-INIT: acpi tables APIC DSDT FACP FACS"
+	check "$t: Linux takes the MCFG's ECAM window (reserved in its e820 map)" \
+		has "$L" "^\[linux\] .*PCI: MMCONFIG at \[mem 0xb0000000-0xbfffffff\] reserved in E820"
 	check "$t: the timer ticks: sleep 1 takes about 1 s" \
 		eval "tr -d '\r' <'$L' | sed -n 's/^\[linux\] VATRA-INIT: sleep 1 took \([0-9.]*\) s.*/\1/p' | awk '{exit !(\$1 >= 0.9 && \$1 <= 1.6)}'"
 	check "$t: the guest's RTC shows this year" has "$L" "^\[linux\] VATRA-INIT: date $(date -u +%Y)-"
