@@ -31,6 +31,7 @@
 #define MSR_MCG_STATUS     0x17a
 #define MSR_PERF_STATUS    0x198
 #define MSR_MISC_ENABLE    0x1a0
+#define MSR_PAT            0x277
 #define MSR_DEBUGCTL       0x1d9
 #define MSR_PERF_CAP       0x345
 #define MSR_TSC_AUX        0xc0000103
@@ -142,8 +143,6 @@ static void tsc_move(struct vcpu *v, uint64_t delta)
 	v->lapic.tsc_offset = v->tsc_adjust;
 	vmm->set_tsc_offset(v, v->tsc_adjust - v->part->start_tsc);
 }
-
-#define MSR_PAT            0x277
 
 /* What VMRUN/VMLOAD or the VMCS switch by themselves (and, on VT-x, what
  * moves with the vCPU in software) needs no exit: opened for reads and
