@@ -6,7 +6,9 @@
  * is not switched by VMRUN or VM entry on either vendor (AMD APM Vol. 2,
  * 15.5.1; Intel SDM Vol. 3C, 27.3 and 28.5 name no XCR0 field), so it
  * is loaded with the rest of the state and stays loaded while the
- * hypervisor handles the vCPU's exits. Without XSAVE, FXSAVE/FXRSTOR
+ * hypervisor handles the vCPU's exits. The state itself is moved with
+ * XCR0 covering everything guests may use: a guest's SSE registers and
+ * PKRU are live whatever its own XCR0 enables. Without XSAVE, FXSAVE/FXRSTOR
  * move x87 and SSE state as before. */
 #include "vmm/fpu.h"
 #include "vmm/vcpu.h"
@@ -19,8 +21,7 @@
 static struct xstate_layout layout;
 static uint64_t guest_mask;
 static uint32_t area_size;
-/* Protection keys offered: PKRU is moved with RDPKRU/WRPKRU as well,
- * since a guest may use it (CR4.PKE) without PKRU state in XCR0. */
+/* Protection keys offered (PKRU is then one of the components moved). */
 static bool pku;
 
 /* The power-up state: x87 reset (FCW 0x037f), MXCSR 0x1f80, every other
@@ -79,28 +80,38 @@ const struct xstate_layout *fpu_layout(void)
 void fpu_vcpu_reset(struct vcpu *v)
 {
 	v->xcr0 = XFEATURE_X87;
-	v->pkru = 0;
 	v->fpu_valid = false;
 }
 
+static void set_xcr0(struct cpu *c, uint64_t val)
+{
+	if (c->xcr0 != val) {
+		xsetbv(0, val);
+		c->xcr0 = val;
+	}
+}
+
+/* XSAVE and XRSTOR move only what XCR0 enables, while a guest's SSE
+ * registers (and its PKRU) are live whatever its own XCR0 says: the
+ * state is moved with XCR0 = every component guests may use, and the
+ * guest's own XCR0 is put back just before it runs (SDM Vol. 1, 13.7,
+ * 13.8). */
 void fpu_load(struct cpu *c, struct vcpu *v)
 {
 	const uint8_t *img = v->fpu_valid ? v->fpu : fpu_clean;
 
-	if (guest_mask && c->xcr0 != v->xcr0) {
-		xsetbv(0, v->xcr0);
-		c->xcr0 = v->xcr0;
+	if (!(c->fpu_owner == v && c->fpu_owner_starts == v->part->starts && v->fpu_valid)) {
+		if (guest_mask) {
+			set_xcr0(c, guest_mask);
+			xrstor64(img, guest_mask);
+		} else {
+			__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t (*)[512])img));
+		}
+		c->fpu_owner = v;
+		c->fpu_owner_starts = v->part->starts;
 	}
-	if (c->fpu_owner == v && c->fpu_owner_starts == v->part->starts && v->fpu_valid)
-		return;
-	if (guest_mask) {
-		xrstor64(img, v->xcr0);
-		if (pku)
-			wrpkru(v->fpu_valid ? v->pkru : 0);
-	} else
-		__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t (*)[512])img));
-	c->fpu_owner = v;
-	c->fpu_owner_starts = v->part->starts;
+	if (guest_mask)
+		set_xcr0(c, v->xcr0);
 }
 
 /* Both vendors intercept XSETBV, so XCR0 changes only at an exit
@@ -134,15 +145,9 @@ uint64_t fpu_guest_xcr0(struct vcpu *v)
 void fpu_save(struct vcpu *v)
 {
 	if (guest_mask) {
-		uint64_t *xstate_bv = (uint64_t *)(v->fpu + XSAVE_LEGACY_SIZE);
 		follow_xcr0(v);
-		xsave64(v->fpu, v->xcr0);
-		/* XSAVE leaves the header bits of components outside XCR0
-		 * as they were; XRSTOR would #GP on a bit XCR0 no longer
-		 * has (SDM Vol. 1, 13.8), so drop them. */
-		*xstate_bv &= v->xcr0;
-		if (pku)
-			v->pkru = rdpkru();
+		set_xcr0(this_cpu(), guest_mask);
+		xsave64(v->fpu, guest_mask);
 	} else {
 		__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])v->fpu));
 	}

@@ -59,7 +59,6 @@ struct vcpu {
 	uint8_t fpu[4096] __attribute__((aligned(64)));  /* [cpu] XSAVE (or FXSAVE) area */
 	bool fpu_valid;              /* [cpu] */
 	uint64_t xcr0;               /* [cpu] the guest's XCR0 */
-	uint32_t pkru;               /* [cpu] the guest's PKRU, when protection keys are offered */
 	/* statistics: [part], read unlocked */
 	uint64_t exits[EXIT_NREASONS];
 	uint64_t exits_total;

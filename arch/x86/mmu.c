@@ -135,9 +135,9 @@ int mmu_init(const struct boot_info *bi)
 	 * switched; the hypervisor itself never uses it (vmm/fpu.c). */
 	if (cpuid(1, 0).c & (1u << 26))
 		cr4 |= CR4_OSXSAVE;
-	/* Protection keys on, so that a guest's PKRU can be saved and
-	 * loaded with RDPKRU/WRPKRU. They apply to user pages only, and
-	 * the hypervisor maps none (SDM Vol. 3A, 4.6.2). */
+	/* Protection keys on, so that a guest's PKRU, loaded while its
+	 * exits are handled, can be read with RDPKRU. Keys apply to user
+	 * pages only, and the hypervisor maps none (SDM Vol. 3A, 4.6.2). */
 	if (l7.c & (1u << 3))
 		cr4 |= CR4_PKE;
 	write_cr4(cr4);
