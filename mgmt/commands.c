@@ -88,6 +88,11 @@ static int cmd_reset(struct sink *out, int argc, char **argv)
 	return part_op_reset(argv[1], out);
 }
 
+static int cmd_nmi(struct sink *out, int argc, char **argv)
+{
+	return part_op_nmi(argv[1], out);
+}
+
 static int cmd_pause(struct sink *out, int argc, char **argv)
 {
 	return part_op_pause(argv[1], out);
@@ -144,6 +149,7 @@ const struct cmd cmd_table[] = {
 	{ "start", "NAME", "start a stopped partition", A, cmd_start },
 	{ "stop", "NAME", "press its ACPI power button", A, cmd_stop },
 	{ "reset", "NAME", "reset a partition (start it again)", A, cmd_reset },
+	{ "nmi", "NAME", "press its NMI button (LINT1 of every vCPU)", A, cmd_nmi },
 	{ "pause", "NAME", "stop running its vCPUs for now", A, cmd_pause },
 	{ "resume", "NAME", "run a paused partition again", A, cmd_resume },
 	{ "destroy", "NAME", "stop a partition at once", A, cmd_destroy },

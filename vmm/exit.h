@@ -24,6 +24,7 @@ enum vm_exit_reason {
 	EXIT_XSETBV,          /* XSETBV: the guest sets XCR0 */
 	EXIT_INTR,            /* a host interrupt arrived */
 	EXIT_IRQ_WINDOW,      /* the guest can take an interrupt now */
+	EXIT_NMI_WINDOW,      /* the guest can take an NMI now */
 	EXIT_TRIPLE_FAULT,
 	EXIT_ENTRY_FAILED,    /* the hardware refused the guest state */
 	EXIT_UNKNOWN,

@@ -91,6 +91,25 @@ int part_op_reset(const char *name, struct sink *out)
 	return 0;
 }
 
+int part_op_nmi(const char *name, struct sink *out)
+{
+	int r;
+	unsigned n;
+	struct partition *p = lock_running(name, out, &r);
+
+	if (!p)
+		return r;
+	n = platform_nmi_button(p);
+	part_unlock(p);
+	if (n)
+		sink_printf(out, "partition %s: NMI button pressed: %u of %u vCPU(s) took it on LINT1\n",
+			    part_name(p), n, p->nvcpus);
+	else
+		sink_printf(out, "partition %s: NMI button pressed: LINT1 is masked on every vCPU, "
+			    "nothing delivered\n", part_name(p));
+	return 0;
+}
+
 int part_op_pause(const char *name, struct sink *out)
 {
 	int r;
@@ -179,10 +198,11 @@ int part_op_info(const char *name, struct sink *out)
 			    (unsigned long long)(secs / 60 % 60), (unsigned long long)(secs % 60));
 	}
 	for (unsigned i = 0; i < p->nvcpus; i++)
-		sink_printf(out, "  vCPU %u   %s, RIP %#llx, %llu exits\n", i,
+		sink_printf(out, "  vCPU %u   %s, RIP %#llx, %llu exits, %llu NMIs\n", i,
 			    vcpu_state_name(p->vcpus[i].state),
 			    (unsigned long long)p->vcpus[i].regs.rip,
-			    (unsigned long long)p->vcpus[i].exits_total);
+			    (unsigned long long)p->vcpus[i].exits_total,
+			    (unsigned long long)p->vcpus[i].nmis);
 	return 0;
 }
 

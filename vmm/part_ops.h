@@ -24,6 +24,9 @@ int part_op_stop(const char *name, struct sink *out);
 /* Stops and starts it again, as a guest-initiated reset does. */
 int part_op_reset(const char *name, struct sink *out);
 /* Its vCPUs stop being scheduled until resume; its CPUs leave its slices. */
+/* The partition's NMI button: LINT1 of every vCPU's LAPIC (as a PC's
+ * NMI button; for a hung guest's stack dump). Says how many took it. */
+int part_op_nmi(const char *name, struct sink *out);
 int part_op_pause(const char *name, struct sink *out);
 int part_op_resume(const char *name, struct sink *out);
 /* Stops it at once (status 0, "destroyed by the operator"). */

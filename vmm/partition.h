@@ -41,6 +41,8 @@ struct vcpu {
 	void *arch;                  /* [part] the vendor's per-vCPU state */
 	struct tlbtag tag;           /* [cpu] ASID or VPID */
 	int pending_irq;             /* [part] vector to inject, -1 = none */
+	bool nmi_pending;            /* [part] an NMI waits for delivery (held while one is handled) */
+	uint64_t nmis;               /* [part] NMIs delivered into the guest */
 	int sipi_vector;             /* [part] a startup IPI arrived while WAIT_SIPI, -1 = none */
 	struct cpu *pcpu;            /* [place] the physical CPU it is pinned to; read under [part] */
 	volatile bool in_slice;      /* [cpu] its CPU is running it or handling its exits;

@@ -127,6 +127,7 @@ static void init_vcpu(struct vcpu *t)
 {
 	vlapic_init_reset(&t->lapic);
 	t->pending_irq = -1;
+	t->nmi_pending = false;
 	t->sipi_vector = -1;
 	t->state = VCPU_WAIT_SIPI;
 }
@@ -164,6 +165,16 @@ static void deliver(struct partition *p, struct vcpu *from, uint32_t dest, bool 
 				return;   /* one receiver: the first that matches */
 			}
 			break;
+		case VLAPIC_DM_NMI:
+			/* The self shorthand is for fixed interrupts only (SDM
+			 * Vol. 3A, 11.6.1, Table 11-3/11-4); by destination, or
+			 * to all including self, an NMI reaches the sender too. */
+			if (shorthand == VLAPIC_SH_SELF) {
+				pr_debug("partition %s: NMI with the self shorthand ignored", part_name(p));
+				return;
+			}
+			t->nmi_pending = true;
+			break;
 		case VLAPIC_DM_INIT:
 			init_vcpu(t);
 			break;
@@ -182,6 +193,28 @@ static void deliver(struct partition *p, struct vcpu *from, uint32_t dest, bool 
 bool platform_has_ecam(const struct partition *p)
 {
 	return p->ram_size <= PLAT_ECAM_GPA;
+}
+
+/* The NMI button of a PC: a pulse on every local APIC's LINT1, where the
+ * generated MADT says NMI arrives (its Local APIC NMI entry). Each LAPIC
+ * takes it as its LINT1 entry says. Lock held. */
+unsigned platform_nmi_button(struct partition *p)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < p->nvcpus; i++) {
+		struct vcpu *t = &p->vcpus[i];
+		int mode = vlapic_lint(&t->lapic, 1);
+		if (mode == VLAPIC_DM_NMI) {
+			t->nmi_pending = true;
+			n++;
+		} else if (mode == VLAPIC_DM_FIXED) {
+			n++;
+		}
+		if (mode >= 0)
+			vcpu_kick(t);
+	}
+	return n;
 }
 
 int platform_init(struct partition *p)

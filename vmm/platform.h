@@ -69,6 +69,9 @@ uint64_t platform_poll(struct partition *p);
 /* The vector v should take next (LAPIC, or the PIC through LINT0 on the
  * boot vCPU), or -1; accept when it was injected. */
 int platform_pending(struct vcpu *v);
+/* The NMI button: LINT1 of every vCPU's LAPIC pulsed; returns how many
+ * took it (as an NMI or as the fixed vector their LINT1 names). */
+unsigned platform_nmi_button(struct partition *p);
 void platform_accept(struct vcpu *v, int vector);
 
 /* Port I/O through the registry: 0 handled, -ENOENT when no device

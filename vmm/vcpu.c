@@ -22,7 +22,7 @@ static const char *const reason_names[EXIT_NREASONS] = {
 	[EXIT_MSR_WRITE] = "wrmsr", [EXIT_IO] = "io", [EXIT_MMIO] = "mmio",
 	[EXIT_HLT] = "hlt", [EXIT_HYPERCALL] = "hypercall", [EXIT_RDPMC] = "rdpmc",
 	[EXIT_RDTSCP] = "rdtscp", [EXIT_DR_ACCESS] = "dr", [EXIT_CR8_WRITE] = "cr8", [EXIT_CACHE] = "invd/wbinvd",
-	[EXIT_UD] = "ud", [EXIT_XSETBV] = "xsetbv", [EXIT_INTR] = "intr", [EXIT_IRQ_WINDOW] = "irq-window",
+	[EXIT_UD] = "ud", [EXIT_XSETBV] = "xsetbv", [EXIT_INTR] = "intr", [EXIT_IRQ_WINDOW] = "irq-window", [EXIT_NMI_WINDOW] = "nmi-window",
 	[EXIT_TRIPLE_FAULT] = "triple-fault", [EXIT_ENTRY_FAILED] = "entry-failed",
 	[EXIT_UNKNOWN] = "unknown",
 };
@@ -243,6 +243,14 @@ static int irq_window_exit(struct vcpu *v, const struct vm_exit *e)
 	return 0;
 }
 
+/* NMIs are unblocked: the pending one goes in at this entry. */
+static int nmi_window_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	vmm->request_nmi_window(v, false);
+	return 0;
+}
+
 static int triple_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
@@ -283,6 +291,7 @@ static const exit_fn handlers[EXIT_NREASONS] = {
 	[EXIT_XSETBV] = xsetbv_exit,
 	[EXIT_INTR] = intr_exit,
 	[EXIT_IRQ_WINDOW] = irq_window_exit,
+	[EXIT_NMI_WINDOW] = nmi_window_exit,
 	[EXIT_TRIPLE_FAULT] = triple_exit,
 	[EXIT_ENTRY_FAILED] = failed_entry_exit,
 	[EXIT_UNKNOWN] = unknown_exit,
@@ -291,9 +300,27 @@ static const exit_fn handlers[EXIT_NREASONS] = {
 /* Delivers the next interrupt (a test injection, else the virtual PC's)
  * when the guest can take it, else asks the hardware for an exit as soon
  * as it can. */
+/* One event per entry, NMIs first (SDM Vol. 3A, 6.9: an NMI outranks
+ * maskable interrupts). A pending NMI stays pending while the guest
+ * handles the previous one, and goes in once its IRET has unblocked
+ * NMIs: held, never lost, never nested. */
 static void deliver_irq(struct vcpu *v)
 {
-	int vec = v->pending_irq >= 0 ? v->pending_irq : platform_pending(v);
+	int vec;
+
+	if (v->nmi_pending) {
+		if (vmm->nmi_allowed(v)) {
+			vmm->inject_nmi(v);
+			v->nmi_pending = false;
+			v->nmis++;
+			vmm->request_nmi_window(v, false);
+			return;
+		}
+		vmm->request_nmi_window(v, true);
+	} else {
+		vmm->request_nmi_window(v, false);
+	}
+	vec = v->pending_irq >= 0 ? v->pending_irq : platform_pending(v);
 
 	if (vec < 0) {
 		vmm->request_irq_window(v, false);

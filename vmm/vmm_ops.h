@@ -65,6 +65,15 @@ struct vmm_ops {
 	 * interruptible), or ask for an EXIT_IRQ_WINDOW exit when it is. */
 	void (*inject_irq)(struct vcpu *v, uint8_t vector);
 	void (*request_irq_window)(struct vcpu *v, bool on);
+	/* NMIs (SDM Vol. 3A, 6.7.1; APM Vol. 2, 15.20): whether one could be
+	 * delivered at the next entry (no NMI being handled — blocked from
+	 * its delivery until the handler's IRET —, no STI/MOV SS shadow, no
+	 * other event queued); queue one; and ask for an EXIT_NMI_WINDOW
+	 * exit once NMIs are unblocked (best effort: an exit may come later
+	 * where the hardware has no such exit). */
+	bool (*nmi_allowed)(struct vcpu *v);
+	void (*inject_nmi)(struct vcpu *v);
+	void (*request_nmi_window)(struct vcpu *v, bool on);
 	/* MSRs that live in the vendor's guest state (EFER, PAT); -ENOENT
 	 * when the vendor does not hold this MSR. Writes come already checked
 	 * against the guest's rules (vmm/msr.c); EFER.LMA stays the CPU's. */

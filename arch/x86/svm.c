@@ -22,6 +22,12 @@ struct svm_vcpu {
 	uint64_t vmcb_pa;
 	uint8_t v_tpr;           /* the CR8 value given to the guest at entry */
 	bool flush;              /* flush this guest's translations at entry */
+	/* NMI blocking, which the VMCB does not hold without vNMI: set
+	 * when an NMI is injected, over once the guest's IRET has run (the
+	 * IRET intercept exits before it does; APM Vol. 2, 15.20, 15.9). */
+	bool nmi_masked;
+	bool iret_seen;          /* the IRET intercept fired at iret_rip */
+	uint64_t iret_rip;
 };
 
 /* Per partition: its I/O and MSR permission maps (AMD APM Vol. 2,
@@ -205,7 +211,8 @@ static int svm_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	/* Nothing queued before the reset is delivered after it. */
 	c->eventinj = 0;
 	c->int_state = 0;
-	c->intercepts1 &= ~SVM_I1_VINTR;
+	c->intercepts1 &= ~(SVM_I1_VINTR | SVM_I1_IRET);
+	sv(v)->nmi_masked = sv(v)->iret_seen = false;
 	c->int_ctl &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO(0xf));
 
 	g->efer = EFER_SVME;          /* VMRUN requires it in the guest EFER */
@@ -299,6 +306,54 @@ static bool svm_interruptible(struct vcpu *v)
 
 	return (v->regs.rflags & RFLAGS_IF) && !(vm->c.int_state & 1) &&
 	       !(vm->c.eventinj & SVM_EVT_VALID);
+}
+
+static void svm_request_irq_window(struct vcpu *v, bool on);
+
+static bool svm_nmi_allowed(struct vcpu *v)
+{
+	struct svm_vcpu *s = sv(v);
+
+	return !s->nmi_masked && !(s->vmcb->c.int_state & 1) &&
+	       !(s->vmcb->c.eventinj & SVM_EVT_VALID);
+}
+
+static void svm_inject_nmi(struct vcpu *v)
+{
+	struct svm_vcpu *s = sv(v);
+
+	s->vmcb->c.eventinj = 2 | SVM_EVT_NMI | SVM_EVT_VALID;
+	s->nmi_masked = true;
+	s->iret_seen = false;
+	s->vmcb->c.intercepts1 |= SVM_I1_IRET;
+}
+
+/* Without vNMI there is no NMI-window exit: the IRET intercept is on
+ * while an NMI is being handled, and once it fired an interrupt window
+ * (or any later exit) finds NMIs unblocked. */
+static void svm_request_nmi_window(struct vcpu *v, bool on)
+{
+	struct svm_vcpu *s = sv(v);
+
+	if (on && s->iret_seen && !(s->vmcb->c.intercepts1 & SVM_I1_VINTR))
+		svm_request_irq_window(v, true);
+}
+
+/* After an exit: the IRET of an NMI handler has run when the guest got
+ * past it (or went elsewhere), which ends NMI blocking. */
+static void svm_nmi_track(struct svm_vcpu *s, struct vmcb *vm)
+{
+	if (s->iret_seen && vm->s.rip != s->iret_rip) {
+		s->nmi_masked = false;
+		s->iret_seen = false;
+	}
+	if (vm->c.exitcode == SVM_EXIT_IRET && s->nmi_masked) {
+		s->iret_seen = true;
+		s->iret_rip = vm->s.rip;
+		vm->c.intercepts1 &= ~SVM_I1_IRET;
+	}
+	/* An NMI whose delivery the exit cut short goes in again below, and
+	 * is still the one being handled. */
 }
 
 static void svm_inject_irq(struct vcpu *v, uint8_t vector)
@@ -465,6 +520,9 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 	case SVM_EXIT_XSETBV:
 		e->reason = EXIT_XSETBV;
 		break;
+	case SVM_EXIT_IRET:
+		e->reason = EXIT_NONE;   /* noted by svm_nmi_track; the IRET runs at entry */
+		break;
 	case SVM_EXIT_SHUTDOWN:
 		e->reason = EXIT_TRIPLE_FAULT;
 		break;
@@ -550,6 +608,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	}
 	/* An event whose delivery the exit interrupted goes in again. */
 	vm->c.eventinj = (vm->c.exitintinfo & SVM_EVT_VALID) ? vm->c.exitintinfo : 0;
+	svm_nmi_track(s, vm);
 	translate(v, e, vm->s.rip);
 }
 
@@ -571,6 +630,9 @@ const struct vmm_ops svm_ops = {
 	.seg_base = svm_seg_base,
 	.inject_exception = svm_inject_exception,
 	.interruptible = svm_interruptible,
+	.nmi_allowed = svm_nmi_allowed,
+	.inject_nmi = svm_inject_nmi,
+	.request_nmi_window = svm_request_nmi_window,
 	.inject_irq = svm_inject_irq,
 	.request_irq_window = svm_request_irq_window,
 	.msr_read = svm_msr_read,

@@ -101,6 +101,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define SVM_I1_VINTR     (1u << 4)
 #define SVM_I1_RDPMC     (1u << 15)
 #define SVM_I1_CPUID     (1u << 18)
+#define SVM_I1_IRET      (1u << 20)
 #define SVM_I1_INVD      (1u << 22)
 #define SVM_I1_HLT       (1u << 24)
 #define SVM_I1_INVLPGA   (1u << 26)
@@ -135,6 +136,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define SVM_EXIT_VINTR      0x64
 #define SVM_EXIT_RDPMC      0x6f
 #define SVM_EXIT_CPUID      0x72
+#define SVM_EXIT_IRET       0x74
 #define SVM_EXIT_INVD       0x76
 #define SVM_EXIT_HLT        0x78
 #define SVM_EXIT_INVLPGA    0x7a

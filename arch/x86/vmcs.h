@@ -94,11 +94,13 @@
 /* Pin-based controls (24.6.1) */
 #define PIN_EXT_INTR             (1u << 0)
 #define PIN_NMI                  (1u << 3)
+#define PIN_VIRTUAL_NMI          (1u << 5)
 #define PIN_PREEMPT_TIMER        (1u << 6)
 /* Primary processor-based controls (24.6.2) */
 #define PROC_INTR_WINDOW         (1u << 2)
 #define PROC_TSC_OFFSET          (1u << 3)
 #define PROC_HLT                 (1u << 7)
+#define PROC_NMI_WINDOW          (1u << 22)
 #define PROC_MWAIT               (1u << 10)
 #define PROC_RDPMC               (1u << 11)
 #define PROC_CR3_LOAD            (1u << 15)

@@ -54,6 +54,10 @@ static bool vmx_on;     /* the boot CPU turned VMX on */
 static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
 static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 static bool have_vpid, have_unrestricted, invept_single, have_preempt;
+/* Virtual NMIs with NMI-window exiting: the CPU tracks the guest's NMI
+ * blocking in its interruptibility state and exits when it ends (SDM
+ * Vol. 3C, 25.3 and 26.7.6). */
+static bool have_vnmi;
 static unsigned preempt_shift;  /* the timer counts TSC >> shift (A.6) */
 static const char *refuse_reason;
 
@@ -158,8 +162,15 @@ static int vmx_cpu_enable(void)
 	/* The preemption timer ends a slice even when the guest never exits
 	 * and host interrupts cannot reach us. */
 	pin_ctl = adjust(true_msrs ? MSR_VMX_TRUE_PINBASED : MSR_VMX_PINBASED,
-			 PIN_EXT_INTR | PIN_NMI | PIN_PREEMPT_TIMER, &miss);
+			 PIN_EXT_INTR | PIN_NMI | PIN_VIRTUAL_NMI | PIN_PREEMPT_TIMER, &miss);
 	have_preempt = !(miss & PIN_PREEMPT_TIMER);
+	have_vnmi = !(miss & PIN_VIRTUAL_NMI) &&
+		    ((rdmsr(true_msrs ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED) >> 32) & PROC_NMI_WINDOW);
+	if (!have_vnmi) {
+		pin_ctl &= ~PIN_VIRTUAL_NMI;
+		pr_warn("vmx: no virtual NMIs: a guest NMI that arrives while one is handled waits "
+			"for the next exit");
+	}
 	preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
 	proc_ctl = adjust(true_msrs ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
 			  PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD | PROC_CR8_STORE |
@@ -572,6 +583,33 @@ static void vmx_request_irq_window(struct vcpu *v, bool on)
 	vmwrite(PROC_CONTROLS, on ? p | PROC_INTR_WINDOW : p & ~(uint64_t)PROC_INTR_WINDOW);
 }
 
+/* Interruptibility state (SDM Vol. 3C, 25.4.2, Table 25-3): blocking by
+ * STI 0, by MOV SS 1, by NMI 3. An NMI goes in only with none of them
+ * (26.2.1.5 refuses an NMI under MOV SS or, with virtual NMIs, NMI
+ * blocking; STI blocking may hold NMIs back on some CPUs, 26.3.1.5). */
+static bool vmx_nmi_allowed(struct vcpu *v)
+{
+	vmcs_load(vx(v)->vmcs_pa);
+	return !(vmread(GUEST_INTERRUPTIBILITY) & 0xb) && !(vmread(ENTRY_INTR_INFO) & INTR_VALID);
+}
+
+static void vmx_inject_nmi(struct vcpu *v)
+{
+	vmcs_load(vx(v)->vmcs_pa);
+	vmwrite(ENTRY_INTR_INFO, 2 | INTR_TYPE_NMI | INTR_VALID);
+}
+
+static void vmx_request_nmi_window(struct vcpu *v, bool on)
+{
+	uint64_t p;
+
+	if (!have_vnmi)
+		return;
+	vmcs_load(vx(v)->vmcs_pa);
+	p = vmread(PROC_CONTROLS);
+	vmwrite(PROC_CONTROLS, on ? p | PROC_NMI_WINDOW : p & ~(uint64_t)PROC_NMI_WINDOW);
+}
+
 static int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	vmcs_load(vx(v)->vmcs_pa);
@@ -780,6 +818,11 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 		break;
 	}
 	case VMX_EXIT_EPT_VIOLATION:
+		/* An IRET that unblocked NMIs and then faulted on EPT blocks
+		 * them again when it is restarted (qualification bit 12;
+		 * SDM Vol. 3C, 28.2.3). */
+		if (have_vnmi && (q & (1ULL << 12)) && !(vmread(IDT_VECTORING_INFO) & INTR_VALID))
+			vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) | 0x8);
 		e->reason = EXIT_MMIO;
 		e->mmio.gpa = vmread(GUEST_PHYS_ADDR);
 		e->mmio.write = q & 2;
@@ -822,6 +865,9 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 		break;
 	case VMX_EXIT_INTR_WINDOW:
 		e->reason = EXIT_IRQ_WINDOW;
+		break;
+	case VMX_EXIT_NMI_WINDOW:
+		e->reason = EXIT_NMI_WINDOW;
 		break;
 	case VMX_EXIT_GETSEC: case VMX_EXIT_MWAIT: case VMX_EXIT_MONITOR:
 	case VMX_EXIT_INVEPT: case VMX_EXIT_INVVPID:
@@ -950,6 +996,9 @@ const struct vmm_ops vmx_ops = {
 	.seg_base = vmx_seg_base,
 	.inject_exception = vmx_inject_exception,
 	.interruptible = vmx_interruptible,
+	.nmi_allowed = vmx_nmi_allowed,
+	.inject_nmi = vmx_inject_nmi,
+	.request_nmi_window = vmx_request_nmi_window,
 	.inject_irq = vmx_inject_irq,
 	.request_irq_window = vmx_request_irq_window,
 	.msr_read = vmx_msr_read,

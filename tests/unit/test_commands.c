@@ -29,7 +29,8 @@ struct hv hv;
 struct cpu cpu_table[CPU_MAX];
 unsigned cpu_count;
 
-static unsigned locked, kicks, starts, stops, resets, power_buttons, pci_lists;
+static unsigned locked, kicks, starts, stops, resets, power_buttons, pci_lists, nmi_buttons;
+static unsigned nmi_takers;     /* what the fake NMI button says took it */
 static char host_called[32];
 static int attached_id = CONSOLE_NONE;
 static uint8_t uart_rx[16];
@@ -85,6 +86,14 @@ void part_reset(struct partition *p)
 	assert_true(locked > 0);
 	p->restart = true;
 	resets++;
+}
+
+unsigned platform_nmi_button(struct partition *p)
+{
+	assert_true(locked > 0);
+	(void)p;
+	nmi_buttons++;
+	return nmi_takers;
 }
 
 void sched_kick_partition(struct partition *p)
@@ -173,7 +182,8 @@ static int setup(void **state)
 	snprintf(partitions[1].stop_reason, sizeof(partitions[1].stop_reason), "exited");
 	cpu_count = 1;
 	cpu_table[0].state = CPU_ONLINE;
-	locked = kicks = starts = stops = resets = power_buttons = pci_lists = 0;
+	locked = kicks = starts = stops = resets = power_buttons = pci_lists = nmi_buttons = 0;
+	nmi_takers = 0;
 	host_called[0] = '\0';
 	attached_id = CONSOLE_NONE;
 	uart_nrx = 0;
@@ -190,7 +200,7 @@ static int run(const char *line, enum cmd_role role)
 /* Nothing below the dispatcher was asked to do anything. */
 static void assert_nothing_done(void)
 {
-	assert_int_equal(starts + stops + resets + power_buttons + kicks + pci_lists, 0);
+	assert_int_equal(starts + stops + resets + power_buttons + kicks + pci_lists + nmi_buttons, 0);
 	assert_string_equal(host_called, "");
 	assert_int_equal(attached_id, CONSOLE_NONE);
 	assert_int_equal(locked, 0);
@@ -209,7 +219,8 @@ static const struct {
 	{ "log", "", CMD_ROLE_READ },        { "list", "", CMD_ROLE_READ },
 	{ "stats", "[NAME]", CMD_ROLE_READ }, { "info", "NAME", CMD_ROLE_READ },
 	{ "start", "NAME", CMD_ROLE_ADMIN }, { "stop", "NAME", CMD_ROLE_ADMIN },
-	{ "reset", "NAME", CMD_ROLE_ADMIN }, { "pause", "NAME", CMD_ROLE_ADMIN },
+	{ "reset", "NAME", CMD_ROLE_ADMIN }, { "nmi", "NAME", CMD_ROLE_ADMIN },
+	{ "pause", "NAME", CMD_ROLE_ADMIN },
 	{ "resume", "NAME", CMD_ROLE_ADMIN }, { "destroy", "NAME", CMD_ROLE_ADMIN },
 	{ "console", "NAME", CMD_ROLE_ADMIN }, { "reboot", "", CMD_ROLE_ADMIN },
 	{ "poweroff", "", CMD_ROLE_ADMIN },
@@ -322,7 +333,7 @@ static void test_partition_states(void **state)
 	assert_int_equal(run("start web", CMD_ROLE_ADMIN), -EBUSY);
 	assert_string_equal(outbuf, "error: partition web is already running\n");
 	assert_int_equal(starts, 0);
-	static const char *const need_running[] = { "stop", "reset", "pause", "resume", "destroy" };
+	static const char *const need_running[] = { "stop", "reset", "nmi", "pause", "resume", "destroy" };
 	for (size_t i = 0; i < sizeof(need_running) / sizeof(need_running[0]); i++) {
 		char line[32];
 		snprintf(line, sizeof(line), "%s db", need_running[i]);
@@ -347,6 +358,14 @@ static void test_partition_states(void **state)
 	assert_int_equal(power_buttons, 1);
 	assert_int_equal(run("reset db", CMD_ROLE_ADMIN), 0);
 	assert_int_equal(resets, 1);
+	assert_int_equal(run("nmi db", CMD_ROLE_ADMIN), 0);
+	assert_int_equal(nmi_buttons, 1);
+	assert_string_equal(outbuf, "partition db: NMI button pressed: LINT1 is masked on every vCPU, "
+				    "nothing delivered\n");
+	nmi_takers = 2;
+	assert_int_equal(run("nmi db", CMD_ROLE_ADMIN), 0);
+	assert_int_equal(nmi_buttons, 2);
+	assert_true(strstr(outbuf, ": 2 of ") != NULL);
 	assert_int_equal(run("destroy db", CMD_ROLE_ADMIN), 0);
 	assert_int_equal(stops, 1);
 	assert_int_equal(partitions[1].state, PART_STOPPED);

@@ -190,15 +190,33 @@ void vlapic_set_irq(struct vlapic *l, uint8_t vector, bool level)
 		vec_clear(l->tmr, vector);
 }
 
-/* A local interrupt from an LVT entry. Only fixed delivery is modelled:
- * NMI, SMI, INIT and ExtINT from the LVT have no path into the vCPU. */
-static void lvt_fire(struct vlapic *l, unsigned idx)
+/* A local interrupt from an LVT entry: fixed delivery goes into IRR;
+ * the other modes are the caller's (returned), -1 when masked. */
+static int lvt_fire(struct vlapic *l, unsigned idx)
 {
 	uint32_t lvt = l->lvt[idx];
+	int mode = (lvt >> 8) & 7;
 
-	if ((lvt & LVT_MASKED) || ((lvt >> 8) & 7) != VLAPIC_DM_FIXED)
-		return;
-	vlapic_set_irq(l, lvt & 0xff, false);
+	if (lvt & LVT_MASKED)
+		return -1;
+	if (mode == VLAPIC_DM_FIXED)
+		vlapic_set_irq(l, lvt & 0xff, false);
+	return mode;
+}
+
+int vlapic_lint(struct vlapic *l, unsigned lint)
+{
+	if (lint > 1)
+		return -1;
+	/* With the APIC disabled in IA32_APIC_BASE the pins are the
+	 * processor's INTR and NMI (11.4.3): LINT1 is then an NMI; LINT0's
+	 * INTR is the PIC's, which reaches the vCPU on its own path. With
+	 * it disabled in SVR every LVT entry acts masked (11.4.7.2). */
+	if (!hw_enabled(l))
+		return lint ? VLAPIC_DM_NMI : -1;
+	if (!sw_enabled(l))
+		return -1;
+	return lvt_fire(l, lint ? VLAPIC_LVT_LINT1 : VLAPIC_LVT_LINT0);
 }
 
 /* ---- timer (SDM 11.5.4) ---- */

@@ -135,6 +135,14 @@ int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val);
 int vlapic_pending(struct vlapic *l);
 /* The vCPU took vector: it moves from IRR to ISR (SDM Vol. 3A, 11.8.4). */
 void vlapic_accept(struct vlapic *l, uint8_t vector);
+/* A signal on LINT0 or LINT1 (lint 0 or 1), as its LVT entry says: a
+ * fixed vector is accepted into IRR here; NMI (and the modes not
+ * modelled) are returned for the caller to deliver. Returns the delivery
+ * mode, or -1 when the entry is masked (or the APIC is disabled in SVR);
+ * with the APIC disabled in IA32_APIC_BASE, LINT1 is the NMI pin.
+ * SDM Vol. 3A, 11.5.1 and 11.4.3. */
+int vlapic_lint(struct vlapic *l, unsigned lint);
+
 /* A fixed interrupt arriving from the IOAPIC or an IPI; level sets the
  * TMR bit (level-triggered), otherwise it is cleared. Vectors 0-15 are
  * refused with an ESR "receive illegal vector" error. Held in IRR while
