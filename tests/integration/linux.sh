@@ -68,6 +68,10 @@ linux_check() { # TAG LOG VCPUS [BARE_MEMTOTAL_KB]
 		check "$t: the same XSAVE/AVX flags as bare QEMU (${vf:-none})" \
 			eval '[ -n "$bf" ] && [ "$vf" = "$bf" ]'
 	fi
+	if [ "$n" -gt 1 ]; then
+		check "$t: NMI IPIs reach the other vCPUs (SysRq backtraces from every CPU)" has "$L" \
+			"^\[linux\] VATRA-INIT: NMI backtraces from cpus $(seq -s ' ' 0 $((n - 1))) $"
+	fi
 	check "$t: Linux finds the ACPI tables" has "$L" "^\[linux\] VATRA-INIT: acpi tables APIC DSDT FACP FACS"
 	check "$t: Linux takes the MCFG's ECAM window (reserved in its e820 map)" \
 		has "$L" "^\[linux\] .*PCI: MMCONFIG at \[mem 0xb0000000-0xbfffffff\] reserved in E820"

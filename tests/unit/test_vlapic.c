@@ -1060,6 +1060,36 @@ static void test_hw_disable_and_init_reset(void **state)
 	assert_int_equal(vlapic_mmio_read(&l, APIC_ID, &m), -ENODEV);
 }
 
+/* LINT0/LINT1 as their LVT entries say (SDM 11.5.1): masked -> nothing,
+ * fixed -> the vector in IRR, NMI -> the caller's; software-disabled ->
+ * masked; hardware-disabled -> LINT1 is the NMI pin (11.4.3). */
+static void test_lint(void **state)
+{
+	struct vlapic l;
+
+	(void)state;
+	mk(&l, 0, true);
+	assert_int_equal(vlapic_lint(&l, 1), -1);          /* masked at reset */
+	assert_int_equal(vlapic_lint(&l, 2), -1);
+	sw_enable(&l);
+	wr(&l, APIC_LVT1, APIC_DM_NMI);
+	assert_int_equal(vlapic_lint(&l, 1), VLAPIC_DM_NMI);
+	assert_int_equal(vlapic_pending(&l), -1);          /* nothing in IRR */
+	wr(&l, APIC_LVT1, APIC_DM_NMI | APIC_LVT_MASKED);
+	assert_int_equal(vlapic_lint(&l, 1), -1);
+	wr(&l, APIC_LVT0, 0x45);                           /* fixed, vector 0x45 */
+	assert_int_equal(vlapic_lint(&l, 0), VLAPIC_DM_FIXED);
+	assert_true(irr(&l, 0x45));
+	assert_int_equal(vlapic_pending(&l), 0x45);
+	wr(&l, APIC_LVT1, APIC_DM_NMI);
+	wr(&l, APIC_SPIV, 0xff);                           /* software-disabled */
+	assert_int_equal(vlapic_lint(&l, 1), -1);
+	sw_enable(&l);
+	assert_int_equal(vlapic_msr_write(&l, VLAPIC_MSR_APIC_BASE, VLAPIC_DEFAULT_BASE | VLAPIC_BASE_BSP), 0);
+	assert_int_equal(vlapic_lint(&l, 1), VLAPIC_DM_NMI); /* hardware-disabled: the NMI pin */
+	assert_int_equal(vlapic_lint(&l, 0), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1090,6 +1120,7 @@ int main(void)
 		cmocka_unit_test(test_x2apic_self_ipi),
 		cmocka_unit_test(test_match_dest),
 		cmocka_unit_test(test_hw_disable_and_init_reset),
+		cmocka_unit_test(test_lint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
