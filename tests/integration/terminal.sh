@@ -37,7 +37,8 @@ L=$W/make-run.log
 	--step "Vatra [0-9.]+\r*\nvatra> " "\x1b[A\x1b[A\x1b[B\n" \
 	--step "Vatra [0-9.]+\r*\nvatra> " "cpus\n" \
 	--step "cpu 1: apic id[^\n]*\n(.*\n)*?vatra> " "stats web\n" \
-	--step "partition web: [^\n]*\n(.*\n)*?vatra> " "nosuchcommand\n" \
+	--step "partition web: [^\n]*\n(.*\n)*?vatra> " "nmi web\n" \
+	--step "NMI button pressed[^\n]*\n(.*\n)*?vatra> " "nosuchcommand\n" \
 	--step "error: unknown command 'nosuchcommand'[^\n]*\nvatra> " "caps\n" \
 	--step "caps: cpus[^\n]*\n(.*\n)*?vatra> " "mem\n" \
 	--step "allocator: [0-9]+ KiB managed[^\n]*\n(.*\n)*?vatra> " "acpi\n" \
@@ -76,7 +77,7 @@ check "make run: the test kernel passes" has "$T" "^\[cpuid\] PASS: "
 check "make run: both Linux partitions reach their shells" eval \
 	'has "$T" "^\[web\] Vatra demo partition: 1 CPU" && has "$T" "^\[db\] Vatra demo partition: 2 CPU"'
 check "make run: help lists every command" eval \
-	'for c in help version caps mem acpi config log list stats info start stop reset pause resume destroy console cpus pci reboot poweroff; do has "$T" "^  $c( |$)" || exit 1; done'
+	'for c in help version caps mem acpi config log list stats info start stop reset nmi pause resume destroy console cpus pci reboot poweroff; do has "$T" "^  $c( |$)" || exit 1; done'
 check "make run: list shows the three partitions" in_order "$T" "^NAME +STATE" "^web +running +1 +256M" "^db +running +2 +256M" "^cpuid +(running|stopped) +1 +16M"
 check "make run: version answers" has "$T" "^Vatra [0-9.]+$"
 # Ctrl-U drops a typed line, cursor-left moves the insertion point, and
@@ -86,6 +87,9 @@ check "make run: line editing (Ctrl-U, cursor keys) and history recall" eval \
 check "make run: cpus shows where vCPUs run" in_order "$T" "^cpu 0: apic id [0-9]+, .*vCPU" "^cpu 1: apic id [0-9]+, .*vCPU"
 check "make run: stats shows exits of the running Linux partition" in_order "$T" \
 	"^partition web: " "^  vCPU 0 on CPU [0-9]+: [1-9][0-9]* exits"
+check "make run: nmi presses the partition's NMI button" has "$T" \
+	"^partition web: NMI button pressed: 1 of 1 vCPU\(s\) took it on LINT1$"
+check "make run: Linux takes the NMI from its LINT1" has "$T" "^\[web\] .*NMI received for unknown reason"
 check "make run: an extra argument is refused" has "$T" "^error: version takes no arguments$"
 check "make run: an unknown command is refused" has "$T" "^error: unknown command 'nosuchcommand' \(try 'help'\)$"
 check "make run: caps names AMD-V and the CPUs" in_order "$T" "^caps: virt +AMD-V \(SVM rev 1\)" "^caps: cpus +2 online"
