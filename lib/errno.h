@@ -5,7 +5,9 @@
 #define EPERM    1   /* operation not permitted */
 #define ENOENT   2   /* no such file, table or object */
 #define EIO      5   /* device or firmware error */
+#define ENXIO    6   /* no such address (nothing behind it) */
 #define E2BIG    7   /* too many items / too long */
+#define EAGAIN  11   /* changed meanwhile: try again */
 #define ENOMEM  12   /* out of memory */
 #define EFAULT  14   /* bad address */
 #define EBUSY   16   /* resource in use */

@@ -53,6 +53,8 @@ const char *err_name(int err)
 	case ENOSYS: return "ENOSYS";
 	case EBADMSG: return "EBADMSG";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case ENXIO: return "ENXIO";
+	case EAGAIN: return "EAGAIN";
 	default: return "E?";
 	}
 }

@@ -19,10 +19,15 @@
 
 /* ALU operation by the 3-bit field shared by opcodes 00-3F (bits 5:3) and
  * group 1's ModRM.reg (Intel SDM Vol. 2A, Table A-6): ADD OR ADC SBB AND
- * SUB XOR CMP. ADC and SBB are not emulated. */
+ * SUB XOR CMP. */
 static const enum x86_op decode_alu_ops[8] = {
-	X86_OP_ADD, X86_OP_OR, X86_OP_NONE, X86_OP_NONE,
+	X86_OP_ADD, X86_OP_OR, X86_OP_ADC, X86_OP_SBB,
 	X86_OP_AND, X86_OP_SUB, X86_OP_XOR, X86_OP_CMP,
+};
+
+/* Bit tests by 0F BA's ModRM.reg 4-7 and by bits 4:3 of 0F A3/AB/B3/BB. */
+static const enum x86_op decode_bt_ops[4] = {
+	X86_OP_BT, X86_OP_BTS, X86_OP_BTR, X86_OP_BTC,
 };
 
 struct decode_ctx {
@@ -223,6 +228,79 @@ done:
 	return i;
 }
 
+/* SSE moves with a memory operand, by opcode after 0F and the mandatory
+ * prefix (none, 66, F3; F2 takes none of these): Intel SDM Vol. 2, MOVD/
+ * MOVQ, MOVDQA, MOVDQU, MOVAPS, MOVUPS, MOVAPD, MOVUPD, MOVNTDQ, MOVNTPS.
+ * F3 beats 66 when both are present. The register is ModRM.reg with REX.R. */
+static int decode_sse(struct decode_ctx *c, struct x86_insn *in, uint8_t rex, uint8_t op,
+		      bool opsize_pfx, unsigned opsz)
+{
+	unsigned pfx = in->rep == 0xf3 ? 0xf3 : in->rep == 0xf2 ? 0xf2 : opsize_pfx ? 0x66 : 0;
+	unsigned size = 16, ext;
+	bool load;
+	int err;
+
+	switch (op) {
+	case 0x10: case 0x28:    /* movups/movupd, movaps/movapd xmm, m128 */
+	case 0x11: case 0x29:    /* ... m128, xmm */
+		if (pfx != 0 && pfx != 0x66)
+			return -EINVAL;
+		load = !(op & 1);
+		break;
+	case 0x2b:               /* movntps/movntpd m128, xmm */
+		if (pfx != 0 && pfx != 0x66)
+			return -EINVAL;
+		load = false;
+		break;
+	case 0x6f: case 0x7f:    /* movdqa (66), movdqu (F3) */
+		if (pfx != 0x66 && pfx != 0xf3)
+			return -EINVAL;
+		load = op == 0x6f;
+		break;
+	case 0xe7:               /* movntdq m128, xmm */
+		if (pfx != 0x66)
+			return -EINVAL;
+		load = false;
+		break;
+	case 0x6e:               /* 66: movd/movq xmm, r/m32/64 */
+		if (pfx != 0x66)
+			return -EINVAL;
+		load = true;
+		size = opsz == 8 ? 8 : 4;
+		break;
+	case 0x7e:               /* 66: movd/movq r/m, xmm; F3: movq xmm, m64 */
+		if (pfx == 0x66) {
+			load = false;
+			size = opsz == 8 ? 8 : 4;
+		} else if (pfx == 0xf3) {
+			load = true;
+			size = 8;
+		} else {
+			return -EINVAL;
+		}
+		break;
+	case 0xd6:               /* 66: movq m64, xmm */
+		if (pfx != 0x66)
+			return -EINVAL;
+		load = false;
+		size = 8;
+		break;
+	default:
+		return -EINVAL;
+	}
+	in->op = load ? X86_OP_SSE_LOAD : X86_OP_SSE_STORE;
+	in->opsize = (uint8_t)size;
+	in->regsize = (uint8_t)size;
+	in->rep = 0;
+	err = decode_modrm(c, in, rex, 16, &ext);
+	if (err)
+		return err;
+	in->xmm = (uint8_t)(ext | (rex & REX_R ? 8 : 0));
+	in->reg = X86_REG_NONE;
+	in->reg_high8 = false;
+	return 0;
+}
+
 int x86_decode(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 	       struct x86_insn *in)
 {
@@ -283,8 +361,51 @@ int x86_decode(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 			in->regsize = opsz;
 			err = decode_modrm(&c, in, rex, in->regsize, &ext);
 			break;
+		case 0xb0:      /* cmpxchg r/m8, r8 */
+		case 0xb1:      /* cmpxchg r/m, r */
+			in->op = X86_OP_CMPXCHG;
+			in->opsize = b & 1 ? opsz : 1;
+			in->regsize = in->opsize;
+			lockable = true;
+			err = decode_modrm(&c, in, rex, in->regsize, &ext);
+			break;
+		case 0xc3:      /* movnti m32/m64, r (NP: no 66, F2, F3) */
+			if (opsize_pfx || in->rep)
+				return -EINVAL;
+			in->op = X86_OP_MOV_STORE;
+			in->opsize = opsz == 8 ? 8 : 4;
+			in->regsize = in->opsize;
+			err = decode_modrm(&c, in, rex, in->regsize, &ext);
+			break;
+		case 0xa3:      /* bt r/m, r */
+		case 0xab:      /* bts r/m, r */
+		case 0xb3:      /* btr r/m, r */
+		case 0xbb:      /* btc r/m, r */
+			in->op = decode_bt_ops[(b >> 3) & 3];
+			in->opsize = opsz;
+			in->regsize = opsz;
+			lockable = in->op != X86_OP_BT;
+			err = decode_modrm(&c, in, rex, in->regsize, &ext);
+			break;
+		case 0xba:      /* group 8: bt/bts/btr/btc r/m, imm8 */
+			in->opsize = opsz;
+			in->regsize = opsz;
+			err = decode_modrm(&c, in, rex, in->regsize, &ext);
+			if (err)
+				return err;
+			if (ext < 4)
+				return -EINVAL;
+			in->op = decode_bt_ops[ext - 4];
+			in->reg = X86_REG_NONE;
+			in->reg_high8 = false;
+			lockable = in->op != X86_OP_BT;
+			err = decode_fetch(&c, 1, &b);
+			in->has_imm = true;
+			in->imm = b;
+			break;
 		default:
-			return -EINVAL;
+			err = decode_sse(&c, in, rex, (uint8_t)b, opsize_pfx, opsz);
+			break;
 		}
 		goto done;
 	}
@@ -354,19 +475,25 @@ int x86_decode(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 		in->regsize = in->opsize;
 		err = decode_modrm(&c, in, rex, in->regsize, &ext);
 		break;
-	case 0xf6:      /* group 3 r/m8: /0 test imm8 */
-	case 0xf7:      /* group 3 r/m: /0 test imm16/32 */
+	case 0xf6:      /* group 3 r/m8: /0 test imm8, /2 not, /3 neg */
+	case 0xf7:      /* group 3 r/m: /0 test imm16/32, /2 not, /3 neg */
 		in->op = X86_OP_TEST;
 		in->opsize = op & 1 ? opsz : 1;
 		in->regsize = in->opsize;
 		err = decode_modrm(&c, in, rex, in->regsize, &ext);
 		if (err)
 			return err;
-		/* /2-/7 are NOT NEG MUL IMUL DIV IDIV. */
-		if (ext != 0)
-			return -EINVAL;
 		in->reg = X86_REG_NONE;
 		in->reg_high8 = false;
+		/* /2 NOT, /3 NEG; /4-/7 are MUL IMUL DIV IDIV, /1 is an
+		 * undocumented alias of /0 that is left out. */
+		if (ext == 2 || ext == 3) {
+			in->op = ext == 2 ? X86_OP_NOT : X86_OP_NEG;
+			lockable = true;
+			break;
+		}
+		if (ext != 0)
+			return -EINVAL;
 		immsize = in->opsize == 1 ? 1 : in->opsize == 2 ? 2 : 4;
 		err = decode_imm(&c, in, immsize);
 		break;
@@ -380,6 +507,37 @@ int x86_decode(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 		in->regsize = opsz;
 		in->opsize = opsz == 8 ? 4 : opsz;
 		err = decode_modrm(&c, in, rex, in->regsize, &ext);
+		break;
+	case 0x86:      /* xchg r/m8, r8 */
+	case 0x87:      /* xchg r/m, r */
+		/* Locked with or without the prefix (Intel SDM Vol. 2D, XCHG). */
+		in->op = X86_OP_XCHG;
+		in->opsize = op & 1 ? opsz : 1;
+		in->regsize = in->opsize;
+		lockable = true;
+		err = decode_modrm(&c, in, rex, in->regsize, &ext);
+		break;
+	case 0xfe:      /* group 4: inc/dec r/m8 */
+	case 0xff:      /* group 5: inc/dec r/m (/2-/6 are CALL JMP PUSH) */
+		in->opsize = op & 1 ? opsz : 1;
+		in->regsize = in->opsize;
+		err = decode_modrm(&c, in, rex, in->regsize, &ext);
+		if (err)
+			return err;
+		if (ext > 1)
+			return -EINVAL;
+		in->op = ext ? X86_OP_DEC : X86_OP_INC;
+		in->reg = X86_REG_NONE;
+		in->reg_high8 = false;
+		lockable = true;
+		break;
+	case 0xac:      /* lods m8 */
+	case 0xad:      /* lods m */
+		in->op = X86_OP_LODS;
+		in->opsize = op & 1 ? opsz : 1;
+		in->regsize = in->opsize;
+		in->reg = REG_RAX;
+		in->base = REG_RSI;
 		break;
 	case 0xa0:      /* mov al, moffs8 */
 	case 0xa1:      /* mov eAX, moffs */
@@ -476,23 +634,42 @@ static bool x86_even_parity(uint64_t v)
 }
 
 /* Computes a op b on size-byte operands and sets the status flags in
- * *rflags as the SDM's instruction pages specify (Intel SDM Vol. 2A ADD,
- * AND, CMP, OR; Vol. 2B SUB, TEST; Vol. 2D XOR): CF is the unsigned carry or
- * borrow, OF the signed overflow, AF the carry or borrow out of bit 3, PF
- * the even parity of the low byte, ZF and SF from the result. The logical
- * ops clear CF and OF; their AF is undefined, and cleared here. */
+ * *rflags as the SDM's instruction pages specify (Intel SDM Vol. 2A ADC,
+ * ADD, AND, CMP, DEC, INC, NEG, OR; Vol. 2B SBB, SUB, TEST; Vol. 2D XOR):
+ * CF is the unsigned carry or borrow, OF the signed overflow, AF the carry
+ * or borrow out of bit 3, PF the even parity of the low byte, ZF and SF
+ * from the result. ADC and SBB take CF in. The logical ops clear CF and OF;
+ * their AF is undefined, and cleared here. INC and DEC (a + 1, a - 1)
+ * leave CF alone. */
 static uint64_t x86_alu(enum x86_op op, uint64_t a, uint64_t b, unsigned size,
 			uint64_t *rflags)
 {
 	uint64_t mask = x86_mask(size), sign = 1ULL << (8 * size - 1);
-	uint64_t r, f = 0;
+	uint64_t r, f = 0, c = (*rflags & RFLAGS_CF) ? 1 : 0;
+	bool incdec = op == X86_OP_INC || op == X86_OP_DEC;
 
 	a &= mask;
 	b &= mask;
 	switch (op) {
+	case X86_OP_INC:
+	case X86_OP_DEC:
+		b = 1;
+		op = op == X86_OP_INC ? X86_OP_ADD : X86_OP_SUB;
+		c = 0;
+		break;
 	case X86_OP_ADD:
-		r = (a + b) & mask;
-		if (r < a)
+	case X86_OP_SUB:
+	case X86_OP_CMP:
+		c = 0;
+		break;
+	default:
+		break;
+	}
+	switch (op) {
+	case X86_OP_ADD:
+	case X86_OP_ADC:
+		r = (a + b + c) & mask;
+		if (r < a || (c && r == a))
 			f |= RFLAGS_CF;
 		if ((a ^ r) & (b ^ r) & sign)
 			f |= RFLAGS_OF;
@@ -500,9 +677,10 @@ static uint64_t x86_alu(enum x86_op op, uint64_t a, uint64_t b, unsigned size,
 			f |= RFLAGS_AF;
 		break;
 	case X86_OP_SUB:
+	case X86_OP_SBB:
 	case X86_OP_CMP:
-		r = (a - b) & mask;
-		if (a < b)
+		r = (a - b - c) & mask;
+		if (a < b || (c && a == b))
 			f |= RFLAGS_CF;
 		if ((a ^ b) & (a ^ r) & sign)
 			f |= RFLAGS_OF;
@@ -525,6 +703,8 @@ static uint64_t x86_alu(enum x86_op op, uint64_t a, uint64_t b, unsigned size,
 		f |= RFLAGS_SF;
 	if (x86_even_parity(r))
 		f |= RFLAGS_PF;
+	if (incdec)
+		f = (f & ~RFLAGS_CF) | (*rflags & RFLAGS_CF);
 	*rflags = (*rflags & ~X86_STATUS_FLAGS) | f;
 	return r;
 }
@@ -614,31 +794,35 @@ static int x86_emulate_string(const struct x86_insn *in, struct guest_regs *regs
 	uint64_t step = regs->rflags & RFLAGS_DF ? -size : size;
 	uint64_t count = 1, done;
 	int src_seg = in->seg == SEG_NONE ? SEG_DS : in->seg;
+	bool reads = in->op != X86_OP_STOS, writes = in->op != X86_OP_LODS;
 
-	if (!ops->gla_to_gpa || !ops->is_mmio || !ops->mmio_write || !ops->mem_write ||
-	    (in->op == X86_OP_MOVS && (!ops->mmio_read || !ops->mem_read)))
+	if (!ops->gla_to_gpa || !ops->is_mmio ||
+	    (writes && (!ops->mmio_write || !ops->mem_write)) ||
+	    (reads && (!ops->mmio_read || !ops->mem_read)))
 		return -EINVAL;
 	if (in->rep) {
-		/* F2 and F3 both act as REP on MOVS and STOS, which have no
-		 * termination condition to distinguish them. */
+		/* F2 and F3 both act as REP on MOVS, STOS and LODS, which
+		 * have no termination condition to distinguish them. */
 		count = regs->gpr[REG_RCX] & amask;
 	}
 
 	for (done = 0; done < count && done < X86_REP_MAX; done++) {
 		uint64_t rdi = regs->gpr[REG_RDI], rsi = regs->gpr[REG_RSI];
-		uint64_t dgla, dgpa, sgla = 0, sgpa = 0, val;
+		uint64_t dgla = 0, dgpa = 0, sgla = 0, sgpa = 0, val;
 		int err;
 
-		dgla = x86_linear(in, ops, SEG_ES, rdi & amask);
-		err = ops->gla_to_gpa(ops->ctx, dgla, &dgpa);
-		if (err)
-			return err;
-		if (in->op == X86_OP_MOVS) {
-			/* Translate both sides before touching either, so a
-			 * fault on the destination cannot follow a device read
-			 * with side effects. */
+		/* Translate both sides before touching either, so a fault on
+		 * the destination cannot follow a device read with side
+		 * effects. */
+		if (writes) {
+			dgla = x86_linear(in, ops, SEG_ES, rdi & amask);
+			err = ops->gla_to_gpa(ops->ctx, dgla, true, &dgpa);
+			if (err)
+				return err;
+		}
+		if (reads) {
 			sgla = x86_linear(in, ops, src_seg, rsi & amask);
-			err = ops->gla_to_gpa(ops->ctx, sgla, &sgpa);
+			err = ops->gla_to_gpa(ops->ctx, sgla, false, &sgpa);
 			if (err)
 				return err;
 			err = x86_string_read(ops, sgla, sgpa, size, &val);
@@ -647,12 +831,15 @@ static int x86_emulate_string(const struct x86_insn *in, struct guest_regs *regs
 		} else {
 			val = x86_get_reg(regs, REG_RAX, false, size);
 		}
-		err = x86_string_write(ops, dgla, dgpa, size, val);
-		if (err)
-			return err;
-
-		x86_set_reg(regs, REG_RDI, false, in->addrsize, rdi + step);
-		if (in->op == X86_OP_MOVS)
+		if (writes) {
+			err = x86_string_write(ops, dgla, dgpa, size, val);
+			if (err)
+				return err;
+			x86_set_reg(regs, REG_RDI, false, in->addrsize, rdi + step);
+		} else {
+			x86_set_reg(regs, REG_RAX, false, size, val);
+		}
+		if (reads)
 			x86_set_reg(regs, REG_RSI, false, in->addrsize, rsi + step);
 		if (in->rep)
 			x86_set_reg(regs, REG_RCX, false, in->addrsize,
@@ -665,6 +852,78 @@ static int x86_emulate_string(const struct x86_insn *in, struct guest_regs *regs
 	return 0;
 }
 
+/* Bit tests on the word at gpa: the bit is the offset modulo the operand
+ * width (for the register form gpa already is the word the offset picked,
+ * Intel SDM Vol. 2A, BT: "the processor may access ... Effective Address +
+ * (4 * (BitOffset DIV 32))"). CF gets the bit's old value. */
+static int x86_emulate_bt(const struct x86_insn *in, struct guest_regs *r, uint64_t gpa,
+			  const struct x86_emu_ops *ops)
+{
+	unsigned bits = 8 * in->opsize;
+	uint64_t off = in->has_imm ? in->imm : x86_get_reg(r, in->reg, false, in->opsize);
+	uint64_t mem, bit;
+	int err;
+
+	err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
+	if (err)
+		return err;
+	bit = 1ULL << (off & (bits - 1));
+	r->rflags = (r->rflags & ~RFLAGS_CF) | ((mem & bit) ? RFLAGS_CF : 0);
+	switch (in->op) {
+	case X86_OP_BTS:
+		mem |= bit;
+		break;
+	case X86_OP_BTR:
+		mem &= ~bit;
+		break;
+	case X86_OP_BTC:
+		mem ^= bit;
+		break;
+	default:
+		return 0;
+	}
+	return ops->mmio_write(ops->ctx, gpa, in->opsize, mem & x86_mask(in->opsize));
+}
+
+/* SSE moves between an XMM register and device memory, in accesses of at
+ * most 8 bytes. A load of 4 or 8 bytes (MOVD, MOVQ) zeroes the rest of the
+ * register (Intel SDM Vol. 2B, MOVD/MOVQ). */
+static int x86_emulate_sse(const struct x86_insn *in, uint64_t gpa,
+			   const struct x86_emu_ops *ops)
+{
+	uint8_t x[16];
+	int err;
+
+	if (!ops->xmm_read || !ops->xmm_write)
+		return -EINVAL;
+	if (in->op == X86_OP_SSE_LOAD) {
+		memset(x, 0, sizeof(x));
+		for (unsigned o = 0; o < in->opsize; o += 8) {
+			unsigned n = in->opsize - o < 8 ? in->opsize - o : 8;
+			uint64_t v;
+			err = ops->mmio_read(ops->ctx, gpa + o, n, &v);
+			if (err)
+				return err;
+			for (unsigned i = 0; i < n; i++)
+				x[o + i] = (uint8_t)(v >> (8 * i));
+		}
+		return ops->xmm_write(ops->ctx, in->xmm, x);
+	}
+	err = ops->xmm_read(ops->ctx, in->xmm, x);
+	if (err)
+		return err;
+	for (unsigned o = 0; o < in->opsize; o += 8) {
+		unsigned n = in->opsize - o < 8 ? in->opsize - o : 8;
+		uint64_t v = 0;
+		for (unsigned i = 0; i < n; i++)
+			v |= (uint64_t)x[o + i] << (8 * i);
+		err = ops->mmio_write(ops->ctx, gpa + o, n, v);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int x86_emulate(const struct x86_insn *in, struct guest_regs *regs,
 		enum cpu_mode mode, uint64_t gpa, const struct x86_emu_ops *ops)
 {
@@ -674,7 +933,7 @@ int x86_emulate(const struct x86_insn *in, struct guest_regs *regs,
 
 	if (mode != in->mode)
 		return -EINVAL;
-	if (in->op == X86_OP_STOS || in->op == X86_OP_MOVS)
+	if (in->op == X86_OP_STOS || in->op == X86_OP_MOVS || in->op == X86_OP_LODS)
 		return x86_emulate_string(in, regs, ops);
 	if (!ops->mmio_read || !ops->mmio_write)
 		return -EINVAL;
@@ -704,8 +963,66 @@ int x86_emulate(const struct x86_insn *in, struct guest_regs *regs,
 			mem = x86_sext(mem, in->opsize);
 		x86_set_reg(&r, in->reg, false, in->regsize, mem);
 		break;
+	case X86_OP_INC:
+	case X86_OP_DEC:
+	case X86_OP_NEG:
+		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
+		if (err)
+			break;
+		if (in->op == X86_OP_NEG)
+			res = x86_alu(X86_OP_SUB, 0, mem, in->opsize, &r.rflags);
+		else
+			res = x86_alu(in->op, mem, 1, in->opsize, &r.rflags);
+		err = ops->mmio_write(ops->ctx, gpa, in->opsize, res);
+		break;
+	case X86_OP_NOT:
+		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
+		if (!err)
+			err = ops->mmio_write(ops->ctx, gpa, in->opsize, ~mem & x86_mask(in->opsize));
+		break;
+	case X86_OP_XCHG:
+		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
+		if (err)
+			break;
+		src = x86_get_reg(&r, in->reg, in->reg_high8, in->opsize);
+		err = ops->mmio_write(ops->ctx, gpa, in->opsize, src);
+		if (!err)
+			x86_set_reg(&r, in->reg, in->reg_high8, in->opsize, mem);
+		break;
+	case X86_OP_CMPXCHG:
+		/* Compare the accumulator with the destination (flags as CMP
+		 * acc, dest); equal: dest = src, else acc = dest, and the
+		 * destination gets a write either way (Intel SDM Vol. 2A,
+		 * CMPXCHG: the old value is written back on failure). */
+		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
+		if (err)
+			break;
+		mem &= x86_mask(in->opsize);
+		src = x86_get_reg(&r, in->reg, in->reg_high8, in->opsize);
+		x86_alu(X86_OP_CMP, x86_get_reg(&r, REG_RAX, false, in->opsize), mem,
+			in->opsize, &r.rflags);
+		if (r.rflags & RFLAGS_ZF) {
+			err = ops->mmio_write(ops->ctx, gpa, in->opsize, src);
+		} else {
+			err = ops->mmio_write(ops->ctx, gpa, in->opsize, mem);
+			if (!err)
+				x86_set_reg(&r, REG_RAX, false, in->opsize, mem);
+		}
+		break;
+	case X86_OP_BT:
+	case X86_OP_BTS:
+	case X86_OP_BTR:
+	case X86_OP_BTC:
+		err = x86_emulate_bt(in, &r, gpa, ops);
+		break;
+	case X86_OP_SSE_LOAD:
+	case X86_OP_SSE_STORE:
+		err = x86_emulate_sse(in, gpa, ops);
+		break;
 	case X86_OP_ADD:
 	case X86_OP_OR:
+	case X86_OP_ADC:
+	case X86_OP_SBB:
 	case X86_OP_AND:
 	case X86_OP_SUB:
 	case X86_OP_XOR:

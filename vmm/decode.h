@@ -5,10 +5,15 @@
  * fault tells us only the address, so the VMM fetches the instruction bytes
  * at the guest's RIP, decodes them here and replays the access against the
  * device model. Only the instructions compilers and drivers actually use on
- * device registers are handled: MOV in its memory forms, MOVZX/MOVSX/MOVSXD,
- * STOS and MOVS (with REP), and the ADD/OR/AND/SUB/XOR/CMP/TEST family with a
- * memory operand. Everything else is refused, and the caller decides what the
- * guest sees (normally #UD or a fatal exit).
+ * device registers are handled: MOV in its memory forms and MOVNTI,
+ * MOVZX/MOVSX/MOVSXD, STOS, LODS and MOVS (with REP), the ALU family (ADD OR
+ * ADC SBB AND SUB XOR CMP TEST) with a memory operand, INC DEC NOT NEG, XCHG,
+ * CMPXCHG, BT BTS BTR BTC (register and immediate bit offsets), each
+ * read-modify-write form also with LOCK, and the SSE moves drivers use on
+ * device memory (MOVD MOVQ MOVDQA MOVDQU MOVAPS MOVUPS MOVAPD MOVUPD MOVNTDQ
+ * MOVNTPS). VEX-encoded (AVX) forms are refused: guests cannot enable AVX
+ * (CPUID offers no XSAVE). Everything else is refused, and the caller
+ * decides what the guest sees (#UD, as a CPU without the instruction).
  *
  * Pure code: memory and devices are reached only through struct x86_emu_ops,
  * so the module is unit-tested on the host over real encodings. */
@@ -46,6 +51,23 @@ enum x86_op {
 	X86_OP_XOR,
 	X86_OP_CMP,
 	X86_OP_TEST,            /* 84, 85, F6 /0, F7 /0 */
+	X86_OP_ADC,             /* 10-13, 80/81/83 /2 */
+	X86_OP_SBB,             /* 18-1B, 80/81/83 /3 */
+	X86_OP_INC,             /* FE /0, FF /0 */
+	X86_OP_DEC,             /* FE /1, FF /1 */
+	X86_OP_NOT,             /* F6 /2, F7 /2 */
+	X86_OP_NEG,             /* F6 /3, F7 /3 */
+	X86_OP_XCHG,            /* 86, 87 */
+	X86_OP_CMPXCHG,         /* 0F B0, 0F B1 */
+	X86_OP_BT,              /* 0F A3, 0F BA /4 */
+	X86_OP_BTS,             /* 0F AB, 0F BA /5 */
+	X86_OP_BTR,             /* 0F B3, 0F BA /6 */
+	X86_OP_BTC,             /* 0F BB, 0F BA /7 */
+	X86_OP_LODS,            /* AC, AD */
+	/* SSE register <- memory (MOVD/MOVQ zero the rest of the register)
+	 * and memory <- SSE register; in->xmm names the register. */
+	X86_OP_SSE_LOAD,
+	X86_OP_SSE_STORE,
 };
 
 struct x86_insn {
@@ -69,6 +91,7 @@ struct x86_insn {
 	bool has_imm;
 	uint64_t imm;           /* sign-extended to opsize, masked to opsize */
 	bool moffs;             /* A0-A3: absolute offset in disp, no ModRM */
+	uint8_t xmm;            /* SSE forms: the XMM register, 0-15 */
 	bool lock;              /* F0 prefix seen (only on lockable forms) */
 	uint8_t rep;            /* 0, 0xf3 (REP/REPE) or 0xf2 (REPNE): last seen */
 	uint8_t seg;            /* SEG_* override, SEG_NONE; SEG_ES for STOS */
@@ -126,11 +149,15 @@ struct x86_emu_ops {
 	/* Guest linear to guest-physical, to tell which side of a string
 	 * element is MMIO. An error is returned as is (e.g. for the caller to
 	 * turn into a #PF). */
-	int (*gla_to_gpa)(void *ctx, uint64_t gla, uint64_t *gpa);
+	int (*gla_to_gpa)(void *ctx, uint64_t gla, bool write, uint64_t *gpa);
 	bool (*is_mmio)(void *ctx, uint64_t gpa);
 	/* Base of segment SEG_*; may be NULL (all bases 0). Not consulted for
 	 * ES/CS/SS/DS in 64-bit mode, where those bases are 0. */
 	uint64_t (*seg_base)(void *ctx, int seg);
+	/* The guest's XMM register n (16 bytes, little endian), for the SSE
+	 * forms only; may be NULL otherwise. */
+	int (*xmm_read)(void *ctx, unsigned n, uint8_t val[16]);
+	int (*xmm_write)(void *ctx, unsigned n, const uint8_t val[16]);
 	void *ctx;
 };
 
@@ -138,14 +165,21 @@ struct x86_emu_ops {
  * guest-physical address of the operand (its first byte).
  *
  * MOV/MOVZX/MOVSX/ALU: one mmio_read and/or one mmio_write of in->opsize
- * bytes at gpa (read-modify-write for ALU ops with a memory destination;
- * CMP and TEST only read). Register writes follow the SDM: 8- and 16-bit
- * writes merge (high-8 registers too), 32-bit writes zero bits 63:32,
- * MOVZX/MOVSX extend to in->regsize. ALU ops set CF PF AF ZF SF OF as the
- * SDM specifies (AF, undefined after AND/OR/XOR/TEST, is cleared) and leave
- * the other RFLAGS bits alone. Needs mmio_read and mmio_write only.
+ * bytes at gpa (read-modify-write for ALU ops with a memory destination,
+ * INC DEC NOT NEG XCHG BTS BTR BTC, and CMPXCHG, which writes the old value
+ * back when the comparison fails as Intel's CPUs do; CMP TEST BT only
+ * read). For BT* with a register bit offset gpa is the word the CPU
+ * accessed, so only the offset's low bits select the bit. Register writes
+ * follow the SDM: 8- and 16-bit writes merge (high-8 registers too),
+ * 32-bit writes zero bits 63:32, MOVZX/MOVSX extend to in->regsize. ALU
+ * ops set CF PF AF ZF SF OF as the SDM specifies (AF, undefined after
+ * AND/OR/XOR/TEST, is cleared); INC/DEC keep CF; NOT changes no flag; BT*
+ * set CF only (OF SF AF PF are undefined, and kept). The other RFLAGS bits
+ * are left alone. SSE forms move 4, 8 or 16 bytes as accesses of at most
+ * 8 (a 16-byte move is two 8-byte accesses, low half first) and need
+ * xmm_read/xmm_write. Needs mmio_read and mmio_write.
  *
- * STOS/MOVS: gpa is not used; every element's linear address is computed
+ * STOS/LODS/MOVS: gpa is not used; every element's linear address is computed
  * from rSI/rDI (width from the address size), translated with gla_to_gpa,
  * and sent to the mmio_* callbacks if is_mmio says so, else to mem_* by
  * linear address. DF selects the direction. With REP (F3 or F2), rCX

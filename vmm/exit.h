@@ -39,6 +39,11 @@ struct vm_exit {
 	 * by the neutral code once it holds the partition's lock. */
 	bool cr8_set;
 	uint8_t cr8;
+	/* The exit interrupted the delivery of an event (an exception or
+	 * interrupt whose IDT read or stack push faulted): the vendor code
+	 * queues it again; the instruction at RIP has not run. */
+	bool event;
+	uint8_t event_vector;
 	union {
 		struct {
 			uint16_t port;
@@ -53,6 +58,10 @@ struct vm_exit {
 		struct {
 			uint64_t gpa;
 			bool write, fetch;
+			/* The fault was on the CPU's read or A/D update of a
+			 * guest paging-structure entry, not on the access
+			 * the translation was for. */
+			bool walk;
 		} mmio;
 		struct {
 			uint8_t dr;

@@ -3,6 +3,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/platform.h"
+#include "vmm/gla.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/errno.h"
@@ -16,7 +17,13 @@ static void port_access(struct vcpu *v, uint16_t port, unsigned size, bool in, u
 }
 
 /* INS/OUTS: the whole repetition in one exit, at most 4096 elements, so a
- * huge count cannot hold the CPU (the guest re-executes the rest). */
+ * huge count cannot hold the CPU (the guest re-executes the rest). Each
+ * element's memory side goes through the guest's paging with the rights
+ * of the access; INS checks its destination before reading the port, so a
+ * fault has no device side effect. A fault ends the exit with the
+ * registers of the elements done and RIP on the instruction, and the
+ * guest takes it (SDM Vol. 2B, REP: a fault mid-REP leaves the state
+ * for a restart). */
 static int string_io(struct vcpu *v, const struct vm_exit *e)
 {
 	uint64_t mask = e->io.addr_size == 8 ? ~0ULL : e->io.addr_size == 4 ? 0xffffffffULL : 0xffff;
@@ -25,17 +32,20 @@ static int string_io(struct vcpu *v, const struct vm_exit *e)
 	uint64_t base = vmm->seg_base(v, e->io.in ? SEG_ES : e->io.seg);
 	int64_t step = (v->regs.rflags & RFLAGS_DF) ? -(int64_t)e->io.size : e->io.size;
 	unsigned done = 0;
+	struct gla_fault f;
 
 	while (count && done < 4096 && v->part->state == PART_RUNNING) {
-		uint64_t off = v->regs.gpr[reg] & mask;
+		uint64_t off = v->regs.gpr[reg] & mask, gla = base + off;
 		uint32_t val = 0;
 
 		if (e->io.in) {
+			if (gla_write(v, gla, NULL, e->io.size, &f))
+				goto fault;
 			port_access(v, e->io.port, e->io.size, true, &val);
-			if (gla_write(v, base + off, &val, e->io.size))
+			if (gla_write(v, gla, &val, e->io.size, &f))
 				goto fault;
 		} else {
-			if (gla_read(v, base + off, &val, e->io.size))
+			if (gla_read(v, gla, &val, e->io.size, GWALK_READ, &f))
 				goto fault;
 			port_access(v, e->io.port, e->io.size, false, &val);
 		}
@@ -49,7 +59,7 @@ static int string_io(struct vcpu *v, const struct vm_exit *e)
 		vcpu_skip(v, e, 1);
 	return 0;
 fault:
-	vcpu_fail(v, "string I/O to port %#x with a buffer outside guest RAM", e->io.port);
+	gla_raise(v, &f, e->io.in ? "INS" : "OUTS");
 	return 0;
 }
 

@@ -8,12 +8,17 @@
 #include "vmm/vmm_ops.h"
 #include "vmm/decode.h"
 #include "vmm/platform.h"
+#include "vmm/gla.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/errno.h"
 
 struct mmio_ctx {
 	struct vcpu *v;
+	/* The guest-side fault of a string element, for the guest to take
+	 * once the elements before it are committed. */
+	struct gla_fault fault;
+	bool faulted;
 };
 
 static bool ignoring(struct partition *p, uint64_t gpa, unsigned size)
@@ -47,18 +52,36 @@ static int m_write(void *ctx, uint64_t gpa, unsigned size, uint64_t val)
 
 static int mem_read(void *ctx, uint64_t gla, unsigned size, uint64_t *val)
 {
+	struct mmio_ctx *m = ctx;
+
 	*val = 0;
-	return gla_read(((struct mmio_ctx *)ctx)->v, gla, val, size);
+	if (gla_read(m->v, gla, val, size, GWALK_READ, &m->fault)) {
+		m->faulted = true;
+		return -EFAULT;
+	}
+	return 0;
 }
 
 static int mem_write(void *ctx, uint64_t gla, unsigned size, uint64_t val)
 {
-	return gla_write(((struct mmio_ctx *)ctx)->v, gla, &val, size);
+	struct mmio_ctx *m = ctx;
+
+	if (gla_write(m->v, gla, &val, size, &m->fault)) {
+		m->faulted = true;
+		return -EFAULT;
+	}
+	return 0;
 }
 
-static int to_gpa(void *ctx, uint64_t gla, uint64_t *gpa)
+static int to_gpa(void *ctx, uint64_t gla, bool write, uint64_t *gpa)
 {
-	return gla_to_gpa(((struct mmio_ctx *)ctx)->v, gla, gpa);
+	struct mmio_ctx *m = ctx;
+
+	if (gla_translate(m->v, gla, write ? GWALK_WRITE : GWALK_READ, gpa, &m->fault)) {
+		m->faulted = true;
+		return -EFAULT;
+	}
+	return 0;
 }
 
 static bool is_mmio(void *ctx, uint64_t gpa)
@@ -71,21 +94,71 @@ static uint64_t seg_base(void *ctx, int seg)
 	return vmm->seg_base(((struct mmio_ctx *)ctx)->v, seg);
 }
 
+/* The guest's XMM registers are live in the CPU while its exit is handled
+ * (vmm/sched.c saves them at the end of the slice; the hypervisor itself
+ * never touches SSE state), so they are reached through an FXSAVE image in
+ * the vCPU's save area: XMMn at byte 160 + 16n (SDM Vol. 1, 10.5.1). */
+#define FXSAVE_XMM0 160
+
+static int xmm_read(void *ctx, unsigned n, uint8_t val[16])
+{
+	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
+
+	__asm__ volatile("fxsave64 %0" : "=m"(v->fpu));
+	memcpy(val, v->fpu + FXSAVE_XMM0 + 16 * n, 16);
+	return 0;
+}
+
+static int xmm_write(void *ctx, unsigned n, const uint8_t val[16])
+{
+	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
+
+	__asm__ volatile("fxsave64 %0" : "=m"(v->fpu));
+	memcpy(v->fpu + FXSAVE_XMM0 + 16 * n, val, 16);
+	__asm__ volatile("fxrstor64 %0" : : "m"(v->fpu));
+	return 0;
+}
+
+static const char *mmio_access(const struct vm_exit *e)
+{
+	return e->mmio.fetch ? "fetch" : e->mmio.write ? "write" : "read";
+}
+
 int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 {
-	struct mmio_ctx ctx = { v };
+	struct mmio_ctx ctx = { .v = v };
 	const struct x86_emu_ops ops = {
 		.mmio_read = m_read, .mmio_write = m_write,
 		.mem_read = mem_read, .mem_write = mem_write,
 		.gla_to_gpa = to_gpa, .is_mmio = is_mmio, .seg_base = seg_base,
+		.xmm_read = xmm_read, .xmm_write = xmm_write,
 		.ctx = &ctx,
 	};
 	struct guest_ctl c;
 	struct x86_insn in;
+	struct gla_fault f;
 	uint8_t b[X86_MAX_INSN];
 	unsigned got;
 	int r;
 
+	/* An exception or interrupt was being delivered: its IDT read or
+	 * stack push reached an address that is not RAM. The instruction at
+	 * RIP never ran, and a CPU cannot deliver an event through device
+	 * memory: stop (docs/security.md). */
+	if (e->event) {
+		vcpu_fail(v, "delivering vector %u: the IDT or stack %s at guest-physical %#llx "
+			  "is not RAM", e->event_vector, mmio_access(e),
+			  (unsigned long long)e->mmio.gpa);
+		return 0;
+	}
+	/* The CPU's own walk of the guest page tables reached an address
+	 * that is not RAM: that is no access of the instruction's, and
+	 * paging structures cannot live in device memory (docs/security.md). */
+	if (e->mmio.walk) {
+		vcpu_fail(v, "the guest's page-table walk reached guest-physical %#llx, "
+			  "which is not RAM", (unsigned long long)e->mmio.gpa);
+		return 0;
+	}
 	if (!platform_mmio_owns(v->part, e->mmio.gpa) &&
 	    (e->mmio.fetch || v->part->cfg.unmapped != PART_UNMAPPED_IGNORE)) {
 		vcpu_fail(v, "%s unmapped guest-physical address %#llx",
@@ -98,16 +171,28 @@ int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 		return 0;
 	}
 	vmm->get_ctl(v, &c);
-	got = vcpu_fetch(v, b, sizeof(b));
+	got = gla_fetch(v, b, sizeof(b), &f);
 	r = x86_decode(b, got, c.mode, &in);
+	if (r == -E2BIG && got < sizeof(b)) {
+		/* The bytes the instruction still needs cannot be fetched. */
+		gla_raise(v, &f, "instruction fetch");
+		return 0;
+	}
 	if (r) {
-		vcpu_fail(v, "cannot emulate the instruction accessing device memory at %#llx "
-			  "(bytes %02x %02x %02x %02x)", (unsigned long long)e->mmio.gpa,
-			  b[0], b[1], b[2], b[3]);
+		/* An instruction the emulator does not have: what a CPU
+		 * without it would do. */
+		if (!v->mmio_ud++)
+			pr_warn("partition %s: vCPU %u: #UD for an unemulated instruction on "
+				"device memory at %#llx (bytes %02x %02x %02x %02x); counted from "
+				"now on", part_name(v->part), v->id, (unsigned long long)e->mmio.gpa,
+				b[0], b[1], b[2], b[3]);
+		vcpu_ud(v);
 		return 0;
 	}
 	r = x86_emulate(&in, &v->regs, c.mode, e->mmio.gpa, &ops);
-	if (r)
+	if (r && ctx.faulted)
+		gla_raise(v, &ctx.fault, "string instruction on device memory");
+	else if (r)
 		vcpu_fail(v, "device access at %#llx failed (%s)", (unsigned long long)e->mmio.gpa,
 			  err_name(r));
 	return 0;

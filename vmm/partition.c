@@ -6,7 +6,6 @@
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/sched.h"
-#include "vmm/gwalk.h"
 #include "vmm/loader/loader.h"
 #include "vmm/loader/multiboot.h"
 #include "vmm/loader/flat.h"
@@ -83,59 +82,6 @@ void *gpa_ptr(struct partition *p, uint64_t gpa, uint64_t len)
 	if (!p->ram || gpa >= p->ram_size || len > p->ram_size - gpa)
 		return NULL;
 	return p->ram + gpa;
-}
-
-static int gwalk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
-{
-	void *src = gpa_ptr(ctx, gpa, size);
-
-	if (!src)
-		return -EFAULT;
-	*val = 0;
-	memcpy(val, src, size);
-	return 0;
-}
-
-int gla_to_gpa(struct vcpu *v, uint64_t gla, uint64_t *gpa)
-{
-	struct gwalk_env env = { gwalk_read, v->part };
-	struct guest_ctl c;
-
-	vmm->get_ctl(v, &c);
-	return gwalk(c.cr0, c.cr3, c.cr4, c.efer, gla, &env, gpa);
-}
-
-/* Byte runs that stay within one guest page, so each is one translation. */
-static int gla_copy(struct vcpu *v, uint64_t gla, uint8_t *buf, unsigned len, bool write)
-{
-	while (len) {
-		unsigned chunk = 4096 - (gla & 4095);
-		uint64_t gpa;
-		uint8_t *h;
-
-		if (chunk > len)
-			chunk = len;
-		if (gla_to_gpa(v, gla, &gpa) || !(h = gpa_ptr(v->part, gpa, chunk)))
-			return -EFAULT;
-		if (write)
-			memcpy(h, buf, chunk);
-		else
-			memcpy(buf, h, chunk);
-		gla += chunk;
-		buf += chunk;
-		len -= chunk;
-	}
-	return 0;
-}
-
-int gla_read(struct vcpu *v, uint64_t gla, void *buf, unsigned len)
-{
-	return gla_copy(v, gla, buf, len, false);
-}
-
-int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len)
-{
-	return gla_copy(v, gla, (uint8_t *)buf, len, true);
 }
 
 void part_console_putc(struct partition *p, uint8_t c)

@@ -64,6 +64,9 @@ struct vcpu {
 	/* statistics: [part], read unlocked */
 	uint64_t exits[EXIT_NREASONS];
 	uint64_t exits_total;
+	/* Device accesses by instructions the MMIO emulator does not have,
+	 * answered with #UD (vmm/mmio.c). */
+	uint64_t mmio_ud;
 	uint64_t run_cycles;         /* TSC cycles spent in the guest and its exits */
 	uint64_t unmapped_reads, unmapped_writes;   /* unmapped = ignore: what nothing answered */
 };
@@ -129,11 +132,7 @@ const char *part_name(const struct partition *p);
 /* Guest memory by guest-physical address: a host pointer to len bytes of
  * RAM, or NULL when any of it lies outside RAM. */
 void *gpa_ptr(struct partition *p, uint64_t gpa, uint64_t len);
-/* Reads/writes guest memory by guest linear address through the guest's
- * page tables; 0 or -EFAULT. */
-int gla_read(struct vcpu *v, uint64_t gla, void *buf, unsigned len);
-int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len);
-int gla_to_gpa(struct vcpu *v, uint64_t gla, uint64_t *gpa);
+/* Guest memory by linear address: vmm/gla.h. */
 
 /* Console output from the guest (UART or hypercall). */
 void part_console_putc(struct partition *p, uint8_t c);

@@ -22,6 +22,7 @@ enum {
 #define RFLAGS_IF (1ULL << 9)
 #define RFLAGS_DF (1ULL << 10)
 #define RFLAGS_OF (1ULL << 11)
+#define RFLAGS_AC (1ULL << 18)
 
 struct guest_regs {
 	uint64_t gpr[REG_NGPR];

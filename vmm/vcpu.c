@@ -8,6 +8,7 @@
 #include "vmm/vmm_ops.h"
 #include "vmm/decode.h"
 #include "vmm/loader/loader.h"
+#include "vmm/gla.h"
 #include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/apic.h"
@@ -75,14 +76,9 @@ void vcpu_ud(struct vcpu *v)
 
 unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max)
 {
-	uint64_t ip = vmm->seg_base(v, SEG_CS) + v->regs.rip;
-	unsigned first = 4096 - (unsigned)(ip & 4095);
+	struct gla_fault f;
 
-	if (first >= max)
-		return gla_read(v, ip, b, max) ? 0 : max;
-	if (gla_read(v, ip, b, first))
-		return 0;
-	return gla_read(v, ip + first, b + first, max - first) ? first : max;
+	return gla_fetch(v, b, max, &f);
 }
 
 void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)

@@ -59,6 +59,8 @@ struct vmm_ops {
 	uint64_t (*seg_base)(struct vcpu *v, int seg);
 	/* Queue an exception for the next entry (has_err: push err). */
 	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_err, uint32_t err);
+	/* The guest's CR2, set before injecting a #PF (SDM Vol. 3A, 4.7). */
+	void (*set_cr2)(struct vcpu *v, uint64_t cr2);
 	/* Whether an external interrupt could be delivered now. */
 	bool (*interruptible)(struct vcpu *v);
 	/* Deliver an external interrupt at the next entry (only when

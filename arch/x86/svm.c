@@ -300,6 +300,11 @@ static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_err, u
 		(has_err ? SVM_EVT_ERR | ((uint64_t)err << 32) : 0);
 }
 
+static void svm_set_cr2(struct vcpu *v, uint64_t cr2)
+{
+	sv(v)->vmcb->s.cr2 = cr2;
+}
+
 static bool svm_interruptible(struct vcpu *v)
 {
 	struct vmcb *vm = sv(v)->vmcb;
@@ -490,6 +495,9 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 		e->mmio.gpa = vm->c.exitinfo2;
 		e->mmio.write = i1 & 2;
 		e->mmio.fetch = i1 & 0x10;
+		/* Bit 33: the fault was on a guest page-table access, bit 32:
+		 * on the final translation (APM Vol. 2, 15.25.6). */
+		e->mmio.walk = (i1 >> 33) & 1;
 		e->inst_len = 0;
 		break;
 	case SVM_EXIT_HLT:
@@ -609,6 +617,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	/* An event whose delivery the exit interrupted goes in again. */
 	vm->c.eventinj = (vm->c.exitintinfo & SVM_EVT_VALID) ? vm->c.exitintinfo : 0;
 	svm_nmi_track(s, vm);
+	e->event = vm->c.exitintinfo & SVM_EVT_VALID;
+	e->event_vector = (uint8_t)vm->c.exitintinfo;
 	translate(v, e, vm->s.rip);
 }
 
@@ -629,6 +639,7 @@ const struct vmm_ops svm_ops = {
 	.get_ctl = svm_get_ctl,
 	.seg_base = svm_seg_base,
 	.inject_exception = svm_inject_exception,
+	.set_cr2 = svm_set_cr2,
 	.interruptible = svm_interruptible,
 	.nmi_allowed = svm_nmi_allowed,
 	.inject_nmi = svm_inject_nmi,

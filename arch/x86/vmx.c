@@ -561,6 +561,12 @@ static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_err, u
 		vmwrite(ENTRY_EXC_ERROR, err);
 }
 
+/* CR2 is not in the VMCS: it moves with the vCPU in software. */
+static void vmx_set_cr2(struct vcpu *v, uint64_t cr2)
+{
+	vx(v)->cr2 = cr2;
+}
+
 static bool vmx_interruptible(struct vcpu *v)
 {
 	vmcs_load(vx(v)->vmcs_pa);
@@ -827,6 +833,11 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 		e->mmio.gpa = vmread(GUEST_PHYS_ADDR);
 		e->mmio.write = q & 2;
 		e->mmio.fetch = q & 4;
+		/* Bit 7: a linear address was being translated; bit 8 clear
+		 * with it: the access was to a paging-structure entry, not
+		 * the translation's final address (SDM Vol. 3C, 28.2.1,
+		 * Table 28-7). */
+		e->mmio.walk = (q & (1u << 7)) && !(q & (1u << 8));
 		e->inst_len = 0;
 		break;
 	case VMX_EXIT_HLT:
@@ -968,6 +979,8 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 		if (idt & INTR_ERR)
 			vmwrite(ENTRY_EXC_ERROR, vmread(IDT_VECTORING_ERROR));
 		vmwrite(ENTRY_INSN_LEN, vmread(EXIT_INSN_LEN));
+		e->event = true;
+		e->event_vector = (uint8_t)idt;
 	}
 	translate(v, e, (uint32_t)vmread(EXIT_REASON));
 }
@@ -995,6 +1008,7 @@ const struct vmm_ops vmx_ops = {
 	.get_ctl = vmx_get_ctl,
 	.seg_base = vmx_seg_base,
 	.inject_exception = vmx_inject_exception,
+	.set_cr2 = vmx_set_cr2,
 	.interruptible = vmx_interruptible,
 	.nmi_allowed = vmx_nmi_allowed,
 	.inject_nmi = vmx_inject_nmi,

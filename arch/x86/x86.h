@@ -15,6 +15,7 @@
 #define CR4_PSE  (1ULL << 4)
 #define CR4_PAE  (1ULL << 5)
 #define CR4_PGE  (1ULL << 7)
+#define CR4_LA57 (1ULL << 12)
 #define CR4_VMXE (1ULL << 13)
 #define CR4_OSXSAVE (1ULL << 18)
 #define CR4_PKE  (1ULL << 22)

@@ -1,0 +1,182 @@
+/* Guest linear accesses for emulated instructions (see vmm/gla.h). */
+#include "vmm/gla.h"
+#include "vmm/vcpu.h"
+#include "vmm/vmm_ops.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/caps.h"
+#include "lib/string.h"
+#include "lib/errno.h"
+
+static int gla_pt_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
+{
+	void *src = gpa_ptr(ctx, gpa, size);
+
+	if (!src)
+		return -EFAULT;
+	*val = 0;
+	memcpy(val, src, size);
+	return 0;
+}
+
+/* The CPU's locked update of an entry's A/D bits. Entries are naturally
+ * aligned: tables are 4 KiB aligned, PAE PDPTEs 32 bytes. */
+static int gla_pt_update(void *ctx, uint64_t gpa, unsigned size, uint64_t old, uint64_t new)
+{
+	void *h = gpa_ptr(ctx, gpa, size);
+	bool ok;
+
+	if (!h)
+		return -EFAULT;
+	if (size == 4) {
+		uint32_t o = (uint32_t)old;
+		ok = __atomic_compare_exchange_n((uint32_t *)h, &o, (uint32_t)new, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	} else {
+		ok = __atomic_compare_exchange_n((uint64_t *)h, &old, new, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+	return ok ? 0 : -EAGAIN;
+}
+
+/* CPUID 0x80000001 EDX bit 26, once. */
+static bool gla_page1g(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = (cpuid(0x80000001, 0).d >> 26) & 1;
+	return known;
+}
+
+int gla_translate(struct vcpu *v, uint64_t gla, unsigned access, uint64_t *gpa,
+		  struct gla_fault *f)
+{
+	struct gwalk_env env = { gla_pt_read, gla_pt_update, v->part };
+	struct gwalk_result res;
+	struct gwalk_req rq;
+	struct guest_ctl c;
+	int r;
+
+	vmm->get_ctl(v, &c);
+	/* The guest sees the host's MAXPHYADDR and 1 GiB-page bit (vmm/
+	 * cpuid.c passes leaves 0x80000001 EDX and 0x80000008 through).
+	 * PKRU is not reachable: PKU is hidden from guests, so keys are
+	 * taken as all-permitting (PKRU's reset value 0). */
+	rq = (struct gwalk_req){
+		.cr0 = c.cr0, .cr3 = c.cr3, .cr4 = c.cr4, .efer = c.efer,
+		.rflags = v->regs.rflags, .pkru = 0, .cpl = c.cpl,
+		.maxphyaddr = (uint8_t)(caps_get()->phys_bits ? caps_get()->phys_bits : 36),
+		.page1g = gla_page1g(), .access = access,
+	};
+	r = gwalk(&rq, gla, &env, &res);
+	f->addr = gla;
+	f->err = res.pf_err;
+	f->gpa = res.gpa;
+	switch (r) {
+	case 0:
+		*gpa = res.gpa;
+		return 0;
+	case -EFAULT:
+		f->kind = GLA_PF;
+		break;
+	case -EINVAL:
+		f->kind = GLA_GP;
+		break;
+	case -EAGAIN:
+		f->kind = GLA_RETRY;
+		break;
+	default:
+		f->kind = GLA_TABLE_IO;
+	}
+	return -EFAULT;
+}
+
+/* Byte runs that stay within one guest page, so each is one translation;
+ * every page is translated before anything is copied, so a fault on the
+ * second page leaves the first untouched. buf NULL only checks. */
+static int gla_copy(struct vcpu *v, uint64_t gla, uint8_t *buf, unsigned len,
+		    unsigned access, struct gla_fault *f)
+{
+	uint8_t *h[2] = { NULL, NULL };
+	unsigned n[2] = { 0, 0 };
+
+	if (len > 4096)
+		return -EINVAL;
+	for (int i = 0; i < 2 && len; i++) {
+		unsigned chunk = 4096 - (unsigned)(gla & 4095);
+		uint64_t gpa;
+
+		if (chunk > len)
+			chunk = len;
+		if (gla_translate(v, gla, access, &gpa, f))
+			return -EFAULT;
+		h[i] = gpa_ptr(v->part, gpa, chunk);
+		if (!h[i]) {
+			f->kind = GLA_NOT_RAM;
+			f->gpa = gpa;
+			return -EFAULT;
+		}
+		n[i] = chunk;
+		gla += chunk;
+		len -= chunk;
+	}
+	if (!buf)
+		return 0;       /* a probe: the rights are there */
+	for (int i = 0; i < 2; i++) {
+		if (access & GWALK_WRITE)
+			memcpy(h[i], buf, n[i]);
+		else if (n[i])
+			memcpy(buf, h[i], n[i]);
+		buf += n[i];
+	}
+	return 0;
+}
+
+int gla_read(struct vcpu *v, uint64_t gla, void *buf, unsigned len, unsigned access,
+	     struct gla_fault *f)
+{
+	return gla_copy(v, gla, buf, len, access & ~GWALK_WRITE, f);
+}
+
+int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len,
+	      struct gla_fault *f)
+{
+	return gla_copy(v, gla, (uint8_t *)buf, len, GWALK_WRITE, f);
+}
+
+unsigned gla_fetch(struct vcpu *v, uint8_t *b, unsigned max, struct gla_fault *f)
+{
+	uint64_t ip = vmm->seg_base(v, SEG_CS) + v->regs.rip;
+	unsigned first = 4096 - (unsigned)(ip & 4095);
+
+	if (first >= max)
+		return gla_read(v, ip, b, max, GWALK_FETCH, f) ? 0 : max;
+	if (gla_read(v, ip, b, first, GWALK_FETCH, f))
+		return 0;
+	return gla_read(v, ip + first, b + first, max - first, GWALK_FETCH, f) ? first : max;
+}
+
+void gla_raise(struct vcpu *v, const struct gla_fault *f, const char *what)
+{
+	switch (f->kind) {
+	case GLA_PF:
+		vmm->set_cr2(v, f->addr);
+		vmm->inject_exception(v, 14, true, f->err);
+		break;
+	case GLA_GP:
+		vcpu_gp(v);
+		break;
+	case GLA_RETRY:
+		break;
+	case GLA_TABLE_IO:
+		vcpu_fail(v, "%s: the guest's page-table walk for %#llx reached guest-physical "
+			  "%#llx, which is not RAM", what, (unsigned long long)f->addr,
+			  (unsigned long long)f->gpa);
+		break;
+	case GLA_NOT_RAM:
+		vcpu_fail(v, "%s: guest address %#llx is device memory or nothing "
+			  "(guest-physical %#llx)", what, (unsigned long long)f->addr,
+			  (unsigned long long)f->gpa);
+		break;
+	}
+}

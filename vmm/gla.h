@@ -1,0 +1,46 @@
+/* Guest memory by guest linear address, through the guest's own page
+ * tables with the rights of the access (vmm/gwalk.c): what every emulated
+ * instruction uses for the guest's side of its access. A fault is
+ * described, not acted on, so that the caller can first commit what an
+ * instruction completed before it (a REP's finished iterations). */
+#ifndef VATRA_VMM_GLA_H
+#define VATRA_VMM_GLA_H
+
+#include <stdint.h>
+#include "vmm/gwalk.h"
+
+struct vcpu;
+
+enum gla_fault_kind {
+	GLA_PF,          /* a page fault the guest takes: err, addr (CR2) */
+	GLA_GP,          /* a non-canonical address: #GP(0) */
+	GLA_TABLE_IO,    /* a paging-structure entry outside RAM, at gpa */
+	GLA_NOT_RAM,     /* the translation leads outside RAM, to gpa */
+	GLA_RETRY,       /* the tables kept changing: run the instruction again */
+};
+
+struct gla_fault {
+	enum gla_fault_kind kind;
+	uint32_t err;
+	uint64_t addr, gpa;
+};
+
+/* access: GWALK_READ, GWALK_WRITE or GWALK_FETCH (| GWALK_IMPLICIT), at
+ * the guest's current CPL. 0, or -EFAULT with *f filled in. len is at most
+ * 4096; gla_write with buf NULL only checks that the write may be done. */
+int gla_translate(struct vcpu *v, uint64_t gla, unsigned access, uint64_t *gpa,
+		  struct gla_fault *f);
+int gla_read(struct vcpu *v, uint64_t gla, void *buf, unsigned len, unsigned access,
+	     struct gla_fault *f);
+int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len,
+	      struct gla_fault *f);
+/* Instruction bytes at CS:RIP, up to max: how many could be fetched
+ * (with the rights of an instruction fetch); *f says why the next byte
+ * could not be. */
+unsigned gla_fetch(struct vcpu *v, uint8_t *b, unsigned max, struct gla_fault *f);
+/* Does to the guest what the fault means: #PF with its error code and
+ * CR2, #GP(0), nothing for a retry, or — for tables or buffers outside
+ * RAM — stops the partition with a message that names what and where. */
+void gla_raise(struct vcpu *v, const struct gla_fault *f, const char *what);
+
+#endif
