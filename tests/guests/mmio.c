@@ -15,6 +15,10 @@
  *     step by the element size, down with DF = 1; REP counts rCX to 0,
  *     without REP rCX stays): final RCX/RSI/RDI and exactly which bytes
  *     were written
+ *   - ADC SBB INC DEC NOT NEG XCHG BT BTS BTR BTC (register and immediate
+ *     offsets), LOCK forms, CMPXCHG (both outcomes), LODS, MOVNTI and the
+ *     SSE moves MOVD MOVQ MOVDQU MOVDQA MOVAPS MOVUPS MOVNTDQ: value, flags
+ *     and write count against the same instruction on RAM
  *   - the ID register, the write counter (one per store, none for CMP/
  *     TEST/loads), all ones elsewhere in the page
  * Flag `bare`: there is no test device: print "skipped" and pass.
@@ -191,6 +195,159 @@ static void test_alu(void)
 	EXPECT_EQ(f & ARITH_FLAGS, 0x55); /* CF PF AF ZF */
 }
 
+/* The read-modify-write forms the decoder has beyond plain ALU ops. Each
+ * starts from flags set by a CMP of the operand with itself, so that the
+ * flags an instruction leaves alone are the same in both runs. */
+#define CF_FLAG 0x1
+static void test_rmw(void)
+{
+	int n = 0;
+	ALU("stc\n\tadcq %[r], (%[p])", ~0ull, 0, ARITH_FLAGS, 1);
+	ALU("clc\n\tadcl $1, (%[p])", 0x7fffffff, 0, ARITH_FLAGS, 1);
+	ALU("stc\n\tadcb (%[p]), %b[r]", 0x7f, 0x80, ARITH_FLAGS, 0);
+	ALU("stc\n\tsbbb %b[r], (%[p])", 0x10, 0x0f, ARITH_FLAGS, 1);
+	ALU("stc\n\tsbbq (%[p]), %[r]", 5, 5, ARITH_FLAGS, 0);
+	ALU("clc\n\tsbbw $0x8000, (%[p])", 0x7fff, 0, ARITH_FLAGS, 1);
+	ALU("stc\n\tincq (%[p])", ~0ull, 0, ARITH_FLAGS, 1);
+	ALU("clc\n\tincb (%[p])", 0x7f, 0, ARITH_FLAGS, 1);
+	ALU("stc\n\tdecw (%[p])", 0x8000, 0, ARITH_FLAGS, 1);
+	ALU("clc\n\tdecl (%[p])", 0, 0, ARITH_FLAGS, 1);
+	ALU("negl (%[p])", 0x80000000, 0, ARITH_FLAGS, 1);
+	ALU("negq (%[p])", 0, 0, ARITH_FLAGS, 1);
+	ALU("negb (%[p])", 0x01, 0, ARITH_FLAGS, 1);
+	ALU("cmpq %[r], %[r]\n\tnotb (%[p])", 0x5a, 0, ARITH_FLAGS, 1);
+	ALU("cmpq %[r], %[r]\n\tnotq (%[p])", 0x0123456789abcdefull, 0, ARITH_FLAGS, 1);
+	ALU("lock addq %[r], (%[p])", 0x7fffffffffffffffull, 1, ARITH_FLAGS, 1);
+	ALU("lock orl $0x80, (%[p])", 0x01, 0, LOGIC_FLAGS, 1);
+	ALU("lock incl (%[p])", 0xffffffff, 0, ARITH_FLAGS, 1);
+	ALU("lock negw (%[p])", 0x1234, 0, ARITH_FLAGS, 1);
+	ALU("cmpq %[r], %[r]\n\txchgq %[r], (%[p])", 0x1122334455667788ull, 0x99, ARITH_FLAGS, 1);
+	ALU("cmpq %[r], %[r]\n\txchgb %b[r], (%[p])", 0x1122334455667788ull, 0xabcd, ARITH_FLAGS, 1);
+	ALU("cmpq %[r], %[r]\n\tlock xchgl %k[r], (%[p])", 0x1122334455667788ull, ~0ull, ARITH_FLAGS, 1);
+	ALU("btq %[r], (%[p])", 0x8000000000000000ull, 63, CF_FLAG, 0);
+	ALU("btl %k[r], (%[p])", 0x00000001fffffffeull, 32, CF_FLAG, 0); /* bit 0 of the dword at +4 */
+	ALU("btsl %k[r], (%[p])", 0, 31, CF_FLAG, 1);
+	ALU("btrq %[r], (%[p])", ~0ull, 5, CF_FLAG, 1);
+	ALU("btcw %w[r], (%[p])", 0x8000, 15, CF_FLAG, 1);
+	ALU("btl $3, (%[p])", 0x08, 0, CF_FLAG, 0);
+	ALU("btsq $63, (%[p])", 0, 0, CF_FLAG, 1);
+	ALU("btrw $3, (%[p])", 0xffff, 0, CF_FLAG, 1);
+	ALU("lock btcq $40, (%[p])", 0, 0, CF_FLAG, 1);
+	ALU("lock btsl %k[r], (%[p])", 0, 7, CF_FLAG, 1);
+	rt_printf("mmio: adc/sbb/inc/dec/not/neg/xchg/bt*/lock forms, %d forms\n", n);
+
+	/* A register bit offset past the operand picks a later word: bit 70
+	 * of the scratch register is bit 6 of the ID register's first byte
+	 * (0x30: clear), bit 69 is bit 5 (set). */
+	uint64_t f, off = 70;
+	asm volatile("btq %1, (%2); pushfq; popq %0" : "=r"(f) : "r"(off), "r"(DEV(TESTDEV_SCRATCH)) : "memory", "cc");
+	EXPECT_EQ(f & CF_FLAG, 0);
+	off = 69;
+	asm volatile("btq %1, (%2); pushfq; popq %0" : "=r"(f) : "r"(off), "r"(DEV(TESTDEV_SCRATCH)) : "memory", "cc");
+	EXPECT_EQ(f & CF_FLAG, 1);
+}
+
+/* CMPXCHG on a word at p holding init, with RAX = acc and source src. */
+static uint64_t cmpxchg_run(volatile uint64_t *p, uint64_t init, uint64_t *acc, uint64_t src)
+{
+	uint64_t f;
+	*p = init;
+	asm volatile("lock cmpxchgq %[s], (%[p])\n\tpushfq\n\tpopq %[f]"
+		     : "+a"(*acc), [f] "=r"(f) : [s] "r"(src), [p] "r"(p) : "memory", "cc");
+	return f;
+}
+
+static void test_cmpxchg_lods_movnti(void)
+{
+	volatile uint64_t *dev = (volatile uint64_t *)DEV(TESTDEV_SCRATCH);
+	volatile uint64_t ram;
+	uint64_t ar, ad, fr, fd, c0;
+
+	for (int equal = 0; equal < 2; equal++) {
+		ar = ad = 0x1111;
+		fr = cmpxchg_run(&ram, equal ? 0x1111 : 0x2222, &ar, 0x3333);
+		c0 = writes();
+		fd = cmpxchg_run(dev, equal ? 0x1111 : 0x2222, &ad, 0x3333);
+		EXPECT_EQ(writes() - c0, 2);   /* the *p = init, and the CMPXCHG's write */
+		EXPECT_EQ(*dev, ram);
+		EXPECT_EQ(ad, ar);
+		EXPECT_EQ(fd & ARITH_FLAGS, fr & ARITH_FLAGS);
+	}
+	EXPECT_EQ(*dev, 0x3333);   /* the last run: equal, so the source went in */
+
+	/* LODS: one element, then REP LODSB over three of the array. */
+	uint64_t a = 0, s = DEV(TESTDEV_SCRATCH), n;
+	*dev = 0x8877665544332211ull;
+	asm volatile("lodsq" : "+a"(a), "+S"(s) : : "memory");
+	EXPECT_EQ(a, 0x8877665544332211ull);
+	EXPECT_EQ(s, DEV(TESTDEV_SCRATCH) + 8);
+	for (int i = 0; i < 8; i++)
+		*(volatile uint8_t *)DEV(TESTDEV_ARRAY + i) = (uint8_t)(0xa0 + i);
+	a = ~0ull, s = DEV(TESTDEV_ARRAY), n = 3;
+	asm volatile("rep lodsb" : "+a"(a), "+S"(s), "+c"(n) : : "memory");
+	EXPECT_EQ(a, 0xffffffffffffffa2ull);
+	EXPECT(s == DEV(TESTDEV_ARRAY) + 3 && n == 0);
+	a = 0x5555555555555555ull, s = DEV(TESTDEV_ARRAY + 4);
+	asm volatile("std; lodsl; cld" : "+a"(a), "+S"(s) : : "memory", "cc");
+	EXPECT_EQ(a, 0xa7a6a5a4ull);
+	EXPECT_EQ(s, DEV(TESTDEV_ARRAY));
+
+	/* MOVNTI: an ordinary store as far as the device sees. */
+	c0 = writes();
+	asm volatile("movnti %0, (%1)" : : "r"(0x0badc0de12345678ull), "r"(dev) : "memory");
+	asm volatile("movnti %k0, 4(%1)" : : "r"(0xfeedfaceull), "r"(dev) : "memory");
+	EXPECT_EQ(writes() - c0, 2);
+	EXPECT_EQ(*dev, 0xfeedface12345678ull);
+	rt_printf("mmio: cmpxchg (both outcomes), lods, rep lods, movnti done\n");
+}
+
+/* SSE moves to and from the device (CR4.OSFXSR on for them). */
+static void test_sse(void)
+{
+	uint64_t arr = DEV(TESTDEV_ARRAY);
+	uint8_t buf[32] __attribute__((aligned(16)));
+	uint64_t lo, hi, c0;
+
+	write_cr4(read_cr4() | (1ull << 9));
+	for (int i = 0; i < 32; i++)
+		*(volatile uint8_t *)(arr + i) = (uint8_t)(0x40 + i);
+	/* movdqu device -> xmm0 -> RAM. */
+	memset(buf, 0, sizeof(buf));
+	asm volatile("movdqu (%0), %%xmm0\n\tmovdqu %%xmm0, (%1)" : : "r"(arr + 1), "r"(buf) : "memory");
+	for (int i = 0; i < 16; i++)
+		EXPECT_EQ(buf[i], 0x41 + i);
+	/* movdqa RAM -> xmm1 -> device (aligned), movaps and movntdq too. */
+	for (int i = 0; i < 16; i++)
+		buf[i] = (uint8_t)(0x90 + i);
+	c0 = writes();
+	asm volatile("movdqa (%0), %%xmm1\n\tmovdqa %%xmm1, (%1)" : : "r"(buf), "r"(arr + 16) : "memory");
+	EXPECT(writes() - c0 >= 1);
+	lo = *(volatile uint64_t *)(arr + 16), hi = *(volatile uint64_t *)(arr + 24);
+	EXPECT_EQ(lo, 0x9796959493929190ull);
+	EXPECT_EQ(hi, 0x9f9e9d9c9b9a9998ull);
+	asm volatile("movaps (%0), %%xmm2\n\tmovaps %%xmm2, (%1)" : : "r"(arr + 16), "r"(buf + 16) : "memory");
+	EXPECT_EQ(memcmp(buf, buf + 16, 16), 0);
+	asm volatile("movups %%xmm2, 3(%0)\n\tmovntdq %%xmm2, 32(%0)" : : "r"(arr) : "memory");
+	EXPECT_EQ(*(volatile uint8_t *)(arr + 3), 0x90);
+	EXPECT_EQ(*(volatile uint64_t *)(arr + 40), 0x9f9e9d9c9b9a9998ull);
+	/* movd/movq: loads zero the rest of the register. */
+	for (int i = 0; i < 16; i++)
+		*(volatile uint8_t *)(arr + i) = (uint8_t)(0x40 + i);
+	asm volatile("pcmpeqb %%xmm3, %%xmm3\n\tmovd (%0), %%xmm3\n\tmovdqu %%xmm3, (%1)"
+		     : : "r"(arr), "r"(buf) : "memory");
+	EXPECT_EQ(*(uint64_t *)buf, 0x43424140ull);
+	EXPECT_EQ(*(uint64_t *)(buf + 8), 0);
+	asm volatile("pcmpeqb %%xmm4, %%xmm4\n\tmovq (%0), %%xmm4\n\tmovdqu %%xmm4, (%1)"
+		     : : "r"(arr), "r"(buf) : "memory");
+	EXPECT_EQ(*(uint64_t *)buf, 0x4746454443424140ull);
+	EXPECT_EQ(*(uint64_t *)(buf + 8), 0);
+	asm volatile("movq %0, %%xmm5\n\tmovq %%xmm5, 8(%1)\n\tmovd %%xmm5, 4(%1)"
+		     : : "r"(0x1122334455667788ull), "r"(arr) : "memory");
+	EXPECT_EQ(*(volatile uint64_t *)(arr + 8), 0x1122334455667788ull);
+	EXPECT_EQ(*(volatile uint32_t *)(arr + 4), 0x55667788u);
+	rt_printf("mmio: sse movd/movq/movdqu/movdqa/movaps/movups/movntdq done\n");
+}
+
 static void test_string(void)
 {
 	uint64_t arr = DEV(TESTDEV_ARRAY);
@@ -363,6 +520,9 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	test_extend();
 	test_moffs();
 	test_alu();
+	test_rmw();
+	test_cmpxchg_lods_movnti();
+	test_sse();
 	test_string();
 	test_string_forms();
 	rt_done();

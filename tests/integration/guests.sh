@@ -5,7 +5,7 @@
 G=$B/guests
 
 # Kernels that end with "PASS: N checks" and debug-exit status 0.
-GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo mbinfo-low mbinfo-page1 exitloop reset features pci ${GUEST_DEVICES-devices}"
+GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo mbinfo-low mbinfo-page1 exitloop reset features pci hostile ${GUEST_DEVICES-devices}"
 # Restarts of the reset kernel (pinned to CPU 0: the TLB tag rollover).
 GUEST_RESETS=${GUEST_RESETS:-16}
 # GUEST_DEVICES= (empty) leaves out the devices kernel, whose timing
@@ -28,7 +28,7 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 	{
 		echo "[vatra]"
 		printf '%s\n' "$@"
-		for k in cpuid priv msr io mmio exc inject hcall exitloop reset features pci ${GUEST_DEVICES-devices}; do
+		for k in cpuid priv msr io mmio exc inject hcall exitloop reset features pci hostile ${GUEST_DEVICES-devices}; do
 			printf '[partition %s]\nkernel = /guests/%s.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = name=%s mem=16M%s\n' \
 				"$k" "$k" "$k" "$([ $k = exitloop ] && echo ' loops=100000')$([ $k = reset ] && echo " resets=$GUEST_RESETS")"
 			# Every restart is a new vCPU on CPU 0: with the other
@@ -61,6 +61,10 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		# pdirect only; ptrapped starts after it and must still exit.
 		printf '[partition pdirect]\nkernel = /guests/ports.elf\nmemory = 16M\ndebug_exit = yes\ndirect_test_port = yes\ncmdline = role=direct\n'
 		printf '[partition ptrapped]\nkernel = /guests/ports.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = role=trapped\n'
+		# Hostile guests: a page table at the LAPIC's address, and an
+		# exception delivered onto device memory.
+		printf '[partition hwalk]\nkernel = /guests/hostile.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = case=walk\n'
+		printf '[partition hevent]\nkernel = /guests/hostile.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = case=event\n'
 		printf '[partition oob]\nkernel = /guests/oob.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = addr=0x40000000\n'
 		# The edges of RAM: first and last byte are RAM, the first byte
 		# past it stops the partition, for a read and for a write.
@@ -147,6 +151,20 @@ guest_suite_check() { # TAG LOG
 	check "$t: unmapped = ignore: the partition runs to its end" has "$L" "^partition oobi: exited with status 0"
 	check "$t: unmapped = ignore: each access counted" \
 		has "$L" "^partition oobi: unmapped accesses ignored: 6 reads, 2 writes$"
+	check "$t: an emulated rep insb faulting mid-way gives the guest #PF with CR2, error code and RCX/RDI" \
+		has "$L" "^\[hostile\] hostile: rep insb into an unmapped page: vector 14 err 0x2 cr2 0x800000 rdi 0x800000 rcx 6$"
+	check "$t: an emulated write through a read-only mapping with CR0.WP=1 gives #PF 0x3" \
+		has "$L" "^\[hostile\] hostile: movsb device->read-only page, WP=1: vector 14 err 0x3$"
+	check "$t: an emulated ring-3 write to a supervisor page gives #PF 0x7" \
+		has "$L" "^\[hostile\] hostile: cpl 3 movsb device->supervisor page: vector 14 err 0x7$"
+	check "$t: an unemulated instruction on device memory gives the guest #UD" \
+		has "$L" "^\[hostile\] hostile: xadd on device memory: vector 6$"
+	check "$t: a page walk through the LAPIC's address stops the partition, naming the address" \
+		has "$L" "^error: partition hwalk: stopped: the guest's page-table walk reached guest-physical 0xfee00300, which is not RAM$"
+	check "$t: the store through the LAPIC page table never completed" hasnt "$L" "^\[hwalk\] FAIL"
+	check "$t: an exception pushed onto device memory stops the partition, naming the vector" \
+		has "$L" "^error: partition hevent: stopped: delivering vector 13: the IDT or stack write at guest-physical 0xd00007f8 is not RAM$"
+	check "$t: the instruction at RIP was not emulated instead" hasnt "$L" "^\[hevent\] FAIL"
 	check "$t: a marker was planted in one partition" has "$L" "^\[plant\] scan: planted the marker"
 	check "$t: a sibling scanning all its RAM never sees it" has "$L" "^\[scan\] scan: marker found 0 times"
 	check "$t: the scanner is stopped at the end of its RAM" \

@@ -12,6 +12,7 @@ char rt_cmdline[1024];
 unsigned rt_checks, rt_failures;
 volatile uint32_t rt_irq_count[256];
 volatile uint64_t rt_trap_vec, rt_trap_err, rt_trap_rip, rt_trap_cr2;
+volatile uint64_t rt_trap_rcx, rt_trap_rsi, rt_trap_rdi;
 
 uint64_t rt_pml4[512] __attribute__((aligned(4096)));
 uint64_t rt_pdpt[512] __attribute__((aligned(4096)));
@@ -129,6 +130,9 @@ void rt_trap(struct rt_frame *f)
 	rt_trap_err = f->err;
 	rt_trap_rip = f->rip;
 	rt_trap_cr2 = read_cr2();
+	rt_trap_rcx = f->rcx;
+	rt_trap_rsi = f->rsi;
+	rt_trap_rdi = f->rdi;
 	if (rt_try_active) { /* longjmp back into rt_try, returning vec + 1 */
 		rt_try_active = 0;
 		f->rbx = rt_try_buf[0];

@@ -190,6 +190,8 @@ uint64_t *rt_pde(uint64_t va);
  * the trap details are then in rt_trap_*. Not nestable. */
 int rt_try(void (*fn)(void *), void *arg);
 extern volatile uint64_t rt_trap_vec, rt_trap_err, rt_trap_rip, rt_trap_cr2;
+/* RCX, RSI and RDI as the exception found them (string instructions). */
+extern volatile uint64_t rt_trap_rcx, rt_trap_rsi, rt_trap_rdi;
 
 /* Deliveries per vector 32-255 (counted by the handler; nothing else). */
 extern volatile uint32_t rt_irq_count[256];
