@@ -369,6 +369,14 @@ int x86_decode(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 			lockable = true;
 			err = decode_modrm(&c, in, rex, in->regsize, &ext);
 			break;
+		case 0xc0:      /* xadd r/m8, r8 */
+		case 0xc1:      /* xadd r/m, r */
+			in->op = X86_OP_XADD;
+			in->opsize = b & 1 ? opsz : 1;
+			in->regsize = in->opsize;
+			lockable = true;
+			err = decode_modrm(&c, in, rex, in->regsize, &ext);
+			break;
 		case 0xc3:      /* movnti m32/m64, r (NP: no 66, F2, F3) */
 			if (opsize_pfx || in->rep)
 				return -EINVAL;
@@ -979,6 +987,18 @@ int x86_emulate(const struct x86_insn *in, struct guest_regs *regs,
 		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
 		if (!err)
 			err = ops->mmio_write(ops->ctx, gpa, in->opsize, ~mem & x86_mask(in->opsize));
+		break;
+	case X86_OP_XADD:
+		/* dest = dest + src with ADD's flags, src = the old dest
+		 * (Intel SDM Vol. 2D, XADD). */
+		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
+		if (err)
+			break;
+		src = x86_get_reg(&r, in->reg, in->reg_high8, in->opsize);
+		res = x86_alu(X86_OP_ADD, mem, src, in->opsize, &r.rflags);
+		err = ops->mmio_write(ops->ctx, gpa, in->opsize, res);
+		if (!err)
+			x86_set_reg(&r, in->reg, in->reg_high8, in->opsize, mem);
 		break;
 	case X86_OP_XCHG:
 		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);

@@ -8,7 +8,7 @@
  * device registers are handled: MOV in its memory forms and MOVNTI,
  * MOVZX/MOVSX/MOVSXD, STOS, LODS and MOVS (with REP), the ALU family (ADD OR
  * ADC SBB AND SUB XOR CMP TEST) with a memory operand, INC DEC NOT NEG, XCHG,
- * CMPXCHG, BT BTS BTR BTC (register and immediate bit offsets), each
+ * XADD, CMPXCHG, BT BTS BTR BTC (register and immediate bit offsets), each
  * read-modify-write form also with LOCK, and the SSE moves drivers use on
  * device memory (MOVD MOVQ MOVDQA MOVDQU MOVAPS MOVUPS MOVAPD MOVUPD MOVNTDQ
  * MOVNTPS). VEX-encoded (AVX) forms are refused: guests cannot enable AVX
@@ -59,6 +59,7 @@ enum x86_op {
 	X86_OP_NEG,             /* F6 /3, F7 /3 */
 	X86_OP_XCHG,            /* 86, 87 */
 	X86_OP_CMPXCHG,         /* 0F B0, 0F B1 */
+	X86_OP_XADD,            /* 0F C0, 0F C1 */
 	X86_OP_BT,              /* 0F A3, 0F BA /4 */
 	X86_OP_BTS,             /* 0F AB, 0F BA /5 */
 	X86_OP_BTR,             /* 0F B3, 0F BA /6 */
@@ -166,7 +167,7 @@ struct x86_emu_ops {
  *
  * MOV/MOVZX/MOVSX/ALU: one mmio_read and/or one mmio_write of in->opsize
  * bytes at gpa (read-modify-write for ALU ops with a memory destination,
- * INC DEC NOT NEG XCHG BTS BTR BTC, and CMPXCHG, which writes the old value
+ * INC DEC NOT NEG XCHG XADD BTS BTR BTC, and CMPXCHG, which writes the old value
  * back when the comparison fails as Intel's CPUs do; CMP TEST BT only
  * read). For BT* with a register bit offset gpa is the word the CPU
  * accessed, so only the offset's low bits select the bit. Register writes

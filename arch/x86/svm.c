@@ -602,6 +602,11 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	/* GIF holds host interrupts back around the switch; RFLAGS.IF = 1
 	 * at VMRUN lets them end the guest's run as #VMEXIT(INTR) (with
 	 * V_INTR_MASKING the host IF masks physical interrupts, 15.21.1). */
+	/* VMRUN loads the guest's CR2 from the VMCB (15.5.1); Bochs 2.7 does
+	 * not, so the register holds it as well: a #PF injected with its
+	 * CR2 must find it there. */
+	if (read_cr2() != vm->s.cr2)
+		write_cr2(vm->s.cr2);
 	__asm__ volatile("clgi; sti" ::: "memory");
 	svm_enter(&v->regs, s->vmcb_pa, this_cpu()->host_vmcb_pa);
 	__asm__ volatile("cli; stgi" ::: "memory");

@@ -9,8 +9,8 @@
  *     error code 3 and the page unchanged; with WP = 0 the write is done
  *   - at CPL 3, MOVSB from the test device to a supervisor page: #PF error
  *     code 7; to a user page it works
- *   - an instruction the MMIO emulator does not have (XADD) on the test
- *     device: #UD in the guest
+ *   - an instruction the MMIO emulator does not have (PUSH from the test
+ *     device): #UD in the guest at the instruction
  * case=walk: a page table at the LAPIC's address, then a store through it:
  *   Vatra must stop the partition (a page walk through device memory),
  *   never turn the store into a LAPIC register write.
@@ -145,18 +145,19 @@ static void test_user_supervisor(void)
 	EXPECT_EQ(*dst, 0x30);
 }
 
-static void do_xadd(void *p)
-{
-	uint32_t v = 1;
-	asm volatile("lock xaddl %0, (%1)" : "+r"(v) : "r"(p) : "memory");
-}
+asm(".text\n"
+    "hostile_push: pushq (%rdi)\n"
+    "  popq %rax\n"
+    "  ret\n");
+void hostile_push(void *);
 
+/* PUSH from device memory is not emulated: #UD at the instruction. */
 static void test_unknown_ud(void)
 {
-	int r = rt_try(do_xadd, (void *)DEV(TESTDEV_SCRATCH));
+	int r = rt_try(hostile_push, (void *)DEV(TESTDEV_SCRATCH));
 	EXPECT_EQ(r, 6 + 1);
-	EXPECT_EQ(rt_trap_rip != 0, 1);
-	rt_printf("hostile: xadd on device memory: vector %d\n", r - 1);
+	EXPECT_EQ(rt_trap_rip, (uint64_t)hostile_push);
+	rt_printf("hostile: push from device memory: vector %d\n", r - 1);
 }
 
 /* A page table at the LAPIC: PDE -> 0xFEE00000; VA 0xC60000 uses PTE

@@ -15,7 +15,7 @@
  *     step by the element size, down with DF = 1; REP counts rCX to 0,
  *     without REP rCX stays): final RCX/RSI/RDI and exactly which bytes
  *     were written
- *   - ADC SBB INC DEC NOT NEG XCHG BT BTS BTR BTC (register and immediate
+ *   - ADC SBB INC DEC NOT NEG XCHG XADD BT BTS BTR BTC (register and immediate
  *     offsets), LOCK forms, CMPXCHG (both outcomes), LODS, MOVNTI and the
  *     SSE moves MOVD MOVQ MOVDQU MOVDQA MOVAPS MOVUPS MOVNTDQ: value, flags
  *     and write count against the same instruction on RAM
@@ -224,6 +224,8 @@ static void test_rmw(void)
 	ALU("cmpq %[r], %[r]\n\txchgq %[r], (%[p])", 0x1122334455667788ull, 0x99, ARITH_FLAGS, 1);
 	ALU("cmpq %[r], %[r]\n\txchgb %b[r], (%[p])", 0x1122334455667788ull, 0xabcd, ARITH_FLAGS, 1);
 	ALU("cmpq %[r], %[r]\n\tlock xchgl %k[r], (%[p])", 0x1122334455667788ull, ~0ull, ARITH_FLAGS, 1);
+	ALU("lock xaddq %[r], (%[p])", 0x7fffffffffffffffull, 1, ARITH_FLAGS, 1);
+	ALU("xaddw %w[r], (%[p])", 0x1111222233334444ull, 0xbbbc, ARITH_FLAGS, 1);
 	ALU("btq %[r], (%[p])", 0x8000000000000000ull, 63, CF_FLAG, 0);
 	ALU("btl %k[r], (%[p])", 0x00000001fffffffeull, 32, CF_FLAG, 0); /* bit 0 of the dword at +4 */
 	ALU("btsl %k[r], (%[p])", 0, 31, CF_FLAG, 1);
@@ -234,7 +236,7 @@ static void test_rmw(void)
 	ALU("btrw $3, (%[p])", 0xffff, 0, CF_FLAG, 1);
 	ALU("lock btcq $40, (%[p])", 0, 0, CF_FLAG, 1);
 	ALU("lock btsl %k[r], (%[p])", 0, 7, CF_FLAG, 1);
-	rt_printf("mmio: adc/sbb/inc/dec/not/neg/xchg/bt*/lock forms, %d forms\n", n);
+	rt_printf("mmio: adc/sbb/inc/dec/not/neg/xchg/xadd/bt*/lock forms, %d forms\n", n);
 
 	/* A register bit offset past the operand picks a later word: bit 70
 	 * of the scratch register is bit 6 of the ID register's first byte

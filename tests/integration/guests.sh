@@ -158,7 +158,7 @@ guest_suite_check() { # TAG LOG
 	check "$t: an emulated ring-3 write to a supervisor page gives #PF 0x7" \
 		has "$L" "^\[hostile\] hostile: cpl 3 movsb device->supervisor page: vector 14 err 0x7$"
 	check "$t: an unemulated instruction on device memory gives the guest #UD" \
-		has "$L" "^\[hostile\] hostile: xadd on device memory: vector 6$"
+		has "$L" "^\[hostile\] hostile: push from device memory: vector 6$"
 	check "$t: a page walk through the LAPIC's address stops the partition, naming the address" \
 		has "$L" "^error: partition hwalk: stopped: the guest's page-table walk reached guest-physical 0xfee00300, which is not RAM$"
 	check "$t: the store through the LAPIC page table never completed" hasnt "$L" "^\[hwalk\] FAIL"

@@ -418,7 +418,7 @@ static bool is_rmw(enum x86_op op)
 	switch (op) {
 	case X86_OP_ADD: case X86_OP_OR: case X86_OP_AND: case X86_OP_SUB: case X86_OP_XOR:
 	case X86_OP_ADC: case X86_OP_SBB: case X86_OP_INC: case X86_OP_DEC: case X86_OP_NOT:
-	case X86_OP_NEG: case X86_OP_XCHG: case X86_OP_CMPXCHG: case X86_OP_BTS:
+	case X86_OP_NEG: case X86_OP_XCHG: case X86_OP_XADD: case X86_OP_CMPXCHG: case X86_OP_BTS:
 	case X86_OP_BTR: case X86_OP_BTC:
 		return true;
 	default:
@@ -3201,6 +3201,32 @@ static void test_cmpxchg(void **state)
 	assert_regs(&r, &want);
 }
 
+static void test_xadd(void **state)
+{
+	struct guest_regs r, want;
+	struct x86_insn in;
+
+	(void)state;
+	/* lock xadd %ecx,(%rbx): memory 0xffffffff + 1 = 0 (CF ZF PF AF),
+	 * ECX gets the old value, zero-extended. */
+	assert_int_equal(RUN(ENC64(0xf0, 0x0f, 0xc1, 0x0b), 0xaaaaaaaaffffffffULL, 0, 1, FB), 0); /* lock xadd %ecx,(%rbx) */
+	want.rip += 4;
+	want.gpr[REG_RCX] = 0xffffffff;
+	want.rflags = FB | CF | ZF | PF | AF;
+	assert_regs(&r, &want);
+	assert_int_equal(nacc, 2);
+	expect_acc(1, MMIO_W, GPA8, 4, 0);
+	/* xadd %ah,(%rbx). */
+	assert_int_equal(RUN(ENC64(0x0f, 0xc0, 0x23), 0x7f, 0x0100, 0, FB), 0); /* xadd %ah,(%rbx) */
+	want.rip += 3;
+	want.gpr[REG_RAX] = 0x7f00;
+	want.rflags = FB | SF | OF | AF;   /* 0x7f + 1 = 0x80 */
+	assert_regs(&r, &want);
+	expect_acc(1, MMIO_W, GPA8, 1, 0x80);
+	decode_ok(ENC64(0x48, 0x0f, 0xc1, 0x03), &in); /* xadd %rax,(%rbx) */
+	assert_true(in.op == X86_OP_XADD && in.opsize == 8 && !in.lock);
+}
+
 static void test_movnti(void **state)
 {
 	struct guest_regs r, want;
@@ -3335,6 +3361,7 @@ int main(void)
 		T(test_bt),
 		T(test_lods),
 		T(test_cmpxchg),
+		T(test_xadd),
 		T(test_movnti),
 		T(test_sse_moves),
 		T(test_lock_rules),
