@@ -11,9 +11,9 @@
  * XADD, CMPXCHG, BT BTS BTR BTC (register and immediate bit offsets), each
  * read-modify-write form also with LOCK, and the SSE moves drivers use on
  * device memory (MOVD MOVQ MOVDQA MOVDQU MOVAPS MOVUPS MOVAPD MOVUPD MOVNTDQ
- * MOVNTPS). VEX-encoded (AVX) forms are refused: guests cannot enable AVX
- * (CPUID offers no XSAVE). Everything else is refused, and the caller
- * decides what the guest sees (#UD, as a CPU without the instruction).
+ * MOVNTPS). VEX-encoded (AVX) forms are not among them. Everything else is
+ * refused, and the caller decides what the guest sees (#UD, as a CPU
+ * without the instruction).
  *
  * Pure code: memory and devices are reached only through struct x86_emu_ops,
  * so the module is unit-tested on the host over real encodings. */

@@ -142,6 +142,12 @@ uint64_t fpu_guest_xcr0(struct vcpu *v)
 	return v->xcr0;
 }
 
+uint32_t fpu_guest_pkru(struct vcpu *v)
+{
+	(void)v;        /* its PKRU is in the register until fpu_save */
+	return pku ? rdpkru() : 0;
+}
+
 void fpu_save(struct vcpu *v)
 {
 	if (guest_mask) {

@@ -36,6 +36,10 @@ void fpu_save(struct vcpu *v);
 /* v's XCR0 while it is in a slice on this CPU (during its exits). */
 uint64_t fpu_guest_xcr0(struct vcpu *v);
 
+/* v's PKRU while it is in a slice on this CPU (0, its reset value,
+ * when protection keys are not offered). */
+uint32_t fpu_guest_pkru(struct vcpu *v);
+
 int xsetbv_exit(struct vcpu *v, const struct vm_exit *e);
 
 #endif

@@ -2,6 +2,7 @@
 #include "vmm/gla.h"
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
+#include "vmm/fpu.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/caps.h"
 #include "lib/string.h"
@@ -59,12 +60,11 @@ int gla_translate(struct vcpu *v, uint64_t gla, unsigned access, uint64_t *gpa,
 
 	vmm->get_ctl(v, &c);
 	/* The guest sees the host's MAXPHYADDR and 1 GiB-page bit (vmm/
-	 * cpuid.c passes leaves 0x80000001 EDX and 0x80000008 through).
-	 * PKRU is not reachable: PKU is hidden from guests, so keys are
-	 * taken as all-permitting (PKRU's reset value 0). */
+	 * cpuid.c passes leaves 0x80000001 EDX and 0x80000008 through);
+	 * its PKRU is live in the register during its exits (vmm/fpu.c). */
 	rq = (struct gwalk_req){
 		.cr0 = c.cr0, .cr3 = c.cr3, .cr4 = c.cr4, .efer = c.efer,
-		.rflags = v->regs.rflags, .pkru = 0, .cpl = c.cpl,
+		.rflags = v->regs.rflags, .pkru = fpu_guest_pkru(v), .cpl = c.cpl,
 		.maxphyaddr = (uint8_t)(caps_get()->phys_bits ? caps_get()->phys_bits : 36),
 		.page1g = gla_page1g(), .access = access,
 	};

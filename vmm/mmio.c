@@ -95,16 +95,18 @@ static uint64_t seg_base(void *ctx, int seg)
 }
 
 /* The guest's XMM registers are live in the CPU while its exit is handled
- * (vmm/sched.c saves them at the end of the slice; the hypervisor itself
+ * (vmm/fpu.c saves them at the end of the slice; the hypervisor itself
  * never touches SSE state), so they are reached through an FXSAVE image in
- * the vCPU's save area: XMMn at byte 160 + 16n (SDM Vol. 1, 10.5.1). */
+ * the legacy region of the vCPU's save area, which the end of the slice
+ * saves over: XMMn at byte 160 + 16n (SDM Vol. 1, 10.5.1). FXRSTOR leaves
+ * the upper halves of YMM registers alone, as a legacy SSE load must. */
 #define FXSAVE_XMM0 160
 
 static int xmm_read(void *ctx, unsigned n, uint8_t val[16])
 {
 	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
 
-	__asm__ volatile("fxsave64 %0" : "=m"(v->fpu));
+	__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])v->fpu));
 	memcpy(val, v->fpu + FXSAVE_XMM0 + 16 * n, 16);
 	return 0;
 }
@@ -113,9 +115,9 @@ static int xmm_write(void *ctx, unsigned n, const uint8_t val[16])
 {
 	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
 
-	__asm__ volatile("fxsave64 %0" : "=m"(v->fpu));
+	__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])v->fpu));
 	memcpy(v->fpu + FXSAVE_XMM0 + 16 * n, val, 16);
-	__asm__ volatile("fxrstor64 %0" : : "m"(v->fpu));
+	__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t (*)[512])v->fpu));
 	return 0;
 }
 
