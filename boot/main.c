@@ -254,6 +254,7 @@ static const struct vmm_hooks hooks = {
 	.console_put = console_put,
 	.console_flush = console_flush,
 	.boot_cpu_poll = shell_poll,
+	.console_drain = console_drain,
 	.all_stopped = all_stopped,
 };
 

@@ -5,6 +5,7 @@
 #include "vmm/partition.h"
 #include "drivers/uart.h"
 #include "lib/log.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "lib/errno.h"
 #include "lib/spinlock.h"
@@ -12,8 +13,12 @@
 struct ring {
 	char buf[CONSOLE_RING];
 	uint64_t head;          /* bytes ever written */
+	uint64_t shown;         /* of those, bytes the drain has dealt with */
+	uint64_t lost;          /* overwritten before the drain reached them */
+	const char *name;       /* the partition's name, for the prefix */
 	char line[200];         /* the current line, for prefixed output */
 	unsigned linelen;
+	bool flush;             /* end the partial line once drained */
 };
 
 static struct ring rings[PART_MAX];
@@ -26,14 +31,10 @@ void console_set_quiet(bool q)
 	quiet = q;
 }
 
-static void line_out(struct ring *r, const char *name)
-{
-	r->line[r->linelen] = '\0';
-	if (attached == CONSOLE_NONE && !quiet)
-		kputline("[%s] %s\n", name, r->line);
-	r->linelen = 0;
-}
-
+/* Writers only fill the ring: the serial line is the drain's (slow on a
+ * real line: 115200 baud is 11.5 bytes per ms), so no vCPU waits for it
+ * while holding its partition. Output the drain has not reached when the
+ * ring wraps is counted as lost. */
 static void put(unsigned id, const char *name, uint8_t c)
 {
 	struct ring *r;
@@ -41,22 +42,12 @@ static void put(unsigned id, const char *name, uint8_t c)
 	if (id >= PART_MAX)
 		return;
 	r = &rings[id];
+	r->name = name;
 	r->buf[r->head++ % CONSOLE_RING] = (char)c;
-	if (attached == (int)id) {
-		uart_write((const char *)&c, 1);
-		if (c == '\n')
-			r->linelen = 0;
-		return;
+	if (r->head - r->shown > CONSOLE_RING) {
+		r->lost += r->head - CONSOLE_RING - r->shown;
+		r->shown = r->head - CONSOLE_RING;
 	}
-	if (c == '\r')
-		return;
-	if (c != '\n' && r->linelen < sizeof(r->line) - 1) {
-		r->line[r->linelen++] = (char)((c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?');
-		return;
-	}
-	line_out(r, name);
-	if (c != '\n')
-		put(id, name, c);
 }
 
 void console_put(unsigned id, const char *name, uint8_t c)
@@ -69,9 +60,119 @@ void console_put(unsigned id, const char *name, uint8_t c)
 void console_flush(unsigned id, const char *name)
 {
 	spin_lock(&lock);
-	if (id < PART_MAX && rings[id].linelen)
-		line_out(&rings[id], name);
+	if (id < PART_MAX) {
+		rings[id].name = name;
+		rings[id].flush = true;
+	}
 	spin_unlock(&lock);
+}
+
+/* What one drain step prints, gathered under the lock and written after
+ * it: whole prefixed lines, or raw bytes for the attached partition. */
+static char out[CONSOLE_DRAIN_MAX + 256];
+static size_t outlen;
+
+static void out_line(struct ring *r)
+{
+	const char *name = r->name ? r->name : "?";
+	size_t n = strlen(name);
+
+	r->line[r->linelen] = '\0';
+	if (attached == CONSOLE_NONE && !quiet && outlen + n + r->linelen + 4 < sizeof(out)) {
+		out[outlen++] = '[';
+		memcpy(out + outlen, name, n);
+		outlen += n;
+		out[outlen++] = ']';
+		out[outlen++] = ' ';
+		memcpy(out + outlen, r->line, r->linelen);
+		outlen += r->linelen;
+		out[outlen++] = '\n';
+	}
+	r->linelen = 0;
+}
+
+/* Takes up to budget bytes of ring id into out. Lock held. */
+static size_t drain_ring(int id, size_t budget)
+{
+	struct ring *r = &rings[id];
+	size_t used = 0;
+
+	if (r->lost && attached != id) {
+		char note[64];
+		snprintf(note, sizeof(note), "(%llu bytes of console output lost)",
+			 (unsigned long long)r->lost);
+		if (r->linelen)
+			out_line(r);
+		memcpy(r->line, note, strlen(note));
+		r->linelen = (unsigned)strlen(note);
+		out_line(r);
+		r->lost = 0;
+	}
+	while (r->shown < r->head && used < budget && outlen < CONSOLE_DRAIN_MAX) {
+		char c = r->buf[r->shown++ % CONSOLE_RING];
+		used++;
+		if (attached == id) {
+			out[outlen++] = c;
+			if (c == '\n')
+				r->linelen = 0;
+			continue;
+		}
+		if (c == '\r')
+			continue;
+		if (c != '\n' && r->linelen < sizeof(r->line) - 1) {
+			r->line[r->linelen++] = (char)((c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?');
+			continue;
+		}
+		out_line(r);
+		if (c != '\n')
+			r->line[r->linelen++] = (char)((c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?');
+	}
+	if (r->shown == r->head && r->flush) {
+		if (r->linelen)
+			out_line(r);
+		r->flush = false;
+	}
+	return used;
+}
+
+static void write_out(bool raw)
+{
+	size_t i = 0, j;
+
+	if (raw) {
+		uart_write(out, outlen);
+		return;
+	}
+	/* Line by line through the log's console output, so that lines of
+	 * the log and of partitions never interleave mid-line. */
+	while (i < outlen) {
+		for (j = i; j < outlen && out[j] != '\n'; j++)
+			;
+		kputline("%.*s\n", (int)(j - i), out + i);
+		i = j + 1;
+	}
+}
+
+bool console_drain(void)
+{
+	static unsigned next;
+	bool more = false, raw;
+
+	spin_lock(&lock);
+	outlen = 0;
+	raw = attached != CONSOLE_NONE;
+	/* Round robin, so that one chatty partition does not hold back
+	 * the others' lines. While one partition is attached, the others'
+	 * lines are only kept in their rings (for a later replay). */
+	for (unsigned k = 0; k < PART_MAX && outlen < CONSOLE_DRAIN_MAX; k++)
+		drain_ring((int)((next + k) % PART_MAX), CONSOLE_DRAIN_MAX);
+	next = (next + 1) % PART_MAX;
+	for (unsigned id = 0; id < PART_MAX; id++)
+		if (rings[id].shown != rings[id].head || rings[id].flush || rings[id].lost)
+			more = true;
+	spin_unlock(&lock);
+	write_out(raw);
+	return more;
 }
 
 static size_t tail_locked(int id, unsigned n, char *buf, size_t size)
@@ -101,7 +202,6 @@ static size_t tail_locked(int id, unsigned n, char *buf, size_t size)
 	return len;
 }
 
-
 int console_attach(int id, unsigned replay_lines)
 {
 	static char tail[CONSOLE_RING + 1];
@@ -115,6 +215,8 @@ int console_attach(int id, unsigned replay_lines)
 	n = tail_locked(id, replay_lines, tail, sizeof(tail));
 	uart_write(tail, n);
 	attached = id;
+	rings[id].shown = rings[id].head;    /* the replay showed them */
+	rings[id].lost = 0;
 	spin_unlock(&lock);
 	return 0;
 }

@@ -12,11 +12,20 @@
 
 #define CONSOLE_RING 16384
 #define CONSOLE_NONE (-1)
+/* Most bytes one console_drain call writes: about 22 ms at 115200 baud. */
+#define CONSOLE_DRAIN_MAX 256
 
-/* A byte of partition id's console output. */
+/* A byte of partition id's console output: kept in its ring for
+ * console_drain, never written to the serial line by the caller. */
 void console_put(unsigned id, const char *name, uint8_t c);
-/* Ends a pending partial line of partition id (when it stops). */
+/* Ends a pending partial line of partition id once drained (when it
+ * stops). */
 void console_flush(unsigned id, const char *name);
+/* Writes up to CONSOLE_DRAIN_MAX bytes of the rings' output to the
+ * serial line (whole prefixed lines, or the attached partition's raw
+ * bytes), holding no partition lock; true while more is pending. The
+ * boot CPU calls it between slices. */
+bool console_drain(void);
 /* Attaches the serial line to partition id after replaying its last
  * lines; 0, or -EINVAL for a bad id. */
 int console_attach(int id, unsigned replay_lines);

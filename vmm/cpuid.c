@@ -5,6 +5,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/fpu.h"
 #include "vmm/vmm_ops.h"
+#include "vmm/crvalid.h"
 #include "include/vatra/hv.h"
 #include "arch/x86/cpu.h"
 #include "vmm/vmm.h"
@@ -34,6 +35,72 @@ static void hv_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 		break;
 	}
 	(void)v;
+}
+
+/* Bits needed to number n vCPUs: ceil(log2(n)). */
+static uint32_t id_bits(uint32_t n)
+{
+	uint32_t b = 0;
+
+	while ((1u << b) < n)
+		b++;
+	return b;
+}
+
+/* The partition's own topology, never the host's: one package of
+ * nvcpus cores with one thread each, core i with APIC ID i (as the
+ * generated MADT lists them). Leaves: 1 EBX[31:16] and EDX[28] (HTT),
+ * 4 EAX[31:14] and AMD 0x8000001D EAX[25:14] (Intel SDM Vol. 2A, CPUID;
+ * Vol. 3A, 10.9 "Programming considerations for hardware
+ * multi-threading" — cache sharing: L1/L2 per core, L3 per package),
+ * 0xB and 0x1F (the extended topology: SMT level then core level, EDX
+ * the x2APIC ID), AMD 0x80000008 ECX (NC, ApicIdSize) and 0x8000001E
+ * (extended APIC ID, core ID; AMD APM Vol. 3, Appendix E.4). */
+static void topology(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+{
+	uint32_t n = v->part->nvcpus ? v->part->nvcpus : 1, bits = id_bits(n);
+	uint32_t ids = 1u << bits, level;
+
+	if (leaf > cpuid(leaf & 0x80000000, 0).a)
+		return;         /* beyond the highest leaf: as the CPU answers */
+	switch (leaf) {
+	case 1:
+		r->b = (r->b & 0x0000ffff) | (ids << 16) | (v->id << 24);
+		r->d |= 1u << 28;
+		break;
+	case 4:
+	case 0x8000001d:
+		if (!(r->a & 0x1f))
+			break;          /* no cache at this subleaf */
+		level = (r->a >> 5) & 7;
+		r->a &= 0x3fff;
+		r->a |= (level >= 3 ? ids - 1 : 0) << 14;
+		if (leaf == 4)
+			r->a |= (ids - 1) << 26;
+		break;
+	case 0xb:
+	case 0x1f:
+		r->d = v->id;
+		if (sub == 0)
+			*r = (struct cpuid_regs){ 0, 1, (1u << 8), v->id };
+		else if (sub == 1)
+			*r = (struct cpuid_regs){ bits, n, (2u << 8) | 1, v->id };
+		else
+			*r = (struct cpuid_regs){ 0, 0, sub & 0xff, v->id };
+		break;
+	case 0x80000008:
+		r->c = (bits << 12) | (n - 1);
+		/* EBX[20]: EFER.LMSLE is not offered (vmm/crvalid.c). */
+		if (caps_get()->virt == VIRT_SVM)
+			r->b |= 1u << 20;
+		else
+			r->c = 0;       /* reserved on Intel */
+		break;
+	case 0x8000001e:
+		if (caps_get()->virt == VIRT_SVM)
+			*r = (struct cpuid_regs){ v->id, v->id, 0, 0 };
+		break;
+	}
 }
 
 void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
@@ -91,7 +158,6 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 		/* EDX: MTRR 12, thermal monitor and its MSRs 22 and 29 (ECX 7
 		 * EIST, 8 TM2): no MTRRs or thermal MSRs are offered. */
 		r->d &= ~((1u << 12) | (1u << 22) | (1u << 29));
-		r->b = (r->b & 0x00ffffff) | (v->id << 24);
 		break;
 	case 5:   /* MONITOR/MWAIT */
 	case 6:   /* thermal and power management */
@@ -137,6 +203,22 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 		break;
 	}
 	msr_cpuid_fixup(leaf, sub, r);
+	topology(v, leaf, sub, r);
+}
+
+/* The CR4 and EFER bits this vCPU's CPUID shows (vmm/crvalid.c). */
+void cpuid_cr_allowed(struct vcpu *v, struct cr_allowed *a)
+{
+	struct cpuid_regs l1, l7, e1;
+	struct cr_cpuid id;
+
+	cpuid_guest(v, 1, 0, &l1);
+	cpuid_guest(v, 7, 0, &l7);
+	cpuid_guest(v, 0x80000001, 0, &e1);
+	id = (struct cr_cpuid){ l1.c, l1.d, l7.b, l7.c, l7.d, e1.c, e1.d };
+	if (cpuid(0, 0).a < 7)
+		id.l7b = id.l7c = id.l7d = 0;
+	crvalid_allowed(&id, a);
 }
 
 int cpuid_exit(struct vcpu *v, const struct vm_exit *e)

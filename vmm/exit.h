@@ -22,6 +22,7 @@ enum vm_exit_reason {
 	EXIT_CACHE,           /* INVD, WBINVD */
 	EXIT_UD,              /* an instruction the guest may not use: inject #UD */
 	EXIT_XSETBV,          /* XSETBV: the guest sets XCR0 */
+	EXIT_EXCEPTION,       /* an intercepted guest exception, to reflect */
 	EXIT_INTR,            /* a host interrupt arrived */
 	EXIT_IRQ_WINDOW,      /* the guest can take an interrupt now */
 	EXIT_NMI_WINDOW,      /* the guest can take an NMI now */
@@ -67,6 +68,14 @@ struct vm_exit {
 			uint8_t dr;
 			bool write;
 		} dr;
+		struct {
+			uint8_t vector;
+			bool has_err;
+			uint32_t err;
+			/* Raised by an instruction that completes (ICEBP): RIP
+			 * moves past it (inst_len) before the delivery. */
+			bool trap_insn;
+		} exc;
 		struct {
 			const char *what;
 			uint64_t info1, info2;

@@ -13,6 +13,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/platform.h"
+#include "vmm/crwrite.h"
 #include "arch/x86/cpu.h"
 #include "vmm/vmm.h"
 #include "vmm/guestmsr.h"
@@ -330,6 +331,19 @@ static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	}
 }
 
+/* EFER as the CPU checks a WRMSR to it (vmm/crvalid.c), before the
+ * vendor code stores it. */
+static int efer_write(struct vcpu *v, uint64_t *val)
+{
+	struct guest_ctl c;
+	struct cr_state s;
+	struct cr_allowed a;
+
+	vmm->get_ctl(v, &c);
+	crwrite_state(v, &c, &s, &a);
+	return crvalid_efer(&s, &a, *val, val);
+}
+
 int msr_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	uint32_t msr = e->msr.index;
@@ -351,7 +365,11 @@ int msr_exit(struct vcpu *v, const struct vm_exit *e)
 		v->regs.gpr[REG_RDX] = val >> 32;
 	} else {
 		val = (uint32_t)v->regs.gpr[REG_RAX] | (v->regs.gpr[REG_RDX] << 32);
-		r = vendor_write_ok(msr, val) ? vmm->msr_write(v, msr, val) : -EINVAL;
+		r = vendor_write_ok(msr, val) ? 0 : -EINVAL;
+		if (!r && msr == MSR_EFER)
+			r = efer_write(v, &val);
+		if (!r)
+			r = vmm->msr_write(v, msr, val);
 		if (r == -ENOENT)
 			r = platform_msr(v, msr, true, &val);
 		if (r == -ENOENT)

@@ -122,14 +122,25 @@ static void lapic_eoi(void *ctx, uint8_t vector)
 }
 
 /* INIT parks a vCPU until a startup IPI; the startup IPI starts it in
- * real mode at vector << 12 (SDM Vol. 3A, 9.4.4). */
+ * real mode at vector << 12 (SDM Vol. 3A, 9.4.4). The boot vCPU is
+ * parked the same way. When that leaves no vCPU running that could ever
+ * send the startup IPI, the partition is stopped, saying why. */
 static void init_vcpu(struct vcpu *t)
 {
+	struct partition *p = t->part;
+	unsigned i;
+
 	vlapic_init_reset(&t->lapic);
 	t->pending_irq = -1;
 	t->nmi_pending = false;
 	t->sipi_vector = -1;
 	t->state = VCPU_WAIT_SIPI;
+	pr_info("partition %s: vCPU %u: INIT: waiting for a startup IPI", part_name(p), t->id);
+	for (i = 0; i < p->nvcpus; i++)
+		if (p->vcpus[i].state != VCPU_WAIT_SIPI && p->vcpus[i].state != VCPU_STOPPED)
+			return;
+	part_stop(p, -1, "stopped: INIT left every vCPU waiting for a startup IPI, "
+		  "and no vCPU is left to send one");
 }
 
 /* The vCPU's own CPU puts it in that state (vmm/sched.c), since only

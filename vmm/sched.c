@@ -235,6 +235,9 @@ static void housekeeping(bool *stopped_reported)
 		*stopped_reported = false;
 	} else if (!*stopped_reported) {
 		*stopped_reported = true;
+		/* Console output still in the rings goes out first. */
+		while (vmm_hooks && vmm_hooks->console_drain && vmm_hooks->console_drain())
+			;
 		if (vmm_hooks && vmm_hooks->all_stopped)
 			vmm_hooks->all_stopped(st);
 	}
@@ -243,7 +246,7 @@ static void housekeeping(bool *stopped_reported)
 void sched_loop(struct cpu *c)
 {
 	uint64_t quantum = us_to_tsc(SCHED_SLICE_US), vclock = 0;
-	bool stopped_reported = false;
+	bool stopped_reported = false, pending = false;
 
 	for (;;) {
 		struct vcpu *best = NULL;
@@ -253,6 +256,7 @@ void sched_loop(struct cpu *c)
 		if (c->id == 0) {
 			if (vmm_hooks && vmm_hooks->boot_cpu_poll)
 				vmm_hooks->boot_cpu_poll();
+			pending = vmm_hooks && vmm_hooks->console_drain && vmm_hooks->console_drain();
 			housekeeping(&stopped_reported);
 		}
 		c->resched = false;
@@ -295,7 +299,8 @@ void sched_loop(struct cpu *c)
 			part_unlock(p);
 		}
 		if (!best) {
-			idle(c, next);
+			if (!pending)      /* console output waits: drain it first */
+				idle(c, next);
 			continue;
 		}
 		{

@@ -23,7 +23,7 @@ static const char *const reason_names[EXIT_NREASONS] = {
 	[EXIT_MSR_WRITE] = "wrmsr", [EXIT_IO] = "io", [EXIT_MMIO] = "mmio",
 	[EXIT_HLT] = "hlt", [EXIT_HYPERCALL] = "hypercall", [EXIT_RDPMC] = "rdpmc",
 	[EXIT_RDTSCP] = "rdtscp", [EXIT_DR_ACCESS] = "dr", [EXIT_CR8_WRITE] = "cr8", [EXIT_CACHE] = "invd/wbinvd",
-	[EXIT_UD] = "ud", [EXIT_XSETBV] = "xsetbv", [EXIT_INTR] = "intr", [EXIT_IRQ_WINDOW] = "irq-window", [EXIT_NMI_WINDOW] = "nmi-window",
+	[EXIT_UD] = "ud", [EXIT_XSETBV] = "xsetbv", [EXIT_EXCEPTION] = "exception", [EXIT_INTR] = "intr", [EXIT_IRQ_WINDOW] = "irq-window", [EXIT_NMI_WINDOW] = "nmi-window",
 	[EXIT_TRIPLE_FAULT] = "triple-fault", [EXIT_ENTRY_FAILED] = "entry-failed",
 	[EXIT_UNKNOWN] = "unknown",
 };
@@ -165,9 +165,10 @@ static int dr_exit(struct vcpu *v, const struct vm_exit *e)
 		val = v->regs.gpr[gpr];
 		if (c.mode != MODE_LONG64)
 			val = (uint32_t)val;
-		if (dr < 4)
+		if (dr < 4) {
 			v->dr[dr] = val;
-		else
+			v->yield = true;    /* the next slice loads it */
+		} else
 			vmm->dr_access(v, dr, true, &val);
 	} else {
 		if (dr < 4)
@@ -212,6 +213,18 @@ static int ud_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
 	vcpu_ud(v);
+	return 0;
+}
+
+/* #DB and #AC are intercepted so that a guest delivering them back to
+ * back still exits (CVE-2015-8104, CVE-2015-5307); each goes back into
+ * the guest as the CPU would have delivered it, the vendor code having
+ * set DR6 as the CPU would. */
+static int exception_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	if (e->exc.trap_insn)
+		v->regs.rip += e->inst_len;
+	vmm->inject_exception(v, e->exc.vector, e->exc.has_err, e->exc.err);
 	return 0;
 }
 
@@ -285,6 +298,7 @@ static const exit_fn handlers[EXIT_NREASONS] = {
 	[EXIT_CACHE] = cache_exit,
 	[EXIT_UD] = ud_exit,
 	[EXIT_XSETBV] = xsetbv_exit,
+	[EXIT_EXCEPTION] = exception_exit,
 	[EXIT_INTR] = intr_exit,
 	[EXIT_IRQ_WINDOW] = irq_window_exit,
 	[EXIT_NMI_WINDOW] = nmi_window_exit,
@@ -348,15 +362,37 @@ static void first_entry(struct partition *p)
 		part_name(p), (unsigned long long)ms);
 }
 
+/* An instruction completed here with RFLAGS.TF set traps after itself
+ * as it would have on the CPU: #DB with DR6.BS (SDM Vol. 3B, 17.3.1.4),
+ * ahead of any external interrupt (Vol. 3A, 6.9, Table 6-2). */
+static void single_step_trap(struct vcpu *v)
+{
+	uint64_t dr6;
+
+	vmm->dr_access(v, 6, false, &dr6);
+	dr6 |= 1ULL << 14;
+	vmm->dr_access(v, 6, true, &dr6);
+	vmm->inject_exception(v, 1, false, 0);
+}
+
 void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 {
 	struct partition *p = v->part;
-	uint64_t start = rdtsc(), rip;
+	uint64_t start = rdtsc(), rip, host_dr[4];
 	struct vm_exit e;
+	bool drs;
 
 	v->in_slice = true;
 	this_cpu()->current = v;
 	msr_load_guest(v);
+	/* The guest's DR0-3 are in the hardware for its whole slice: no
+	 * VMCB or VMCS field holds them, and the hypervisor's own come
+	 * back after it (only DR6/DR7 switch with the guest state). Guests
+	 * that never set them cost nothing but the read. */
+	read_dr0_3(host_dr);
+	drs = memcmp(host_dr, v->dr, sizeof(host_dr)) != 0;
+	if (drs)
+		write_dr0_3(v->dr);
 	while (v->state == VCPU_RUNNABLE && p->state == PART_RUNNING && !p->paused) {
 		uint64_t due = platform_poll(p);
 		/* Back in time for the next virtual timer, even if the guest
@@ -384,12 +420,17 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 		v->exits_total++;
 		rip = v->regs.rip;
 		handlers[e.reason](v, &e);
-		if (v->regs.rip != rip && v->state != VCPU_STOPPED && v->part->state == PART_RUNNING)
+		if (v->regs.rip != rip && v->state != VCPU_STOPPED && v->part->state == PART_RUNNING) {
 			vmm->clear_irq_shadow(v);
+			if ((v->regs.rflags & RFLAGS_TF) && e.reason != EXIT_EXCEPTION)
+				single_step_trap(v);
+		}
 		if (v->yield || rdtsc() - start > max_cycles || this_cpu()->resched)
 			break;
 	}
 	apic_timer_at(0);
+	if (drs)
+		write_dr0_3(host_dr);
 	if (vmm->vcpu_put)
 		vmm->vcpu_put(v);
 	v->yield = false;

@@ -16,6 +16,9 @@ void vcpu_fail(struct vcpu *v, const char *fmt, ...) __attribute__((format(print
  * hypercall.c). Each returns 0 when the exit was handled (RIP advanced
  * where needed) or the partition was stopped. */
 int cpuid_exit(struct vcpu *v, const struct vm_exit *e);
+struct cr_allowed;
+/* The CR4 and EFER bits the guest's CPUID shows, for vmm/crvalid.c. */
+void cpuid_cr_allowed(struct vcpu *v, struct cr_allowed *a);
 int msr_exit(struct vcpu *v, const struct vm_exit *e);
 int io_exit(struct vcpu *v, const struct vm_exit *e);
 int mmio_exit(struct vcpu *v, const struct vm_exit *e);

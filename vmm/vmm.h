@@ -4,6 +4,7 @@
 #define VATRA_VMM_VMM_H
 
 #include <stdint.h>
+#include <stdbool.h>
 #include "vmm/part_config.h"
 
 /* What the VMM calls in its owner (boot/main.c registers them): vmm/
@@ -15,6 +16,10 @@ struct vmm_hooks {
 	void (*console_flush)(unsigned id, const char *name);
 	/* The boot CPU, once per pass of its scheduler loop: the shell. */
 	void (*boot_cpu_poll)(void);
+	/* The boot CPU, once per pass: writes some of the partitions'
+	 * buffered console output; true while more is pending (the loop then
+	 * does not sleep). */
+	bool (*console_drain)(void);
 	/* Every partition has stopped; status is the last one's. The boot
 	 * CPU, from its scheduler loop; may not return (power off). */
 	void (*all_stopped)(int status);

@@ -63,6 +63,19 @@ static inline void write_cr2(uint64_t v)
 	__asm__ volatile("mov %0, %%cr2" : : "r"(v) : "memory");
 }
 
+/* The breakpoint addresses DR0-DR3 (SDM Vol. 3B, 17.2.1). */
+static inline void read_dr0_3(uint64_t d[4])
+{
+	__asm__ volatile("mov %%dr0, %0; mov %%dr1, %1; mov %%dr2, %2; mov %%dr3, %3"
+			 : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3]));
+}
+
+static inline void write_dr0_3(const uint64_t d[4])
+{
+	__asm__ volatile("mov %0, %%dr0; mov %1, %%dr1; mov %2, %%dr2; mov %3, %%dr3"
+			 : : "r"(d[0]), "r"(d[1]), "r"(d[2]), "r"(d[3]) : "memory");
+}
+
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;

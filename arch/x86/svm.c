@@ -3,6 +3,7 @@
 #include "vmm/vmm_ops.h"
 #include "vmm/partition.h"
 #include "vmm/vcpu.h"
+#include "vmm/crwrite.h"
 #include "include/vatra/hv.h"
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcb.h"
@@ -167,14 +168,23 @@ static int svm_vcpu_create(struct vcpu *v)
 	/* VMRUN must be intercepted (15.5.1); the other SVM instructions
 	 * are not offered to guests. */
 	vm->c.intercepts2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE |
-		SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_WBINVD |
+		SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_WBINVD | SVM_I2_ICEBP |
 		SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_MWAIT_C | SVM_I2_XSETBV;
 	/* Debug registers are kept per vCPU: DR0-3 in software, DR6/7 in
 	 * the VMCB, so no value leaks between partitions. */
 	vm->c.dr_intercepts = 0xffffffff;
 	/* CR8 writes exit, so a lowered TPR delivers what it held back at
-	 * once; reads come from V_TPR, kept equal to the LAPIC's TPR. */
-	vm->c.cr_intercepts = 1u << (16 + 8);
+	 * once; reads come from V_TPR, kept equal to the LAPIC's TPR. CR0
+	 * and CR4 writes exit to be checked as the CPU checks them, against
+	 * what the guest's CPUID offers (vmm/crvalid.c). All CR0 writes,
+	 * not just those beyond TS/MP: emulators do not all model the
+	 * selective intercept, and guests write CR0 rarely. */
+	vm->c.cr_intercepts = (1u << (16 + 0)) | (1u << (16 + 4)) | (1u << (16 + 8));
+	/* #DB and #AC exit and are reflected: delivered back to back
+	 * (a breakpoint on the stack the delivery writes, an #AC while
+	 * pushing #AC's frame) they would hold the CPU in the guest with no
+	 * exit at all (CVE-2015-8104, CVE-2015-5307). */
+	vm->c.exc_intercepts = (1u << 1) | (1u << 17);
 	vm->c.iopm_pa = sp(v->part)->iopm_pa;
 	vm->c.msrpm_pa = sp(v->part)->msrpm_pa;
 	vm->c.int_ctl = SVM_V_INTR_MASKING;
@@ -267,11 +277,16 @@ static void svm_get_ctl(struct vcpu *v, struct guest_ctl *c)
 	c->cr0 = g->cr0;
 	c->cr3 = g->cr3;
 	c->cr4 = g->cr4;
-	c->efer = g->efer & ~EFER_SVME;
+	/* LMA is LME with paging on (SDM Vol. 3A, 10.8.5), whatever the
+	 * VMCB's copy says: CR0 writes are emulated, and an emulated VMRUN
+	 * need not take LMA from the VMCB. */
+	c->efer = g->efer & ~(EFER_SVME | (1ULL << 10));
+	if ((g->efer & EFER_LME) && (g->cr0 & CR0_PG))
+		c->efer |= 1ULL << 10;
 	c->cpl = g->cpl;
 	if (!(g->cr0 & CR0_PE))
 		c->mode = MODE_REAL;
-	else if ((g->efer & (1u << 10)) && (g->cs.attr & (1u << 9)))
+	else if ((c->efer & (1u << 10)) && (g->cs.attr & (1u << 9)))
 		c->mode = MODE_LONG64;          /* LMA and CS.L */
 	else if (g->cs.attr & (1u << 10))
 		c->mode = MODE_PROT32;          /* CS.D */
@@ -387,9 +402,12 @@ static int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	struct vmcb_save *g = &sv(v)->vmcb->s;
 
 	switch (msr) {
-	case MSR_EFER:
-		*val = g->efer & ~EFER_SVME;
+	case MSR_EFER: {
+		struct guest_ctl c;
+		svm_get_ctl(v, &c);
+		*val = c.efer;
 		return 0;
+	}
 	case 0x277:
 		*val = g->g_pat;
 		return 0;
@@ -457,15 +475,64 @@ static void svm_dump(struct vcpu *v)
 	       (unsigned long long)vm->s.gdtr.base, vm->s.gdtr.limit);
 }
 
+/* A CR0 or CR4 write: decoded (no decode assists are assumed), checked
+ * as the CPU checks it, then done or refused with #GP(0). Changes to
+ * the paging controls flush the guest's TLB as the CPU would (SDM Vol.
+ * 3A, 4.10.4.1). */
+static void svm_cr_write(struct vcpu *v, struct vm_exit *e, unsigned cr)
+{
+	struct svm_vcpu *s = sv(v);
+	struct vmcb_save *g = &s->vmcb->s;
+	struct guest_ctl c;
+	struct cr_state st;
+	struct cr_allowed a;
+	struct cr_write w;
+	uint64_t val, efer = g->efer & ~EFER_SVME;
+	int r;
+
+	e->reason = EXIT_NONE;
+	svm_get_ctl(v, &c);
+	/* The bytes are read after the exit: another vCPU may have changed
+	 * them, so they must name the register that exited. */
+	r = crwrite_decode(v, &c, &w);
+	if (r == -EFAULT)
+		return;         /* the operand's fault is the guest's */
+	if (r || w.cr != cr) {
+		e->reason = EXIT_UNKNOWN;
+		e->fail.info1 = s->vmcb->c.exitinfo1;
+		return;
+	}
+	crwrite_state(v, &c, &st, &a);
+	st.cs_l = g->cs.attr & (1u << 9);
+	if (w.cr == 0)
+		r = crvalid_cr0(&st, w.val, &val, &efer);
+	else
+		r = crvalid_cr4(&st, &a, w.val, &val);
+	if (r) {
+		svm_inject_exception(v, 13, true, 0);
+		return;
+	}
+	if (w.cr == 0) {
+		s->flush |= ((g->cr0 ^ val) & (CR0_PG | CR0_WP | CR0_PE)) != 0;
+		g->cr0 = val;
+		g->efer = efer | EFER_SVME;
+	} else {
+		s->flush |= g->cr4 != val;
+		g->cr4 = val;
+	}
+	v->regs.rip += w.len;
+}
+
 /* Hardware exit code -> neutral exit (AMD APM Vol. 2, Appendix C). */
 /* rip: the exiting instruction's address. */
 static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 {
 	struct vmcb *vm = sv(v)->vmcb;
-	uint64_t code = vm->c.exitcode, i1 = vm->c.exitinfo1;
+	uint32_t code = (uint32_t)vm->c.exitcode;
+	uint64_t i1 = vm->c.exitinfo1;
 	bool nrip = caps_get()->nrip_save;
 
-	e->vendor_code = (uint32_t)code;
+	e->vendor_code = code;
 	if (nrip && vm->c.next_rip > rip && vm->c.next_rip - rip <= 15)
 		e->inst_len = (uint8_t)(vm->c.next_rip - rip);
 	switch (code) {
@@ -505,6 +572,30 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 		break;
 	case SVM_EXIT_WRITE_CR8:
 		e->reason = EXIT_CR8_WRITE;
+		break;
+	case SVM_EXIT_WRITE_CR0:
+	case SVM_EXIT_WRITE_CR4:
+		svm_cr_write(v, e, code - SVM_EXIT_WRITE_CR0);
+		break;
+	case SVM_EXIT_ICEBP:
+		/* INT1 (F1): a #DB delivered after the instruction, DR6 as it
+		 * was; intercepted so that the saved RIP is past it whatever
+		 * the #DB intercept would have reported. */
+		e->reason = EXIT_EXCEPTION;
+		e->exc.vector = 1;
+		e->exc.trap_insn = true;
+		if (!e->inst_len)
+			e->inst_len = 1;
+		break;
+	case SVM_EXIT_EXCP0 + 1:
+	case SVM_EXIT_EXCP0 + 17:
+		/* #DB has updated DR6 in the VMCB before the intercept (unlike
+		 * VT-x); #AC's error code is 0. Reflected in place of an event
+		 * whose delivery raised it: both are benign exceptions, handled
+		 * serially (SDM Vol. 3A, 6.15, Table 6-5). */
+		e->reason = EXIT_EXCEPTION;
+		e->exc.vector = (uint8_t)(code - SVM_EXIT_EXCP0);
+		e->exc.has_err = code == SVM_EXIT_EXCP0 + 17;
 		break;
 	case SVM_EXIT_VMMCALL:
 		e->reason = EXIT_HYPERCALL;

@@ -10,6 +10,7 @@ default rel
 
 section .text
 global svm_enter
+global svm_vmrun_end
 svm_enter:
 	push rbx
 	push rbp
@@ -37,6 +38,7 @@ svm_enter:
 	mov rdi, [rdi + G(7)]
 	vmload                  ; rAX = VMCB
 	vmrun
+svm_vmrun_end:
 	; #VMEXIT: host RSP and RIP are back, the guest's GPRs are live.
 	push rdi
 	mov rdi, [rsp + 24]     ; regs

@@ -125,6 +125,8 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define SVM_I2_XSETBV    (1u << 13)
 
 /* Exit codes (Appendix C). */
+#define SVM_EXIT_WRITE_CR0  0x10
+#define SVM_EXIT_WRITE_CR4  0x14
 #define SVM_EXIT_WRITE_CR8  0x18
 #define SVM_EXIT_READ_DR0   0x20
 #define SVM_EXIT_WRITE_DR0  0x30
@@ -159,7 +161,10 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define SVM_EXIT_MWAIT_C    0x8c
 #define SVM_EXIT_XSETBV     0x8d
 #define SVM_EXIT_NPF        0x400
-#define SVM_EXIT_INVALID    ((uint64_t)-1)
+/* EXITCODE is 64 bits and VMEXIT_INVALID is -1 in all of them, but
+ * every code fits in the low 32 and emulators store the 32-bit -1:
+ * compare the low half only. */
+#define SVM_EXIT_INVALID    0xffffffffu
 
 /* EVENTINJ / EXITINTINFO (15.20). */
 #define SVM_EVT_VALID   (1ULL << 31)

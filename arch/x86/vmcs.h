@@ -121,6 +121,7 @@
 #define PROC2_UNRESTRICTED       (1u << 7)
 #define PROC2_INVPCID            (1u << 12)
 /* VM-exit controls (24.7.1) */
+#define EXIT_SAVE_DEBUG          (1u << 2)
 #define EXIT_HOST_64             (1u << 9)
 #define EXIT_SAVE_PREEMPT        (1u << 22)
 #define EXIT_SAVE_PAT            (1u << 18)
@@ -128,6 +129,7 @@
 #define EXIT_SAVE_EFER           (1u << 20)
 #define EXIT_LOAD_EFER           (1u << 21)
 /* VM-entry controls (24.8.1) */
+#define ENTRY_LOAD_DEBUG         (1u << 2)
 #define ENTRY_IA32E              (1u << 9)
 #define ENTRY_LOAD_PAT           (1u << 14)
 #define ENTRY_LOAD_EFER          (1u << 15)

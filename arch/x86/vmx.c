@@ -4,6 +4,7 @@
 #include "vmm/vmm_ops.h"
 #include "vmm/partition.h"
 #include "vmm/vcpu.h"
+#include "vmm/crwrite.h"
 #include "include/vatra/hv.h"
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcs.h"
@@ -195,15 +196,17 @@ static int vmx_cpu_enable(void)
 	have_unrestricted = !(miss & PROC2_UNRESTRICTED);
 	if (miss & PROC2_WBINVD)
 		pr_warn("vmx: no WBINVD exiting: guests' WBINVD runs natively");
+	/* The guest's DR7 and DEBUGCTL go in and out with it (24.7.1,
+	 * 24.8.1); without these the guest would run with the host's DR7. */
 	exit_ctl = adjust(true_msrs ? MSR_VMX_TRUE_EXIT : MSR_VMX_EXIT,
-			  EXIT_HOST_64 | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
+			  EXIT_SAVE_DEBUG | EXIT_HOST_64 | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
 			  EXIT_LOAD_EFER, &miss);
 	if (miss) {
 		pr_err("vmx: VM-exit controls %#x not offered", miss);
 		return -ENODEV;
 	}
 	entry_ctl = adjust(true_msrs ? MSR_VMX_TRUE_ENTRY : MSR_VMX_ENTRY,
-			   ENTRY_LOAD_PAT | ENTRY_LOAD_EFER, &miss);
+			   ENTRY_LOAD_DEBUG | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER, &miss);
 	if (miss) {
 		pr_err("vmx: VM-entry controls %#x not offered", miss);
 		return -ENODEV;
@@ -416,7 +419,11 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	vmwrite(PROC_CONTROLS2, proc2_ctl);
 	vmwrite(EXIT_CONTROLS, exit_ctl);
 	vmwrite(ENTRY_CONTROLS, entry_ctl);
-	vmwrite(EXCEPTION_BITMAP, 0);
+	/* #DB and #AC exit and are reflected: delivered back to back (a
+	 * breakpoint on the stack the delivery writes, an #AC while pushing
+	 * #AC's frame) they would hold the CPU in the guest with no exit at
+	 * all (CVE-2015-8104, CVE-2015-5307). */
+	vmwrite(EXCEPTION_BITMAP, (1u << 1) | (1u << 17));
 	vmwrite(CR3_TARGET_COUNT, 0);
 	vmwrite(EXIT_MSR_STORE_COUNT, 0);
 	vmwrite(EXIT_MSR_LOAD_COUNT, 0);
@@ -432,9 +439,15 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	 * wrote to it; INIT does not reset the TSC. */
 	vmwrite(TSC_OFFSET, v->tsc_adjust - v->part->start_tsc);
 	/* CR0.NE and CR4.VMXE must stay set underneath; the guest sees and
-	 * changes its own values through the read shadows (25.3). */
-	vmwrite(CR0_MASK, 0x20);
-	vmwrite(CR4_MASK, CR4_VMXE);
+	 * changes its own values through the read shadows (25.3). Setting a
+	 * CR4 bit the guest's CPUID does not offer exits too, to fault as
+	 * on a CPU without the feature (vmm/crvalid.c). */
+	vmwrite(CR0_MASK, CR0_NE);
+	{
+		struct cr_allowed a;
+		cpuid_cr_allowed(v, &a);
+		vmwrite(CR4_MASK, CR4_VMXE | ~a.cr4);
+	}
 	host_state();
 	x->host_cpu = (int)this_cpu()->id;
 
@@ -746,26 +759,41 @@ static void cr_access(struct vcpu *v, uint64_t q, struct vm_exit *e)
 	uint64_t val = v->regs.gpr[gpr];
 
 	e->reason = EXIT_NONE;
-	if (type == 0 && cr == 0) {
-		uint64_t efer = vmread(GUEST_EFER);
-		vmwrite(CR0_SHADOW, val);
-		vmwrite(GUEST_CR0, guest_cr0(val));
-		/* Paging on with LME set enters IA-32e mode (SDM Vol. 3A, 9.8.5). */
-		if ((val & CR0_PG) && (efer & EFER_LME))
-			efer |= 1ULL << 10;
-		else if (!(val & CR0_PG))
-			efer &= ~(1ULL << 10);
-		vmwrite(GUEST_EFER, efer);
-	} else if (type == 0 && cr == 4) {
-		uint64_t real = (val | cr4_fixed0 | CR4_VMXE);
-		/* VMX is not offered to guests: setting VMXE faults as on a
-		 * CPU without it. */
-		if ((val & CR4_VMXE) || (real & ~cr4_fixed1)) {
+	if (type == 0 && (cr == 0 || cr == 4)) {
+		/* The guest's view: the read shadows hold the masked bits. */
+		uint64_t m0 = vmread(CR0_MASK), m4 = vmread(CR4_MASK), out, efer;
+		struct cr_state st;
+		struct cr_allowed a;
+		struct guest_ctl c;
+		int r;
+
+		vmx_get_ctl(v, &c);
+		if (c.mode != MODE_LONG64)
+			val = (uint32_t)val;
+		crwrite_state(v, &c, &st, &a);
+		st.cr0 = (st.cr0 & ~m0) | (vmread(CR0_SHADOW) & m0);
+		st.cr4 = (st.cr4 & ~m4) | (vmread(CR4_SHADOW) & m4);
+		st.cs_l = vmread(GUEST_ES_AR + 2) & (1u << 13);
+		efer = st.efer;
+		r = cr == 0 ? crvalid_cr0(&st, val, &out, &efer) : crvalid_cr4(&st, &a, val, &out);
+		if (r || (cr == 4 && ((out | cr4_fixed0 | CR4_VMXE) & ~cr4_fixed1))) {
 			vmx_inject_exception(v, 13, true, 0);
 			return;
 		}
-		vmwrite(CR4_SHADOW, val);
-		vmwrite(GUEST_CR4, real);
+		if (cr == 0) {
+			vmwrite(CR0_SHADOW, out);
+			vmwrite(GUEST_CR0, guest_cr0(out));
+			vmwrite(GUEST_EFER, efer);   /* LMA follows PG with LME */
+		} else {
+			vmwrite(CR4_SHADOW, out);
+			vmwrite(GUEST_CR4, out | cr4_fixed0 | CR4_VMXE);
+		}
+		/* MOV to CR0/CR4 flushes what the change of paging controls
+		 * makes stale (SDM Vol. 3A, 4.10.4.1); an emulated one does
+		 * it for the guest's VPID. */
+		if (have_vpid && ((cr == 0 && ((st.cr0 ^ out) & (CR0_PG | CR0_WP | CR0_PE))) ||
+				  (cr == 4 && st.cr4 != out)))
+			invvpid_all();
 	} else if (cr == 8 && type == 0) {
 		e->cr8_set = true;
 		e->cr8 = (uint8_t)(val & 15);
@@ -777,6 +805,31 @@ static void cr_access(struct vcpu *v, uint64_t q, struct vm_exit *e)
 		return;
 	}
 	v->regs.rip += vmread(EXIT_INSN_LEN);
+}
+
+/* An exception or NMI exit (27.2.2): host NMIs are the host's; #DB and
+ * #AC are reflected. A #DB exit leaves DR6 alone and gives its new bits
+ * in the qualification (27.1, Table 27-1): B0-B3, BD, BS go into the
+ * guest's DR6 as the CPU would put them there, clearing B0-B3 first
+ * (SDM Vol. 3B, 17.2.3). ICEBP (INT1) is a privileged software exception
+ * delivered after the instruction, with DR6 unchanged. */
+static void vmx_exception(struct vcpu *v, struct vm_exit *e, uint64_t q)
+{
+	uint32_t info = (uint32_t)vmread(EXIT_INTR_INFO), type = (info >> 8) & 7;
+
+	if (type == 2) {
+		e->reason = EXIT_INTR;
+		return;
+	}
+	e->reason = EXIT_EXCEPTION;
+	e->exc.vector = (uint8_t)info;
+	e->exc.has_err = info & INTR_ERR;
+	if (e->exc.has_err)
+		e->exc.err = (uint32_t)vmread(EXIT_INTR_ERROR);
+	if (type == 5)
+		e->exc.trap_insn = true;
+	else if (e->exc.vector == 1)
+		vx(v)->dr6 = (vx(v)->dr6 & ~0xfULL) | (q & 0x600f) | 0xffff0ff0;
 }
 
 static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
@@ -867,8 +920,10 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 	case VMX_EXIT_TRIPLE_FAULT:
 		e->reason = EXIT_TRIPLE_FAULT;
 		break;
+	case VMX_EXIT_EXCEPTION:
+		vmx_exception(v, e, q);
+		break;
 	case VMX_EXIT_EXT_INTR:
-	case VMX_EXIT_EXCEPTION:   /* only NMIs: no exception is intercepted */
 	case VMX_EXIT_INIT:
 	case VMX_EXIT_SIPI:
 	case VMX_EXIT_PREEMPT_TIMER:

@@ -5,10 +5,66 @@
  *   - 0x80000001: SVM (ECX 2) clear, long mode (EDX 29) set
  *   - 0x40000000: EAX >= 0x40000001, "VatraVatraHV"
  *   - 0x40000001: EAX = 0x00010000, EBX bit 0 on Intel, bit 1 on AMD
+ *   - topology of a 1-vCPU partition, never the host's: leaf 1 EBX[31:24]
+ *     APIC ID 0 and EBX[23:16] 1; leaf 4 EAX[31:26] 0 and no cache shared
+ *     by more than one; 0xB/0x1F one thread, one core, x2APIC ID 0; AMD
+ *     0x80000008 ECX NC 0, 0x8000001E extended APIC ID 0, one thread
+ *     per core, and 0x8000001D as leaf 4
  * Flag `bare`: only the vendor-neutral checks (no Vatra leaves, no
  * hypervisor/VMX/SVM bits).
  */
 #include "rt.h"
+
+/* A partition with vcpus = 1: one package, one core, one thread, APIC
+ * ID 0, whatever the host has. */
+static void check_topology(uint32_t max, uint32_t xmax)
+{
+	struct cpuid_regs r = cpuid(1, 0);
+
+	rt_printf("cpuid: leaf 1 APIC ID %u, logical processors %u\n", r.ebx >> 24, (r.ebx >> 16) & 0xff);
+	EXPECT_EQ(r.ebx >> 24, 0);
+	EXPECT_EQ((r.ebx >> 16) & 0xff, 1);
+	for (uint32_t leaf = 4; leaf; leaf = leaf == 4 && xmax >= 0x8000001d ? 0x8000001d : 0) {
+		if (leaf == 4 && max < 4)
+			continue;
+		for (uint32_t sub = 0; sub < 8; sub++) {
+			r = cpuid(leaf, sub);
+			if (!(r.eax & 0x1f))
+				break;
+			rt_printf("cpuid: leaf 0x%x.%u cache L%u eax 0x%08x\n", leaf, sub, (r.eax >> 5) & 7, r.eax);
+			EXPECT_EQ((r.eax >> 14) & 0xfff, 0);
+			if (leaf == 4)
+				EXPECT_EQ(r.eax >> 26, 0);
+		}
+	}
+	for (uint32_t leaf = 0xb; leaf <= 0x1f && leaf <= max; leaf += 0x1f - 0xb) {
+		struct cpuid_regs s0 = cpuid(leaf, 0), s1 = cpuid(leaf, 1), s2 = cpuid(leaf, 2);
+		rt_printf("cpuid: leaf 0x%x: smt %u/%u core %u/%u x2apic id %u\n", leaf,
+			  s0.eax & 0x1f, s0.ebx & 0xffff, s1.eax & 0x1f, s1.ebx & 0xffff, s0.edx);
+		if (!s0.ebx)
+			continue;   /* not offered */
+		EXPECT_EQ(s0.ebx & 0xffff, 1);
+		EXPECT_EQ((s0.ecx >> 8) & 0xff, 1);
+		EXPECT_EQ(s1.ebx & 0xffff, 1);
+		EXPECT_EQ((s1.ecx >> 8) & 0xff, 2);
+		EXPECT_EQ(s1.eax & 0x1f, 0);
+		EXPECT_EQ((s2.ecx >> 8) & 0xff, 0);
+		EXPECT_EQ(s0.edx, 0);
+		EXPECT_EQ(s1.edx, 0);
+	}
+	if (rt_is_amd && xmax >= 0x80000008) {
+		r = cpuid(0x80000008, 0);
+		rt_printf("cpuid: 0x80000008 ecx 0x%x\n", r.ecx);
+		EXPECT_EQ(r.ecx & 0xff, 0);
+	}
+	if (rt_is_amd && xmax >= 0x8000001e) {
+		r = cpuid(0x8000001e, 0);
+		rt_printf("cpuid: 0x8000001e eax 0x%x ebx 0x%x ecx 0x%x\n", r.eax, r.ebx, r.ecx);
+		EXPECT_EQ(r.eax, 0);
+		EXPECT_EQ((r.ebx >> 8) & 0xff, 0);
+		EXPECT_EQ(r.ecx & 0x7ff, 0);
+	}
+}
 
 int main(uint32_t mb_magic, uint64_t mb_info)
 {
@@ -52,5 +108,6 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	EXPECT(!strcmp(sig, "VatraVatraHV"));
 	EXPECT_EQ(h1.eax, 0x00010000);
 	EXPECT_EQ(h1.ebx & 3, rt_is_intel ? 1 : 2);
+	check_topology(r0.eax, x0.eax);
 	rt_done();
 }

@@ -30,6 +30,9 @@ struct desc_ptr {
 /* Write try_val to a control register, inside rt_try. */
 static uint64_t try_val;
 static void do_write_cr4(void *a) { (void)a; write_cr4(try_val); }
+static void do_write_cr0(void *a) { (void)a; write_cr0(try_val); }
+static void do_write_cr3(void *a) { (void)a; write_cr3(try_val); }
+static void do_write_efer(void *a) { (void)a; wrmsr(0xc0000080, try_val); }
 static void do_read(void *a) { (void)*(volatile uint64_t *)a; }
 static void do_int3(void *a) { (void)a; asm volatile("int3"); }
 static void do_invd(void *a) { (void)a; asm volatile("wbinvd; invd" ::: "memory"); }
@@ -130,20 +133,6 @@ static void test_cr8(void)
 	EXPECT_EQ(read_cr8(), 0);
 }
 
-#define DR(n)                                                                  \
-	static uint64_t read_dr##n(void)                                       \
-	{                                                                      \
-		uint64_t v;                                                    \
-		asm volatile("mov %%dr" #n ", %0" : "=r"(v));                  \
-		return v;                                                      \
-	}                                                                      \
-	static void write_dr##n(uint64_t v) { asm volatile("mov %0, %%dr" #n ::"r"(v)); }
-DR(0)
-DR(1)
-DR(2)
-DR(3)
-DR(6)
-DR(7)
 
 static void test_dr(void)
 {
@@ -310,8 +299,74 @@ static void test_tsc(void)
 	rt_printf("priv: rdtscp aux 0x%x\n", aux);
 }
 
+/* The #GP rules of MOV to CR0/CR3/CR4 and WRMSR to EFER in 64-bit mode
+ * (SDM Vol. 2B, MOV—Move to/from Control Registers; Vol. 3A, 4.1.2):
+ * CR4 and EFER bits of features CPUID does not show fault too. Vatra
+ * only: QEMU's TCG lets several of these through (README). */
+static void test_cr_rules(void)
+{
+	uint64_t cr0 = read_cr0(), cr3 = read_cr3(), cr4 = read_cr4();
+	uint64_t efer = rdmsr(0xc0000080);
+	struct cpuid_regs l1 = cpuid(1, 0), l7 = cpuid(0, 0).eax >= 7 ? cpuid(7, 0) : (struct cpuid_regs){0};
+	struct cpuid_regs e1 = cpuid(0x80000001, 0), e8 = cpuid(0x80000008, 0);
+	unsigned maxphy = e8.eax & 0xff, faults = 0;
+
+	expect_gp(do_write_cr0, cr0 | 1ull << 32, "mov cr0 bit 32");
+	expect_gp(do_write_cr0, cr0 | CR0_NW, "mov cr0 NW without CD");
+	expect_gp(do_write_cr0, cr0 & ~CR0_PE, "mov cr0 PG without PE");
+	expect_gp(do_write_cr0, cr0 & ~CR0_PG, "mov cr0 clearing PG in 64-bit mode");
+	EXPECT_EQ(read_cr0(), cr0);
+	expect_gp(do_write_cr4, cr4 & ~CR4_PAE, "mov cr4 clearing PAE in long mode");
+	/* Not intercepted: the CPU checks it (QEMU's TCG does not). */
+	if (rt_is_intel && maxphy < 63)
+		expect_gp(do_write_cr3, cr3 | 1ull << 62, "mov cr3 reserved bit 62");
+
+	/* Every CR4 bit whose feature this CPUID does not show. */
+	const struct { unsigned bit; uint32_t reg; int cpuid_bit; } feat[] = {
+		{0, l1.edx, 1}, {1, l1.edx, 1}, {2, l1.edx, 4}, {3, l1.edx, 2}, {4, l1.edx, 3},
+		{6, l1.edx, 7}, {7, l1.edx, 13}, {9, l1.edx, 24}, {10, l1.edx, 25},
+		{11, l7.ecx, 2}, {12, l7.ecx, 16}, {13, l1.ecx, 5}, {14, l1.ecx, 6},
+		{16, l7.ebx, 0}, {17, l1.ecx, 17}, {18, l1.ecx, 26}, {19, l7.ecx, 23},
+		{20, l7.ebx, 7}, {21, l7.ebx, 20}, {22, l7.ecx, 3}, {24, l7.ecx, 31},
+		{25, l7.edx, 5},
+	};
+	for (unsigned b = 0; b < 64; b++) {
+		int known = -1;
+		for (size_t i = 0; i < ARRAY_SIZE(feat); i++)
+			if (feat[i].bit == b)
+				known = (feat[i].reg >> feat[i].cpuid_bit) & 1;
+		if (b == 5 || b == 8 || b == 23 || known == 1)
+			continue;     /* PAE, PCE: always there; CET: two CPUID bits */
+		try_val = cr4 | 1ull << b;
+		int r = rt_try(do_write_cr4, NULL);
+		if (r != 13 + 1)
+			rt_printf("priv: mov cr4 bit %u (not offered) -> no #GP\n", b);
+		EXPECT_EQ(r, 13 + 1);
+		faults++;
+	}
+	EXPECT_EQ(read_cr4(), cr4);
+	rt_printf("priv: mov cr4: %u bits not offered, each #GP\n", faults);
+
+	/* EFER: LME cannot change with paging on; hidden and reserved bits. */
+	expect_gp(do_write_efer, efer & ~(1ull << 8), "wrmsr efer clearing LME in long mode");
+	expect_gp(do_write_efer, efer | 1ull << 12, "wrmsr efer SVME (SVM not offered)");
+	expect_gp(do_write_efer, efer | 1ull << 13, "wrmsr efer LMSLE");
+	expect_gp(do_write_efer, efer | 1ull << 1, "wrmsr efer reserved bit 1");
+	expect_gp(do_write_efer, efer | 1ull << 63, "wrmsr efer reserved bit 63");
+	if (!(e1.edx & 1u << 25))
+		expect_gp(do_write_efer, efer | 1ull << 14, "wrmsr efer FFXSR (not offered)");
+	if (!(e1.ecx & 1u << 17))
+		expect_gp(do_write_efer, efer | 1ull << 15, "wrmsr efer TCE (not offered)");
+	if (!(e1.edx & 1u << 20))
+		expect_gp(do_write_efer, efer | 1ull << 11, "wrmsr efer NXE (NX not offered)");
+	EXPECT_EQ(rdmsr(0xc0000080), efer);
+	wrmsr(0xc0000080, efer);
+	EXPECT_EQ(rdmsr(0xc0000080), efer);
+}
+
 static void test_vatra_only(void)
 {
+	test_cr_rules();
 	/* VT-x keeps the real CR4.VMXE set: Vatra owns the bit and must make
 	 * the guest's write fault, as on a CPU without VMX. (On AMD the bit is
 	 * reserved in hardware; emulators do not all fault, so not checked.) */

@@ -14,7 +14,7 @@ GUEST_DEVICES=
 # VT-x has 65535 VPIDs: tlb_tags brings the rollover within the reset
 # kernel's restarts (guests.sh), on zambezi too whatever its ASID count.
 GUEST_SPIN_SECONDS=3 guest_suite_image "$W/guests.img" "on_all_stopped = exit" "selftest = yes" "tlb_tags = 8"
-GUEST_NO_TRIPLE=1 guest_suite_image "$W/guests-nt.img" "on_all_stopped = exit" "selftest = yes" "tlb_tags = 8"
+GUEST_DBG_FLAGS=no_dr6 GUEST_NO_TRIPLE=1 guest_suite_image "$W/guests-nt.img" "on_all_stopped = exit" "selftest = yes" "tlb_tags = 8"
 
 bochs_suite() { # MODEL TAG [IMAGE] [CPUS]
 	local L=$W/$2.log

@@ -51,6 +51,14 @@ linux_check() { # TAG LOG VCPUS [BARE_MEMTOTAL_KB]
 	local mt
 	check "$t: Linux reaches /init" has "$L" "^\[linux\] VATRA-INIT: reached /init at uptime"
 	check "$t: Linux sees $n CPU(s)" has "$L" "^\[linux\] VATRA-INIT: nproc $n$"
+	# The partition's own topology (CPUID synthesized from its vCPUs):
+	# one package, vCPU i is core i with APIC ID i, one thread a core.
+	local i all=0-$((n - 1))
+	[ "$n" = 1 ] && all=0
+	for i in $(seq 0 $((n - 1))); do
+		check "$t: CPU $i: APIC ID $i, core $i of one package, one thread" \
+			has "$L" "^\[linux\] VATRA-INIT: cpu$i apicid $i package 0 core $i threads $i cores $all$"
+	done
 	mt=$(tr -d '\r' <"$L" | sed -n 's/^\[linux\] VATRA-INIT: MemTotal: *\([0-9]*\) kB/\1/p' | head -1)
 	if [ -n "$ref" ]; then
 		check "$t: the bare reference run reports MemTotal" test -n "$bare"

@@ -217,7 +217,7 @@ echo "--- guest test kernels under SVM + NPT, all partitions in one boot; then t
 # not time-shared with a dozen partitions.
 GUEST_DEVICES=
 . "$TOP/tests/integration/guests.sh"
-GUEST_SPINNER=1 guest_suite_image "$W/guests.img" "on_all_stopped = shell"
+GUEST_DBG_FLAGS="no_bp no_ac no_icebp" GUEST_SPINNER=1 guest_suite_image "$W/guests.img" "on_all_stopped = shell"
 boot guests 400 -- \
 	--step "partition exitloop: exited" "destroy spin\n" \
 	--step "vatra: all partitions stopped" "stats\n" \

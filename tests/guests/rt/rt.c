@@ -120,12 +120,23 @@ uint32_t rt_irq_total(void)
 	return n;
 }
 
+bool (*rt_exc_hook)(uint64_t vec, uint64_t err, uint64_t *rip, uint64_t *rflags);
+
+void rt_set_ist(int vec, int ist, uint64_t top)
+{
+	if (ist)
+		tss.ist[ist - 1] = top;
+	idt[vec & 255].ist = (uint8_t)ist;
+}
+
 void rt_trap(struct rt_frame *f)
 {
 	if (f->vec >= 32) {
 		rt_irq_count[f->vec]++;
 		return;
 	}
+	if (rt_exc_hook && rt_exc_hook(f->vec, f->err, &f->rip, &f->rflags))
+		return;
 	rt_trap_vec = f->vec;
 	rt_trap_err = f->err;
 	rt_trap_rip = f->rip;

@@ -164,6 +164,25 @@ CR_ACCESSORS(3)
 CR_ACCESSORS(4)
 CR_ACCESSORS(8)
 
+/* The debug registers (SDM Vol. 3B, 17.2). */
+#define DR_ACCESSORS(n)                                                        \
+	static inline uint64_t read_dr##n(void)                                \
+	{                                                                      \
+		uint64_t v;                                                    \
+		asm volatile("mov %%dr" #n ", %0" : "=r"(v));                  \
+		return v;                                                      \
+	}                                                                      \
+	static inline void write_dr##n(uint64_t v)                             \
+	{                                                                      \
+		asm volatile("mov %0, %%dr" #n ::"r"(v) : "memory");           \
+	}
+DR_ACCESSORS(0)
+DR_ACCESSORS(1)
+DR_ACCESSORS(2)
+DR_ACCESSORS(3)
+DR_ACCESSORS(6)
+DR_ACCESSORS(7)
+
 static inline void invlpg(const volatile void *p) { asm volatile("invlpg (%0)" ::"r"(p) : "memory"); }
 static inline void cli(void) { asm volatile("cli" ::: "memory"); }
 static inline void sti(void) { asm volatile("sti" ::: "memory"); }
@@ -192,6 +211,14 @@ int rt_try(void (*fn)(void *), void *arg);
 extern volatile uint64_t rt_trap_vec, rt_trap_err, rt_trap_rip, rt_trap_cr2;
 /* RCX, RSI and RDI as the exception found them (string instructions). */
 extern volatile uint64_t rt_trap_rcx, rt_trap_rsi, rt_trap_rdi;
+
+/* When set, called first for every exception (vectors 0-31) with the
+ * interrupted context's RIP and RFLAGS, which it may change; returns true
+ * when it handled the trap (the context then resumes). */
+extern bool (*rt_exc_hook)(uint64_t vec, uint64_t err, uint64_t *rip, uint64_t *rflags);
+/* Delivers vector vec on interrupt stack table entry ist (1-7, 0 = off)
+ * with the stack top given. */
+void rt_set_ist(int vec, int ist, uint64_t top);
 
 /* Deliveries per vector 32-255 (counted by the handler; nothing else). */
 extern volatile uint32_t rt_irq_count[256];

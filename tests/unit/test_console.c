@@ -1,0 +1,151 @@
+/* Unit tests for the console rings (mgmt/console.c): writers only fill
+ * the rings; console_drain writes whole prefixed lines (or the attached
+ * partition's raw bytes), at most CONSOLE_DRAIN_MAX bytes a call, round
+ * robin, and says what the ring lost. The serial line and the log are
+ * fakes that record what reached them. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <cmocka.h>
+#include <string.h>
+#include "mgmt/console.h"
+#include "lib/printf.h"
+
+static char serial[1 << 16];
+static size_t serial_len;
+static unsigned writes;
+
+void uart_write(const char *s, size_t n)
+{
+	memcpy(serial + serial_len, s, n);
+	serial_len += n;
+	serial[serial_len] = '\0';
+	writes++;
+}
+
+void kputline(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	serial_len += (size_t)vsnprintf(serial + serial_len, sizeof(serial) - serial_len, fmt, ap);
+	va_end(ap);
+	writes++;
+}
+
+static void put_str(int id, const char *name, const char *s)
+{
+	while (*s)
+		console_put(id, name, (uint8_t)*s++);
+}
+
+static void drain_all(void)
+{
+	while (console_drain())
+		;
+}
+
+static int reset(void **st)
+{
+	(void)st;
+	drain_all();
+	console_detach();
+	serial_len = 0;
+	serial[0] = '\0';
+	writes = 0;
+	return 0;
+}
+
+static void test_put_writes_nothing(void **st)
+{
+	(void)st;
+	put_str(0, "web", "hello\nwor");
+	assert_int_equal(writes, 0);
+	console_drain();
+	assert_string_equal(serial, "[web] hello\n");
+	/* The partial line waits for its end, or for the flush at a stop. */
+	put_str(0, "web", "ld\n");
+	drain_all();
+	assert_string_equal(serial, "[web] hello\n[web] world\n");
+	put_str(0, "web", "tail");
+	console_flush(0, "web");
+	drain_all();
+	assert_string_equal(serial, "[web] hello\n[web] world\n[web] tail\n");
+}
+
+static void test_drain_budget(void **st)
+{
+	char line[101];
+
+	(void)st;
+	memset(line, 'x', 99);
+	line[99] = '\n';
+	line[100] = '\0';
+	for (int i = 0; i < 40; i++)       /* 4000 bytes, one partition */
+		put_str(1, "db", line);
+	assert_true(console_drain());
+	assert_true(serial_len <= CONSOLE_DRAIN_MAX + 8);
+	assert_true(serial_len > 0);
+	drain_all();
+	assert_int_equal(serial_len, 40 * (5 + 100));
+}
+
+static void test_round_robin(void **st)
+{
+	char line[201];
+
+	(void)st;
+	memset(line, 'a', 199);
+	line[199] = '\n';
+	line[200] = '\0';
+	for (int i = 0; i < 20; i++)
+		put_str(2, "chatty", line);
+	put_str(3, "quiet", "one line\n");
+	/* Within a few drains the quiet partition's line is out, long before
+	 * the chatty one's 4000 bytes are. */
+	for (int i = 0; i < 3; i++)
+		console_drain();
+	assert_non_null(strstr(serial, "[quiet] one line\n"));
+	assert_true(console_drain());
+	drain_all();
+}
+
+static void test_lost_output(void **st)
+{
+	(void)st;
+	for (int i = 0; i < CONSOLE_RING + 100; i++)
+		console_put(4, "flood", i % 64 == 63 ? '\n' : 'f');
+	drain_all();
+	assert_non_null(strstr(serial, "[flood] (100 bytes of console output lost)\n"));
+}
+
+static void test_attached_raw(void **st)
+{
+	(void)st;
+	put_str(5, "sh", "before\n");
+	assert_int_equal(console_attach(5, 5), 0);
+	/* The replay is written at once; what follows waits for the drain. */
+	assert_string_equal(serial, "before\n");
+	put_str(5, "sh", "$ ls\r\n");
+	put_str(6, "other", "not shown while attached\n");
+	assert_string_equal(serial, "before\n");
+	drain_all();
+	assert_string_equal(serial, "before\n$ ls\r\n");
+	console_detach();
+	drain_all();
+	assert_null(strstr(serial, "not shown while attached"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_put_writes_nothing, reset),
+		cmocka_unit_test_setup(test_drain_budget, reset),
+		cmocka_unit_test_setup(test_round_robin, reset),
+		cmocka_unit_test_setup(test_lost_output, reset),
+		cmocka_unit_test_setup(test_attached_raw, reset),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
