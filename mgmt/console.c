@@ -18,7 +18,8 @@ struct ring {
 	const char *name;       /* the partition's name, for the prefix */
 	char line[200];         /* the current line, for prefixed output */
 	unsigned linelen;
-	bool flush;             /* end the partial line once drained */
+	bool flush;             /* end the partial line when the drain */
+	uint64_t flush_at;      /* reaches this byte (the stop's) */
 };
 
 static struct ring rings[PART_MAX];
@@ -63,6 +64,7 @@ void console_flush(unsigned id, const char *name)
 	if (id < PART_MAX) {
 		rings[id].name = name;
 		rings[id].flush = true;
+		rings[id].flush_at = rings[id].head;
 	}
 	spin_unlock(&lock);
 }
@@ -108,8 +110,19 @@ static size_t drain_ring(int id, size_t budget)
 		out_line(r);
 		r->lost = 0;
 	}
-	while (r->shown < r->head && used < budget && outlen < CONSOLE_DRAIN_MAX) {
-		char c = r->buf[r->shown++ % CONSOLE_RING];
+	for (;;) {
+		char c;
+
+		/* A stopped run's last partial line ends at its stop, before
+		 * what a restarted run writes. */
+		if (r->flush && r->shown >= r->flush_at) {
+			if (r->linelen)
+				out_line(r);
+			r->flush = false;
+		}
+		if (r->shown >= r->head || used >= budget || outlen >= CONSOLE_DRAIN_MAX)
+			break;
+		c = r->buf[r->shown++ % CONSOLE_RING];
 		used++;
 		if (attached == id) {
 			out[outlen++] = c;
@@ -126,11 +139,6 @@ static size_t drain_ring(int id, size_t budget)
 		out_line(r);
 		if (c != '\n')
 			r->line[r->linelen++] = (char)((c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?');
-	}
-	if (r->shown == r->head && r->flush) {
-		if (r->linelen)
-			out_line(r);
-		r->flush = false;
 	}
 	return used;
 }

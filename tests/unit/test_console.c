@@ -75,6 +75,21 @@ static void test_put_writes_nothing(void **st)
 	assert_string_equal(serial, "[web] hello\n[web] world\n[web] tail\n");
 }
 
+static void test_flush_then_restart(void **st)
+{
+	(void)st;
+	/* A run stops mid-line, the partition restarts and writes before
+	 * the drain comes: the old partial line ends at the stop, the new
+	 * run's line stays whole. */
+	put_str(7, "rs", "old run par");
+	console_flush(7, "rs");
+	put_str(7, "rs", "new run ");
+	console_drain();
+	put_str(7, "rs", "line\n");
+	drain_all();
+	assert_string_equal(serial, "[rs] old run par\n[rs] new run line\n");
+}
+
 static void test_drain_budget(void **st)
 {
 	char line[101];
@@ -142,6 +157,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_put_writes_nothing, reset),
+		cmocka_unit_test_setup(test_flush_then_restart, reset),
 		cmocka_unit_test_setup(test_drain_budget, reset),
 		cmocka_unit_test_setup(test_round_robin, reset),
 		cmocka_unit_test_setup(test_lost_output, reset),
