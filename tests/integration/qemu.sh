@@ -217,7 +217,7 @@ echo "--- guest test kernels under SVM + NPT, all partitions in one boot; then t
 # not time-shared with a dozen partitions.
 GUEST_DEVICES=
 . "$TOP/tests/integration/guests.sh"
-GUEST_DBG_FLAGS="no_bp no_ac no_icebp" GUEST_SPINNER=1 guest_suite_image "$W/guests.img" "on_all_stopped = shell"
+GUEST_SPINNER=1 guest_suite_image "$W/guests.img" "on_all_stopped = shell"
 boot guests 400 -- \
 	--step "partition exitloop: exited" "destroy spin\n" \
 	--step "vatra: all partitions stopped" "stats\n" \
@@ -282,6 +282,11 @@ check "smp: both CPUs of -smp 2 come up" has "$L" "^smp: 2 of 2 CPU\\(s\\) onlin
 check "pci: lists the host bridge" has "$L" "^0000:00:00.0 8086:29c0 Host bridge +free$"
 check "pause: refused on a stopped partition" count "$L" "^error: partition cpuid is not running" 3
 check "list: shows stopped partitions" has "$L" "^triple +stopped +1 +16M  stopped: triple fault"
+
+echo "--- debug registers, #DB/#AC reflected in loops, a partition INIT-ing itself"
+GUEST_DBG_FLAGS="no_bp no_ac no_icebp" guest_dbg_image "$W/dbg.img" "on_all_stopped = exit"
+boot dbg 200
+guest_dbg_check qemu "$W/dbg.log"
 
 echo "--- an unmodified Debian Linux kernel in a 2-vCPU, 256 MiB partition"
 . "$TOP/tests/integration/linux.sh"
