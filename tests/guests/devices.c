@@ -1117,8 +1117,9 @@ static void test_pci(void)
 	EXPECT_EQ(pci_rd(0, 0, 0, 0x04) & 0xffff, 0x0000);
 	outw(0xcfc, (uint16_t)cmd0);
 
-	/* Nothing at 00:01.0 (Vatra), 00:1d.7 or 05:00.0: all ones. */
-	V_EXPECT_EQ(pci_rd(0, 1, 0, 0x00), 0xffffffff);
+	/* Nothing at 00:02.0 (Vatra; 00:01.0 is its test function), 00:1d.7
+	 * or 05:00.0: all ones. */
+	V_EXPECT_EQ(pci_rd(0, 2, 0, 0x00), 0xffffffff);
 	EXPECT_EQ(pci_rd(0, 0x1d, 7, 0x00), 0xffffffff);
 	EXPECT_EQ(pci_rd(5, 0, 0, 0x00), 0xffffffff);
 	/* Enable bit clear: CONFIG_DATA is no configuration access. */

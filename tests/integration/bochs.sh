@@ -67,11 +67,15 @@ check "zambezi: SVM on with the hardware paths" has "$L" "^svm: on \(8 ASIDs by 
 # Bochs; its SVM intercepts #DB before setting DR6.
 guest_dbg_image "$W/dbg.img" "on_all_stopped = exit"
 GUEST_DBG_FLAGS=no_dr6 guest_dbg_image "$W/dbg-amd.img" "on_all_stopped = exit"
-echo "--- haswell and zambezi: debug registers, #DB/#AC, self-INIT"
+echo "--- haswell, zambezi and skylake-x: debug registers, #DB/#AC, self-INIT, XSAVE state (AVX-512 on skylake-x), NMIs"
 "$TOP/tools/run-bochs" --model corei7_haswell_4770 --timeout 300 "$W/dbg.img" "$W/dbg-haswell.log"
 guest_dbg_check haswell "$W/dbg-haswell.log"
 "$TOP/tools/run-bochs" --model zambezi --timeout 300 "$W/dbg-amd.img" "$W/dbg-zambezi.log"
 guest_dbg_check zambezi "$W/dbg-zambezi.log"
+"$TOP/tools/run-bochs" --model corei7_skylake_x --timeout 300 "$W/dbg.img" "$W/dbg-skylake.log"
+guest_dbg_check skylake-x "$W/dbg-skylake.log"
+check "skylake-x: AVX-512 state (ZMM16, k1) survives preemption" has "$W/dbg-skylake.log" \
+	"^\[xsave\] xsave: preempted [1-9][0-9]* times, YMM0-15, ZMM16 and k1 changed 0 times"
 
 mkcfg "$W/devices.cfg" "[vatra]" "on_all_stopped = exit" "[partition devices]" \
 	"kernel = /guests/devices.elf" "memory = 16M" "debug_exit = yes" "cmdline = mem=16M"

@@ -55,10 +55,6 @@ guest_suite_image() { # IMG [extra vatra.cfg lines...]
 		# in a sibling that scans all of its own.
 		printf '[partition plant]\nkernel = /guests/scan.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = role=plant\n'
 		printf '[partition scan]\nkernel = /guests/scan.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = role=scan\n'
-		# XSAVE state across preemption: both on the boot CPU, the
-		# scribbler writing every YMM register while xsave keeps its own.
-		printf '[partition xsave]\nkernel = /guests/xsave.elf\nmemory = 16M\ndebug_exit = yes\ncpus = 0\ncmdline = name=xsave\n'
-		printf '[partition scribble]\nkernel = /guests/xsave.elf\nmemory = 16M\ndebug_exit = yes\ncpus = 0\ncmdline = name=scribble role=scribble seconds=3\n'
 		# Per-partition I/O permission maps: port 0x80 opened for
 		# pdirect only; ptrapped starts after it and must still exit.
 		printf '[partition pdirect]\nkernel = /guests/ports.elf\nmemory = 16M\ndebug_exit = yes\ndirect_test_port = yes\ncmdline = role=direct\n'
@@ -99,11 +95,6 @@ guest_suite_check() { # TAG LOG
 		check "$t: guest $k passes its checks" has "$L" "^\[$k\] PASS: [0-9]+ checks"
 		check "$t: guest $k exits with status 0" has "$L" "^partition $k: exited with status 0 \(debug-exit\)"
 	done
-	for k in xsave scribble; do
-		check "$t: guest $k (XSAVE) passes its checks" has "$L" "^\[$k\] PASS: [0-9]+ checks"
-	done
-	check "$t: YMM registers survive preemption by a partition writing them" \
-		has "$L" "^\[xsave\] xsave: preempted [1-9][0-9]* times, YMM0-15(, ZMM16 and k1)?(, PKRU)? changed 0 times"
 	for k in pdirect ptrapped; do
 		check "$t: guest $k passes its checks" has "$L" "^\[$k\] PASS: [0-9]+ checks"
 		check "$t: guest $k exits with status 0" has "$L" "^partition $k: exited with status 0 \(debug-exit\)"
@@ -193,9 +184,18 @@ guest_dbg_image() { # IMG [extra vatra.cfg lines...]
 		printf '%s\n' "$@"
 		printf '[partition dbg]\nkernel = /guests/dbg.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = %s\n' "${GUEST_DBG_FLAGS:-}"
 		printf '[partition initself]\nkernel = /guests/initself.elf\nmemory = 16M\ndebug_exit = yes\n'
+		# XSAVE state across preemption: both on the boot CPU, the
+		# scribbler writing every YMM register while xsave keeps its own.
+		printf '[partition xsave]\nkernel = /guests/xsave.elf\nmemory = 16M\ndebug_exit = yes\ncpus = 0\ncmdline = name=xsave\n'
+		printf '[partition scribble]\nkernel = /guests/xsave.elf\nmemory = 16M\ndebug_exit = yes\ncpus = 0\ncmdline = name=scribble role=scribble seconds=3\n'
+		# NMIs; with GUEST_NMI_BUTTON=1 it waits for the operator's
+		# `nmi nmi` (the boot must type it).
+		printf '[partition nmi]\nkernel = /guests/nmi.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = %s\n' \
+			"$([ -n "${GUEST_NMI_BUTTON:-}" ] && echo button)"
 	} >"$cfg"
 	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" \
-		-f "$G/dbg.elf:/guests/dbg.elf" -f "$G/initself.elf:/guests/initself.elf" >/dev/null
+		-f "$G/dbg.elf:/guests/dbg.elf" -f "$G/initself.elf:/guests/initself.elf" \
+		-f "$G/xsave.elf:/guests/xsave.elf" -f "$G/nmi.elf:/guests/nmi.elf" >/dev/null
 }
 
 guest_dbg_check() { # TAG LOG
@@ -206,4 +206,11 @@ guest_dbg_check() { # TAG LOG
 	check "$t: a 1-vCPU partition INIT-ing itself is stopped, saying why" \
 		has "$L" "^error: partition initself: stopped: INIT left every vCPU waiting for a startup IPI"
 	check "$t: the self-INIT guest did not run on" hasnt "$L" "^\[initself\] initself: FAIL"
+	for k in xsave scribble; do
+		check "$t: guest $k (XSAVE) passes its checks" has "$L" "^\[$k\] PASS: [0-9]+ checks"
+	done
+	check "$t: YMM registers survive preemption by a partition writing them" \
+		has "$L" "^\[xsave\] xsave: preempted [1-9][0-9]* times, YMM0-15(, ZMM16 and k1)?(, PKRU)? changed 0 times"
+	check "$t: guest nmi passes its checks" has "$L" "^\[nmi\] PASS: [0-9]+ checks"
+	check "$t: an NMI sent in the NMI handler waits for its IRET" has "$L" "^\[nmi\] nmi: 4 NMIs, nested at most 1 deep$"
 }
