@@ -14,6 +14,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/caps.h"
 #include "arch/x86/percpu.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -23,6 +24,13 @@ static uint64_t guest_mask;
 static uint32_t area_size;
 /* Protection keys offered (PKRU is then one of the components moved). */
 static bool pku;
+/* AMD CPUs without XSaveErPtr (CPUID 0x80000008 EBX[2]) save and restore
+ * the x87 FIP, FDP and FOP only when FSW.ES is set (AMD APM Vol. 4,
+ * FXSAVE/FXRSTOR; the leak known as CVE-2006-1056): before a vCPU's
+ * state goes in, an x87 load of the hypervisor's own sets them, so no
+ * guest reads another's. */
+static bool x87_ptr_leak;
+static const uint32_t x87_scrub;
 
 /* The power-up state: x87 reset (FCW 0x037f), MXCSR 0x1f80, every other
  * register zero; with XSAVE, an all-zero XSTATE_BV puts every component
@@ -37,6 +45,12 @@ void fpu_init(void)
 {
 	struct cpuid_regs r;
 	uint64_t mask;
+
+	x87_ptr_leak = !memcmp(caps_get()->vendor, "AuthenticAMD", 12) &&
+		       !(cpuid(0x80000000, 0).a >= 0x80000008 && (cpuid(0x80000008, 0).b & (1u << 2)));
+	if (x87_ptr_leak)
+		pr_info("fpu: x87 error pointers are cleared before each vCPU's state goes in "
+			"(no XSaveErPtr)");
 
 	if (!(cpuid(1, 0).c & (1u << 26)) || !(read_cr4() & CR4_OSXSAVE)) {
 		pr_info("fpu: no XSAVE on this CPU: guests get x87 and SSE state (FXSAVE), no AVX");
@@ -101,6 +115,8 @@ void fpu_load(struct cpu *c, struct vcpu *v)
 	const uint8_t *img = v->fpu_valid ? v->fpu : fpu_clean;
 
 	if (!(c->fpu_owner == v && c->fpu_owner_starts == v->part->starts && v->fpu_valid)) {
+		if (x87_ptr_leak)
+			__asm__ volatile("fnclex; emms; fildl %0" : : "m"(x87_scrub));
 		if (guest_mask) {
 			set_xcr0(c, guest_mask);
 			xrstor64(img, guest_mask);
@@ -126,6 +142,11 @@ static void follow_xcr0(struct vcpu *v)
 
 	if (hw == v->xcr0)
 		return;
+	if (hw & ~guest_mask) {
+		/* A component Vatra does not switch: not the guest's to have. */
+		xsetbv(0, v->xcr0);
+		return;
+	}
 	if (!told) {
 		told = true;
 		pr_info("fpu: this CPU let a guest write XCR0 without the XSETBV intercept "

@@ -173,8 +173,10 @@ static void wake(struct vcpu *v)
 		pr_debug("partition %s: vCPU %u started at %04x:0000", part_name(v->part), v->id,
 			 bs.cs_sel);
 	}
-	if (v->state == VCPU_HALTED && (v->regs.rflags & RFLAGS_IF) &&
-	    (v->pending_irq >= 0 || platform_pending(v) >= 0))
+	/* An NMI ends HLT whatever IF says (SDM Vol. 2A, HLT). */
+	if (v->state == VCPU_HALTED &&
+	    (v->nmi_pending || ((v->regs.rflags & RFLAGS_IF) &&
+				(v->pending_irq >= 0 || platform_pending(v) >= 0))))
 		v->state = VCPU_RUNNABLE;
 }
 

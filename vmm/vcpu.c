@@ -105,6 +105,8 @@ void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
 static int hlt_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	vcpu_skip(v, e, 1);
+	if (v->nmi_pending)
+		return 0;     /* an NMI is waiting: HLT ends at once */
 	if (!(v->regs.rflags & RFLAGS_IF) && v->pending_irq < 0 && v->part->nvcpus == 1) {
 		/* Nothing can ever wake it: say so instead of idling forever. */
 		part_stop(v->part, -1, "stopped: vCPU %u halted with interrupts disabled", v->id);

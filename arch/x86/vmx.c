@@ -169,8 +169,8 @@ static int vmx_cpu_enable(void)
 		    ((rdmsr(true_msrs ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED) >> 32) & PROC_NMI_WINDOW);
 	if (!have_vnmi) {
 		pin_ctl &= ~PIN_VIRTUAL_NMI;
-		pr_warn("vmx: no virtual NMIs: a guest NMI that arrives while one is handled waits "
-			"for the next exit");
+		pr_warn("vmx: no virtual NMIs: a guest's NMIs after its first go in only as the "
+			"CPU's own NMI blocking allows");
 	}
 	preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
 	proc_ctl = adjust(true_msrs ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
@@ -1034,6 +1034,11 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 		if (idt & INTR_ERR)
 			vmwrite(ENTRY_EXC_ERROR, vmread(IDT_VECTORING_ERROR));
 		vmwrite(ENTRY_INSN_LEN, vmread(EXIT_INSN_LEN));
+		/* An NMI going in again is not yet being handled: with
+		 * virtual NMIs the entry would fail with blocking by NMI set
+		 * (SDM Vol. 3C, 26.3.1.5). */
+		if (have_vnmi && (idt & (7u << 8)) == INTR_TYPE_NMI)
+			vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) & ~0x8ULL);
 		e->event = true;
 		e->event_vector = (uint8_t)idt;
 	}
