@@ -328,8 +328,6 @@ static bool svm_interruptible(struct vcpu *v)
 	       !(vm->c.eventinj & SVM_EVT_VALID);
 }
 
-static void svm_request_irq_window(struct vcpu *v, bool on);
-
 static bool svm_nmi_allowed(struct vcpu *v)
 {
 	struct svm_vcpu *s = sv(v);
@@ -348,15 +346,16 @@ static void svm_inject_nmi(struct vcpu *v)
 	s->vmcb->c.intercepts1 |= SVM_I1_IRET;
 }
 
-/* Without vNMI there is no NMI-window exit: the IRET intercept is on
- * while an NMI is being handled, and once it fired an interrupt window
- * (or any later exit) finds NMIs unblocked. */
+/* Without vNMI there is no NMI-window exit. The IRET intercept fires
+ * before the IRET runs, so an interrupt window asked for then would
+ * exit at the IRET again and again (a guest that IRETs with IF set
+ * would never get past it): the held NMI goes in at the first exit
+ * after the IRET instead, at the latest when the slice's timer ends
+ * the guest's run. */
 static void svm_request_nmi_window(struct vcpu *v, bool on)
 {
-	struct svm_vcpu *s = sv(v);
-
-	if (on && s->iret_seen && !(s->vmcb->c.intercepts1 & SVM_I1_VINTR))
-		svm_request_irq_window(v, true);
+	(void)v;
+	(void)on;
 }
 
 /* After an exit: the IRET of an NMI handler has run when the guest got
