@@ -37,6 +37,19 @@ static void hv_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 	(void)v;
 }
 
+/* The host's highest basic (base 0) or extended (base 0x80000000) leaf,
+ * read once: a CPUID instruction costs the hypervisor a hundred cycles
+ * and more, and the answer never changes. */
+static uint32_t host_max_leaf(uint32_t base)
+{
+	static uint32_t max[2];
+	unsigned i = base ? 1 : 0;
+
+	if (!max[i])
+		max[i] = cpuid(base, 0).a;
+	return max[i];
+}
+
 /* Bits needed to number n vCPUs: ceil(log2(n)). */
 static uint32_t id_bits(uint32_t n)
 {
@@ -61,7 +74,7 @@ static void topology(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_r
 	uint32_t n = v->part->nvcpus ? v->part->nvcpus : 1, bits = id_bits(n);
 	uint32_t ids = 1u << bits, level;
 
-	if (leaf > cpuid(leaf & 0x80000000, 0).a)
+	if (leaf > host_max_leaf(leaf & 0x80000000))
 		return;         /* beyond the highest leaf: as the CPU answers */
 	switch (leaf) {
 	case 1:
@@ -113,7 +126,7 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 	 * * EBX / EAX; SDM Vol. 2A, CPUID leaf 15H) instead of calibrating
 	 * against emulated timers. */
 	if (vmm_guest_vendor() == CPU_VENDOR_INTEL && hv.tsc_khz) {
-		uint32_t max = cpuid(0, 0).a;
+		uint32_t max = host_max_leaf(0);
 		if (leaf == 0) {
 			*r = cpuid(0, 0);
 			if (r->a < 0x15)

@@ -77,13 +77,6 @@ struct partition *part_find(const char *name)
 	return NULL;
 }
 
-void *gpa_ptr(struct partition *p, uint64_t gpa, uint64_t len)
-{
-	if (!p->ram || gpa >= p->ram_size || len > p->ram_size - gpa)
-		return NULL;
-	return p->ram + gpa;
-}
-
 void part_console_putc(struct partition *p, uint8_t c)
 {
 	if (vmm_hooks && vmm_hooks->console_put)

@@ -130,8 +130,14 @@ struct partition *part_find(const char *name);
 const char *part_name(const struct partition *p);
 
 /* Guest memory by guest-physical address: a host pointer to len bytes of
- * RAM, or NULL when any of it lies outside RAM. */
-void *gpa_ptr(struct partition *p, uint64_t gpa, uint64_t len);
+ * RAM, or NULL when any of it lies outside RAM. Inline: guest page walks
+ * call it for every entry. */
+static inline void *gpa_ptr(struct partition *p, uint64_t gpa, uint64_t len)
+{
+	if (!p->ram || gpa >= p->ram_size || len > p->ram_size - gpa)
+		return NULL;
+	return p->ram + gpa;
+}
 /* Guest memory by linear address: vmm/gla.h. */
 
 /* Console output from the guest (UART or hypercall). */

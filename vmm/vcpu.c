@@ -86,6 +86,7 @@ void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
 	struct guest_ctl c;
 	struct x86_prefixes pf;
 	uint8_t b[X86_MAX_INSN];
+	const uint8_t *h;
 	unsigned got;
 
 	if (e->inst_len) {
@@ -95,6 +96,15 @@ void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
 	/* No next-RIP from the hardware (QEMU's SVM has no NRIP save):
 	 * count the prefixes in front of the known opcode. */
 	vmm->get_ctl(v, &c);
+	h = gla_code_ptr(v, &c, &got);
+	if (h) {
+		/* In place, when the prefixes end on RIP's page. */
+		unsigned n = got < sizeof(b) - opcode_len ? got : sizeof(b) - opcode_len;
+		if (x86_prefixes(h, n, c.mode, &pf) < got) {
+			v->regs.rip += pf.len + opcode_len;
+			return;
+		}
+	}
 	got = vcpu_fetch(v, b, sizeof(b));
 	x86_prefixes(b, got < sizeof(b) - opcode_len ? got : sizeof(b) - opcode_len, c.mode, &pf);
 	v->regs.rip += pf.len + opcode_len;
@@ -402,7 +412,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 		v->slice_end = due && due < start + max_cycles ? due : start + max_cycles;
 		apic_timer_at(v->slice_end);
 		deliver_irq(v);
-		memset(&e, 0, sizeof(e));
+		e = (struct vm_exit){ 0 };
 		/* Only guest mode runs without the partition's lock: other
 		 * CPUs may then deliver interrupts to v (and kick this CPU). */
 		if (!p->entry_tsc)

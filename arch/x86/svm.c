@@ -660,9 +660,14 @@ static void svm_tlb(struct vcpu *v, struct svm_vcpu *s, struct vmcb *vm)
 		[TLBTAG_FLUSH_NONE] = 0, [TLBTAG_FLUSH_TAG] = 3, [TLBTAG_FLUSH_ALL] = 1,
 	};
 	struct cpu *c = this_cpu();
-	struct tlbtag_decision d = tlbtag_decide(&c->tags, &v->tag, (int)c->id, s->flush,
-						 caps_get()->flush_by_asid);
+	struct tlbtag_decision d;
 
+	if (!s->flush && tlbtag_current(&c->tags, &v->tag, (int)c->id)) {
+		vm->c.tlb_control = 0;     /* the common exit: same ASID, no flush */
+		vm->c.asid = v->tag.tag;
+		return;
+	}
+	d = tlbtag_decide(&c->tags, &v->tag, (int)c->id, s->flush, caps_get()->flush_by_asid);
 	c->tags = d.cpu;
 	v->tag = d.vcpu;
 	s->flush = false;

@@ -13,7 +13,8 @@
  *             it, else 0
  * Each round trip is timed from one RDTSC to the next, as a loop of
  * "RDTSC; store; exiting instruction" (the baseline has the same loop).
- * Flag `bare`: no mmio, no hypercall. Always exits 0.
+ * Flag `bare`: no mmio, no hypercall; `only=NAME`: that measure alone
+ * (for profiles of one exit). Always exits 0.
  */
 #include "rt.h"
 
@@ -21,6 +22,7 @@
 #define MAXSAMPLES 20000
 
 static uint64_t iters;
+static char only[16];
 static uint32_t samples[MAXSAMPLES];
 static uint32_t scratch[WINDOW];
 
@@ -76,6 +78,8 @@ static uint32_t best_window(unsigned n)
 
 #define MEASURE(name, body)                                                    \
 	do {                                                                   \
+		if (only[0] && strcmp(only, name))                             \
+			break;                                                 \
 		unsigned n = 0;                                                \
 		uint64_t t0 = rdtsc(), prev = t0;                              \
 		for (uint64_t i = 0; i < iters; i++) {                         \
@@ -95,6 +99,7 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	iters = rt_arg_ul("iters=", 20000);
 	if (!iters)
 		iters = 1;
+	rt_arg_str("only=", only, sizeof(only));
 	rt_printf("bench: %lu iterations each\n", iters);
 
 	MEASURE("baseline", asm volatile("lfence; nop; lfence" ::: "memory"));
