@@ -11,6 +11,10 @@
  *   hypercall VERSION                               (Vatra only)
  *   tsc_khz   CPUID 0x40000010 EAX when Vatra's leaf 0x40000000 reaches
  *             it, else 0
+ *   cpuid-os, in-os, hypercall-os: the same once the kernel runs with the
+ *             protections a modern kernel sets (CR4.PGE, and SMEP and
+ *             SMAP where CPUID has them, its pages supervisor-only), as
+ *             Linux does and the hypervisor itself does
  * Each round trip is timed from one RDTSC to the next, as a loop of
  * "RDTSC; store; exiting instruction" (the baseline has the same loop).
  * Flag `bare`: no mmio, no hypercall; `only=NAME`: that measure alone
@@ -93,6 +97,25 @@ static uint32_t best_window(unsigned n)
 			  best_window(n));                                     \
 	} while (0)
 
+/* Supervisor-only pages (U/S clear in every PDE of the identity map),
+ * then CR4.PGE, SMEP and SMAP as CPUID offers them (SDM Vol. 3A, 4.6). */
+static void os_protections(void)
+{
+	struct cpuid_regs l7 = cpuid(0, 0).eax >= 7 ? cpuid(7, 0) : (struct cpuid_regs){ 0 };
+	uint64_t cr4 = read_cr4() | (1u << 7);
+
+	for (unsigned i = 0; i < 4; i++)
+		for (unsigned j = 0; j < 512; j++)
+			rt_pd[i][j] &= ~4ULL;
+	write_cr3(read_cr3());
+	if (l7.ebx & (1u << 7))
+		cr4 |= 1u << 20;
+	if (l7.ebx & (1u << 20))
+		cr4 |= 1u << 21;
+	write_cr4(cr4);
+	rt_printf("bench: CR4 0x%lx\n", read_cr4());
+}
+
 int main(uint32_t mb_magic, uint64_t mb_info)
 {
 	(void)mb_magic, (void)mb_info;
@@ -109,6 +132,11 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 		MEASURE("mmio", (void)*(volatile uint64_t *)(TESTDEV_BASE + TESTDEV_ID));
 		MEASURE("hypercall", (void)rt_hypercall(HC_VERSION, 0, 0, 0, 0));
 	}
+	os_protections();
+	MEASURE("cpuid-os", (void)cpuid(0, 0));
+	MEASURE("in-os", (void)inb(0x80));
+	if (!rt_bare)
+		MEASURE("hypercall-os", (void)rt_hypercall(HC_VERSION, 0, 0, 0, 0));
 
 	uint32_t khz = 0;
 	struct cpuid_regs h = cpuid(0x40000000, 0);
