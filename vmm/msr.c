@@ -344,6 +344,18 @@ static int efer_write(struct vcpu *v, uint64_t *val)
 	return crvalid_efer(&s, &a, *val, val);
 }
 
+/* The local APIC's MSRs (APIC base, TSC deadline, x2APIC) are the
+ * platform's, under the partition's lock; a TSC write moves the vCPU's
+ * clock, by which its LAPIC timer counts. Every other MSR lives in the
+ * vCPU or its control block. */
+bool msr_private(uint32_t msr)
+{
+	if (msr == VLAPIC_MSR_APIC_BASE || msr == VLAPIC_MSR_TSC_DEADLINE ||
+	    (msr >= VLAPIC_MSR_X2APIC_FIRST && msr <= VLAPIC_MSR_X2APIC_LAST))
+		return false;
+	return msr != MSR_TSC && msr != MSR_TSC_ADJUST;
+}
+
 int msr_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	uint32_t msr = e->msr.index;

@@ -2,10 +2,20 @@
  * emulated devices, and the state the scheduler and shell read.
  *
  * Locking: each partition has one lock (part_lock), held by whichever
- * CPU handles an exit of one of its vCPUs, polls its devices, or changes
- * its state (start, stop, pause); it is dropped only while a vCPU is in
- * guest mode. So the device models, the local APICs and the vCPU states
- * of a partition are touched by one CPU at a time. The shell's readers
+ * CPU polls its devices, delivers its interrupts, changes its state or a
+ * vCPU's (start, stop, pause, INIT, SIPI, HLT), or handles an exit that
+ * reaches a device model or a local APIC. So the device models, the
+ * local APICs and the vCPU states of a partition are touched by one CPU
+ * at a time. A vCPU's CPU drops it while the vCPU is in guest mode and
+ * while it handles a private exit (vmm/vcpu.c: CPUID, MSRs other than
+ * the LAPIC's and the TSC's, the VERSION hypercall), which touch only
+ * [cpu] fields of that vCPU and constant ([start]) facts; it does so
+ * only when the last locked entry left no interrupt or NMI pending, and
+ * it goes back to the lock for a due timer or a kick. Whoever changes
+ * what a vCPU's CPU reads unlocked (p->state, p->paused, v->state, a
+ * pending interrupt) does it under the lock and then kicks that CPU
+ * (vcpu_kick): with its interrupts off the kick waits, and the vCPU's
+ * next entry exits at once into the locked path. The shell's readers
  * (list, info, stats) read counters without it. */
 #ifndef VATRA_VMM_PARTITION_H
 #define VATRA_VMM_PARTITION_H
@@ -36,9 +46,11 @@ struct cpu;
 struct vcpu {
 	struct partition *part;      /* [start] */
 	unsigned id;                 /* [start] */
-	enum vcpu_state state;       /* [part] */
-	struct guest_regs regs;      /* [part] */
-	void *arch;                  /* [part] the vendor's per-vCPU state */
+	enum vcpu_state state;       /* [part]; read unlocked by its CPU between private exits */
+	/* [cpu] while its partition runs (private exits change them without
+	 * [part]); [part] while it is out of a slice (start, reset) */
+	struct guest_regs regs;
+	void *arch;                  /* the vendor's per-vCPU state: as regs */
 	struct tlbtag tag;           /* [cpu] ASID or VPID */
 	int pending_irq;             /* [part] vector to inject, -1 = none */
 	bool nmi_pending;            /* [part] an NMI waits for delivery (held while one is handled) */
@@ -61,7 +73,7 @@ struct vcpu {
 	uint8_t fpu[4096] __attribute__((aligned(64)));  /* [cpu] XSAVE (or FXSAVE) area */
 	bool fpu_valid;              /* [cpu] */
 	uint64_t xcr0;               /* [cpu] the guest's XCR0 */
-	/* statistics: [part], read unlocked */
+	/* statistics: [cpu], read unlocked */
 	uint64_t exits[EXIT_NREASONS];
 	uint64_t exits_total;
 	/* Device accesses by instructions the MMIO emulator does not have,

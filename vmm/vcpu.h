@@ -23,6 +23,11 @@ int msr_exit(struct vcpu *v, const struct vm_exit *e);
 int io_exit(struct vcpu *v, const struct vm_exit *e);
 int mmio_exit(struct vcpu *v, const struct vm_exit *e);
 int hypercall_exit(struct vcpu *v, const struct vm_exit *e);
+/* Whether the exit's handler touches only the vCPU's own state, so that
+ * it runs without the partition's lock (vmm/vcpu.c): an MSR other than
+ * the local APIC's and the TSC's; the VERSION hypercall. */
+bool msr_private(uint32_t msr);
+bool hypercall_private(const struct vcpu *v);
 
 /* The guest's CPUID (vmm/cpuid.c); msr_cpuid_fixup is its last step:
  * it hides the bits whose MSRs vmm/msr.c does not provide. */
