@@ -234,11 +234,46 @@ void cpuid_cr_allowed(struct vcpu *v, struct cr_allowed *a)
 	crvalid_allowed(&id, a);
 }
 
+/* Whether a leaf's answer stays the same for the vCPU: all but 1 and 7
+ * (OSXSAVE and OSPKE follow the guest's CR4) and 0xD (the sizes follow
+ * its XCR0). Everything else is the host's constant answer, filtered by
+ * the partition's constant settings and the vCPU's own ID. */
+static bool cpuid_keep(uint32_t leaf)
+{
+	return leaf != 1 && leaf != 7 && leaf != 0xd;
+}
+
+/* The guest's answer, from the vCPU's cache when it asked before: a
+ * CPUID costs the hypervisor one host CPUID (a hundred cycles and more
+ * on a real CPU) plus the filtering, and guests ask the same few leaves
+ * over and over. */
+static void cpuid_cached(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+{
+	unsigned i = (leaf ^ (leaf >> 29) ^ (sub * 5)) & 7;
+
+	if (v->cpuid_cache[i].valid && v->cpuid_cache[i].leaf == leaf &&
+	    v->cpuid_cache[i].sub == sub) {
+		*r = (struct cpuid_regs){ v->cpuid_cache[i].r[0], v->cpuid_cache[i].r[1],
+					  v->cpuid_cache[i].r[2], v->cpuid_cache[i].r[3] };
+		return;
+	}
+	cpuid_guest(v, leaf, sub, r);
+	if (!cpuid_keep(leaf))
+		return;
+	v->cpuid_cache[i].leaf = leaf;
+	v->cpuid_cache[i].sub = sub;
+	v->cpuid_cache[i].r[0] = r->a;
+	v->cpuid_cache[i].r[1] = r->b;
+	v->cpuid_cache[i].r[2] = r->c;
+	v->cpuid_cache[i].r[3] = r->d;
+	v->cpuid_cache[i].valid = true;
+}
+
 int cpuid_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	struct cpuid_regs r;
 
-	cpuid_guest(v, (uint32_t)v->regs.gpr[REG_RAX], (uint32_t)v->regs.gpr[REG_RCX], &r);
+	cpuid_cached(v, (uint32_t)v->regs.gpr[REG_RAX], (uint32_t)v->regs.gpr[REG_RCX], &r);
 	v->regs.gpr[REG_RAX] = r.a;
 	v->regs.gpr[REG_RBX] = r.b;
 	v->regs.gpr[REG_RCX] = r.c;

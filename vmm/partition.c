@@ -322,6 +322,7 @@ int part_start(struct partition *p, unsigned id, const struct part_config *setti
 		v->sipi_vector = -1;
 		fpu_vcpu_reset(v);
 		tlbtag_init(&v->tag);
+		memset(v->cpuid_cache, 0, sizeof(v->cpuid_cache));
 		r = vmm->vcpu_create(v);
 		if (r) {
 			part_stop(p, -1, "not started: cannot create vCPU %u (%s)", i, err_name(r));

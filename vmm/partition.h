@@ -69,6 +69,13 @@ struct vcpu {
 	uint64_t tsc_aux;            /* [cpu] */
 	uint64_t tsc_adjust;         /* [cpu] IA32_TSC_ADJUST: the guest's moves of its TSC */
 	uint64_t mcg_status;         /* [cpu] IA32_MCG_STATUS */
+	/* [cpu] CPUID answers the guest asked for, by leaf and subleaf
+	 * (vmm/cpuid.c); emptied at start. Leaves whose answer follows the
+	 * guest's CR4 or XCR0 are never kept. */
+	struct {
+		uint32_t leaf, sub, r[4];
+		bool valid;
+	} cpuid_cache[8];
 	/* FPU/SSE/AVX state while not in the registers (vmm/fpu.c) */
 	uint8_t fpu[4096] __attribute__((aligned(64)));  /* [cpu] XSAVE (or FXSAVE) area */
 	bool fpu_valid;              /* [cpu] */
