@@ -142,6 +142,7 @@ static void tsc_move(struct vcpu *v, uint64_t delta)
 {
 	v->tsc_adjust += delta;
 	v->lapic.tsc_offset = v->tsc_adjust;
+	v->lapic_touched = true;      /* its deadline, in guest TSC, moved */
 	vmm->set_tsc_offset(v, v->tsc_adjust - v->part->start_tsc);
 }
 
@@ -344,15 +345,12 @@ static int efer_write(struct vcpu *v, uint64_t *val)
 	return crvalid_efer(&s, &a, *val, val);
 }
 
-/* The local APIC's MSRs (APIC base, TSC deadline, x2APIC) are the
- * platform's, under the partition's lock; a TSC write moves the vCPU's
- * clock, by which its LAPIC timer counts. Every other MSR lives in the
- * vCPU or its control block. */
+/* Every MSR lives in the vCPU, its control block or its own LAPIC
+ * (which has a lock of its own, and sends IPIs and EOIs under the
+ * partition's lock by itself), except the TSC and TSC_ADJUST, whose
+ * writes move the vCPU's clock (kept under the partition's lock). */
 bool msr_private(uint32_t msr)
 {
-	if (msr == VLAPIC_MSR_APIC_BASE || msr == VLAPIC_MSR_TSC_DEADLINE ||
-	    (msr >= VLAPIC_MSR_X2APIC_FIRST && msr <= VLAPIC_MSR_X2APIC_LAST))
-		return false;
 	return msr != MSR_TSC && msr != MSR_TSC_ADJUST;
 }
 

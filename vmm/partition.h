@@ -38,6 +38,14 @@ enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
 struct partition;
 struct cpu;
 
+/* An IPI or EOI broadcast a vCPU's LAPIC sent, waiting to be carried out
+ * once its LAPIC lock is dropped (vmm/platform.c). */
+struct lapic_out {
+	bool ipi, logical, eoi;
+	uint8_t shorthand, mode, vector, eoi_vector;
+	uint32_t dest;
+};
+
 /* Lock tags: [part] the partition's lock (part_lock); [place] the vCPU
  * placement lock in vmm/sched.c; [start] written under [part] by
  * part_start and constant for the run; [cpu] only the vCPU's own CPU, in
@@ -64,7 +72,16 @@ struct vcpu {
 	uint64_t period_start, period_used;   /* for the cap */
 	bool yield;                  /* give the CPU to the next vCPU */
 	uint64_t slice_end;          /* TSC value at which this slice ends */
-	struct vlapic lapic;         /* [part] */
+	/* The LAPIC: touched by its own CPU holding [part] or lapic_lock,
+	 * by any other CPU holding both ([part] first, then lapic_lock;
+	 * never two LAPIC locks at once). Its timer is run by its own CPU
+	 * only (platform_lapic_poll). */
+	struct vlapic lapic;
+	struct spinlock lapic_lock;
+	struct lapic_out lapic_out;  /* [lapic_lock] what it sent during one access */
+	uint64_t lapic_due;          /* [cpu] TSC of its timer's next deadline, 0 = none */
+	bool lapic_touched;          /* [cpu] accessed since its timer was last run */
+	bool unlocked_exit;          /* [cpu] its exit is being handled without [part] */
 	uint64_t dr[4];              /* [cpu] DR0-3 as the guest last wrote them */
 	uint64_t tsc_aux;            /* [cpu] */
 	uint64_t tsc_adjust;         /* [cpu] IA32_TSC_ADJUST: the guest's moves of its TSC */

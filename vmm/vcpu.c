@@ -450,6 +450,11 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 		write_dr0_3(v->dr);
 	while (v->state == VCPU_RUNNABLE && p->state == PART_RUNNING && !p->paused) {
 		uint64_t due = platform_poll(p);
+
+		if (v->lapic_touched || (v->lapic_due && rdtsc() >= v->lapic_due))
+			platform_lapic_poll(v);
+		if (v->lapic_due && (!due || v->lapic_due < due))
+			due = v->lapic_due;
 		/* Back in time for the next virtual timer, even if the guest
 		 * does not exit by itself. */
 		v->slice_end = due && due < start + max_cycles ? due : start + max_cycles;
@@ -470,8 +475,22 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 			 * goes the locked way, which delivers the next one. */
 			if (!quiet || !exit_private(v, &e))
 				break;
+			v->unlocked_exit = true;
 			handle_exit(v, &e);
+			v->unlocked_exit = false;
 			handled = true;
+			/* Its own LAPIC was written (a timer, the TPR, an EOI):
+			 * the timer's deadline may have moved, an interrupt may
+			 * have become deliverable. */
+			if (v->lapic_touched) {
+				uint64_t d = platform_lapic_poll(v);
+				if (d && d < v->slice_end) {
+					v->slice_end = d;
+					apic_timer_at(d);
+				}
+				if (!platform_lapic_quiet(v))
+					break;
+			}
 			/* Back to the locked loop for a timer that is due, a
 			 * kick, a device another CPU touched (an 8259 input
 			 * raises no kick), and what another CPU changed (read
