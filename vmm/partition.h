@@ -4,19 +4,25 @@
  * Locking: each partition has one lock (part_lock), held by whichever
  * CPU polls its devices, delivers its interrupts, changes its state or a
  * vCPU's (start, stop, pause, INIT, SIPI, HLT), or handles an exit that
- * reaches a device model or a local APIC. So the device models, the
- * local APICs and the vCPU states of a partition are touched by one CPU
- * at a time. A vCPU's CPU drops it while the vCPU is in guest mode and
- * while it handles a private exit (vmm/vcpu.c: CPUID, MSRs other than
- * the LAPIC's and the TSC's, the VERSION hypercall), which touch only
- * [cpu] fields of that vCPU and constant ([start]) facts; it does so
- * only when the last locked entry left no interrupt or NMI pending, and
- * it goes back to the lock for a due timer or a kick. Whoever changes
- * what a vCPU's CPU reads unlocked (p->state, p->paused, v->state, a
- * pending interrupt) does it under the lock and then kicks that CPU
- * (vcpu_kick): with its interrupts off the kick waits, and the vCPU's
- * next entry exits at once into the locked path. The shell's readers
- * (list, info, stats) read counters without it. */
+ * reaches a device model (port I/O, MMIO, the xAPIC page through the
+ * instruction emulator). So the device models and the vCPU states of a
+ * partition are touched by one CPU at a time. A vCPU's CPU drops it
+ * while the vCPU is in guest mode and while it handles a private exit
+ * (vmm/vcpu.c: CPUID, every MSR but the TSC's, the VERSION hypercall),
+ * which touch only [cpu] fields of that vCPU, constant ([start]) facts,
+ * and its own LAPIC under that LAPIC's lock (lapic_lock, below); it does
+ * so only when the last locked entry left no interrupt or NMI pending,
+ * and goes back to the lock for a due timer, a kick, an interrupt its
+ * LAPIC now has to deliver, or a device another CPU touched. Whoever
+ * changes what a vCPU's CPU reads unlocked (p->state, p->paused,
+ * v->state, a pending interrupt) does it under the lock and then kicks
+ * that CPU (vcpu_kick): with its interrupts off the kick waits, and the
+ * vCPU's next entry exits at once into the locked path.
+ * Lock order: part_lock, then at most one vCPU's lapic_lock (then the
+ * console, log and memory locks, lib/spinlock.h). A LAPIC's IPIs and EOI
+ * broadcasts are carried out after its lock is dropped, under part_lock.
+ * The shell's readers (list, info, stats) read counters without locks.
+ */
 #ifndef VATRA_VMM_PARTITION_H
 #define VATRA_VMM_PARTITION_H
 
