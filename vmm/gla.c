@@ -144,18 +144,6 @@ int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len,
 	return gla_copy(v, gla, (uint8_t *)buf, len, GWALK_WRITE, f);
 }
 
-unsigned gla_fetch(struct vcpu *v, uint8_t *b, unsigned max, struct gla_fault *f)
-{
-	uint64_t ip = vmm->seg_base(v, SEG_CS) + v->regs.rip;
-	unsigned first = 4096 - (unsigned)(ip & 4095);
-
-	if (first >= max)
-		return gla_read(v, ip, b, max, GWALK_FETCH, f) ? 0 : max;
-	if (gla_read(v, ip, b, first, GWALK_FETCH, f))
-		return 0;
-	return gla_read(v, ip + first, b + first, max - first, GWALK_FETCH, f) ? first : max;
-}
-
 /* The guest-physical address of gla in long mode (4- or 5-level paging)
  * from the entries alone: present, accessed, no address bits beyond
  * MAXPHYADDR, 1 GiB and 2 MiB leaves as the PS bits say (SDM Vol. 3A,
@@ -210,6 +198,42 @@ const uint8_t *gla_code_ptr(struct vcpu *v, const struct guest_ctl *c, unsigned 
 	if (!(h = gpa_ptr(v->part, gpa, *n)))
 		*n = 0;
 	return h;
+}
+
+/* The instruction at RIP has just been fetched by the CPU (it exited on
+ * it, or on its data access): in 64-bit mode its bytes are read through
+ * the entries as that fetch left them; anything else, and whatever the
+ * quick way cannot read, takes the full walk with a fetch's rights. */
+unsigned gla_fetch(struct vcpu *v, uint8_t *b, unsigned max, struct gla_fault *f)
+{
+	struct guest_ctl c;
+	uint64_t ip, gpa;
+	unsigned first, got = 0;
+
+	vmm->get_ctl(v, &c);
+	if (c.mode == MODE_LONG64 && (c.cr0 & CR0_PG)) {
+		ip = v->regs.rip;
+		while (got < max) {
+			unsigned n = 4096 - (unsigned)((ip + got) & 4095);
+			const uint8_t *h;
+
+			if (n > max - got)
+				n = max - got;
+			if (!gla_quick_gpa(v, &c, ip + got, &gpa) || !(h = gpa_ptr(v->part, gpa, n)))
+				break;
+			memcpy(b + got, h, n);
+			got += n;
+		}
+		if (got == max)
+			return got;
+	}
+	ip = vmm->seg_base(v, SEG_CS) + v->regs.rip;
+	first = 4096 - (unsigned)(ip & 4095);
+	if (first >= max)
+		return gla_read(v, ip, b, max, GWALK_FETCH, f) ? 0 : max;
+	if (gla_read(v, ip, b, first, GWALK_FETCH, f))
+		return 0;
+	return gla_read(v, ip + first, b + first, max - first, GWALK_FETCH, f) ? first : max;
 }
 
 void gla_raise(struct vcpu *v, const struct gla_fault *f, const char *what)

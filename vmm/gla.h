@@ -34,9 +34,12 @@ int gla_read(struct vcpu *v, uint64_t gla, void *buf, unsigned len, unsigned acc
 	     struct gla_fault *f);
 int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len,
 	      struct gla_fault *f);
-/* Instruction bytes at CS:RIP, up to max: how many could be fetched
- * (with the rights of an instruction fetch); *f says why the next byte
- * could not be. */
+/* Instruction bytes at CS:RIP, up to max, of an instruction the CPU has
+ * just fetched (it exited on it or on its data access): how many could be
+ * fetched; *f says why the next byte could not be. In 64-bit mode read
+ * through the entries as that fetch left them (present, accessed: no
+ * rights to check, no A bit to set); otherwise, and when they are not,
+ * with the rights of an instruction fetch. */
 unsigned gla_fetch(struct vcpu *v, uint8_t *b, unsigned max, struct gla_fault *f);
 /* Where the instruction the CPU has just executed at RIP is, for its
  * length only (no next RIP from the hardware): in 64-bit mode, found

@@ -449,10 +449,15 @@ static int pio_pm(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned si
 	/* The reset register is one byte (FADT RESET_REG). */
 	if (addr == VPM_RESET_PORT)
 		size = 1;
-	if (write)
+	if (write) {
+		pl->dirty = true;        /* its deadline may move */
 		act(who, vpm_write(&pl->pm, (uint16_t)addr, size, (uint32_t)*val));
-	else
+	} else {
+		/* A read catches the model up to now itself; its next
+		 * deadline stays (the PM timer is Linux's clock when it
+		 * trusts no TSC: read very often). */
 		*val = vpm_read(&pl->pm, (uint16_t)addr, size);
+	}
 	return 0;
 }
 
@@ -502,10 +507,12 @@ static int pio_pit(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned s
 {
 	if (size != 1)
 		return -ENOENT;
-	if (write)
+	if (write) {
+		((struct vcpu *)who)->part->plat.dirty = true;   /* its deadlines may move */
 		vpit_write(ctx, (uint16_t)addr, (uint8_t)*val);
-	else
+	} else {
 		*val = vpit_read(ctx, (uint16_t)addr);
+	}
 	return 0;
 }
 
@@ -514,6 +521,9 @@ static int pio_rtc(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned s
 {
 	if (size != 1)
 		return -ENOENT;
+	/* A read of register C clears flags: any access may move its
+	 * deadlines. */
+	((struct vcpu *)who)->part->plat.dirty = true;
 	if (write)
 		vrtc_write(ctx, (uint16_t)addr, (uint8_t)*val);
 	else
@@ -723,7 +733,9 @@ int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t 
 		return r;
 	if (in)
 		*val = (uint32_t)v64;
-	v->part->plat.dirty = true;   /* a device was touched */
+	/* The devices whose timers an access may move (PIT, RTC, PM)
+	 * mark the platform dirty themselves; so does any device that
+	 * changes an interrupt line (env_irq). */
 	return 0;
 }
 
@@ -752,7 +764,7 @@ int platform_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint6
 {
 	int r = devreg_access(&v->part->plat.reg, DEVREG_MMIO, v, gpa, size, write, val);
 
-	v->part->plat.dirty = true;
+	/* No MMIO device keeps a platform timer (the LAPIC's is its vCPU's). */
 	if (r != -ENOENT)
 		return r;
 	if (!plat_pci_hole(gpa) || !plat_pci_hole(gpa + size - 1))
