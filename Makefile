@@ -57,7 +57,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt
+              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt iommu_fault
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -94,6 +94,7 @@ unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c lib/sink.c lib/printf
 unit_src_vectors := arch/x86/vectab.c lib/sink.c lib/printf.c
 unit_src_iommu_tables := drivers/iommu_tables.c lib/printf.c
 unit_src_iommu_pt := drivers/iommu_pt.c arch/x86/paging.c
+unit_src_iommu_fault := drivers/iommu_fault.c
 # printf's own test links it beside the host C library: rename ours.
 unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 unit_def_pci    := $(unit_def_printf)
