@@ -166,7 +166,7 @@ static bool fault_seen(unsigned long before, uint16_t rid, uint64_t addr, bool w
 {
 	struct iommu_fault f;
 
-	iommu_poll();
+	iommu->poll_faults();
 	if (iommu_fault_count() == before || !iommu_last_fault(&f))
 		return false;
 	return f.rid == rid && f.addr == (addr & ~0xfffULL) && f.write == write;
@@ -222,7 +222,7 @@ int iommu_selftest(void)
 			 d->bus, d->devfn >> 3, d->devfn & 7, (unsigned long long)victim);
 		check(fault_seen(nf, rid, victim, true), what);
 	} else {
-		iommu_poll();
+		iommu->poll_faults();
 		pr_info("iommu selftest: (AMD-Vi under QEMU 7.2 logs no events; only the denial is checked)");
 	}
 
@@ -264,7 +264,7 @@ int iommu_selftest(void)
 	selftest_ir(d, rid);
 out:
 	pci_cfg_write(d, 0x04, 2, cmd & ~0x4);	/* bus master off again */
-	iommu_poll();
+	iommu->poll_faults();
 	page_free(victim, 1);
 	page_free(src, 1);
 	page_free(dst, 1);

@@ -87,3 +87,28 @@ check "amdvi: unit up, the IOMMU function named" \
 	has "$L" "^amdvi 0xfed80000: IVHD 0x10, segment 0, the IOMMU is 0000:00:0[0-9a-f].0, [0-9]+ device entries"
 check "amdvi: iommu lists the unit as the hypervisor's" has "$L" "^unit 0: AMD-Vi at 0xfed80000 \(IVHD 0x10\).*\(the hypervisor's\)"
 check "amdvi: command buffer and event log on" has "$L" "^  translation on, command buffer on, event log running, IR on"
+
+echo "--- a malformed DMAR from the firmware: refused with the reason, passthrough unavailable, the rest runs"
+# HAW 39, one DRHD at 0xfed90000 whose only device scope claims 10 bytes
+# where 8 are left (QEMU adds the table header and checksum).
+printf '\x26\x00\0\0\0\0\0\0\0\0\0\0\0\0\x18\0\0\0\0\0\0\0\xd9\xfe\0\0\0\0\x01\x0a\0\0\0\0\x03\0' >"$W/dmar.bin"
+mkcfg "$W/bad.cfg" "[vatra]" "on_all_stopped = shell" "iommu_selftest = yes" \
+	"" "[partition cpuid]" "kernel = /guests/cpuid.elf" "memory = 16M" "debug_exit = yes"
+"$TOP/tools/mkimage" -e "$EFI" -c "$W/bad.cfg" -o "$W/bad.img" \
+	-f "$B/guests/cpuid.elf:/guests/cpuid.elf" >/dev/null
+"$VMRUN" --log "$W/bad.log" --timeout 120 \
+	--step "partition cpuid: exited" "iommu\n" \
+	--step "vatra> " "caps\n" \
+	--step "vatra> " "poweroff\n" -- \
+	"$TOP/tools/run-qemu" --test "$W/bad.img" \
+	-acpitable sig=DMAR,rev=1,oem_id=VATRA,data="$W/dmar.bin"
+st=$?
+L=$W/bad.log
+check "bad DMAR: powers off from the shell" status_is $st 0
+check "bad DMAR: refused, naming the scope and its length" \
+	has "$L" "^error: iommu: DMAR: DRHD at offset 48: device scope at offset 64 has bad length 10; device passthrough unavailable, everything else runs"
+check "bad DMAR: caps says the IOMMU is unusable and why" \
+	has "$L" "^caps: iommu +Intel VT-d \(DMAR, 1 unit\(s\)\): unusable: table refused: DMAR: DRHD at offset 48"
+check "bad DMAR: iommu says there is none and why" has "$L" "^iommu: none: table refused: DMAR: DRHD"
+check "bad DMAR: the self-test finds no IOMMU" has "$L" "^warning: iommu selftest: no IOMMU"
+check "bad DMAR: the partition ran" has "$L" "^partition cpuid: exited with status 0"
