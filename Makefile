@@ -5,7 +5,7 @@
 #   make test       every test tier; ends with "N passed, N failed"
 #   make test-unit  host unit tests only (fast edit loop)
 #   make test-terminal  make run typed on a pseudo-terminal, as a person does
-#   make test-qemu / test-bochs   one emulator tier
+#   make test-qemu / test-bochs / test-iommu   one emulator tier
 #   make coverage   line and branch coverage of the host unit tests, per module
 
 B       := build
@@ -101,7 +101,7 @@ unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 unit_def_iommu_tables := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -166,6 +166,8 @@ test-qemu: $(B)/vatra.efi guests
 	@tests/run-tier qemu
 test-bochs: $(B)/vatra.efi guests
 	@tests/run-tier bochs
+test-iommu: $(B)/vatra.efi guests
+	@tests/run-tier iommu
 test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
 
