@@ -41,7 +41,11 @@ static struct iommu_fault last_fault;
 
 static void default_fault(const struct iommu_fault *f)
 {
-	(void)f;	/* logged by iommu_fault_report; no owner to tell */
+	if (f->log)
+		pr_warn("iommu: fault #%lu from %04x:%02x:%02x.%x (no partition owns it): %s at %#llx: %s (reason %#x)%s",
+			f->count, f->seg, f->rid >> 8, (f->rid >> 3) & 0x1f, f->rid & 7,
+			f->write ? "write" : "read", (unsigned long long)f->addr, f->what,
+			f->reason, f->count == IOMMU_FAULT_LOG_FIRST ? "; further faults of it are sampled" : "");
 }
 
 static void (*fault_fn)(const struct iommu_fault *f) = default_fault;
@@ -51,13 +55,13 @@ void iommu_set_fault_handler(void (*fn)(const struct iommu_fault *f))
 	fault_fn = fn ? fn : default_fault;
 }
 
-void iommu_fault_report(const struct iommu_fault *f)
+void iommu_fault_report(const struct iommu_fault *fault)
 {
+	struct iommu_fault c = *fault, *f = &c;
 	unsigned long n = 0;
 	unsigned i;
 
 	faults_total++;
-	last_fault = *f;
 	for (i = 0; i < IOMMU_FAULT_DEVS; i++) {
 		if (fault_devs[i].n && fault_devs[i].seg == f->seg && fault_devs[i].rid == f->rid)
 			break;
@@ -71,11 +75,9 @@ void iommu_fault_report(const struct iommu_fault *f)
 		n = ++fault_devs[i].n;
 	else
 		n = ++faults_unlisted;
-	if (n <= IOMMU_FAULT_LOG_FIRST || n % IOMMU_FAULT_LOG_EVERY == 0)
-		pr_warn("iommu: fault #%lu from %04x:%02x:%02x.%x: %s at %#llx: %s (reason %#x)%s",
-			n, f->seg, f->rid >> 8, (f->rid >> 3) & 0x1f, f->rid & 7,
-			f->write ? "write" : "read", (unsigned long long)f->addr, f->what,
-			f->reason, n == IOMMU_FAULT_LOG_FIRST ? "; further faults of it are sampled" : "");
+	f->count = n;
+	f->log = n <= IOMMU_FAULT_LOG_FIRST || n % IOMMU_FAULT_LOG_EVERY == 0;
+	last_fault = *f;
 	fault_fn(f);
 }
 
