@@ -39,10 +39,11 @@ static struct {
 static unsigned long faults_total, faults_unlisted;
 static struct iommu_fault last_fault;
 
+/* Without the partition layer's handler: the fault, with no owner. */
 static void default_fault(const struct iommu_fault *f)
 {
 	if (f->log)
-		pr_warn("iommu: fault #%lu from %04x:%02x:%02x.%x (no partition owns it): %s at %#llx: %s (reason %#x)%s",
+		pr_warn("iommu: fault #%lu from %04x:%02x:%02x.%x: %s at %#llx: %s (reason %#x)%s",
 			f->count, f->seg, f->rid >> 8, (f->rid >> 3) & 0x1f, f->rid & 7,
 			f->write ? "write" : "read", (unsigned long long)f->addr, f->what,
 			f->reason, f->count == IOMMU_FAULT_LOG_FIRST ? "; further faults of it are sampled" : "");

@@ -111,7 +111,8 @@ int iommu_setup(const struct acpi_info *ai);
 /* Who owns a faulting device is the partition layer's knowledge: it
  * registers this, and the driver calls it for each decoded fault; the
  * handler logs the fault (with its owner) when f->log says so. NULL
- * restores the default, which logs it without an owner. */
+ * restores the default, which logs "iommu: fault #N from SSSS:BB:DD.F:
+ * write|read at ADDR: REASON (reason 0xR)" and names no owner. */
 void iommu_set_fault_handler(void (*fn)(const struct iommu_fault *f));
 
 /* Reads and logs recorded faults now (the fault interrupt makes this
