@@ -57,7 +57,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt iommu_fault
+              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -95,6 +95,8 @@ unit_src_vectors := arch/x86/vectab.c lib/sink.c lib/printf.c
 unit_src_iommu_tables := drivers/iommu_tables.c lib/printf.c
 unit_src_iommu_pt := drivers/iommu_pt.c arch/x86/paging.c
 unit_src_iommu_fault := drivers/iommu_fault.c
+unit_src_iommu := drivers/iommu.c drivers/iommu_tables.c lib/printf.c lib/strutil.c lib/sink.c
+unit_def_iommu := $(unit_def_printf)
 # printf's own test links it beside the host C library: rename ours.
 unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 unit_def_pci    := $(unit_def_printf)
