@@ -5,7 +5,7 @@
 # Checked from the serial log: the units come up with translation and
 # interrupt remapping on, every device is in the blocking domain, the
 # boot self-test proves by DMA that blocked DMA never reaches hypervisor
-# memory (and on VT-d is recorded with the edu's requester ID and the
+# memory, in either direction (and on VT-d is recorded with the edu's requester ID and the
 # address), that a mapped page is reached and that unmap and detach take
 # effect at once; `iommu` and `caps` say so; the partitions run.
 set -u
@@ -46,6 +46,8 @@ common() { # NAME LOG
 	check "$n: powers off from the shell" status_is "$3" 0
 	check "$n: blocked DMA left hypervisor memory unchanged" \
 		has "$L" "^iommu selftest: PASS blocked DMA write left hypervisor page 0x[0-9a-f]+ unchanged"
+	check "$n: blocked DMA read fetched no hypervisor secret" \
+		has "$L" "^iommu selftest: PASS the blocked read fetched nothing: the buffer holds no hypervisor secret"
 	check "$n: mapped DMA arrived" has "$L" "^iommu selftest: PASS mapped DMA: read through the IOMMU and written back arrived"
 	check "$n: unmap takes effect (IOTLB invalidated)" has "$L" "^iommu selftest: PASS DMA to the unmapped page did not arrive"
 	check "$n: detach takes effect" has "$L" "^iommu selftest: PASS DMA after detach did not arrive"
@@ -74,6 +76,8 @@ check "vtd: blocked DMA recorded with the edu's BDF and the address" \
 	has "$L" "^iommu selftest: PASS fault recorded: device 00:01.0, write, page 0x[0-9a-f]+"
 check "vtd: fault logged with device, access and reason" \
 	has "$L" "^warning: iommu: fault #1 from 0000:00:01.0: write at 0x[0-9a-f]+000: write not permitted"
+check "vtd: blocked DMA read recorded with the BDF and the address" \
+	has "$L" "^iommu selftest: PASS fault recorded: device 00:01.0, read, page 0x[0-9a-f]+"
 check "vtd: unmapped and detached faults recorded" has "$L" "^iommu selftest: PASS fault recorded after detach"
 check "vtd: iommu lists the unit" has "$L" "^unit 0: VT-d at 0xfed90000, segment 0"
 check "vtd: iommu counts the edu's faults" has "$L" "^  0000:00:01.0  [3-9] fault\(s\)"
