@@ -6,6 +6,7 @@
 #   make test-unit  host unit tests only (fast edit loop)
 #   make test-terminal  make run typed on a pseudo-terminal, as a person does
 #   make test-qemu / test-bochs / test-iommu   one emulator tier
+#   make fuzz-tables  a long run of the DMAR/IVRS fuzzer
 #   make coverage   line and branch coverage of the host unit tests, per module
 
 B       := build
@@ -103,7 +104,7 @@ unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 unit_def_iommu_tables := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu fuzz-tables bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -172,6 +173,10 @@ test-iommu: $(B)/vatra.efi guests
 	@tests/run-tier iommu
 test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
+
+# A longer run of the DMAR/IVRS mutation fuzzer (under ASan/UBSan).
+fuzz-tables: $(B)/unit/test_iommu_tables
+	VATRA_FUZZ_ITER=$${VATRA_FUZZ_ITER:-2000000} $(B)/unit/test_iommu_tables
 
 # Coverage: the unit tests again, built with gcov instrumentation and
 # without sanitizers (build/cov/), run, and summarised per module by
