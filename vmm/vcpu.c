@@ -53,11 +53,6 @@ void vcpu_fail(struct vcpu *v, const char *fmt, ...)
 	part_stop(v->part, -1, "stopped: %s", buf);
 }
 
-uint64_t vcpu_cr8(struct vcpu *v)
-{
-	return (v->lapic.tpr >> 4) & 15;
-}
-
 void vcpu_set_cr8(struct vcpu *v, uint64_t cr8)
 {
 	v->lapic.tpr = (uint32_t)((cr8 & 15) << 4);

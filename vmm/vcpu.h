@@ -51,7 +51,10 @@ void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len);
  * could be read. */
 unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max);
 /* CR8 as the guest sees it: bits 7:4 of its local APIC's TPR. */
-uint64_t vcpu_cr8(struct vcpu *v);
+static inline uint64_t vcpu_cr8(const struct vcpu *v)
+{
+	return (v->lapic.tpr >> 4) & 15;
+}
 void vcpu_set_cr8(struct vcpu *v, uint64_t cr8);
 struct boot_state;
 /* Puts v in the state a loader (or a startup IPI) asks for: GPRs, RIP
