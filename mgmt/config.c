@@ -33,6 +33,7 @@ enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_T
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
 	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_DIRECT_TEST_PORT, P_WEIGHT, P_CAP, P_DEDICATED, P_UNMAPPED,
+	P_DISK,
 	P_NKEYS
 };
 
@@ -56,6 +57,7 @@ typedef const char *(*cfg_set_fn)(struct parser *p, char *v);
 struct cfg_key {
 	const char *name;
 	cfg_set_fn set;
+	bool repeats;			/* one line per item (disk = ...), not a duplicate */
 };
 
 /* ---- small character and number helpers ------------------------------ */
@@ -619,6 +621,35 @@ static const char *p_dedicated(struct parser *p, char *v)
 	return NULL;
 }
 
+/* "disk = /path [ro]": one line per disk, in PCI slot order. */
+static const char *p_disk(struct parser *p, char *v)
+{
+	struct part_config *pt = p->part;
+	struct part_disk *d;
+	char *opt;
+	const char *why;
+
+	if (pt->ndisks == PART_MAX_DISKS)
+		return "too many disks: at most 4";
+	for (opt = v; *opt && !str_isspace(*opt); opt++)
+		;
+	if (*opt)
+		*opt++ = '\0';
+	opt = cfg_trim(opt);
+	if (opt[0] && strcmp(opt, "ro"))
+		return "expected /path, optionally followed by ro";
+	for (unsigned i = 0; i < pt->ndisks; i++)
+		if (!strcmp(pt->disks[i].path, v))
+			return "this partition already has that disk";
+	d = &pt->disks[pt->ndisks];
+	why = cfg_set_path(d->path, v);
+	if (why)
+		return why;
+	d->ro = opt[0] != '\0';
+	pt->ndisks++;
+	return NULL;
+}
+
 static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_KERNEL] = { "kernel", p_kernel },
 	[P_INITRD] = { "initrd", p_initrd },
@@ -636,6 +667,7 @@ static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_CAP] = { "cap", p_cap },
 	[P_DEDICATED] = { "dedicated", p_dedicated },
 	[P_UNMAPPED] = { "unmapped", p_unmapped },
+	[P_DISK] = { "disk", p_disk, true },
 };
 
 /* ---- sections -------------------------------------------------------- */
@@ -934,7 +966,7 @@ static void cfg_keyval(struct parser *p, char *s)
 	}
 	/* The first setting wins: the operator most likely edited the top
 	 * of the section and forgot a stale line further down. */
-	if (seen[k]) {
+	if (seen[k] && !keys[k].repeats) {
 		m_add(m, "duplicate key '");
 		m_add(m, keys[k].name);
 		m_add(m, "' (first on line ");
@@ -943,7 +975,8 @@ static void cfg_keyval(struct parser *p, char *s)
 		cfg_err(p, p->line, m);
 		return;
 	}
-	seen[k] = p->line;
+	if (!seen[k])
+		seen[k] = p->line;
 
 	why = cfg_value(eq + 1, &val);
 	if (why) {

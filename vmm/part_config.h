@@ -16,6 +16,7 @@
 #define PART_CMDLINE_MAX  512
 #define PART_MAX_MODULES  8
 #define PART_WEIGHT_DEFAULT 256
+#define PART_MAX_DISKS    4      /* virtio-blk disks of one partition */
 
 enum part_format { PART_FMT_AUTO, PART_FMT_LINUX, PART_FMT_MULTIBOOT, PART_FMT_FLAT };
 /* Their names in vatra.cfg and in reports, in enum order. */
@@ -29,6 +30,8 @@ enum part_unmapped { PART_UNMAPPED_STOP, PART_UNMAPPED_IGNORE };
 #define PART_NUNMAPPED 2
 
 struct part_module { char path[PART_PATH_MAX]; char args[PART_PATH_MAX]; };
+/* A disk: a raw image on the ESP, read-only or not. */
+struct part_disk { char path[PART_PATH_MAX]; bool ro; };
 
 struct part_config {
 	char name[PART_NAME_MAX];
@@ -38,6 +41,8 @@ struct part_config {
 	char cmdline[PART_CMDLINE_MAX];
 	struct part_module modules[PART_MAX_MODULES];
 	unsigned nmodules;
+	struct part_disk disks[PART_MAX_DISKS];   /* in the order given: 00:03.0 onward */
+	unsigned ndisks;
 	uint64_t memory;               /* bytes */
 	unsigned vcpus;                /* 1..VCPU_MAX, default 1 */
 	uint8_t cpus[VCPU_MAX];        /* physical CPU of each vCPU */

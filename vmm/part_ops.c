@@ -203,6 +203,7 @@ int part_op_info(const char *name, struct sink *out)
 			    (unsigned long long)p->vcpus[i].regs.rip,
 			    (unsigned long long)p->vcpus[i].exits_total,
 			    (unsigned long long)p->vcpus[i].nmis);
+	virtio_part_info(p, out);
 	return 0;
 }
 

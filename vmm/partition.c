@@ -153,7 +153,17 @@ int part_check_files(const struct part_config *c, char *err, size_t errlen)
 				 c->modules[i].path);
 			return -ENOENT;
 		}
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (!file_find(c->disks[i].path)) {
+			snprintf(err, errlen, "disk %s was not loaded from the ESP", c->disks[i].path);
+			return -ENOENT;
+		}
 	return 0;
+}
+
+const struct bi_file *part_file(const char *path)
+{
+	return file_find(path);
 }
 
 /* The guest image: multiboot or flat, by the config's format or by what

@@ -267,6 +267,9 @@ int platform_init(struct partition *p)
 		pr_err("partition %s: cannot register its devices (%s)", part_name(p), err_name(r));
 		return r;
 	}
+	r = virtio_part_init(p);
+	if (r)
+		return r;
 	/* The ECAM window sits below the PCI hole; a partition whose RAM
 	 * reaches it has none (and no MCFG): CF8/CFC still works. */
 	if (platform_has_ecam(p)) {

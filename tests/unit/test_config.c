@@ -1167,6 +1167,43 @@ static void test_modules_bad(void **state)
 	free(c);
 }
 
+static void test_disks(void **state)
+{
+	static const struct { const char *v; const char *why; } bad[] = {
+		{ "disk.img", "expected a path starting with '/'" },
+		{ "/d.img rw", "expected /path, optionally followed by ro" },
+		{ "/d.img ro x", "expected /path, optionally followed by ro" },
+		{ "", "expected a path starting with '/'" },
+	};
+	struct vatra_config *c;
+	char buf[300];
+
+	(void)state;
+	c = part_with("disk = /images/web.img\ndisk = /images/data.img  ro");
+	expect_no_err(c);
+	assert_int_equal(c->parts[0].ndisks, 2);
+	assert_string_equal(c->parts[0].disks[0].path, "/images/web.img");
+	assert_false(c->parts[0].disks[0].ro);
+	assert_string_equal(c->parts[0].disks[1].path, "/images/data.img");
+	assert_true(c->parts[0].disks[1].ro);
+	free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "disk = %s", bad[i].v);
+		c = part_with(buf);
+		expect_one_err(c, 5, bad[i].why);
+		assert_int_equal(c->parts[0].ndisks, 0);
+		assert_false(c->parts[0].valid);
+		free(c);
+	}
+	c = part_with("disk = /a\ndisk = /a");
+	expect_one_err(c, 6, "this partition already has that disk");
+	free(c);
+	c = part_with("disk = /a\ndisk = /b\ndisk = /c\ndisk = /d\ndisk = /e");
+	expect_one_err(c, 9, "too many disks: at most 4");
+	assert_int_equal(c->parts[0].ndisks, 4);
+	free(c);
+}
+
 static void test_memory(void **state)
 {
 	static const struct { const char *v; uint64_t bytes; } good[] = {
@@ -2161,6 +2198,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_modules_good),
 		cmocka_unit_test(test_modules_bad),
+		cmocka_unit_test(test_disks),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_vcpus),
 		cmocka_unit_test(test_cpus_key),
