@@ -57,7 +57,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr crvalid console crwrite virtq virtio
+              devreg permmap msi guestmsr crvalid console crwrite virtq virtio vswitch
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -82,6 +82,7 @@ unit_src_devreg := vmm/dev/devreg.c
 unit_src_permmap := arch/x86/permmap.c
 unit_src_msi    := vmm/dev/msi.c
 unit_src_virtq  := vmm/dev/virtq.c
+unit_src_vswitch := vmm/vswitch.c lib/strutil.c
 unit_src_virtio := vmm/dev/virtio_blk.c vmm/dev/virtio_pci.c vmm/dev/virtq.c vmm/dev/vpci.c vmm/dev/devreg.c
 unit_src_guestmsr := vmm/guestmsr.c
 unit_src_vlapic := vmm/dev/vlapic.c
