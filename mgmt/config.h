@@ -40,6 +40,8 @@ struct vatra_config {
 	bool selftest_trap;            /* selftest = trap: then take a deliberate fatal exception */
 	bool console_quiet;            /* console_mode = quiet: partitions' lines only kept, not printed */
 	uint32_t tlb_tags;             /* at most this many ASIDs/VPIDs per CPU, host's included; 0 = all (default) */
+	char switches[PART_MAX_SWITCHES][PART_NAME_MAX];   /* [switch NAME] sections */
+	unsigned nswitches;
 	struct part_config parts[CFG_MAX_PARTS];
 	unsigned nparts;
 	struct cfg_error errors[CFG_MAX_ERRORS];

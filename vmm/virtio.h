@@ -1,6 +1,10 @@
-/* A partition's virtio devices: its disks (virtio-blk) as the config
- * names them, on its PCI bus from 00:03.0, each with its BAR where
- * firmware would have put it. Disk images are the files the loader read
+/* A partition's virtio devices: its disks (virtio-blk), then its NICs
+ * (virtio-net) as the config names them, on its PCI bus from 00:03.0,
+ * each with its BAR where firmware would have put it. Each NIC is a port
+ * of a virtual switch (vmm/vswitch.h): a frame it sends is copied into
+ * the inbound queue of every port it goes to, and from there into that
+ * partition's receive buffers by that partition's own CPU; no memory is
+ * shared between partitions. Disk images are the files the loader read
  * from the ESP; writes go to that memory and stay for the hypervisor's
  * life (a restarted partition finds them; the image on the stick is not
  * changed). */
@@ -9,6 +13,7 @@
 
 #include "vmm/part_config.h"
 #include "vmm/dev/virtio_blk.h"
+#include "vmm/dev/virtio_net.h"
 #include "lib/sink.h"
 
 #define VIRTIO_FIRST_SLOT	3		/* PCI device number of the first */
@@ -21,6 +26,8 @@ struct part_virtio {
 	struct virtq_req req;			/* one chain at a time: the partition's lock */
 	struct virtio_blk blk[PART_MAX_DISKS];
 	unsigned nblk;
+	struct virtio_net net[PART_MAX_NICS];
+	unsigned nnet;
 };
 
 /* Adds the partition's devices to its PCI bus (at platform setup): 0, or
@@ -29,5 +36,13 @@ struct part_virtio {
 int virtio_part_init(struct partition *p);
 /* Its devices and their state, for "info NAME". */
 void virtio_part_info(const struct partition *p, struct sink *out);
+/* Creates the switches vatra.cfg declares (at boot, before partitions). */
+void virtio_switches_init(const char (*names)[PART_NAME_MAX], unsigned n);
+/* Each switch: its ports, MAC table and counters, for "switch". */
+void virtio_switch_report(struct sink *out);
+/* The MAC of NIC i of a partition with this name when the config gives
+ * none: 02 (locally administered, unicast) and 40 bits of a hash of both,
+ * the same at every boot. */
+void virtio_default_mac(const char *name, unsigned i, uint8_t mac[6]);
 
 #endif

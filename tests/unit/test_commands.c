@@ -58,6 +58,14 @@ void virtio_part_info(const struct partition *p, struct sink *out)
 	virtio_infos++;
 }
 
+static unsigned switch_reports;
+
+void virtio_switch_report(struct sink *out)
+{
+	(void)out;
+	switch_reports++;
+}
+
 const char *part_name(const struct partition *p)
 {
 	return p->cfg.name[0] ? p->cfg.name : "?";
@@ -227,6 +235,7 @@ static const struct {
 	{ "acpi", "", CMD_ROLE_READ },       { "config", "", CMD_ROLE_READ },
 	{ "log", "", CMD_ROLE_READ },        { "list", "", CMD_ROLE_READ },
 	{ "stats", "[NAME]", CMD_ROLE_READ }, { "info", "NAME", CMD_ROLE_READ },
+	{ "switch", "", CMD_ROLE_READ },
 	{ "start", "NAME", CMD_ROLE_ADMIN }, { "stop", "NAME", CMD_ROLE_ADMIN },
 	{ "reset", "NAME", CMD_ROLE_ADMIN }, { "nmi", "NAME", CMD_ROLE_ADMIN },
 	{ "pause", "NAME", CMD_ROLE_ADMIN },
@@ -280,6 +289,8 @@ static void test_role_check(void **state)
 	assert_int_equal(run("list", CMD_ROLE_READ), 0);
 	assert_int_equal(run("info web", CMD_ROLE_READ), 0);
 	assert_int_equal(virtio_infos, 1);   /* its virtio devices are listed */
+	assert_int_equal(run("switch", CMD_ROLE_READ), 0);
+	assert_int_equal(switch_reports, 1);
 	assert_int_equal(run("stats", CMD_ROLE_READ), 0);
 	assert_int_equal(run("caps", CMD_ROLE_READ), 0);
 	assert_string_equal(host_called, "caps");
