@@ -101,7 +101,7 @@ unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-virtio bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -162,6 +162,8 @@ test-unit: $(UNIT_TESTS:%=$(B)/unit/test_%)
 	@tests/run-tier unit $(UNIT_TESTS:%=$(B)/unit/test_%)
 test-terminal: $(B)/vatra.efi guests
 	@tests/run-tier terminal
+test-virtio: $(B)/vatra.efi guests
+	@tests/run-tier virtio
 test-qemu: $(B)/vatra.efi guests
 	@tests/run-tier qemu
 test-bochs: $(B)/vatra.efi guests

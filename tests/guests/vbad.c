@@ -1,0 +1,213 @@
+/*
+ * vbad: hostile rings for a virtio-blk disk at 00:03.0 (a partition with
+ * `disk = ...` whose image starts with the bytes "VATRA-DISK"). Vatra
+ * only. For each case the driver resets the device, negotiates
+ * VERSION_1 (+ INDIRECT_DESC), sets up queue 0 of 16 entries in its RAM,
+ * sets DRIVER_OK, then hands over a bad ring and kicks:
+ *   loop        descriptor 0 -> 1 -> 0
+ *   next        a next index past the queue size
+ *   head        an available entry naming descriptor 200
+ *   avail       the available index 40 ahead of a 16-entry queue
+ *   ram         a data buffer past the end of RAM (mem=)
+ *   wrap        a data buffer whose address wraps around 2^64
+ *   indirect    an indirect table holding an indirect descriptor
+ *   indzero     a zero-length indirect table
+ *   ringram     the used ring placed past RAM when the queue is enabled
+ * Each must set DEVICE_NEEDS_RESET (status bit 0x40) without touching
+ * memory (a guard pattern around the buffers stays) and without any data
+ * landing past RAM; then a reset clears it and a good read of sector 0
+ * returns the image's first bytes: the device works again.
+ * Also: FEATURES_OK is refused without VERSION_1.
+ */
+#include "rt.h"
+
+#define CF8 0xcf8
+#define CFC 0xcfc
+#define DEV 3
+#define QSZ 16
+#define DESC  0x300000ull
+#define AVAIL 0x301000ull
+#define USED  0x302000ull
+#define HDR   0x303000ull
+#define DATA  0x304000ull
+#define STAT  0x305000ull
+#define IND   0x306000ull
+#define GUARD 0x307000ull
+
+static volatile uint8_t *bar;
+static uint64_t mem;
+
+static uint32_t cfg_read(unsigned reg)
+{
+	outl(CF8, 0x80000000u | DEV << 11 | (reg & 0xfc));
+	return inl(CFC);
+}
+
+static uint8_t status(void) { return bar[0x14]; }
+static void set_status(uint8_t s) { bar[0x14] = s; }
+static void w16(unsigned off, uint16_t v) { *(volatile uint16_t *)(bar + off) = v; }
+static void w32(unsigned off, uint32_t v) { *(volatile uint32_t *)(bar + off) = v; }
+static uint32_t r32(unsigned off) { return *(volatile uint32_t *)(bar + off); }
+
+static void desc(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
+		 uint16_t next)
+{
+	volatile uint8_t *d = (volatile uint8_t *)(table + 16 * i);
+
+	*(volatile uint64_t *)d = addr;
+	*(volatile uint32_t *)(d + 8) = len;
+	*(volatile uint16_t *)(d + 12) = flags;
+	*(volatile uint16_t *)(d + 14) = next;
+}
+
+static volatile uint16_t *avail_idx(void) { return (volatile uint16_t *)(AVAIL + 2); }
+static volatile uint16_t *avail_ring(unsigned i) { return (volatile uint16_t *)(AVAIL + 4 + 2 * i); }
+
+/* Reset, negotiate, set up queue 0 (used ring at used), DRIVER_OK. */
+static void bring_up(uint64_t used)
+{
+	set_status(0);
+	memset((void *)DESC, 0, 0x3000);
+	set_status(1);
+	set_status(3);
+	w32(0x08, 1);
+	w32(0x0c, 1);            /* VERSION_1 */
+	w32(0x08, 0);
+	w32(0x0c, 1u << 28);     /* INDIRECT_DESC */
+	set_status(0xb);
+	w16(0x16, 0);
+	w16(0x18, QSZ);
+	w32(0x20, (uint32_t)DESC);
+	w32(0x24, 0);
+	w32(0x28, (uint32_t)AVAIL);
+	w32(0x2c, 0);
+	w32(0x30, (uint32_t)used);
+	w32(0x34, (uint32_t)(used >> 32));
+	w16(0x1c, 1);
+	set_status(0xf);
+}
+
+static void kick(uint16_t head)
+{
+	uint16_t i = *avail_idx();
+
+	*avail_ring(i % QSZ) = head;
+	*avail_idx() = (uint16_t)(i + 1);
+	w16(0x3000, 0);
+}
+
+/* A read of sector 0 into DATA through descriptors 0-2. */
+static void read_req(void)
+{
+	memset((void *)HDR, 0, 16);
+	*(volatile uint8_t *)STAT = 0xee;
+	desc(DESC, 0, HDR, 16, 1, 1);
+	desc(DESC, 1, DATA, 512, 1 | 2, 2);
+	desc(DESC, 2, STAT, 1, 2, 0);
+}
+
+static bool guards_intact(void)
+{
+	for (unsigned i = 0; i < 4096; i++)
+		if (((volatile uint8_t *)GUARD)[i] != 0x5a)
+			return false;
+	return true;
+}
+
+static bool works_again(void)
+{
+	bring_up(USED);
+	memset((void *)DATA, 0, 512);
+	read_req();
+	kick(0);
+	return status() == 0xf && *(volatile uint8_t *)STAT == 0 &&
+	       !memcmp((void *)DATA, "VATRA-DISK", 10);
+}
+
+static void check_case(const char *name)
+{
+	bool nr = status() & 0x40;
+
+	EXPECT(nr);
+	EXPECT(guards_intact());
+	EXPECT(works_again());
+	EXPECT(!(status() & 0x40));
+	rt_printf("vbad: %s: %s\n", name, nr ? "device needs reset, reset, works again" : "NOT caught");
+}
+
+int main(uint32_t magic, uint64_t info)
+{
+	(void)magic;
+	(void)info;
+	if (rt_has_flag("bare")) {
+		rt_printf("vbad: skipped (bare)\n");
+		rt_done();
+	}
+	mem = rt_arg_ul("mem=", 32u << 20);
+	if (!EXPECT_EQ(cfg_read(0), 0x10421af4u))
+		rt_done();
+	bar = (volatile uint8_t *)(uintptr_t)(cfg_read(0x10) & ~0xfu);
+	rt_printf("vbad: virtio-blk at 00:03.0, BAR0 %p\n", (void *)bar);
+	memset((void *)GUARD, 0x5a, 4096);
+
+	/* FEATURES_OK without VERSION_1 does not stick. */
+	set_status(0);
+	set_status(3);
+	w32(0x08, 1);
+	w32(0x0c, 0);
+	set_status(0xb);
+	EXPECT(!(status() & 8));
+	EXPECT(works_again());
+
+	bring_up(USED);
+	read_req();
+	desc(DESC, 1, DATA, 512, 1 | 2, 0);   /* 0 -> 1 -> 0 */
+	kick(0);
+	check_case("loop");
+
+	bring_up(USED);
+	read_req();
+	desc(DESC, 1, DATA, 512, 1 | 2, QSZ + 5);
+	kick(0);
+	check_case("next");
+
+	bring_up(USED);
+	read_req();
+	kick(200);
+	check_case("head");
+
+	bring_up(USED);
+	read_req();
+	*avail_idx() = 40;
+	w16(0x3000, 0);
+	check_case("avail");
+
+	bring_up(USED);
+	read_req();
+	desc(DESC, 1, mem - 256, 512, 1 | 2, 2);
+	kick(0);
+	check_case("ram");
+
+	bring_up(USED);
+	read_req();
+	desc(DESC, 1, ~0ull - 255, 512, 1 | 2, 2);
+	kick(0);
+	check_case("wrap");
+
+	bring_up(USED);
+	desc(IND, 0, IND, 16, 4, 0);
+	desc(DESC, 0, IND, 16, 4, 0);
+	kick(0);
+	check_case("indirect");
+
+	bring_up(USED);
+	desc(DESC, 0, IND, 0, 4, 0);
+	kick(0);
+	check_case("indzero");
+
+	bring_up(mem - 64);
+	check_case("ringram");
+
+	EXPECT_EQ(r32(0x2000), 0x40);   /* capacity: 64 sectors (32 KiB) */
+	rt_done();
+}
