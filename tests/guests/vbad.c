@@ -4,7 +4,7 @@
  * only. For each case the driver resets the device, negotiates
  * VERSION_1 (+ INDIRECT_DESC), sets up queue 0 of 16 entries in its RAM,
  * sets DRIVER_OK, then hands over a bad ring and kicks:
- *   loop        descriptor 0 -> 1 -> 0
+ *   loop        descriptor 1 pointing at itself
  *   next        a next index past the queue size
  *   head        an available entry naming descriptor 200
  *   avail       the available index 40 ahead of a 16-entry queue
@@ -161,7 +161,7 @@ int main(uint32_t magic, uint64_t info)
 
 	bring_up(USED);
 	read_req();
-	desc(DESC, 1, DATA, 512, 1 | 2, 0);   /* 0 -> 1 -> 0 */
+	desc(DESC, 1, DATA, 512, 1 | 2, 1);   /* 0 -> 1 -> 1 -> ... */
 	kick(0);
 	check_case("loop");
 

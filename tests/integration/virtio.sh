@@ -102,9 +102,9 @@ for c in loop next head avail ram wrap indirect indzero ringram; do
 done
 check "vbad: passes its checks" has "$L" "^\[vbad\] PASS: [0-9]+ checks"
 check "vbad: one log line per bad ring, naming it" has "$L" \
-	"^partition vbad: virtio-blk 00:03.0: queue 0: loop in a descriptor chain; the device needs a reset"
+	"^warning: partition vbad: virtio-blk 00:03.0: queue 0: loop in a descriptor chain; the device needs a reset"
 check "vbad: a buffer past RAM is named" has "$L" \
-	"^partition vbad: virtio-blk 00:03.0: queue 0: buffer outside the partition's RAM; the device needs a reset"
-check "vbad: nine bad rings, nine lines" count "$L" "^partition vbad: virtio-blk 00:03.0: .*the device needs a reset" 9
+	"^warning: partition vbad: virtio-blk 00:03.0: queue 0: buffer outside the partition's RAM; the device needs a reset"
+check "vbad: nine bad rings, nine lines" count "$L" "^warning: partition vbad: virtio-blk 00:03.0: .*the device needs a reset" 9
 check "vbad: the hypervisor stopped nothing else" hasnt "$L" "^partition (blk|neta|netb|netc): .*(stopped|error)"
 check "virtio: no guest kernel oops" hasnt "$L" "Call Trace|BUG:|Oops"
