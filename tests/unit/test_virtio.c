@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "vmm/dev/virtio_blk.h"
+#include "vmm/dev/virtio_net.h"
 #include "lib/errno.h"
 
 #define RAM_SIZE 0x40000u
@@ -477,6 +478,160 @@ static void test_request_without_status(void **state)
 	assert_string_equal(last_log, "queue 0: request without header or status byte");
 }
 
+/* ---- virtio-net ---- */
+
+static struct virtio_net net;
+static uint8_t sent[2048];
+static size_t sent_len;
+static unsigned nsent, nready;
+
+static void net_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+	(void)ctx;
+	nsent++;
+	sent_len = len;
+	memcpy(sent, frame, len);
+}
+
+static void net_ready(void *ctx)
+{
+	(void)ctx;
+	nready++;
+}
+
+static int setup_net(void **state)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 0x42 };
+
+	(void)state;
+	memset(ram, 0, sizeof(ram));
+	devreg_init(&reg);
+	vpci_init(&pci, &reg);
+	nmsi = nlog = nsent = nready = 0;
+	if (virtio_net_add(&net, mac, &pci, DEVNO, BAR, &env, RAM_SIZE, &req, 11))
+		return -1;
+	net.dev.log = log_line;
+	net.tx = net_tx;
+	net.rx_ready = net_ready;
+	return 0;
+}
+
+#define NQ_DESC(q)  (0x1000u + 0x4000u * (q))
+#define NQ_AVAIL(q) (0x2000u + 0x4000u * (q))
+#define NQ_USED(q)  (0x3000u + 0x4000u * (q))
+
+static void net_up(void)
+{
+	bar_wr(0x14, 1, 3);
+	driver_features(VIRTIO_F_VERSION_1 | VNET_F_MAC);
+	bar_wr(0x14, 1, 0xb);
+	for (unsigned q = 0; q < 2; q++) {
+		bar_wr(0x16, 2, q);
+		bar_wr(0x18, 2, QSZ);
+		bar_wr(0x20, 8, NQ_DESC(q));
+		bar_wr(0x28, 8, NQ_AVAIL(q));
+		bar_wr(0x30, 8, NQ_USED(q));
+		bar_wr(0x1c, 2, 1);
+	}
+	bar_wr(0x14, 1, 0xf);
+}
+
+static void qdesc(unsigned q, unsigned i, uint64_t addr, uint32_t len, uint16_t flags)
+{
+	uint8_t *d = ram + NQ_DESC(q) + 16 * i;
+
+	for (int k = 0; k < 8; k++)
+		d[k] = (uint8_t)(addr >> (8 * k));
+	for (int k = 0; k < 4; k++)
+		d[8 + k] = (uint8_t)(len >> (8 * k));
+	put16(NQ_DESC(q) + 16 * i + 12, flags);
+	put16(NQ_DESC(q) + 16 * i + 14, 0);
+}
+
+static void qoffer(unsigned q, uint16_t head)
+{
+	uint16_t idx = get16(NQ_AVAIL(q) + 2);
+
+	put16(NQ_AVAIL(q) + 4 + 2 * (idx % QSZ), head);
+	put16(NQ_AVAIL(q) + 2, (uint16_t)(idx + 1));
+}
+
+static void test_net_config_and_tx(void **state)
+{
+	(void)state;
+	assert_int_equal(cfg_rd(2, 2), 0x1041);
+	assert_int_equal(bar_rd(VIRTIO_BAR_DEVICE + 5, 1), 0x42);
+	assert_int_equal(bar_rd(VIRTIO_BAR_DEVICE + 6, 2), 1);   /* link up */
+	assert_int_equal(bar_rd(0x12, 2), 2);
+	net_up();
+	/* A header and a 60-byte frame, in one buffer. */
+	memset(ram + 0x10000, 0, VNET_HDR_LEN);
+	for (unsigned i = 0; i < 60; i++)
+		ram[0x10000 + VNET_HDR_LEN + i] = (uint8_t)i;
+	qdesc(1, 0, 0x10000, VNET_HDR_LEN + 60, 0);
+	qoffer(1, 0);
+	bar_wr(VIRTIO_BAR_NOTIFY + 4, 2, 1);
+	assert_int_equal(nsent, 1);
+	assert_int_equal(sent_len, 60);
+	assert_int_equal(sent[59], 59);
+	assert_int_equal(get16(NQ_USED(1) + 2), 1);
+	/* Too long for a frame without offloads: dropped, not a ring error. */
+	qdesc(1, 1, 0x10000, VNET_HDR_LEN + VNET_FRAME_MAX + 1, 0);
+	qoffer(1, 1);
+	bar_wr(VIRTIO_BAR_NOTIFY + 4, 2, 1);
+	assert_int_equal(nsent, 1);
+	assert_int_equal(net.tx_dropped, 1);
+	assert_int_equal(get16(NQ_USED(1) + 2), 2);
+	assert_true(virtio_live(&net.dev));
+}
+
+static void test_net_rx(void **state)
+{
+	uint8_t f[100];
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(f); i++)
+		f[i] = (uint8_t)(0xa0 + i);
+	/* Not live yet: refused. */
+	assert_int_equal(virtio_net_rx(&net, f, sizeof(f)), -EAGAIN);
+	net_up();
+	/* No buffers posted: refused, and the driver will be asked. */
+	assert_int_equal(virtio_net_rx(&net, f, sizeof(f)), -EAGAIN);
+	qdesc(0, 0, 0x11000, 1526, VIRTQ_DESC_F_WRITE);
+	qoffer(0, 0);
+	bar_wr(VIRTIO_BAR_NOTIFY, 2, 0);
+	assert_int_equal(nready, 1);
+	assert_int_equal(virtio_net_rx(&net, f, sizeof(f)), 0);
+	assert_int_equal(get16(NQ_USED(0) + 2), 1);
+	assert_int_equal(get32(NQ_USED(0) + 8), VNET_HDR_LEN + sizeof(f));
+	assert_int_equal(get16(0x11000 + 10), 1);   /* num_buffers */
+	assert_memory_equal(ram + 0x11000 + VNET_HDR_LEN, f, sizeof(f));
+	/* A small buffer gets the frame cut to it. */
+	qdesc(0, 1, 0x12000, VNET_HDR_LEN + 10, VIRTQ_DESC_F_WRITE);
+	qoffer(0, 1);
+	assert_int_equal(virtio_net_rx(&net, f, sizeof(f)), 0);
+	assert_int_equal(get32(NQ_USED(0) + 16), VNET_HDR_LEN + 10);
+	/* A buffer shorter than the header: a bad ring. */
+	qdesc(0, 2, 0x12000, 4, VIRTQ_DESC_F_WRITE);
+	qoffer(0, 2);
+	assert_int_equal(virtio_net_rx(&net, f, sizeof(f)), -EIO);
+	assert_true(bar_rd(0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(nlog, 1);
+	assert_int_equal(virtio_net_rx(&net, f, sizeof(f)), -EAGAIN);
+}
+
+static void test_net_bad_tx_ring(void **state)
+{
+	(void)state;
+	net_up();
+	qdesc(1, 0, RAM_SIZE - 4, 64, 0);
+	qoffer(1, 0);
+	bar_wr(VIRTIO_BAR_NOTIFY + 4, 2, 1);
+	assert_int_equal(nsent, 0);
+	assert_true(bar_rd(0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_string_equal(last_log, "queue 1: buffer outside the partition's RAM");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +646,9 @@ int main(void)
 		cmocka_unit_test_setup(test_bad_ring_needs_reset, setup),
 		cmocka_unit_test_setup(test_bad_queue_setup, setup),
 		cmocka_unit_test_setup(test_request_without_status, setup),
+		cmocka_unit_test_setup(test_net_config_and_tx, setup_net),
+		cmocka_unit_test_setup(test_net_rx, setup_net),
+		cmocka_unit_test_setup(test_net_bad_tx_ring, setup_net),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
