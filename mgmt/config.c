@@ -33,7 +33,7 @@ enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_T
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
 	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_DIRECT_TEST_PORT, P_WEIGHT, P_CAP, P_DEDICATED, P_UNMAPPED,
-	P_DISK, P_NET,
+	P_DISK, P_NET, P_HVC,
 	P_NKEYS
 };
 
@@ -696,6 +696,13 @@ static const char *p_net(struct parser *p, char *v)
 	return NULL;
 }
 
+static const char *p_hvc(struct parser *p, char *v)
+{
+	if (!cfg_parse_bool(v, &p->part->hvc))
+		return "expected yes or no";
+	return NULL;
+}
+
 static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_KERNEL] = { "kernel", p_kernel },
 	[P_INITRD] = { "initrd", p_initrd },
@@ -715,6 +722,7 @@ static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_UNMAPPED] = { "unmapped", p_unmapped },
 	[P_DISK] = { "disk", p_disk, true },
 	[P_NET] = { "net", p_net, true },
+	[P_HVC] = { "hvc", p_hvc },
 };
 
 /* ---- sections -------------------------------------------------------- */

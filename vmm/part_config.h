@@ -50,6 +50,7 @@ struct part_config {
 	unsigned ndisks;
 	struct part_nic nics[PART_MAX_NICS];      /* after the disks on the PCI bus */
 	unsigned nnics;
+	bool hvc;                      /* a virtio-console (hvc0) after the NICs */
 	uint64_t memory;               /* bytes */
 	unsigned vcpus;                /* 1..VCPU_MAX, default 1 */
 	uint8_t cpus[VCPU_MAX];        /* physical CPU of each vCPU */

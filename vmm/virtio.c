@@ -249,6 +249,13 @@ static void dev_log(struct virtio_dev *d, const char *what, const char *why)
 		type_name(d), d->pci->dev, what, why);
 }
 
+/* hvc0's output joins the UART's in the partition's console ring. */
+static void con_out(void *ctx, const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		part_console_putc(ctx, s[i]);
+}
+
 int virtio_part_init(struct partition *p)
 {
 	struct part_virtio *v = &p->virtio;
@@ -303,6 +310,23 @@ int virtio_part_init(struct partition *p)
 		n->tx_ctx = &nic_ports[p->id][i];
 		v->nnet++;
 	}
+	v->has_con = false;
+	if (p->cfg.hvc) {
+		r = virtio_console_add(&v->con, &p->plat.pci, (uint8_t)slot,
+				       VIRTIO_BAR_BASE + (slot - VIRTIO_FIRST_SLOT) * VIRTIO_BAR_SIZE,
+				       &p->plat.env, p->ram_size, &v->req, VIRTIO_INTX_GSI);
+		if (r) {
+			pr_err("partition %s: cannot add its virtio console (%s)", part_name(p),
+			       err_name(r));
+			return r;
+		}
+		v->con.dev.log = dev_log;
+		v->con.dev.log_ctx = p;
+		v->con.out = con_out;
+		v->con.out_ctx = p;
+		v->has_con = true;
+		slot++;
+	}
 	if (v->nnet && devreg_timer_add(&p->plat.reg, nic_tick, p) < 0) {
 		pr_err("partition %s: no timer slot for its NICs", part_name(p));
 		return -ENOSPC;
@@ -347,6 +371,11 @@ void virtio_part_info(const struct partition *p, struct sink *out)
 			    np->sw ? np->sw->sw.name : "?", np->port,
 			    (unsigned long long)n->tx_frames, (unsigned long long)n->rx_frames,
 			    (unsigned long long)n->tx_dropped, np->count);
+	}
+	if (v->has_con) {
+		dev_line(out, &v->con.dev);
+		sink_printf(out, "    hvc0: %llu bytes to the console\n",
+			    (unsigned long long)v->con.bytes_out);
 	}
 }
 

@@ -1,5 +1,6 @@
 /* A partition's virtio devices: its disks (virtio-blk), then its NICs
- * (virtio-net) as the config names them, on its PCI bus from 00:03.0,
+ * (virtio-net) as the config names them, then its virtio-console (hvc0,
+ * whose output joins the UART's in the partition's console ring), on its PCI bus from 00:03.0,
  * each with its BAR where firmware would have put it. Each NIC is a port
  * of a virtual switch (vmm/vswitch.h): a frame it sends is copied into
  * the inbound queue of every port it goes to, and from there into that
@@ -14,6 +15,7 @@
 #include "vmm/part_config.h"
 #include "vmm/dev/virtio_blk.h"
 #include "vmm/dev/virtio_net.h"
+#include "vmm/dev/virtio_console.h"
 #include "lib/sink.h"
 
 #define VIRTIO_FIRST_SLOT	3		/* PCI device number of the first */
@@ -28,6 +30,8 @@ struct part_virtio {
 	unsigned nblk;
 	struct virtio_net net[PART_MAX_NICS];
 	unsigned nnet;
+	struct virtio_console con;
+	bool has_con;
 };
 
 /* Adds the partition's devices to its PCI bus (at platform setup): 0, or

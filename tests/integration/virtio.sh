@@ -39,7 +39,7 @@ linux_part() { # NAME ROLE [lines...]
 }
 {
 	printf '[vatra]\non_all_stopped = shell\n[switch sw0]\n[switch sw1]\n'
-	linux_part blk blk "disk = /images/web.img" "disk = /images/ro.img ro"
+	linux_part blk blk "disk = /images/web.img" "disk = /images/ro.img ro" "hvc = yes"
 	linux_part neta neta "net = sw0"
 	linux_part netb netb "net = sw0 mac=02:00:00:00:00:0b"
 	linux_part netc netc "net = sw1"
@@ -72,6 +72,8 @@ check "blk: Linux finds both disks (modern virtio-pci, MSI-X)" has "$L" "$(V blk
 check "blk: get-id gives the image's name" has "$L" "$(V blk 'vda serial web.img size 32768$')"
 check "blk: the ro disk is read-only and reads the image's bytes" has "$L" "$(V blk "vdb ro 1 head $ro_sha")"
 check "blk: the ext4 file's checksum is the one written at build time" has "$L" "$(V blk "data.bin $data_sha")"
+check "hvc: a line written to hvc0 reaches the partition's console" has "$L" "$(V blk 'hvc0 says hello$')"
+check "hvc: info lists the virtio console and its bytes" has "$L" "^    hvc0: [1-9][0-9]* bytes to the console"
 check "blk: a file is written and the file system unmounted" has "$L" "$(V blk unmounted)"
 wrote=$(tr -d '\r' <"$L" | sed -n 's/^\[blk\] VATRA-VIRTIO: wrote \([0-9a-f]*\)$/\1/p' | head -1)
 check "blk: the shell's reset starts the partition again" has "$L" "^partition blk: reset by the operator|^partition blk: .*starting again"

@@ -1246,6 +1246,13 @@ static void test_nets(void **state)
 		assert_false(c->parts[0].valid);
 		free(c);
 	}
+	c = part_with("hvc = yes");
+	expect_no_err(c);
+	assert_true(c->parts[0].hvc);
+	free(c);
+	c = part_with("hvc = maybe");
+	expect_one_err(c, 5, "expected yes or no");
+	free(c);
 	c = parse("[switch sw0]\nuplink = eth0\n[switch sw0]\n[switch 0x]\n");
 	assert_int_equal(c->nerrors, 3);
 	assert_non_null(strstr(c->errors[0].msg, "a [switch] section has no settings"));
