@@ -137,11 +137,17 @@ $(B)/vatra.efi: $(B)/vatra.so
 
 # The demo image: the configuration in configs/demo.cfg and its guests
 # (the Debian kernel and busybox come from tools/guest-linux).
-$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux tests/linux/init guests
+$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux tests/linux/init tests/linux/virtio guests
 	@tools/guest-linux $(B)/linux >/dev/null
+	@rm -rf $(B)/demo && mkdir -p $(B)/demo/web $(B)/demo/db
+	@echo "This is web's disk: an ext4 image on the ESP, loaded into memory." >$(B)/demo/web/README
+	@echo "This is db's disk: an ext4 image on the ESP, loaded into memory." >$(B)/demo/db/README
+	@mke2fs -q -t ext4 -d $(B)/demo/web $(B)/demo/web.img 16M >/dev/null
+	@mke2fs -q -t ext4 -d $(B)/demo/db $(B)/demo/db.img 16M >/dev/null
 	@tools/mkimage -e $(B)/vatra.efi -c configs/demo.cfg -o $@ \
 		-f $(B)/guests/cpuid.elf:/guests/cpuid.elf \
-		-f $(B)/linux/vmlinuz:/guests/vmlinuz -f $(B)/linux/initramfs.cpio.gz:/guests/initrd.gz
+		-f $(B)/linux/vmlinuz:/guests/vmlinuz -f $(B)/linux/initramfs-virtio.cpio.gz:/guests/initrd.gz \
+		-f $(B)/demo/web.img:/images/web.img -f $(B)/demo/db.img:/images/db.img
 image: $(B)/vatra.img
 
 run: $(B)/vatra.img

@@ -24,7 +24,7 @@ linux_artifacts
 rm -rf "$W/fs" "$W/web.img" && mkdir -p "$W/fs"
 head -c 300000 /dev/urandom >"$W/fs/data.bin"
 data_sha=$(sha256sum <"$W/fs/data.bin" | cut -c1-64)
-mke2fs -q -t ext4 -d "$W/fs" "$W/web.img" 16M
+mke2fs -q -t ext4 -d "$W/fs" "$W/web.img" 16M >/dev/null
 head -c 1048576 /dev/urandom >"$W/ro.img"
 ro_sha=$(head -c 4096 "$W/ro.img" | sha256sum | cut -c1-64)
 { printf 'VATRA-DISK'; head -c $((32768 - 10)) /dev/zero; } >"$W/bad.img"
