@@ -381,17 +381,23 @@ void virtio_part_info(const struct partition *p, struct sink *out)
 
 void virtio_switch_report(struct sink *out)
 {
+	/* A copy taken under the switch's lock and printed after it: the
+	 * serial line is slow, senders must not wait for it. Only the shell
+	 * calls this, one command at a time. */
+	static struct vswitch snap;
+
 	if (!nswitches)
 		sink_printf(out, "no switches ([switch NAME] in vatra.cfg declares one)\n");
 	for (unsigned i = 0; i < nswitches; i++) {
-		struct vsw *s = &switches[i];
 		bool any = false;
 
-		spin_lock(&s->lock);
-		sink_printf(out, "switch %s: %llu frames flooded (%llu to unknown MACs)\n", s->sw.name,
-			    (unsigned long long)s->sw.floods, (unsigned long long)s->sw.unknown);
+		spin_lock(&switches[i].lock);
+		snap = switches[i].sw;
+		spin_unlock(&switches[i].lock);
+		sink_printf(out, "switch %s: %llu frames flooded (%llu to unknown MACs)\n", snap.name,
+			    (unsigned long long)snap.floods, (unsigned long long)snap.unknown);
 		for (unsigned k = 0; k < VSW_MAX_PORTS; k++) {
-			const struct vsw_port *pt = &s->sw.ports[k];
+			const struct vsw_port *pt = &snap.ports[k];
 
 			if (!pt->used)
 				continue;
@@ -402,7 +408,7 @@ void virtio_switch_report(struct sink *out)
 				    (unsigned long long)pt->drops, (unsigned long long)pt->bad);
 		}
 		for (unsigned k = 0; k < VSW_MAC_ENTRIES; k++) {
-			const struct vsw_mac *m = &s->sw.macs[k];
+			const struct vsw_mac *m = &snap.macs[k];
 
 			if (!m->used)
 				continue;
@@ -412,6 +418,5 @@ void virtio_switch_report(struct sink *out)
 			sink_printf(out, "    %02x:%02x:%02x:%02x:%02x:%02x port %u\n", m->mac[0],
 				    m->mac[1], m->mac[2], m->mac[3], m->mac[4], m->mac[5], m->port);
 		}
-		spin_unlock(&s->lock);
 	}
 }

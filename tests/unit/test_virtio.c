@@ -346,6 +346,12 @@ static void test_read_write_msix(void **state)
 	for (unsigned i = 4 * 512; i < 6 * 512; i++)
 		assert_int_equal(image[i], 0);
 	assert_int_not_equal(image[6 * 512 + 1], 0);
+	/* A vector past the table is refused: it reads back NO_VECTOR. */
+	bar_wr(0x1a, 2, VIRTIO_MSIX_VECTORS);
+	assert_int_equal(bar_rd(0x1a, 2), VIRTIO_NO_VECTOR);
+	bar_wr(0x10, 2, 7);
+	assert_int_equal(bar_rd(0x10, 2), VIRTIO_NO_VECTOR);
+	bar_wr(0x1a, 2, 1);
 	/* A masked vector goes pending, and out once unmasked. */
 	unsigned before = nmsi;
 	bar_wr(VIRTIO_BAR_MSIX + 28, 4, 1);

@@ -225,6 +225,13 @@ static void queue_enable(struct virtio_dev *d, struct virtio_queue *q, unsigned 
 		virtio_needs_reset(d, (int)idx, q->vq.why);
 }
 
+/* A vector the table does not have reads back as NO_VECTOR: how the
+ * driver learns it was refused (4.1.5.1.2). */
+static uint16_t vector_ok(uint16_t v)
+{
+	return v < VIRTIO_MSIX_VECTORS ? v : VIRTIO_NO_VECTOR;
+}
+
 static void common_write(struct virtio_dev *d, unsigned off, unsigned size, uint64_t val)
 {
 	uint8_t s[VIRTIO_COMMON_SIZE];
@@ -247,7 +254,7 @@ static void common_write(struct virtio_dev *d, unsigned off, unsigned size, uint
 				     ((uint64_t)le32(s + 0x0c) << (32 * d->gfselect));
 	}
 	if (TOUCHES(0x10, 2))
-		d->config_msix = le16(s + 0x10);
+		d->config_msix = vector_ok(le16(s + 0x10));
 	if (TOUCHES(0x14, 1))
 		status_write(d, s[0x14]);
 	if (TOUCHES(0x16, 2)) {
@@ -271,7 +278,7 @@ static void common_write(struct virtio_dev *d, unsigned off, unsigned size, uint
 			q->used = le32(s + 0x30) | (uint64_t)le32(s + 0x34) << 32;
 	}
 	if (TOUCHES(0x1a, 2))
-		q->msix = le16(s + 0x1a);
+		q->msix = vector_ok(le16(s + 0x1a));
 	if (TOUCHES(0x1c, 2) && le16(s + 0x1c) == 1)
 		queue_enable(d, q, d->qsel);
 #undef TOUCHES
