@@ -60,7 +60,7 @@ static struct vdisk *disk_get(struct partition *p, const struct part_disk *pd)
 
 /* ---- switches and their ports ---- */
 
-#define INQ_SLOTS	64		/* frames waiting for a NIC's receive buffers */
+#define INQ_SLOTS	256		/* frames waiting for a NIC's receive buffers: a TCP window's burst */
 #define INQ_SLOT	2048		/* le16 length, then the frame */
 #define INQ_PAGES	(INQ_SLOTS * INQ_SLOT / 4096)
 
@@ -176,16 +176,37 @@ static void nic_rx_ready(void *ctx)
 	port_drain(ctx);
 }
 
-/* The partition's device tick: drains the NICs someone sent to. */
+/* A kick of the NIC's transmit queue: sent at the next tick after the
+ * delay, with whatever the driver queued meanwhile (without kicking:
+ * its kicks are off while one is pending). The owner's lock held. */
+static void nic_tx_later(void *ctx)
+{
+	struct nic_port *np = ctx;
+
+	np->part->virtio.tx_due[np->nic] = platform_now(np->part) + VIRTIO_TX_DELAY_NS;
+	np->part->plat.dirty = true;
+}
+
+/* The partition's device tick: drains the NICs someone sent to and sends
+ * the deferred kicks that are due. */
 static uint64_t nic_tick(void *ctx, uint64_t now)
 {
 	struct partition *p = ctx;
+	uint64_t next = DEV_NO_DEADLINE;
 
-	(void)now;
-	for (unsigned i = 0; i < p->virtio.nnet; i++)
+	for (unsigned i = 0; i < p->virtio.nnet; i++) {
+		struct virtio_net *n = &p->virtio.net[i];
+
 		if (nic_ports[p->id][i].pending)
 			port_drain(&nic_ports[p->id][i]);
-	return DEV_NO_DEADLINE;
+		if (!n->tx_pending)
+			continue;
+		if (now >= p->virtio.tx_due[i])
+			virtio_net_tx_poll(n);
+		else if (p->virtio.tx_due[i] < next)
+			next = p->virtio.tx_due[i];
+	}
+	return next;
 }
 
 static int nic_attach(struct partition *p, unsigned i, const struct part_nic *c)
@@ -307,6 +328,8 @@ int virtio_part_init(struct partition *p)
 		n->dev.log_ctx = p;
 		n->tx = nic_tx;
 		n->rx_ready = nic_rx_ready;
+		n->tx_later = nic_tx_later;
+		n->tx_defer = true;
 		n->tx_ctx = &nic_ports[p->id][i];
 		v->nnet++;
 	}

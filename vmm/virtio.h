@@ -21,6 +21,7 @@
 #define VIRTIO_FIRST_SLOT	3		/* PCI device number of the first */
 #define VIRTIO_BAR_BASE		0xe0000000u	/* BARs from here, one window each */
 #define VIRTIO_INTX_GSI		11
+#define VIRTIO_TX_DELAY_NS	100000		/* a NIC's kick waits this long for more frames */
 
 struct partition;
 
@@ -29,6 +30,7 @@ struct part_virtio {
 	struct virtio_blk blk[PART_MAX_DISKS];
 	unsigned nblk;
 	struct virtio_net net[PART_MAX_NICS];
+	uint64_t tx_due[PART_MAX_NICS];		/* ns: when a deferred kick is sent */
 	unsigned nnet;
 	struct virtio_console con;
 	bool has_con;

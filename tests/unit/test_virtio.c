@@ -515,6 +515,7 @@ static int setup_net(void **state)
 	devreg_init(&reg);
 	vpci_init(&pci, &reg);
 	nmsi = nlog = nsent = nready = 0;
+	memset(&net, 0, sizeof(net));
 	if (virtio_net_add(&net, mac, &pci, DEVNO, BAR, &env, RAM_SIZE, &req, 11))
 		return -1;
 	net.dev.log = log_line;
@@ -590,6 +591,48 @@ static void test_net_config_and_tx(void **state)
 	assert_int_equal(net.tx_dropped, 1);
 	assert_int_equal(get16(NQ_USED(1) + 2), 2);
 	assert_true(virtio_live(&net.dev));
+}
+
+static unsigned nlater;
+
+static void net_later(void *ctx)
+{
+	(void)ctx;
+	nlater++;
+}
+
+/* With tx_defer a kick only marks the queue; frames added meanwhile go
+ * out together at the poll, and kicks stay off until then (NO_NOTIFY). */
+static void test_net_tx_deferred(void **state)
+{
+	(void)state;
+	nlater = 0;
+	net.tx_defer = true;
+	net.tx_later = net_later;
+	net_up();
+	memset(ram + 0x10000, 0, 0x1000);
+	for (unsigned i = 0; i < 3; i++) {
+		qdesc(1, i, 0x10000 + 0x100 * i, VNET_HDR_LEN + 60, 0);
+		qoffer(1, (uint16_t)i);
+		if (!(get16(NQ_USED(1)) & VIRTQ_USED_F_NO_NOTIFY))
+			bar_wr(VIRTIO_BAR_NOTIFY + 4, 2, 1);
+	}
+	assert_int_equal(nlater, 1);
+	assert_int_equal(nsent, 0);
+	assert_true(get16(NQ_USED(1)) & VIRTQ_USED_F_NO_NOTIFY);
+	virtio_net_tx_poll(&net);
+	assert_int_equal(nsent, 3);
+	assert_int_equal(get16(NQ_USED(1) + 2), 3);
+	assert_int_equal(get16(NQ_USED(1)), 0);     /* kicks on again */
+	virtio_net_tx_poll(&net);                    /* nothing pending: nothing */
+	assert_int_equal(nsent, 3);
+	/* A reset forgets a pending kick. */
+	qdesc(1, 3, 0x10000, VNET_HDR_LEN + 60, 0);
+	qoffer(1, 3);
+	bar_wr(VIRTIO_BAR_NOTIFY + 4, 2, 1);
+	assert_true(net.tx_pending);
+	bar_wr(0x14, 1, 0);
+	assert_false(net.tx_pending);
 }
 
 static void test_net_rx(void **state)
@@ -703,6 +746,7 @@ int main(void)
 		cmocka_unit_test_setup(test_bad_queue_setup, setup),
 		cmocka_unit_test_setup(test_request_without_status, setup),
 		cmocka_unit_test_setup(test_net_config_and_tx, setup_net),
+		cmocka_unit_test_setup(test_net_tx_deferred, setup_net),
 		cmocka_unit_test_setup(test_net_rx, setup_net),
 		cmocka_unit_test_setup(test_net_bad_tx_ring, setup_net),
 		cmocka_unit_test_setup(test_console_output, setup_con),

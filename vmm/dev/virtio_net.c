@@ -50,12 +50,29 @@ static void tx_queue(struct virtio_net *n)
 	} while (virtq_notify(q, true));
 }
 
+void virtio_net_tx_poll(struct virtio_net *n)
+{
+	if (!n->tx_pending)
+		return;
+	n->tx_pending = false;
+	if (virtio_live(&n->dev) && n->dev.q[VNET_TXQ].enabled)
+		tx_queue(n);
+}
+
 static void net_notify(struct virtio_dev *d, unsigned qi)
 {
 	struct virtio_net *n = net_of(d);
 
-	if (qi == VNET_TXQ)
+	if (qi == VNET_TXQ && n->tx_defer) {
+		if (!n->tx_pending) {
+			n->tx_pending = true;
+			virtq_notify(&d->q[VNET_TXQ].vq, false);
+			if (n->tx_later)
+				n->tx_later(n->tx_ctx);
+		}
+	} else if (qi == VNET_TXQ) {
 		tx_queue(n);
+	}
 	else if (qi == VNET_RXQ && n->rx_ready)
 		n->rx_ready(n->tx_ctx);
 }
@@ -106,10 +123,15 @@ int virtio_net_rx(struct virtio_net *n, const uint8_t *frame, size_t len)
 	return 0;
 }
 
+static void net_reset(struct virtio_dev *d)
+{
+	net_of(d)->tx_pending = false;
+}
+
 static const struct virtio_dev_ops net_ops = {
 	.type = VIRTIO_ID_NET, .class = 0x02, .subclass = 0x00,   /* network, Ethernet */
 	.nqueues = 2, .cfg_size = CFG_SIZE,
-	.cfg_read = net_cfg_read, .notify = net_notify,
+	.cfg_read = net_cfg_read, .notify = net_notify, .reset = net_reset,
 };
 
 int virtio_net_add(struct virtio_net *n, const uint8_t mac[6], struct vpci *pci, uint8_t dev,

@@ -27,6 +27,12 @@ struct virtio_net {
 	/* The driver posted receive buffers: a caller with frames waiting
 	 * may deliver them now. */
 	void (*rx_ready)(void *ctx);
+	/* With tx_defer, a kick of the transmit queue only marks it pending
+	 * (and turns further kicks off) and calls tx_later; the caller runs
+	 * virtio_net_tx_poll a little later, so frames queued meanwhile go
+	 * out together for one exit. Without it, a kick sends at once. */
+	bool tx_defer, tx_pending;
+	void (*tx_later)(void *ctx);
 	uint8_t frame[VNET_FRAME_MAX];	/* one transmitted frame */
 	uint64_t tx_frames, rx_frames, tx_dropped, rx_dropped;
 };
@@ -39,5 +45,7 @@ int virtio_net_add(struct virtio_net *n, const uint8_t mac[6], struct vpci *pci,
  * is bad (the device then needs a reset). A frame longer than the buffer
  * is cut to it. */
 int virtio_net_rx(struct virtio_net *n, const uint8_t *frame, size_t len);
+/* Sends what the transmit queue holds if a kick is pending. */
+void virtio_net_tx_poll(struct virtio_net *n);
 
 #endif
