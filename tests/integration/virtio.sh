@@ -10,6 +10,7 @@
 #   netc  on switch sw1: reaches neither
 #   vbad  hostile rings: the device needs a reset each time, never
 #         touches memory outside the partition, works again after reset
+# then the disk test in one boot under Bochs' Intel VT-x (Haswell).
 set -u
 . "$(dirname "$0")/../lib.sh"
 W=$B/itest/virtio
@@ -110,3 +111,21 @@ check "vbad: a buffer past RAM is named" has "$L" \
 check "vbad: nine bad rings, nine lines" count "$L" "^warning: partition vbad: virtio-blk 00:03.0: .*the device needs a reset" 9
 check "vbad: the hypervisor stopped nothing else" hasnt "$L" "^partition (blk|neta|netb|netc): .*(stopped|error)"
 check "virtio: no guest kernel oops" hasnt "$L" "Call Trace|BUG:|Oops"
+
+echo "--- corei7_haswell_4770 (Bochs, Intel VT-x): the disk test in one boot"
+{
+	printf '[vatra]\non_all_stopped = exit\n'
+	linux_part blk blkonce "disk = /images/web.img"
+} >"$W/bochs.cfg"
+"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$W/bochs.cfg" -o "$W/bochs.img" \
+	-f "$LINUX_KERNEL:/guests/vmlinuz" -f "$LINUX_INITRD_VIRTIO:/guests/initrd-virtio.gz" \
+	-f "$W/web.orig:/images/web.img" >/dev/null
+L=$W/bochs-haswell.log
+"$TOP/tools/run-bochs" --model corei7_haswell_4770 --timeout 600 "$W/bochs.img" "$L"
+check "bochs-vtx: VT-x runs the partition" has "$L" "^vmx: on \(EPT"
+check "bochs-vtx: Linux finds the disk" has "$L" "$(V blk 'vda serial web.img size 32768$')"
+check "bochs-vtx: the ext4 file's checksum" has "$L" "$(V blk "data.bin $data_sha")"
+wrote=$(tr -d '\r' <"$L" | sed -n 's/^\[blk\] VATRA-VIRTIO: wrote \([0-9a-f]*\)$/\1/p' | head -1)
+check "bochs-vtx: a written file reads back after a remount" \
+	has "$L" "$(V blk "remounted: written ${wrote:-none} recorded ${wrote:-none}")"
+check "bochs-vtx: Linux powers off" has "$L" "^partition blk: powered off by the guest"
