@@ -262,12 +262,16 @@ static const char *type_name(const struct virtio_dev *d)
 	return "virtio";
 }
 
-static void dev_log(struct virtio_dev *d, const char *what, const char *why)
+static void dev_log(struct virtio_dev *d, int q, const char *why)
 {
 	struct partition *p = d->log_ctx;
 
-	pr_warn("partition %s: %s 00:%02x.0: %s: %s; the device needs a reset", part_name(p),
-		type_name(d), d->pci->dev, what, why);
+	if (q < 0)
+		pr_warn("partition %s: %s 00:%02x.0: %s; the device needs a reset", part_name(p),
+			type_name(d), d->pci->dev, why);
+	else
+		pr_warn("partition %s: %s 00:%02x.0: queue %d: %s; the device needs a reset",
+			part_name(p), type_name(d), d->pci->dev, q, why);
 }
 
 /* hvc0's output joins the UART's in the partition's console ring. */

@@ -74,11 +74,11 @@ static void irq(void *ctx, unsigned line, bool level)
 	irq_level = level;
 }
 
-static void log_line(struct virtio_dev *d, const char *what, const char *why)
+static void log_line(struct virtio_dev *d, int q, const char *why)
 {
 	(void)d;
 	nlog++;
-	snprintf(last_log, sizeof(last_log), "%s: %s", what, why);
+	snprintf(last_log, sizeof(last_log), "queue %d: %s", q, why);
 }
 
 static const struct dev_env env = { .irq_line = irq, .mem_read = mread, .mem_write = mwrite,

@@ -140,8 +140,7 @@ void virtio_needs_reset(struct virtio_dev *d, int q, const char *why)
 	d->status |= VIRTIO_STATUS_NEEDS_RESET;
 	d->needs_resets++;
 	if (d->log)
-		d->log(d, q < 0 ? "device" : q == 0 ? "queue 0" : q == 1 ? "queue 1" :
-		       q == 2 ? "queue 2" : "queue 3", why);
+		d->log(d, q, why);
 	/* 2.1.2: the device SHOULD send a configuration change notification. */
 	if (d->status & VIRTIO_STATUS_DRIVER_OK)
 		virtio_config_changed(d);

@@ -96,8 +96,9 @@ struct virtio_dev {
 	uint64_t ram_size;
 	struct vpci_func *pci;
 	struct virtq_req *req;		/* scratch for one chain, shared per partition */
-	/* One line about the device (it needs a reset, and why). */
-	void (*log)(struct virtio_dev *d, const char *what, const char *why);
+	/* One line about the device: queue q (or the device, q < 0) broke
+	 * the rules, why says how; it needs a reset. */
+	void (*log)(struct virtio_dev *d, int q, const char *why);
 	void *log_ctx;
 	uint64_t features;		/* offered */
 	uint64_t driver_features;	/* accepted by the driver */
