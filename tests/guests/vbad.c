@@ -18,6 +18,10 @@
  * landing past RAM; then a reset clears it and a good read of sector 0
  * returns the image's first bytes: the device works again.
  * Also: FEATURES_OK is refused without VERSION_1.
+ * With a NIC (virtio-net) at 00:04.0 (`net = ...` on a switch of its
+ * own): transmit chains that loop or point past RAM put it into
+ * DEVICE_NEEDS_RESET too (the device sends a little after the kick: the
+ * status is polled), and after a reset a good frame is sent (used).
  */
 #include "rt.h"
 
@@ -37,10 +41,15 @@
 static volatile uint8_t *bar;
 static uint64_t mem;
 
+static uint32_t cfg_read_dev(unsigned dev, unsigned reg)
+{
+	outl(CF8, 0x80000000u | dev << 11 | (reg & 0xfc));
+	return inl(CFC);
+}
+
 static uint32_t cfg_read(unsigned reg)
 {
-	outl(CF8, 0x80000000u | DEV << 11 | (reg & 0xfc));
-	return inl(CFC);
+	return cfg_read_dev(DEV, reg);
 }
 
 static uint8_t status(void) { return bar[0x14]; }
@@ -135,6 +144,108 @@ static void check_case(const char *name)
 	rt_printf("vbad: %s: %s\n", name, nr ? "device needs reset, reset, works again" : "NOT caught");
 }
 
+/* ---- the NIC ---- */
+
+#define NDEV   4
+#define NDESC  0x310000ull	/* transmit queue (1) */
+#define NAVAIL 0x311000ull
+#define NUSED  0x312000ull
+#define RDESC  0x313000ull	/* receive queue (0), never filled */
+#define RAVAIL 0x314000ull
+#define RUSED  0x315000ull
+#define FRAME  0x316000ull
+
+static void queue_setup(unsigned q, uint64_t d, uint64_t a, uint64_t u)
+{
+	w16(0x16, (uint16_t)q);
+	w16(0x18, QSZ);
+	w32(0x20, (uint32_t)d);
+	w32(0x24, 0);
+	w32(0x28, (uint32_t)a);
+	w32(0x2c, 0);
+	w32(0x30, (uint32_t)u);
+	w32(0x34, 0);
+	w16(0x1c, 1);
+}
+
+static void net_up(void)
+{
+	set_status(0);
+	memset((void *)NDESC, 0, 0x7000);
+	set_status(3);
+	w32(0x08, 1);
+	w32(0x0c, 1);            /* VERSION_1 */
+	w32(0x08, 0);
+	w32(0x0c, 0);
+	set_status(0xb);
+	queue_setup(0, RDESC, RAVAIL, RUSED);
+	queue_setup(1, NDESC, NAVAIL, NUSED);
+	set_status(0xf);
+}
+
+static void net_kick(uint16_t head)
+{
+	volatile uint16_t *idx = (volatile uint16_t *)(NAVAIL + 2);
+
+	((volatile uint16_t *)(NAVAIL + 4))[*idx % QSZ] = head;
+	*idx = (uint16_t)(*idx + 1);
+	w16(0x3000 + 4, 1);
+}
+
+/* Polls (each read an exit, so the device's deferred send comes) until
+ * the device needs a reset or has used the chain. */
+static void net_wait(void)
+{
+	for (unsigned i = 0; i < 200000; i++)
+		if ((status() & 0x40) || *(volatile uint16_t *)(NUSED + 2))
+			return;
+}
+
+static bool net_works_again(void)
+{
+	net_up();
+	memset((void *)FRAME, 0, 12 + 60);
+	memset((void *)(FRAME + 12), 0xff, 6);          /* broadcast */
+	*(volatile uint8_t *)(FRAME + 12 + 6) = 0x02;   /* a local source */
+	desc(NDESC, 0, FRAME, 12 + 60, 0, 0);
+	net_kick(0);
+	net_wait();
+	return !(status() & 0x40) && *(volatile uint16_t *)(NUSED + 2) == 1;
+}
+
+static void net_case(const char *name)
+{
+	bool nr;
+
+	net_wait();
+	nr = status() & 0x40;
+	EXPECT(nr);
+	EXPECT(guards_intact());
+	EXPECT(net_works_again());
+	rt_printf("vbad: %s: %s\n", name, nr ? "device needs reset, reset, works again" : "NOT caught");
+}
+
+static void nic_cases(void)
+{
+	if (cfg_read_dev(NDEV, 0) != 0x10411af4u) {
+		rt_printf("vbad: no NIC at 00:04.0\n");
+		return;
+	}
+	bar = (volatile uint8_t *)(uintptr_t)(cfg_read_dev(NDEV, 0x10) & ~0xfu);
+	rt_printf("vbad: virtio-net at 00:04.0, BAR0 %p\n", (void *)bar);
+	EXPECT(net_works_again());
+
+	net_up();
+	desc(NDESC, 0, FRAME, 12 + 60, 1, 0);   /* NEXT back to itself */
+	net_kick(0);
+	net_case("net-loop");
+
+	net_up();
+	desc(NDESC, 0, mem - 16, 12 + 60, 0, 0);
+	net_kick(0);
+	net_case("net-ram");
+}
+
 int main(uint32_t magic, uint64_t info)
 {
 	(void)magic;
@@ -209,5 +320,6 @@ int main(uint32_t magic, uint64_t info)
 	check_case("ringram");
 
 	EXPECT_EQ(r32(0x2000), 0x40);   /* capacity: 64 sectors (32 KiB) */
+	nic_cases();
 	rt_done();
 }

@@ -39,13 +39,13 @@ linux_part() { # NAME ROLE [lines...]
 	printf '%s\n' "$@"
 }
 {
-	printf '[vatra]\non_all_stopped = shell\n[switch sw0]\n[switch sw1]\n'
+	printf '[vatra]\non_all_stopped = shell\n[switch sw0]\n[switch sw1]\n[switch sw2]\n'
 	linux_part blk blk "disk = /images/web.img" "disk = /images/ro.img ro" "hvc = yes"
 	linux_part neta neta "net = sw0"
 	linux_part netb netb "net = sw0 mac=02:00:00:00:00:0b"
 	linux_part netc netc "net = sw1"
 	printf '[partition vbad]\nkernel = /guests/vbad.elf\nmemory = 32M\ndebug_exit = yes\n'
-	printf 'cmdline = mem=32M\ndisk = /images/bad.img\n'
+	printf 'cmdline = mem=32M\ndisk = /images/bad.img\nnet = sw2\n'
 } >"$W/virtio.cfg"
 "$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$W/virtio.cfg" -o "$W/virtio.img" \
 	-f "$LINUX_KERNEL:/guests/vmlinuz" -f "$LINUX_INITRD_VIRTIO:/guests/initrd-virtio.gz" \
@@ -103,12 +103,19 @@ for c in loop next head avail ram wrap indirect indzero ringram; do
 	check "vbad: $c: the device needs a reset, then works again" \
 		has "$L" "^\[vbad\] vbad: $c: device needs reset, reset, works again"
 done
+for c in net-loop net-ram; do
+	check "vbad: $c: the NIC needs a reset, then sends again" \
+		has "$L" "^\[vbad\] vbad: $c: device needs reset, reset, works again"
+done
+check "vbad: the NIC's bad rings are named" has "$L" \
+	"^warning: partition vbad: virtio-net 00:04.0: queue 1: loop in a descriptor chain; the device needs a reset"
 check "vbad: passes its checks" has "$L" "^\[vbad\] PASS: [0-9]+ checks"
 check "vbad: one log line per bad ring, naming it" has "$L" \
 	"^warning: partition vbad: virtio-blk 00:03.0: queue 0: loop in a descriptor chain; the device needs a reset"
 check "vbad: a buffer past RAM is named" has "$L" \
 	"^warning: partition vbad: virtio-blk 00:03.0: queue 0: buffer outside the partition's RAM; the device needs a reset"
 check "vbad: nine bad rings, nine lines" count "$L" "^warning: partition vbad: virtio-blk 00:03.0: .*the device needs a reset" 9
+check "vbad: two bad NIC rings, two lines" count "$L" "^warning: partition vbad: virtio-net 00:04.0: .*the device needs a reset" 2
 check "vbad: the hypervisor stopped nothing else" hasnt "$L" "^partition (blk|neta|netb|netc): .*(stopped|error)"
 check "virtio: no guest kernel oops" hasnt "$L" "Call Trace|BUG:|Oops"
 
