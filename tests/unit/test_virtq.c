@@ -374,35 +374,74 @@ static void test_no_notify_flag(void **state)
 	assert_int_equal(get16(USED), 0);
 }
 
-/* Random rings, random descriptors: every chain the queue hands out lies
- * in RAM, and no access ever reaches outside it. */
+/* A random descriptor: mostly plausible (in RAM, small, a next inside
+ * the table), sometimes not, so both good chains and every kind of bad
+ * one come up. */
+static void fuzz_desc(uint64_t table, unsigned i, unsigned n)
+{
+	uint64_t addr = (uint64_t)(rand() % (RAM_SIZE - 0x200));
+	uint32_t len = (uint32_t)(rand() % 0x200);
+	uint16_t flags = 0, next = (uint16_t)(rand() % n);
+	int r = rand() % 100;
+
+	if (r < 3)
+		addr = RAM_SIZE - (uint64_t)(rand() % 64);
+	else if (r < 5)
+		addr = ~0ull - (uint64_t)(rand() % 64);
+	else if (r < 7)
+		len = 0xffffffffu - (uint32_t)(rand() % 64);
+	if (rand() % 2)
+		flags |= VIRTQ_DESC_F_NEXT;
+	if (rand() % 3 == 0)
+		flags |= VIRTQ_DESC_F_WRITE;
+	if (rand() % 12 == 0) {
+		/* An indirect table in 0x6000-0x7fff, now and then malformed. */
+		flags = (uint16_t)(VIRTQ_DESC_F_INDIRECT | (rand() % 20 ? 0 : VIRTQ_DESC_F_NEXT));
+		addr = 0x6000 + 16 * (uint64_t)(rand() % 64);
+		len = 16 * (uint32_t)(1 + rand() % 16) + (rand() % 20 ? 0 : 4);
+	}
+	if (rand() % 25 == 0)
+		next = (uint16_t)(n + rand() % 4);
+	desc_at(table, i, addr, len, flags, next);
+}
+
+/* Random rings: every chain the queue hands out lies in RAM, no access
+ * ever reaches outside it, and both good chains and broken queues occur
+ * (the loop is not vacuous). */
 static void test_fuzz(void **state)
 {
+	unsigned pops = 0, broken = 0, rounds = 20000;
+
 	(void)state;
 	srand(1234);
-	for (unsigned round = 0; round < 20000; round++) {
+	for (unsigned round = 0; round < rounds; round++) {
 		uint16_t size = (uint16_t)(1u << (rand() % 9));
 		bool ev = rand() & 1;
+		uint16_t idx = (uint16_t)rand();
 
-		for (unsigned i = 0; i < 0x800; i++)
-			ram[0x1000 + rand() % 0x3000] = (uint8_t)rand();
-		/* Some descriptors with plausible fields, to reach deep. */
 		for (unsigned i = 0; i < size; i++)
-			if (rand() % 3)
-				desc(i, (uint64_t)(rand() % (RAM_SIZE + 0x100)) & ~3ull,
-				     (uint32_t)(rand() % 0x200), (uint16_t)(rand() & 7),
-				     (uint16_t)(rand() % (size + 2)));
-		put16(AVAIL + 2, (uint16_t)(rand() % (size + 3)));
+			fuzz_desc(DESC, i, size);
+		for (unsigned i = 0; i < 64; i++)
+			fuzz_desc(0x6000, i, 1 + rand() % 64);
+		for (unsigned i = 0; i < size; i++)
+			put16(AVAIL + 4 + 2 * i, (uint16_t)(rand() % 40 ? rand() % size : rand()));
 		if (virtq_start(&q, &env, RAM_SIZE, size, DESC, AVAIL, USED, ev))
 			continue;
+		/* Start the queue's indices anywhere: wrap-around included. */
+		q.last_avail = q.used_idx = idx;
+		put16(AVAIL + 2, (uint16_t)(idx + (rand() % 30 ? rand() % (size + 1) : size + 1 + rand() % 9)));
 		for (int k = 0; k < 8; k++) {
+			uint8_t buf[64];
 			int r = virtq_pop(&q, &req);
+
+			if (r < 0)
+				broken++;
 			if (r <= 0)
 				break;
+			pops++;
 			assert_true(req.nout + req.nin <= size);
-			for (unsigned s = 0; s < req.nout + req.nin; s++)
-				assert_true(req.seg[s].addr + req.seg[s].len <= RAM_SIZE);
-			uint8_t buf[64];
+			for (unsigned s2 = 0; s2 < req.nout + req.nin; s2++)
+				assert_true(req.seg[s2].addr + req.seg[s2].len <= RAM_SIZE);
 			virtq_read(&q, &req, 0, buf, sizeof(buf));
 			virtq_write(&q, &req, 0, buf, sizeof(buf));
 			virtq_push(&q, req.head, 1);
@@ -411,6 +450,8 @@ static void test_fuzz(void **state)
 		}
 	}
 	assert_int_equal(bad_accesses, 0);
+	assert_true(pops > rounds / 4);
+	assert_true(broken > rounds / 4);
 }
 
 int main(void)
