@@ -22,6 +22,9 @@
  * own): transmit chains that loop or point past RAM put it into
  * DEVICE_NEEDS_RESET too (the device sends a little after the kick: the
  * status is polled), and after a reset a good frame is sent (used).
+ * Last, INTx (MSI-X never enabled): with IOAPIC pin 11 (the Interrupt
+ * Line register's) level-triggered to this LAPIC, a completed disk
+ * request raises the interrupt once, the ISR reads 1 (queue) and then 0.
  */
 #include "rt.h"
 
@@ -246,6 +249,45 @@ static void nic_cases(void)
 	net_case("net-ram");
 }
 
+/* ---- INTx through the IOAPIC ---- */
+
+#define IOAPIC 0xfec00000ul
+#define LAPIC  0xfee00000ul
+#define V_INTX 0x61
+
+static void ioapic_wr(uint32_t reg, uint32_t v)
+{
+	*(volatile uint32_t *)IOAPIC = reg;
+	*(volatile uint32_t *)(IOAPIC + 0x10) = v;
+}
+
+static void intx_case(void)
+{
+	unsigned pin = cfg_read(0x3c) & 0xff;
+
+	EXPECT_EQ(pin, 11);
+	EXPECT_EQ((cfg_read(0x3c) >> 8) & 0xff, 1);   /* INTA */
+	bar = (volatile uint8_t *)(uintptr_t)(cfg_read(0x10) & ~0xfu);
+	*(volatile uint32_t *)(LAPIC + 0xf0) = 0x1ff;   /* SVR: APIC software-enabled */
+	*(volatile uint32_t *)(LAPIC + 0x80) = 0;       /* TPR */
+	ioapic_wr(0x11 + 2 * pin, *(volatile uint32_t *)(LAPIC + 0x20) & 0xff000000u);
+	ioapic_wr(0x10 + 2 * pin, V_INTX | 1u << 15);   /* fixed, level, active high */
+	bring_up(USED);
+	(void)bar[0x1000];                               /* ISR cleared */
+	read_req();
+	sti();
+	kick(0);
+	for (unsigned i = 0; i < 100000 && !rt_irq_count[V_INTX]; i++)
+		asm volatile("pause");
+	cli();
+	EXPECT_EQ(rt_irq_count[V_INTX], 1);
+	EXPECT_EQ(*(volatile uint8_t *)STAT, 0);
+	EXPECT_EQ(bar[0x1000], 1);                       /* queue interrupt, read clears */
+	EXPECT_EQ(bar[0x1000], 0);
+	ioapic_wr(0x10 + 2 * pin, 1u << 16);             /* masked again */
+	rt_printf("vbad: INTx: %u interrupt(s) on IOAPIC pin %u\n", rt_irq_count[V_INTX], pin);
+}
+
 int main(uint32_t magic, uint64_t info)
 {
 	(void)magic;
@@ -321,5 +363,6 @@ int main(uint32_t magic, uint64_t info)
 
 	EXPECT_EQ(r32(0x2000), 0x40);   /* capacity: 64 sectors (32 KiB) */
 	nic_cases();
+	intx_case();
 	rt_done();
 }

@@ -109,6 +109,8 @@ for c in net-loop net-ram; do
 done
 check "vbad: the NIC's bad rings are named" has "$L" \
 	"^warning: partition vbad: virtio-net 00:04.0: queue 1: loop in a descriptor chain; the device needs a reset"
+check "vbad: INTx: a disk completion raises IOAPIC pin 11 once (MSI-X off)" \
+	has "$L" "^\[vbad\] vbad: INTx: 1 interrupt\(s\) on IOAPIC pin 11"
 check "vbad: passes its checks" has "$L" "^\[vbad\] PASS: [0-9]+ checks"
 check "vbad: one log line per bad ring, naming it" has "$L" \
 	"^warning: partition vbad: virtio-blk 00:03.0: queue 0: loop in a descriptor chain; the device needs a reset"
