@@ -64,7 +64,8 @@ L=$W/virtio.log
 	--step "switch sw1:" "info neta\n" \
 	--step "eth0 .* on switch sw0" "info blk\n" \
 	--step "disk /images/ro.img" "info vbad\n" \
-	--step "disk /images/bad.img" "poweroff\n" -- \
+	--step "disk /images/bad.img" "config\n" \
+	--step "  hvc yes" "poweroff\n" -- \
 	"$TOP/tools/run-qemu" --test --smp 4 "$W/virtio.img"
 V() { echo "^\[$1\] VATRA-VIRTIO: $2"; }
 
@@ -83,6 +84,9 @@ check "blk: after the reset the written file is there, checksum intact" \
 check "blk: the image on the ESP is unchanged (writes live in memory)" cmp -s "$W/web.img" "$W/web.orig"
 check "blk: info counts its reads and writes" has "$L" "disk /images/web.img, 16 MiB: [1-9][0-9]* reads .*, [1-9][0-9]* writes"
 check "blk: info shows the read-only disk with no writes" has "$L" "disk /images/ro.img \(read-only\), 1 MiB: [0-9]+ reads .*, 0 writes"
+
+check "config: shows the switches, disks, NICs and hvc" eval \
+	'has "$L" "^switch sw2$" && has "$L" "^  disk /images/ro.img ro$" && has "$L" "^  net sw0 mac=02:00:00:00:00:0b$" && has "$L" "^  hvc yes$"'
 
 # The network.
 check "net: netb has the MAC its config gives" has "$L" "$(V netb 'eth0 02:00:00:00:00:0b up')"
