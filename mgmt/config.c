@@ -704,10 +704,17 @@ static const char *p_net(struct parser *p, char *v)
 	return NULL;
 }
 
+/* hvc = yes: a virtio console whose output joins the UART's; console:
+ * the operator's keystrokes go to it too (instead of the UART). */
 static const char *p_hvc(struct parser *p, char *v)
 {
+	p->part->hvc_input = !strcmp(v, "console");
+	if (p->part->hvc_input) {
+		p->part->hvc = true;
+		return NULL;
+	}
 	if (!cfg_parse_bool(v, &p->part->hvc))
-		return "expected yes or no";
+		return "expected yes, no or console";
 	return NULL;
 }
 

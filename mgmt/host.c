@@ -93,7 +93,7 @@ int host_config(struct sink *out)
 				sink_printf(out, "  net %s\n", pt->nics[n].sw);
 		}
 		if (pt->hvc)
-			sink_printf(out, "  hvc yes\n");
+			sink_printf(out, "  hvc %s\n", pt->hvc_input ? "console" : "yes");
 	}
 	for (unsigned i = 0; i < c->nerrors; i++)
 		sink_printf(out, "vatra.cfg:%u: %s\n", c->errors[i].line, c->errors[i].msg);

@@ -51,6 +51,7 @@ struct part_config {
 	struct part_nic nics[PART_MAX_NICS];      /* after the disks on the PCI bus */
 	unsigned nnics;
 	bool hvc;                      /* a virtio-console (hvc0) after the NICs */
+	bool hvc_input;                /* hvc = console: the operator's keystrokes go to hvc0, not the UART */
 	uint64_t memory;               /* bytes */
 	unsigned vcpus;                /* 1..VCPU_MAX, default 1 */
 	uint8_t cpus[VCPU_MAX];        /* physical CPU of each vCPU */

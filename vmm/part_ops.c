@@ -304,10 +304,10 @@ int part_op_console_input(unsigned id, const uint8_t *s, size_t n)
 		return -EINVAL;
 	p = &partitions[id];
 	part_lock(p);
-	if (p->state == PART_RUNNING)
+	if (p->state == PART_RUNNING && !virtio_console_input(p, s, n))
 		for (size_t i = 0; i < n; i++)
 			vuart_rx(&p->uart, s[i]);
-	else
+	else if (p->state != PART_RUNNING)
 		r = -EINVAL;
 	part_unlock(p);
 	return r;

@@ -281,6 +281,14 @@ static void con_out(void *ctx, const uint8_t *s, size_t n)
 		part_console_putc(ctx, s[i]);
 }
 
+bool virtio_console_input(struct partition *p, const uint8_t *s, size_t n)
+{
+	if (!p->virtio.has_con || !p->cfg.hvc_input)
+		return false;
+	virtio_console_rx(&p->virtio.con, s, n);
+	return true;
+}
+
 int virtio_part_init(struct partition *p)
 {
 	struct part_virtio *v = &p->virtio;
@@ -401,8 +409,10 @@ void virtio_part_info(const struct partition *p, struct sink *out)
 	}
 	if (v->has_con) {
 		dev_line(out, &v->con.dev);
-		sink_printf(out, "    hvc0: %llu bytes to the console\n",
-			    (unsigned long long)v->con.bytes_out);
+		sink_printf(out, "    hvc0: %llu bytes to the console, %llu from it%s (%llu dropped)\n",
+			    (unsigned long long)v->con.bytes_out, (unsigned long long)v->con.bytes_in,
+			    p->cfg.hvc_input ? "" : " (input goes to the UART)",
+			    (unsigned long long)v->con.bytes_dropped);
 	}
 }
 

@@ -42,6 +42,9 @@ struct part_virtio {
 int virtio_part_init(struct partition *p);
 /* Its devices and their state, for "info NAME". */
 void virtio_part_info(const struct partition *p, struct sink *out);
+/* The operator's keystrokes for the partition: true when its hvc0 takes
+ * them (hvc = console), false when they are the UART's. Lock held. */
+bool virtio_console_input(struct partition *p, const uint8_t *s, size_t n);
 /* Creates the switches vatra.cfg declares (at boot, before partitions). */
 void virtio_switches_init(const char (*names)[PART_NAME_MAX], unsigned n);
 /* Each switch: its ports, MAC table and counters, for "switch". */

@@ -40,7 +40,7 @@ linux_part() { # NAME ROLE [lines...]
 }
 {
 	printf '[vatra]\non_all_stopped = shell\n[switch sw0]\n[switch sw1]\n[switch sw2]\n'
-	linux_part blk blk "disk = /images/web.img" "disk = /images/ro.img ro" "hvc = yes"
+	linux_part blk blk "disk = /images/web.img" "disk = /images/ro.img ro" "hvc = console"
 	linux_part neta neta "net = sw0"
 	linux_part netb netb "net = sw0 mac=02:00:00:00:00:0b"
 	linux_part netc netc "net = sw1"
@@ -55,7 +55,11 @@ linux_part() { # NAME ROLE [lines...]
 echo "--- one boot: a disk partition reset from the shell, three on two switches, hostile rings"
 L=$W/virtio.log
 "$TOP/tests/integration/vmrun.py" --log "$L" --timeout 420 \
-	--step "\[blk\] VATRA-VIRTIO: first boot done" "reset blk\n" \
+	--step "\[blk\] VATRA-VIRTIO: hvc0 reader waiting" "console blk\n" \
+	--step "attached to blk" "hello-hvc\n" \
+	--step "VATRA-VIRTIO: hvc0 got hello-hvc" "\x01\x01\x01" \
+	--step "detached from blk" "" \
+	--step "VATRA-VIRTIO: first boot done" "reset blk\n" \
 	--step "\[blk\] VATRA-VIRTIO: blk done" "" \
 	--step "@seen \[neta\] VATRA-VIRTIO: neta done" "" \
 	--step "@seen \[netb\] VATRA-VIRTIO: netb done" "" \
@@ -65,7 +69,7 @@ L=$W/virtio.log
 	--step "eth0 .* on switch sw0" "info blk\n" \
 	--step "disk /images/ro.img" "info vbad\n" \
 	--step "disk /images/bad.img" "config\n" \
-	--step "  hvc yes" "poweroff\n" -- \
+	--step "  hvc console" "poweroff\n" -- \
 	"$TOP/tools/run-qemu" --test --smp 4 "$W/virtio.img"
 V() { echo "^\[$1\] VATRA-VIRTIO: $2"; }
 
@@ -75,6 +79,8 @@ check "blk: get-id gives the image's name" has "$L" "$(V blk 'vda serial web.img
 check "blk: the ro disk is read-only and reads the image's bytes" has "$L" "$(V blk "vdb ro 1 head $ro_sha")"
 check "blk: the ext4 file's checksum is the one written at build time" has "$L" "$(V blk "data.bin $data_sha")"
 check "hvc: a line written to hvc0 reaches the partition's console" has "$L" "$(V blk 'hvc0 says hello$')"
+check "hvc: the operator's line typed at 'console blk' reaches hvc0 (hvc = console)" \
+	has "$L" "VATRA-VIRTIO: hvc0 got hello-hvc"
 check "hvc: info lists the virtio console and its bytes" has "$L" "^    hvc0: [1-9][0-9]* bytes to the console"
 check "blk: a file is written and the file system unmounted" has "$L" "$(V blk unmounted)"
 wrote=$(tr -d '\r' <"$L" | sed -n 's/^\[blk\] VATRA-VIRTIO: wrote \([0-9a-f]*\)$/\1/p' | head -1)
@@ -86,7 +92,7 @@ check "blk: info counts its reads and writes" has "$L" "disk /images/web.img, 16
 check "blk: info shows the read-only disk with no writes" has "$L" "disk /images/ro.img \(read-only\), 1 MiB: [0-9]+ reads .*, 0 writes"
 
 check "config: shows the switches, disks, NICs and hvc" eval \
-	'has "$L" "^switch sw2$" && has "$L" "^  disk /images/ro.img ro$" && has "$L" "^  net sw0 mac=02:00:00:00:00:0b$" && has "$L" "^  hvc yes$"'
+	'has "$L" "^switch sw2$" && has "$L" "^  disk /images/ro.img ro$" && has "$L" "^  net sw0 mac=02:00:00:00:00:0b$" && has "$L" "^  hvc console$"'
 
 # The network.
 check "net: netb has the MAC its config gives" has "$L" "$(V netb 'eth0 02:00:00:00:00:0b up')"

@@ -60,6 +60,14 @@ void virtio_part_info(const struct partition *p, struct sink *out)
 
 static unsigned switch_reports;
 
+bool virtio_console_input(struct partition *p, const uint8_t *s, size_t n)
+{
+	(void)p;
+	(void)s;
+	(void)n;
+	return false;   /* no hvc0 with input here: the UART takes it */
+}
+
 void virtio_switch_report(struct sink *out)
 {
 	(void)out;

@@ -1249,9 +1249,15 @@ static void test_nets(void **state)
 	c = part_with("hvc = yes");
 	expect_no_err(c);
 	assert_true(c->parts[0].hvc);
+	assert_false(c->parts[0].hvc_input);
+	free(c);
+	c = part_with("hvc = console");
+	expect_no_err(c);
+	assert_true(c->parts[0].hvc);
+	assert_true(c->parts[0].hvc_input);
 	free(c);
 	c = part_with("hvc = maybe");
-	expect_one_err(c, 5, "expected yes or no");
+	expect_one_err(c, 5, "expected yes, no or console");
 	free(c);
 	c = parse("[switch sw0]\nuplink = eth0\n[switch sw0]\n[switch 0x]\n");
 	assert_int_equal(c->nerrors, 3);

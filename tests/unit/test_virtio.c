@@ -731,6 +731,34 @@ static void test_console_output(void **state)
 	assert_int_equal(nlog, 0);
 }
 
+static void test_console_input(void **state)
+{
+	(void)state;
+	/* Not live: dropped. */
+	assert_int_equal(virtio_console_rx(&con, (const uint8_t *)"x", 1), 0);
+	net_up();
+	/* Two receive buffers of 4 and 2 bytes: "hello-hvc" fills them, the
+	 * rest is dropped and counted. */
+	qdesc(0, 0, 0x11000, 4, VIRTQ_DESC_F_WRITE);
+	qdesc(0, 1, 0x12000, 2, VIRTQ_DESC_F_WRITE);
+	qoffer(0, 0);
+	qoffer(0, 1);
+	assert_int_equal(virtio_console_rx(&con, (const uint8_t *)"hello-hvc", 9), 6);
+	assert_memory_equal(ram + 0x11000, "hell", 4);
+	assert_memory_equal(ram + 0x12000, "o-", 2);
+	assert_int_equal(get16(NQ_USED(0) + 2), 2);
+	assert_int_equal(get32(NQ_USED(0) + 8), 4);
+	assert_int_equal(get32(NQ_USED(0) + 16), 2);
+	assert_int_equal(con.bytes_in, 6);
+	assert_int_equal(con.bytes_dropped, 4);
+	/* A device-readable buffer in the receive queue: a bad ring. */
+	qdesc(0, 2, 0x13000, 8, 0);
+	qoffer(0, 2);
+	assert_int_equal(virtio_console_rx(&con, (const uint8_t *)"ab", 2), 0);
+	assert_true(bar_rd(0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(nlog, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -750,6 +778,7 @@ int main(void)
 		cmocka_unit_test_setup(test_net_rx, setup_net),
 		cmocka_unit_test_setup(test_net_bad_tx_ring, setup_net),
 		cmocka_unit_test_setup(test_console_output, setup_con),
+		cmocka_unit_test_setup(test_console_input, setup_con),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

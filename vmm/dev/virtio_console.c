@@ -24,7 +24,7 @@ static void con_notify(struct virtio_dev *d, unsigned qi)
 	int got;
 
 	if (qi != VCON_TXQ)
-		return;   /* receive buffers: input stays with the UART */
+		return;   /* receive buffers posted: input takes them as it comes */
 	do {
 		virtq_notify(q, false);
 		while ((got = virtq_pop(q, r)) > 0) {
@@ -45,6 +45,40 @@ static void con_notify(struct virtio_dev *d, unsigned qi)
 			return;
 		}
 	} while (virtq_notify(q, true));
+}
+
+size_t virtio_console_rx(struct virtio_console *c, const uint8_t *s, size_t n)
+{
+	struct virtio_dev *d = &c->dev;
+	struct virtq *q = &d->q[VCON_RXQ].vq;
+	struct virtq_req *r = d->req;
+	size_t done = 0;
+
+	while (done < n && virtio_live(d) && d->q[VCON_RXQ].enabled) {
+		int got = virtq_pop(q, r);
+		uint64_t k;
+
+		if (got < 0) {
+			virtio_needs_reset(d, VCON_RXQ, q->why);
+			break;
+		}
+		if (!got)
+			break;
+		if (!r->in_bytes) {
+			virtio_needs_reset(d, VCON_RXQ, "receive buffer not writable");
+			break;
+		}
+		k = r->in_bytes < n - done ? r->in_bytes : n - done;
+		if (virtq_write(q, r, 0, s + done, k) || virtq_push(q, r->head, (uint32_t)k)) {
+			virtio_needs_reset(d, VCON_RXQ, q->broken ? q->why : "receive buffer outside RAM");
+			break;
+		}
+		done += (size_t)k;
+		virtio_used(d, VCON_RXQ);
+	}
+	c->bytes_in += done;
+	c->bytes_dropped += n - done;
+	return done;
 }
 
 static const struct virtio_dev_ops con_ops = {
