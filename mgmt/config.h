@@ -39,6 +39,7 @@ struct vatra_config {
 	bool selftest;                 /* default false: run boot self-tests (W^X probes) */
 	bool selftest_trap;            /* selftest = trap: then take a deliberate fatal exception */
 	bool console_quiet;            /* console_mode = quiet: partitions' lines only kept, not printed */
+	bool allow_unsafe_interrupts;  /* passthrough without interrupt remapping (default no) */
 	uint32_t tlb_tags;             /* at most this many ASIDs/VPIDs per CPU, host's included; 0 = all (default) */
 	struct part_config parts[CFG_MAX_PARTS];
 	unsigned nparts;
