@@ -37,7 +37,7 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
            vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
-           drivers/uart.c drivers/acpi.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c mm/mem.c \
+           drivers/uart.c drivers/acpi.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c drivers/pci_owner.c mm/mem.c \
            mgmt/config.c mgmt/commands.c mgmt/host.c mgmt/shell.c mgmt/console.c mgmt/lineedit.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/sink.c lib/palloc.c lib/elf.c
 CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm \
@@ -89,7 +89,7 @@ unit_src_vrtc   := vmm/dev/vrtc.c
 unit_src_vpm    := vmm/dev/vpm.c
 unit_src_rtc    := arch/x86/rtc.c
 unit_src_lineedit := mgmt/lineedit.c
-unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c lib/sink.c lib/printf.c
+unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c drivers/pci_owner.c lib/sink.c lib/printf.c
 unit_src_vectors := arch/x86/vectab.c lib/sink.c lib/printf.c
 # printf's own test links it beside the host C library: rename ours.
 unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
