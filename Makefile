@@ -36,8 +36,8 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            vmm/guestmsr.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
-           vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
-           drivers/uart.c drivers/acpi.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c drivers/pci_owner.c mm/mem.c \
+           vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/passthru.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
+           drivers/uart.c drivers/acpi.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c drivers/pci_owner.c drivers/pci_reset.c mm/mem.c \
            mgmt/config.c mgmt/commands.c mgmt/host.c mgmt/shell.c mgmt/console.c mgmt/lineedit.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/sink.c lib/palloc.c lib/elf.c
 CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm \
@@ -77,7 +77,7 @@ unit_src_devices := vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpci.c vmm/dev/dev
 unit_src_linux  := vmm/loader/loader.c vmm/loader/linux.c lib/strutil.c
 unit_src_acpigen := vmm/dev/acpigen.c drivers/acpi.c lib/strutil.c
 unit_src_vpci   := vmm/dev/vpci.c vmm/dev/devreg.c
-unit_src_ptdev  := vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/dev/msi.c
+unit_src_ptdev  := vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/passthru.c vmm/dev/msi.c
 unit_src_ptassign := vmm/ptassign.c drivers/pci_owner.c lib/printf.c lib/sink.c
 unit_src_devreg := vmm/dev/devreg.c
 unit_src_permmap := arch/x86/permmap.c

@@ -68,6 +68,11 @@ struct iommu_ops {
 		      const struct iommu_irte *e);
 	void (*ir_free)(uint16_t seg, uint16_t rid, unsigned index, unsigned n);
 
+	/* The MSI address and data a device must send to raise remapping
+	 * entry index (VT-d: the remappable format with the handle; AMD-Vi:
+	 * the index in the data). */
+	void (*ir_msi)(unsigned index, uint64_t *addr, uint32_t *data);
+
 	/* Reads and clears recorded faults, logging and counting each. */
 	void (*poll_faults)(void);
 	/* The shell's `iommu`. */

@@ -1,0 +1,549 @@
+/* A partition's passed-through PCI functions. See vmm/passthru.h. */
+#include "vmm/passthru.h"
+#include "vmm/ptassign.h"
+#include "vmm/partition.h"
+#include "vmm/vmm_ops.h"
+#include "vmm/sched.h"
+#include "vmm/dev/ptdev.h"
+#include "drivers/pci.h"
+#include "drivers/iommu.h"
+#include "include/vatra/hv.h"
+#include "mgmt/config.h"
+#include "arch/x86/vectors.h"
+#include "arch/x86/percpu.h"
+#include "lib/spinlock.h"
+#include "lib/log.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "lib/errno.h"
+
+/* Until an IOMMU driver registers itself there is none; a driver's own
+ * definitions replace these. */
+__attribute__((weak)) const struct iommu_ops *iommu;
+__attribute__((weak)) const char *iommu_absent_reason = "no IOMMU driver in this build";
+
+#define PAGE 4096ull
+#define MSI_CTRL 2
+
+struct pt_func {
+	struct partition *p;
+	struct pci_dev *hd;		/* the host function */
+	uint16_t rid;			/* what the IOMMU sees (pci_dma_rid) */
+	uint8_t slot;			/* device number on the partition's bus 0 */
+	struct ptdev model;
+	uint64_t gaddr[PTDEV_NBARS];	/* pre-assigned guest addresses */
+	int vector;			/* host vector of its MSI, -1 = none */
+	int ir;				/* its remapping entry, -1 = none */
+	bool msi_on;			/* the guest's MSI is programmed into the device */
+	uint64_t msi_addr;		/* the guest's message, delivered per interrupt */
+	uint32_t msi_data;
+	volatile uint32_t pending;	/* set by the host vector, taken under the lock */
+	uint64_t irqs, msi_refused, bar_refused;
+	const char *reset_how;
+};
+
+struct part_pt {
+	struct pt_func f[PART_MAX_DEVS];
+	unsigned n;
+	struct iommu_domain *dom;
+};
+
+/* Indexed by partition id, outside struct partition: host vectors point
+ * at these while the partition's own struct is cleared for a restart. */
+static struct part_pt pts[PART_MAX];
+/* Guards every pci_dev's owner fields. */
+static struct spinlock own_lock;
+
+#define BDF_FMT "%04x:%02x:%02x.%x"
+#define BDF(d) (d)->seg, (d)->bus, (d)->devfn >> 3, (d)->devfn & 7
+
+/* ---- the model's environment ---- */
+
+static uint32_t env_cfg_read(void *ctx, unsigned reg, unsigned size)
+{
+	struct pt_func *f = ctx;
+
+	/* Past a conventional function's 256 bytes: no extended
+	 * capabilities (PCIe Base 4.0, 7.6: a header of 0). */
+	if (reg >= f->hd->cfg_size)
+		return 0;
+	return pci_cfg_read(f->hd, (uint16_t)reg, size);
+}
+
+static void env_cfg_write(void *ctx, unsigned reg, unsigned size, uint32_t val)
+{
+	struct pt_func *f = ctx;
+
+	pci_cfg_write(f->hd, (uint16_t)reg, size, val);
+}
+
+static void gpt_flush(struct partition *p)
+{
+	for (unsigned i = 0; i < p->nvcpus; i++)
+		if (p->vcpus[i].arch)
+			vmm->gpt_changed(&p->vcpus[i]);
+	sched_kick_partition(p);
+}
+
+/* Whether [at, at+len) is free in the partition's PCI window: above its
+ * RAM, inside the hole below the IOAPIC, no emulated device there and
+ * no other passed-through BAR mapped there. */
+static bool window_free(struct partition *p, const struct pt_func *self, unsigned bar,
+			uint64_t at, uint64_t len)
+{
+	struct part_pt *pt = &pts[p->id];
+
+	if (at < PLAT_PCI_HOLE_GPA || at < p->ram_size || at + len > PLAT_IOAPIC_GPA ||
+	    at + len < at)
+		return false;
+	if (devreg_busy(&p->plat.reg, DEVREG_MMIO, at, len))
+		return false;
+	for (unsigned i = 0; i < pt->n; i++)
+		for (unsigned b = 0; b < PTDEV_NBARS; b++) {
+			const struct ptdev_bar *o = &pt->f[i].model.bars[b];
+
+			if ((&pt->f[i] == self && b == bar) || !o->mapped || (o->type & VPCI_BAR_IO))
+				continue;
+			if (at < o->mapped_at + o->size && o->mapped_at < at + len)
+				return false;
+		}
+	return true;
+}
+
+static int env_bar_map(void *ctx, unsigned i, uint64_t gaddr, bool on)
+{
+	struct pt_func *f = ctx;
+	struct partition *p = f->p;
+	const struct pci_bar *b = &f->hd->bar[i];
+	int r;
+
+	if (b->type == PCI_BAR_IO) {
+		/* The I/O permission map lets the guest reach the same port
+		 * numbers as the machine's: the BAR works where the host has
+		 * it (where it is pre-assigned), nowhere else. */
+		if (!on) {
+			vmm->part_io(p, (uint16_t)gaddr, (unsigned)b->size, false);
+			return 0;
+		}
+		if (gaddr != b->base || devreg_busy(&p->plat.reg, DEVREG_PIO, gaddr, b->size)) {
+			if (!f->bar_refused++)
+				pr_warn("partition %s: " BDF_FMT ": I/O BAR%u at %#llx is not "
+					"reachable: it works only at the host's port %#llx",
+					part_name(p), BDF(f->hd), i, (unsigned long long)gaddr,
+					(unsigned long long)b->base);
+			return -EINVAL;
+		}
+		vmm->part_io(p, (uint16_t)gaddr, (unsigned)b->size, true);
+		return 0;
+	}
+	if (!on) {
+		pt_unmap(&p->gpt, gaddr, b->size);
+		gpt_flush(p);
+		return 0;
+	}
+	if (b->size < PAGE || !window_free(p, f, i, gaddr, b->size)) {
+		if (!f->bar_refused++)
+			pr_warn("partition %s: " BDF_FMT ": BAR%u not mapped at %#llx: %s",
+				part_name(p), BDF(f->hd), i, (unsigned long long)gaddr,
+				b->size < PAGE ? "smaller than a page (not supported yet)" :
+				"outside the PCI window or over another device");
+		return -EINVAL;
+	}
+	r = pt_map(&p->gpt, gaddr, b->base, b->size, PT_R | PT_W | PT_USER | PT_UC);
+	if (r) {
+		pt_unmap(&p->gpt, gaddr, b->size);
+		pr_err("partition %s: " BDF_FMT ": BAR%u: nested mapping failed (%s)",
+		       part_name(p), BDF(f->hd), i, err_name(r));
+	}
+	return r;
+}
+
+/* ---- MSI ---- */
+
+/* The host vector fired: the device interrupted. Delivery needs the
+ * partition lock, which this CPU may hold already: leave a mark and make
+ * the partition's CPUs look (platform_poll runs the tick below). */
+static void pt_irq(unsigned vector, void *ctx)
+{
+	struct pt_func *f = ctx;
+
+	(void)vector;
+	__atomic_store_n(&f->pending, 1, __ATOMIC_RELEASE);
+	f->p->plat.dirty = true;
+	sched_kick_partition(f->p);
+}
+
+static uint64_t pt_tick(void *ctx, uint64_t now)
+{
+	struct part_pt *pt = ctx;
+
+	(void)now;
+	for (unsigned i = 0; i < pt->n; i++) {
+		struct pt_func *f = &pt->f[i];
+
+		if (!__atomic_exchange_n(&f->pending, 0, __ATOMIC_ACQ_REL) || !f->msi_on)
+			continue;
+		f->irqs++;
+		f->p->plat.env.msi(f->p, f->msi_addr, f->msi_data);
+	}
+	return DEV_NO_DEADLINE;
+}
+
+static void msi_hw_off(struct pt_func *f)
+{
+	uint16_t off = f->hd->msi_off;
+
+	if (off)
+		pci_cfg_write(f->hd, off + MSI_CTRL, 2,
+			      pci_cfg_read(f->hd, off + MSI_CTRL, 2) & ~0x71u);
+	f->msi_on = false;
+}
+
+/* The guest (re)programmed its MSI: validate the message against the
+ * partition, then point the real function at the host vector — through
+ * its remapping entry when the IOMMU remaps, else directly. */
+static void env_msi_update(void *ctx, bool on, uint64_t addr, uint32_t data)
+{
+	struct pt_func *f = ctx;
+	struct partition *p = f->p;
+	const struct pci_dev *d = f->hd;
+	uint32_t ids[VCPU_MAX], hdata;
+	uint64_t haddr;
+	const char *why;
+	uint32_t dest;
+
+	msi_hw_off(f);
+	if (!on || !d->msi_off)
+		return;
+	for (unsigned i = 0; i < p->nvcpus; i++)
+		ids[i] = p->vcpus[i].id;
+	if (ptdev_msi_check(addr, data, ids, p->nvcpus, &why)) {
+		if (!f->msi_refused++)
+			pr_warn("partition %s: " BDF_FMT ": MSI address %#llx data %#x refused: %s",
+				part_name(p), BDF(d), (unsigned long long)addr, data, why);
+		return;
+	}
+	if (f->vector < 0) {
+		f->vector = vectors_alloc(pt_irq, f, "passthrough MSI");
+		if (f->vector < 0) {
+			pr_err("partition %s: " BDF_FMT ": no host vector for its MSI (%s)",
+			       part_name(p), BDF(d), err_name(f->vector));
+			return;
+		}
+	}
+	/* The host CPU of its boot vCPU takes it (any CPU would do: the
+	 * handler only marks it). */
+	dest = p->vcpus[0].pcpu ? p->vcpus[0].pcpu->apic_id : cpu_table[0].apic_id;
+	if (f->ir >= 0) {
+		struct iommu_irte e = { (uint8_t)f->vector, dest };
+
+		if (iommu->ir_set(d->seg, f->rid, (unsigned)f->ir, &e)) {
+			pr_err("partition %s: " BDF_FMT ": remapping entry %d refused",
+			       part_name(p), BDF(d), f->ir);
+			return;
+		}
+		if (!iommu->ir_msi) {
+			pr_err("partition %s: " BDF_FMT ": the %s driver cannot compose a remapped "
+			       "MSI", part_name(p), BDF(d), iommu->kind);
+			return;
+		}
+		iommu->ir_msi((unsigned)f->ir, &haddr, &hdata);
+	} else {
+		haddr = 0xfee00000u | dest << 12;
+		hdata = (uint32_t)f->vector;
+	}
+	f->msi_addr = addr;
+	f->msi_data = data;
+	pci_cfg_write(d, d->msi_off + 4, 4, (uint32_t)haddr);
+	if (d->msi_64bit) {
+		pci_cfg_write(d, d->msi_off + 8, 4, (uint32_t)(haddr >> 32));
+		pci_cfg_write(d, d->msi_off + 0xc, 2, (uint16_t)hdata);
+	} else {
+		pci_cfg_write(d, d->msi_off + 8, 2, (uint16_t)hdata);
+	}
+	if (d->msi_maskable)
+		pci_cfg_write(d, d->msi_off + (d->msi_64bit ? 0x10 : 0xc), 4, 0);
+	f->msi_on = true;
+	pci_cfg_write(d, d->msi_off + MSI_CTRL, 2,
+		      (pci_cfg_read(d, d->msi_off + MSI_CTRL, 2) & ~0x70u) | 1);
+}
+
+/* ---- start and stop ---- */
+
+static uint32_t bar_vpci_type(const struct pci_bar *b)
+{
+	switch (b->type) {
+	case PCI_BAR_IO: return VPCI_BAR_IO;
+	case PCI_BAR_MEM32: return VPCI_BAR_MEM32 | (b->prefetch ? VPCI_BAR_PREFETCH : 0);
+	case PCI_BAR_MEM64: return VPCI_BAR_MEM64 | (b->prefetch ? VPCI_BAR_PREFETCH : 0);
+	}
+	return 0;
+}
+
+/* Where firmware would put each BAR: memory BARs at the lowest free
+ * size-aligned address of the PCI window, I/O BARs at the host's ports
+ * (the only place the permission map can pass them). */
+static int assign_bars(struct partition *p, struct pt_func *f, struct ptdev_bar_info *info,
+		       char *err, size_t errlen)
+{
+	struct part_pt *pt = &pts[p->id];
+
+	for (unsigned i = 0; i < PTDEV_NBARS && i < f->hd->nbars; i++) {
+		const struct pci_bar *b = &f->hd->bar[i];
+		uint64_t at;
+		bool found = false;
+
+		info[i] = (struct ptdev_bar_info){ 0, 0 };
+		f->gaddr[i] = 0;
+		if (b->type == PCI_BAR_NONE || !b->size)
+			continue;
+		info[i] = (struct ptdev_bar_info){ b->size, bar_vpci_type(b) };
+		if (b->type == PCI_BAR_IO) {
+			if (!devreg_busy(&p->plat.reg, DEVREG_PIO, b->base, b->size))
+				f->gaddr[i] = b->base;
+			continue;
+		}
+		if (b->size < PAGE)
+			continue;	/* left unassigned: see env_bar_map */
+		for (at = PLAT_PCI_HOLE_GPA; at + b->size <= PLAT_IOAPIC_GPA && !found;
+		     at += b->size) {
+			bool clash = at < p->ram_size ||
+				     devreg_busy(&p->plat.reg, DEVREG_MMIO, at, b->size);
+
+			for (unsigned j = 0; j <= (unsigned)(f - pt->f) && !clash; j++)
+				for (unsigned k = 0; k < PTDEV_NBARS && !clash; k++) {
+					uint64_t o = pt->f[j].gaddr[k],
+						 os = pt->f[j].hd->bar[k].size;
+
+					if ((&pt->f[j] == f && k >= i) || !o ||
+					    pt->f[j].hd->bar[k].type == PCI_BAR_IO)
+						continue;
+					clash = at < o + os && o < at + b->size;
+				}
+			if (!clash) {
+				f->gaddr[i] = at;
+				found = true;
+			}
+		}
+		if (!found) {
+			snprintf(err, errlen, BDF_FMT ": BAR%u (%llu KiB) does not fit the "
+				 "partition's PCI window", BDF(f->hd), i,
+				 (unsigned long long)(b->size >> 10));
+			return -ENOSPC;
+		}
+	}
+	return 0;
+}
+
+static void release_all(struct partition *p, struct pci_dev **devs, unsigned n)
+{
+	spin_lock(&own_lock);
+	for (unsigned i = 0; i < n; i++)
+		pci_release(devs[i], (int)p->id);
+	spin_unlock(&own_lock);
+}
+
+int passthru_start(struct partition *p, char *err, size_t errlen)
+{
+	const struct part_config *c = &p->cfg;
+	struct part_pt *pt = &pts[p->id];
+	struct pci_dev *devs[PART_MAX_DEVS];
+	struct ptassign_env env = { iommu, iommu_absent_reason, false, false };
+	struct iommu_info ii = { 0 };
+	char why[160];
+	unsigned n;
+	int r;
+
+	memset(pt, 0, sizeof(*pt));
+	if (!c->ndevs)
+		return 0;
+	if (iommu) {
+		iommu->info(&ii);
+		env.intr_remap = ii.intr_remap;
+	}
+	env.allow_unsafe = hv.cfg && hv.cfg->allow_unsafe_interrupts;
+	spin_lock(&own_lock);
+	r = ptassign_resolve(pci_host_tree(), c, (int)p->id, &env, devs, &n, why, sizeof(why));
+	for (unsigned i = 0; !r && i < n; i++)
+		if (devs[i]->owner == PCI_OWNER_FREE)
+			pci_claim(devs[i], (int)p->id, c->name);
+	spin_unlock(&own_lock);
+	if (r) {
+		pr_err("partition %s: vatra.cfg line %u: devices = ...: %s", part_name(p),
+		       c->devs_line, why);
+		snprintf(err, errlen, "vatra.cfg line %u (devices): %s", c->devs_line, why);
+		return r;
+	}
+	if (!env.intr_remap)
+		pr_warn("partition %s: the IOMMU does not remap interrupts: its devices can "
+			"send any interrupt to any CPU (allow_unsafe_interrupts = yes)",
+			part_name(p));
+
+	/* One domain: exactly the partition's RAM where its guest sees it. */
+	pt->dom = iommu->domain_create(p->id + 1);
+	if (!pt->dom) {
+		snprintf(err, errlen, "no IOMMU domain");
+		release_all(p, devs, n);
+		return -ENOMEM;
+	}
+	r = iommu->map(pt->dom, 0, p->ram_hpa, p->ram_size, IOMMU_READ | IOMMU_WRITE);
+	if (r) {
+		snprintf(err, errlen, "its IOMMU domain cannot map its RAM (%s)", err_name(r));
+		iommu->domain_destroy(pt->dom);
+		pt->dom = NULL;
+		release_all(p, devs, n);
+		return r;
+	}
+	pt->n = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct pt_func *f = &pt->f[i];
+
+		f->p = p;
+		f->hd = devs[i];
+		f->rid = pci_dma_rid(pci_host_tree(), devs[i]);
+		f->vector = -1;
+		f->ir = -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct pt_func *f = &pt->f[i];
+		struct ptdev_env me = { env_cfg_read, env_cfg_write, env_bar_map, env_msi_update, f };
+		struct ptdev_bar_info info[PTDEV_NBARS];
+		struct vpci_func *vf = NULL;
+		bool attached = false;
+
+		for (unsigned j = 0; j < i; j++)
+			attached |= pt->f[j].rid == f->rid && pt->f[j].hd->seg == f->hd->seg;
+		if (!attached) {
+			r = iommu->attach(pt->dom, f->hd->seg, f->rid);
+			if (r) {
+				snprintf(err, errlen, BDF_FMT ": IOMMU attach failed (%s)",
+					 BDF(f->hd), err_name(r));
+				goto fail;
+			}
+		}
+		if (env.intr_remap && f->hd->msi_off) {
+			f->ir = iommu->ir_alloc(f->hd->seg, f->rid, 1);
+			if (f->ir < 0) {
+				snprintf(err, errlen, BDF_FMT ": no interrupt-remapping entry (%s)",
+					 BDF(f->hd), err_name(f->ir));
+				r = f->ir;
+				f->ir = -1;
+				goto fail;
+			}
+		}
+		r = assign_bars(p, f, info, err, errlen);
+		if (r)
+			goto fail;
+		r = ptdev_init(&f->model, &me, info, f->gaddr);
+		if (r) {
+			snprintf(err, errlen, BDF_FMT ": BARs the model cannot express",
+				 BDF(f->hd));
+			goto fail;
+		}
+		for (f->slot = 2, r = -EEXIST; f->slot < 32 && r == -EEXIST; f->slot++) {
+			r = vpci_add(&p->plat.pci, 0, f->slot, 0, &ptdev_vpci_ops, &f->model, &vf);
+			if (!r)
+				break;
+		}
+		if (r) {
+			snprintf(err, errlen, BDF_FMT ": no room on the partition's PCI bus (%s)",
+				 BDF(f->hd), err_name(r));
+			goto fail;
+		}
+		pr_info("partition %s: " BDF_FMT " %04x:%04x is its 00:%02x.0", part_name(p),
+			BDF(f->hd), f->hd->vendor, f->hd->device, f->slot);
+	}
+	r = devreg_timer_add(&p->plat.reg, pt_tick, pt);
+	if (r) {
+		snprintf(err, errlen, "no timer slot for its devices' interrupts");
+		goto fail;
+	}
+	return 0;
+fail:
+	passthru_stop(p);
+	return r;
+}
+
+void passthru_stop(struct partition *p)
+{
+	struct part_pt *pt = &pts[p->id];
+
+	if (!pt->n && !pt->dom)
+		return;
+	for (unsigned i = 0; i < pt->n; i++) {
+		struct pt_func *f = &pt->f[i];
+
+		if (!f->hd)
+			continue;
+		/* The guest's view goes: BARs unmapped, MSI off. */
+		if (f->model.env.cfg_read)
+			ptdev_shutdown(&f->model);
+		msi_hw_off(f);
+		/* Bus mastering off and a reset, so nothing of this run
+		 * survives into the next owner's. */
+		f->reset_how = pci_reset(pci_host_tree(), f->hd);
+		pr_info("partition %s: " BDF_FMT ": %s", part_name(p), BDF(f->hd), f->reset_how);
+		if (f->ir >= 0)
+			iommu->ir_free(f->hd->seg, f->rid, (unsigned)f->ir, 1);
+		f->ir = -1;
+		if (f->vector >= 0)
+			vectors_free((unsigned)f->vector);
+		f->vector = -1;
+	}
+	/* Blocking again before anyone else may own them. */
+	for (unsigned i = 0; i < pt->n; i++) {
+		struct pt_func *f = &pt->f[i];
+		bool done = false;
+
+		for (unsigned j = 0; j < i; j++)
+			done |= pt->f[j].rid == f->rid && pt->f[j].hd->seg == f->hd->seg;
+		if (!done && f->hd && pt->dom)
+			iommu->detach(pt->dom, f->hd->seg, f->rid);
+	}
+	if (pt->dom) {
+		iommu->unmap(pt->dom, 0, p->ram_size);
+		iommu->domain_destroy(pt->dom);
+		pt->dom = NULL;
+	}
+	spin_lock(&own_lock);
+	for (unsigned i = 0; i < pt->n; i++)
+		if (pt->f[i].hd)
+			pci_release(pt->f[i].hd, (int)p->id);
+	spin_unlock(&own_lock);
+	pt->n = 0;
+}
+
+void passthru_report(const struct partition *p, struct sink *out)
+{
+	const struct part_pt *pt = &pts[p->id];
+	const struct part_config *c = &p->cfg;
+
+	if (!c->ndevs)
+		return;
+	if (!pt->n) {
+		sink_printf(out, "  devices  none assigned (vatra.cfg line %u)\n", c->devs_line);
+		return;
+	}
+	for (unsigned i = 0; i < pt->n; i++) {
+		const struct pt_func *f = &pt->f[i];
+
+		sink_printf(out, "  device   " BDF_FMT " %04x:%04x as 00:%02x.0, requester ID "
+			    "%02x:%02x.%x, MSI %s, %llu interrupts", BDF(f->hd), f->hd->vendor,
+			    f->hd->device, f->slot, f->rid >> 8, (f->rid >> 3) & 0x1f, f->rid & 7,
+			    f->msi_on ? "on" : "off", (unsigned long long)f->irqs);
+		if (f->msi_refused)
+			sink_printf(out, ", %llu MSI refused", (unsigned long long)f->msi_refused);
+		sink_printf(out, ", %llu config writes dropped\n",
+			    (unsigned long long)f->model.dropped_writes);
+		for (unsigned b = 0; b < PTDEV_NBARS; b++) {
+			const struct ptdev_bar *m = &f->model.bars[b];
+
+			if (!m->size || m->upper)
+				continue;
+			sink_printf(out, "    BAR%u host %#llx guest %#llx size %#llx%s\n", b,
+				    (unsigned long long)f->hd->bar[b].base,
+				    (unsigned long long)ptdev_bar_addr(&f->model, b),
+				    (unsigned long long)m->size, m->mapped ? " mapped" : "");
+		}
+	}
+}
