@@ -8,7 +8,6 @@
 #include "drivers/pci.h"
 #include "drivers/iommu.h"
 #include "include/vatra/hv.h"
-#include "mgmt/config.h"
 #include "arch/x86/vectors.h"
 #include "arch/x86/percpu.h"
 #include "lib/spinlock.h"
@@ -361,7 +360,7 @@ int passthru_start(struct partition *p, char *err, size_t errlen)
 		iommu->info(&ii);
 		env.intr_remap = ii.intr_remap;
 	}
-	env.allow_unsafe = hv.cfg && hv.cfg->allow_unsafe_interrupts;
+	env.allow_unsafe = hv.allow_unsafe_interrupts;
 	spin_lock(&own_lock);
 	r = ptassign_resolve(pci_host_tree(), c, (int)p->id, &env, devs, &n, why, sizeof(why));
 	for (unsigned i = 0; !r && i < n; i++)
