@@ -15,6 +15,10 @@
 
 struct partition;
 
+/* Test partitions (debug_exit = yes) get the DMA-attack probe page here,
+ * right after the test device (tests/guests/ptedu.c has its layout). */
+#define PASSTHRU_PROBE_GPA 0xd0001000ULL
+
 /* After the partition's PC and permission maps exist, before its image
  * loads: 0, or a negative errno with err saying why (the partition then
  * does not start; passthru_stop has already undone everything). Lock

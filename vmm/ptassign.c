@@ -23,6 +23,7 @@ static struct pci_dev *find_entry(struct pci_tree *t, const struct part_dev *e, 
 		struct pci_dev *d = &t->devs[i];
 
 		if (d->vendor == e->vendor && d->device == e->device && !d->hdr_type &&
+		    d->class != 0x06 &&
 		    (d->owner == PCI_OWNER_FREE ||
 		     (d->owner == PCI_OWNER_PART && d->owner_id == id)) &&
 		    !listed(out, n, d))
@@ -71,7 +72,7 @@ int ptassign_resolve(struct pci_tree *t, const struct part_config *c, int id,
 			snprintf(err, errlen, BDF_FMT " is listed twice", BDF(d));
 			return -EINVAL;
 		}
-		if (d->hdr_type) {
+		if (d->hdr_type || d->class == 0x06) {
 			snprintf(err, errlen, BDF_FMT " is a bridge: only endpoints are passed "
 				 "through", BDF(d));
 			return -EINVAL;
@@ -88,7 +89,7 @@ int ptassign_resolve(struct pci_tree *t, const struct part_config *c, int id,
 		for (unsigned j = 0; j < t->ndevs; j++) {
 			struct pci_dev *o = &t->devs[j];
 
-			if (o == out[i] || o->seg != out[i]->seg || o->hdr_type ||
+			if (o == out[i] || o->seg != out[i]->seg || o->hdr_type || o->class == 0x06 ||
 			    pci_dma_rid(t, o) != rid || listed(out, *n, o))
 				continue;
 			r = owner_check(o, id, err, errlen);

@@ -23,7 +23,8 @@ struct ptassign_env {
  * Resolves c->devs for partition id into out[0..*n) (at most
  * PART_MAX_DEVS): a place must exist; an identity takes the first
  * function with it that is free and not taken by an earlier entry. Then
- * each must be an endpoint (header type 0), not the hypervisor's, not
+ * each must be an endpoint (header type 0, not of the bridge class 06h:
+ * a host bridge has a type 0 header), not the hypervisor's, not
  * another partition's, listed with every endpoint sharing its requester
  * ID (pci_dma_rid), none of which may be another's; and there must be an
  * IOMMU that covers its requester ID and remaps interrupts (or

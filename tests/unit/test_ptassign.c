@@ -48,6 +48,7 @@ static int setup(void **state)
 	(void)state;
 	t = calloc(1, sizeof(*t));
 	d = add(0, 0, 0, 0x8086, 0x29c0, -1);
+	d->class = 0x06;
 	d = add(0, 2, 0, 0x1234, 0x11e8, -1);
 	d->pcie_off = 0x40;
 	d = add(0, 3, 0, 0x1234, 0x11e8, -1);
@@ -149,6 +150,13 @@ static void test_owned(void **state)
 	bdf(0, 4, 0);
 	assert_int_equal(resolve(1), -EPERM);
 	assert_string_equal(err, "0000:00:04.0 is the hypervisor's (the IOMMU)");
+	cfg.ndevs = 0;
+	bdf(0, 0, 0);
+	assert_int_equal(resolve(1), -EINVAL);
+	assert_string_equal(err, "0000:00:00.0 is a bridge: only endpoints are passed through");
+	cfg.ndevs = 0;
+	vid(0x8086, 0x29c0);
+	assert_int_equal(resolve(1), -ENODEV);
 	cfg.ndevs = 0;
 	bdf(0, 0x1c, 0);
 	assert_int_equal(resolve(1), -EINVAL);

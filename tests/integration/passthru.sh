@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Passthrough tier: QEMU's edu device passed to a test partition behind
+# QEMU's Intel IOMMU and, in a second boot, its AMD IOMMU (each with the
+# AMD-V CPU), attacked by DMA; and the refusals of bad `devices =` lines
+# in the same boots, while the other partitions start. A third, short
+# boot has an IOMMU without interrupt remapping.
+set -u
+. "$(dirname "$0")/../lib.sh"
+W=$B/itest/passthru
+G=$B/guests
+mkdir -p "$W"
+EFI=$B/vatra.efi
+VMRUN=$TOP/tests/integration/vmrun.py
+export VATRA_ACCEL=${VATRA_ACCEL:-tcg}
+
+image() { # NAME CFG
+	"$TOP/tools/mkimage" -e "$EFI" -c "$2" -o "$W/$1.img" \
+		-f "$G/ptedu.elf:/guests/ptedu.elf" >/dev/null
+}
+boot() { # NAME TIMEOUT [QEMU ARGS...] [-- vmrun steps...]
+	local n=$1 t=$2 qa=()
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do qa+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	"$VMRUN" --log "$W/$n.log" --timeout "$t" "$@" -- \
+		"$TOP/tools/run-qemu" --test "$W/$n.img" "${qa[@]}"
+}
+# While the attacker holds its device: info; once all stopped: pci.
+STEPS=(--step "ptedu: holding" "info ptattack\n"
+       --step "vatra: all partitions stopped" "pci\n"
+       --step "pci: [0-9]+ function" "poweroff\n")
+part() { # NAME CMDLINE [extra lines...]
+	local n=$1 c=$2
+	shift 2
+	printf '[partition %s]\nkernel = /guests/ptedu.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = %s\n' "$n" "$c"
+	printf '%s\n' "$@"
+}
+
+# Devices of each boot: the attack's edu at 00:05.0, a second one at
+# 00:06.0, and two behind a PCIe-to-PCI bridge (one requester ID).
+DEVS=(-device edu,addr=0x5,dma_mask=0xffffffffffffffff
+      -device edu,addr=0x6,dma_mask=0xffffffffffffffff
+      -device pcie-root-port,id=rp1,chassis=1,addr=0x1c
+      -device pcie-pci-bridge,id=pb,bus=rp1
+      -device edu,bus=pb,addr=0x1,dma_mask=0xffffffffffffffff
+      -device edu,bus=pb,addr=0x2,dma_mask=0xffffffffffffffff)
+
+suite_cfg() { # FILE [extra partitions text]
+	{
+		printf '[vatra]\non_all_stopped = shell\n'
+		# partition 0 attacks, 1 is the victim whose RAM it aims at
+		part ptattack "role=attack victim=1 hold_ms=3000" "devices = 0000:00:05.0"
+		part ptvictim "role=victim" "cpus = 1"
+		# refusals: each its own partition, the rest start
+		part pt-absent "role=idle" "devices = 0000:00:17.0"
+		part pt-taken "role=idle" "devices = 0000:00:05.0"
+		part pt-bridge "role=idle" "devices = 0000:00:00.0"
+		part pt-alias "role=idle" "devices = 1234:11e8, 0000:02:01.0"
+		printf '%s' "${2:-}"
+	} >"$1"
+}
+
+suite_check() { # TAG LOG
+	local t=$1 L=$2
+	check "$t: the attacker passes its checks" has "$L" "^\[ptattack\] PASS: [0-9]+ checks"
+	check "$t: the attacker exits with status 0" has "$L" "^partition ptattack: exited with status 0 \(debug-exit\)"
+	check "$t: the victim passes its checks" has "$L" "^\[ptvictim\] PASS: [0-9]+ checks"
+	check "$t: the edu is the attacker's 00:02.0" has "$L" "^partition ptattack: 0000:00:05.0 1234:11e8 is its 00:02.0"
+	check "$t: its BAR0 was pre-assigned in the PCI window" has "$L" "^\[ptattack\] ptedu: edu at 00:02.0, BAR0 0xc[0-9a-f]{7}$"
+	check "$t: config space: ROM hidden, header read-only, MSI listed" has "$L" "^\[ptattack\] ptedu: config space: ROM hidden, IDs and header read-only, MSI at 0x"
+	check "$t: BAR0 moves with the guest's writes" has "$L" "^\[ptattack\] ptedu: BAR0 moved from 0x[0-9a-f]+ to 0xe0000000: ID 0x10000ed there, 0xffffffff at the old place"
+	check "$t: DMA inside its own RAM works" has "$L" "^\[ptattack\] ptedu: DMA in own RAM: 4096 bytes there and back match"
+	check "$t: DMA at the victim's RAM brings nothing back" has "$L" "^\[ptattack\] ptedu: DMA at the victim's RAM \(host 0x[0-9a-f]+\): the marker did not come back"
+	check "$t: the victim's marker is intact" has "$L" "^\[ptvictim\] ptedu: victim marker intact after the attack"
+	check "$t: DMA at hypervisor memory brings nothing back" has "$L" "^\[ptattack\] ptedu: DMA at the hypervisor's marker page \(host 0x[0-9a-f]+\): the marker did not come back"
+	check "$t: the hypervisor's marker is intact" has "$L" "^\[ptattack\] ptedu: hypervisor marker intact"
+	check "$t: the edu's MSI arrives as the guest's vector" has "$L" "^\[ptattack\] ptedu: MSI vector 0x61 to APIC 0: 2 interrupts for a raise and a DMA"
+	check "$t: the edu is reset when its partition stops" has "$L" "^partition ptattack: 0000:00:05.0: (function level reset|D3hot-D0 power management reset|secondary bus reset|no reset method \(state kept\))"
+	check "$t: refused: a function that does not exist" has "$L" "^error: partition pt-absent: vatra.cfg line [0-9]+: devices = \.\.\.: 0000:00:17\.0 does not exist$"
+	check "$t: refused: a function another partition has" has "$L" "^error: partition pt-taken: vatra.cfg line [0-9]+: devices = \.\.\.: 0000:00:05\.0 is already partition ptattack's$"
+	check "$t: refused: the host bridge" has "$L" "^error: partition pt-bridge: vatra.cfg line [0-9]+: devices = \.\.\.: 0000:00:00\.0 is a bridge"
+	check "$t: refused: half of an alias group" has "$L" "^error: partition pt-alias: vatra.cfg line [0-9]+: devices = \.\.\.: 0000:02:01\.0 shares its requester ID 02:00\.0 with 0000:02:02\.0: list them together$"
+	for n in pt-absent pt-taken pt-bridge pt-alias; do
+		check "$t: $n does not start" has "$L" "^error: partition $n: not started: vatra.cfg line [0-9]+ \(devices\)"
+		check "$t: $n's kernel never ran" hasnt "$L" "^\[$n\] "
+	done
+	check "$t: info lists the partition's device" has "$L" "^  device   0000:00:05\.0 1234:11e8 as 00:02\.0, requester ID 00:05\.0, MSI (on|off), [0-9]+ interrupts"
+	check "$t: info shows BAR0 where the guest moved it" has "$L" "^    BAR0 host 0x[0-9a-f]+ guest 0xe0000000 size 0x100000 mapped"
+	check "$t: pci shows the free edu" has "$L" "^0000:00:06\.0 1234:11e8 .* free"
+}
+
+echo "--- edu passed through behind the Intel IOMMU (AMD-V CPU)"
+suite_cfg "$W/vtd.cfg"
+image vtd "$W/vtd.cfg"
+boot vtd 240 -device intel-iommu,intremap=on "${DEVS[@]}" -- "${STEPS[@]}"
+suite_check vtd "$W/vtd.log"
+
+echo "--- edu passed through behind the AMD IOMMU"
+suite_cfg "$W/amdvi.cfg"
+image amdvi "$W/amdvi.cfg"
+boot amdvi 240 -device amd-iommu,intremap=on "${DEVS[@]}" -- "${STEPS[@]}"
+L=$W/amdvi.log
+suite_check amdvi "$L"
+check "amdvi: pci shows the IOMMU's function as the hypervisor's" has "$L" "^0000:00:[0-9a-f]{2}\.0 1022:[0-9a-f]{4} IOMMU +hypervisor \(the IOMMU\)"
+
+echo "--- an IOMMU without interrupt remapping"
+{
+	printf '[vatra]\non_all_stopped = exit\n'
+	part pt-unsafe "role=idle" "devices = 0000:00:05.0"
+	part pt-other "role=idle"
+} >"$W/noir.cfg"
+image noir "$W/noir.cfg"
+boot noir 120 -device intel-iommu,intremap=off "${DEVS[@]}"
+L=$W/noir.log
+check "noir: refused without allow_unsafe_interrupts" has "$L" "^error: partition pt-unsafe: vatra.cfg line [0-9]+: devices = \.\.\.: the .* IOMMU does not remap interrupts: a guest could send any interrupt to any CPU \(allow_unsafe_interrupts = yes in \[vatra\] accepts that\)"
+check "noir: the other partition starts" has "$L" "^\[pt-other\] PASS: [0-9]+ checks"
