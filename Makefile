@@ -37,7 +37,9 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
            vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/passthru.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
-           drivers/uart.c drivers/acpi.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c drivers/pci_owner.c drivers/pci_reset.c mm/mem.c \
+           drivers/uart.c drivers/acpi.c drivers/iommu.c drivers/iommu_tables.c drivers/iommu_pt.c drivers/iommu_fault.c \
+           drivers/vtd.c drivers/amdvi.c drivers/iommu_selftest.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c \
+           drivers/pci_owner.c drivers/pci_reset.c mm/mem.c \
            mgmt/config.c mgmt/commands.c mgmt/host.c mgmt/shell.c mgmt/console.c mgmt/lineedit.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/sink.c lib/palloc.c lib/elf.c
 CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm \
@@ -56,7 +58,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config ptdev ptassign acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr crvalid console crwrite
+              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -93,10 +95,13 @@ unit_src_rtc    := arch/x86/rtc.c
 unit_src_lineedit := mgmt/lineedit.c
 unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c drivers/pci_owner.c lib/sink.c lib/printf.c
 unit_src_vectors := arch/x86/vectab.c lib/sink.c lib/printf.c
+unit_src_iommu_tables := drivers/iommu_tables.c lib/printf.c
+unit_src_iommu_pt := drivers/iommu_pt.c arch/x86/paging.c
 # printf's own test links it beside the host C library: rename ours.
 unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
+unit_def_iommu_tables := $(unit_def_printf)
 
 .PHONY: all image run test test-unit test-terminal test-qemu test-bochs bench clean deps coverage
 all: $(B)/vatra.efi

@@ -17,11 +17,6 @@
 #include "lib/string.h"
 #include "lib/errno.h"
 
-/* Until an IOMMU driver registers itself there is none; a driver's own
- * definitions replace these. */
-__attribute__((weak)) const struct iommu_ops *iommu;
-__attribute__((weak)) const char *iommu_absent_reason = "no IOMMU driver in this build";
-
 #define PAGE 4096ull
 #define MSI_CTRL 2
 
@@ -242,12 +237,11 @@ static void env_msi_update(void *ctx, bool on, uint64_t addr, uint32_t data)
 			       part_name(p), BDF(d), f->ir);
 			return;
 		}
-		if (!iommu->ir_msi) {
-			pr_err("partition %s: " BDF_FMT ": the %s driver cannot compose a remapped "
-			       "MSI", part_name(p), BDF(d), iommu->kind);
+		if (iommu->ir_msi(d->seg, f->rid, (unsigned)f->ir, &haddr, &hdata)) {
+			pr_err("partition %s: " BDF_FMT ": no remapped MSI for entry %d",
+			       part_name(p), BDF(d), f->ir);
 			return;
 		}
-		iommu->ir_msi((unsigned)f->ir, &haddr, &hdata);
 	} else {
 		haddr = 0xfee00000u | dest << 12;
 		hdata = (uint32_t)f->vector;
