@@ -69,7 +69,7 @@ suite_check() { # TAG LOG
 	check "$t: its BAR0 was pre-assigned in the PCI window" has "$L" "^\[ptattack\] ptedu: edu at 00:02.0, BAR0 0xc[0-9a-f]{7}$"
 	check "$t: config space: ROM hidden, header read-only, MSI listed" has "$L" "^\[ptattack\] ptedu: config space: ROM hidden, IDs and header read-only, MSI at 0x"
 	check "$t: BAR0 moves with the guest's writes" has "$L" "^\[ptattack\] ptedu: BAR0 moved from 0x[0-9a-f]+ to 0xe0000000: ID 0x10000ed there, 0xffffffff at the old place"
-	check "$t: DMA inside its own RAM works" has "$L" "^\[ptattack\] ptedu: DMA in own RAM: 4096 bytes there and back match"
+	check "$t: DMA inside its own RAM works" has "$L" "^\[ptattack\] ptedu: DMA in own RAM: 2048 bytes there and back match"
 	check "$t: DMA at the victim's RAM brings nothing back" has "$L" "^\[ptattack\] ptedu: DMA at the victim's RAM \(host 0x[0-9a-f]+\): the marker did not come back"
 	check "$t: the victim's marker is intact" has "$L" "^\[ptvictim\] ptedu: victim marker intact after the attack"
 	check "$t: DMA at hypervisor memory brings nothing back" has "$L" "^\[ptattack\] ptedu: DMA at the hypervisor's marker page \(host 0x[0-9a-f]+\): the marker did not come back"
