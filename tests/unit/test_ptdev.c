@@ -23,6 +23,9 @@ static unsigned nmaps;
 static int map_result;
 static struct { bool on; uint64_t addr; uint32_t data; } msis[64];
 static unsigned nmsis;
+static struct { unsigned i; bool on; uint64_t addr; uint32_t data; } xs[256];
+static unsigned nxs, nxen;
+static bool xen;
 
 static uint32_t fake_read(void *ctx, unsigned reg, unsigned size)
 {
@@ -67,7 +70,25 @@ static void fake_msi(void *ctx, bool on, uint64_t addr, uint32_t data)
 	msis[nmsis++].data = data;
 }
 
-static const struct ptdev_env env = { fake_read, fake_write, fake_map, fake_msi, NULL };
+static void fake_msix_enable(void *ctx, bool on)
+{
+	(void)ctx;
+	nxen++;
+	xen = on;
+}
+
+static void fake_msix(void *ctx, unsigned i, bool on, uint64_t addr, uint32_t data)
+{
+	(void)ctx;
+	assert_true(nxs < 256);
+	xs[nxs].i = i;
+	xs[nxs].on = on;
+	xs[nxs].addr = addr;
+	xs[nxs++].data = data;
+}
+
+static const struct ptdev_env env = { fake_read, fake_write, fake_map, fake_msi,
+				      fake_msix_enable, fake_msix, NULL };
 
 static void put(unsigned reg, unsigned size, uint32_t v)
 {
@@ -77,7 +98,8 @@ static void put(unsigned reg, unsigned size, uint32_t v)
 
 /* An edu-like function: 1234:11e8, class 00ff, BAR0 1 MiB memory, pin
  * INTA, capabilities PM at 0x40, MSI (64-bit, maskable) at 0x50, MSI-X
- * at 0x70 (hidden), vendor at 0x80; an AER extended capability. */
+ * (8 vectors, table and PBA in BAR2) at 0x70, vendor at 0x80; an AER
+ * extended capability. */
 static struct ptdev_bar_info bars[PTDEV_NBARS];
 static uint64_t gaddr[PTDEV_NBARS];
 
@@ -85,7 +107,8 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(dev, 0, sizeof(dev));
-	nwrites = nmaps = nmsis = 0;
+	nwrites = nmaps = nmsis = nxs = nxen = 0;
+	xen = false;
 	map_result = 0;
 	put(0x00, 2, 0x1234);
 	put(0x02, 2, 0x11e8);
@@ -109,7 +132,9 @@ static int setup(void **state)
 	put(0x54, 4, 0xfee01000);		/* stale host message */
 	put(0x64, 4, 0x2);			/* pending bits: the device's */
 	put(0x70, 2, 0x8011);			/* MSI-X -> 0x80 */
-	put(0x72, 2, 0x0007);
+	put(0x72, 2, 0x0007);			/* 8 vectors */
+	put(0x74, 4, 0x1002);			/* table: BAR2 + 0x1000 */
+	put(0x78, 4, 0x3002);			/* PBA: BAR2 + 0x3000 */
 	put(0x80, 2, 0x0009);			/* vendor, end */
 	put(0x82, 1, 0x08);
 	put(0x100, 4, 0x00010001);		/* AER v1, end */
@@ -331,7 +356,7 @@ static void test_bars_refused(void **state)
 	assert_int_equal(ptdev_init(&d, &env, bars, gaddr), -EINVAL);
 }
 
-/* The capability list: MSI-X hidden and re-linked around. */
+/* The capability list, and a hidden one re-linked around. */
 static void test_caps(void **state)
 {
 	struct ptdev *d;
@@ -340,13 +365,12 @@ static void test_caps(void **state)
 	d = mk();
 	assert_int_equal(ptdev_cfg_read(d, 0x34, 1), 0x40);
 	assert_int_equal(ptdev_cfg_read(d, 0x40, 2), 0x5001);
-	assert_int_equal(ptdev_cfg_read(d, 0x50, 2), 0x8005);	/* skips 0x70 */
-	assert_int_equal(ptdev_cfg_read(d, 0x70, 2), 0);		/* hidden */
+	assert_int_equal(ptdev_cfg_read(d, 0x50, 2), 0x7005);
+	assert_int_equal(ptdev_cfg_read(d, 0x70, 2), 0x8011);
 	assert_int_equal(ptdev_cfg_read(d, 0x80, 4), 0x00080009);
 	/* capability writes outside MSI reach nothing */
 	nwrites = 0;
 	ptdev_cfg_write(d, 0x44, 2, 0x0003);	/* PMCSR D3 */
-	ptdev_cfg_write(d, 0x72, 2, 0xc000);	/* MSI-X enable */
 	ptdev_cfg_write(d, 0x40, 4, 0xffffffff);
 	ptdev_cfg_write(d, 0xfc, 4, 0xffffffff);
 	assert_int_equal(nwrites, 0);
@@ -357,6 +381,15 @@ static void test_caps(void **state)
 	ptdev_cfg_write(d, 0xffc, 4, 0xffffffff);
 	assert_int_equal(nwrites, 0);
 	assert_true(d->dropped_writes >= 6);
+	free(d);
+
+	/* a table in a reserved BIR: MSI-X hidden, the list skips it */
+	setup(NULL);
+	put(0x74, 4, 0x1006);
+	d = mk();
+	assert_int_equal(d->msix_off, 0);
+	assert_int_equal(ptdev_cfg_read(d, 0x50, 2), 0x8005);
+	assert_int_equal(ptdev_cfg_read(d, 0x70, 2), 0);
 	free(d);
 
 	/* a list that loops, and one that points into the header */
@@ -445,6 +478,112 @@ static void test_msi(void **state)
 	free(d);
 }
 
+/* MSI-X: Enable and Function Mask shadowed, the table and PBA emulated,
+ * every deliverable vector reported, nothing reaching the device. */
+static void test_msix(void **state)
+{
+	struct ptdev *d;
+	uint64_t v;
+
+	(void)state;
+	d = mk();
+	nwrites = 0;
+	assert_int_equal(d->msix_n, 8);
+	assert_int_equal(ptdev_cfg_read(d, 0x72, 2), 0x0007);
+	assert_int_equal(ptdev_cfg_read(d, 0x74, 4), 0x1002);
+	assert_int_equal(ptdev_cfg_read(d, 0x78, 4), 0x3002);
+	/* entries start masked */
+	assert_int_equal(ptdev_msix_access(d, 2, 0x100c, 4, false, &v), 0);
+	assert_int_equal(v, 1);
+	/* outside the table and PBA, or another BAR: the device's */
+	assert_int_equal(ptdev_msix_access(d, 2, 0x0ffc, 4, false, &v), -ENOENT);
+	assert_int_equal(ptdev_msix_access(d, 2, 0x1080, 4, false, &v), -ENOENT);
+	assert_int_equal(ptdev_msix_access(d, 0, 0x1000, 4, false, &v), -ENOENT);
+	assert_int_equal(ptdev_msix_access(d, 2, 0x3008, 4, false, &v), -ENOENT);
+	/* program vector 0 (dwords) and 1 (qwords) while disabled */
+	v = 0xfee01003;
+	ptdev_msix_access(d, 2, 0x1000, 4, true, &v);
+	v = 0;
+	ptdev_msix_access(d, 2, 0x1004, 4, true, &v);
+	v = 0x41;
+	ptdev_msix_access(d, 2, 0x1008, 4, true, &v);
+	v = 0;
+	ptdev_msix_access(d, 2, 0x100c, 4, true, &v);
+	v = 0x00000000fee02000ull;
+	ptdev_msix_access(d, 2, 0x1010, 8, true, &v);
+	v = 0x0000000000000042ull;			/* data 0x42, unmasked */
+	ptdev_msix_access(d, 2, 0x1018, 8, true, &v);
+	assert_int_equal(nxs, 0);
+	assert_int_equal(ptdev_msix_access(d, 2, 0x1000, 8, false, &v), 0);
+	assert_int_equal(v, 0xfee01000ull);			/* reserved bits cleared */
+	/* enable with the function masked: nothing deliverable yet */
+	ptdev_cfg_write(d, 0x72, 2, 0xc000);
+	assert_int_equal(nxen, 1);
+	assert_true(xen);
+	assert_int_equal(nxs, 0);
+	assert_int_equal(ptdev_cfg_read(d, 0x72, 2), 0xc007);
+	/* unmask the function: vectors 0 and 1 go on */
+	ptdev_cfg_write(d, 0x73, 1, 0x80);
+	assert_int_equal(nxs, 2);
+	assert_int_equal(xs[0].i, 0);
+	assert_true(xs[0].on);
+	assert_int_equal(xs[0].addr, 0xfee01000);
+	assert_int_equal(xs[0].data, 0x41);
+	assert_int_equal(xs[1].i, 1);
+	assert_int_equal(xs[1].data, 0x42);
+	assert_true(ptdev_msix_fire(d, 0));
+	/* mask vector 1: it goes off; a fire then pends, the PBA shows it */
+	v = 1;
+	ptdev_msix_access(d, 2, 0x101c, 4, true, &v);
+	assert_int_equal(nxs, 3);
+	assert_false(xs[2].on);
+	assert_false(ptdev_msix_fire(d, 1));
+	assert_int_equal(ptdev_msix_access(d, 2, 0x3000, 8, false, &v), 0);
+	assert_int_equal(v, 2);
+	v = 0;
+	ptdev_msix_access(d, 2, 0x3000, 8, true, &v);		/* PBA: read-only */
+	ptdev_msix_access(d, 2, 0x3000, 4, false, &v);
+	assert_int_equal(v, 2);
+	assert_true(ptdev_msix_take(d, 1));
+	assert_false(ptdev_msix_take(d, 1));
+	assert_false(ptdev_msix_fire(d, 9));			/* past the table */
+	/* a new message for an active vector is reported */
+	v = 0x51;
+	ptdev_msix_access(d, 2, 0x1008, 4, true, &v);
+	assert_int_equal(nxs, 4);
+	assert_int_equal(xs[3].data, 0x51);
+	/* odd sizes and misaligned accesses do nothing */
+	v = 0xffffffff;
+	ptdev_msix_access(d, 2, 0x1008, 2, true, &v);
+	ptdev_msix_access(d, 2, 0x1006, 4, true, &v);
+	ptdev_msix_access(d, 2, 0x1004, 8, true, &v);
+	assert_int_equal(nxs, 4);
+	/* disable: vector 0 off, then the device's MSI-X off */
+	ptdev_cfg_write(d, 0x72, 2, 0);
+	assert_int_equal(nxs, 5);
+	assert_false(xs[4].on);
+	assert_int_equal(nxen, 2);
+	assert_false(xen);
+	assert_int_equal(nwrites, 0);
+	assert_int_equal(fake_read(NULL, 0x72, 2), 0x0007);
+	ptdev_cfg_write(d, 0x72, 2, 0x8000);
+	ptdev_shutdown(d);
+	assert_false(xen);
+	free(d);
+
+	/* a device with more vectors than offered */
+	setup(NULL);
+	put(0x72, 2, 0x07ff);
+	d = mk();
+	assert_int_equal(d->msix_n, PTDEV_MSIX_MAX);
+	assert_int_equal(ptdev_cfg_read(d, 0x72, 2), PTDEV_MSIX_MAX - 1);
+	v = 0;
+	assert_int_equal(ptdev_msix_access(d, 2, 0x1000 + 2047 * 16, 4, true, &v), 0);
+	assert_int_equal(ptdev_msix_access(d, 2, 0x1000 + 2047 * 16, 4, false, &v), 0);
+	assert_int_equal(v, 0);
+	free(d);
+}
+
 static void test_msi_check(void **state)
 {
 	static const uint32_t ids[] = { 0, 1, 2 };
@@ -524,6 +663,7 @@ int main(void)
 		T(test_bars_refused),
 		T(test_caps),
 		T(test_msi),
+		T(test_msix),
 		T(test_msi_check),
 		T(test_fuzz),
 	};

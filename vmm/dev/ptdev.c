@@ -12,6 +12,12 @@
 #define MSI_CTRL_ENABLE 0x0001u
 #define MSI_CTRL_64BIT 0x0080u
 #define MSI_CTRL_MASKABLE 0x0100u
+/* MSI-X capability (6.8.2): Message Control, Table and PBA registers. */
+#define MSIX_CTRL_ENABLE 0x8000u
+#define MSIX_CTRL_FMASK 0x4000u
+#define MSIX_CAP_LEN 12u
+#define MSIX_ENTRY 16
+#define MSIX_VEC_MASKED 1u
 
 static bool bar_io(const struct ptdev_bar *b)
 {
@@ -205,6 +211,128 @@ int ptdev_msi_check(uint64_t addr, uint32_t data, const uint32_t *apic_ids, unsi
 	return 0;
 }
 
+/* ---- MSI-X ---- */
+
+static bool in_msix(const struct ptdev *d, unsigned reg)
+{
+	return d->msix_off && reg >= d->msix_off && reg < d->msix_off + MSIX_CAP_LEN;
+}
+
+static void msix_sync_one(struct ptdev *d, unsigned i)
+{
+	bool on = (d->msix_ctrl & MSIX_CTRL_ENABLE) && !(d->msix_ctrl & MSIX_CTRL_FMASK) &&
+		  !(d->msix[i].ctrl & MSIX_VEC_MASKED);
+	uint64_t addr = d->msix[i].addr_lo | (uint64_t)d->msix[i].addr_hi << 32;
+	uint32_t data = d->msix[i].data;
+
+	if (on == d->msix[i].on &&
+	    (!on || (addr == d->msix[i].cur_addr && data == d->msix[i].cur_data)))
+		return;
+	d->msix[i].on = on;
+	d->msix[i].cur_addr = addr;
+	d->msix[i].cur_data = data;
+	if (d->env.msix_update)
+		d->env.msix_update(d->env.ctx, i, on, addr, data);
+}
+
+static void msix_set_ctrl(struct ptdev *d, uint16_t ctrl)
+{
+	bool was = d->msix_ctrl & MSIX_CTRL_ENABLE;
+
+	d->msix_ctrl = ctrl & (MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK);
+	if (!was && (d->msix_ctrl & MSIX_CTRL_ENABLE) && d->env.msix_enable)
+		d->env.msix_enable(d->env.ctx, true);
+	for (unsigned i = 0; i < d->msix_n; i++)
+		msix_sync_one(d, i);
+	if (was && !(d->msix_ctrl & MSIX_CTRL_ENABLE) && d->env.msix_enable)
+		d->env.msix_enable(d->env.ctx, false);
+}
+
+static int msix_read_byte(const struct ptdev *d, unsigned o)
+{
+	uint16_t ctrl = (uint16_t)((d->msix_n - 1u) | d->msix_ctrl);
+
+	if (o == 2 || o == 3)
+		return (uint8_t)(ctrl >> (8 * (o - 2)));
+	return -1;		/* Table and PBA offset/BIR: the device's */
+}
+
+static void msix_entry_write(struct ptdev *d, unsigned i, unsigned field, uint32_t v)
+{
+	switch (field) {
+	case 0: d->msix[i].addr_lo = v & ~3u; break;	/* bits 1:0 reserved */
+	case 4: d->msix[i].addr_hi = v; break;
+	case 8: d->msix[i].data = v; break;
+	case 12: d->msix[i].ctrl = v & MSIX_VEC_MASKED; break;
+	}
+	msix_sync_one(d, i);
+}
+
+static uint32_t msix_entry_read(const struct ptdev *d, unsigned i, unsigned field)
+{
+	switch (field) {
+	case 0: return d->msix[i].addr_lo;
+	case 4: return d->msix[i].addr_hi;
+	case 8: return d->msix[i].data;
+	default: return d->msix[i].ctrl;
+	}
+}
+
+int ptdev_msix_access(struct ptdev *d, unsigned bir, uint64_t off, unsigned size, bool write,
+		      uint64_t *val)
+{
+	uint64_t tlen = (uint64_t)d->msix_dev_n * MSIX_ENTRY, plen = (d->msix_dev_n + 63u) / 64 * 8;
+
+	if (!d->msix_off)
+		return -ENOENT;
+	if (bir == d->msix_table_bir && off >= d->msix_table_off &&
+	    off < d->msix_table_off + tlen) {
+		uint64_t t = off - d->msix_table_off;
+		unsigned i = (unsigned)(t / MSIX_ENTRY), field = (unsigned)(t % MSIX_ENTRY);
+
+		if (!write)
+			*val = 0;
+		/* Only aligned dword and qword accesses are defined. */
+		if ((size != 4 && size != 8) || (t & (size - 1)) || i >= d->msix_n)
+			return 0;
+		for (unsigned k = 0; k < size / 4; k++, field += 4) {
+			if (write)
+				msix_entry_write(d, i, field, (uint32_t)(*val >> (32 * k)));
+			else
+				*val |= (uint64_t)msix_entry_read(d, i, field) << (32 * k);
+		}
+		return 0;
+	}
+	if (bir == d->msix_pba_bir && off >= d->msix_pba_off && off < d->msix_pba_off + plen) {
+		uint64_t p = off - d->msix_pba_off;
+
+		if (!write)
+			*val = p < 8 && (size == 4 || size == 8) && !(p & (size - 1)) ?
+			       (d->msix_pending >> (8 * p)) & (size == 8 ? ~0ull : 0xffffffffull) : 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+bool ptdev_msix_fire(struct ptdev *d, unsigned i)
+{
+	if (i >= d->msix_n)
+		return false;
+	if (d->msix[i].on)
+		return true;
+	d->msix_pending |= 1ull << i;
+	return false;
+}
+
+bool ptdev_msix_take(struct ptdev *d, unsigned i)
+{
+	bool was = i < d->msix_n && (d->msix_pending & (1ull << i));
+
+	if (i < d->msix_n)
+		d->msix_pending &= ~(1ull << i);
+	return was;
+}
+
 /* ---- the capability list ---- */
 
 static const struct ptdev_cap *cap_at(const struct ptdev *d, unsigned reg)
@@ -239,10 +367,27 @@ static void caps_walk(struct ptdev *d)
 		seen[ptr / 8] |= (uint8_t)(1u << (ptr % 8));
 		c->off = (uint8_t)ptr;
 		c->id = (uint8_t)d->env.cfg_read(d->env.ctx, ptr, 1);
-		/* MSI-X needs its table emulated (not yet): hidden, so a
-		 * guest uses MSI or INTx. A second MSI capability is
-		 * nonsense: hidden too. */
-		c->hidden = c->id == CAP_ID_MSIX || (c->id == CAP_ID_MSI && d->msi_off);
+		/* A second MSI or MSI-X capability is nonsense: hidden. */
+		c->hidden = (c->id == CAP_ID_MSIX && d->msix_off) || (c->id == CAP_ID_MSI && d->msi_off);
+		if (c->id == CAP_ID_MSIX && !c->hidden) {
+			uint16_t ctrl = (uint16_t)d->env.cfg_read(d->env.ctx, ptr + 2, 2);
+			uint32_t t = d->env.cfg_read(d->env.ctx, ptr + 4, 4);
+			uint32_t pb = d->env.cfg_read(d->env.ctx, ptr + 8, 4);
+
+			/* A table in no BAR (BIR 6, 7 reserved) cannot work. */
+			if ((t & 7) > 5 || (pb & 7) > 5 || ptr > 0x100 - MSIX_CAP_LEN) {
+				c->hidden = true;
+			} else {
+				d->msix_off = (uint8_t)ptr;
+				d->msix_dev_n = (uint16_t)((ctrl & 0x7ff) + 1);
+				d->msix_n = d->msix_dev_n < PTDEV_MSIX_MAX ? d->msix_dev_n :
+					    PTDEV_MSIX_MAX;
+				d->msix_table_bir = t & 7;
+				d->msix_table_off = t & ~7u;
+				d->msix_pba_bir = pb & 7;
+				d->msix_pba_off = pb & ~7u;
+			}
+		}
 		if (c->id == CAP_ID_MSI && !c->hidden && ptr <= 0x100 - 0x18) {
 			uint16_t ctrl = (uint16_t)d->env.cfg_read(d->env.ctx, ptr + 2, 2);
 
@@ -287,6 +432,9 @@ int ptdev_init(struct ptdev *d, const struct ptdev_env *env,
 		}
 	}
 	caps_walk(d);
+	/* MSI-X vectors come out of reset masked (6.8.2.9). */
+	for (unsigned i = 0; i < PTDEV_MSIX_MAX; i++)
+		d->msix[i].ctrl = MSIX_VEC_MASKED;
 	/* Decode and bus mastering off on the device, as a reset leaves
 	 * them (6.2.2); the guest turns them on. */
 	cmd = (uint16_t)env->cfg_read(env->ctx, VPCI_COMMAND, 2);
@@ -301,6 +449,8 @@ void ptdev_shutdown(struct ptdev *d)
 	bars_sync(d);
 	d->msi_ctrl = 0;
 	msi_sync(d);
+	if (d->msix_off)
+		msix_set_ctrl(d, 0);
 }
 
 /* ---- the guest's accesses ---- */
@@ -336,6 +486,8 @@ static uint8_t read_byte(struct ptdev *d, unsigned reg, uint32_t *real, bool *ha
 		if (in_msi(d, reg) && reg >= d->msi_off + 2u &&
 		    (m = msi_read_byte(d, reg - d->msi_off)) >= 0)
 			return (uint8_t)m;
+		if (in_msix(d, reg) && (m = msix_read_byte(d, reg - d->msix_off)) >= 0)
+			return (uint8_t)m;
 	}
 	if (!*have) {
 		*real = d->env.cfg_read(d->env.ctx, reg & ~3u, 4);
@@ -360,6 +512,7 @@ uint32_t ptdev_cfg_read(struct ptdev *d, unsigned reg, unsigned size)
 void ptdev_cfg_write(struct ptdev *d, unsigned reg, unsigned size, uint32_t val)
 {
 	bool bars = false, msi = false;
+	int msix = -1;
 
 	for (unsigned i = 0; i < size; i++) {
 		unsigned r = reg + i;
@@ -371,6 +524,8 @@ void ptdev_cfg_write(struct ptdev *d, unsigned reg, unsigned size, uint32_t val)
 		} else if (r >= 64) {
 			if (in_msi(d, r) && msi_write_byte(d, r - d->msi_off, v))
 				msi = true;
+			else if (in_msix(d, r) && r == d->msix_off + 3u)
+				msix = v << 8;	/* Enable, Function Mask */
 			else
 				d->dropped_writes++;
 		} else if (w->kind == PTDEV_WL_REAL && w->wmask) {
@@ -405,6 +560,8 @@ void ptdev_cfg_write(struct ptdev *d, unsigned reg, unsigned size, uint32_t val)
 		bars_sync(d);
 	if (msi)
 		msi_sync(d);
+	if (msix >= 0)
+		msix_set_ctrl(d, (uint16_t)msix);
 }
 
 static uint32_t ops_read(struct vpci_func *f, unsigned reg, unsigned size, uint32_t val)

@@ -14,11 +14,16 @@
  *    moves or decode goes off). The expansion ROM is hidden (reads 0:
  *    not implemented), so is the CardBus CIS pointer; Interrupt Line is
  *    a shadow (it means nothing to the device).
- *  - Capabilities: the list is the device's, minus the ones hidden
- *    (MSI-X: its table is not emulated yet), re-linked. MSI is emulated
- *    on shadow registers (one vector offered); the environment learns
- *    every change and programs the real function through interrupt
- *    remapping. Every other capability reads through and is read-only.
+ *  - Capabilities: the list is the device's, re-linked around any
+ *    hidden one (a second MSI or MSI-X capability). MSI is emulated on
+ *    shadow registers (one vector offered). MSI-X is emulated too: its
+ *    Enable and Function Mask bits are shadows, and its table and PBA,
+ *    which live in a BAR, are reached through ptdev_msix_access (the
+ *    environment traps their pages and passes the rest of each page to
+ *    the device); at most PTDEV_MSIX_MAX entries are offered. The
+ *    environment learns every change of a vector's message or mask and
+ *    programs the real function through interrupt remapping. Every other
+ *    capability reads through and is read-only.
  *  - Extended configuration space (0x100-0xfff): reads through,
  *    read-only.
  *
@@ -34,6 +39,7 @@
 
 #define PTDEV_NBARS 6
 #define PTDEV_MAX_CAPS 16
+#define PTDEV_MSIX_MAX 64
 
 struct ptdev_env {
 	/* The real function's configuration space (reg aligned to size). */
@@ -47,6 +53,12 @@ struct ptdev_env {
 	/* The guest's MSI: enabled and not masked, with its message; called
 	 * on every change of any of them. */
 	void (*msi_update)(void *ctx, bool on, uint64_t addr, uint32_t data);
+	/* MSI-X: the guest's Enable bit changed (the device's MSI-X is to be
+	 * on or off), and vector i is now deliverable (enabled, neither it
+	 * nor the function masked) or not, with its message; called on every
+	 * change of any of them. */
+	void (*msix_enable)(void *ctx, bool on);
+	void (*msix_update)(void *ctx, unsigned i, bool on, uint64_t addr, uint32_t data);
 	void *ctx;
 };
 
@@ -87,6 +99,20 @@ struct ptdev {
 	bool msi_on;			/* what msi_update last said */
 	uint64_t msi_cur_addr;
 	uint32_t msi_cur_data;
+	/* MSI-X (PCI Local Bus 3.0, 6.8.2): the capability and its shadow */
+	uint8_t msix_off;		/* 0 = none */
+	uint16_t msix_n;		/* entries offered (the device's, at most PTDEV_MSIX_MAX) */
+	uint16_t msix_dev_n;		/* entries the device has */
+	uint8_t msix_table_bir, msix_pba_bir;
+	uint32_t msix_table_off, msix_pba_off;
+	uint16_t msix_ctrl;		/* Enable and Function Mask */
+	struct {
+		uint32_t addr_lo, addr_hi, data, ctrl;
+		bool on;		/* what msix_update last said */
+		uint64_t cur_addr;	/* and with which message */
+		uint32_t cur_data;
+	} msix[PTDEV_MSIX_MAX];
+	uint64_t msix_pending;		/* PBA: fired while masked */
 	/* guest writes that reached nothing (outside the whitelist) */
 	uint64_t dropped_writes;
 };
@@ -110,6 +136,23 @@ uint32_t ptdev_cfg_read(struct ptdev *d, unsigned reg, unsigned size);
 void ptdev_cfg_write(struct ptdev *d, unsigned reg, unsigned size, uint32_t val);
 /* The ops that route a vpci function (whose ctx is the ptdev) here. */
 extern const struct vpci_ops ptdev_vpci_ops;
+
+/*
+ * One guest access to the MSI-X table or PBA: off is from the start of
+ * BAR bir, size 4 or 8 (naturally aligned, PCI Local Bus 3.0, 6.8.2).
+ * Returns 0 when off lies in the table or the PBA (a read fills *val;
+ * entries past those offered read 0 and ignore writes; the PBA is
+ * read-only), or -ENOENT when it is neither (the caller forwards the
+ * access to the device).
+ */
+int ptdev_msix_access(struct ptdev *d, unsigned bir, uint64_t off, unsigned size, bool write,
+		      uint64_t *val);
+/* The device raised vector i: true when it is to be delivered now;
+ * false when it is masked (its pending bit is set, and the next
+ * msix_update(on) of i is the time to deliver it: ptdev_msix_take). */
+bool ptdev_msix_fire(struct ptdev *d, unsigned i);
+/* Clears and returns vector i's pending bit. */
+bool ptdev_msix_take(struct ptdev *d, unsigned i);
 
 /* The guest address BAR i holds (the upper half folded in). */
 uint64_t ptdev_bar_addr(const struct ptdev *d, unsigned i);
