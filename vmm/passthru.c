@@ -11,6 +11,7 @@
 #include "arch/x86/vectors.h"
 #include "arch/x86/percpu.h"
 #include "mm/mem.h"
+#include "arch/x86/mmu.h"
 #include "lib/spinlock.h"
 #include "lib/log.h"
 #include "lib/printf.h"
@@ -19,6 +20,23 @@
 
 #define PAGE 4096ull
 #define MSI_CTRL 2
+
+/* A piece of a BAR the guest reaches through exits instead of the nested
+ * tables: the pages holding the MSI-X table or PBA, or all of a BAR
+ * smaller than a page (its page may hold other devices' registers). */
+struct pt_trap {
+	struct pt_func *f;
+	unsigned bar;
+	uint64_t off, len;		/* within the BAR */
+	int handle;			/* in the partition's decoder, -1 = none */
+};
+
+#define PT_TRAPS 3
+
+struct pt_vec {
+	struct pt_func *f;
+	unsigned i;
+};
 
 struct pt_func {
 	struct partition *p;
@@ -35,6 +53,18 @@ struct pt_func {
 	volatile uint32_t pending;	/* set by the host vector, taken under the lock */
 	uint64_t irqs, msi_refused, bar_refused;
 	const char *reset_how;
+	/* trapped BAR pieces, and the host BARs as the hypervisor reaches them */
+	struct pt_trap traps[PT_TRAPS];
+	unsigned ntraps;
+	volatile uint8_t *bar_virt[PTDEV_NBARS];
+	/* MSI-X: per vector its host vector, the guest's message, and the
+	 * interrupts that came (bit i, set by the host vector) */
+	int xvec[PTDEV_MSIX_MAX];
+	struct pt_vec xctx[PTDEV_MSIX_MAX];
+	uint64_t xaddr[PTDEV_MSIX_MAX];
+	uint32_t xdata[PTDEV_MSIX_MAX];
+	int xir;			/* first of its block of remapping entries, -1 */
+	volatile uint64_t xpend;
 };
 
 struct part_pt {
@@ -105,6 +135,111 @@ static bool window_free(struct partition *p, const struct pt_func *self, unsigne
 	return true;
 }
 
+/* One access to a trapped piece: the MSI-X table and PBA are the
+ * model's, everything else goes to the device as the guest sized it. */
+static int trap_mmio(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
+		     bool write, uint64_t *val)
+{
+	struct pt_trap *t = ctx;
+	struct pt_func *f = t->f;
+	uint64_t at = t->off + off;
+	volatile uint8_t *hw = f->bar_virt[t->bar];
+
+	(void)who, (void)addr;
+	if (!ptdev_msix_access(&f->model, t->bar, at, size, write, val))
+		return 0;
+	if (!hw || at + size > f->hd->bar[t->bar].size || (at & (size - 1))) {
+		if (!write)
+			*val = ~0ull >> (64 - 8 * size);
+		return 0;
+	}
+	if (write) {
+		switch (size) {
+		case 1: *(volatile uint8_t *)(hw + at) = (uint8_t)*val; break;
+		case 2: *(volatile uint16_t *)(hw + at) = (uint16_t)*val; break;
+		case 4: *(volatile uint32_t *)(hw + at) = (uint32_t)*val; break;
+		default: *(volatile uint64_t *)(hw + at) = *val; break;
+		}
+	} else {
+		switch (size) {
+		case 1: *val = *(volatile uint8_t *)(hw + at); break;
+		case 2: *val = *(volatile uint16_t *)(hw + at); break;
+		case 4: *val = *(volatile uint32_t *)(hw + at); break;
+		default: *val = *(volatile uint64_t *)(hw + at); break;
+		}
+	}
+	return 0;
+}
+
+static void traps_off(struct pt_func *f, unsigned bar)
+{
+	for (unsigned t = 0; t < f->ntraps; t++)
+		if (f->traps[t].bar == bar && f->traps[t].handle >= 0) {
+			devreg_del(&f->p->plat.reg, DEVREG_MMIO, f->traps[t].handle);
+			f->traps[t].handle = -1;
+		}
+}
+
+static int traps_on(struct pt_func *f, unsigned bar, uint64_t gaddr)
+{
+	for (unsigned t = 0; t < f->ntraps; t++) {
+		struct pt_trap *tr = &f->traps[t];
+
+		if (tr->bar != bar)
+			continue;
+		tr->handle = devreg_add(&f->p->plat.reg, DEVREG_MMIO, gaddr + tr->off, tr->len,
+					trap_mmio, tr);
+		if (tr->handle < 0) {
+			tr->handle = -1;
+			traps_off(f, bar);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+/* The pieces of each BAR that must exit: a whole BAR below a page, and
+ * the pages of the MSI-X table and PBA (PCI Local Bus 3.0, 6.8.2: they
+ * may share pages with other registers, which are forwarded). */
+static void traps_plan(struct pt_func *f)
+{
+	const struct ptdev *m = &f->model;
+
+	f->ntraps = 0;
+	for (unsigned i = 0; i < PTDEV_NBARS && i < f->hd->nbars; i++) {
+		const struct pci_bar *b = &f->hd->bar[i];
+		uint64_t lo[2], hi[2];
+		unsigned n = 0;
+
+		if (b->type == PCI_BAR_NONE || b->type == PCI_BAR_IO || !b->size)
+			continue;
+		if (b->size < PAGE) {
+			f->traps[f->ntraps++] = (struct pt_trap){ f, i, 0, b->size, -1 };
+			continue;
+		}
+		if (m->msix_off && m->msix_table_bir == i) {
+			lo[n] = m->msix_table_off & ~(PAGE - 1);
+			hi[n++] = (m->msix_table_off + m->msix_dev_n * 16ull + PAGE - 1) & ~(PAGE - 1);
+		}
+		if (m->msix_off && m->msix_pba_bir == i) {
+			lo[n] = m->msix_pba_off & ~(PAGE - 1);
+			hi[n++] = (m->msix_pba_off + (m->msix_dev_n + 63u) / 64 * 8 + PAGE - 1) &
+				  ~(PAGE - 1);
+		}
+		if (n == 2 && lo[1] <= hi[0] && lo[0] <= hi[1]) {
+			lo[0] = lo[0] < lo[1] ? lo[0] : lo[1];
+			hi[0] = hi[0] > hi[1] ? hi[0] : hi[1];
+			n = 1;
+		}
+		for (unsigned k = 0; k < n && f->ntraps < PT_TRAPS; k++) {
+			if (hi[k] > b->size)
+				hi[k] = b->size;
+			if (hi[k] > lo[k])
+				f->traps[f->ntraps++] = (struct pt_trap){ f, i, lo[k], hi[k] - lo[k], -1 };
+		}
+	}
+}
+
 static int env_bar_map(void *ctx, unsigned i, uint64_t gaddr, bool on)
 {
 	struct pt_func *f = ctx;
@@ -132,25 +267,54 @@ static int env_bar_map(void *ctx, unsigned i, uint64_t gaddr, bool on)
 		return 0;
 	}
 	if (!on) {
-		pt_unmap(&p->gpt, gaddr, b->size);
-		gpt_flush(p);
+		traps_off(f, i);
+		if (b->size >= PAGE) {
+			pt_unmap(&p->gpt, gaddr, b->size);
+			gpt_flush(p);
+		}
 		return 0;
 	}
-	if (b->size < PAGE || !window_free(p, f, i, gaddr, b->size)) {
+	if (!window_free(p, f, i, gaddr, b->size)) {
 		if (!f->bar_refused++)
-			pr_warn("partition %s: " BDF_FMT ": BAR%u not mapped at %#llx: %s",
-				part_name(p), BDF(f->hd), i, (unsigned long long)gaddr,
-				b->size < PAGE ? "smaller than a page (not supported yet)" :
-				"outside the PCI window or over another device");
+			pr_warn("partition %s: " BDF_FMT ": BAR%u not mapped at %#llx: outside the "
+				"PCI window or over another device", part_name(p), BDF(f->hd), i,
+				(unsigned long long)gaddr);
 		return -EINVAL;
 	}
-	r = pt_map(&p->gpt, gaddr, b->base, b->size, PT_R | PT_W | PT_USER | PT_UC);
-	if (r) {
-		pt_unmap(&p->gpt, gaddr, b->size);
-		pr_err("partition %s: " BDF_FMT ": BAR%u: nested mapping failed (%s)",
-		       part_name(p), BDF(f->hd), i, err_name(r));
+	r = traps_on(f, i, gaddr);
+	if (r)
+		return r;
+	/* The rest in the nested tables, around the trapped pages. */
+	for (uint64_t at = 0; b->size >= PAGE && at < b->size;) {
+		uint64_t end = b->size;
+
+		for (unsigned t = 0; t < f->ntraps; t++) {
+			const struct pt_trap *tr = &f->traps[t];
+
+			if (tr->bar != i)
+				continue;
+			if (tr->off <= at && at < tr->off + tr->len) {
+				at = tr->off + tr->len;
+				end = at;	/* nothing mapped here */
+				break;
+			}
+			if (tr->off > at && tr->off < end)
+				end = tr->off;
+		}
+		if (end > at) {
+			r = pt_map(&p->gpt, gaddr + at, b->base + at, end - at,
+				   PT_R | PT_W | PT_USER | PT_UC);
+			if (r) {
+				pt_unmap(&p->gpt, gaddr, b->size);
+				traps_off(f, i);
+				pr_err("partition %s: " BDF_FMT ": BAR%u: nested mapping failed (%s)",
+				       part_name(p), BDF(f->hd), i, err_name(r));
+				return r;
+			}
+			at = end;
+		}
 	}
-	return r;
+	return 0;
 }
 
 /* ---- MSI ---- */
@@ -176,6 +340,13 @@ static uint64_t pt_tick(void *ctx, uint64_t now)
 	for (unsigned i = 0; i < pt->n; i++) {
 		struct pt_func *f = &pt->f[i];
 
+		uint64_t x = __atomic_exchange_n(&f->xpend, 0, __ATOMIC_ACQ_REL);
+
+		for (unsigned v = 0; x && v < f->model.msix_n; v++)
+			if ((x & (1ull << v)) && ptdev_msix_fire(&f->model, v)) {
+				f->irqs++;
+				f->p->plat.env.msi(f->p, f->xaddr[v], f->xdata[v]);
+			}
 		if (!__atomic_exchange_n(&f->pending, 0, __ATOMIC_ACQ_REL) || !f->msi_on)
 			continue;
 		f->irqs++;
@@ -316,6 +487,8 @@ static int probe_mmio(void *ctx, void *who, uint64_t addr, uint64_t off, unsigne
 		*val = marker_hpa && marker_intact();
 	else if (off == 0x20)
 		*val = attack_done;
+	else if (off == 0x28)
+		*val = iommu ? iommu_fault_count() : 0;
 	else if (off >= 0x100 && off < 0x100 + 8 * PART_MAX)
 		*val = partitions[(off - 0x100) / 8].ram_hpa;
 	return 0;
@@ -333,6 +506,109 @@ static int probe_add(struct partition *p)
 	}
 	return devreg_add(&p->plat.reg, DEVREG_MMIO, PASSTHRU_PROBE_GPA, 4096, probe_mmio, p) < 0 ?
 	       -EBUSY : 0;
+}
+
+/* ---- MSI-X ---- */
+
+static volatile uint32_t *xentry(struct pt_func *f, unsigned i)
+{
+	volatile uint8_t *hw = f->bar_virt[f->model.msix_table_bir];
+
+	return hw ? (volatile uint32_t *)(hw + f->model.msix_table_off + 16ull * i) : NULL;
+}
+
+static void px_irq(unsigned vector, void *ctx)
+{
+	struct pt_vec *v = ctx;
+
+	(void)vector;
+	__atomic_or_fetch(&v->f->xpend, 1ull << v->i, __ATOMIC_RELEASE);
+	v->f->p->plat.dirty = true;
+	sched_kick_partition(v->f->p);
+}
+
+static void env_msix_enable(void *ctx, bool on)
+{
+	struct pt_func *f = ctx;
+	const struct pci_dev *d = f->hd;
+	uint16_t off = f->model.msix_off;
+	uint16_t ctrl = (uint16_t)pci_cfg_read(d, off + 2, 2) & ~0xc000u;
+
+	if (on) {
+		/* Every vector masked on the device until the guest's
+		 * message for it is programmed (a stale one never fires). */
+		for (unsigned i = 0; i < f->model.msix_dev_n; i++) {
+			volatile uint32_t *e = xentry(f, i);
+
+			if (e)
+				e[3] = 1;
+		}
+		pci_cfg_write(d, off + 2, 2, ctrl | 0x8000u);
+	} else {
+		pci_cfg_write(d, off + 2, 2, ctrl);
+	}
+}
+
+static void env_msix_update(void *ctx, unsigned i, bool on, uint64_t addr, uint32_t data)
+{
+	struct pt_func *f = ctx;
+	struct partition *p = f->p;
+	const struct pci_dev *d = f->hd;
+	volatile uint32_t *e = xentry(f, i);
+	uint32_t ids[VCPU_MAX], hdata;
+	uint64_t haddr;
+	uint32_t dest;
+	const char *why;
+
+	if (!e || i >= PTDEV_MSIX_MAX)
+		return;
+	e[3] = 1;			/* masked while it changes */
+	if (!on)
+		return;
+	for (unsigned k = 0; k < p->nvcpus; k++)
+		ids[k] = p->vcpus[k].id;
+	if (ptdev_msi_check(addr, data, ids, p->nvcpus, &why)) {
+		if (!f->msi_refused++)
+			pr_warn("partition %s: " BDF_FMT ": MSI-X vector %u address %#llx data %#x "
+				"refused: %s", part_name(p), BDF(d), i, (unsigned long long)addr, data,
+				why);
+		return;
+	}
+	if (f->xvec[i] < 0) {
+		f->xctx[i] = (struct pt_vec){ f, i };
+		f->xvec[i] = vectors_alloc(px_irq, &f->xctx[i], "passthrough MSI-X");
+		if (f->xvec[i] < 0) {
+			pr_err("partition %s: " BDF_FMT ": no host vector for MSI-X vector %u (%s)",
+			       part_name(p), BDF(d), i, err_name(f->xvec[i]));
+			f->xvec[i] = -1;
+			return;
+		}
+	}
+	dest = p->vcpus[0].pcpu ? p->vcpus[0].pcpu->apic_id : cpu_table[0].apic_id;
+	if (f->xir >= 0) {
+		struct iommu_irte irte = { (uint8_t)f->xvec[i], dest };
+
+		if (iommu->ir_set(d->seg, f->rid, (unsigned)f->xir + i, &irte) ||
+		    iommu->ir_msi(d->seg, f->rid, (unsigned)f->xir + i, &haddr, &hdata)) {
+			pr_err("partition %s: " BDF_FMT ": MSI-X vector %u: remapping entry refused",
+			       part_name(p), BDF(d), i);
+			return;
+		}
+	} else {
+		haddr = 0xfee00000u | dest << 12;
+		hdata = (uint32_t)f->xvec[i];
+	}
+	f->xaddr[i] = addr;
+	f->xdata[i] = data;
+	e[0] = (uint32_t)haddr;
+	e[1] = (uint32_t)(haddr >> 32);
+	e[2] = hdata;
+	e[3] = 0;
+	/* One that came while the guest had it masked goes in now. */
+	if (ptdev_msix_take(&f->model, i)) {
+		f->irqs++;
+		p->plat.env.msi(p, addr, data);
+	}
 }
 
 /* ---- start and stop ---- */
@@ -370,8 +646,6 @@ static int assign_bars(struct partition *p, struct pt_func *f, struct ptdev_bar_
 				f->gaddr[i] = b->base;
 			continue;
 		}
-		if (b->size < PAGE)
-			continue;	/* left unassigned: see env_bar_map */
 		for (at = PLAT_PCI_HOLE_GPA; at + b->size <= PLAT_IOAPIC_GPA && !found;
 		     at += b->size) {
 			bool clash = at < p->ram_size ||
@@ -475,10 +749,14 @@ int passthru_start(struct partition *p, char *err, size_t errlen)
 		f->rid = pci_dma_rid(pci_host_tree(), devs[i]);
 		f->vector = -1;
 		f->ir = -1;
+		f->xir = -1;
+		for (unsigned v = 0; v < PTDEV_MSIX_MAX; v++)
+			f->xvec[v] = -1;
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct pt_func *f = &pt->f[i];
-		struct ptdev_env me = { env_cfg_read, env_cfg_write, env_bar_map, env_msi_update, f };
+		struct ptdev_env me = { env_cfg_read, env_cfg_write, env_bar_map, env_msi_update,
+					env_msix_enable, env_msix_update, f };
 		struct ptdev_bar_info info[PTDEV_NBARS];
 		struct vpci_func *vf = NULL;
 		bool attached = false;
@@ -511,6 +789,38 @@ int passthru_start(struct partition *p, char *err, size_t errlen)
 			snprintf(err, errlen, BDF_FMT ": BARs the model cannot express",
 				 BDF(f->hd));
 			goto fail;
+		}
+		/* The hypervisor reaches the BARs it traps pieces of (the MSI-X
+		 * table, registers sharing its pages, BARs below a page). */
+		traps_plan(f);
+		for (unsigned t = 0; t < f->ntraps; t++) {
+			unsigned b = f->traps[t].bar;
+
+			if (!f->bar_virt[b])
+				f->bar_virt[b] = mmu_map_phys(f->hd->bar[b].base, f->hd->bar[b].size,
+							      true);
+			if (!f->bar_virt[b]) {
+				snprintf(err, errlen, BDF_FMT ": BAR%u cannot be mapped for the "
+					 "hypervisor", BDF(f->hd), b);
+				r = -ENOMEM;
+				goto fail;
+			}
+		}
+		if (f->model.msix_off && !f->bar_virt[f->model.msix_table_bir]) {
+			snprintf(err, errlen, BDF_FMT ": its MSI-X table is in no memory BAR",
+				 BDF(f->hd));
+			r = -EINVAL;
+			goto fail;
+		}
+		if (env.intr_remap && f->model.msix_off) {
+			f->xir = iommu->ir_alloc(f->hd->seg, f->rid, f->model.msix_n);
+			if (f->xir < 0) {
+				snprintf(err, errlen, BDF_FMT ": no interrupt-remapping entries for "
+					 "MSI-X (%s)", BDF(f->hd), err_name(f->xir));
+				r = f->xir;
+				f->xir = -1;
+				goto fail;
+			}
 		}
 		for (f->slot = 2, r = -EEXIST; f->slot < 32 && r == -EEXIST; f->slot++) {
 			r = vpci_add(&p->plat.pci, 0, f->slot, 0, &ptdev_vpci_ops, &f->model, &vf);
@@ -561,6 +871,14 @@ void passthru_stop(struct partition *p)
 		if (f->vector >= 0)
 			vectors_free((unsigned)f->vector);
 		f->vector = -1;
+		if (f->xir >= 0)
+			iommu->ir_free(f->hd->seg, f->rid, (unsigned)f->xir, f->model.msix_n);
+		f->xir = -1;
+		for (unsigned v = 0; v < PTDEV_MSIX_MAX; v++) {
+			if (f->xvec[v] >= 0)
+				vectors_free((unsigned)f->xvec[v]);
+			f->xvec[v] = -1;
+		}
 	}
 	/* Blocking again before anyone else may own them. */
 	for (unsigned i = 0; i < pt->n; i++) {

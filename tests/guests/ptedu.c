@@ -28,7 +28,8 @@
  *       interrupt and a DMA completion each arrive once as that vector
  * The probe page (Vatra's, for debug_exit partitions): 0x00 the host-
  * physical address of a hypervisor page holding the marker, 0x08 1 while
- * it is intact, 0x20 the attack-done flag, 0x100 + 8 * N partition N's
+ * it is intact, 0x20 the attack-done flag, 0x28 the IOMMU faults logged
+ * so far, 0x100 + 8 * N partition N's
  * RAM base (host-physical).
  */
 #include "rt.h"
@@ -91,6 +92,24 @@ static uint64_t tsc_khz(void)
 static uint64_t probe(unsigned off)
 {
 	return *(volatile uint64_t *)(PROBE + off);
+}
+
+/* With `faults` (VT-d): waits until the hypervisor has logged one more
+ * IOMMU fault (at most 5 s). QEMU's VT-d has one fault register and
+ * drops a second fault of the same device until the first is cleared,
+ * so each attack waits for its fault to be taken. */
+static uint64_t faults_seen;
+
+static void wait_fault(void)
+{
+	uint64_t end = rdtsc() + 5000 * tsc_khz();
+
+	if (!rt_has_flag("faults"))
+		return;
+	while (probe(0x28) == faults_seen && rdtsc() < end)
+		asm volatile("pause");
+	EXPECT(probe(0x28) > faults_seen);
+	faults_seen = probe(0x28);
 }
 
 /* ---- edu ---- */
@@ -253,7 +272,9 @@ static bool attack(const char *what, uint64_t target, uint32_t seed)
 	make_page(mark, seed);
 	EXPECT(edu_dma((uint64_t)pat, 0, XFER, false, false));	/* buffer := pat */
 	EXPECT(edu_dma(target, 0, XFER, true, false));		/* write attack */
+	wait_fault();
 	EXPECT(edu_dma(target, 0, XFER, false, false));		/* read attack */
+	wait_fault();
 	memset(back, 0, sizeof(back));
 	EXPECT(edu_dma((uint64_t)back, 0, XFER, true, false));
 	ok &= EXPECT(memcmp(back, mark, XFER));
@@ -335,6 +356,7 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	test_config();
 	test_bar();
 	test_dma_own();
+	faults_seen = probe(0x28);
 	if (rt_has_flag("noattack"))
 		goto msi;
 	attack("the victim's RAM", probe(0x100 + 8 * rt_arg_ul("victim=", 0)) + VICTIM_PAGE,

@@ -49,11 +49,11 @@ DEVS=(-device edu,addr=0x5,dma_mask=0xffffffffffffffff
       -device edu,bus=pb,addr=0x1,dma_mask=0xffffffffffffffff
       -device edu,bus=pb,addr=0x2,dma_mask=0xffffffffffffffff)
 
-suite_cfg() { # FILE [extra partitions text]
+suite_cfg() { # FILE [attacker flags]
 	{
 		printf '[vatra]\non_all_stopped = shell\n'
 		# partition 0 attacks, 1 is the victim whose RAM it aims at
-		part ptattack "role=attack victim=1 hold_ms=60000" "devices = 0000:00:05.0"
+		part ptattack "role=attack victim=1 hold_ms=60000 ${2:-}" "devices = 0000:00:05.0"
 		part ptvictim "role=victim" "cpus = 1"
 		# refusals: each its own partition, the rest start
 		part pt-absent "role=idle" "devices = 0000:00:17.0"
@@ -62,7 +62,6 @@ suite_cfg() { # FILE [extra partitions text]
 		part pt-alias "role=idle" "devices = 1234:11e8, 0000:02:01.0"
 		# the device's next owner, started once ptattack is gone
 		part ptmove "role=attack noattack" "devices = 0000:00:05.0" "autostart = no"
-		printf '%s' "${2:-}"
 	} >"$1"
 }
 
@@ -108,7 +107,7 @@ suite_check() { # TAG LOG
 }
 
 echo "--- edu passed through behind the Intel IOMMU (AMD-V CPU)"
-suite_cfg "$W/vtd.cfg"
+suite_cfg "$W/vtd.cfg" faults
 image vtd "$W/vtd.cfg"
 boot vtd 240 -device intel-iommu,intremap=on "${DEVS[@]}" -- "${STEPS[@]}"
 suite_check vtd "$W/vtd.log"
