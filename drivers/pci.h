@@ -227,7 +227,7 @@ void pci_cfg_write(const struct pci_dev *d, uint16_t reg, unsigned width, uint32
 /* Resets d for its next owner (drivers/pci_reset.c): bus mastering and
  * decode off, then FLR, else a D3hot->D0 reset, else a secondary bus
  * reset when the bus holds only d's owner's functions; the host's BAR
- * addresses written back. Returns which reset it was, in words. Takes
+ * addresses written back and Command cleared as a reset would. Returns which reset it was, in words. Takes
  * up to a few hundred milliseconds (the resets' settling times). */
 const char *pci_reset(const struct pci_tree *t, const struct pci_dev *d);
 

@@ -118,7 +118,9 @@ const char *pci_reset(const struct pci_tree *t, const struct pci_dev *d)
 	else if (try_bus_reset(t, d))
 		how = "secondary bus reset";
 	restore_bars(d);
+	/* What a reset leaves in Command, also when there was none: decode,
+	 * bus mastering, parity/SERR# reporting and INTx disable off. */
 	cmd = (uint16_t)pci_cfg_read(d, 0x04, 2);
-	pci_cfg_write(d, 0x04, 2, cmd & ~7u);
+	pci_cfg_write(d, 0x04, 2, cmd & ~0x0547u);
 	return how;
 }

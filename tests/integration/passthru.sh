@@ -120,6 +120,60 @@ L=$W/amdvi.log
 suite_check amdvi "$L"
 check "amdvi: pci shows the IOMMU's function as the hypervisor's" has "$L" "^0000:00:[0-9a-f]{2}\.0 1022:[0-9a-f]{4} IOMMU +hypervisor \(the IOMMU\)"
 
+# A Linux partition owning an NVMe disk and a virtio-net NIC whose DMA
+# the IOMMU translates (iommu_platform=on): tests/linux/init-passthru
+# writes a file on the disk's ext4, gets a DHCP lease and a ping through
+# the NIC, resets the partition, and after the restart gets a lease again
+# and reads the file back.
+read -r LINUX_KERNEL _ < <("$TOP/tools/guest-linux" "$B/linux" | tail -1)
+linux_initrd() {
+	local root=$W/ptroot
+	rm -rf "$root"
+	cp -a "$B/linux/initramfs" "$root"
+	cp "$TOP/tests/linux/init-passthru" "$root/init"
+	mkdir -p "$root/lib/modules"
+	for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
+		failover net_failover virtio_net; do
+		cp "$(find "$B/linux/kernel/lib/modules" -name "$m.ko" | head -1)" "$root/lib/modules/"
+	done
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >"$W/ptinitrd.gz"
+}
+linux_boot() { # TAG IOMMU-MODEL
+	local t=$1 L=$W/$1-linux.log
+	rm -f "$W/$t-disk.raw"
+	truncate -s 64M "$W/$t-disk.raw"
+	mke2fs -q -t ext4 -F "$W/$t-disk.raw"
+	{
+		printf '[vatra]\non_all_stopped = exit\n'
+		printf '[partition disk]\nkernel = /guests/vmlinuz\ninitrd = /guests/initrd.gz\n'
+		printf 'cmdline = console=ttyS0\nmemory = 256M\nvcpus = 2\n'
+		printf 'devices = 0000:00:07.0, 1af4:1041\n'
+	} >"$W/$t-linux.cfg"
+	"$TOP/tools/mkimage" -e "$EFI" -c "$W/$t-linux.cfg" -o "$W/$t-linux.img" \
+		-f "$LINUX_KERNEL:/guests/vmlinuz" -f "$W/ptinitrd.gz:/guests/initrd.gz" >/dev/null
+	"$VMRUN" --log "$L" --timeout 300 -- "$TOP/tools/run-qemu" --test "$W/$t-linux.img" -device "$2" \
+		-drive if=none,id=nv,file="$W/$t-disk.raw",format=raw \
+		-device nvme,serial=vatra,drive=nv,addr=0x7 \
+		-device virtio-net-pci,netdev=n0,iommu_platform=on,disable-legacy=on,addr=0x8 \
+		-netdev user,id=n0,restrict=on
+	check "$t: Linux: the NVMe disk is its 00:02.0" has "$L" "^partition disk: 0000:00:07\.0 1b36:0010 is its 00:02\.0"
+	check "$t: Linux: the virtio NIC (first free 1af4:1041) is its 00:03.0" has "$L" "^partition disk: 0000:00:08\.0 1af4:1041 is its 00:03\.0"
+	check "$t: Linux: both runs see the disk" count "$L" "^\[disk\] VATRA-PT: nvme0n1 131072 sectors" 2
+	check "$t: Linux: the NVMe queues interrupt through MSI-X" has "$L" "^\[disk\] VATRA-PT: irq [0-9]+: [0-9]+ [0-9]+ PCI-MSI [0-9]+-edge nvme0q1"
+	check "$t: Linux: the NIC's queues interrupt through MSI-X" has "$L" "^\[disk\] VATRA-PT: irq [0-9]+: [0-9]+ [0-9]+ PCI-MSI [0-9]+-edge virtio0-input\.0"
+	check "$t: Linux: a DHCP lease in both runs" count "$L" "^\[disk\] VATRA-PT: lease 10\.0\.2\.15 from 10\.0\.2\.2" 2
+	check "$t: Linux: ping answered in both runs" count "$L" "^\[disk\] VATRA-PT: ping 10\.0\.2\.2 answered" 2
+	check "$t: Linux: the file is written, then the partition resets" has "$L" "^partition disk: reset by the guest; starting again"
+	check "$t: Linux: the disk is reset at the restart" has "$L" "^partition disk: 0000:00:07\.0: function level reset"
+	check "$t: Linux: the file reads back after the restart" has "$L" "^\[disk\] VATRA-PT: read back: written before the restart"
+	check "$t: Linux: powers off at the end" has "$L" "^partition disk: powered off by the guest"
+	check "$t: Linux: nothing failed" hasnt "$L" "VATRA-PT: (no |mount failed|insmod|ping 10.0.2.2 unanswered)"
+}
+echo "--- Linux with a passed-through NVMe disk and virtio-net NIC"
+linux_initrd
+linux_boot vtd intel-iommu
+linux_boot amdvi amd-iommu
+
 echo "--- an IOMMU without interrupt remapping"
 {
 	printf '[vatra]\non_all_stopped = exit\n'

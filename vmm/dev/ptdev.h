@@ -39,7 +39,7 @@
 
 #define PTDEV_NBARS 6
 #define PTDEV_MAX_CAPS 16
-#define PTDEV_MSIX_MAX 64
+#define PTDEV_MSIX_MAX 32	/* a block of remapping entries holds at most 32 */
 
 struct ptdev_env {
 	/* The real function's configuration space (reg aligned to size). */
