@@ -209,6 +209,22 @@ static void boot_cpu_poll(void)
 	iommu_poll();
 }
 
+/* A PCI serial card carrying the console is the hypervisor's: no
+ * partition may take the console away. */
+static void console_pci_claim(void)
+{
+	struct pci_tree *t = pci_host_tree();
+
+	for (unsigned i = 0; i < t->ndevs; i++)
+		for (unsigned b = 0; b < t->devs[i].nbars && b < PCI_MAX_BARS; b++) {
+			const struct pci_bar *r = &t->devs[i].bar[b];
+
+			if (r->type == PCI_BAR_IO && r->size && cfg.console_port >= r->base &&
+			    cfg.console_port < r->base + r->size)
+				pci_set_hypervisor(&t->devs[i], "the serial console");
+		}
+}
+
 static void files_report(const struct boot_info *bi)
 {
 	for (uint32_t i = 0; i < bi->nfiles; i++) {
@@ -339,6 +355,7 @@ void hv_main(struct boot_info *bi)
 	memory_init(bi);          /* page allocator, W^X page tables */
 	acpi_init(bi);            /* RSDP -> XSDT -> MADT, MCFG, FADT, DMAR/IVRS */
 	pci_init(hv.acpi);        /* the machine's PCI functions: ECAM per MCFG segment, or CF8 */
+	console_pci_claim();      /* a PCI UART carrying the console stays the hypervisor's */
 	caps_init();              /* what the CPU offers: the caps block */
 	files_report(bi);         /* guest files the loader read */
 	selftest();               /* optional: prove W^X and guard pages */

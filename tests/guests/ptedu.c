@@ -24,8 +24,9 @@
  *     - DMA into the victim's RAM (victim=N: its host-physical base from
  *       the probe) and into the hypervisor's marker page, both ways: the
  *       markers stay, and what comes back is not the marker
- *     - MSI: programmed to this vCPU's APIC, vector 0x61: a raised
- *       interrupt and a DMA completion each arrive once as that vector
+ *     - MSI: aimed at an APIC ID the partition lacks, nothing arrives;
+ *       programmed to this vCPU's APIC, vector 0x61: a raised interrupt
+ *       and a DMA completion each arrive once as that vector
  * The probe page (Vatra's, for debug_exit partitions): 0x00 the host-
  * physical address of a hypervisor page holding the marker, 0x08 1 while
  * it is intact, 0x20 the attack-done flag, 0x28 the IOMMU faults logged
@@ -87,6 +88,12 @@ static uint64_t tsc_khz(void)
 	if (cpuid(0x40000000, 0).eax >= 0x40000010)
 		return cpuid(0x40000010, 0).eax;
 	return 0;
+}
+
+static void wait_ms(uint64_t ms)
+{
+	for (uint64_t end = rdtsc() + ms * tsc_khz(); rdtsc() < end;)
+		asm volatile("pause");
 }
 
 static uint64_t probe(unsigned off)
@@ -302,6 +309,19 @@ static void test_msi(void)
 	} else {
 		cfg_write16(msi + 8, VEC);
 	}
+	/* First aimed at an APIC ID the partition does not have: Vatra
+	 * refuses the message, nothing arrives anywhere. */
+	cfg_write32(msi + 4, 0xfee00000u | 7u << 12);
+	cfg_write16(msi + 2, 1);
+	sti();
+	edu_w32(0x60, 1);
+	wait_ms(300);
+	edu_w32(0x64, 1);
+	EXPECT_EQ(rt_irq_total(), 0);
+	cfg_write16(msi + 2, 0);
+	cli();
+	rt_printf("ptedu: MSI to APIC 7 (not the partition's): %u interrupts\n", rt_irq_total());
+	cfg_write32(msi + 4, 0xfee00000u | id << 12);
 	cfg_write16(msi + 2, 1);
 	EXPECT_EQ(cfg_read(msi + 2) & 1, 1);
 	sti();

@@ -25,13 +25,14 @@ boot() { # NAME TIMEOUT [QEMU ARGS...] [-- vmrun steps...]
 	"$VMRUN" --log "$W/$n.log" --timeout "$t" "$@" -- \
 		"$TOP/tools/run-qemu" --test "$W/$n.img" "${qa[@]}"
 }
+RESET="(function level reset|D3hot-D0 power management reset|secondary bus reset|no reset method)"
 # While the attacker holds its device: info, then destroy it; the device
 # moves to ptmove (started by hand), which must find it clean; once all
 # stopped: pci.
 STEPS=(--step "ptedu: holding" "info ptattack\n"
        --step "BAR0 host 0x[0-9a-f]+ guest" "destroy ptattack\n"
-       --step "partition ptattack: 0000:00:05.0: " "start ptmove\n"
-       --step "partition ptmove: 0000:00:05.0: " "pci\n"
+       --step "partition ptattack: 0000:00:05.0: $RESET" "start ptmove\n"
+       --step "partition ptmove: 0000:00:05.0: $RESET" "pci\n"
        --step "pci: [0-9]+ function" "poweroff\n")
 part() { # NAME CMDLINE [extra lines...]
 	local n=$1 c=$2
@@ -79,8 +80,10 @@ suite_check() { # TAG LOG
 	check "$t: the victim's marker is intact" has "$L" "^\[ptvictim\] ptedu: victim marker intact after the attack"
 	check "$t: DMA at hypervisor memory brings nothing back" has "$L" "^\[ptattack\] ptedu: DMA at the hypervisor's marker page \(host 0x[0-9a-f]+\): the marker did not come back"
 	check "$t: the hypervisor's marker is intact" has "$L" "^\[ptattack\] ptedu: hypervisor marker intact"
+	check "$t: an MSI aimed outside the partition is refused and logged" has "$L" "^warning: partition ptattack: 0000:00:05\.0: MSI address 0xfee07000 data 0x61 refused: destination APIC ID is none of the partition's vCPUs"
+	check "$t: ... and nothing arrives" has "$L" "^\[ptattack\] ptedu: MSI to APIC 7 \(not the partition's\): 0 interrupts"
 	check "$t: the edu's MSI arrives as the guest's vector" has "$L" "^\[ptattack\] ptedu: MSI vector 0x61 to APIC 0: 2 interrupts for a raise and a DMA"
-	check "$t: the edu is reset when its partition stops" has "$L" "^partition ptattack: 0000:00:05.0: (function level reset|D3hot-D0 power management reset|secondary bus reset|no reset method \(state kept\))"
+	check "$t: the edu is reset when its partition stops" has "$L" "^partition ptattack: 0000:00:05.0: $RESET"
 	local v
 	v=$(tr -d '\r' <"$L" | sed -n 's/^\[ptattack\] ptedu: DMA at the victim.s RAM (host \(0x[0-9a-f]*\)).*/\1/p')
 	if [ "$t" = vtd ]; then
@@ -92,7 +95,7 @@ suite_check() { # TAG LOG
 	check "$t: ptmove finds it clean: decode off, BAR0 back where firmware put it" has "$L" "^\[ptmove\] ptedu: edu at 00:02\.0, BAR0 0xc[0-9a-f]{7}$"
 	check "$t: ptmove drives it: DMA and MSI" has "$L" "^\[ptmove\] ptedu: MSI vector 0x61 to APIC 0: 2 interrupts for a raise and a DMA"
 	check "$t: ptmove passes its checks" has "$L" "^\[ptmove\] PASS: [0-9]+ checks"
-	check "$t: the edu is reset again when ptmove stops" has "$L" "^partition ptmove: 0000:00:05.0: "
+	check "$t: the edu is reset again when ptmove stops" has "$L" "^partition ptmove: 0000:00:05.0: $RESET"
 	check "$t: refused: a function that does not exist" has "$L" "^error: partition pt-absent: vatra.cfg line [0-9]+: devices = \.\.\.: 0000:00:17\.0 does not exist$"
 	check "$t: refused: a function another partition has" has "$L" "^error: partition pt-taken: vatra.cfg line [0-9]+: devices = \.\.\.: 0000:00:05\.0 is already partition ptattack's$"
 	check "$t: refused: the host bridge" has "$L" "^error: partition pt-bridge: vatra.cfg line [0-9]+: devices = \.\.\.: 0000:00:00\.0 is a bridge"
