@@ -52,6 +52,7 @@ struct pt_func {
 	uint32_t msi_data;
 	volatile uint32_t pending;	/* set by the host vector, taken under the lock */
 	uint64_t irqs, msi_refused, bar_refused;
+	volatile uint64_t faults;	/* IOMMU faults it caused while the partition's */
 	const char *reset_how;
 	/* trapped BAR pieces, and the host BARs as the hypervisor reaches them */
 	struct pt_trap traps[PT_TRAPS];
@@ -433,6 +434,41 @@ static void env_msi_update(void *ctx, bool on, uint64_t addr, uint32_t data)
 		      (pci_cfg_read(d, d->msi_off + MSI_CTRL, 2) & ~0x70u) | 1);
 }
 
+/* ---- IOMMU faults ---- */
+
+/* Past this many faults of one device in one run its bus mastering is
+ * turned off: a storm would otherwise keep the IOMMU and the log busy.
+ * The partition is told nothing (its driver sees a dead device). */
+#define PT_FAULT_STORM 4096
+
+/* The IOMMU driver calls this for each decoded fault (it logged it
+ * already, rate-limited): the owner's name, and the per-device count. */
+static void pt_fault(const struct iommu_fault *flt)
+{
+	for (unsigned id = 0; id < PART_MAX; id++) {
+		struct part_pt *pt = &pts[id];
+
+		for (unsigned i = 0; i < pt->n; i++) {
+			struct pt_func *f = &pt->f[i];
+			uint64_t n;
+
+			if (!f->hd || f->hd->seg != flt->seg || f->rid != flt->rid)
+				continue;
+			n = __atomic_add_fetch(&f->faults, 1, __ATOMIC_RELAXED);
+			if (n == 1)
+				pr_warn("partition %s: " BDF_FMT " faulted (%s at %#llx): its DMA reaches "
+					"only its own RAM", part_name(f->p), BDF(f->hd),
+					flt->write ? "write" : "read", (unsigned long long)flt->addr);
+			if (n == PT_FAULT_STORM) {
+				pci_cfg_write(f->hd, 0x04, 2, pci_cfg_read(f->hd, 0x04, 2) & ~4u);
+				pr_warn("partition %s: " BDF_FMT ": %u IOMMU faults: bus mastering "
+					"turned off", part_name(f->p), BDF(f->hd), PT_FAULT_STORM);
+			}
+			return;
+		}
+	}
+}
+
 /* ---- the DMA-attack probe (test partitions) ---- */
 
 /* A page of the hypervisor's own memory holding a known pattern (the
@@ -696,6 +732,8 @@ int passthru_start(struct partition *p, char *err, size_t errlen)
 	int r;
 
 	memset(pt, 0, sizeof(*pt));
+	if (iommu)
+		iommu_set_fault_handler(pt_fault);
 	r = probe_add(p);
 	if (r) {
 		snprintf(err, errlen, "the test probe page could not be set up (%s)", err_name(r));
@@ -923,6 +961,8 @@ void passthru_report(const struct partition *p, struct sink *out)
 			    f->msi_on ? "on" : "off", (unsigned long long)f->irqs);
 		if (f->msi_refused)
 			sink_printf(out, ", %llu MSI refused", (unsigned long long)f->msi_refused);
+		if (f->faults)
+			sink_printf(out, ", %llu IOMMU faults", (unsigned long long)f->faults);
 		sink_printf(out, ", %llu config writes dropped\n",
 			    (unsigned long long)f->model.dropped_writes);
 		for (unsigned b = 0; b < PTDEV_NBARS; b++) {
