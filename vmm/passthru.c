@@ -1,16 +1,12 @@
-/* A partition's passed-through PCI functions. See vmm/passthru.h. */
-#include "vmm/passthru.h"
+/* A partition's passed-through PCI functions: start, stop, their BARs
+ * in the nested tables and the permission map, and the report. See
+ * vmm/passthru.h; interrupts are vmm/ptirq.c's. */
+#include "vmm/passthru_priv.h"
 #include "vmm/ptassign.h"
 #include "vmm/partition.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/sched.h"
-#include "vmm/dev/ptdev.h"
-#include "drivers/pci.h"
-#include "drivers/iommu.h"
 #include "include/vatra/hv.h"
-#include "arch/x86/vectors.h"
-#include "arch/x86/percpu.h"
-#include "mm/mem.h"
 #include "arch/x86/mmu.h"
 #include "lib/spinlock.h"
 #include "lib/log.h"
@@ -18,70 +14,9 @@
 #include "lib/string.h"
 #include "lib/errno.h"
 
-#define PAGE 4096ull
-#define MSI_CTRL 2
-
-/* A piece of a BAR the guest reaches through exits instead of the nested
- * tables: the pages holding the MSI-X table or PBA, or all of a BAR
- * smaller than a page (its page may hold other devices' registers). */
-struct pt_trap {
-	struct pt_func *f;
-	unsigned bar;
-	uint64_t off, len;		/* within the BAR */
-	int handle;			/* in the partition's decoder, -1 = none */
-};
-
-#define PT_TRAPS 3
-
-struct pt_vec {
-	struct pt_func *f;
-	unsigned i;
-};
-
-struct pt_func {
-	struct partition *p;
-	struct pci_dev *hd;		/* the host function */
-	uint16_t rid;			/* what the IOMMU sees (pci_dma_rid) */
-	uint8_t slot;			/* device number on the partition's bus 0 */
-	struct ptdev model;
-	uint64_t gaddr[PTDEV_NBARS];	/* pre-assigned guest addresses */
-	int vector;			/* host vector of its MSI, -1 = none */
-	int ir;				/* its remapping entry, -1 = none */
-	bool msi_on;			/* the guest's MSI is programmed into the device */
-	uint64_t msi_addr;		/* the guest's message, delivered per interrupt */
-	uint32_t msi_data;
-	volatile uint32_t pending;	/* set by the host vector, taken under the lock */
-	uint64_t irqs, msi_refused, bar_refused;
-	volatile uint64_t faults;	/* IOMMU faults it caused while the partition's */
-	const char *reset_how;
-	/* trapped BAR pieces, and the host BARs as the hypervisor reaches them */
-	struct pt_trap traps[PT_TRAPS];
-	unsigned ntraps;
-	volatile uint8_t *bar_virt[PTDEV_NBARS];
-	/* MSI-X: per vector its host vector, the guest's message, and the
-	 * interrupts that came (bit i, set by the host vector) */
-	int xvec[PTDEV_MSIX_MAX];
-	struct pt_vec xctx[PTDEV_MSIX_MAX];
-	uint64_t xaddr[PTDEV_MSIX_MAX];
-	uint32_t xdata[PTDEV_MSIX_MAX];
-	int xir;			/* first of its block of remapping entries, -1 */
-	volatile uint64_t xpend;
-};
-
-struct part_pt {
-	struct pt_func f[PART_MAX_DEVS];
-	unsigned n;
-	struct iommu_domain *dom;
-};
-
-/* Indexed by partition id, outside struct partition: host vectors point
- * at these while the partition's own struct is cleared for a restart. */
-static struct part_pt pts[PART_MAX];
+struct part_pt passthru_parts[PART_MAX];
 /* Guards every pci_dev's owner fields. */
 static struct spinlock own_lock;
-
-#define BDF_FMT "%04x:%02x:%02x.%x"
-#define BDF(d) (d)->seg, (d)->bus, (d)->devfn >> 3, (d)->devfn & 7
 
 /* ---- the model's environment ---- */
 
@@ -117,7 +52,7 @@ static void gpt_flush(struct partition *p)
 static bool window_free(struct partition *p, const struct pt_func *self, unsigned bar,
 			uint64_t at, uint64_t len)
 {
-	struct part_pt *pt = &pts[p->id];
+	struct part_pt *pt = &passthru_parts[p->id];
 
 	if (at < PLAT_PCI_HOLE_GPA || at < p->ram_size || at + len > PLAT_IOAPIC_GPA ||
 	    at + len < at)
@@ -214,18 +149,18 @@ static void traps_plan(struct pt_func *f)
 
 		if (b->type == PCI_BAR_NONE || b->type == PCI_BAR_IO || !b->size)
 			continue;
-		if (b->size < PAGE) {
+		if (b->size < PT_PAGE) {
 			f->traps[f->ntraps++] = (struct pt_trap){ f, i, 0, b->size, -1 };
 			continue;
 		}
 		if (m->msix_off && m->msix_table_bir == i) {
-			lo[n] = m->msix_table_off & ~(PAGE - 1);
-			hi[n++] = (m->msix_table_off + m->msix_dev_n * 16ull + PAGE - 1) & ~(PAGE - 1);
+			lo[n] = m->msix_table_off & ~(PT_PAGE - 1);
+			hi[n++] = (m->msix_table_off + m->msix_dev_n * 16ull + PT_PAGE - 1) & ~(PT_PAGE - 1);
 		}
 		if (m->msix_off && m->msix_pba_bir == i) {
-			lo[n] = m->msix_pba_off & ~(PAGE - 1);
-			hi[n++] = (m->msix_pba_off + (m->msix_dev_n + 63u) / 64 * 8 + PAGE - 1) &
-				  ~(PAGE - 1);
+			lo[n] = m->msix_pba_off & ~(PT_PAGE - 1);
+			hi[n++] = (m->msix_pba_off + (m->msix_dev_n + 63u) / 64 * 8 + PT_PAGE - 1) &
+				  ~(PT_PAGE - 1);
 		}
 		if (n == 2 && lo[1] <= hi[0] && lo[0] <= hi[1]) {
 			lo[0] = lo[0] < lo[1] ? lo[0] : lo[1];
@@ -269,7 +204,7 @@ static int env_bar_map(void *ctx, unsigned i, uint64_t gaddr, bool on)
 	}
 	if (!on) {
 		traps_off(f, i);
-		if (b->size >= PAGE) {
+		if (b->size >= PT_PAGE) {
 			pt_unmap(&p->gpt, gaddr, b->size);
 			gpt_flush(p);
 		}
@@ -286,7 +221,7 @@ static int env_bar_map(void *ctx, unsigned i, uint64_t gaddr, bool on)
 	if (r)
 		return r;
 	/* The rest in the nested tables, around the trapped pages. */
-	for (uint64_t at = 0; b->size >= PAGE && at < b->size;) {
+	for (uint64_t at = 0; b->size >= PT_PAGE && at < b->size;) {
 		uint64_t end = b->size;
 
 		for (unsigned t = 0; t < f->ntraps; t++) {
@@ -318,335 +253,6 @@ static int env_bar_map(void *ctx, unsigned i, uint64_t gaddr, bool on)
 	return 0;
 }
 
-/* ---- MSI ---- */
-
-/* The host vector fired: the device interrupted. Delivery needs the
- * partition lock, which this CPU may hold already: leave a mark and make
- * the partition's CPUs look (platform_poll runs the tick below). */
-static void pt_irq(unsigned vector, void *ctx)
-{
-	struct pt_func *f = ctx;
-
-	(void)vector;
-	__atomic_store_n(&f->pending, 1, __ATOMIC_RELEASE);
-	f->p->plat.dirty = true;
-	sched_kick_partition(f->p);
-}
-
-static uint64_t pt_tick(void *ctx, uint64_t now)
-{
-	struct part_pt *pt = ctx;
-
-	(void)now;
-	for (unsigned i = 0; i < pt->n; i++) {
-		struct pt_func *f = &pt->f[i];
-
-		uint64_t x = __atomic_exchange_n(&f->xpend, 0, __ATOMIC_ACQ_REL);
-
-		for (unsigned v = 0; x && v < f->model.msix_n; v++)
-			if ((x & (1ull << v)) && ptdev_msix_fire(&f->model, v)) {
-				f->irqs++;
-				f->p->plat.env.msi(f->p, f->xaddr[v], f->xdata[v]);
-			}
-		if (!__atomic_exchange_n(&f->pending, 0, __ATOMIC_ACQ_REL) || !f->msi_on)
-			continue;
-		f->irqs++;
-		f->p->plat.env.msi(f->p, f->msi_addr, f->msi_data);
-	}
-	return DEV_NO_DEADLINE;
-}
-
-static void msi_hw_off(struct pt_func *f)
-{
-	uint16_t off = f->hd->msi_off;
-
-	if (off)
-		pci_cfg_write(f->hd, off + MSI_CTRL, 2,
-			      pci_cfg_read(f->hd, off + MSI_CTRL, 2) & ~0x71u);
-	f->msi_on = false;
-}
-
-/* The guest (re)programmed its MSI: validate the message against the
- * partition, then point the real function at the host vector — through
- * its remapping entry when the IOMMU remaps, else directly. */
-static void env_msi_update(void *ctx, bool on, uint64_t addr, uint32_t data)
-{
-	struct pt_func *f = ctx;
-	struct partition *p = f->p;
-	const struct pci_dev *d = f->hd;
-	uint32_t ids[VCPU_MAX], hdata;
-	uint64_t haddr;
-	const char *why;
-	uint32_t dest;
-
-	msi_hw_off(f);
-	if (!on || !d->msi_off)
-		return;
-	for (unsigned i = 0; i < p->nvcpus; i++)
-		ids[i] = p->vcpus[i].id;
-	if (ptdev_msi_check(addr, data, ids, p->nvcpus, &why)) {
-		if (!f->msi_refused++)
-			pr_warn("partition %s: " BDF_FMT ": MSI address %#llx data %#x refused: %s",
-				part_name(p), BDF(d), (unsigned long long)addr, data, why);
-		return;
-	}
-	if (f->vector < 0) {
-		f->vector = vectors_alloc(pt_irq, f, "passthrough MSI");
-		if (f->vector < 0) {
-			pr_err("partition %s: " BDF_FMT ": no host vector for its MSI (%s)",
-			       part_name(p), BDF(d), err_name(f->vector));
-			return;
-		}
-	}
-	/* The host CPU of its boot vCPU takes it (any CPU would do: the
-	 * handler only marks it). */
-	dest = p->vcpus[0].pcpu ? p->vcpus[0].pcpu->apic_id : cpu_table[0].apic_id;
-	if (f->ir >= 0) {
-		struct iommu_irte e = { (uint8_t)f->vector, dest };
-
-		if (iommu->ir_set(d->seg, f->rid, (unsigned)f->ir, &e)) {
-			pr_err("partition %s: " BDF_FMT ": remapping entry %d refused",
-			       part_name(p), BDF(d), f->ir);
-			return;
-		}
-		if (iommu->ir_msi(d->seg, f->rid, (unsigned)f->ir, &haddr, &hdata)) {
-			pr_err("partition %s: " BDF_FMT ": no remapped MSI for entry %d",
-			       part_name(p), BDF(d), f->ir);
-			return;
-		}
-	} else {
-		haddr = 0xfee00000u | dest << 12;
-		hdata = (uint32_t)f->vector;
-	}
-	f->msi_addr = addr;
-	f->msi_data = data;
-	pci_cfg_write(d, d->msi_off + 4, 4, (uint32_t)haddr);
-	if (d->msi_64bit) {
-		pci_cfg_write(d, d->msi_off + 8, 4, (uint32_t)(haddr >> 32));
-		pci_cfg_write(d, d->msi_off + 0xc, 2, (uint16_t)hdata);
-	} else {
-		pci_cfg_write(d, d->msi_off + 8, 2, (uint16_t)hdata);
-	}
-	if (d->msi_maskable)
-		pci_cfg_write(d, d->msi_off + (d->msi_64bit ? 0x10 : 0xc), 4, 0);
-	f->msi_on = true;
-	pci_cfg_write(d, d->msi_off + MSI_CTRL, 2,
-		      (pci_cfg_read(d, d->msi_off + MSI_CTRL, 2) & ~0x70u) | 1);
-}
-
-/* ---- IOMMU faults ---- */
-
-/* Past this many faults of one device in one run its bus mastering is
- * turned off: a storm would otherwise keep the IOMMU and the log busy.
- * The partition is told nothing (its driver sees a dead device). */
-#define PT_FAULT_STORM 4096
-
-/* The IOMMU driver calls this for each decoded fault (it logged it
- * already, rate-limited): the owner's name, and the per-device count. */
-static void pt_fault(const struct iommu_fault *flt)
-{
-	for (unsigned id = 0; id < PART_MAX; id++) {
-		struct part_pt *pt = &pts[id];
-
-		for (unsigned i = 0; i < pt->n; i++) {
-			struct pt_func *f = &pt->f[i];
-			uint64_t n;
-
-			if (!f->hd || f->hd->seg != flt->seg || f->rid != flt->rid)
-				continue;
-			n = __atomic_add_fetch(&f->faults, 1, __ATOMIC_RELAXED);
-			if (n == 1)
-				pr_warn("partition %s: " BDF_FMT " faulted (%s at %#llx): its DMA reaches "
-					"only its own RAM", part_name(f->p), BDF(f->hd),
-					flt->write ? "write" : "read", (unsigned long long)flt->addr);
-			if (n == PT_FAULT_STORM) {
-				pci_cfg_write(f->hd, 0x04, 2, pci_cfg_read(f->hd, 0x04, 2) & ~4u);
-				pr_warn("partition %s: " BDF_FMT ": %u IOMMU faults: bus mastering "
-					"turned off", part_name(f->p), BDF(f->hd), PT_FAULT_STORM);
-			}
-			return;
-		}
-	}
-}
-
-/* ---- the DMA-attack probe (test partitions) ---- */
-
-/* A page of the hypervisor's own memory holding a known pattern (the
- * one tests/guests/ptedu.c computes), which no IOMMU domain ever maps;
- * the probe page tells a debug_exit partition where it is and whether
- * it is intact, where each partition's RAM lives, and carries one flag
- * between test partitions. Test support only: ordinary partitions never
- * see it. */
-static uint64_t marker_hpa;
-static volatile uint64_t attack_done;
-
-static void marker_fill(uint8_t *p)
-{
-	uint32_t x = 0x5eedf00d;
-
-	for (int i = 0; i < 4096; i++) {
-		x = x * 1103515245u + 12345u;
-		p[i] = (uint8_t)(x >> 16) | 0x80;
-	}
-}
-
-static bool marker_intact(void)
-{
-	uint8_t want[64];
-	const uint8_t *p = phys_to_virt(marker_hpa);
-	uint32_t x = 0x5eedf00d;
-
-	for (unsigned i = 0; i < 4096; i++) {
-		x = x * 1103515245u + 12345u;
-		want[i % 64] = (uint8_t)(x >> 16) | 0x80;
-		if (p[i] != want[i % 64])
-			return false;
-	}
-	return true;
-}
-
-static int probe_mmio(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
-		      bool write, uint64_t *val)
-{
-	(void)ctx, (void)who, (void)addr;
-	if (write) {
-		if (off == 0x20)
-			attack_done = *val;
-		return 0;
-	}
-	*val = 0;
-	if (size != 8)
-		return 0;
-	if (off == 0x00)
-		*val = marker_hpa;
-	else if (off == 0x08)
-		*val = marker_hpa && marker_intact();
-	else if (off == 0x20)
-		*val = attack_done;
-	else if (off == 0x28)
-		*val = iommu ? iommu_fault_count() : 0;
-	else if (off >= 0x100 && off < 0x100 + 8 * PART_MAX)
-		*val = partitions[(off - 0x100) / 8].ram_hpa;
-	return 0;
-}
-
-static int probe_add(struct partition *p)
-{
-	if (!p->cfg.debug_exit)
-		return 0;
-	if (!marker_hpa) {
-		marker_hpa = page_alloc(1, 1);
-		if (!marker_hpa)
-			return -ENOMEM;
-		marker_fill(phys_to_virt(marker_hpa));
-	}
-	return devreg_add(&p->plat.reg, DEVREG_MMIO, PASSTHRU_PROBE_GPA, 4096, probe_mmio, p) < 0 ?
-	       -EBUSY : 0;
-}
-
-/* ---- MSI-X ---- */
-
-static volatile uint32_t *xentry(struct pt_func *f, unsigned i)
-{
-	volatile uint8_t *hw = f->bar_virt[f->model.msix_table_bir];
-
-	return hw ? (volatile uint32_t *)(hw + f->model.msix_table_off + 16ull * i) : NULL;
-}
-
-static void px_irq(unsigned vector, void *ctx)
-{
-	struct pt_vec *v = ctx;
-
-	(void)vector;
-	__atomic_or_fetch(&v->f->xpend, 1ull << v->i, __ATOMIC_RELEASE);
-	v->f->p->plat.dirty = true;
-	sched_kick_partition(v->f->p);
-}
-
-static void env_msix_enable(void *ctx, bool on)
-{
-	struct pt_func *f = ctx;
-	const struct pci_dev *d = f->hd;
-	uint16_t off = f->model.msix_off;
-	uint16_t ctrl = (uint16_t)pci_cfg_read(d, off + 2, 2) & ~0xc000u;
-
-	if (on) {
-		/* Every vector masked on the device until the guest's
-		 * message for it is programmed (a stale one never fires). */
-		for (unsigned i = 0; i < f->model.msix_dev_n; i++) {
-			volatile uint32_t *e = xentry(f, i);
-
-			if (e)
-				e[3] = 1;
-		}
-		pci_cfg_write(d, off + 2, 2, ctrl | 0x8000u);
-	} else {
-		pci_cfg_write(d, off + 2, 2, ctrl);
-	}
-}
-
-static void env_msix_update(void *ctx, unsigned i, bool on, uint64_t addr, uint32_t data)
-{
-	struct pt_func *f = ctx;
-	struct partition *p = f->p;
-	const struct pci_dev *d = f->hd;
-	volatile uint32_t *e = xentry(f, i);
-	uint32_t ids[VCPU_MAX], hdata;
-	uint64_t haddr;
-	uint32_t dest;
-	const char *why;
-
-	if (!e || i >= PTDEV_MSIX_MAX)
-		return;
-	e[3] = 1;			/* masked while it changes */
-	if (!on)
-		return;
-	for (unsigned k = 0; k < p->nvcpus; k++)
-		ids[k] = p->vcpus[k].id;
-	if (ptdev_msi_check(addr, data, ids, p->nvcpus, &why)) {
-		if (!f->msi_refused++)
-			pr_warn("partition %s: " BDF_FMT ": MSI-X vector %u address %#llx data %#x "
-				"refused: %s", part_name(p), BDF(d), i, (unsigned long long)addr, data,
-				why);
-		return;
-	}
-	if (f->xvec[i] < 0) {
-		f->xctx[i] = (struct pt_vec){ f, i };
-		f->xvec[i] = vectors_alloc(px_irq, &f->xctx[i], "passthrough MSI-X");
-		if (f->xvec[i] < 0) {
-			pr_err("partition %s: " BDF_FMT ": no host vector for MSI-X vector %u (%s)",
-			       part_name(p), BDF(d), i, err_name(f->xvec[i]));
-			f->xvec[i] = -1;
-			return;
-		}
-	}
-	dest = p->vcpus[0].pcpu ? p->vcpus[0].pcpu->apic_id : cpu_table[0].apic_id;
-	if (f->xir >= 0) {
-		struct iommu_irte irte = { (uint8_t)f->xvec[i], dest };
-
-		if (iommu->ir_set(d->seg, f->rid, (unsigned)f->xir + i, &irte) ||
-		    iommu->ir_msi(d->seg, f->rid, (unsigned)f->xir + i, &haddr, &hdata)) {
-			pr_err("partition %s: " BDF_FMT ": MSI-X vector %u: remapping entry refused",
-			       part_name(p), BDF(d), i);
-			return;
-		}
-	} else {
-		haddr = 0xfee00000u | dest << 12;
-		hdata = (uint32_t)f->xvec[i];
-	}
-	f->xaddr[i] = addr;
-	f->xdata[i] = data;
-	e[0] = (uint32_t)haddr;
-	e[1] = (uint32_t)(haddr >> 32);
-	e[2] = hdata;
-	e[3] = 0;
-	/* One that came while the guest had it masked goes in now. */
-	if (ptdev_msix_take(&f->model, i)) {
-		f->irqs++;
-		p->plat.env.msi(p, addr, data);
-	}
-}
-
 /* ---- start and stop ---- */
 
 static uint32_t bar_vpci_type(const struct pci_bar *b)
@@ -665,7 +271,7 @@ static uint32_t bar_vpci_type(const struct pci_bar *b)
 static int assign_bars(struct partition *p, struct pt_func *f, struct ptdev_bar_info *info,
 		       char *err, size_t errlen)
 {
-	struct part_pt *pt = &pts[p->id];
+	struct part_pt *pt = &passthru_parts[p->id];
 
 	for (unsigned i = 0; i < PTDEV_NBARS && i < f->hd->nbars; i++) {
 		const struct pci_bar *b = &f->hd->bar[i];
@@ -723,7 +329,7 @@ static void release_all(struct partition *p, struct pci_dev **devs, unsigned n)
 int passthru_start(struct partition *p, char *err, size_t errlen)
 {
 	const struct part_config *c = &p->cfg;
-	struct part_pt *pt = &pts[p->id];
+	struct part_pt *pt = &passthru_parts[p->id];
 	struct pci_dev *devs[PART_MAX_DEVS];
 	struct ptassign_env env = { iommu, iommu_absent_reason, false, false };
 	struct iommu_info ii = { 0 };
@@ -733,8 +339,8 @@ int passthru_start(struct partition *p, char *err, size_t errlen)
 
 	memset(pt, 0, sizeof(*pt));
 	if (iommu)
-		iommu_set_fault_handler(pt_fault);
-	r = probe_add(p);
+		iommu_set_fault_handler(ptirq_fault);
+	r = ptprobe_add(p);
 	if (r) {
 		snprintf(err, errlen, "the test probe page could not be set up (%s)", err_name(r));
 		return r;
@@ -793,8 +399,8 @@ int passthru_start(struct partition *p, char *err, size_t errlen)
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct pt_func *f = &pt->f[i];
-		struct ptdev_env me = { env_cfg_read, env_cfg_write, env_bar_map, env_msi_update,
-					env_msix_enable, env_msix_update, f };
+		struct ptdev_env me = { env_cfg_read, env_cfg_write, env_bar_map, ptirq_msi_update,
+					ptirq_msix_enable, ptirq_msix_update, f };
 		struct ptdev_bar_info info[PTDEV_NBARS];
 		struct vpci_func *vf = NULL;
 		bool attached = false;
@@ -873,7 +479,7 @@ int passthru_start(struct partition *p, char *err, size_t errlen)
 		pr_info("partition %s: " BDF_FMT " %04x:%04x is its 00:%02x.0", part_name(p),
 			BDF(f->hd), f->hd->vendor, f->hd->device, f->slot);
 	}
-	r = devreg_timer_add(&p->plat.reg, pt_tick, pt);
+	r = devreg_timer_add(&p->plat.reg, ptirq_tick, pt);
 	if (r) {
 		snprintf(err, errlen, "no timer slot for its devices' interrupts");
 		goto fail;
@@ -886,7 +492,7 @@ fail:
 
 void passthru_stop(struct partition *p)
 {
-	struct part_pt *pt = &pts[p->id];
+	struct part_pt *pt = &passthru_parts[p->id];
 
 	if (!pt->n && !pt->dom)
 		return;
@@ -898,25 +504,12 @@ void passthru_stop(struct partition *p)
 		/* The guest's view goes: BARs unmapped, MSI off. */
 		if (f->model.env.cfg_read)
 			ptdev_shutdown(&f->model);
-		msi_hw_off(f);
+		ptirq_msi_off(f);
 		/* Bus mastering off and a reset, so nothing of this run
 		 * survives into the next owner's. */
 		f->reset_how = pci_reset(pci_host_tree(), f->hd);
 		pr_info("partition %s: " BDF_FMT ": %s", part_name(p), BDF(f->hd), f->reset_how);
-		if (f->ir >= 0)
-			iommu->ir_free(f->hd->seg, f->rid, (unsigned)f->ir, 1);
-		f->ir = -1;
-		if (f->vector >= 0)
-			vectors_free((unsigned)f->vector);
-		f->vector = -1;
-		if (f->xir >= 0)
-			iommu->ir_free(f->hd->seg, f->rid, (unsigned)f->xir, f->model.msix_n);
-		f->xir = -1;
-		for (unsigned v = 0; v < PTDEV_MSIX_MAX; v++) {
-			if (f->xvec[v] >= 0)
-				vectors_free((unsigned)f->xvec[v]);
-			f->xvec[v] = -1;
-		}
+		ptirq_free(f);
 	}
 	/* Blocking again before anyone else may own them. */
 	for (unsigned i = 0; i < pt->n; i++) {
@@ -943,7 +536,7 @@ void passthru_stop(struct partition *p)
 
 void passthru_report(const struct partition *p, struct sink *out)
 {
-	const struct part_pt *pt = &pts[p->id];
+	const struct part_pt *pt = &passthru_parts[p->id];
 	const struct part_config *c = &p->cfg;
 
 	if (!c->ndevs)
