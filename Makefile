@@ -5,7 +5,8 @@
 #   make test       every test tier; ends with "N passed, N failed"
 #   make test-unit  host unit tests only (fast edit loop)
 #   make test-terminal  make run typed on a pseudo-terminal, as a person does
-#   make test-qemu / test-bochs   one emulator tier
+#   make test-qemu / test-bochs / test-iommu / test-passthru   one emulator tier
+#   make fuzz-tables  a long run of the DMAR/IVRS fuzzer
 #   make coverage   line and branch coverage of the host unit tests, per module
 
 B       := build
@@ -58,7 +59,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config ptdev ptassign acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt
+              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -97,13 +98,16 @@ unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c drivers/pci_owner.c l
 unit_src_vectors := arch/x86/vectab.c lib/sink.c lib/printf.c
 unit_src_iommu_tables := drivers/iommu_tables.c lib/printf.c
 unit_src_iommu_pt := drivers/iommu_pt.c arch/x86/paging.c
+unit_src_iommu_fault := drivers/iommu_fault.c
+unit_src_iommu := drivers/iommu.c drivers/iommu_tables.c lib/printf.c lib/strutil.c lib/sink.c
+unit_def_iommu := $(unit_def_printf)
 # printf's own test links it beside the host C library: rename ours.
 unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 unit_def_iommu_tables := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-passthru fuzz-tables bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -168,8 +172,16 @@ test-qemu: $(B)/vatra.efi guests
 	@tests/run-tier qemu
 test-bochs: $(B)/vatra.efi guests
 	@tests/run-tier bochs
+test-iommu: $(B)/vatra.efi guests
+	@tests/run-tier iommu
+test-passthru: $(B)/vatra.efi guests
+	@tests/run-tier passthru
 test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
+
+# A longer run of the DMAR/IVRS mutation fuzzer (under ASan/UBSan).
+fuzz-tables: $(B)/unit/test_iommu_tables
+	VATRA_FUZZ_ITER=$${VATRA_FUZZ_ITER:-2000000} $(B)/unit/test_iommu_tables
 
 # Coverage: the unit tests again, built with gcov instrumentation and
 # without sanitizers (build/cov/), run, and summarised per module by

@@ -185,6 +185,8 @@ static void iommu_init(void)
 		if (strcmp(base, "none (no DMAR or IVRS table)") && hv.acpi)
 			snprintf(hv.iommu, sizeof(hv.iommu), "%.60s: unusable: %.100s", base,
 				 iommu_absent_reason);
+		if (cfg.iommu_selftest)
+			iommu_selftest();	/* says there is nothing to test */
 		return;
 	}
 	iommu->info(&inf);

@@ -12,6 +12,8 @@
 #include "mm/mem.h"
 #include "lib/log.h"
 #include "lib/string.h"
+#include "lib/spinlock.h"
+#include "drivers/pci.h"
 #include "lib/printf.h"
 #include "lib/errno.h"
 
@@ -37,9 +39,14 @@ static struct {
 static unsigned long faults_total, faults_unlisted;
 static struct iommu_fault last_fault;
 
+/* Without the partition layer's handler: the fault, with no owner. */
 static void default_fault(const struct iommu_fault *f)
 {
-	(void)f;	/* logged by iommu_fault_report; no owner to tell */
+	if (f->log)
+		pr_warn("iommu: fault #%lu from %04x:%02x:%02x.%x: %s at %#llx: %s (reason %#x)%s",
+			f->count, f->seg, f->rid >> 8, (f->rid >> 3) & 0x1f, f->rid & 7,
+			f->write ? "write" : "read", (unsigned long long)f->addr, f->what,
+			f->reason, f->count == IOMMU_FAULT_LOG_FIRST ? "; further faults of it are sampled" : "");
 }
 
 static void (*fault_fn)(const struct iommu_fault *f) = default_fault;
@@ -49,13 +56,13 @@ void iommu_set_fault_handler(void (*fn)(const struct iommu_fault *f))
 	fault_fn = fn ? fn : default_fault;
 }
 
-void iommu_fault_report(const struct iommu_fault *f)
+void iommu_fault_report(const struct iommu_fault *fault)
 {
+	struct iommu_fault c = *fault, *f = &c;
 	unsigned long n = 0;
 	unsigned i;
 
 	faults_total++;
-	last_fault = *f;
 	for (i = 0; i < IOMMU_FAULT_DEVS; i++) {
 		if (fault_devs[i].n && fault_devs[i].seg == f->seg && fault_devs[i].rid == f->rid)
 			break;
@@ -69,11 +76,9 @@ void iommu_fault_report(const struct iommu_fault *f)
 		n = ++fault_devs[i].n;
 	else
 		n = ++faults_unlisted;
-	if (n <= IOMMU_FAULT_LOG_FIRST || n % IOMMU_FAULT_LOG_EVERY == 0)
-		pr_warn("iommu: fault #%lu from %04x:%02x:%02x.%x: %s at %#llx: %s (reason %#x)%s",
-			n, f->seg, f->rid >> 8, (f->rid >> 3) & 0x1f, f->rid & 7,
-			f->write ? "write" : "read", (unsigned long long)f->addr, f->what,
-			f->reason, n == IOMMU_FAULT_LOG_FIRST ? "; further faults of it are sampled" : "");
+	f->count = n;
+	f->log = n <= IOMMU_FAULT_LOG_FIRST || n % IOMMU_FAULT_LOG_EVERY == 0;
+	last_fault = *f;
 	fault_fn(f);
 }
 
@@ -90,10 +95,41 @@ bool iommu_last_fault(struct iommu_fault *f)
 	return true;
 }
 
+volatile bool iommu_event_pending;
+static struct spinlock poll_lock;
+
+/* Polled every IOMMU_POLL_MS at most unless a fault event marked work
+ * pending; one CPU at a time (another finds the lock taken and leaves
+ * it to the holder). */
+#define IOMMU_POLL_MS 100
+
 void iommu_poll(void)
 {
-	if (iommu)
-		iommu->poll_faults();
+	static uint64_t next;
+	uint64_t now;
+
+	if (!iommu)
+		return;
+	now = rdtsc();
+	if (!iommu_event_pending && hv.tsc_khz && now < next)
+		return;
+	if (!spin_trylock(&poll_lock))
+		return;
+	next = now + hv.tsc_khz * IOMMU_POLL_MS;
+	iommu_event_pending = false;
+	iommu->poll_faults();
+	spin_unlock(&poll_lock);
+}
+
+uint8_t iommu_secbus(void *ctx, uint16_t seg, uint8_t bus, uint8_t devfn)
+{
+	const struct pci_tree *t = pci_host_tree();
+
+	(void)ctx;
+	for (unsigned i = 0; t && i < t->ndevs; i++)
+		if (t->devs[i].seg == seg && t->devs[i].bus == bus && t->devs[i].devfn == devfn)
+			return t->devs[i].hdr_type == 1 ? t->devs[i].sec_bus : 0;
+	return 0;
 }
 
 /* ---- helpers for the drivers ---- */
@@ -172,7 +208,7 @@ static void reserved_regions(void)
 			const struct dmar_scope *s = &iommu_dmar.scopes[m->sc.first + k];
 			uint16_t rid;
 
-			if (dmar_scope_rid(s, m->seg, NULL, NULL, &rid)) {
+			if (dmar_scope_rid(s, m->seg, iommu_secbus, NULL, &rid)) {
 				pr_warn("iommu: RMRR %#llx-%#llx: a device behind bridges is not resolved; it stays blocked",
 					(unsigned long long)m->base, (unsigned long long)m->limit);
 				continue;
@@ -189,6 +225,11 @@ static void reserved_regions(void)
 		unsigned prot = (m->flags & 2 ? IOMMU_READ : 0) | (m->flags & 4 ? IOMMU_WRITE : 0);
 		uint64_t len = (m->len + 0xfff) & ~0xfffULL;
 
+		if (m->type == 0x20 || m->last - m->first > 255) {
+			pr_warn("iommu: IVMD %#llx+%#llx names devices %#x-%#x: not mapped (it would open the range to all of them); they stay blocked",
+				(unsigned long long)m->start, (unsigned long long)m->len, m->first, m->last);
+			continue;
+		}
 		if (!(m->flags & 1) || !prot) {
 			pr_info("iommu: IVMD %#llx+%#llx (flags %#x) is not a unity range: not mapped",
 				(unsigned long long)m->start, (unsigned long long)m->len, m->flags);
@@ -200,7 +241,7 @@ static void reserved_regions(void)
 		}
 		iommu->map(rd, m->start, m->start, len, prot);
 		for (uint32_t id = m->first; id <= m->last; id++)
-			if (!iommu->attach(rd, 0, (uint16_t)id))
+			if (iommu->covers(0, (uint16_t)id) && !iommu->attach(rd, 0, (uint16_t)id))
 				pr_info("iommu: IVMD %#llx+%#llx identity-mapped for 0000:%02x:%02x.%x",
 					(unsigned long long)m->start, (unsigned long long)len,
 					id >> 8, (id >> 3) & 0x1f, id & 7);

@@ -95,6 +95,9 @@ struct iommu_fault {
 	bool write;
 	unsigned reason;	/* the unit's own reason code */
 	const char *what;	/* the reason in words */
+	/* Filled by the IOMMU layer before the handler runs: */
+	unsigned long count;	/* faults of this device so far, this one included */
+	bool log;		/* false once the device faults in a storm: count only */
 };
 
 /* The one driver in use, or NULL when the machine has no IOMMU (or its
@@ -106,7 +109,10 @@ extern const char *iommu_absent_reason;
 /* Picks the driver the tables name and runs its init. */
 int iommu_setup(const struct acpi_info *ai);
 /* Who owns a faulting device is the partition layer's knowledge: it
- * registers this, and the driver calls it for each decoded fault. */
+ * registers this, and the driver calls it for each decoded fault; the
+ * handler logs the fault (with its owner) when f->log says so. NULL
+ * restores the default, which logs "iommu: fault #N from SSSS:BB:DD.F:
+ * write|read at ADDR: REASON (reason 0xR)" and names no owner. */
 void iommu_set_fault_handler(void (*fn)(const struct iommu_fault *f));
 
 /* Reads and logs recorded faults now (the fault interrupt makes this

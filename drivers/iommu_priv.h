@@ -17,6 +17,14 @@ extern const struct iommu_ops amdvi_ops;
  * log, passed to the partition layer's handler. */
 void iommu_fault_report(const struct iommu_fault *f);
 
+/* Set by a fault-event interrupt: the next iommu_poll() reads the unit
+ * at once instead of waiting for its period. */
+extern volatile bool iommu_event_pending;
+
+/* A bridge's secondary bus from the host PCI tree (0: not a bridge), for
+ * dmar_scope_rid(). */
+uint8_t iommu_secbus(void *ctx, uint16_t seg, uint8_t bus, uint8_t devfn);
+
 /* Waits: TSC-timed when the frequency is known, else counted spins. */
 uint64_t iommu_deadline(unsigned ms);
 bool iommu_expired(uint64_t deadline);

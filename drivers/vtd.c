@@ -152,7 +152,6 @@ static uint64_t empty_sl_phys;	/* a second-level root that maps nothing */
 static const struct pt_format *sl_fmt;
 static unsigned sl_agaw, sl_leaves, addr_bits;
 static bool all_ir;
-static volatile bool fault_pending;
 static int fault_vector = -1;
 static unsigned long fault_irqs;
 static struct spinlock vtd_lock;
@@ -384,14 +383,6 @@ static const struct pci_dev *pci_find(uint16_t seg, uint8_t bus, uint8_t devfn)
 	return NULL;
 }
 
-static uint8_t secbus(void *ctx, uint16_t seg, uint8_t bus, uint8_t devfn)
-{
-	const struct pci_dev *d = pci_find(seg, bus, devfn);
-
-	(void)ctx;
-	return d && d->hdr_type == 1 ? d->sec_bus : 0;
-}
-
 /* Does a device scope of u name rid (an endpoint, an IOAPIC or HPET, a
  * bridge or anything below it)? */
 static bool unit_has(struct vtd_unit *u, uint16_t seg, uint16_t rid)
@@ -402,7 +393,7 @@ static bool unit_has(struct vtd_unit *u, uint16_t seg, uint16_t rid)
 		const struct dmar_scope *s = &iommu_dmar.scopes[h->sc.first + k];
 		uint16_t srid;
 
-		if (dmar_scope_rid(s, seg, secbus, NULL, &srid))
+		if (dmar_scope_rid(s, seg, iommu_secbus, NULL, &srid))
 			continue;
 		if (srid == rid)
 			return true;
@@ -513,7 +504,7 @@ static void vtd_fault_irq(unsigned vector, void *ctx)
 	(void)vector;
 	(void)ctx;
 	fault_irqs++;
-	fault_pending = true;
+	iommu_event_pending = true;
 }
 
 static int vtd_init(const struct acpi_info *ai)
@@ -917,7 +908,6 @@ static void unit_faults(struct vtd_unit *u)
 
 static void vtd_poll_faults(void)
 {
-	fault_pending = false;
 	for (unsigned i = 0; i < nunits; i++)
 		unit_faults(&units[i]);
 }
@@ -941,8 +931,8 @@ static void vtd_report(struct sink *out)
 			    gsts & G_TE ? "on" : "off", gsts & G_QIE ? "on" : "off",
 			    gsts & G_IRE ? "on" : "off", u->nfr, u->faults,
 			    u->broken ? ", INVALIDATION QUEUE STOPPED" : "");
-		sink_printf(out, "  blocking domain: every requester ID but the %u attached (%u of 256 buses untouched)\n",
-			    nattached, blocked_buses);
+		sink_printf(out, "  blocking domain: every requester ID but the %u attached (%u bus(es) with a context table of their own)\n",
+			    nattached, 256 - blocked_buses);
 	}
 	sink_printf(out, "domains: %s tables, %u-bit, fault interrupts %lu%s\n", sl_fmt->name,
 		    addr_bits, fault_irqs, fault_vector < 0 ? " (polled)" : "");

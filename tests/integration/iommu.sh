@@ -5,7 +5,7 @@
 # Checked from the serial log: the units come up with translation and
 # interrupt remapping on, every device is in the blocking domain, the
 # boot self-test proves by DMA that blocked DMA never reaches hypervisor
-# memory (and on VT-d is recorded with the edu's requester ID and the
+# memory, in either direction (and on VT-d is recorded with the edu's requester ID and the
 # address), that a mapped page is reached and that unmap and detach take
 # effect at once; `iommu` and `caps` say so; the partitions run.
 set -u
@@ -46,6 +46,8 @@ common() { # NAME LOG
 	check "$n: powers off from the shell" status_is "$3" 0
 	check "$n: blocked DMA left hypervisor memory unchanged" \
 		has "$L" "^iommu selftest: PASS blocked DMA write left hypervisor page 0x[0-9a-f]+ unchanged"
+	check "$n: blocked DMA read fetched no hypervisor secret" \
+		has "$L" "^iommu selftest: PASS the blocked read fetched nothing: the buffer holds no hypervisor secret"
 	check "$n: mapped DMA arrived" has "$L" "^iommu selftest: PASS mapped DMA: read through the IOMMU and written back arrived"
 	check "$n: unmap takes effect (IOTLB invalidated)" has "$L" "^iommu selftest: PASS DMA to the unmapped page did not arrive"
 	check "$n: detach takes effect" has "$L" "^iommu selftest: PASS DMA after detach did not arrive"
@@ -74,6 +76,8 @@ check "vtd: blocked DMA recorded with the edu's BDF and the address" \
 	has "$L" "^iommu selftest: PASS fault recorded: device 00:01.0, write, page 0x[0-9a-f]+"
 check "vtd: fault logged with device, access and reason" \
 	has "$L" "^warning: iommu: fault #1 from 0000:00:01.0: write at 0x[0-9a-f]+000: write not permitted"
+check "vtd: blocked DMA read recorded with the BDF and the address" \
+	has "$L" "^iommu selftest: PASS fault recorded: device 00:01.0, read, page 0x[0-9a-f]+"
 check "vtd: unmapped and detached faults recorded" has "$L" "^iommu selftest: PASS fault recorded after detach"
 check "vtd: iommu lists the unit" has "$L" "^unit 0: VT-d at 0xfed90000, segment 0"
 check "vtd: iommu counts the edu's faults" has "$L" "^  0000:00:01.0  [3-9] fault\(s\)"
@@ -87,3 +91,28 @@ check "amdvi: unit up, the IOMMU function named" \
 	has "$L" "^amdvi 0xfed80000: IVHD 0x10, segment 0, the IOMMU is 0000:00:0[0-9a-f].0, [0-9]+ device entries"
 check "amdvi: iommu lists the unit as the hypervisor's" has "$L" "^unit 0: AMD-Vi at 0xfed80000 \(IVHD 0x10\).*\(the hypervisor's\)"
 check "amdvi: command buffer and event log on" has "$L" "^  translation on, command buffer on, event log running, IR on"
+
+echo "--- a malformed DMAR from the firmware: refused with the reason, passthrough unavailable, the rest runs"
+# HAW 39, one DRHD at 0xfed90000 whose only device scope claims 10 bytes
+# where 8 are left (QEMU adds the table header and checksum).
+printf '\x26\x00\0\0\0\0\0\0\0\0\0\0\0\0\x18\0\0\0\0\0\0\0\xd9\xfe\0\0\0\0\x01\x0a\0\0\0\0\x03\0' >"$W/dmar.bin"
+mkcfg "$W/bad.cfg" "[vatra]" "on_all_stopped = shell" "iommu_selftest = yes" \
+	"" "[partition cpuid]" "kernel = /guests/cpuid.elf" "memory = 16M" "debug_exit = yes"
+"$TOP/tools/mkimage" -e "$EFI" -c "$W/bad.cfg" -o "$W/bad.img" \
+	-f "$B/guests/cpuid.elf:/guests/cpuid.elf" >/dev/null
+"$VMRUN" --log "$W/bad.log" --timeout 120 \
+	--step "partition cpuid: exited" "iommu\n" \
+	--step "vatra> " "caps\n" \
+	--step "vatra> " "poweroff\n" -- \
+	"$TOP/tools/run-qemu" --test "$W/bad.img" \
+	-acpitable sig=DMAR,rev=1,oem_id=VATRA,data="$W/dmar.bin"
+st=$?
+L=$W/bad.log
+check "bad DMAR: powers off from the shell" status_is $st 0
+check "bad DMAR: refused, naming the scope and its length" \
+	has "$L" "^error: iommu: DMAR: DRHD at offset 48: device scope at offset 64 has bad length 10; device passthrough unavailable, everything else runs"
+check "bad DMAR: caps says the IOMMU is unusable and why" \
+	has "$L" "^caps: iommu +Intel VT-d \(DMAR, 1 unit\(s\)\): unusable: table refused: DMAR: DRHD at offset 48"
+check "bad DMAR: iommu says there is none and why" has "$L" "^iommu: none: table refused: DMAR: DRHD"
+check "bad DMAR: the self-test finds no IOMMU" has "$L" "^warning: iommu selftest: no IOMMU"
+check "bad DMAR: the partition ran" has "$L" "^partition cpuid: exited with status 0"
