@@ -241,6 +241,20 @@ void ptirq_msix_update(void *ctx, unsigned i, bool on, uint64_t addr, uint32_t d
 
 /* The IOMMU driver calls this for each decoded fault (it logged it
  * already, rate-limited): the owner's name, and the per-device count. */
+/* One line per fault while the IOMMU layer says to log it (it samples a
+ * storm), with the owner when a partition has the device. */
+static void fault_log(const struct iommu_fault *flt, const struct partition *owner)
+{
+	if (!flt->log)
+		return;
+	pr_warn("iommu: fault #%lu from %04x:%02x:%02x.%x: %s at %#llx: %s (reason %#x)%s%s%s",
+		flt->count, flt->seg, flt->rid >> 8, (flt->rid >> 3) & 0x1f, flt->rid & 7,
+		flt->write ? "write" : "read", (unsigned long long)flt->addr, flt->what,
+		flt->reason, owner ? ", partition " : "", owner ? part_name(owner) : "",
+		/* the IOMMU layer logs the first 16 of a device, then samples */
+		flt->count == 16 ? "; further faults of it are sampled" : "");
+}
+
 void ptirq_fault(const struct iommu_fault *flt)
 {
 	for (unsigned id = 0; id < PART_MAX; id++) {
@@ -253,10 +267,7 @@ void ptirq_fault(const struct iommu_fault *flt)
 			if (!f->hd || f->hd->seg != flt->seg || f->rid != flt->rid)
 				continue;
 			n = __atomic_add_fetch(&f->faults, 1, __ATOMIC_RELAXED);
-			if (n == 1)
-				pr_warn("partition %s: " BDF_FMT " faulted (%s at %#llx): its DMA reaches "
-					"only its own RAM", part_name(f->p), BDF(f->hd),
-					flt->write ? "write" : "read", (unsigned long long)flt->addr);
+			fault_log(flt, f->p);
 			if (n == PT_FAULT_STORM) {
 				pci_cfg_write(f->hd, 0x04, 2, pci_cfg_read(f->hd, 0x04, 2) & ~4u);
 				pr_warn("partition %s: " BDF_FMT ": %u IOMMU faults: bus mastering "
@@ -265,6 +276,7 @@ void ptirq_fault(const struct iommu_fault *flt)
 			return;
 		}
 	}
+	fault_log(flt, NULL);
 }
 
 void ptirq_free(struct pt_func *f)
