@@ -6,7 +6,8 @@
  *                the attacker says it is done (the probe page's flag,
  *                at most wait_ms=, default 120000), checks the page is
  *                untouched and exits.
- *   (noattack: the same without the attack, for a device's next owner)
+ *   (noattack: the same without the attack, for a device's next owner;
+ *   nodma: without the DMA into its own RAM either)
  *   role=idle    passes at once (a partition beside refused ones).
  *   role=attack  owns the edu (then holds it hold_ms=, default 0):
  *     - finds it on bus 0; its BAR0 already placed (1 MiB, in the PCI
@@ -258,6 +259,10 @@ static void test_dma_own(void)
 {
 	uint8_t *a = (uint8_t *)0x600000, *b = (uint8_t *)0x601000;
 
+	if (rt_has_flag("nodma")) {
+		rt_printf("ptedu: DMA in own RAM: skipped (nodma)\n");
+		return;
+	}
 	make_page(pat, 0x1234);
 	memcpy(a, pat, 4096);
 	memset(b, 0, 4096);

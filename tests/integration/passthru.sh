@@ -29,7 +29,7 @@ RESET="(function level reset|D3hot-D0 power management reset|secondary bus reset
 # While the attacker holds its device: info, then destroy it; the device
 # moves to ptmove (started by hand), which must find it clean; once all
 # stopped: pci.
-STEPS=(--step "ptedu: holding" "info ptattack\n"
+STEPS=(--step "\[ptattack\] ptedu: holding" "info ptattack\n"
        --step "BAR0 host 0x[0-9a-f]+ guest" "destroy ptattack\n"
        --step "partition ptattack: 0000:00:05.0: $RESET" "start ptmove\n"
        --step "partition ptmove: 0000:00:05.0: $RESET" "pci\n"
@@ -50,7 +50,7 @@ DEVS=(-device edu,addr=0x5,dma_mask=0xffffffffffffffff
       -device edu,bus=pb,addr=0x1,dma_mask=0xffffffffffffffff
       -device edu,bus=pb,addr=0x2,dma_mask=0xffffffffffffffff)
 
-suite_cfg() { # FILE [attacker flags]
+suite_cfg() { # FILE [attacker flags] [pt-group flags]
 	{
 		printf '[vatra]\non_all_stopped = shell\n'
 		# partition 0 attacks, 1 is the victim whose RAM it aims at
@@ -61,6 +61,10 @@ suite_cfg() { # FILE [attacker flags]
 		part pt-taken "role=idle" "devices = 0000:00:05.0"
 		part pt-bridge "role=idle" "devices = 0000:00:00.0"
 		part pt-alias "role=idle" "devices = 1234:11e8, 0000:02:01.0"
+		# the two functions behind the PCIe-to-PCI bridge together:
+		# their DMA and MSIs carry the bridge's requester ID
+		part pt-group "role=attack noattack hold_ms=2000 ${3:-}" "devices = 0000:02:01.0, 0000:02:02.0"
+		part pt-split "role=idle" "devices = 0000:02:02.0"
 		# the device's next owner, started once ptattack is gone
 		part ptmove "role=attack noattack" "devices = 0000:00:05.0" "autostart = no"
 	} >"$1"
@@ -102,7 +106,11 @@ suite_check() { # TAG LOG
 	check "$t: refused: a function another partition has" has "$L" "^error: partition pt-taken: vatra.cfg line [0-9]+: devices = \.\.\.: 0000:00:05\.0 is already partition ptattack's$"
 	check "$t: refused: the host bridge" has "$L" "^error: partition pt-bridge: vatra.cfg line [0-9]+: devices = \.\.\.: 0000:00:00\.0 is a bridge"
 	check "$t: refused: half of an alias group" has "$L" "^error: partition pt-alias: vatra.cfg line [0-9]+: devices = \.\.\.: 0000:02:01\.0 shares its requester ID 02:00\.0 with 0000:02:02\.0: list them together$"
-	for n in pt-absent pt-taken pt-bridge pt-alias; do
+	check "$t: refused: one function of a group another partition has" has "$L" "^error: partition pt-split: vatra.cfg line [0-9]+: devices = \.\.\.: 0000:02:02\.0 is already partition pt-group's$"
+	check "$t: a group behind a PCIe-to-PCI bridge goes to one partition" has "$L" "^partition pt-group: 0000:02:02\.0 1234:11e8 is its 00:03\.0"
+	check "$t: ... whose edu works (DMA and MSI under the bridge's requester ID)" has "$L" "^\[pt-group\] ptedu: holding after [0-9]+ checks, 0 failed"
+	check "$t: ... and its MSI arrives" has "$L" "^\[pt-group\] ptedu: MSI vector 0x61 to APIC [0-9]+: 2 interrupts for a raise and a DMA"
+	for n in pt-absent pt-taken pt-bridge pt-alias pt-split; do
 		check "$t: $n does not start" has "$L" "^error: partition $n: not started: vatra.cfg line [0-9]+ \(devices\)"
 		check "$t: $n's kernel never ran" hasnt "$L" "^\[$n\] "
 	done
@@ -118,7 +126,12 @@ boot vtd 240 -device intel-iommu,intremap=on "${DEVS[@]}" -- "${STEPS[@]}"
 suite_check vtd "$W/vtd.log"
 
 echo "--- edu passed through behind the AMD IOMMU"
-suite_cfg "$W/amdvi.cfg"
+# QEMU 7.2's AMD IOMMU keys a device's DMA address space by the bus
+# number the device had when QEMU created it, before the firmware
+# numbered the buses: DMA from behind the bridge never reaches the
+# partition's domain there, so pt-group skips its DMA check (its MSIs,
+# attributed at send time, are checked).
+suite_cfg "$W/amdvi.cfg" "" nodma
 image amdvi "$W/amdvi.cfg"
 boot amdvi 240 -device amd-iommu,intremap=on "${DEVS[@]}" -- "${STEPS[@]}"
 L=$W/amdvi.log
