@@ -139,40 +139,17 @@ static int traps_on(struct pt_func *f, unsigned bar, uint64_t gaddr)
  * may share pages with other registers, which are forwarded). */
 static void traps_plan(struct pt_func *f)
 {
-	const struct ptdev *m = &f->model;
-
 	f->ntraps = 0;
 	for (unsigned i = 0; i < PTDEV_NBARS && i < f->hd->nbars; i++) {
 		const struct pci_bar *b = &f->hd->bar[i];
-		uint64_t lo[2], hi[2];
-		unsigned n = 0;
+		uint64_t off[2], len[2];
+		unsigned n;
 
 		if (b->type == PCI_BAR_NONE || b->type == PCI_BAR_IO || !b->size)
 			continue;
-		if (b->size < PT_PAGE) {
-			f->traps[f->ntraps++] = (struct pt_trap){ f, i, 0, b->size, -1 };
-			continue;
-		}
-		if (m->msix_off && m->msix_table_bir == i) {
-			lo[n] = m->msix_table_off & ~(PT_PAGE - 1);
-			hi[n++] = (m->msix_table_off + m->msix_dev_n * 16ull + PT_PAGE - 1) & ~(PT_PAGE - 1);
-		}
-		if (m->msix_off && m->msix_pba_bir == i) {
-			lo[n] = m->msix_pba_off & ~(PT_PAGE - 1);
-			hi[n++] = (m->msix_pba_off + (m->msix_dev_n + 63u) / 64 * 8 + PT_PAGE - 1) &
-				  ~(PT_PAGE - 1);
-		}
-		if (n == 2 && lo[1] <= hi[0] && lo[0] <= hi[1]) {
-			lo[0] = lo[0] < lo[1] ? lo[0] : lo[1];
-			hi[0] = hi[0] > hi[1] ? hi[0] : hi[1];
-			n = 1;
-		}
-		for (unsigned k = 0; k < n && f->ntraps < PT_TRAPS; k++) {
-			if (hi[k] > b->size)
-				hi[k] = b->size;
-			if (hi[k] > lo[k])
-				f->traps[f->ntraps++] = (struct pt_trap){ f, i, lo[k], hi[k] - lo[k], -1 };
-		}
+		n = ptdev_trap_ranges(&f->model, i, b->size, off, len);
+		for (unsigned k = 0; k < n; k++)
+			f->traps[f->ntraps++] = (struct pt_trap){ f, i, off[k], len[k], -1 };
 	}
 }
 

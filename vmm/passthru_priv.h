@@ -24,7 +24,7 @@ struct pt_trap {
 	int handle;			/* in the partition's decoder, -1 = none */
 };
 
-#define PT_TRAPS 3
+#define PT_TRAPS (2 * PTDEV_NBARS)	/* ptdev_trap_ranges: at most 2 per BAR */
 
 struct pt_vec {
 	struct pt_func *f;

@@ -131,11 +131,17 @@ void ptirq_msi_update(void *ctx, bool on, uint64_t addr, uint32_t data)
 
 /* ---- MSI-X ---- */
 
+/* Entry i of the device's own MSI-X table, through the hypervisor's
+ * mapping of its BAR; NULL when the table does not lie inside the BAR. */
 static volatile uint32_t *xentry(struct pt_func *f, unsigned i)
 {
-	volatile uint8_t *hw = f->bar_virt[f->model.msix_table_bir];
+	unsigned bir = f->model.msix_table_bir;
+	volatile uint8_t *hw = f->bar_virt[bir];
+	uint64_t at = f->model.msix_table_off + 16ull * i;
 
-	return hw ? (volatile uint32_t *)(hw + f->model.msix_table_off + 16ull * i) : NULL;
+	if (!hw || at + 16 > f->hd->bar[bir].size)
+		return NULL;
+	return (volatile uint32_t *)(hw + at);
 }
 
 static void px_irq(unsigned vector, void *ctx)

@@ -584,6 +584,65 @@ static void test_msix(void **state)
 	free(d);
 }
 
+/* Which pieces of a BAR must exit. */
+static void test_trap_ranges(void **state)
+{
+	uint64_t off[2], len[2];
+	struct ptdev *d;
+
+	(void)state;
+	d = mk();
+	/* table BAR2 + 0x1000 (8 entries), PBA BAR2 + 0x3000: two pages */
+	assert_int_equal(ptdev_trap_ranges(d, 2, 16384, off, len), 2);
+	assert_int_equal(off[0], 0x1000);
+	assert_int_equal(len[0], 0x1000);
+	assert_int_equal(off[1], 0x3000);
+	assert_int_equal(len[1], 0x1000);
+	/* BAR0 holds neither; a BAR below a page exits whole; no size, none */
+	assert_int_equal(ptdev_trap_ranges(d, 0, 1 << 20, off, len), 0);
+	assert_int_equal(ptdev_trap_ranges(d, 4, 256, off, len), 1);
+	assert_int_equal(off[0], 0);
+	assert_int_equal(len[0], 256);
+	assert_int_equal(ptdev_trap_ranges(d, 4, 0, off, len), 0);
+	/* table and PBA in one page (PBA before the table): merged */
+	d->msix_table_off = 0x2800;
+	d->msix_pba_off = 0x2000;
+	assert_int_equal(ptdev_trap_ranges(d, 2, 16384, off, len), 1);
+	assert_int_equal(off[0], 0x2000);
+	assert_int_equal(len[0], 0x1000);
+	/* in adjacent pages: merged; PBA first in the BAR: sorted */
+	d->msix_table_off = 0x3000;
+	d->msix_pba_off = 0x2ff8;
+	assert_int_equal(ptdev_trap_ranges(d, 2, 16384, off, len), 1);
+	assert_int_equal(off[0], 0x2000);
+	assert_int_equal(len[0], 0x2000);
+	d->msix_table_off = 0x3000;
+	d->msix_pba_off = 0x0000;
+	assert_int_equal(ptdev_trap_ranges(d, 2, 16384, off, len), 2);
+	assert_int_equal(off[0], 0);
+	assert_int_equal(off[1], 0x3000);
+	/* a table of 2048 entries spans 8 pages, cut at the BAR's end */
+	d->msix_dev_n = 2048;
+	d->msix_table_off = 0x1000;
+	d->msix_pba_off = 0x1000;
+	d->msix_pba_bir = 0;
+	assert_int_equal(ptdev_trap_ranges(d, 2, 16384, off, len), 1);
+	assert_int_equal(off[0], 0x1000);
+	assert_int_equal(len[0], 0x3000);
+	assert_int_equal(ptdev_trap_ranges(d, 0, 1 << 20, off, len), 1);
+	assert_int_equal(off[0], 0x1000);
+	assert_int_equal(len[0], 0x1000);		/* 2048 bits of PBA: 256 bytes */
+	/* a table offset past the BAR: nothing to trap there */
+	d->msix_table_off = 0x8000;
+	d->msix_pba_bir = 2;
+	d->msix_pba_off = 0x8000;
+	assert_int_equal(ptdev_trap_ranges(d, 2, 16384, off, len), 0);
+	/* no MSI-X: nothing */
+	d->msix_off = 0;
+	assert_int_equal(ptdev_trap_ranges(d, 2, 16384, off, len), 0);
+	free(d);
+}
+
 static void test_msi_check(void **state)
 {
 	static const uint32_t ids[] = { 0, 1, 2 };
@@ -664,6 +723,7 @@ int main(void)
 		T(test_caps),
 		T(test_msi),
 		T(test_msix),
+		T(test_trap_ranges),
 		T(test_msi_check),
 		T(test_fuzz),
 	};

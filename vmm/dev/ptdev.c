@@ -314,6 +314,53 @@ int ptdev_msix_access(struct ptdev *d, unsigned bir, uint64_t off, unsigned size
 	return -ENOENT;
 }
 
+unsigned ptdev_trap_ranges(const struct ptdev *d, unsigned bar, uint64_t size,
+			   uint64_t off[2], uint64_t len[2])
+{
+	const uint64_t pg = PTDEV_PAGE - 1;
+	uint64_t lo[2], hi[2];
+	unsigned n = 0, out = 0;
+
+	if (!size)
+		return 0;
+	if (size < PTDEV_PAGE) {
+		off[0] = 0;
+		len[0] = size;
+		return 1;
+	}
+	if (d->msix_off && d->msix_table_bir == bar) {
+		lo[n] = d->msix_table_off & ~pg;
+		hi[n++] = (d->msix_table_off + (uint64_t)d->msix_dev_n * MSIX_ENTRY + pg) & ~pg;
+	}
+	if (d->msix_off && d->msix_pba_bir == bar) {
+		lo[n] = d->msix_pba_off & ~pg;
+		hi[n++] = (d->msix_pba_off + (d->msix_dev_n + 63u) / 64 * 8ull + pg) & ~pg;
+	}
+	if (n == 2 && lo[1] <= hi[0] && lo[0] <= hi[1]) {
+		lo[0] = lo[0] < lo[1] ? lo[0] : lo[1];
+		hi[0] = hi[0] > hi[1] ? hi[0] : hi[1];
+		n = 1;
+	}
+	if (n == 2 && lo[1] < lo[0]) {
+		uint64_t t = lo[0];
+
+		lo[0] = lo[1];
+		lo[1] = t;
+		t = hi[0];
+		hi[0] = hi[1];
+		hi[1] = t;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		if (hi[k] > size)
+			hi[k] = size;
+		if (hi[k] > lo[k]) {
+			off[out] = lo[k];
+			len[out++] = hi[k] - lo[k];
+		}
+	}
+	return out;
+}
+
 bool ptdev_msix_fire(struct ptdev *d, unsigned i)
 {
 	if (i >= d->msix_n)

@@ -154,6 +154,18 @@ bool ptdev_msix_fire(struct ptdev *d, unsigned i);
 /* Clears and returns vector i's pending bit. */
 bool ptdev_msix_take(struct ptdev *d, unsigned i);
 
+/*
+ * The pieces of memory BAR bar (size bytes) whose guest accesses must
+ * exit instead of reaching the device through the nested tables: all of
+ * it when it is smaller than a page (its page may hold another device's
+ * registers), else the whole pages holding the MSI-X table and the PBA
+ * (merged when they share or touch pages), cut at the BAR's end. Fills
+ * off[]/len[] (offsets in the BAR) and returns how many: 0, 1 or 2.
+ */
+#define PTDEV_PAGE 4096ull
+unsigned ptdev_trap_ranges(const struct ptdev *d, unsigned bar, uint64_t size,
+			   uint64_t off[2], uint64_t len[2]);
+
 /* The guest address BAR i holds (the upper half folded in). */
 uint64_t ptdev_bar_addr(const struct ptdev *d, unsigned i);
 
