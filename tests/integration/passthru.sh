@@ -160,7 +160,7 @@ linux_boot() { # TAG IOMMU-MODEL
 	local t=$1 L=$W/$1-linux.log
 	rm -f "$W/$t-disk.raw"
 	truncate -s 64M "$W/$t-disk.raw"
-	mke2fs -q -t ext4 -F "$W/$t-disk.raw"
+	"$(command -v mke2fs || echo /usr/sbin/mke2fs)" -q -t ext4 -F "$W/$t-disk.raw"
 	{
 		printf '[vatra]\non_all_stopped = exit\n'
 		printf '[partition disk]\nkernel = /guests/vmlinuz\ninitrd = /guests/initrd.gz\n'
