@@ -8,6 +8,7 @@
  *                untouched and exits.
  *   (noattack: the same without the attack, for a device's next owner;
  *   nodma: without the DMA into its own RAM either)
+ *   role=io      a virtio device through its I/O BAR (see test_io_bar).
  *   role=idle    passes at once (a partition beside refused ones).
  *   role=attack  owns the edu (then holds it hold_ms=, default 0):
  *     - finds it on bus 0; its BAR0 already placed (1 MiB, in the PCI
@@ -349,11 +350,51 @@ static void test_msi(void)
 	cfg_write16(msi + 2, 0);
 }
 
+/* role=io: a transitional virtio-rng (1af4:1005) passed through, reached
+ * through its legacy I/O BAR (virtio 1.1, 4.1.4.8: device features at
+ * +0, device status at +0x12) while I/O decode is on — features read, a
+ * status written reads back — and not at all (all ones) with I/O decode
+ * off. */
+static void test_io_bar(void)
+{
+	uint32_t b0, feat, off_io;
+	uint8_t st;
+	uint16_t port;
+
+	for (unsigned d = 0; d < 32; d++) {
+		outl(CF8, 0x80000000u | d << 11);
+		if (inl(CFC) == 0x10051af4u)
+			slot = d;
+	}
+	if (!EXPECT(slot < 32))
+		return;
+	b0 = cfg_read(0x10);
+	EXPECT_EQ(b0 & 3, 1);					/* an I/O BAR */
+	port = (uint16_t)(b0 & ~3u);
+	EXPECT(port != 0);
+	cfg_write16(0x04, 0x0001);				/* I/O decode */
+	feat = inl(port);
+	EXPECT(feat != 0 && feat != 0xffffffff);
+	outb(port + 0x12, 1);					/* ACKNOWLEDGE */
+	st = inb(port + 0x12);
+	EXPECT_EQ(st, 1);
+	outb(port + 0x12, 0);					/* reset */
+	cfg_write16(0x04, 0);					/* I/O decode off */
+	off_io = inl(port);
+	EXPECT_EQ(off_io, 0xffffffff);
+	rt_printf("ptedu: virtio I/O BAR at port 0x%x: features 0x%x, status 0x%x read back, "
+		  "0x%x with I/O decode off\n", port, feat, st, off_io);
+}
+
 int main(uint32_t mb_magic, uint64_t mb_info)
 {
 	(void)mb_magic, (void)mb_info;
 	if (!EXPECT(tsc_khz() != 0))
 		rt_done();
+	if (rt_has_flag("role=io")) {
+		test_io_bar();
+		rt_done();
+	}
 	if (rt_has_flag("role=idle")) {
 		rt_printf("ptedu: idle\n");
 		rt_done();

@@ -48,7 +48,8 @@ DEVS=(-device edu,addr=0x5,dma_mask=0xffffffffffffffff
       -device pcie-root-port,id=rp1,chassis=1,addr=0x1c
       -device pcie-pci-bridge,id=pb,bus=rp1
       -device edu,bus=pb,addr=0x1,dma_mask=0xffffffffffffffff
-      -device edu,bus=pb,addr=0x2,dma_mask=0xffffffffffffffff)
+      -device edu,bus=pb,addr=0x2,dma_mask=0xffffffffffffffff
+      -device virtio-rng-pci,addr=0x9)
 
 suite_cfg() { # FILE [attacker flags] [pt-group flags]
 	{
@@ -65,6 +66,8 @@ suite_cfg() { # FILE [attacker flags] [pt-group flags]
 		# their DMA and MSIs carry the bridge's requester ID
 		part pt-group "role=attack noattack hold_ms=2000 ${3:-}" "devices = 0000:02:01.0, 0000:02:02.0"
 		part pt-split "role=idle" "devices = 0000:02:02.0"
+		# a legacy virtio I/O BAR through the I/O permission map
+		part pt-io "role=io" "devices = 1af4:1005"
 		# the device's next owner, started once ptattack is gone
 		part ptmove "role=attack noattack" "devices = 0000:00:05.0" "autostart = no"
 	} >"$1"
@@ -110,6 +113,8 @@ suite_check() { # TAG LOG
 	check "$t: a group behind a PCIe-to-PCI bridge goes to one partition" has "$L" "^partition pt-group: 0000:02:02\.0 1234:11e8 is its 00:03\.0"
 	check "$t: ... whose edu works (DMA and MSI under the bridge's requester ID)" has "$L" "^\[pt-group\] ptedu: holding after [0-9]+ checks, 0 failed"
 	check "$t: ... and its MSI arrives" has "$L" "^\[pt-group\] ptedu: MSI vector 0x61 to APIC [0-9]+: 2 interrupts for a raise and a DMA"
+	check "$t: an I/O BAR works at the host's ports while I/O decode is on" has "$L" "^\[pt-io\] ptedu: virtio I/O BAR at port 0x[0-9a-f]+: features 0x[0-9a-f]+, status 0x1 read back, 0xffffffff with I/O decode off"
+	check "$t: pt-io passes its checks" has "$L" "^\[pt-io\] PASS: [0-9]+ checks"
 	for n in pt-absent pt-taken pt-bridge pt-alias pt-split; do
 		check "$t: $n does not start" has "$L" "^error: partition $n: not started: vatra.cfg line [0-9]+ \(devices\)"
 		check "$t: $n's kernel never ran" hasnt "$L" "^\[$n\] "
