@@ -5,7 +5,7 @@
 #   make test       every test tier; ends with "N passed, N failed"
 #   make test-unit  host unit tests only (fast edit loop)
 #   make test-terminal  make run typed on a pseudo-terminal, as a person does
-#   make test-qemu / test-bochs / test-iommu   one emulator tier
+#   make test-qemu / test-bochs / test-iommu / test-passthru   one emulator tier
 #   make fuzz-tables  a long run of the DMAR/IVRS fuzzer
 #   make coverage   line and branch coverage of the host unit tests, per module
 
@@ -37,11 +37,12 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            vmm/guestmsr.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
-           vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c \
+           vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/passthru.c vmm/ptirq.c vmm/ptprobe.c \
            vmm/dev/virtq.c vmm/dev/virtio_pci.c vmm/dev/virtio_blk.c vmm/dev/virtio_net.c \
            vmm/dev/virtio_console.c vmm/virtio.c vmm/vswitch.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
            drivers/uart.c drivers/acpi.c drivers/iommu.c drivers/iommu_tables.c drivers/iommu_pt.c drivers/iommu_fault.c \
-           drivers/vtd.c drivers/amdvi.c drivers/iommu_selftest.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c mm/mem.c \
+           drivers/vtd.c drivers/amdvi.c drivers/iommu_selftest.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c \
+           drivers/pci_owner.c drivers/pci_reset.c mm/mem.c \
            mgmt/config.c mgmt/commands.c mgmt/host.c mgmt/shell.c mgmt/console.c mgmt/lineedit.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/sink.c lib/palloc.c lib/elf.c
 CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm \
@@ -58,7 +59,7 @@ EFI_OBJ := $(EFI_C:%.c=$(B)/efi/%.o) $(B)/efi/boot/core_blob.o
 # Host unit tests: pure modules against cmocka, with sanitizers.
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
+UNIT_TESTS := config ptdev ptassign acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
               devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu virtq virtio vswitch
 unit_src_config := mgmt/config.c lib/strutil.c
@@ -81,6 +82,8 @@ unit_src_devices := vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpci.c vmm/dev/dev
 unit_src_linux  := vmm/loader/loader.c vmm/loader/linux.c lib/strutil.c
 unit_src_acpigen := vmm/dev/acpigen.c drivers/acpi.c lib/strutil.c
 unit_src_vpci   := vmm/dev/vpci.c vmm/dev/devreg.c
+unit_src_ptdev  := vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/dev/msi.c
+unit_src_ptassign := vmm/ptassign.c drivers/pci_owner.c lib/printf.c lib/sink.c
 unit_src_devreg := vmm/dev/devreg.c
 unit_src_permmap := arch/x86/permmap.c
 unit_src_msi    := vmm/dev/msi.c
@@ -96,7 +99,7 @@ unit_src_vrtc   := vmm/dev/vrtc.c
 unit_src_vpm    := vmm/dev/vpm.c
 unit_src_rtc    := arch/x86/rtc.c
 unit_src_lineedit := mgmt/lineedit.c
-unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c lib/sink.c lib/printf.c
+unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c drivers/pci_owner.c lib/sink.c lib/printf.c
 unit_src_vectors := arch/x86/vectab.c lib/sink.c lib/printf.c
 unit_src_iommu_tables := drivers/iommu_tables.c lib/printf.c
 unit_src_iommu_pt := drivers/iommu_pt.c arch/x86/paging.c
@@ -109,7 +112,7 @@ unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 unit_def_iommu_tables := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-virtio fuzz-tables bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-passthru test-virtio fuzz-tables bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -184,6 +187,8 @@ test-bochs: $(B)/vatra.efi guests
 	@tests/run-tier bochs
 test-iommu: $(B)/vatra.efi guests
 	@tests/run-tier iommu
+test-passthru: $(B)/vatra.efi guests
+	@tests/run-tier passthru
 test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
 

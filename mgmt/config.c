@@ -28,11 +28,11 @@ _Static_assert(CFG_MAX_PARTS == 32, "update the 'at most 32 partitions' message"
 enum sect { S_NONE, S_GLOBAL, S_PART, S_SWITCH, S_SKIP };
 
 /* Global keys, in gkeys[] order. */
-enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS, G_IOMMU_SELFTEST, G_NKEYS };
+enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS, G_UNSAFE_IRQ, G_IOMMU_SELFTEST, G_NKEYS };
 /* Partition keys, in pkeys[] order. */
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
-	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_DIRECT_TEST_PORT, P_WEIGHT, P_CAP, P_DEDICATED, P_UNMAPPED,
+	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_DIRECT_TEST_PORT, P_WEIGHT, P_CAP, P_DEDICATED, P_UNMAPPED, P_DEVICES,
 	P_DISK, P_NET, P_HVC,
 	P_NKEYS
 };
@@ -401,6 +401,16 @@ static const char *g_tlb_tags(struct parser *p, char *v)
 	return NULL;
 }
 
+/* Passthrough on a machine whose IOMMU cannot remap interrupts: a
+ * device's DMA stays fenced, but a guest that owns it can make it send
+ * any message-signalled interrupt to any host CPU. */
+static const char *g_unsafe_irq(struct parser *p, char *v)
+{
+	if (!cfg_parse_bool(v, &p->c->allow_unsafe_interrupts))
+		return "expected yes or no";
+	return NULL;
+}
+
 static const char *g_iommu_selftest(struct parser *p, char *v)
 {
 	if (!cfg_parse_bool(v, &p->c->iommu_selftest))
@@ -415,6 +425,7 @@ static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_SELFTEST] = { "selftest", g_selftest },
 	[G_CONSOLE_MODE] = { "console_mode", g_console_mode },
 	[G_TLB_TAGS] = { "tlb_tags", g_tlb_tags },
+	[G_UNSAFE_IRQ] = { "allow_unsafe_interrupts", g_unsafe_irq },
 	[G_IOMMU_SELFTEST] = { "iommu_selftest", g_iommu_selftest },
 };
 
@@ -632,6 +643,121 @@ static const char *p_dedicated(struct parser *p, char *v)
 	return NULL;
 }
 
+/* Exactly n hex digits (n >= 1) from *sp, advancing it. */
+static bool cfg_hexn(const char **sp, unsigned n, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		int d = cfg_hexval((*sp)[i]);
+
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint32_t)d;
+	}
+	*sp += n;
+	*out = v;
+	return true;
+}
+
+/* One entry: SSSS:BB:DD.F, BB:DD.F (segment 0) or VVVV:DDDD, in hex as
+ * lspci prints them. */
+static const char *cfg_pci_dev(struct part_dev *d, const char *e)
+{
+	uint32_t a, b, c, f;
+	const char *s = e;
+	size_t n = strlen(e);
+
+	memset(d, 0, sizeof(*d));
+	if (!strchr(e, '.')) {
+		if (n != 9 || !cfg_hexn(&s, 4, &a) || *s++ != ':' || !cfg_hexn(&s, 4, &b))
+			return "expected SSSS:BB:DD.F or VVVV:DDDD (hex), like 0000:03:00.0";
+		if (a == 0xffff)
+			return "vendor ID ffff is what an absent function reads";
+		d->kind = PART_DEV_ID;
+		d->vendor = (uint16_t)a;
+		d->device = (uint16_t)b;
+		return NULL;
+	}
+	if (n == 12) {
+		if (!cfg_hexn(&s, 4, &a) || *s++ != ':')
+			return "expected SSSS:BB:DD.F or VVVV:DDDD (hex), like 0000:03:00.0";
+	} else if (n == 7) {
+		a = 0;
+	} else {
+		return "expected SSSS:BB:DD.F or VVVV:DDDD (hex), like 0000:03:00.0";
+	}
+	if (!cfg_hexn(&s, 2, &b) || *s++ != ':' || !cfg_hexn(&s, 2, &c) || *s++ != '.' ||
+	    !cfg_hexn(&s, 1, &f) || *s)
+		return "expected SSSS:BB:DD.F or VVVV:DDDD (hex), like 0000:03:00.0";
+	if (c > 0x1f)
+		return "device number above 1f";
+	if (f > 7)
+		return "function number above 7";
+	d->kind = PART_DEV_BDF;
+	d->seg = (uint16_t)a;
+	d->bus = (uint8_t)b;
+	d->devfn = (uint8_t)(c << 3 | f);
+	return NULL;
+}
+
+static bool cfg_same_dev(const struct part_dev *a, const struct part_dev *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == PART_DEV_ID)
+		return a->vendor == b->vendor && a->device == b->device;
+	return a->seg == b->seg && a->bus == b->bus && a->devfn == b->devfn;
+}
+
+/* devices = 0000:03:00.0, 8086:10d3, ...: empty means none. A
+ * vendor:device entry may repeat (the first two free functions with that
+ * identity); a place may not. */
+static const char *p_devices(struct parser *p, char *v)
+{
+	struct part_config *pt = p->part;
+	const char *why = NULL;
+	char *e = v;
+
+	pt->ndevs = 0;
+	pt->devs_line = p->line;
+	if (!cfg_skip_ws(v)[0])
+		return NULL;
+	for (;;) {
+		char *comma = strchr(e, ',');
+
+		if (comma)
+			*comma = '\0';
+		e = cfg_trim(e);
+		if (pt->ndevs == PART_MAX_DEVS) {
+			why = "too many devices: at most " CFG_STR(PART_MAX_DEVS);
+			break;
+		}
+		if (!e[0]) {
+			why = "empty entry in list: expected SSSS:BB:DD.F or VVVV:DDDD, ...";
+			break;
+		}
+		why = cfg_pci_dev(&pt->devs[pt->ndevs], e);
+		if (why)
+			break;
+		for (unsigned i = 0; i < pt->ndevs && !why; i++)
+			if (pt->devs[i].kind == PART_DEV_BDF &&
+			    cfg_same_dev(&pt->devs[i], &pt->devs[pt->ndevs]))
+				why = "a device is listed twice";
+		if (why)
+			break;
+		pt->ndevs++;
+		if (!comma)
+			break;
+		e = comma + 1;
+	}
+	if (why) {
+		memset(pt->devs, 0, sizeof(pt->devs));
+		pt->ndevs = 0;
+	}
+	return why;
+}
+
 /* "disk = /path [ro]": one line per disk, in PCI slot order. */
 static const char *p_disk(struct parser *p, char *v)
 {
@@ -735,6 +861,7 @@ static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_CAP] = { "cap", p_cap },
 	[P_DEDICATED] = { "dedicated", p_dedicated },
 	[P_UNMAPPED] = { "unmapped", p_unmapped },
+	[P_DEVICES] = { "devices", p_devices },
 	[P_DISK] = { "disk", p_disk, true },
 	[P_NET] = { "net", p_net, true },
 	[P_HVC] = { "hvc", p_hvc },

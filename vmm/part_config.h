@@ -38,6 +38,18 @@ struct part_disk { char path[PART_PATH_MAX]; bool ro; };
  * name and the NIC's index when not given), and its config line. */
 struct part_nic { char sw[PART_NAME_MAX]; uint8_t mac[6]; bool mac_set; unsigned line; };
 
+/* A PCI function to pass through, as `devices =` names it: a place
+ * (segment:bus:device.function) or an identity (vendor:device, the first
+ * function with it that nobody owns). */
+#define PART_MAX_DEVS     8
+enum part_dev_kind { PART_DEV_BDF, PART_DEV_ID };
+struct part_dev {
+	uint8_t kind;                  /* enum part_dev_kind */
+	uint16_t seg;
+	uint8_t bus, devfn;            /* devfn = device << 3 | function */
+	uint16_t vendor, device;
+};
+
 struct part_config {
 	char name[PART_NAME_MAX];
 	unsigned line;                 /* line of the [partition NAME] header */
@@ -65,6 +77,9 @@ struct part_config {
 	unsigned weight;               /* CPU share against vCPUs on the same CPU, 1..65535 */
 	unsigned cap;                  /* at most this % of a CPU per vCPU, 0 = no cap */
 	bool dedicated;                /* its cpus run its vCPUs only (needs cpus) */
+	struct part_dev devs[PART_MAX_DEVS];   /* devices = ..., in the order given */
+	unsigned ndevs;
+	unsigned devs_line;            /* line of its devices = key, 0 = none */
 	bool valid;                    /* false when its section had any error */
 };
 

@@ -3,6 +3,7 @@
  * goes to the sink the caller gives. */
 #include "vmm/part_ops.h"
 #include "vmm/partition.h"
+#include "vmm/passthru.h"
 #include "vmm/sched.h"
 #include "vmm/dev/vpm.h"
 #include "include/vatra/hv.h"
@@ -203,6 +204,7 @@ int part_op_info(const char *name, struct sink *out)
 			    (unsigned long long)p->vcpus[i].regs.rip,
 			    (unsigned long long)p->vcpus[i].exits_total,
 			    (unsigned long long)p->vcpus[i].nmis);
+	passthru_report(p, out);
 	virtio_part_info(p, out);
 	return 0;
 }

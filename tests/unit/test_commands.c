@@ -159,6 +159,12 @@ void pci_report(struct sink *out)
 	sink_printf(out, "pci report\n");
 }
 
+/* The devices a partition has, for info NAME. */
+void passthru_report(const struct partition *p, struct sink *out)
+{
+	sink_printf(out, "  devices  of %s\n", p->cfg.name);
+}
+
 int console_attach(int id, unsigned replay_lines)
 {
 	(void)replay_lines;
