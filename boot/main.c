@@ -19,6 +19,7 @@
 #include "arch/x86/vectors.h"
 #include "arch/x86/rtc.h"
 #include "arch/x86/smp.h"
+#include "vmm/virtio.h"
 #include "vmm/sched.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/vmm.h"
@@ -70,6 +71,7 @@ static void config_load(const struct boot_info *bi)
 	cfg_parse(&cfg, text, bi->cfg_phys ? bi->cfg_size : 0);
 	hv.cfg = &cfg;
 	hv.tlb_tags = cfg.tlb_tags;
+	hv.allow_unsafe_interrupts = cfg.allow_unsafe_interrupts;
 	log_set_level((enum log_level)cfg.log_level);
 	console_set_quiet(cfg.console_quiet);
 	if (!uart_init(cfg.console_port, cfg.console_baud)) {
@@ -189,6 +191,13 @@ static void iommu_init(void)
 		return;
 	}
 	iommu->info(&inf);
+	/* The IOMMU's own PCI functions are the hypervisor's for good. */
+	for (unsigned i = 0; i < pci_host_tree()->ndevs; i++) {
+		struct pci_dev *d = &pci_host_tree()->devs[i];
+
+		if (iommu->is_unit && iommu->is_unit(d->seg, (uint16_t)(d->bus << 8 | d->devfn)))
+			pci_set_hypervisor(d, "the IOMMU");
+	}
 	snprintf(hv.iommu, sizeof(hv.iommu), "%.60s: translation on, every device blocked, IR %s",
 		 base, inf.intr_remap ? "on" : "off");
 	if (cfg.iommu_selftest)
@@ -201,6 +210,22 @@ static void boot_cpu_poll(void)
 {
 	shell_poll();
 	iommu_poll();
+}
+
+/* A PCI serial card carrying the console is the hypervisor's: no
+ * partition may take the console away. */
+static void console_pci_claim(void)
+{
+	struct pci_tree *t = pci_host_tree();
+
+	for (unsigned i = 0; i < t->ndevs; i++)
+		for (unsigned b = 0; b < t->devs[i].nbars && b < PCI_MAX_BARS; b++) {
+			const struct pci_bar *r = &t->devs[i].bar[b];
+
+			if (r->type == PCI_BAR_IO && r->size && cfg.console_port >= r->base &&
+			    cfg.console_port < r->base + r->size)
+				pci_set_hypervisor(&t->devs[i], "the serial console");
+		}
 }
 
 static void files_report(const struct boot_info *bi)
@@ -333,6 +358,7 @@ void hv_main(struct boot_info *bi)
 	memory_init(bi);          /* page allocator, W^X page tables */
 	acpi_init(bi);            /* RSDP -> XSDT -> MADT, MCFG, FADT, DMAR/IVRS */
 	pci_init(hv.acpi);        /* the machine's PCI functions: ECAM per MCFG segment, or CF8 */
+	console_pci_claim();      /* a PCI UART carrying the console stays the hypervisor's */
 	caps_init();              /* what the CPU offers: the caps block */
 	files_report(bi);         /* guest files the loader read */
 	selftest();               /* optional: prove W^X and guard pages */
@@ -343,6 +369,7 @@ void hv_main(struct boot_info *bi)
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */
 	smp_init();               /* the other CPUs: each turns it on and schedules */
 	pr_info("vatra: ready");
+	virtio_switches_init(cfg.switches, cfg.nswitches);   /* before the NICs plug in */
 	vmm_start_partitions(cfg.parts, cfg.nparts);   /* every autostart partition */
 	sched_loop(&cpu_table[0]);   /* run vCPUs and the shell, forever */
 }
