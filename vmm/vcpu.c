@@ -487,12 +487,12 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 					break;
 			}
 			/* Back to the locked loop for a timer that is due, a
-			 * kick, a device another CPU touched (an 8259 input
-			 * raises no kick), and what another CPU changed (read
+			 * kick, a device another CPU touched or left work for
+			 * (an 8259 input raises no kick), and what another CPU changed (read
 			 * unlocked: the change's kick makes the next entry
 			 * exit). */
 			if (v->yield || this_cpu()->resched || rdtsc() >= v->slice_end ||
-			    p->plat.dirty || p->state != PART_RUNNING || p->paused ||
+			    p->plat.dirty || p->plat.kicked || p->state != PART_RUNNING || p->paused ||
 			    v->state != VCPU_RUNNABLE)
 				break;
 		}
