@@ -33,7 +33,7 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            arch/x86/rtc.c arch/x86/smp.c arch/x86/vectab.c arch/x86/vectors.c \
            arch/x86/svm.c arch/x86/vmx.c arch/x86/permmap.c \
            vmm/vmm.c vmm/sched.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/crvalid.c vmm/crwrite.c vmm/msr.c vmm/io.c \
-           vmm/guestmsr.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
+           vmm/guestmsr.c vmm/mtrr.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
            vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
@@ -56,7 +56,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr crvalid console crwrite
+              devreg permmap msi guestmsr mtrr crvalid console crwrite
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -81,6 +81,7 @@ unit_src_devreg := vmm/dev/devreg.c
 unit_src_permmap := arch/x86/permmap.c
 unit_src_msi    := vmm/dev/msi.c
 unit_src_guestmsr := vmm/guestmsr.c
+unit_src_mtrr   := vmm/mtrr.c
 unit_src_vlapic := vmm/dev/vlapic.c
 unit_src_vioapic := vmm/dev/vioapic.c
 unit_src_vpic   := vmm/dev/vpic.c

@@ -19,6 +19,7 @@
 #include "vmm/dev/testdev.h"
 #include "vmm/platform.h"
 #include "vmm/part_config.h"
+#include "vmm/mtrr.h"
 #include "arch/x86/paging.h"
 #include "lib/spinlock.h"
 
@@ -57,6 +58,7 @@ struct vcpu {
 	uint64_t tsc_aux;            /* [cpu] */
 	uint64_t tsc_adjust;         /* [cpu] IA32_TSC_ADJUST: the guest's moves of its TSC */
 	uint64_t mcg_status;         /* [cpu] IA32_MCG_STATUS */
+	struct mtrr mtrr;            /* [cpu] the MTRRs (vmm/mtrr.c); INIT keeps them */
 	/* FPU/SSE/AVX state while not in the registers (vmm/fpu.c) */
 	uint8_t fpu[4096] __attribute__((aligned(64)));  /* [cpu] XSAVE (or FXSAVE) area */
 	bool fpu_valid;              /* [cpu] */

@@ -192,10 +192,13 @@ guest_dbg_image() { # IMG [extra vatra.cfg lines...]
 		# `nmi nmi` (the boot must type it).
 		printf '[partition nmi]\nkernel = /guests/nmi.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = %s\n' \
 			"$([ -n "${GUEST_NMI_BUTTON:-}" ] && echo button)"
+		# MTRRs: the firmware's state and every MSR rule.
+		printf '[partition mtrr]\nkernel = /guests/mtrr.elf\nmemory = 16M\ndebug_exit = yes\n'
 	} >"$cfg"
 	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" \
 		-f "$G/dbg.elf:/guests/dbg.elf" -f "$G/initself.elf:/guests/initself.elf" \
-		-f "$G/xsave.elf:/guests/xsave.elf" -f "$G/nmi.elf:/guests/nmi.elf" >/dev/null
+		-f "$G/xsave.elf:/guests/xsave.elf" -f "$G/nmi.elf:/guests/nmi.elf" \
+		-f "$G/mtrr.elf:/guests/mtrr.elf" >/dev/null
 }
 
 guest_dbg_check() { # TAG LOG
@@ -213,4 +216,8 @@ guest_dbg_check() { # TAG LOG
 		has "$L" "^\[xsave\] xsave: preempted [1-9][0-9]* times, YMM0-15(, ZMM16 and k1)?(, PKRU)? changed 0 times"
 	check "$t: guest nmi passes its checks" has "$L" "^\[nmi\] PASS: [0-9]+ checks"
 	check "$t: an NMI sent in the NMI handler waits for its IRET" has "$L" "^\[nmi\] nmi: 4 NMIs, nested at most 1 deep$"
+	check "$t: guest mtrr passes its checks" has "$L" "^\[mtrr\] PASS: [0-9]+ checks"
+	check "$t: MTRRCAP offers 8 variable ranges, the fixed ranges and WC" has "$L" "^\[mtrr\] mtrr: MTRRCAP 0x508$"
+	check "$t: every MTRR write with a reserved bit or type #GPs" has "$L" \
+		"^\[mtrr\] mtrr: 188 reserved-bit and type writes refused with #GP\(0\)$"
 }

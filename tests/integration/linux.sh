@@ -88,4 +88,12 @@ linux_check() { # TAG LOG VCPUS [BARE_MEMTOTAL_KB]
 	check "$t: the guest's RTC shows this year" has "$L" "^\[linux\] VATRA-INIT: date $(date -u +%Y)-"
 	check "$t: Linux powers off through ACPI" has "$L" "^partition linux: powered off by the guest \(ACPI S5\)"
 	check "$t: Linux hit no unchecked MSR" hasnt "$L" "unchecked MSR access"
+	check "$t: Linux takes the MTRRs and sets up PAT" has "$L" \
+		"^\[linux\] .*x86/PAT: Configuration \[0-7\]: WB  WC  UC- UC  WB  WP  UC- WT"
+	check "$t: Linux finds no fault with the MTRRs" hasnt "$L" \
+		"MTRRs disabled|MTRR.*(BIOS bug|inconsistent|[Ww]arning|WARNING)|mtrr: .*(BIOS|inconsistent)"
+	check "$t: /proc/mtrr: [3G, 4G) uncachable" has "$L" \
+		"^\[linux\] VATRA-INIT: mtrr reg00: base=0x0c0000000 \( 3072MB\), size= 1024MB, count=1: uncachable"
+	check "$t: /proc/mtrr: the ECAM window uncachable" has "$L" \
+		"^\[linux\] VATRA-INIT: mtrr reg01: base=0x0b0000000 \( 2816MB\), size=  256MB, count=1: uncachable"
 }
