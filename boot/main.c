@@ -68,6 +68,7 @@ static void config_load(const struct boot_info *bi)
 	cfg_parse(&cfg, text, bi->cfg_phys ? bi->cfg_size : 0);
 	hv.cfg = &cfg;
 	hv.tlb_tags = cfg.tlb_tags;
+	hv.no_virtual_nmis = cfg.no_virtual_nmis;
 	log_set_level((enum log_level)cfg.log_level);
 	console_set_quiet(cfg.console_quiet);
 	if (!uart_init(cfg.console_port, cfg.console_baud)) {

@@ -28,7 +28,7 @@ _Static_assert(CFG_MAX_PARTS == 32, "update the 'at most 32 partitions' message"
 enum sect { S_NONE, S_GLOBAL, S_PART, S_SKIP };
 
 /* Global keys, in gkeys[] order. */
-enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS, G_NKEYS };
+enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS, G_VIRTUAL_NMIS, G_NKEYS };
 /* Partition keys, in pkeys[] order. */
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
@@ -396,6 +396,18 @@ static const char *g_tlb_tags(struct parser *p, char *v)
 	return NULL;
 }
 
+/* virtual_nmis = no: VT-x leaves virtual NMIs off, as on a CPU without
+ * them, so that tests reach the path such CPUs take. */
+static const char *g_virtual_nmis(struct parser *p, char *v)
+{
+	bool on;
+
+	if (!cfg_parse_bool(v, &on))
+		return "expected yes or no";
+	p->c->no_virtual_nmis = !on;
+	return NULL;
+}
+
 static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_CONSOLE] = { "console", g_console },
 	[G_LOG_LEVEL] = { "log_level", g_log_level },
@@ -403,6 +415,7 @@ static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_SELFTEST] = { "selftest", g_selftest },
 	[G_CONSOLE_MODE] = { "console_mode", g_console_mode },
 	[G_TLB_TAGS] = { "tlb_tags", g_tlb_tags },
+	[G_VIRTUAL_NMIS] = { "virtual_nmis", g_virtual_nmis },
 };
 
 /* ---- [partition NAME] keys ------------------------------------------- */

@@ -40,6 +40,7 @@ struct vatra_config {
 	bool selftest_trap;            /* selftest = trap: then take a deliberate fatal exception */
 	bool console_quiet;            /* console_mode = quiet: partitions' lines only kept, not printed */
 	uint32_t tlb_tags;             /* at most this many ASIDs/VPIDs per CPU, host's included; 0 = all (default) */
+	bool no_virtual_nmis;          /* virtual_nmis = no: VT-x runs as on a CPU without them (tests) */
 	struct part_config parts[CFG_MAX_PARTS];
 	unsigned nparts;
 	struct cfg_error errors[CFG_MAX_ERRORS];

@@ -226,6 +226,17 @@ static int exception_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	if (e->exc.trap_insn)
 		v->regs.rip += e->inst_len;
+	/* The exception was raised while another event was being delivered
+	 * (the vendor code queued that one again), and takes its place: an
+	 * NMI or external interrupt is held again, not lost, and goes in
+	 * as soon as the guest can take it, after the exception. A
+	 * displaced exception or software interrupt comes again when its
+	 * instruction runs again (the two are benign, so handled serially:
+	 * SDM Vol. 3A, 6.15, Table 6-5). */
+	if (e->event && e->event_type == EVENT_NMI)
+		v->nmi_pending = true;
+	else if (e->event && e->event_type == EVENT_EXT_INTR && v->pending_irq < 0)
+		v->pending_irq = e->event_vector;
 	vmm->inject_exception(v, e->exc.vector, e->exc.has_err, e->exc.err);
 	return 0;
 }

@@ -19,6 +19,7 @@ struct hv {
 	uint64_t boot_tsc;
 	uint16_t pm_tmr_passthrough;  /* the machine's PM timer port guests read, or 0 */
 	uint32_t tlb_tags;            /* [vatra] tlb_tags: ASIDs/VPIDs per CPU at most, 0 = all */
+	bool no_virtual_nmis;         /* [vatra] virtual_nmis = no */
 };
 
 extern struct hv hv;

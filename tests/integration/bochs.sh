@@ -77,6 +77,20 @@ guest_dbg_check skylake-x "$W/dbg-skylake.log"
 check "skylake-x: AVX-512 state (ZMM16, k1) survives preemption" has "$W/dbg-skylake.log" \
 	"^\[xsave\] xsave: preempted [1-9][0-9]* times, YMM0-15, ZMM16 and k1 changed 0 times"
 
+# VT-x as on a CPU without virtual NMIs: said at boot, and the guest's
+# NMIs are still held while one is handled and never lost.
+mkcfg "$W/novnmi.cfg" "[vatra]" "on_all_stopped = exit" "virtual_nmis = no" "[partition nmi]" \
+	"kernel = /guests/nmi.elf" "memory = 16M" "debug_exit = yes"
+"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$W/novnmi.cfg" -o "$W/novnmi.img" \
+	-f "$B/guests/nmi.elf:/guests/nmi.elf" >/dev/null
+echo "--- haswell without virtual NMIs: NMIs tracked by the interrupt flag"
+L=$W/novnmi.log
+"$TOP/tools/run-bochs" --model corei7_haswell_4770 --timeout 200 "$W/novnmi.img" "$L"
+check "no-vnmi: the boot says virtual NMIs are off and what follows" has "$L" \
+	"^warning: vmx: no virtual NMIs \(virtual_nmis = no\): a guest's NMI handler is taken to have returned"
+check "no-vnmi: guest nmi passes its checks" has "$L" "^\[nmi\] PASS: [0-9]+ checks"
+check "no-vnmi: an NMI sent in the NMI handler waits for its IRET" has "$L" "^\[nmi\] nmi: 4 NMIs, nested at most 1 deep$"
+
 mkcfg "$W/devices.cfg" "[vatra]" "on_all_stopped = exit" "[partition devices]" \
 	"kernel = /guests/devices.elf" "memory = 16M" "debug_exit = yes" "cmdline = mem=16M"
 "$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$W/devices.cfg" -o "$W/devices.img" \
