@@ -341,6 +341,8 @@ int platform_pending(struct vcpu *v)
 
 void platform_accept(struct vcpu *v, int vector)
 {
+	/* The LAPIC timer's deadline may come back with its IRR bit clear. */
+	v->part->plat.dirty = true;
 	if (vlapic_pending(&v->lapic) == vector)
 		vlapic_accept(&v->lapic, (uint8_t)vector);
 	else
