@@ -161,12 +161,24 @@ static int dr_exit(struct vcpu *v, const struct vm_exit *e)
 	}
 	dr = (b[n + 2] >> 3) & 7;
 	gpr = (b[n + 2] & 7) | ((rex & 1) ? 8 : 0);
-	if (dr == 4 || dr == 5)
-		dr += 2;   /* aliases of DR6/DR7 while CR4.DE = 0 */
+	if (dr == 4 || dr == 5) {
+		/* Aliases of DR6/DR7 while CR4.DE = 0; with it set, #UD
+		 * (Intel SDM Vol. 2B, MOV—Move to/from Debug Registers). */
+		if (c.cr4 & (1u << 3)) {
+			vcpu_ud(v);
+			return 0;
+		}
+		dr += 2;
+	}
 	if (b[n + 1] == 0x23) {
 		val = v->regs.gpr[gpr];
 		if (c.mode != MODE_LONG64)
 			val = (uint32_t)val;
+		/* DR6 and DR7: a 1 in bits 63:32 is #GP(0). */
+		if (dr >= 6 && (val >> 32)) {
+			vcpu_gp(v);
+			return 0;
+		}
 		if (dr < 4) {
 			v->dr[dr] = val;
 			v->yield = true;    /* the next slice loads it */

@@ -50,7 +50,7 @@ static uint8_t cmos(uint8_t reg)
 	return inb(0x71);
 }
 
-static void on_irq(uint64_t vec)
+static bool on_irq(uint64_t vec)
 {
 	/* Checked here: at count 1 the main loop barely runs between two
 	 * interrupts. */
@@ -61,6 +61,7 @@ static void on_irq(uint64_t vec)
 	if (vec == V_LAPIC && deadline)
 		wrmsr(0x6e0, rdtsc() - 1000);   /* already passed */
 	LAPIC(0xb0) = 0;
+	return false;
 }
 
 int main(uint32_t mb_magic, uint64_t mb_info)
