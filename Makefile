@@ -7,6 +7,7 @@
 #   make test-terminal  make run typed on a pseudo-terminal, as a person does
 #   make test-qemu / test-bochs   one emulator tier
 #   make coverage   line and branch coverage of the host unit tests, per module
+#   make fuzz       fuzz campaigns under QEMU and Bochs (FUZZ_SEEDS, FUZZ_OPS)
 
 B       := build
 
@@ -97,7 +98,7 @@ unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs fuzz bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -162,6 +163,8 @@ test-qemu: $(B)/vatra.efi guests
 	@tests/run-tier qemu
 test-bochs: $(B)/vatra.efi guests
 	@tests/run-tier bochs
+fuzz: $(B)/vatra.efi guests
+	@tests/run-tier fuzz
 test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
 

@@ -675,6 +675,17 @@ int platform_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint6
 	v->part->plat.dirty = true;
 	if (r != -ENOENT)
 		return r;
+	/* An access that runs past the end of a device's range (an 8-byte
+	 * read at the LAPIC's last dword): nothing answers for the bytes
+	 * beyond, and a register read that way is undefined. Reads give all
+	 * ones and writes are dropped, as for any unclaimed bus cycle; a
+	 * guest is not stopped for it. */
+	if (devreg_find(&v->part->plat.reg, DEVREG_MMIO, gpa, 1) ||
+	    devreg_find(&v->part->plat.reg, DEVREG_MMIO, gpa + size - 1, 1)) {
+		if (!write)
+			*val = ~0ULL;
+		return 0;
+	}
 	if (!plat_pci_hole(gpa) || !plat_pci_hole(gpa + size - 1))
 		return -EFAULT;
 	if (!write)
