@@ -194,11 +194,14 @@ guest_dbg_image() { # IMG [extra vatra.cfg lines...]
 			"$([ -n "${GUEST_NMI_BUTTON:-}" ] && echo button)"
 		# MTRRs: the firmware's state and every MSR rule.
 		printf '[partition mtrr]\nkernel = /guests/mtrr.elf\nmemory = 16M\ndebug_exit = yes\n'
+		# A short fuzz campaign (make fuzz runs long ones).
+		printf '[partition fuzz]\nkernel = /guests/fuzz.elf\nmemory = 32M\ndebug_exit = yes\nunmapped = ignore\ncmdline = seed=%s ops=%s\n' \
+			"${GUEST_FUZZ_SEED:-7}" "${GUEST_FUZZ_OPS:-2000}"
 	} >"$cfg"
 	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" \
 		-f "$G/dbg.elf:/guests/dbg.elf" -f "$G/initself.elf:/guests/initself.elf" \
 		-f "$G/xsave.elf:/guests/xsave.elf" -f "$G/nmi.elf:/guests/nmi.elf" \
-		-f "$G/mtrr.elf:/guests/mtrr.elf" >/dev/null
+		-f "$G/mtrr.elf:/guests/mtrr.elf" -f "$G/fuzz.elf:/guests/fuzz.elf" >/dev/null
 }
 
 guest_dbg_check() { # TAG LOG
@@ -220,4 +223,9 @@ guest_dbg_check() { # TAG LOG
 	check "$t: MTRRCAP offers 8 variable ranges, the fixed ranges and WC" has "$L" "^\[mtrr\] mtrr: MTRRCAP 0x508$"
 	check "$t: every MTRR write with a reserved bit or type #GPs" has "$L" \
 		"^\[mtrr\] mtrr: 188 reserved-bit and type writes refused with #GP\(0\)$"
+	check "$t: a short fuzz campaign gets through all its operations" has "$L" \
+		"^\[fuzz\] fuzz: seed [0-9]+: [0-9]+ operations done"
+	check "$t: the fuzzer passes its checks" has "$L" "^\[fuzz\] PASS: [0-9]+ checks"
+	check "$t: the fuzzer is not stopped" hasnt "$L" "^error: partition fuzz: stopped"
+	check "$t: no hypervisor exception in the dbg boot" hasnt "$L" "^error: (hypervisor exception|PANIC)"
 }
