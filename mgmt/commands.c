@@ -43,6 +43,11 @@ static int cmd_pci(struct sink *out, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_iommu(struct sink *out, int argc, char **argv)
+{
+	return host_iommu(out);
+}
+
 static int cmd_acpi(struct sink *out, int argc, char **argv)
 {
 	return host_acpi(out);
@@ -141,6 +146,7 @@ const struct cmd cmd_table[] = {
 	{ "cpus", "", "physical CPUs", R, cmd_cpus },
 	{ "pci", "", "PCI devices of the machine", R, cmd_pci },
 	{ "acpi", "", "ACPI tables and CPUs", R, cmd_acpi },
+	{ "iommu", "", "IOMMU units, domains, devices and faults", R, cmd_iommu },
 	{ "config", "", "the parsed vatra.cfg and its errors", R, cmd_config },
 	{ "log", "", "the log ring", R, cmd_log },
 	{ "list", "", "partitions and their state", R, cmd_list },

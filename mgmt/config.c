@@ -28,7 +28,8 @@ _Static_assert(CFG_MAX_PARTS == 32, "update the 'at most 32 partitions' message"
 enum sect { S_NONE, S_GLOBAL, S_PART, S_SKIP };
 
 /* Global keys, in gkeys[] order. */
-enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS, G_VIRTUAL_NMIS, G_NKEYS };
+enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS, G_VIRTUAL_NMIS,
+       G_IOMMU_SELFTEST, G_NKEYS };
 /* Partition keys, in pkeys[] order. */
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
@@ -408,6 +409,13 @@ static const char *g_virtual_nmis(struct parser *p, char *v)
 	return NULL;
 }
 
+static const char *g_iommu_selftest(struct parser *p, char *v)
+{
+	if (!cfg_parse_bool(v, &p->c->iommu_selftest))
+		return "expected yes or no";
+	return NULL;
+}
+
 static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_CONSOLE] = { "console", g_console },
 	[G_LOG_LEVEL] = { "log_level", g_log_level },
@@ -416,6 +424,7 @@ static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_CONSOLE_MODE] = { "console_mode", g_console_mode },
 	[G_TLB_TAGS] = { "tlb_tags", g_tlb_tags },
 	[G_VIRTUAL_NMIS] = { "virtual_nmis", g_virtual_nmis },
+	[G_IOMMU_SELFTEST] = { "iommu_selftest", g_iommu_selftest },
 };
 
 /* ---- [partition NAME] keys ------------------------------------------- */
@@ -1020,6 +1029,7 @@ void cfg_defaults(struct vatra_config *c)
 	c->on_all_stopped = CFG_STOP_SHELL;
 	c->selftest = false;
 	c->selftest_trap = false;
+	c->iommu_selftest = false;
 }
 
 int cfg_parse(struct vatra_config *c, const char *text, size_t len)
