@@ -13,6 +13,10 @@
  *   - CR0/CR4 bit flips, CR3 with its PWT/PCD bits, CR8, XSETBV, DR0-3
  *     and DR6 (each put back after)
  *   - VMCALL/VMMCALL with a random number and wild pointers
+ *   - a 4 KiB page of its own whose PTE points at a device, outside RAM,
+ *     the page table itself or the page directory, reached through
+ *     every MMIO form above (the emulator walks the guest's tables)
+ *   - EFER bit flips other than LME and NXE, put back after
  *   - 64 random bytes run at CPL 3 with interrupts on, from a 2 MiB
  *     scratch region that is the only user-accessible memory, with
  *     registers pointing into it; a LAPIC timer watchdog ends code that
@@ -49,9 +53,9 @@ static uint64_t rnd(void)
 }
 static uint64_t rnd_n(uint64_t n) { return rnd() % n; }
 
-enum { K_CPUID, K_MSR, K_PIO, K_SIO, K_MMIO, K_CR, K_HCALL, K_USER, K_N };
+enum { K_CPUID, K_MSR, K_PIO, K_SIO, K_MMIO, K_CR, K_HCALL, K_USER, K_PT, K_EFER, K_N };
 static const char *const kind_name[K_N] = { "cpuid", "msr", "pio", "string-io", "mmio", "cr",
-					    "hypercall", "user-code" };
+					    "hypercall", "user-code", "page-table", "efer" };
 static uint64_t kinds[K_N], vectors[256], watchdogs, spurious;
 
 /* ---- what is left out ---- */
@@ -281,6 +285,18 @@ static void op_hcall(void *x)
 	(void)rt_hypercall((long)nr, (long)a1, (long)a2, (long)a3, (long)a0);
 }
 
+/* K_PT: the 2 MiB at PT_VA are mapped by pt[] (4 KiB pages). */
+#define PT_VA 0x7fe00000ul
+static uint64_t pt[512] __attribute__((aligned(4096)));
+static uint64_t efer_0;
+
+static void op_efer(void *x)
+{
+	(void)x;
+	static const uint8_t b[] = { 0, 14, 12, 13, 15, 1, 9, 10, 16, 63 };
+	wrmsr(0xc0000080, efer_0 ^ (1ull << b[a0 % sizeof(b)]));
+}
+
 static volatile bool in_user;
 /* Kernel memory CPL 3 code must not reach: checked at the end. */
 static uint64_t guard[512];
@@ -341,6 +357,37 @@ static void watchdog_arm(void)
 	LAPIC(0x3e0) = 0xb;
 	LAPIC(0x320) = V_WATCHDOG;                  /* one-shot */
 	LAPIC(0x380) = 200000;                      /* 2 ms of a 100 MHz bus */
+}
+
+static void pick_pt(void)
+{
+	static const uint64_t tgt[] = { 0xfee00000, 0xfec00000, 0xd0000000, 0xb0000000,
+					0xc0000000, 0x40000000, 0, 0 };
+	unsigned j = (unsigned)rnd_n(sizeof(tgt) / sizeof(tgt[0])), e = (unsigned)rnd_n(512);
+	uint64_t t = tgt[j];
+
+	/* The PDE first: a write through the page directory may have
+	 * changed it. */
+	*rt_pde(PT_VA) = (uint64_t)pt | 3;
+	asm volatile("mov %0, %%cr3" :: "r"(cr3_0) : "memory");
+	if (j == 6)
+		t = (uint64_t)pt;                   /* the page table itself */
+	if (j == 7)
+		t = (uint64_t)rt_pde(PT_VA) & ~0xfffull;   /* the page directory */
+	/* Present, writable, supervisor; PWT/PCD at random. */
+	pt[e] = t | 3 | (rnd() & 0x18);
+	asm volatile("invlpg (%0)" :: "r"(PT_VA + e * 4096ul) : "memory");
+	a0 = PT_VA + e * 4096ul + (rnd_n(0x1000) & ~(uint64_t)(rnd() & 1 ? 3 : 0));
+	if (a0 % 4096 > 0xf00)
+		a0 -= 0x100;
+	a1 = rnd();
+	a2 = rnd();
+	a3 = rnd();
+	/* Over the LAPIC or IOAPIC: the same limits as pick_mmio's. */
+	if (j <= 1)
+		a2 = a2 % 16 < 4 ? a2 : a2 & ~15ull;   /* loads only */
+	if (j == 3)
+		a2 = a2 & ~15ull;
 }
 
 static void pick_mmio(void)
@@ -420,6 +467,10 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	for (unsigned i = 0; i < 512; i++)
 		guard[i] = GUARD(i);
 	protect();
+	/* K_PT's page table, under a PDE of its own (outside RAM: unused). */
+	*rt_pde(PT_VA) = (uint64_t)pt | 3;
+	asm volatile("mov %0, %%cr3" :: "r"(rd_cr3()) : "memory");
+	efer_0 = rdmsr(0xc0000080);
 	cr0_0 = rd_cr0();
 	cr3_0 = rd_cr3();
 	cr4_0 = rd_cr4() | (1u << 9) | (1u << 10);   /* OSFXSR, OSXMMEXCPT: SSE decodes */
@@ -483,6 +534,13 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 				a1 = S_DATA + (a1 & 0x7ff);   /* sometimes a real buffer */
 			fn = op_hcall;
 			break;
+		case K_PT:
+			pick_pt();
+			fn = op_mmio;
+			break;
+		case K_EFER:
+			fn = op_efer;
+			break;
 		default:
 			for (unsigned j = 0; j < 64; j++)
 				((volatile uint8_t *)S_CODE)[j] = (uint8_t)rnd();
@@ -504,6 +562,8 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 		asm volatile("mov %0, %%cr4" :: "r"(cr4_0));
 		asm volatile("mov %0, %%cr3" :: "r"(cr3_0) : "memory");
 		asm volatile("mov %0, %%dr7" :: "r"(0x400ull));
+		if (k == K_EFER)
+			wrmsr(0xc0000080, efer_0);
 		if (i % step == 0)
 			rt_printf("fuzz: %lu/%lu operations\n", i, ops);
 	}
