@@ -383,9 +383,12 @@ static void pick_pt(void)
 	a1 = rnd();
 	a2 = rnd();
 	a3 = rnd();
-	/* Over the LAPIC or IOAPIC: the same limits as pick_mmio's. */
-	if (j <= 1)
-		a2 = a2 % 16 < 4 ? a2 : a2 & ~15ull;   /* loads only */
+	/* Over the LAPIC or IOAPIC: the same limits as pick_mmio's; over
+	 * the tables, a store would map the fuzzer's own addresses at
+	 * random (and a walk through them that leaves RAM stops it, by
+	 * design). Loads only there. */
+	if (j <= 1 || j >= 6)
+		a2 = a2 % 16 < 4 ? a2 : a2 & ~15ull;
 	if (j == 3)
 		a2 = a2 & ~15ull;
 }
