@@ -37,7 +37,9 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            vmm/guestmsr.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
-           vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/passthru.c vmm/ptirq.c vmm/ptprobe.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
+           vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/passthru.c vmm/ptirq.c vmm/ptprobe.c \
+           vmm/dev/virtq.c vmm/dev/virtio_pci.c vmm/dev/virtio_blk.c vmm/dev/virtio_net.c \
+           vmm/dev/virtio_console.c vmm/virtio.c vmm/vswitch.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
            drivers/uart.c drivers/acpi.c drivers/iommu.c drivers/iommu_tables.c drivers/iommu_pt.c drivers/iommu_fault.c \
            drivers/vtd.c drivers/amdvi.c drivers/iommu_selftest.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c \
            drivers/pci_owner.c drivers/pci_reset.c mm/mem.c \
@@ -59,7 +61,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config ptdev ptassign acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu
+              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu virtq virtio vswitch
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -85,6 +87,9 @@ unit_src_ptassign := vmm/ptassign.c drivers/pci_owner.c lib/printf.c lib/sink.c
 unit_src_devreg := vmm/dev/devreg.c
 unit_src_permmap := arch/x86/permmap.c
 unit_src_msi    := vmm/dev/msi.c
+unit_src_virtq  := vmm/dev/virtq.c
+unit_src_vswitch := vmm/vswitch.c lib/strutil.c
+unit_src_virtio := vmm/dev/virtio_blk.c vmm/dev/virtio_net.c vmm/dev/virtio_console.c vmm/dev/virtio_pci.c vmm/dev/virtq.c vmm/dev/vpci.c vmm/dev/devreg.c
 unit_src_guestmsr := vmm/guestmsr.c
 unit_src_vlapic := vmm/dev/vlapic.c
 unit_src_vioapic := vmm/dev/vioapic.c
@@ -107,7 +112,7 @@ unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 unit_def_iommu_tables := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-passthru fuzz-tables bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-passthru test-virtio fuzz-tables bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -143,11 +148,17 @@ $(B)/vatra.efi: $(B)/vatra.so
 
 # The demo image: the configuration in configs/demo.cfg and its guests
 # (the Debian kernel and busybox come from tools/guest-linux).
-$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux tests/linux/init guests
+$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux tests/linux/init tests/linux/virtio guests
 	@tools/guest-linux $(B)/linux >/dev/null
+	@rm -rf $(B)/demo && mkdir -p $(B)/demo/web $(B)/demo/db
+	@echo "This is web's disk: an ext4 image on the ESP, loaded into memory." >$(B)/demo/web/README
+	@echo "This is db's disk: an ext4 image on the ESP, loaded into memory." >$(B)/demo/db/README
+	@mke2fs -q -t ext4 -d $(B)/demo/web $(B)/demo/web.img 16M >/dev/null
+	@mke2fs -q -t ext4 -d $(B)/demo/db $(B)/demo/db.img 16M >/dev/null
 	@tools/mkimage -e $(B)/vatra.efi -c configs/demo.cfg -o $@ \
 		-f $(B)/guests/cpuid.elf:/guests/cpuid.elf \
-		-f $(B)/linux/vmlinuz:/guests/vmlinuz -f $(B)/linux/initramfs.cpio.gz:/guests/initrd.gz
+		-f $(B)/linux/vmlinuz:/guests/vmlinuz -f $(B)/linux/initramfs-virtio.cpio.gz:/guests/initrd.gz \
+		-f $(B)/demo/web.img:/images/web.img -f $(B)/demo/db.img:/images/db.img
 image: $(B)/vatra.img
 
 run: $(B)/vatra.img
@@ -168,6 +179,8 @@ test-unit: $(UNIT_TESTS:%=$(B)/unit/test_%)
 	@tests/run-tier unit $(UNIT_TESTS:%=$(B)/unit/test_%)
 test-terminal: $(B)/vatra.efi guests
 	@tests/run-tier terminal
+test-virtio: $(B)/vatra.efi guests
+	@tests/run-tier virtio
 test-qemu: $(B)/vatra.efi guests
 	@tests/run-tier qemu
 test-bochs: $(B)/vatra.efi guests

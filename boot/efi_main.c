@@ -197,6 +197,8 @@ static void load_files(struct boot_info *bi, EFI_HANDLE image)
 		add_file(bi, root, cfg->parts[p].initrd);
 		for (unsigned m = 0; m < cfg->parts[p].nmodules; m++)
 			add_file(bi, root, cfg->parts[p].modules[m].path);
+		for (unsigned d = 0; d < cfg->parts[p].ndisks; d++)
+			add_file(bi, root, cfg->parts[p].disks[d].path);
 	}
 	bs->FreePages((EFI_PHYSICAL_ADDRESS)cfg, (sizeof(*cfg) + PAGE - 1) / PAGE);
 	root->Close(root);

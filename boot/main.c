@@ -19,6 +19,7 @@
 #include "arch/x86/vectors.h"
 #include "arch/x86/rtc.h"
 #include "arch/x86/smp.h"
+#include "vmm/virtio.h"
 #include "vmm/sched.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/vmm.h"
@@ -368,6 +369,7 @@ void hv_main(struct boot_info *bi)
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */
 	smp_init();               /* the other CPUs: each turns it on and schedules */
 	pr_info("vatra: ready");
+	virtio_switches_init(cfg.switches, cfg.nswitches);   /* before the NICs plug in */
 	vmm_start_partitions(cfg.parts, cfg.nparts);   /* every autostart partition */
 	sched_loop(&cpu_table[0]);   /* run vCPUs and the shell, forever */
 }

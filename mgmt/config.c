@@ -25,7 +25,7 @@ _Static_assert(CFG_MAX_PARTS == 32, "update the 'at most 32 partitions' message"
 #define PAGE_MASK	0xfffull
 #define QUOTE_MAX	24	/* value characters echoed in a message */
 
-enum sect { S_NONE, S_GLOBAL, S_PART, S_SKIP };
+enum sect { S_NONE, S_GLOBAL, S_PART, S_SWITCH, S_SKIP };
 
 /* Global keys, in gkeys[] order. */
 enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS, G_UNSAFE_IRQ, G_IOMMU_SELFTEST, G_NKEYS };
@@ -33,6 +33,7 @@ enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_T
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
 	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_DIRECT_TEST_PORT, P_WEIGHT, P_CAP, P_DEDICATED, P_UNMAPPED, P_DEVICES,
+	P_DISK, P_NET, P_HVC,
 	P_NKEYS
 };
 
@@ -49,6 +50,9 @@ struct parser {
 	char buf[CFG_LINE_MAX + 1];
 };
 
+static bool cfg_name_ok(const char *s);
+static int cfg_hex(char ch);
+
 /* A value handler returns NULL when the value was taken, else the reason
  * it was rejected, completing "bad value 'X' for 'key': <reason>". */
 typedef const char *(*cfg_set_fn)(struct parser *p, char *v);
@@ -56,6 +60,7 @@ typedef const char *(*cfg_set_fn)(struct parser *p, char *v);
 struct cfg_key {
 	const char *name;
 	cfg_set_fn set;
+	bool repeats;			/* one line per item (disk = ...), not a duplicate */
 };
 
 /* ---- small character and number helpers ------------------------------ */
@@ -753,6 +758,92 @@ static const char *p_devices(struct parser *p, char *v)
 	return why;
 }
 
+/* "disk = /path [ro]": one line per disk, in PCI slot order. */
+static const char *p_disk(struct parser *p, char *v)
+{
+	struct part_config *pt = p->part;
+	struct part_disk *d;
+	char *opt;
+	const char *why;
+
+	if (pt->ndisks == PART_MAX_DISKS)
+		return "too many disks: at most 4";
+	for (opt = v; *opt && !str_isspace(*opt); opt++)
+		;
+	if (*opt)
+		*opt++ = '\0';
+	opt = cfg_trim(opt);
+	if (opt[0] && strcmp(opt, "ro"))
+		return "expected /path, optionally followed by ro";
+	for (unsigned i = 0; i < pt->ndisks; i++)
+		if (!strcmp(pt->disks[i].path, v))
+			return "this partition already has that disk";
+	d = &pt->disks[pt->ndisks];
+	why = cfg_set_path(d->path, v);
+	if (why)
+		return why;
+	d->ro = opt[0] != '\0';
+	pt->ndisks++;
+	return NULL;
+}
+
+/* "net = SWITCH [mac=xx:xx:xx:xx:xx:xx]": one line per NIC. The switch
+ * must be declared somewhere in the file (checked at the end). */
+static const char *p_net(struct parser *p, char *v)
+{
+	struct part_config *pt = p->part;
+	struct part_nic *n;
+	char *opt;
+
+	if (pt->nnics == PART_MAX_NICS)
+		return "too many NICs: at most 4";
+	for (opt = v; *opt && !str_isspace(*opt); opt++)
+		;
+	if (*opt)
+		*opt++ = '\0';
+	opt = cfg_trim(opt);
+	if (!cfg_name_ok(v) || strnlen(v, CFG_NAME_MAX) >= CFG_NAME_MAX)
+		return "expected a switch name, optionally followed by mac=xx:xx:xx:xx:xx:xx";
+	n = &pt->nics[pt->nnics];
+	memset(n, 0, sizeof(*n));
+	if (opt[0]) {
+		unsigned i;
+
+		if (strncmp(opt, "mac=", 4))
+			return "expected a switch name, optionally followed by mac=xx:xx:xx:xx:xx:xx";
+		opt += 4;
+		for (i = 0; i < 6; i++) {
+			int hi = cfg_hex(opt[0]), lo = cfg_hex(opt[1]);
+
+			if (hi < 0 || lo < 0 || (i < 5 ? opt[2] != ':' : opt[2] != '\0'))
+				return "bad MAC: expected six hex pairs like 02:00:00:00:00:01";
+			n->mac[i] = (uint8_t)(hi << 4 | lo);
+			opt += 3;
+		}
+		if (n->mac[0] & 1)
+			return "a multicast MAC cannot be a NIC's address";
+		n->mac_set = true;
+	}
+	str_copy(n->sw, v, sizeof(n->sw));
+	n->line = p->line;
+	pt->nnics++;
+	return NULL;
+}
+
+/* hvc = yes: a virtio console whose output joins the UART's; console:
+ * the operator's keystrokes go to it too (instead of the UART). */
+static const char *p_hvc(struct parser *p, char *v)
+{
+	p->part->hvc_input = !strcmp(v, "console");
+	if (p->part->hvc_input) {
+		p->part->hvc = true;
+		return NULL;
+	}
+	if (!cfg_parse_bool(v, &p->part->hvc))
+		return "expected yes, no or console";
+	return NULL;
+}
+
 static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_KERNEL] = { "kernel", p_kernel },
 	[P_INITRD] = { "initrd", p_initrd },
@@ -771,6 +862,9 @@ static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_DEDICATED] = { "dedicated", p_dedicated },
 	[P_UNMAPPED] = { "unmapped", p_unmapped },
 	[P_DEVICES] = { "devices", p_devices },
+	[P_DISK] = { "disk", p_disk, true },
+	[P_NET] = { "net", p_net, true },
+	[P_HVC] = { "hvc", p_hvc },
 };
 
 /* ---- sections -------------------------------------------------------- */
@@ -863,6 +957,14 @@ static void cfg_end_section(struct parser *p)
 		cfg_check_dedicated(p);
 }
 
+static int cfg_hex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = cfg_lower(ch);
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
 static bool cfg_name_ok(const char *s)
 {
 	size_t i;
@@ -930,6 +1032,63 @@ static void cfg_begin_part(struct parser *p, const char *name)
 	p->sect = S_PART;
 }
 
+/* [switch NAME]: a virtual switch partitions' NICs plug into. It has
+ * no settings (yet); its name follows the partition name rules. */
+static void cfg_begin_switch(struct parser *p, const char *name)
+{
+	struct vatra_config *c = p->c;
+	char m[CFG_MSG_MAX] = "";
+
+	p->sect = S_SKIP;
+	if (!name[0] || !cfg_name_ok(name) || strnlen(name, CFG_NAME_MAX) >= CFG_NAME_MAX) {
+		m_add(m, "bad switch name ");
+		m_addq(m, name);
+		m_add(m, ": use A-Z a-z 0-9 _ -, at most 31, starting with a letter");
+		cfg_err(p, p->line, m);
+		return;
+	}
+	for (unsigned i = 0; i < c->nswitches; i++)
+		if (!str_casecmp(c->switches[i], name)) {
+			m_add(m, "duplicate switch name ");
+			m_addq(m, name);
+			cfg_err(p, p->line, m);
+			return;
+		}
+	if (c->nswitches == PART_MAX_SWITCHES) {
+		cfg_err(p, p->line, "too many switches: at most 8");
+		return;
+	}
+	str_copy(c->switches[c->nswitches++], name, CFG_NAME_MAX);
+	p->sect = S_SWITCH;
+}
+
+/* Every NIC names a declared switch: checked once the whole file is read
+ * (a switch may be declared after the partitions using it). */
+static void cfg_check_nets(struct parser *p)
+{
+	struct vatra_config *c = p->c;
+	char m[CFG_MSG_MAX];
+
+	p->sect = S_NONE;
+	for (unsigned i = 0; i < c->nparts; i++)
+		for (unsigned n = 0; n < c->parts[i].nnics; n++) {
+			const struct part_nic *nic = &c->parts[i].nics[n];
+			bool found = false;
+
+			for (unsigned s = 0; s < c->nswitches; s++)
+				found |= !strcmp(c->switches[s], nic->sw);
+			if (found)
+				continue;
+			m[0] = '\0';
+			m_add(m, "no [switch ");
+			m_add(m, nic->sw);
+			m_add(m, "] section for this NIC of partition ");
+			m_addq(m, c->parts[i].name);
+			c->parts[i].valid = false;
+			cfg_err(p, nic->line, m);
+		}
+}
+
 static void cfg_header(struct parser *p, char *s)
 {
 	char *end = strchr(s, ']');
@@ -961,9 +1120,13 @@ static void cfg_header(struct parser *p, char *s)
 		cfg_begin_part(p, cfg_trim(in + 9));
 		return;
 	}
+	if (!strncmp(in, "switch", 6) && (!in[6] || str_isspace(in[6]))) {
+		cfg_begin_switch(p, cfg_trim(in + 6));
+		return;
+	}
 	m_add(m, "unknown section ");
 	m_addq(m, in);
-	m_add(m, ": expected [vatra] or [partition NAME]");
+	m_add(m, ": expected [vatra], [partition NAME] or [switch NAME]");
 	cfg_err(p, p->line, m);
 }
 
@@ -1046,6 +1209,13 @@ static void cfg_keyval(struct parser *p, char *s)
 		cfg_err(p, p->line, m);
 		return;
 	}
+	if (p->sect == S_SWITCH) {
+		m_add(m, "unknown key ");
+		m_addq(m, key);
+		m_add(m, ": a [switch] section has no settings");
+		cfg_err(p, p->line, m);
+		return;
+	}
 
 	if (p->sect == S_GLOBAL) {
 		keys = gkeys;
@@ -1069,7 +1239,7 @@ static void cfg_keyval(struct parser *p, char *s)
 	}
 	/* The first setting wins: the operator most likely edited the top
 	 * of the section and forgot a stale line further down. */
-	if (seen[k]) {
+	if (seen[k] && !keys[k].repeats) {
 		m_add(m, "duplicate key '");
 		m_add(m, keys[k].name);
 		m_add(m, "' (first on line ");
@@ -1078,7 +1248,8 @@ static void cfg_keyval(struct parser *p, char *s)
 		cfg_err(p, p->line, m);
 		return;
 	}
-	seen[k] = p->line;
+	if (!seen[k])
+		seen[k] = p->line;
 
 	why = cfg_value(eq + 1, &val);
 	if (why) {
@@ -1174,6 +1345,7 @@ int cfg_parse(struct vatra_config *c, const char *text, size_t len)
 		pos = end + 1;
 	}
 	cfg_end_section(&p);
+	cfg_check_nets(&p);
 
 	total = c->nerrors + c->errors_dropped;
 	if (total < c->nerrors || total > 0x7fffffffu)

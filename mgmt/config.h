@@ -42,6 +42,8 @@ struct vatra_config {
 	bool console_quiet;            /* console_mode = quiet: partitions' lines only kept, not printed */
 	bool allow_unsafe_interrupts;  /* passthrough without interrupt remapping (default no) */
 	uint32_t tlb_tags;             /* at most this many ASIDs/VPIDs per CPU, host's included; 0 = all (default) */
+	char switches[PART_MAX_SWITCHES][PART_NAME_MAX];   /* [switch NAME] sections */
+	unsigned nswitches;
 	struct part_config parts[CFG_MAX_PARTS];
 	unsigned nparts;
 	struct cfg_error errors[CFG_MAX_ERRORS];

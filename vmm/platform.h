@@ -45,6 +45,7 @@ struct platform {
 	uint64_t rsdp;                   /* guest-physical, 0 if no tables */
 	uint64_t next_tsc;               /* earliest device deadline (TSC), 0 = none */
 	bool dirty;                      /* a device was touched: deadlines may move */
+	volatile bool kicked;            /* another CPU left work for a device (a frame) */
 };
 
 /* Sets every device to its reset state and writes the ACPI tables into
@@ -55,9 +56,20 @@ int platform_init(struct partition *p);
 bool platform_has_ecam(const struct partition *p);
 /* Per vCPU: its local APIC. */
 void platform_vcpu_init(struct vcpu *v);
+/* v's own CPU only: runs v's LAPIC timer (an interrupt it raises waits
+ * in the LAPIC's IRR); returns the TSC value of its next deadline, 0 =
+ * none, also kept in v->lapic_due. */
+uint64_t platform_lapic_poll(struct vcpu *v);
+/* v's own CPU only: nothing in v's LAPIC to deliver, and the 8259 is not
+ * wired to it (so no other device's interrupt can be pending for it). */
+bool platform_lapic_quiet(struct vcpu *v);
 
 /* Guest time in ns since the partition started. */
 uint64_t platform_now(struct partition *p);
+/* Another CPU (without the partition's lock) left work for one of its
+ * devices: the next poll runs the device ticks, and a vCPU is kicked so
+ * that poll comes soon. */
+void platform_kick(struct partition *p);
 /* Fires every timer that is due; returns the TSC value of the next
  * deadline (0 = none). */
 uint64_t platform_update(struct partition *p);

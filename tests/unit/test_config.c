@@ -1167,6 +1167,106 @@ static void test_modules_bad(void **state)
 	free(c);
 }
 
+static void test_disks(void **state)
+{
+	static const struct { const char *v; const char *why; } bad[] = {
+		{ "disk.img", "expected a path starting with '/'" },
+		{ "/d.img rw", "expected /path, optionally followed by ro" },
+		{ "/d.img ro x", "expected /path, optionally followed by ro" },
+		{ "", "expected a path starting with '/'" },
+	};
+	struct vatra_config *c;
+	char buf[300];
+
+	(void)state;
+	c = part_with("disk = /images/web.img\ndisk = /images/data.img  ro");
+	expect_no_err(c);
+	assert_int_equal(c->parts[0].ndisks, 2);
+	assert_string_equal(c->parts[0].disks[0].path, "/images/web.img");
+	assert_false(c->parts[0].disks[0].ro);
+	assert_string_equal(c->parts[0].disks[1].path, "/images/data.img");
+	assert_true(c->parts[0].disks[1].ro);
+	free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "disk = %s", bad[i].v);
+		c = part_with(buf);
+		expect_one_err(c, 5, bad[i].why);
+		assert_int_equal(c->parts[0].ndisks, 0);
+		assert_false(c->parts[0].valid);
+		free(c);
+	}
+	c = part_with("disk = /a\ndisk = /a");
+	expect_one_err(c, 6, "this partition already has that disk");
+	free(c);
+	c = part_with("disk = /a\ndisk = /b\ndisk = /c\ndisk = /d\ndisk = /e");
+	expect_one_err(c, 9, "too many disks: at most 4");
+	assert_int_equal(c->parts[0].ndisks, 4);
+	free(c);
+}
+
+static void test_nets(void **state)
+{
+	static const struct { const char *v; const char *why; } bad[] = {
+		{ "", "expected a switch name" },
+		{ "9sw", "expected a switch name" },
+		{ "sw0 mac=02:00:00:00:00", "bad MAC" },
+		{ "sw0 mac=02:00:00:00:00:0g", "bad MAC" },
+		{ "sw0 mac=02:00:00:00:00:01:", "bad MAC" },
+		{ "sw0 mac=01:00:5e:00:00:01", "a multicast MAC" },
+		{ "sw0 vlan=3", "expected a switch name" },
+	};
+	struct vatra_config *c;
+	char buf[300];
+
+	(void)state;
+	c = parse("[partition a]\nkernel = /k\nmemory = 64M\nnet = sw0\n"
+		  "net = lan mac=02:aB:00:00:00:7f\n[switch sw0]\n[switch lan]\n");
+	expect_no_err(c);
+	assert_int_equal(c->nswitches, 2);
+	assert_string_equal(c->switches[1], "lan");
+	assert_int_equal(c->parts[0].nnics, 2);
+	assert_string_equal(c->parts[0].nics[0].sw, "sw0");
+	assert_false(c->parts[0].nics[0].mac_set);
+	assert_true(c->parts[0].nics[1].mac_set);
+	assert_int_equal(c->parts[0].nics[1].mac[1], 0xab);
+	assert_int_equal(c->parts[0].nics[1].mac[5], 0x7f);
+	assert_true(c->parts[0].valid);
+	free(c);
+	/* A NIC on a switch no section declares. */
+	c = parse("[switch sw0]\n[partition a]\nkernel = /k\nmemory = 64M\nnet = sw1\n");
+	expect_one_err(c, 5, "no [switch sw1] section");
+	assert_false(c->parts[0].valid);
+	free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "net = %s", bad[i].v);
+		c = part_with(buf);
+		assert_int_equal(c->nerrors, 1);
+		assert_int_equal(c->errors[0].line, 5);
+		assert_non_null(strstr(c->errors[0].msg, bad[i].why));
+		assert_false(c->parts[0].valid);
+		free(c);
+	}
+	c = part_with("hvc = yes");
+	expect_no_err(c);
+	assert_true(c->parts[0].hvc);
+	assert_false(c->parts[0].hvc_input);
+	free(c);
+	c = part_with("hvc = console");
+	expect_no_err(c);
+	assert_true(c->parts[0].hvc);
+	assert_true(c->parts[0].hvc_input);
+	free(c);
+	c = part_with("hvc = maybe");
+	expect_one_err(c, 5, "expected yes, no or console");
+	free(c);
+	c = parse("[switch sw0]\nuplink = eth0\n[switch sw0]\n[switch 0x]\n");
+	assert_int_equal(c->nerrors, 3);
+	assert_non_null(strstr(c->errors[0].msg, "a [switch] section has no settings"));
+	assert_non_null(strstr(c->errors[1].msg, "duplicate switch name"));
+	assert_non_null(strstr(c->errors[2].msg, "bad switch name"));
+	free(c);
+}
+
 static void test_memory(void **state)
 {
 	static const struct { const char *v; uint64_t bytes; } good[] = {
@@ -2266,6 +2366,8 @@ int main(void)
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_modules_good),
 		cmocka_unit_test(test_modules_bad),
+		cmocka_unit_test(test_disks),
+		cmocka_unit_test(test_nets),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_vcpus),
 		cmocka_unit_test(test_cpus_key),
