@@ -8,6 +8,7 @@
 #   make test-qemu / test-bochs / test-iommu / test-passthru   one emulator tier
 #   make fuzz-tables  a long run of the DMAR/IVRS fuzzer
 #   make coverage   line and branch coverage of the host unit tests, per module
+#   make fuzz       fuzz campaigns under QEMU and Bochs (FUZZ_SEEDS, FUZZ_OPS)
 
 B       := build
 
@@ -34,7 +35,7 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            arch/x86/rtc.c arch/x86/smp.c arch/x86/vectab.c arch/x86/vectors.c \
            arch/x86/svm.c arch/x86/vmx.c arch/x86/permmap.c \
            vmm/vmm.c vmm/sched.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/crvalid.c vmm/crwrite.c vmm/msr.c vmm/io.c \
-           vmm/guestmsr.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
+           vmm/guestmsr.c vmm/mtrr.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
            vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/passthru.c vmm/ptirq.c vmm/ptprobe.c \
@@ -61,7 +62,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config ptdev ptassign acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu virtq virtio vswitch
+              devreg permmap msi guestmsr mtrr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu virtq virtio vswitch
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -91,6 +92,7 @@ unit_src_virtq  := vmm/dev/virtq.c
 unit_src_vswitch := vmm/vswitch.c lib/strutil.c
 unit_src_virtio := vmm/dev/virtio_blk.c vmm/dev/virtio_net.c vmm/dev/virtio_console.c vmm/dev/virtio_pci.c vmm/dev/virtq.c vmm/dev/vpci.c vmm/dev/devreg.c
 unit_src_guestmsr := vmm/guestmsr.c
+unit_src_mtrr   := vmm/mtrr.c
 unit_src_vlapic := vmm/dev/vlapic.c
 unit_src_vioapic := vmm/dev/vioapic.c
 unit_src_vpic   := vmm/dev/vpic.c
@@ -112,7 +114,7 @@ unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 unit_def_iommu_tables := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-passthru test-virtio fuzz-tables bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-passthru test-virtio fuzz fuzz-tables bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -185,6 +187,8 @@ test-qemu: $(B)/vatra.efi guests
 	@tests/run-tier qemu
 test-bochs: $(B)/vatra.efi guests
 	@tests/run-tier bochs
+fuzz: $(B)/vatra.efi guests
+	@tests/run-tier fuzz
 test-iommu: $(B)/vatra.efi guests
 	@tests/run-tier iommu
 test-passthru: $(B)/vatra.efi guests

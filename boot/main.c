@@ -72,6 +72,7 @@ static void config_load(const struct boot_info *bi)
 	hv.cfg = &cfg;
 	hv.tlb_tags = cfg.tlb_tags;
 	hv.allow_unsafe_interrupts = cfg.allow_unsafe_interrupts;
+	hv.no_virtual_nmis = cfg.no_virtual_nmis;
 	log_set_level((enum log_level)cfg.log_level);
 	console_set_quiet(cfg.console_quiet);
 	if (!uart_init(cfg.console_port, cfg.console_baud)) {

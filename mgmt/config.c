@@ -28,7 +28,8 @@ _Static_assert(CFG_MAX_PARTS == 32, "update the 'at most 32 partitions' message"
 enum sect { S_NONE, S_GLOBAL, S_PART, S_SWITCH, S_SKIP };
 
 /* Global keys, in gkeys[] order. */
-enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS, G_UNSAFE_IRQ, G_IOMMU_SELFTEST, G_NKEYS };
+enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS, G_UNSAFE_IRQ, G_VIRTUAL_NMIS,
+       G_IOMMU_SELFTEST, G_NKEYS };
 /* Partition keys, in pkeys[] order. */
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
@@ -411,6 +412,18 @@ static const char *g_unsafe_irq(struct parser *p, char *v)
 	return NULL;
 }
 
+/* virtual_nmis = no: VT-x leaves virtual NMIs off, as on a CPU without
+ * them, so that tests reach the path such CPUs take. */
+static const char *g_virtual_nmis(struct parser *p, char *v)
+{
+	bool on;
+
+	if (!cfg_parse_bool(v, &on))
+		return "expected yes or no";
+	p->c->no_virtual_nmis = !on;
+	return NULL;
+}
+
 static const char *g_iommu_selftest(struct parser *p, char *v)
 {
 	if (!cfg_parse_bool(v, &p->c->iommu_selftest))
@@ -426,6 +439,7 @@ static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_CONSOLE_MODE] = { "console_mode", g_console_mode },
 	[G_TLB_TAGS] = { "tlb_tags", g_tlb_tags },
 	[G_UNSAFE_IRQ] = { "allow_unsafe_interrupts", g_unsafe_irq },
+	[G_VIRTUAL_NMIS] = { "virtual_nmis", g_virtual_nmis },
 	[G_IOMMU_SELFTEST] = { "iommu_selftest", g_iommu_selftest },
 };
 

@@ -44,6 +44,7 @@ struct vatra_config {
 	uint32_t tlb_tags;             /* at most this many ASIDs/VPIDs per CPU, host's included; 0 = all (default) */
 	char switches[PART_MAX_SWITCHES][PART_NAME_MAX];   /* [switch NAME] sections */
 	unsigned nswitches;
+	bool no_virtual_nmis;          /* virtual_nmis = no: VT-x runs as on a CPU without them (tests) */
 	struct part_config parts[CFG_MAX_PARTS];
 	unsigned nparts;
 	struct cfg_error errors[CFG_MAX_ERRORS];

@@ -168,9 +168,10 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 		/* The LAPIC model's TSC-deadline timer, when the TSC rate is known. */
 		if (hv.tsc_khz)
 			r->c |= 1u << 24;
-		/* EDX: MTRR 12, thermal monitor and its MSRs 22 and 29 (ECX 7
-		 * EIST, 8 TM2): no MTRRs or thermal MSRs are offered. */
-		r->d &= ~((1u << 12) | (1u << 22) | (1u << 29));
+		/* EDX: thermal monitor and its MSRs 22 and 29 (ECX 7 EIST, 8
+		 * TM2) hidden; MTRR 12 offered, emulated (vmm/mtrr.c). */
+		r->d &= ~((1u << 22) | (1u << 29));
+		r->d |= 1u << 12;
 		break;
 	case 5:   /* MONITOR/MWAIT */
 	case 6:   /* thermal and power management */
@@ -210,6 +211,9 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 	case 0x80000001:
 		/* ECX: SVM 2, SKINIT 12, MWAITX 29. */
 		r->c &= ~((1u << 2) | (1u << 12) | (1u << 29));
+		/* EDX: AMD repeats leaf 1's MTRR bit 12 (APM Vol. 3, E.4.2). */
+		if (vmm_guest_vendor() == CPU_VENDOR_AMD)
+			r->d |= 1u << 12;
 		break;
 	case 0x8000000a:  /* SVM features */
 		*r = (struct cpuid_regs){ 0 };

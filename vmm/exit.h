@@ -32,6 +32,10 @@ enum vm_exit_reason {
 	EXIT_NREASONS
 };
 
+#define EVENT_EXT_INTR 0
+#define EVENT_NMI      2
+#define EVENT_HW_EXC   3
+
 struct vm_exit {
 	enum vm_exit_reason reason;
 	uint32_t vendor_code;     /* raw hardware exit code, for stats and dumps */
@@ -45,6 +49,10 @@ struct vm_exit {
 	 * queues it again; the instruction at RIP has not run. */
 	bool event;
 	uint8_t event_vector;
+	/* Its type, as both vendors encode it (bits 10:8 of EXITINTINFO and
+	 * of the IDT-vectoring information): EVENT_EXT_INTR, EVENT_NMI,
+	 * EVENT_HW_EXC, higher values software events. */
+	uint8_t event_type;
 	union {
 		struct {
 			uint16_t port;

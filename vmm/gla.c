@@ -3,6 +3,8 @@
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/fpu.h"
+#include "vmm/platform.h"
+#include "vmm/partition.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/caps.h"
 #include "lib/string.h"
@@ -99,6 +101,7 @@ static int gla_copy(struct vcpu *v, uint64_t gla, uint8_t *buf, unsigned len,
 {
 	uint8_t *h[2] = { NULL, NULL };
 	unsigned n[2] = { 0, 0 };
+	bool none[2] = { false, false };
 
 	if (len > 4096)
 		return -EINVAL;
@@ -111,7 +114,12 @@ static int gla_copy(struct vcpu *v, uint64_t gla, uint8_t *buf, unsigned len,
 		if (gla_translate(v, gla, access, &gpa, f))
 			return -EFAULT;
 		h[i] = gpa_ptr(v->part, gpa, chunk);
-		if (!h[i]) {
+		/* Nothing there, in a partition with unmapped = ignore: reads
+		 * give all ones and writes are dropped, as on a PC bus. */
+		if (!h[i] && v->part->cfg.unmapped == PART_UNMAPPED_IGNORE &&
+		    !platform_mmio_owns(v->part, gpa) && !platform_mmio_owns(v->part, gpa + chunk - 1))
+			none[i] = true;
+		else if (!h[i]) {
 			f->kind = GLA_NOT_RAM;
 			f->gpa = gpa;
 			return -EFAULT;
@@ -123,7 +131,12 @@ static int gla_copy(struct vcpu *v, uint64_t gla, uint8_t *buf, unsigned len,
 	if (!buf)
 		return 0;       /* a probe: the rights are there */
 	for (int i = 0; i < 2; i++) {
-		if (access & GWALK_WRITE)
+		if (none[i] && (access & GWALK_WRITE))
+			v->unmapped_writes++;
+		else if (none[i] && n[i]) {
+			memset(buf, 0xff, n[i]);
+			v->unmapped_reads++;
+		} else if (access & GWALK_WRITE)
 			memcpy(h[i], buf, n[i]);
 		else if (n[i])
 			memcpy(buf, h[i], n[i]);

@@ -17,6 +17,9 @@
 #include "arch/x86/cpu.h"
 #include "vmm/vmm.h"
 #include "vmm/guestmsr.h"
+#include "vmm/mtrr.h"
+#include "vmm/platform.h"
+#include "arch/x86/caps.h"
 #include "arch/x86/percpu.h"
 #include "lib/log.h"
 #include "lib/errno.h"
@@ -27,7 +30,6 @@
 #define MSR_PLATFORM_ID    0x17
 #define MSR_TSC_ADJUST     0x3b
 #define MSR_UCODE_REV      0x8b
-#define MSR_MTRRCAP        0xfe
 #define MSR_MCG_CAP        0x179
 #define MSR_MCG_STATUS     0x17a
 #define MSR_PERF_STATUS    0x198
@@ -176,9 +178,40 @@ static bool vendor_write_ok(uint32_t msr, uint64_t val)
 	return true;
 }
 
+/* The guest's MAXPHYADDR: the host's (CPUID 0x80000008 is passed). */
+static unsigned guest_maxphy(void)
+{
+	return caps_get()->phys_bits ? caps_get()->phys_bits : 36;
+}
+
+/* What firmware leaves in the MTRRs before the OS runs, the same on
+ * every vCPU: write-back by default and below 1 MiB (guest RAM has no
+ * hole), uncacheable from the PCI hole to 4 GiB (BARs, IOAPIC, LAPIC)
+ * and over the ECAM window where there is one. */
+void msr_mtrr_init(struct vcpu *v)
+{
+	struct mtrr_range r[2] = {
+		{ PLAT_PCI_HOLE_GPA, (1ULL << 32) - PLAT_PCI_HOLE_GPA, MTRR_UC },
+		{ PLAT_ECAM_GPA, PLAT_ECAM_SIZE, MTRR_UC },
+	};
+	unsigned n = platform_has_ecam(v->part) ? 2 : 1;
+
+	if (mtrr_firmware(&v->mtrr, guest_maxphy(), r, n)) {
+		pr_err("partition %s: cannot describe its memory in MTRRs; all UC", part_name(v->part));
+		mtrr_reset(&v->mtrr);
+	}
+}
+
 static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	bool intel = is_intel();
+
+	/* The MTRRs (SDM Vol. 3A, 13.11), only with CPUID's MTRR bit. */
+	if (mtrr_is_msr(msr)) {
+		if (!guest_has(v, 1, 3, CPUID1_EDX_MTRR))
+			return -ENOENT;
+		return mtrr_read(&v->mtrr, msr, val);
+	}
 
 	/* AMD's legacy counters exist on every AMD64 CPU (APM Vol. 2,
 	 * 13.2.1); with no PMU offered they count nothing. */
@@ -200,12 +233,6 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		    !guest_has(v, 7, 2, CPUID7_ECX_RDPID))
 			return -ENOENT;
 		*val = v->tsc_aux;
-		return 0;
-	case MSR_MTRRCAP:
-		/* No variable or fixed ranges, no WC; only with the MTRR bit. */
-		if (!guest_has(v, 1, 3, CPUID1_EDX_MTRR))
-			return -ENOENT;
-		*val = 0;
 		return 0;
 	case MSR_UCODE_REV:
 	case MSR_DEBUGCTL:
@@ -285,6 +312,8 @@ static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	/* What cannot be read here cannot be written either. */
 	if (r)
 		return r;
+	if (mtrr_is_msr(msr))
+		return mtrr_write(&v->mtrr, msr, val, guest_maxphy());
 	switch (msr) {
 	case MSR_TSC:
 		/* Sets the TSC; TSC_ADJUST moves by the same amount. */
@@ -326,7 +355,7 @@ static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		/* The legacy AMD counters: written and dropped. */
 		if (msr >= MSR_AMD_PERF_FIRST && msr <= MSR_AMD_PERF_LAST)
 			return 0;
-		/* Read-only: MTRRCAP, MCG_CAP, PLATFORM_ID, PERF_STATUS,
+		/* Read-only: MCG_CAP, PLATFORM_ID, PERF_STATUS,
 		 * PERF_CAPABILITIES, FEATURE_CONTROL (locked). */
 		return -EINVAL;
 	}

@@ -337,6 +337,7 @@ int part_start(struct partition *p, unsigned id, const struct part_config *setti
 		v->pending_irq = -1;
 		v->sipi_vector = -1;
 		fpu_vcpu_reset(v);
+		msr_mtrr_init(v);
 		tlbtag_init(&v->tag);
 		memset(v->cpuid_cache, 0, sizeof(v->cpuid_cache));
 		r = vmm->vcpu_create(v);

@@ -36,6 +36,7 @@
 #include "vmm/platform.h"
 #include "vmm/virtio.h"
 #include "vmm/part_config.h"
+#include "vmm/mtrr.h"
 #include "arch/x86/paging.h"
 #include "lib/spinlock.h"
 
@@ -100,6 +101,7 @@ struct vcpu {
 		uint32_t leaf, sub, r[4];
 		bool valid;
 	} cpuid_cache[8];
+	struct mtrr mtrr;            /* [cpu] the MTRRs (vmm/mtrr.c); INIT keeps them */
 	/* FPU/SSE/AVX state while not in the registers (vmm/fpu.c) */
 	uint8_t fpu[4096] __attribute__((aligned(64)));  /* [cpu] XSAVE (or FXSAVE) area */
 	bool fpu_valid;              /* [cpu] */

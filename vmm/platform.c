@@ -440,8 +440,13 @@ void platform_accept(struct vcpu *v, int vector)
 	if (lapic)
 		vlapic_accept(&v->lapic, (uint8_t)vector);
 	spin_unlock(&v->lapic_lock);
-	if (!lapic)
+	/* The timer that raised it asks for no exit while its vector waits
+	 * in IRR: once accepted, its deadline comes back (vlapic.c). */
+	v->lapic_touched = true;
+	if (!lapic) {
 		vpic_ack(&v->part->plat.pic);
+		v->part->plat.dirty = true;   /* a PIT edge held behind it */
+	}
 }
 
 static void act(struct vcpu *v, enum vpm_action a)
@@ -781,6 +786,17 @@ int platform_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint6
 	/* No MMIO device keeps a platform timer (the LAPIC's is its vCPU's). */
 	if (r != -ENOENT)
 		return r;
+	/* An access that runs past the end of a device's range (an 8-byte
+	 * read at the LAPIC's last dword): nothing answers for the bytes
+	 * beyond, and a register read that way is undefined. Reads give all
+	 * ones and writes are dropped, as for any unclaimed bus cycle; a
+	 * guest is not stopped for it. */
+	if (devreg_find(&v->part->plat.reg, DEVREG_MMIO, gpa, 1) ||
+	    devreg_find(&v->part->plat.reg, DEVREG_MMIO, gpa + size - 1, 1)) {
+		if (!write)
+			*val = ~0ULL;
+		return 0;
+	}
 	if (!plat_pci_hole(gpa) || !plat_pci_hole(gpa + size - 1))
 		return -EFAULT;
 	if (!write)

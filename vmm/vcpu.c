@@ -166,12 +166,24 @@ static int dr_exit(struct vcpu *v, const struct vm_exit *e)
 	}
 	dr = (b[n + 2] >> 3) & 7;
 	gpr = (b[n + 2] & 7) | ((rex & 1) ? 8 : 0);
-	if (dr == 4 || dr == 5)
-		dr += 2;   /* aliases of DR6/DR7 while CR4.DE = 0 */
+	if (dr == 4 || dr == 5) {
+		/* Aliases of DR6/DR7 while CR4.DE = 0; with it set, #UD
+		 * (Intel SDM Vol. 2B, MOV—Move to/from Debug Registers). */
+		if (c.cr4 & (1u << 3)) {
+			vcpu_ud(v);
+			return 0;
+		}
+		dr += 2;
+	}
 	if (b[n + 1] == 0x23) {
 		val = v->regs.gpr[gpr];
 		if (c.mode != MODE_LONG64)
 			val = (uint32_t)val;
+		/* DR6 and DR7: a 1 in bits 63:32 is #GP(0). */
+		if (dr >= 6 && (val >> 32)) {
+			vcpu_gp(v);
+			return 0;
+		}
 		if (dr < 4) {
 			v->dr[dr] = val;
 			v->yield = true;    /* the next slice loads it */
@@ -231,6 +243,17 @@ static int exception_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	if (e->exc.trap_insn)
 		v->regs.rip += e->inst_len;
+	/* The exception was raised while another event was being delivered
+	 * (the vendor code queued that one again), and takes its place: an
+	 * NMI or external interrupt is held again, not lost, and goes in
+	 * as soon as the guest can take it, after the exception. A
+	 * displaced exception or software interrupt comes again when its
+	 * instruction runs again (the two are benign, so handled serially:
+	 * SDM Vol. 3A, 6.15, Table 6-5). */
+	if (e->event && e->event_type == EVENT_NMI)
+		v->nmi_pending = true;
+	else if (e->event && e->event_type == EVENT_EXT_INTR && v->pending_irq < 0)
+		v->pending_irq = e->event_vector;
 	vmm->inject_exception(v, e->exc.vector, e->exc.has_err, e->exc.err);
 	return 0;
 }

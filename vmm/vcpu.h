@@ -40,6 +40,9 @@ uint64_t msr_guest_tsc(struct vcpu *v);
 /* Opens the MSRs every partition reads and writes without exits (the
  * ones the hardware switches); 0 or -errno. */
 int msr_part_init(struct partition *p);
+/* Sets v's MTRRs to what firmware leaves at power-up (the same for
+ * every vCPU of the partition). */
+void msr_mtrr_init(struct vcpu *v);
 /* Loads MSRs that the hardware uses on the guest's behalf without an
  * exit (TSC_AUX) before v runs. */
 void msr_load_guest(struct vcpu *v);

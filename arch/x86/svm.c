@@ -316,7 +316,16 @@ static uint64_t svm_seg_base(struct vcpu *v, int s)
 
 static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_err, uint32_t err)
 {
-	sv(v)->vmcb->c.eventinj = vector | SVM_EVT_EXC | SVM_EVT_VALID |
+	struct svm_vcpu *s = sv(v);
+
+	/* An NMI going in again that the exception displaces (the neutral
+	 * code holds it again) is not being handled yet. */
+	if ((s->vmcb->c.eventinj & (SVM_EVT_VALID | (7u << 8))) == (SVM_EVT_VALID | SVM_EVT_NMI)) {
+		s->nmi_masked = false;
+		s->iret_seen = false;
+		s->vmcb->c.intercepts1 &= ~SVM_I1_IRET;
+	}
+	s->vmcb->c.eventinj = vector | SVM_EVT_EXC | SVM_EVT_VALID |
 		(has_err ? SVM_EVT_ERR | ((uint64_t)err << 32) : 0);
 }
 
@@ -724,6 +733,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	svm_nmi_track(s, vm);
 	e->event = vm->c.exitintinfo & SVM_EVT_VALID;
 	e->event_vector = (uint8_t)vm->c.exitintinfo;
+	e->event_type = (vm->c.exitintinfo >> 8) & 7;
 	translate(v, e, vm->s.rip);
 }
 

@@ -37,6 +37,10 @@ struct vmx_vcpu {
 	int host_cpu;           /* CPU whose host state the VMCS holds, -1 = none */
 	int vpid_cpu;           /* CPU whose VPID for it the VMCS holds, -1 = none */
 	bool in_use;
+	/* Without virtual NMIs: an injected NMI's handler has not been seen
+	 * to return (see vmx_soft_nmi_unblock). */
+	bool soft_nmi_blocked;
+	uint64_t soft_nmi_tsc;  /* when it went in */
 };
 
 static const uint32_t syscall_msr[5] = { 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
@@ -168,10 +172,12 @@ static int vmx_cpu_enable(void)
 	have_preempt = !(miss & PIN_PREEMPT_TIMER);
 	have_vnmi = !(miss & PIN_VIRTUAL_NMI) &&
 		    ((rdmsr(true_msrs ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED) >> 32) & PROC_NMI_WINDOW);
-	if (!have_vnmi) {
+	if (!have_vnmi || hv.no_virtual_nmis) {
 		pin_ctl &= ~PIN_VIRTUAL_NMI;
-		pr_warn("vmx: no virtual NMIs: a guest's NMIs after its first go in only as the "
-			"CPU's own NMI blocking allows");
+		pr_warn("vmx: no virtual NMIs%s: a guest's NMI handler is taken to have returned at "
+			"the first exit with interrupts enabled; until then further NMIs are held",
+			have_vnmi ? " (virtual_nmis = no)" : " on this CPU");
+		have_vnmi = false;
 	}
 	preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
 	proc_ctl = adjust(true_msrs ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
@@ -571,6 +577,10 @@ static uint64_t vmx_seg_base(struct vcpu *v, int s)
 static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_err, uint32_t err)
 {
 	vmcs_load(vx(v)->vmcs_pa);
+	/* An NMI going in again that the exception displaces (the neutral
+	 * code holds it again) is not being handled yet. */
+	if ((vmread(ENTRY_INTR_INFO) & (INTR_VALID | (7u << 8))) == (INTR_VALID | INTR_TYPE_NMI))
+		vx(v)->soft_nmi_blocked = false;
 	vmwrite(ENTRY_INTR_INFO, vector | INTR_TYPE_HW_EXC | INTR_VALID | (has_err ? INTR_ERR : 0));
 	if (has_err)
 		vmwrite(ENTRY_EXC_ERROR, err);
@@ -611,6 +621,9 @@ static void vmx_request_irq_window(struct vcpu *v, bool on)
 static bool vmx_nmi_allowed(struct vcpu *v)
 {
 	vmcs_load(vx(v)->vmcs_pa);
+	if (!have_vnmi)
+		return !vx(v)->soft_nmi_blocked && !(vmread(GUEST_INTERRUPTIBILITY) & 3) &&
+		       !(vmread(ENTRY_INTR_INFO) & INTR_VALID);
 	return !(vmread(GUEST_INTERRUPTIBILITY) & 0xb) && !(vmread(ENTRY_INTR_INFO) & INTR_VALID);
 }
 
@@ -618,6 +631,39 @@ static void vmx_inject_nmi(struct vcpu *v)
 {
 	vmcs_load(vx(v)->vmcs_pa);
 	vmwrite(ENTRY_INTR_INFO, 2 | INTR_TYPE_NMI | INTR_VALID);
+	if (!have_vnmi) {
+		vx(v)->soft_nmi_blocked = true;
+		vx(v)->soft_nmi_tsc = rdtsc();
+	}
+}
+
+/* Without virtual NMIs nothing tells when the guest's NMI handler
+ * returns: with NMI exiting, blocking by NMI lasts as long as the guest
+ * runs whatever it does (SDM Vol. 3C, 26.6.1 "Interruptibility State"),
+ * and there is no NMI-window exit. Handlers run with interrupts off
+ * (the NMI's delivery clears IF) and their IRET turns them back on, so
+ * the first exit that finds IF set, outside an interrupt shadow and not
+ * re-delivering the NMI, ends the blocking (as mainstream hypervisors
+ * do on such CPUs); so does an NMI in the guest for longer than
+ * SOFT_NMI_MS, for code that took it with interrupts off. A held NMI
+ * then goes in at that exit. */
+#define SOFT_NMI_MS 500
+
+static void vmx_soft_nmi_unblock(struct vcpu *v, uint64_t idt)
+{
+	struct vmx_vcpu *x = vx(v);
+	uint64_t is, khz = hv.tsc_khz ? hv.tsc_khz : 1000000;
+
+	if (have_vnmi || !x->soft_nmi_blocked)
+		return;
+	if ((idt & INTR_VALID) && (idt & (7u << 8)) == INTR_TYPE_NMI)
+		return;
+	is = vmread(GUEST_INTERRUPTIBILITY);
+	if ((!(v->regs.rflags & RFLAGS_IF) || (is & 3)) &&
+	    rdtsc() - x->soft_nmi_tsc < SOFT_NMI_MS * khz)
+		return;
+	x->soft_nmi_blocked = false;
+	vmwrite(GUEST_INTERRUPTIBILITY, is & ~0x8ULL);
 }
 
 static void vmx_request_nmi_window(struct vcpu *v, bool on)
@@ -823,6 +869,15 @@ static void vmx_exception(struct vcpu *v, struct vm_exit *e, uint64_t q)
 		e->reason = EXIT_INTR;
 		return;
 	}
+	/* An IRET that unblocked NMIs and then faulted: the NMI handler has
+	 * not returned, so virtual-NMI blocking is set again before the
+	 * exception goes into the guest (bit 12 of the exit interruption
+	 * information, undefined for #DF; SDM Vol. 3C, "Information for VM
+	 * Exits Due to Vectored Events" and "Reflecting Exceptions to Guest
+	 * Software"). */
+	if (have_vnmi && (info & (1u << 12)) && (uint8_t)info != 8 &&
+	    !(vmread(IDT_VECTORING_INFO) & INTR_VALID))
+		vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) | 0x8);
 	e->reason = EXIT_EXCEPTION;
 	e->exc.vector = (uint8_t)info;
 	e->exc.has_err = info & INTR_ERR;
@@ -1048,7 +1103,9 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 			vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) & ~0x8ULL);
 		e->event = true;
 		e->event_vector = (uint8_t)idt;
+		e->event_type = (idt >> 8) & 7;
 	}
+	vmx_soft_nmi_unblock(v, idt);
 	translate(v, e, (uint32_t)vmread(EXIT_REASON));
 }
 

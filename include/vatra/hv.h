@@ -20,6 +20,7 @@ struct hv {
 	uint16_t pm_tmr_passthrough;  /* the machine's PM timer port guests read, or 0 */
 	bool allow_unsafe_interrupts; /* [vatra]: passthrough without interrupt remapping */
 	uint32_t tlb_tags;            /* [vatra] tlb_tags: ASIDs/VPIDs per CPU at most, 0 = all */
+	bool no_virtual_nmis;         /* [vatra] virtual_nmis = no */
 };
 
 extern struct hv hv;

@@ -63,7 +63,7 @@ static const struct entry common[] = {
 	{0x277, "PAT reserved type 2", RSVD, 0, 0x0007010600070102ull, N(1, EDX, 16)},
 	{0xC0000103, "TSC_AUX bit 32", RSVD, 0, 1ull << 32, N(0x80000001, EDX, 27)},
 	{0xC0000080, "EFER", READ, 0, 0, {0}},
-	{0xFE, "MTRRCAP", ROANY, 0, 0, N(1, EDX, 12)},
+	{0xFE, "MTRRCAP", RO, 0x508, 0x508, N(1, EDX, 12)},
 	{0x179, "MCG_CAP", RO, 0, 0, N(1, EDX, 14)},
 	{0x17B, "MCG_CTL (MCG_CAP.CTL_P 0)", GP, 0, 0, {0}},
 	{0x400, "MC0_CTL (0 banks)", GP, 0, 0, {0}},

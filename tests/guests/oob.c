@@ -9,7 +9,9 @@
  *               the last 8 bytes are written and read back (they are RAM
  *               and must behave as RAM), then the first byte past RAM is
  *               touched, which must stop the partition
- *   ignore      the partition has `unmapped = ignore`: 1-, 2-, 4- and
+ *   ignore      (REP OUTSB from there reads 0xff, REP INSB there is
+ *               dropped: one read and one write more)
+ *               the partition has `unmapped = ignore`: 1-, 2-, 4- and
  *               8-byte reads return all ones, a 4- and an 8-byte write are
  *               dropped (a read after them still sees all ones): 6 reads,
  *               2 writes, each counted by Vatra; ends with PASS
@@ -65,7 +67,7 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	if (rt_has_flag("ignore")) {
 		volatile uint8_t *p = (volatile uint8_t *)addr;
 
-		rt_printf("oob: ignored accesses at 0x%lx: 6 reads, 2 writes\n", addr);
+		rt_printf("oob: ignored accesses at 0x%lx: 7 reads, 3 writes\n", addr);
 		EXPECT_EQ(*p, 0xff);
 		EXPECT_EQ(*(volatile uint16_t *)p, 0xffff);
 		EXPECT_EQ(*(volatile uint32_t *)p, 0xffffffffu);
@@ -74,6 +76,19 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 		*(volatile uint64_t *)(p + 8) = 0;
 		EXPECT_EQ(*(volatile uint32_t *)p, 0xffffffffu);
 		EXPECT_EQ(*(volatile uint64_t *)(p + 8), ~0ull);
+		/* String I/O with its buffer there: OUTSB reads a 0xff (into
+		 * the COM1 scratch register), INSB's byte is dropped. */
+		{
+			uint64_t si = addr + 16, di = addr + 24, n = 1;
+			outb(0x3ff, 0x12);
+			asm volatile("rep outsb" : "+S"(si), "+c"(n) : "d"((uint16_t)0x3ff) : "memory");
+			EXPECT_EQ(inb(0x3ff), 0xff);
+			EXPECT_EQ(si, addr + 17);
+			n = 1;
+			asm volatile("rep insb" : "+D"(di), "+c"(n) : "d"((uint16_t)0x2f0) : "memory");
+			EXPECT_EQ(di, addr + 25);
+			EXPECT_EQ(n, 0);
+		}
 		rt_done();
 	}
 	rt_printf("touching guest-physical 0x%lx (%s)\n", addr, write ? "write" : "read");

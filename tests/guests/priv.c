@@ -33,6 +33,9 @@ static void do_write_cr4(void *a) { (void)a; write_cr4(try_val); }
 static void do_write_cr0(void *a) { (void)a; write_cr0(try_val); }
 static void do_write_cr3(void *a) { (void)a; write_cr3(try_val); }
 static void do_write_efer(void *a) { (void)a; wrmsr(0xc0000080, try_val); }
+static void do_write_dr6(void *a) { (void)a; asm volatile("mov %0, %%dr6" :: "r"(try_val)); }
+static void do_write_dr7(void *a) { (void)a; asm volatile("mov %0, %%dr7" :: "r"(try_val)); }
+static void do_read_dr4(void *a) { uint64_t v; (void)a; asm volatile("mov %%dr4, %0" : "=r"(v)); }
 static void do_read(void *a) { (void)*(volatile uint64_t *)a; }
 static void do_int3(void *a) { (void)a; asm volatile("int3"); }
 static void do_invd(void *a) { (void)a; asm volatile("wbinvd; invd" ::: "memory"); }
@@ -152,6 +155,16 @@ static void test_dr(void)
 	write_dr6(0);
 	EXPECT_EQ(read_dr6(), 0xffff0ff0);
 	rt_printf("priv: dr0-3 round trip, dr6 0x%lx, dr7 0x%lx\n", read_dr6(), read_dr7());
+	/* MOV to DR6/DR7 with a 1 in bits 63:32 is #GP(0); DR4 is DR6's
+	 * alias with CR4.DE clear and #UD with it set (SDM Vol. 2B, MOV DR). */
+	try_val = 1ull << 32;
+	EXPECT_EQ(rt_try(do_write_dr6, NULL), 13 + 1);
+	EXPECT_EQ(rt_try(do_write_dr7, NULL), 13 + 1);
+	EXPECT_EQ(read_dr7(), 0x400);
+	EXPECT_EQ(rt_try(do_read_dr4, NULL), 0);
+	write_cr4(read_cr4() | (1u << 3));
+	EXPECT_EQ(rt_try(do_read_dr4, NULL), 6 + 1);
+	write_cr4(read_cr4() & ~(1ull << 3));
 }
 
 static void test_caches(void)

@@ -77,6 +77,41 @@ guest_dbg_check skylake-x "$W/dbg-skylake.log"
 check "skylake-x: AVX-512 state (ZMM16, k1) survives preemption" has "$W/dbg-skylake.log" \
 	"^\[xsave\] xsave: preempted [1-9][0-9]* times, YMM0-15, ZMM16 and k1 changed 0 times"
 
+# VT-x as on a CPU without virtual NMIs: said at boot, and the guest's
+# NMIs are still held while one is handled and never lost.
+mkcfg "$W/novnmi.cfg" "[vatra]" "on_all_stopped = exit" "virtual_nmis = no" "[partition nmi]" \
+	"kernel = /guests/nmi.elf" "memory = 16M" "debug_exit = yes"
+"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$W/novnmi.cfg" -o "$W/novnmi.img" \
+	-f "$B/guests/nmi.elf:/guests/nmi.elf" >/dev/null
+echo "--- haswell without virtual NMIs: NMIs tracked by the interrupt flag"
+L=$W/novnmi.log
+"$TOP/tools/run-bochs" --model corei7_haswell_4770 --timeout 200 "$W/novnmi.img" "$L"
+check "no-vnmi: the boot says virtual NMIs are off and what follows" has "$L" \
+	"^warning: vmx: no virtual NMIs \(virtual_nmis = no\): a guest's NMI handler is taken to have returned"
+check "no-vnmi: guest nmi passes its checks" has "$L" "^\[nmi\] PASS: [0-9]+ checks"
+check "no-vnmi: an NMI sent in the NMI handler waits for its IRET" has "$L" "^\[nmi\] nmi: 4 NMIs, nested at most 1 deep$"
+
+# Fairness under an interrupt flood: a partition asking for the LAPIC
+# timer at count 1, the PIT at count 2 and the RTC at 8 kHz shares CPU 1
+# with one that measures, in its own TSC time (Bochs' clock follows the
+# instructions run, not the host), the share of the time it ran.
+mkcfg "$W/fair.cfg" "[vatra]" "on_all_stopped = exit" \
+	"[partition victim]" "kernel = /guests/spin.elf" "memory = 16M" "cpus = 1" \
+	"cmdline = seconds=3 measure" "debug_exit = yes" \
+	"[partition flood]" "kernel = /guests/flood.elf" "memory = 16M" "cpus = 1" \
+	"cmdline = seconds=4" "debug_exit = yes"
+"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$W/fair.cfg" -o "$W/fair.img" \
+	-f "$B/guests/spin.elf:/guests/spin.elf" -f "$B/guests/flood.elf:/guests/flood.elf" >/dev/null
+echo "--- haswell, 2 CPUs: a partition flooding timer interrupts beside a busy one on CPU 1"
+L=$W/fair.log
+"$TOP/tools/run-bochs" --model corei7_haswell_4770 --cpus 2 --timeout 300 "$W/fair.img" "$L"
+share=$(tr -d '\r' <"$L" | sed -n 's/^\[victim\] spin: ran \([0-9]*\)\.[0-9]% of 3 s.*/\1/p')
+check "fair: the neighbour of an interrupt flood runs its half of the CPU (${share:-?}%, at least 45)" \
+	test "${share:-0}" -ge 45
+check "fair: the flooding guest took all three kinds of interrupt and stopped them" has "$L" "^\[flood\] PASS: 3 checks"
+check "fair: both exit on their own" count "$L" "^partition (victim|flood): exited with status 0 \(debug-exit\)" 2
+check "fair: no hypervisor exception" hasnt "$L" "^error: (hypervisor exception|PANIC)"
+
 mkcfg "$W/devices.cfg" "[vatra]" "on_all_stopped = exit" "[partition devices]" \
 	"kernel = /guests/devices.elf" "memory = 16M" "debug_exit = yes" "cmdline = mem=16M"
 "$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$W/devices.cfg" -o "$W/devices.img" \

@@ -143,7 +143,7 @@ guest_suite_check() { # TAG LOG
 	check "$t: unmapped = ignore: reads are all ones, writes dropped" has "$L" "^\[oobi\] PASS: [0-9]+ checks"
 	check "$t: unmapped = ignore: the partition runs to its end" has "$L" "^partition oobi: exited with status 0"
 	check "$t: unmapped = ignore: each access counted" \
-		has "$L" "^partition oobi: unmapped accesses ignored: 6 reads, 2 writes$"
+		has "$L" "^partition oobi: unmapped accesses ignored: 7 reads, 3 writes$"
 	check "$t: an emulated rep insb faulting mid-way gives the guest #PF with CR2, error code and RCX/RDI" \
 		has "$L" "^\[hostile\] hostile: rep insb into an unmapped page: vector 14 err 0x2 cr2 0x800000 rdi 0x800000 rcx 6$"
 	check "$t: an emulated write through a read-only mapping with CR0.WP=1 gives #PF 0x3" \
@@ -192,10 +192,16 @@ guest_dbg_image() { # IMG [extra vatra.cfg lines...]
 		# `nmi nmi` (the boot must type it).
 		printf '[partition nmi]\nkernel = /guests/nmi.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = %s\n' \
 			"$([ -n "${GUEST_NMI_BUTTON:-}" ] && echo button)"
+		# MTRRs: the firmware's state and every MSR rule.
+		printf '[partition mtrr]\nkernel = /guests/mtrr.elf\nmemory = 16M\ndebug_exit = yes\n'
+		# A short fuzz campaign (make fuzz runs long ones).
+		printf '[partition fuzz]\nkernel = /guests/fuzz.elf\nmemory = 32M\ndebug_exit = yes\nunmapped = ignore\ncmdline = seed=%s ops=%s\n' \
+			"${GUEST_FUZZ_SEED:-7}" "${GUEST_FUZZ_OPS:-2000}"
 	} >"$cfg"
 	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" \
 		-f "$G/dbg.elf:/guests/dbg.elf" -f "$G/initself.elf:/guests/initself.elf" \
-		-f "$G/xsave.elf:/guests/xsave.elf" -f "$G/nmi.elf:/guests/nmi.elf" >/dev/null
+		-f "$G/xsave.elf:/guests/xsave.elf" -f "$G/nmi.elf:/guests/nmi.elf" \
+		-f "$G/mtrr.elf:/guests/mtrr.elf" -f "$G/fuzz.elf:/guests/fuzz.elf" >/dev/null
 }
 
 guest_dbg_check() { # TAG LOG
@@ -213,4 +219,13 @@ guest_dbg_check() { # TAG LOG
 		has "$L" "^\[xsave\] xsave: preempted [1-9][0-9]* times, YMM0-15(, ZMM16 and k1)?(, PKRU)? changed 0 times"
 	check "$t: guest nmi passes its checks" has "$L" "^\[nmi\] PASS: [0-9]+ checks"
 	check "$t: an NMI sent in the NMI handler waits for its IRET" has "$L" "^\[nmi\] nmi: 4 NMIs, nested at most 1 deep$"
+	check "$t: guest mtrr passes its checks" has "$L" "^\[mtrr\] PASS: [0-9]+ checks"
+	check "$t: MTRRCAP offers 8 variable ranges, the fixed ranges and WC" has "$L" "^\[mtrr\] mtrr: MTRRCAP 0x508$"
+	check "$t: every MTRR write with a reserved bit or type #GPs" has "$L" \
+		"^\[mtrr\] mtrr: 188 reserved-bit and type writes refused with #GP\(0\)$"
+	check "$t: a short fuzz campaign gets through all its operations" has "$L" \
+		"^\[fuzz\] fuzz: seed [0-9]+: [0-9]+ operations done"
+	check "$t: the fuzzer passes its checks" has "$L" "^\[fuzz\] PASS: [0-9]+ checks"
+	check "$t: the fuzzer is not stopped" hasnt "$L" "^error: partition fuzz: stopped"
+	check "$t: no hypervisor exception in the dbg boot" hasnt "$L" "^error: (hypervisor exception|PANIC)"
 }

@@ -43,6 +43,18 @@ linux_bare_memtotal() {
 		sed -n 's/^VATRA-INIT: MemTotal: *\([0-9]*\) kB/\1/p' | head -1
 }
 
+# The CPU flags a /init log shows (its "VATRA-INIT: flags" lines), one a line.
+linux_flags() { # LOG
+	tr -d '\r' <"$1" | sed -n 's/^\(\[linux\] \)\{0,1\}VATRA-INIT: flags //p' | tr ' ' '\n' | grep . | sort -u
+}
+
+# Flags the partition may show differently from the same kernel booted
+# bare on the same CPU model (docs/cpuid.md): the virtualization
+# extensions, MONITOR/MWAIT (hidden), the LAPIC model's x2APIC and
+# TSC-deadline timer (emulated whatever the CPU has), and the speculation
+# controls Vatra does not switch yet (docs/msr.md).
+LINUX_FLAGS_ALLOWED="svm npt nrip_save vmx ept vpid vnmi flexpriority tpr_shadow ept_ad monitor mwaitx x2apic tsc_deadline_timer ssbd virt_ssbd ibpb ibrs stibp"
+
 # With a fourth argument, MemTotal is compared with that bare reference,
 # and an empty one (the reference run failed) fails the comparison
 # rather than leaving nothing to compare against.
@@ -88,4 +100,19 @@ linux_check() { # TAG LOG VCPUS [BARE_MEMTOTAL_KB]
 	check "$t: the guest's RTC shows this year" has "$L" "^\[linux\] VATRA-INIT: date $(date -u +%Y)-"
 	check "$t: Linux powers off through ACPI" has "$L" "^partition linux: powered off by the guest \(ACPI S5\)"
 	check "$t: Linux hit no unchecked MSR" hasnt "$L" "unchecked MSR access"
+	if [ -n "${4+x}" ] && [ -s "$W/linux-bare.log" ]; then
+		local extra
+		extra=$(comm -3 <(linux_flags "$W/linux-bare.log") <(linux_flags "$L") | tr -d '\t' |
+			grep -vxF -f <(tr ' ' '\n' <<<"$LINUX_FLAGS_ALLOWED") | tr '\n' ' ')
+		check "$t: /proc/cpuinfo flags as bare QEMU's but for the listed ones (differ: ${extra:-none})" \
+			test -z "$extra" -a "$(linux_flags "$L" | wc -l)" -gt 20
+	fi
+	check "$t: Linux takes the MTRRs and sets up PAT" has "$L" \
+		"^\[linux\] .*x86/PAT: Configuration \[0-7\]: WB  WC  UC- UC  WB  WP  UC- WT"
+	check "$t: Linux finds no fault with the MTRRs" hasnt "$L" \
+		"MTRRs disabled|MTRR.*(BIOS bug|inconsistent|[Ww]arning|WARNING)|mtrr: .*(BIOS|inconsistent)"
+	check "$t: /proc/mtrr: [3G, 4G) uncachable" has "$L" \
+		"^\[linux\] VATRA-INIT: mtrr reg00: base=0x0c0000000 \( 3072MB\), size= 1024MB, count=1: uncachable"
+	check "$t: /proc/mtrr: the ECAM window uncachable" has "$L" \
+		"^\[linux\] VATRA-INIT: mtrr reg01: base=0x0b0000000 \( 2816MB\), size=  256MB, count=1: uncachable"
 }

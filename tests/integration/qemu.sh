@@ -267,7 +267,7 @@ stats_agrees() {
 check "stats: per-reason counts (cpuid) are the guest's, non-zero, adding up" stats_agrees "$L" cpuid cpuid io
 check "stats: per-reason counts (mmio) are the guest's, non-zero, adding up" stats_agrees "$L" mmio mmio io
 check "stats: unmapped = ignore accesses counted (oobi)" \
-	has "$L" "^    unmapped: 6 reads \(all ones\), 2 writes \(dropped\)$"
+	has "$L" "^    unmapped: 7 reads \(all ones\), 3 writes \(dropped\)$"
 check "stats: unknown partition refused" has "$L" "^error: no partition named 'nosuch'"
 check "spin: a guest that never exits was running" has "$L" "^\[spin\] spin: looping without exits"
 check "spin: preempted, so the others finished beside it" has "$L" "^partition exitloop: exited with status 0"

@@ -1717,7 +1717,7 @@ static void test_format_and_load_addr(void **state)
  * default. A limit that is only tested on the refusing side lets an
  * off-by-one that refuses the limit itself through. */
 enum limit_field { LF_MEMORY, LF_VCPUS, LF_WEIGHT, LF_CAP, LF_LOAD_ADDR,
-		   LF_CPU0, LF_NCPUS, LF_PORT, LF_BAUD, LF_TLB_TAGS };
+		   LF_CPU0, LF_NCPUS, LF_PORT, LF_BAUD, LF_TLB_TAGS, LF_NO_VNMI };
 
 static uint64_t limit_field(const struct vatra_config *c, enum limit_field f)
 {
@@ -1734,6 +1734,7 @@ static uint64_t limit_field(const struct vatra_config *c, enum limit_field f)
 	case LF_PORT: return c->console_port;
 	case LF_BAUD: return c->console_baud;
 	case LF_TLB_TAGS: return c->tlb_tags;
+	case LF_NO_VNMI: return c->no_virtual_nmis;
 	}
 	return 0;
 }
@@ -1789,6 +1790,9 @@ static void test_numeric_limits(void **state)
 		{ "tlb_tags = 1", 1, LF_TLB_TAGS, 0, false },
 		{ "tlb_tags = 65536", 1, LF_TLB_TAGS, 65536, true },
 		{ "tlb_tags = 65537", 1, LF_TLB_TAGS, 0, false },
+		{ "virtual_nmis = no", 1, LF_NO_VNMI, 1, true },
+		{ "virtual_nmis = yes", 1, LF_NO_VNMI, 0, true },
+		{ "virtual_nmis = maybe", 1, LF_NO_VNMI, 0, false },
 	};
 	size_t i;
 

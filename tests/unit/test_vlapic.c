@@ -306,8 +306,11 @@ static void test_timer_one_shot_div16(void **state)
 	now += 1000000;
 	assert_int_equal(rd(&l, APIC_TMCCT), 0);
 	assert_int_equal(rd(&l, APIC_TMICT), 1000);
-	/* Re-arming restarts from the new initial count; 0 stops it. */
+	/* Re-arming restarts from the new initial count; 0 stops it. While
+	 * the vector waits in IRR the expiry would merge: no deadline. */
 	wr(&l, APIC_TMICT, 10);
+	assert_int_equal(vlapic_next_deadline(&l, now), DEV_NO_DEADLINE);
+	vlapic_accept(&l, LOCAL_TIMER_VECTOR);
 	assert_int_equal(vlapic_next_deadline(&l, now), now + 160);
 	wr(&l, APIC_TMICT, 0);
 	assert_int_equal(vlapic_next_deadline(&l, now), DEV_NO_DEADLINE);
@@ -357,6 +360,8 @@ static void test_timer_divide_encodings(void **state)
 
 	(void)state;
 	mk(&l, 0, true);
+	sw_enable(&l);
+	wr(&l, APIC_LVTT, LOCAL_TIMER_VECTOR);
 	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		wr(&l, APIC_TDCR, t[i].tdcr | 0x4);         /* bit 2 reserved */
 		assert_int_equal(rd(&l, APIC_TDCR), t[i].tdcr);
@@ -383,8 +388,9 @@ static void test_timer_periodic_hz(void **state)
 	now = t0 + 4000000;
 	vlapic_update(&l, now);
 	assert_int_equal(vlapic_pending(&l), LOCAL_TIMER_VECTOR);
-	assert_int_equal(vlapic_next_deadline(&l, now), t0 + 8000000);
+	assert_int_equal(vlapic_next_deadline(&l, now), DEV_NO_DEADLINE);   /* in IRR */
 	vlapic_accept(&l, LOCAL_TIMER_VECTOR);
+	assert_int_equal(vlapic_next_deadline(&l, now), t0 + 8000000);
 	wr(&l, APIC_EOI, 0);
 	/* Mid-period the count has reloaded from the initial count. */
 	now = t0 + 5000000;
@@ -399,11 +405,67 @@ static void test_timer_periodic_hz(void **state)
 	now = t0 + 30000000;
 	vlapic_update(&l, now);
 	assert_int_equal(vlapic_pending(&l), LOCAL_TIMER_VECTOR);
+	vlapic_accept(&l, LOCAL_TIMER_VECTOR);
 	assert_int_equal(vlapic_next_deadline(&l, now), t0 + 32000000);
 	assert_int_equal(rd(&l, APIC_TMCCT), 250000 - 2000000 / 16);
 	/* Changing the timer mode disarms it (SDM 11.5.4.1). */
 	wr(&l, APIC_LVTT, LOCAL_TIMER_VECTOR);
 	assert_int_equal(vlapic_next_deadline(&l, now), DEV_NO_DEADLINE);
+}
+
+/* A timer whose interrupt cannot be raised (masked, the APIC disabled
+ * in SVR, or its vector still in IRR) asks for no update at its expiry,
+ * and what it did meanwhile is exactly what an update at every expiry
+ * would have done: periodic count 1 never floods. */
+static void test_timer_unobservable(void **state)
+{
+	struct vlapic l;
+	uint64_t t0;
+
+	(void)state;
+	mk(&l, 0, true);
+	sw_enable(&l);
+	wr(&l, APIC_TDCR, APIC_TDR_DIV_1);
+	/* Masked periodic count 1: counts (TMCCT), never due. */
+	wr(&l, APIC_LVTT, LOCAL_TIMER_VECTOR | APIC_LVT_TIMER_PERIODIC | APIC_LVT_MASKED);
+	t0 = now;
+	wr(&l, APIC_TMICT, 1);
+	assert_int_equal(vlapic_next_deadline(&l, now), DEV_NO_DEADLINE);
+	now = t0 + 1000005;
+	/* Unmasking: the expiries while masked raised nothing (SDM 11.5.1);
+	 * the next one is on the grid. */
+	wr(&l, APIC_LVTT, LOCAL_TIMER_VECTOR | APIC_LVT_TIMER_PERIODIC);
+	assert_int_equal(vlapic_pending(&l), -1);
+	assert_true(vlapic_next_deadline(&l, now) > now);
+	assert_true(vlapic_next_deadline(&l, now) <= now + 10);
+	/* It fires once; then, not accepted, no more deadlines however
+	 * long the guest keeps interrupts off. */
+	now += 10;
+	vlapic_update(&l, now);
+	assert_int_equal(vlapic_pending(&l), LOCAL_TIMER_VECTOR);
+	assert_int_equal(vlapic_next_deadline(&l, now), DEV_NO_DEADLINE);
+	now += 5000000;
+	/* Accepted: the merged expiries are behind it, the next is ahead. */
+	vlapic_accept(&l, LOCAL_TIMER_VECTOR);
+	assert_int_equal(vlapic_pending(&l), -1);
+	assert_true(vlapic_next_deadline(&l, now) > now);
+	/* SVR software-disable: no deadline either; re-enabling does not
+	 * raise the expiries of the disabled time. */
+	wr(&l, APIC_EOI, 0);
+	wr(&l, APIC_SPIV, 0xff);
+	assert_int_equal(vlapic_next_deadline(&l, now), DEV_NO_DEADLINE);
+	now += 1000;
+	sw_enable(&l);
+	assert_int_equal(vlapic_pending(&l), -1);
+	/* A one-shot masked expiry: disarmed, nothing raised. */
+	wr(&l, APIC_LVTT, LOCAL_TIMER_VECTOR | APIC_LVT_MASKED);
+	wr(&l, APIC_TMICT, 100);
+	assert_int_equal(vlapic_next_deadline(&l, now), DEV_NO_DEADLINE);
+	now += 200;
+	wr(&l, APIC_LVTT, LOCAL_TIMER_VECTOR);
+	assert_int_equal(vlapic_pending(&l), -1);
+	assert_int_equal(vlapic_next_deadline(&l, now), DEV_NO_DEADLINE);
+	assert_int_equal(rd(&l, APIC_TMCCT), 0);
 }
 
 static void test_timer_tsc_deadline(void **state)
@@ -1101,6 +1163,7 @@ int main(void)
 		cmocka_unit_test(test_timer_current_count_decrements),
 		cmocka_unit_test(test_timer_divide_encodings),
 		cmocka_unit_test(test_timer_periodic_hz),
+		cmocka_unit_test(test_timer_unobservable),
 		cmocka_unit_test(test_timer_tsc_deadline),
 		cmocka_unit_test(test_timer_tsc_deadline_moved_tsc),
 		cmocka_unit_test(test_timer_tsc_deadline_mode_changes),

@@ -470,6 +470,44 @@ static void test_bcd(void **state)
 	assert_int_equal(vpit_next_deadline(&p, now), ns_of(s + 10000));
 }
 
+/* Channel 0 at count 2 (596 kHz): no deadline closer than 100 us to the
+ * last pulse, the edges between merge into one pulse, so 10 ms give at
+ * most 102 pulses and as many updates; after a quiet spell the first
+ * edge is on time. */
+static void test_rate_limit(void **state)
+{
+	struct vpit p;
+	uint64_t end, d, last = 0;
+	unsigned updates = 0;
+
+	(void)state;
+	setup_pit(&p, 0);
+	pulses = 0;
+	vpit_write(&p, 0x43, 0x34);          /* channel 0, LSB/MSB, mode 2 */
+	write16(&p, 0x40, 2);
+	end = now + 10000000;
+	while (now < end) {
+		d = vpit_next_deadline(&p, now);
+		assert_true(d != DEV_NO_DEADLINE);
+		if (pulses)
+			assert_true(d >= last + 100000 - 1000);
+		now = d > now ? d : now + 1;
+		vpit_update(&p, now);
+		updates++;
+		if (pulses)
+			last = now;
+	}
+	assert_true(pulses >= 99 && pulses <= 102);   /* 10 ms / 99 us, give or take a tick */
+	assert_true(updates <= 104);
+	/* Stopped a while, then a one-shot count: its edge on time. */
+	vpit_write(&p, 0x43, 0x30);          /* mode 0: OUT low, no edge */
+	now += 1000000;
+	vpit_update(&p, now);
+	write16(&p, 0x40, 100);
+	d = vpit_next_deadline(&p, now);
+	assert_true(d >= ns_of(tick_of(now) + 100) && d <= ns_of(tick_of(now) + 101));
+}
+
 static void test_byte_access_modes(void **state)
 {
 	struct vpit p;
@@ -598,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_gate),
 		cmocka_unit_test(test_bcd),
 		cmocka_unit_test(test_byte_access_modes),
+		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_modes_1_and_5),
 		cmocka_unit_test(test_port61),
 	};

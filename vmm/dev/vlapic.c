@@ -318,7 +318,12 @@ static void tsc_deadline_write(struct vlapic *l, uint64_t val)
 
 static void timer_lvt_write(struct vlapic *l, uint32_t val)
 {
-	unsigned old = timer_mode(l);
+	unsigned old;
+
+	/* Expiries up to now happened under the old entry (masked ones
+	 * raised nothing): vlapic_next_deadline may have left them due. */
+	vlapic_update(l, now_ns(l));
+	old = timer_mode(l);
 
 	l->lvt[VLAPIC_LVT_TIMER] = val;
 	/* "A write to the LVT Timer Register that changes the timer mode
@@ -329,10 +334,26 @@ static void timer_lvt_write(struct vlapic *l, uint32_t val)
 	}
 }
 
+/* A periodic or one-shot expiry that cannot raise an interrupt needs no
+ * update at its time: masked (or the APIC software-disabled), or its
+ * vector still waiting in IRR, where another expiry would only merge
+ * (SDM 11.5.4; the current count is worked out from the time when read).
+ * The update at the next device access, acceptance or LVT write does
+ * what the expiry did. So a guest with a timer of count 1 that it does
+ * not take exits for it only as fast as it takes the interrupts. A
+ * TSC-deadline expiry also clears IA32_TSC_DEADLINE: always kept. */
 uint64_t vlapic_next_deadline(const struct vlapic *l, uint64_t now)
 {
+	uint32_t lvt = l->lvt[VLAPIC_LVT_TIMER];
+
 	(void)now;
-	return l->timer_armed ? l->timer_deadline : DEV_NO_DEADLINE;
+	if (!l->timer_armed)
+		return DEV_NO_DEADLINE;
+	if (timer_mode(l) != TIMER_TSC_DEADLINE &&
+	    ((lvt & LVT_MASKED) || !sw_enabled(l) ||
+	     (((lvt >> 8) & 7) == VLAPIC_DM_FIXED && vec_test(l->irr, lvt & 0xff))))
+		return DEV_NO_DEADLINE;
+	return l->timer_deadline;
 }
 
 void vlapic_update(struct vlapic *l, uint64_t now)
@@ -631,6 +652,7 @@ static int reg_write(struct vlapic *l, uint32_t off, uint32_t val)
 		return 0;
 	case REG_SVR:
 		KEEP(SVR_BITS);
+		vlapic_update(l, now_ns(l));   /* expiries so far, as enabled then */
 		svr_write(l, val);
 		return 0;
 	case REG_ESR:
@@ -786,6 +808,9 @@ void vlapic_accept(struct vlapic *l, uint8_t vector)
 {
 	if (!vec_test(l->irr, vector))
 		return;
+	/* Timer expiries while the vector waited merged into it: account
+	 * for them before it leaves IRR (vlapic_next_deadline). */
+	vlapic_update(l, now_ns(l));
 	vec_clear(l->irr, vector);
 	vec_set(l->isr, vector);
 }

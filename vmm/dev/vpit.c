@@ -335,8 +335,10 @@ static void vpit_sync(struct vpit *p, uint64_t t)
 	if (t <= p->seen)
 		return;
 	p->seen = t;
-	if (r <= t)
+	if (r <= t) {
 		vpit_pulse(p);
+		p->last_pulse = t;
+	}
 }
 
 void vpit_update(struct vpit *p, uint64_t now)
@@ -344,13 +346,24 @@ void vpit_update(struct vpit *p, uint64_t now)
 	vpit_sync(p, vpit_tick(now));
 }
 
+/* Edges closer together than VPIT_MIN_IRQ_NS are more than any guest
+ * takes (an OS runs the PIT at 1 kHz at most): the next deadline is held
+ * off until that long after the last pulse, and the edges in between
+ * merge into one pulse (vpit_sync), as they would in a busy CPU's IRR.
+ * So channel 0 at count 2 (596 kHz) costs at most 10000 exits a second;
+ * a one-shot edge long after the last pulse comes on time. */
+#define VPIT_MIN_IRQ_NS 100000
+
 uint64_t vpit_next_deadline(const struct vpit *p, uint64_t now)
 {
-	uint64_t r = vpit_next_rise(&p->ch[0], p->seen), ns;
+	uint64_t r = vpit_next_rise(&p->ch[0], p->seen), ns, min;
 
 	if (r == NO_TICK)
 		return DEV_NO_DEADLINE;
 	ns = vpit_ns(r);
+	min = vpit_ns(p->last_pulse) + VPIT_MIN_IRQ_NS;
+	if (p->last_pulse && ns < min)
+		ns = min;
 	return ns < now ? now : ns;
 }
 

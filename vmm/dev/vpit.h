@@ -56,6 +56,7 @@ struct vpit {
 	struct vpit_channel ch[3];
 	uint8_t port61;        /* bits 0-3 as last written */
 	uint64_t seen;         /* tick through which IRQ0 edges were delivered */
+	uint64_t last_pulse;   /* tick of the last IRQ0 pulse, 0 = none yet */
 	const struct dev_env *env;
 };
 
@@ -65,8 +66,10 @@ void vpit_init(struct vpit *p, const struct dev_env *env);
 /* Byte access to 0x40-0x43 and 0x61; other ports read 0xff. */
 uint8_t vpit_read(struct vpit *p, uint16_t port);
 void vpit_write(struct vpit *p, uint16_t port, uint8_t v);
-/* Guest time (ns) of the next IRQ0 edge not yet delivered; now when one is
- * overdue; DEV_NO_DEADLINE when channel 0 will raise no edge by itself. */
+/* Guest time (ns) of the next IRQ0 edge not yet delivered, but not
+ * sooner than 100 us after the last pulse (faster edges merge); now
+ * when one is overdue; DEV_NO_DEADLINE when channel 0 will raise no edge
+ * by itself. */
 uint64_t vpit_next_deadline(const struct vpit *p, uint64_t now);
 /* Delivers IRQ0 (one pulse) if channel 0's OUT rose since the last update. */
 void vpit_update(struct vpit *p, uint64_t now);

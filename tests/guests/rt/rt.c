@@ -121,6 +121,7 @@ uint32_t rt_irq_total(void)
 }
 
 bool (*rt_exc_hook)(uint64_t vec, uint64_t err, uint64_t *rip, uint64_t *rflags);
+bool (*rt_irq_hook)(uint64_t vec);
 
 void rt_set_ist(int vec, int ist, uint64_t top)
 {
@@ -133,10 +134,12 @@ void rt_trap(struct rt_frame *f)
 {
 	if (f->vec >= 32) {
 		rt_irq_count[f->vec]++;
+		/* A hook returning true ends the running rt_try (a watchdog). */
+		if (!rt_irq_hook || !rt_irq_hook(f->vec) || !rt_try_active)
+			return;
+	} else if (rt_exc_hook && rt_exc_hook(f->vec, f->err, &f->rip, &f->rflags)) {
 		return;
 	}
-	if (rt_exc_hook && rt_exc_hook(f->vec, f->err, &f->rip, &f->rflags))
-		return;
 	rt_trap_vec = f->vec;
 	rt_trap_err = f->err;
 	rt_trap_rip = f->rip;

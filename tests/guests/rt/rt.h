@@ -222,6 +222,9 @@ void rt_set_ist(int vec, int ist, uint64_t top);
 
 /* Deliveries per vector 32-255 (counted by the handler; nothing else). */
 extern volatile uint32_t rt_irq_count[256];
+/* Called after the count for vectors 32-255 when set (an EOI, say);
+ * returning true ends the running rt_try as if fn had raised vec. */
+extern bool (*rt_irq_hook)(uint64_t vec);
 uint32_t rt_irq_total(void);
 
 /* Runs fn at CPL 3 (user code/data selectors, all pages are user pages).
