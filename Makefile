@@ -164,7 +164,7 @@ $(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux 
 image: $(B)/vatra.img
 
 run: $(B)/vatra.img
-	tools/run-qemu $(B)/vatra.img
+	tools/run-qemu --demo $(B)/vatra.img
 
 # Guest test kernels (tests/guests/Makefile).
 guests:

@@ -48,7 +48,7 @@ L=$W/make-run.log
 	--step "@seen \[db\] Enter 'help'" "" \
 	--step "vatra> " "console web\n" \
 	--step "attached to web" "\n" \
-	--step "# " "nproc; echo hello-from-\$((6*7))\n" \
+	--step "# " "nproc; ping -c1 -W5 10.0.2.2 >/dev/null && echo ping-ok-\$((2*3)); ping -c1 -W5 10.0.0.2 >/dev/null && echo lan-ok-\$((3*3)); echo hello-from-\$((6*7))\n" \
 	--step "hello-from-42" "\x01\x01\x01" \
 	--step "detached from web[^\n]*\n(.*\n)*?vatra> " "list\n" \
 	--step "web +running[^\n]*\n(.*\n)*?vatra> " "poweroff\n" \
@@ -118,6 +118,10 @@ check "make run: config shows the demo's settings" has "$T" "^console 0x3f8,1152
 check "make run: log replays the boot log" count "$T" "^selftest: W\^X and guard pages hold" 2
 check "make run: console attaches with the partition's name" has "$T" "attached to web"
 check "make run: the Linux shell runs the typed command" in_order "$T" "attached to web" "^1$" "^hello-from-42$" "detached from web"
+check "make run: web owns the demo's virtio NIC behind the IOMMU" has "$T" "^partition web: 0000:00:[0-9a-f]{2}\.0 1af4:1041 is its 00:02\.0"
+check "make run: web gets a DHCP lease through it" has "$T" "^\[web\] Vatra demo partition: eth0 10\.0\.2\.15 from 10\.0\.2\.2"
+check "make run: a ping typed on web's console is answered" in_order "$T" "attached to web" "^ping-ok-6$" "^hello-from-42$"
+check "make run: ... and db answers on the switch beside it" in_order "$T" "attached to web" "^lan-ok-9$" "^hello-from-42$"
 check "make run: Ctrl-A three times comes back to the shell" in_order "$T" "^hello-from-42$" "detached from web" "^web +running"
 check "make run: poweroff ends the run" in_order "$T" "^vatra> poweroff" "^powering off"
 check "make run: make exits with status 0 after poweroff" status_is $st 0
