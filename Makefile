@@ -44,6 +44,29 @@ CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm \
             arch/x86/trampoline.asm
 CORE_OBJ := $(CORE_C:%.c=$(B)/core/%.o) $(CORE_ASM:%.asm=$(B)/core/%.o)
 
+# The management network: lwIP and mbedTLS from Debian's source packages,
+# fetched and checked at build time by tools/fetch-src into build/src
+# (never kept in the repository), built with Vatra's own options
+# (net/port/) into the core.
+SRC     := $(B)/src
+LWIP    := $(SRC)/lwip/src
+MBED    := $(SRC)/mbedtls
+NET_INC := -Inet/port -Inet/port/libc -I$(LWIP)/include -I$(MBED)/include \
+           -D_LIBC_LIMITS_H_ '-DMBEDTLS_CONFIG_FILE="mbedtls_vatra.h"'
+LWIP_C  := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c \
+           core/netif.c core/pbuf.c core/sys.c core/altcp.c core/altcp_alloc.c \
+           core/altcp_tcp.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c core/udp.c \
+           core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
+           core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c \
+           apps/altcp_tls/altcp_tls_mbedtls.c apps/altcp_tls/altcp_tls_mbedtls_mem.c
+MBED_C  := aes asn1parse asn1write base64 bignum cipher cipher_wrap constant_time ctr_drbg \
+           ecdh ecdsa ecp ecp_curves entropy entropy_poll gcm md oid pem pk pk_wrap pkparse \
+           platform platform_util sha256 sha512 ssl_ciphersuites ssl_msg ssl_srv ssl_tls \
+           x509 x509_crt
+THIRD_CFLAGS := $(FREESTANDING) -fno-pic -fno-pie -mcmodel=kernel $(NET_INC) -Wall -Wno-unused-parameter -Wno-unused-result
+NET_OBJ := $(LWIP_C:%.c=$(B)/lwip/%.o) $(MBED_C:%=$(B)/mbedtls/library/%.o)
+CORE_OBJ += $(NET_OBJ)
+
 # The UEFI loader: gnu-efi's PIC model (see TESTING.md recipe).
 EFI_CFLAGS := $(FREESTANDING) $(WARN) -Wno-missing-prototypes -Wno-strict-prototypes \
            -fpic -fshort-wchar -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI \
@@ -110,6 +133,21 @@ $(B)/core/%.o: %.asm
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@nasm -f elf64 -g -o $@ $<
+$(SRC)/.stamp: tools/fetch-src
+	@tools/fetch-src $(SRC)
+	@touch $@
+$(B)/core/net/%.o: net/%.c | $(SRC)/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@gcc $(CORE_CFLAGS) $(NET_INC) -MMD -c $< -o $@
+$(B)/lwip/%.o: $(SRC)/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC lwip $*.c"
+	@gcc $(THIRD_CFLAGS) -MMD -c $(LWIP)/$*.c -o $@
+$(B)/mbedtls/%.o: $(SRC)/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC tls  $*.c"
+	@gcc $(THIRD_CFLAGS) -MMD -c $(MBED)/$*.c -o $@
 $(B)/core.elf: $(CORE_OBJ) linker.ld
 	ld -nostdlib -static -z max-page-size=4096 -z noexecstack -T linker.ld \
 		-o $@ $(CORE_OBJ)
@@ -185,4 +223,4 @@ bench:
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B)/core $(B)/efi -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(B)/core $(B)/efi $(B)/lwip $(B)/mbedtls -name '*.d' -type f 2>/dev/null)

@@ -25,6 +25,11 @@ checks=(
 	"cmd:cpio cpio"
 	"cmd:timeout coreutils"
 	"cmd:gcovr gcovr"
+	"cmd:dpkg-source dpkg-dev"
+	"cmd:xz xz-utils"
+	"cmd:openssl openssl"
+	"cmd:curl curl"
+	"file:/usr/lib/python3/dist-packages/prometheus_client/__init__.py python3-prometheus-client"
 )
 
 missing=()
