@@ -31,13 +31,15 @@ CORE_CFLAGS := $(FREESTANDING) $(WARN) -fno-pic -fno-pie -mcmodel=kernel
 CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            arch/x86/paging.c arch/x86/caps.c arch/x86/power.c arch/x86/tsc.c arch/x86/apic.c \
            arch/x86/rtc.c arch/x86/smp.c arch/x86/vectab.c arch/x86/vectors.c \
-           arch/x86/svm.c arch/x86/vmx.c arch/x86/permmap.c \
+           arch/x86/svm.c arch/x86/vmx.c arch/x86/permmap.c arch/x86/rand.c \
            vmm/vmm.c vmm/sched.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/crvalid.c vmm/crwrite.c vmm/msr.c vmm/io.c \
            vmm/guestmsr.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
            vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
            drivers/uart.c drivers/acpi.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c mm/mem.c \
+           drivers/nic.c drivers/virtio_net.c \
+           net/stack.c net/http.c net/json.c net/httpd.c net/syslog.c mgmt/auth.c mgmt/api.c \
            mgmt/config.c mgmt/commands.c mgmt/host.c mgmt/shell.c mgmt/console.c mgmt/lineedit.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/sink.c lib/palloc.c lib/elf.c
 CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm \
@@ -143,7 +145,7 @@ $(B)/core/net/%.o: net/%.c | $(SRC)/.stamp
 $(B)/lwip/%.o: $(SRC)/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC lwip $*.c"
-	@gcc $(THIRD_CFLAGS) -MMD -c $(LWIP)/$*.c -o $@
+	@gcc $(THIRD_CFLAGS) -Dmem_init=lwip_mem_init -MMD -c $(LWIP)/$*.c -o $@
 $(B)/mbedtls/%.o: $(SRC)/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC tls  $*.c"

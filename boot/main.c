@@ -12,6 +12,7 @@
 #include "mm/mem.h"
 #include "mgmt/shell.h"
 #include "mgmt/console.h"
+#include "mgmt/api.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/vectors.h"
@@ -248,12 +249,19 @@ static void all_stopped(int status)
 	cpu_halt_forever();
 }
 
+/* The boot CPU between its slices: the serial shell, the network. */
+static void boot_cpu_poll(void)
+{
+	shell_poll();
+	mgmt_net_poll();
+}
+
 /* What the VMM calls back: partitions' console output, the shell on
  * the boot CPU, the end of the last partition. */
 static const struct vmm_hooks hooks = {
 	.console_put = console_put,
 	.console_flush = console_flush,
-	.boot_cpu_poll = shell_poll,
+	.boot_cpu_poll = boot_cpu_poll,
 	.console_drain = console_drain,
 	.all_stopped = all_stopped,
 };
@@ -304,6 +312,7 @@ void hv_main(struct boot_info *bi)
 	selftest();               /* optional: prove W^X and guard pages */
 	tsc_init();               /* TSC frequency, for time slices and guests */
 	host_timer_init();        /* own LAPIC timer: preempts guests that never exit; vector self-test */
+	mgmt_net_init(&cfg.mgmt, bi);   /* management NIC, lwIP, TLS API, syslog (if configured) */
 	vmm_set_hooks(&hooks);    /* consoles, the shell, the end of the run */
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */
 	smp_init();               /* the other CPUs: each turns it on and schedules */

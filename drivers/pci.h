@@ -108,6 +108,9 @@ struct pci_dev {
 	bool flr;		/* Function Level Reset: PCIe DevCap bit 28 or AF */
 	/* who has it: NULL = the hypervisor's, free to pass through */
 	const char *owner;
+	/* kept by the hypervisor for its own use (pci_claim_hv): never
+	 * given to a partition */
+	bool hv_owned;
 };
 
 enum pci_problem_kind {
@@ -184,6 +187,11 @@ void pci_tree_summary(const struct pci_tree *t, struct sink *out);
 void pci_init(const struct acpi_info *acpi);
 const struct pci_tree *pci_host_tree(void);
 void pci_report(struct sink *out);
+
+/* Marks d as the hypervisor's own device (the management NIC): `pci`
+ * shows what as its owner and no partition may be given it. Returns
+ * -EBUSY when a partition or another hypervisor user already has it. */
+int pci_claim_hv(const struct pci_dev *d, const char *what);
 
 /* Configuration reads and writes of 1, 2 or 4 bytes (reg aligned to the
  * width), under the configuration lock. Misaligned or out-of-range

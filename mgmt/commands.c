@@ -132,6 +132,7 @@ static int cmd_poweroff(struct sink *out, int argc, char **argv)
 }
 
 #define R CMD_ROLE_READ
+#define O CMD_ROLE_OPERATOR
 #define A CMD_ROLE_ADMIN
 const struct cmd cmd_table[] = {
 	{ "help", "", "list commands", R, cmd_help },
@@ -146,18 +147,19 @@ const struct cmd cmd_table[] = {
 	{ "list", "", "partitions and their state", R, cmd_list },
 	{ "stats", "[NAME]", "exit statistics per vCPU and reason", R, cmd_stats },
 	{ "info", "NAME", "one partition in detail", R, cmd_info },
-	{ "start", "NAME", "start a stopped partition", A, cmd_start },
-	{ "stop", "NAME", "press its ACPI power button", A, cmd_stop },
-	{ "reset", "NAME", "reset a partition (start it again)", A, cmd_reset },
-	{ "nmi", "NAME", "press its NMI button (LINT1 of every vCPU)", A, cmd_nmi },
-	{ "pause", "NAME", "stop running its vCPUs for now", A, cmd_pause },
-	{ "resume", "NAME", "run a paused partition again", A, cmd_resume },
-	{ "destroy", "NAME", "stop a partition at once", A, cmd_destroy },
-	{ "console", "NAME", "attach to a partition's console (Ctrl-A x3 detaches)", A, cmd_console },
+	{ "start", "NAME", "start a stopped partition", O, cmd_start },
+	{ "stop", "NAME", "press its ACPI power button", O, cmd_stop },
+	{ "reset", "NAME", "reset a partition (start it again)", O, cmd_reset },
+	{ "nmi", "NAME", "press its NMI button (LINT1 of every vCPU)", O, cmd_nmi },
+	{ "pause", "NAME", "stop running its vCPUs for now", O, cmd_pause },
+	{ "resume", "NAME", "run a paused partition again", O, cmd_resume },
+	{ "destroy", "NAME", "stop a partition at once", O, cmd_destroy },
+	{ "console", "NAME", "attach to a partition's console (Ctrl-A x3 detaches)", O, cmd_console },
 	{ "reboot", "", "reset the machine", A, cmd_reboot },
 	{ "poweroff", "", "power the machine off", A, cmd_poweroff },
 };
 #undef R
+#undef O
 #undef A
 const size_t cmd_count = sizeof(cmd_table) / sizeof(cmd_table[0]);
 
@@ -165,7 +167,8 @@ static int cmd_help(struct sink *out, int argc, char **argv)
 {
 	for (size_t i = 0; i < cmd_count; i++)
 		sink_printf(out, "  %-10s %-12s %s%s\n", cmd_table[i].name, cmd_table[i].args,
-			    cmd_table[i].help, cmd_table[i].perm == CMD_ROLE_ADMIN ? " (admin)" : "");
+			    cmd_table[i].help, cmd_table[i].perm == CMD_ROLE_ADMIN ? " (admin)" :
+			    cmd_table[i].perm == CMD_ROLE_OPERATOR ? " (operator)" : "");
 	return 0;
 }
 
@@ -220,7 +223,8 @@ int cmd_exec_argv(int argc, char **argv, enum cmd_role role, struct sink *out)
 		return -ENOSYS;
 	}
 	if (role < c->perm) {
-		sink_printf(out, "error: %s needs the admin role\n", c->name);
+		sink_printf(out, "error: %s needs the %s role\n", c->name,
+			    c->perm == CMD_ROLE_ADMIN ? "admin" : "operator");
 		return -EPERM;
 	}
 	arg_range(c->args, &min, &max);

@@ -14,7 +14,7 @@
 
 /* A caller's role, and a command's permission level: the least role that
  * may run it. */
-enum cmd_role { CMD_ROLE_READ, CMD_ROLE_ADMIN };
+enum cmd_role { CMD_ROLE_READ, CMD_ROLE_OPERATOR, CMD_ROLE_ADMIN };
 
 struct cmd {
 	const char *name;

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Which instruction rand_u64 uses: "rdseed", "rdrand" or NULL (none). */
 const char *rand_source(void);

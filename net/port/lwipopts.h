@@ -12,6 +12,8 @@
 #define LWIP_IPV4               1
 #define LWIP_IPV6               0
 #define LWIP_ARP                1
+#define ARP_QUEUEING            1
+#define MEMP_NUM_ARP_QUEUE      32
 #define LWIP_ETHERNET           1
 #define LWIP_ICMP               1
 #define LWIP_DHCP               1

@@ -7,6 +7,7 @@
 #define VATRA_MBEDTLS_CONFIG_H
 
 #define MBEDTLS_HAVE_ASM
+#define MBEDTLS_NO_UDBL_DIVISION    /* no 128-bit division helper in the core */
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS

@@ -218,11 +218,11 @@ static const struct {
 	{ "acpi", "", CMD_ROLE_READ },       { "config", "", CMD_ROLE_READ },
 	{ "log", "", CMD_ROLE_READ },        { "list", "", CMD_ROLE_READ },
 	{ "stats", "[NAME]", CMD_ROLE_READ }, { "info", "NAME", CMD_ROLE_READ },
-	{ "start", "NAME", CMD_ROLE_ADMIN }, { "stop", "NAME", CMD_ROLE_ADMIN },
-	{ "reset", "NAME", CMD_ROLE_ADMIN }, { "nmi", "NAME", CMD_ROLE_ADMIN },
-	{ "pause", "NAME", CMD_ROLE_ADMIN },
-	{ "resume", "NAME", CMD_ROLE_ADMIN }, { "destroy", "NAME", CMD_ROLE_ADMIN },
-	{ "console", "NAME", CMD_ROLE_ADMIN }, { "reboot", "", CMD_ROLE_ADMIN },
+	{ "start", "NAME", CMD_ROLE_OPERATOR }, { "stop", "NAME", CMD_ROLE_OPERATOR },
+	{ "reset", "NAME", CMD_ROLE_OPERATOR }, { "nmi", "NAME", CMD_ROLE_OPERATOR },
+	{ "pause", "NAME", CMD_ROLE_OPERATOR },
+	{ "resume", "NAME", CMD_ROLE_OPERATOR }, { "destroy", "NAME", CMD_ROLE_OPERATOR },
+	{ "console", "NAME", CMD_ROLE_OPERATOR }, { "reboot", "", CMD_ROLE_ADMIN },
 	{ "poweroff", "", CMD_ROLE_ADMIN },
 };
 #define NEXPECTED (sizeof(expected) / sizeof(expected[0]))
@@ -244,23 +244,28 @@ static void test_table_permissions(void **state)
 	assert_null(cmd_find(""));
 }
 
-/* A read-only caller gets one clear line and -EPERM for every admin
- * command, whatever its arguments, and nothing happens. */
+/* A read-only caller gets one clear line and -EPERM for every operator
+ * and admin command, whatever its arguments, and nothing happens; an
+ * operator likewise for the admin commands. */
 static void test_role_check(void **state)
 {
 	char line[64];
 
 	(void)state;
 	for (size_t i = 0; i < NEXPECTED; i++) {
-		if (expected[i].perm != CMD_ROLE_ADMIN)
+		if (expected[i].perm == CMD_ROLE_READ)
 			continue;
-		for (int form = 0; form < 3; form++) {
+		for (int form = 0; form < 6; form++) {
 			char want[80];
+			enum cmd_role who = form < 3 ? CMD_ROLE_READ : CMD_ROLE_OPERATOR;
+			if (who >= expected[i].perm)
+				continue;
 			snprintf(line, sizeof(line), "%s%s", expected[i].name,
-				 form == 0 ? "" : form == 1 ? " web" : " web db");
-			assert_int_equal(run(line, CMD_ROLE_READ), -EPERM);
-			snprintf(want, sizeof(want), "error: %s needs the admin role\n",
-				 expected[i].name);
+				 form % 3 == 0 ? "" : form % 3 == 1 ? " web" : " web db");
+			assert_int_equal(run(line, who), -EPERM);
+			snprintf(want, sizeof(want), "error: %s needs the %s role\n",
+				 expected[i].name,
+				 expected[i].perm == CMD_ROLE_ADMIN ? "admin" : "operator");
 			assert_string_equal(outbuf, want);
 			assert_nothing_done();
 		}
@@ -273,8 +278,8 @@ static void test_role_check(void **state)
 	assert_int_equal(run("stats", CMD_ROLE_READ), 0);
 	assert_int_equal(run("caps", CMD_ROLE_READ), 0);
 	assert_string_equal(host_called, "caps");
-	/* And an admin runs admin commands. */
-	assert_int_equal(run("pause web", CMD_ROLE_ADMIN), 0);
+	/* An operator runs the partitions' commands. */
+	assert_int_equal(run("pause web", CMD_ROLE_OPERATOR), 0);
 	assert_true(partitions[0].paused);
 }
 

@@ -1,0 +1,126 @@
+/* The management NIC: choosing a PCI function and a driver (nic.h). */
+#include "drivers/nic.h"
+#include "lib/log.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+
+static const struct nic_driver *const drivers[] = {
+	&virtio_net_driver,
+};
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Hex digits up to a separator; at most max. */
+static int hexnum(const char **p, unsigned max, unsigned *out)
+{
+	unsigned v = 0, n = 0;
+
+	while (hexval(**p) >= 0) {
+		v = v * 16 + (unsigned)hexval(**p);
+		if (v > max || ++n > 4)
+			return -EINVAL;
+		(*p)++;
+	}
+	if (!n)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int nic_parse_bdf(const char *s, uint16_t *seg, uint8_t *bus, uint8_t *devfn)
+{
+	unsigned a, b, dev, fn, sg = 0;
+	const char *p = s;
+
+	if (hexnum(&p, 0xffff, &a) || *p++ != ':' || hexnum(&p, 0xffff, &b))
+		return -EINVAL;
+	if (*p == ':') {
+		p++;
+		sg = a;
+		a = b;
+		if (hexnum(&p, 0x1f, &b))
+			return -EINVAL;
+	}
+	dev = b;
+	if (a > 0xff || dev > 0x1f || *p++ != '.' || hexnum(&p, 7, &fn) || *p)
+		return -EINVAL;
+	*seg = (uint16_t)sg;
+	*bus = (uint8_t)a;
+	*devfn = (uint8_t)(dev << 3 | fn);
+	return 0;
+}
+
+static const struct nic_driver *driver_for(const struct pci_dev *d)
+{
+	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+		if (drivers[i]->match(d))
+			return drivers[i];
+	return NULL;
+}
+
+int nic_open(const char *want, struct nic *out)
+{
+	const struct pci_tree *t = pci_host_tree();
+	bool any = !strcmp(want, "auto");
+	uint16_t seg = 0;
+	uint8_t bus = 0, devfn = 0;
+
+	if (!any && nic_parse_bdf(want, &seg, &bus, &devfn)) {
+		pr_err("mgmt_nic = %s: expected auto or a PCI address like 00:03.0", want);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < t->ndevs; i++) {
+		const struct pci_dev *d = &t->devs[i];
+		const struct nic_driver *drv;
+		int r;
+
+		if (!any && (d->seg != seg || d->bus != bus || d->devfn != devfn))
+			continue;
+		drv = driver_for(d);
+		if (!drv) {
+			if (!any) {
+				pr_err("mgmt_nic %s: %04x:%04x is no NIC Vatra has a driver for",
+				       want, d->vendor, d->device);
+				return -ENODEV;
+			}
+			continue;
+		}
+		if (d->owner) {
+			if (!any) {
+				pr_err("mgmt_nic %s: already given to %s", want, d->owner);
+				return -EBUSY;
+			}
+			continue;
+		}
+		memset(out, 0, sizeof(*out));
+		out->pci = d;
+		out->model = drv->name;
+		r = drv->init(d, out);
+		if (r) {
+			pr_err("mgmt: %s at %02x:%02x.%x did not come up (%s)", drv->name, d->bus,
+			       d->devfn >> 3, d->devfn & 7, err_name(r));
+			if (!any)
+				return r;
+			continue;
+		}
+		pci_claim_hv(d, "vatra (management NIC)");
+		pr_info("mgmt: %s at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x", drv->name,
+			d->bus, d->devfn >> 3, d->devfn & 7, out->mac[0], out->mac[1], out->mac[2],
+			out->mac[3], out->mac[4], out->mac[5]);
+		return 0;
+	}
+	if (any)
+		pr_warn("mgmt: no network interface Vatra has a driver for: management network off");
+	else
+		pr_err("mgmt_nic %s: no such PCI function: management network off", want);
+	return -ENODEV;
+}
