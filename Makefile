@@ -81,7 +81,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr crvalid console crwrite
+              devreg permmap msi guestmsr crvalid console crwrite http json auth syslog
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -97,6 +97,12 @@ unit_src_decode := vmm/decode.c
 unit_src_crvalid := vmm/crvalid.c
 unit_src_console := mgmt/console.c lib/printf.c
 unit_src_crwrite := vmm/crwrite.c vmm/decode.c
+unit_src_http   := net/http.c lib/strutil.c
+unit_src_json   := net/json.c lib/sink.c lib/printf.c
+unit_src_auth   := mgmt/auth.c lib/strutil.c
+unit_src_syslog := net/syslog.c lib/printf.c
+unit_def_json   := $(unit_def_printf)
+unit_def_syslog := $(unit_def_printf) -DSYSLOG_NO_NET
 unit_src_loader := vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c lib/elf.c lib/strutil.c
 unit_src_devices := vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpci.c vmm/dev/devreg.c
 unit_src_linux  := vmm/loader/loader.c vmm/loader/linux.c lib/strutil.c
@@ -121,7 +127,7 @@ unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-mgmtnet bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -197,6 +203,8 @@ test-unit: $(UNIT_TESTS:%=$(B)/unit/test_%)
 	@tests/run-tier unit $(UNIT_TESTS:%=$(B)/unit/test_%)
 test-terminal: $(B)/vatra.efi guests
 	@tests/run-tier terminal
+test-mgmtnet: $(B)/vatra.efi guests
+	@tests/run-tier mgmtnet
 test-qemu: $(B)/vatra.efi guests
 	@tests/run-tier qemu
 test-bochs: $(B)/vatra.efi guests

@@ -166,7 +166,7 @@ bool auth_limited(const struct auth_limit *l, uint32_t addr, uint32_t now_ms)
 {
 	int i = slot_of(l, addr);
 
-	return i >= 0 && l->slot[i].blocked_until_ms &&
+	return i >= 0 && l->slot[i].blocked &&
 	       (int32_t)(l->slot[i].blocked_until_ms - now_ms) > 0;
 }
 
@@ -202,7 +202,8 @@ bool auth_failed(struct auth_limit *l, uint32_t addr, uint32_t now_ms)
 		l->slot[i].fails = 0;
 	}
 	if (++l->slot[i].fails >= AUTH_FAIL_MAX && !auth_limited(l, addr, now_ms)) {
-		l->slot[i].blocked_until_ms = (now_ms + AUTH_BLOCK_MS) | 1;
+		l->slot[i].blocked = true;
+		l->slot[i].blocked_until_ms = now_ms + AUTH_BLOCK_MS;
 		l->slot[i].fails = 0;
 		l->slot[i].first_ms = now_ms;
 		return true;

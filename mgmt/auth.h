@@ -63,7 +63,7 @@ struct auth_limit {
 		uint32_t addr;
 		uint32_t first_ms, blocked_until_ms;
 		unsigned fails;
-		bool used;
+		bool used, blocked;
 	} slot[AUTH_LIMIT_SLOTS];
 };
 

@@ -76,9 +76,11 @@ static int request_line(const char *b, size_t n, struct http_req *r)
 		return fail(r, 414, "request target too long");
 	copy_value(r->path, sizeof(r->path), b + t0, t);
 	i++;
-	if (n - i != 8 || memcmp(b + i, "HTTP/1.", 7))
-		return fail(r, n - i >= 5 && !memcmp(b + i, "HTTP/", 5) ? 505 : 400,
-			    "not an HTTP/1.x request line");
+	if (n - i != 8 || memcmp(b + i, "HTTP/", 5) || b[i + 6] != '.' ||
+	    b[i + 5] < '0' || b[i + 5] > '9' || b[i + 7] < '0' || b[i + 7] > '9')
+		return fail(r, 400, "malformed HTTP version");
+	if (b[i + 5] != '1')
+		return fail(r, 505, "HTTP version not supported");
 	if (b[i + 7] == '1')
 		r->keep_alive = true;
 	else if (b[i + 7] != '0')

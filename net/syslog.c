@@ -44,7 +44,7 @@ size_t syslog_format(char *buf, size_t size, int facility, int severity, uint64_
 		     const char *host, const char *app, const char *msgid, const char *msg,
 		     size_t n)
 {
-	char ts[32] = "-", h[256], a[49], id[33];
+	char ts[48] = "-", h[256], a[49], id[33];
 	size_t len;
 
 	if (!size)

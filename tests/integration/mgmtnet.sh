@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Management network tier: Vatra under QEMU with a modern virtio-net on
+# user-mode networking (restricted: nothing leaves QEMU; the API is
+# reached only through a host forward on 127.0.0.1). One boot at a static
+# address runs vatractl, curl, the Prometheus parser, the syslog capture
+# and the robustness probes against the live hypervisor while its
+# partitions run; a second boot takes its address by DHCP.
+set -u
+. "$(dirname "$0")/../lib.sh"
+W=$B/itest/mgmtnet
+rm -rf "$W"
+mkdir -p "$W/keys"
+EFI=$B/vatra.efi
+K=$W/keys
+CTL=$TOP/tools/vatractl
+# Debian's python3 (with python3-prometheus-client), whatever else is on PATH.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+"$TOP/tools/vatra-mgmt-keys" "$K" server >/dev/null
+"$TOP/tools/vatra-mgmt-keys" "$K" client op operator >/dev/null
+"$TOP/tools/vatra-mgmt-keys" "$K" client ro readonly >/dev/null
+"$TOP/tools/vatra-mgmt-keys" "$K" client other admin >/dev/null
+"$TOP/tools/vatra-mgmt-keys" "$K" token adm admin >/dev/null
+sed -i '/ other$/d' "$K/auth"     # a certificate the hypervisor does not know
+
+# image NAME MGMT_IP_LINE
+image() {
+	mkcfg "$W/$1.cfg" "[vatra]" "on_all_stopped = shell" "mgmt_nic = auto" "$2" \
+		"syslog = 10.0.2.2:514" \
+		"[partition a]" "kernel = /guests/spin.elf" "memory = 16M" \
+		"[partition b]" "kernel = /guests/spin.elf" "memory = 16M"
+	"$TOP/tools/mkimage" -e "$EFI" -c "$W/$1.cfg" -o "$W/$1.img" \
+		-f "$B/guests/spin.elf:/guests/spin.elf" -f "$K/server.crt:/mgmt/server.crt" \
+		-f "$K/server.key:/mgmt/server.key" -f "$K/auth:/mgmt/auth" >/dev/null
+}
+
+QPID=
+SPID=
+# start NAME: boots NAME.img with the serial line on a FIFO (input) and
+# NAME.log (output); waits for the API line or gives up after 150 s.
+start() {
+	local n=$1
+	PORT=$(free_port)
+	rm -f "$W/$n.in"
+	mkfifo "$W/$n.in"
+	sleep 1000 >"$W/$n.in" &
+	SPID=$!
+	nice -n 10 "$TOP/tools/run-qemu" --test "$W/$n.img" \
+		-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:443" \
+		-device virtio-net-pci,netdev=n0,disable-legacy=on,romfile= \
+		-object "filter-dump,id=f0,netdev=n0,file=$W/$n.pcap" \
+		<"$W/$n.in" >"$W/$n.log" 2>&1 &
+	QPID=$!
+	for _ in $(seq 150); do
+		has "$W/$n.log" "mgmt: API on port 443" && has "$W/$n.log" "spin: looping" && return 0
+		kill -0 $QPID 2>/dev/null || return 1
+		sleep 1
+	done
+	return 1
+}
+stop() {
+	[ -n "$QPID" ] && kill $QPID 2>/dev/null
+	[ -n "$SPID" ] && kill $SPID 2>/dev/null
+	wait $QPID 2>/dev/null
+	QPID= SPID=
+}
+trap stop EXIT
+ctl() { # WHO ARGS...
+	local who=$1
+	shift
+	if [ "$who" = adm ]; then
+		"$CTL" --host 127.0.0.1 --port "$PORT" --server-cert "$K/server.crt" \
+			--token-file "$K/adm.token" --timeout 20 "$@"
+	else
+		"$CTL" --host 127.0.0.1 --port "$PORT" --server-cert "$K/server.crt" \
+			--cert "$K/$who.crt" --key "$K/$who.key" --timeout 20 "$@"
+	fi
+}
+state_of() { ctl op list --json | python3 -c "import json,sys; print({p['name']:p['state'] for p in json.load(sys.stdin)['partitions']}['$1'])"; }
+
+echo "--- virtio-net, static 10.0.2.15/24: the API while partitions run"
+image static "mgmt_ip = 10.0.2.15/24"
+L=$W/static.log
+if start static; then
+	pass "mgmt: boot with virtio-net, API up"
+	check "mgmt: the NIC is the hypervisor's (pci shows it)" eval \
+		'has "$L" "mgmt: virtio-net at [0-9a-f:.]+, MAC 52:54:00" && ctl ro pci | grep -E "^0000:00:[0-9a-f.]+ +1af4:1041 .*vatra \(management NIC\)"' 
+	check "mgmt: vatractl list shows both partitions running" eval \
+		'ctl op list >"$W/list.txt" && grep -qE "^a +running" "$W/list.txt" && grep -qE "^b +running" "$W/list.txt"'
+	check "mgmt: vatractl whoami by token is admin" eval 'ctl adm whoami | grep -q "adm (admin, by token)"'
+	check "mgmt: read-only identity refused a destroy" eval \
+		'! ctl ro destroy a 2>"$W/ro.err" && grep -q "destroy needs the operator role" "$W/ro.err" && [ "$(state_of a)" = running ]'
+	check "mgmt: operator destroys a while b runs" eval \
+		'ctl op destroy a && [ "$(state_of a)" = stopped ] && [ "$(state_of b)" = running ]'
+	check "mgmt: operator starts a again" eval 'ctl op start a && [ "$(state_of a)" = running ]'
+	check "mgmt: pause and resume b" eval \
+		'ctl op pause b >/dev/null && [ "$(state_of b)" = paused ] && ctl op resume b >/dev/null && [ "$(state_of b)" = running ]'
+	check "mgmt: an unknown partition is a clear error" eval \
+		'! ctl op start nosuch 2>"$W/ns.err" && grep -q "nosuch" "$W/ns.err"'
+	check "mgmt: vatractl stats and caps reach the shell's commands" eval \
+		'ctl ro stats a | grep -q "vCPU 0" && ctl ro caps | grep -qi "svm\|vmx"'
+	check "mgmt: vatractl cannot connect -> actionable error, exit 3" eval \
+		'"$CTL" --port 1 --server-cert "$K/server.crt" --token-file "$K/adm.token" --timeout 5 list 2>"$W/cc.err"; [ $? -eq 3 ] && grep -q "connection refused" "$W/cc.err"'
+	CURL=(curl -sS --max-time 20 --cacert "$K/server.crt" --cert "$K/op.crt" --key "$K/op.key" -k)
+	check "mgmt: curl with a client certificate reaches the Redfish tree" eval \
+		'"${CURL[@]}" "https://127.0.0.1:$PORT/redfish/v1/Systems/b" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"PowerState\"]==\"On\" and d[\"ProcessorSummary\"][\"Count\"]==1 and d[\"Status\"][\"State\"]==\"Enabled\""'
+	check "mgmt: Redfish ComputerSystem.Reset ForceOff then On" eval \
+		'"${CURL[@]}" -X POST -H "Content-Type: application/json" -d "{\"ResetType\":\"ForceOff\"}" "https://127.0.0.1:$PORT/redfish/v1/Systems/a/Actions/ComputerSystem.Reset" >/dev/null && [ "$(state_of a)" = stopped ] && "${CURL[@]}" -X POST -d "{\"ResetType\":\"On\"}" "https://127.0.0.1:$PORT/redfish/v1/Systems/a/Actions/ComputerSystem.Reset" >/dev/null && [ "$(state_of a)" = running ]'
+	check "mgmt: Redfish Managers/vatra" eval \
+		'"${CURL[@]}" "https://127.0.0.1:$PORT/redfish/v1/Managers/vatra" | grep -q "\"ManagerType\":\"Service\""'
+	check "mgmt: /metrics parses with the Prometheus client parser" eval \
+		'ctl ro metrics >"$W/metrics.txt" && "$PY" - "$W/metrics.txt" <<'"'"'PY'"'"'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+ex = [s for s in fams["vatra_vcpu_exits"].samples if s.labels["partition"] == "a"]
+assert ex and all(s.value >= 0 for s in ex), ex
+up = {s.labels["partition"]: s.value for s in fams["vatra_partition_up"].samples}
+assert up == {"a": 1, "b": 1}, up
+assert any(s.value > 0 for s in fams["vatra_vcpu_cpu_seconds"].samples)
+PY'
+	python3 "$TOP/tests/integration/mgmtprobe.py" "$PORT" "$K" auth robustness >"$W/probe.txt" 2>&1
+	while read -r st name; do
+		[ "$st" = PASS ] && pass "$name"
+		[ "$st" = FAIL ] && fail "$name"
+	done <"$W/probe.txt"
+	grep -q "^PASS" "$W/probe.txt" || fail "mgmt robust: the probe ran (see $W/probe.txt)"
+	check "mgmt: both partitions still run after the probes" eval \
+		'[ "$(state_of a)" = running ] && [ "$(state_of b)" = running ]'
+	python3 "$TOP/tests/integration/mgmtprobe.py" "$PORT" "$K" ratelimit >"$W/probe2.txt" 2>&1
+	while read -r st name; do
+		[ "$st" = PASS ] && pass "$name"
+		[ "$st" = FAIL ] && fail "$name"
+	done <"$W/probe2.txt"
+	check "mgmt: refusals and the rate limit are logged" eval \
+		'has "$L" "mgmt: refused 10.0.2.2:[0-9]+ GET /api/v1: no credentials" && has "$L" "mgmt: 10.0.2.2 refused for 60 s after 5 failures"'
+	printf 'list\n' >"$W/static.in"
+	sleep 3
+	check "mgmt: the serial shell still answers" eval 'tail -n 5 "$L" | tr -d "\r" | grep -qE "^(vatra> )?a +running"'
+	stop
+	check "mgmt: syslog datagrams (filter-dump) parse as RFC 5424" eval 'python3 - "$W/static.pcap" <<'"'"'PY'"'"'
+import re, struct, sys
+d = open(sys.argv[1], "rb").read()
+off, msgs = 24, []
+while off + 16 <= len(d):
+    _, _, il, _ = struct.unpack("<IIII", d[off:off + 16])
+    f = d[off + 16:off + 16 + il]
+    off += 16 + il
+    if len(f) > 42 and f[12:14] == b"\x08\x00" and f[23] == 17:
+        u = 14 + (f[14] & 15) * 4
+        if struct.unpack(">H", f[u + 2:u + 4])[0] == 514:
+            msgs.append(f[u + 8:].decode())
+rx = re.compile(r"^<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z|-) (\S{1,255}) (\S{1,48}) (\S{1,128}) (\S{1,32}) (-|\[.*\]) ?(.*)$", re.S)
+ok = [m for m in map(rx.match, msgs) if m and int(m.group(1)) < 192]
+assert msgs and len(ok) == len(msgs), msgs[:3]
+assert any("ran '"'"'destroy a'"'"'" in m.group(8) for m in ok)
+assert any(m.group(1) == "12" and "refused" in m.group(8) for m in ok)   # user.warning
+PY'
+else
+	fail "mgmt: boot with virtio-net, API up (see $L)"
+	stop
+fi
+
+echo "--- virtio-net, address by DHCP"
+image dhcp "mgmt_ip = dhcp"
+L=$W/dhcp.log
+if start dhcp; then
+	check "mgmt: DHCP gives 10.0.2.15" has "$L" "mgmt: address 10.0.2.15 by DHCP"
+	check "mgmt: the API answers at the DHCP address" eval 'ctl op list | grep -qE "^b +running"'
+else
+	fail "mgmt: DHCP boot, API up (see $L)"
+fi
+stop
