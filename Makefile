@@ -38,7 +38,7 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
            vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
            drivers/uart.c drivers/acpi.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c mm/mem.c \
-           drivers/nic.c drivers/virtio_net.c \
+           drivers/nic.c drivers/virtio_net.c drivers/e1000.c \
            net/stack.c net/http.c net/json.c net/httpd.c net/syslog.c mgmt/auth.c mgmt/api.c \
            mgmt/config.c mgmt/commands.c mgmt/host.c mgmt/shell.c mgmt/console.c mgmt/lineedit.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/sink.c lib/palloc.c lib/elf.c
@@ -56,7 +56,7 @@ MBED    := $(SRC)/mbedtls
 NET_INC := -Inet/port -Inet/port/libc -I$(LWIP)/include -I$(MBED)/include \
            -D_LIBC_LIMITS_H_ '-DMBEDTLS_CONFIG_FILE="mbedtls_vatra.h"'
 LWIP_C  := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c \
-           core/netif.c core/pbuf.c core/sys.c core/altcp.c core/altcp_alloc.c \
+           core/netif.c core/pbuf.c core/stats.c core/sys.c core/altcp.c core/altcp_alloc.c \
            core/altcp_tcp.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c core/udp.c \
            core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
            core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c \

@@ -6,6 +6,7 @@
 
 static const struct nic_driver *const drivers[] = {
 	&virtio_net_driver,
+	&e1000_driver,
 };
 
 static int hexval(char c)
@@ -104,7 +105,7 @@ int nic_open(const char *want, struct nic *out)
 		memset(out, 0, sizeof(*out));
 		out->pci = d;
 		out->model = drv->name;
-		r = drv->init(d, out);
+		r = drv->init(d, out);   /* may name the model more exactly */
 		if (r) {
 			pr_err("mgmt: %s at %02x:%02x.%x did not come up (%s)", drv->name, d->bus,
 			       d->devfn >> 3, d->devfn & 7, err_name(r));
@@ -113,7 +114,7 @@ int nic_open(const char *want, struct nic *out)
 			continue;
 		}
 		pci_claim_hv(d, "vatra (management NIC)");
-		pr_info("mgmt: %s at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x", drv->name,
+		pr_info("mgmt: %s at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x", out->model,
 			d->bus, d->devfn >> 3, d->devfn & 7, out->mac[0], out->mac[1], out->mac[2],
 			out->mac[3], out->mac[4], out->mac[5]);
 		return 0;

@@ -159,6 +159,16 @@ static void metrics(struct httpd_reply *rep)
 			       "# TYPE vatra_api_denied_total counter\n"
 			       "vatra_api_denied_total %llu\n",
 		    (unsigned long long)requests, (unsigned long long)denied);
+	sink_printf(rep->body, "# HELP vatra_mgmt_connections API connections open.\n"
+			       "# TYPE vatra_mgmt_connections gauge\n"
+			       "vatra_mgmt_connections %u\n"
+			       "# HELP vatra_mgmt_heap_used_bytes The network stack's heap in use (TLS state).\n"
+			       "# TYPE vatra_mgmt_heap_used_bytes gauge\n"
+			       "vatra_mgmt_heap_used_bytes %zu\n"
+			       "# HELP vatra_mgmt_tcp_pcbs TCP control blocks in use (TIME-WAIT included).\n"
+			       "# TYPE vatra_mgmt_tcp_pcbs gauge\n"
+			       "vatra_mgmt_tcp_pcbs %u\n",
+		    httpd_conns_used(), httpd_heap_used(), httpd_tcp_pcbs_used());
 	syslog_counts(&sent, &dropped);
 	sink_printf(rep->body, "# HELP vatra_syslog_sent_total Syslog datagrams sent.\n"
 			       "# TYPE vatra_syslog_sent_total counter\n"

@@ -12,6 +12,7 @@
 #include "lwip/altcp_tls.h"
 #include "lwip/mem.h"
 #include "lwip/stats.h"
+#include "lwip/memp.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/entropy.h"
@@ -79,7 +80,12 @@ unsigned httpd_conns_used(void)
 
 size_t httpd_heap_used(void)
 {
-	return 0;
+	return lwip_stats.mem.used;
+}
+
+unsigned httpd_tcp_pcbs_used(void)
+{
+	return lwip_stats.memp[MEMP_TCP_PCB] ? lwip_stats.memp[MEMP_TCP_PCB]->used : 0;
 }
 
 static void conn_free(struct conn *c)

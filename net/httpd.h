@@ -45,9 +45,12 @@ typedef void (*httpd_handler)(void *ctx, const struct http_req *req,
 int httpd_listen(uint16_t port, const uint8_t *cert, size_t cert_len, const uint8_t *key,
 		 size_t key_len, httpd_handler fn, void *ctx);
 
-/* Connections in use, and the lwIP heap's use (for the idle check). */
+/* Connections in use, the lwIP heap's use (TLS state lives there) and
+ * TCP control blocks in use: after every connection has gone they are
+ * back at their idle level. */
 unsigned httpd_conns_used(void);
 size_t httpd_heap_used(void);
+unsigned httpd_tcp_pcbs_used(void);
 
 /* SHA-256 (mbedTLS), for token digests. */
 void httpd_sha256(const void *data, size_t len, uint8_t out[32]);

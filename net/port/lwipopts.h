@@ -28,7 +28,18 @@
 #define LWIP_NETIF_HOSTNAME     1
 #define LWIP_NETIF_STATUS_CALLBACK 1
 #define LWIP_NETIF_LINK_CALLBACK 0
-#define LWIP_STATS              0
+/* Heap and pool use only, for /metrics and the idle check. */
+#define LWIP_STATS              1
+#define MEM_STATS               1
+#define MEMP_STATS              1
+#define LINK_STATS              0
+#define ETHARP_STATS            0
+#define IP_STATS                0
+#define ICMP_STATS              0
+#define UDP_STATS               0
+#define TCP_STATS               0
+#define SYS_STATS               0
+#define IPFRAG_STATS            0
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 0
 #define IP_REASSEMBLY           0
 #define IP_FRAG                 0

@@ -28,31 +28,36 @@ free_port() {
 "$TOP/tools/vatra-mgmt-keys" "$K" token adm admin >/dev/null
 sed -i '/ other$/d' "$K/auth"     # a certificate the hypervisor does not know
 
-# image NAME MGMT_IP_LINE
+# image NAME MGMT_IP_LINE [more [vatra] lines]
 image() {
-	mkcfg "$W/$1.cfg" "[vatra]" "on_all_stopped = shell" "mgmt_nic = auto" "$2" \
+	local n=$1 ip=$2
+	shift 2
+	mkcfg "$W/$n.cfg" "[vatra]" "on_all_stopped = shell" "mgmt_nic = auto" "$ip" "$@" \
 		"syslog = 10.0.2.2:514" \
 		"[partition a]" "kernel = /guests/spin.elf" "memory = 16M" \
 		"[partition b]" "kernel = /guests/spin.elf" "memory = 16M"
-	"$TOP/tools/mkimage" -e "$EFI" -c "$W/$1.cfg" -o "$W/$1.img" \
+	"$TOP/tools/mkimage" -e "$EFI" -c "$W/$n.cfg" -o "$W/$n.img" \
 		-f "$B/guests/spin.elf:/guests/spin.elf" -f "$K/server.crt:/mgmt/server.crt" \
 		-f "$K/server.key:/mgmt/server.key" -f "$K/auth:/mgmt/auth" >/dev/null
 }
 
 QPID=
 SPID=
-# start NAME: boots NAME.img with the serial line on a FIFO (input) and
-# NAME.log (output); waits for the API line or gives up after 150 s.
+# start NAME [NIC]: boots NAME.img with the serial line on a FIFO (input)
+# and NAME.log (output), the NIC model (default modern virtio-net)
+# forwarding 127.0.0.1:PORT to the API and 127.0.0.1:MPORT to the
+# plaintext metrics port 9100; waits for the API line (150 s at most).
 start() {
-	local n=$1
+	local n=$1 nic=${2:-virtio-net-pci,disable-legacy=on}
 	PORT=$(free_port)
+	MPORT=$(free_port)
 	rm -f "$W/$n.in"
 	mkfifo "$W/$n.in"
 	sleep 1000 >"$W/$n.in" &
 	SPID=$!
 	nice -n 10 "$TOP/tools/run-qemu" --test "$W/$n.img" \
-		-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:443" \
-		-device virtio-net-pci,netdev=n0,disable-legacy=on,romfile= \
+		-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:443,hostfwd=tcp:127.0.0.1:$MPORT-:9100" \
+		-device "$nic,netdev=n0,romfile=" \
 		-object "filter-dump,id=f0,netdev=n0,file=$W/$n.pcap" \
 		<"$W/$n.in" >"$W/$n.log" 2>&1 &
 	QPID=$!
@@ -84,12 +89,12 @@ ctl() { # WHO ARGS...
 state_of() { ctl op list --json | python3 -c "import json,sys; print({p['name']:p['state'] for p in json.load(sys.stdin)['partitions']}['$1'])"; }
 
 echo "--- virtio-net, static 10.0.2.15/24: the API while partitions run"
-image static "mgmt_ip = 10.0.2.15/24"
+image static "mgmt_ip = 10.0.2.15/24" "mgmt_metrics_port = 9100"
 L=$W/static.log
 if start static; then
 	pass "mgmt: boot with virtio-net, API up"
 	check "mgmt: the NIC is the hypervisor's (pci shows it)" eval \
-		'has "$L" "mgmt: virtio-net at [0-9a-f:.]+, MAC 52:54:00" && ctl ro pci | grep -E "^0000:00:[0-9a-f.]+ +1af4:1041 .*vatra \(management NIC\)"' 
+		'has "$L" "mgmt: virtio-net at [0-9a-f:.]+, MAC 52:54:00" && ctl ro pci | grep -E "^0000:00:[0-9a-f.]+ +1af4:1041 .*vatra \(management NIC\)" >/dev/null' 
 	check "mgmt: vatractl list shows both partitions running" eval \
 		'ctl op list >"$W/list.txt" && grep -qE "^a +running" "$W/list.txt" && grep -qE "^b +running" "$W/list.txt"'
 	check "mgmt: vatractl whoami by token is admin" eval 'ctl adm whoami | grep -q "adm (admin, by token)"'
@@ -124,12 +129,23 @@ up = {s.labels["partition"]: s.value for s in fams["vatra_partition_up"].samples
 assert up == {"a": 1, "b": 1}, up
 assert any(s.value > 0 for s in fams["vatra_vcpu_cpu_seconds"].samples)
 PY'
+	plain() { curl -sS --max-time 20 "http://127.0.0.1:$MPORT$1"; }
+	gauge() { plain /metrics | sed -n "s/^$1 //p"; }
+	check "mgmt: plaintext listener serves /metrics" eval 'plain /metrics | grep -q "^vatra_partition_up{partition=\"b\"} 1"'
+	check "mgmt: plaintext listener serves nothing else" eval \
+		'[ "$(curl -s -o /dev/null -w "%{http_code}" --max-time 20 "http://127.0.0.1:$MPORT/api/v1/partitions")" = 404 ]'
+	HEAP0=$(gauge vatra_mgmt_heap_used_bytes)
 	python3 "$TOP/tests/integration/mgmtprobe.py" "$PORT" "$K" auth robustness >"$W/probe.txt" 2>&1
 	while read -r st name; do
 		[ "$st" = PASS ] && pass "$name"
 		[ "$st" = FAIL ] && fail "$name"
 	done <"$W/probe.txt"
 	grep -q "^PASS" "$W/probe.txt" || fail "mgmt robust: the probe ran (see $W/probe.txt)"
+	check "mgmt: connections beyond the pool were refused and logged" has "$L" "all 4 API connections busy"
+	# Every probe connection is gone within the idle timeouts.
+	for _ in $(seq 40); do [ "$(gauge vatra_mgmt_connections)" = 1 ] && break; sleep 1; done
+	check "mgmt: heap and connections back at their idle level after the probes" eval \
+		'[ -n "$HEAP0" ] && [ "$(gauge vatra_mgmt_heap_used_bytes)" = "$HEAP0" ] && [ "$(gauge vatra_mgmt_connections)" = 1 ]'
 	check "mgmt: both partitions still run after the probes" eval \
 		'[ "$(state_of a)" = running ] && [ "$(state_of b)" = running ]'
 	python3 "$TOP/tests/integration/mgmtprobe.py" "$PORT" "$K" ratelimit >"$W/probe2.txt" 2>&1
@@ -165,6 +181,19 @@ else
 	fail "mgmt: boot with virtio-net, API up (see $L)"
 	stop
 fi
+
+echo "--- e1000e (82574L, q35's own NIC), static address"
+image e1000e "mgmt_ip = 10.0.2.15/24"
+L=$W/e1000e.log
+if start e1000e e1000e; then
+	check "mgmt: e1000e driver up" has "$L" "mgmt: e1000e \(82574L\) at [0-9a-f:.]+, MAC 52:54:00"
+	check "mgmt: e1000e: vatractl destroys and starts a while b runs" eval \
+		'ctl op destroy a && [ "$(state_of a)" = stopped ] && [ "$(state_of b)" = running ] && ctl op start a && [ "$(state_of a)" = running ]'
+	check "mgmt: e1000e: /metrics over TLS" eval 'ctl ro metrics | grep -q "^vatra_vcpu_exits_total{partition=\"b\""'
+else
+	fail "mgmt: e1000e boot, API up (see $L)"
+fi
+stop
 
 echo "--- virtio-net, address by DHCP"
 image dhcp "mgmt_ip = dhcp"
