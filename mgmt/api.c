@@ -4,6 +4,7 @@
 #include "mgmt/api.h"
 #include "mgmt/auth.h"
 #include "mgmt/commands.h"
+#include "mgmt/console.h"
 #include "net/stack.h"
 #include "net/httpd.h"
 #include "net/json.h"
@@ -310,6 +311,104 @@ static void redfish(const struct caller *who, const struct http_req *req, const 
 	reply_error(rep, 404, "no such Redfish resource");
 }
 
+/* ---- the console stream ---------------------------------------------- */
+
+/* One per API connection at most: a network reader of a partition's
+ * console ring, and where its keystrokes go. */
+struct con_stream {
+	bool used;
+	unsigned id;
+	uint64_t pos;
+	const char *who;
+	char note[64];          /* said before the next output (lost bytes) */
+};
+
+static struct con_stream streams[HTTPD_CONNS];
+
+static size_t con_pump(void *ctx, char *buf, size_t room)
+{
+	struct con_stream *s = ctx;
+	uint64_t lost;
+	size_t n = 0;
+
+	if (s->note[0]) {
+		n = (size_t)snprintf(buf, room, "%s", s->note);
+		s->note[0] = '\0';
+	}
+	n += console_read((int)s->id, &s->pos, buf + n, room - n, &lost);
+	if (lost)
+		snprintf(s->note, sizeof(s->note), "\r\n[vatra: %llu bytes of console output lost]\r\n",
+			 (unsigned long long)lost);
+	return n;
+}
+
+static void con_input(void *ctx, const char *data, size_t n)
+{
+	struct con_stream *s = ctx;
+
+	/* Typed at a stopped partition: dropped, as on the serial line. */
+	part_op_console_input(s->id, (const uint8_t *)data, n);
+}
+
+static void con_closed(void *ctx)
+{
+	struct con_stream *s = ctx;
+
+	pr_info("mgmt: %s detached from the console of %s", s->who, part_op_name(s->id));
+	s->used = false;
+}
+
+static const struct httpd_stream_ops con_ops = { con_pump, con_input, con_closed };
+
+/* POST /api/v1/console/NAME[?replay=N]: 101, then the partition's last N
+ * lines (default 20) and its output as it comes; what the client sends
+ * goes to the partition's UART. The client detaches by closing. */
+static void console_stream(const struct caller *who, const struct http_req *req,
+			   const char *name, struct httpd_reply *rep)
+{
+	struct sink_buf sb;
+	const char *q = strchr(req->path, '?');
+	unsigned replay = 20, id;
+	char msg[160];
+	int r;
+
+	sink_buf_init(&sb, msg, sizeof(msg));
+	r = cmd_permit("console", who->id->role, &sb.sink);
+	if (r) {
+		if (sb.len && msg[sb.len - 1] == '\n')
+			msg[sb.len - 1] = '\0';
+		reply_error(rep, status_of(r), msg);
+		return;
+	}
+	if (!find_part(name, &id)) {
+		snprintf(msg, sizeof(msg), "error: no partition named '%.40s'", name);
+		reply_error(rep, 404, msg);
+		return;
+	}
+	if (q && !strncmp(q, "?replay=", 8)) {
+		replay = 0;
+		for (const char *p = q + 8; *p >= '0' && *p <= '9' && replay < 10000; p++)
+			replay = replay * 10 + (unsigned)(*p - '0');
+	}
+	for (unsigned i = 0; i < HTTPD_CONNS; i++) {
+		struct con_stream *s = &streams[i];
+		if (s->used)
+			continue;
+		s->used = true;
+		s->id = id;
+		s->who = who->id->name;
+		s->note[0] = '\0';
+		s->pos = console_tail_pos((int)id, replay);
+		rep->stream = &con_ops;
+		rep->stream_ctx = s;
+		rep->upgrade = "vatra-console";
+		pr_info("mgmt: %s (%s) attached to the console of %s", who->id->name,
+			auth_role_name(who->id->role), name);
+		return;
+	}
+	reply_error(rep, 503, "every console stream is in use");
+}
+
 /* ---- /api/v1 -------------------------------------------------------- */
 
 static void api(const struct caller *who, const struct http_req *req, const char *path,
@@ -359,6 +458,10 @@ static void api(const struct caller *who, const struct http_req *req, const char
 			run_command(who, line, rep);
 			return;
 		}
+	}
+	if (post && !strncmp(path, "/api/v1/console/", 16) && !strchr(path + 16, '/')) {
+		console_stream(who, req, path + 16, rep);
+		return;
 	}
 	if (post && !strcmp(path, "/api/v1/exec")) {
 		const char *why = NULL;
@@ -519,6 +622,7 @@ static void tap(enum log_level lvl, const char *line, size_t n)
 
 static void poll_hook(void)
 {
+	httpd_poll();
 	syslog_flush();
 }
 

@@ -206,20 +206,12 @@ static void arg_range(const char *spec, int *min, int *max)
 	*max = spec[0] != '\0';
 }
 
-int cmd_exec_argv(int argc, char **argv, enum cmd_role role, struct sink *out)
+int cmd_permit(const char *name, enum cmd_role role, struct sink *out)
 {
-	const struct cmd *c;
-	int min, max;
+	const struct cmd *c = cmd_find(name);
 
-	if (argc < 1)
-		return 0;
-	if (argc > CMD_MAX_ARGS) {
-		sink_printf(out, "error: too many words (at most %d)\n", CMD_MAX_ARGS);
-		return -E2BIG;
-	}
-	c = cmd_find(argv[0]);
 	if (!c) {
-		sink_printf(out, "error: unknown command '%s' (try 'help')\n", argv[0]);
+		sink_printf(out, "error: unknown command '%s' (try 'help')\n", name);
 		return -ENOSYS;
 	}
 	if (role < c->perm) {
@@ -227,6 +219,24 @@ int cmd_exec_argv(int argc, char **argv, enum cmd_role role, struct sink *out)
 			    c->perm == CMD_ROLE_ADMIN ? "admin" : "operator");
 		return -EPERM;
 	}
+	return 0;
+}
+
+int cmd_exec_argv(int argc, char **argv, enum cmd_role role, struct sink *out)
+{
+	const struct cmd *c;
+	int min, max, r;
+
+	if (argc < 1)
+		return 0;
+	if (argc > CMD_MAX_ARGS) {
+		sink_printf(out, "error: too many words (at most %d)\n", CMD_MAX_ARGS);
+		return -E2BIG;
+	}
+	r = cmd_permit(argv[0], role, out);
+	if (r)
+		return r;
+	c = cmd_find(argv[0]);
 	arg_range(c->args, &min, &max);
 	if (argc - 1 < min) {
 		sink_printf(out, "error: %s takes a partition name\n", c->name);

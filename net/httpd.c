@@ -39,6 +39,8 @@ struct conn {
 	bool close_after;
 	bool peer_read;
 	struct httpd_peer peer;
+	const struct httpd_stream_ops *stream;   /* a stream once its head is out */
+	void *stream_ctx;
 };
 
 static struct listener listeners[MAX_LISTENERS];
@@ -90,6 +92,11 @@ unsigned httpd_tcp_pcbs_used(void)
 
 static void conn_free(struct conn *c)
 {
+	if (c->stream) {
+		const struct httpd_stream_ops *s = c->stream;
+		c->stream = NULL;
+		s->closed(c->stream_ctx);
+	}
 	if (c->pcb) {
 		altcp_arg(c->pcb, NULL);
 		altcp_recv(c->pcb, NULL);
@@ -192,6 +199,18 @@ static void respond(struct conn *c, const struct http_req *req, bool parsed, int
 		out_write(&o, msg, strlen(msg));
 		c->close_after = true;
 	}
+	if (parsed && rep.stream) {
+		head_len = (size_t)snprintf(head, sizeof(head),
+			"HTTP/1.1 101 Switching Protocols\r\nUpgrade: %s\r\nConnection: Upgrade\r\n\r\n",
+			rep.upgrade ? rep.upgrade : "stream");
+		memcpy(c->out, head, head_len);
+		c->out_len = head_len;
+		c->stream = rep.stream;
+		c->stream_ctx = rep.stream_ctx;
+		c->close_after = false;
+		try_send(c);
+		return;
+	}
 	body_len = c->out_len - HEAD_ROOM;
 	if (req && !strcmp(req->method, "HEAD"))
 		body_len = 0;
@@ -264,9 +283,16 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
 		conn_close(c);
 		return ERR_OK;
 	}
+	c->last_ms = net_now_ms();
+	if (c->stream) {
+		for (struct pbuf *q = p; q; q = q->next)
+			c->stream->input(c->stream_ctx, q->payload, q->len);
+		altcp_recved(pcb, p->tot_len);
+		pbuf_free(p);
+		return ERR_OK;
+	}
 	if (!c->in_len)
 		c->req_start_ms = net_now_ms();
-	c->last_ms = net_now_ms();
 	for (struct pbuf *q = p; q; q = q->next) {
 		size_t n = q->len;
 		if (n > sizeof(c->in) - c->in_len)
@@ -300,7 +326,7 @@ static void on_err(void *arg, err_t err)
 	/* The pcb is already gone. */
 	if (c) {
 		c->pcb = NULL;
-		c->used = false;
+		conn_free(c);
 	}
 }
 
@@ -312,7 +338,7 @@ static err_t on_poll(void *arg, struct altcp_pcb *pcb)
 	struct conn *c = arg;
 	uint32_t now = net_now_ms();
 
-	if (!c || !c->used)
+	if (!c || !c->used || c->stream)
 		return ERR_OK;
 	if (c->out_sent < c->out_len) {
 		try_send(c);
@@ -359,6 +385,7 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 	c->in_len = c->out_len = c->out_sent = 0;
 	c->close_after = false;
 	c->peer_read = false;
+	c->stream = NULL;
 	c->req_start_ms = c->last_ms = net_now_ms();
 	ip = altcp_get_ip(pcb, 0);
 	c->peer.addr = ip ? lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(ip))) : 0;
@@ -371,6 +398,33 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 	altcp_err(pcb, on_err);
 	altcp_poll(pcb, on_poll, 2);
 	return ERR_OK;
+}
+
+void httpd_poll(void)
+{
+	for (unsigned i = 0; i < HTTPD_CONNS; i++) {
+		struct conn *c = &conns[i];
+		size_t room, n;
+
+		if (!c->used || !c->stream || !c->pcb)
+			continue;
+		if (c->out_sent < c->out_len) {
+			try_send(c);
+			if (c->out_sent < c->out_len)
+				continue;
+		}
+		room = altcp_sndbuf(c->pcb);
+		if (room > sizeof(c->out))
+			room = sizeof(c->out);
+		if (room < 64)
+			continue;
+		n = c->stream->pump(c->stream_ctx, c->out, room);
+		if (!n)
+			continue;
+		c->out_len = n;
+		c->out_sent = 0;
+		try_send(c);
+	}
 }
 
 int httpd_listen(uint16_t port, const uint8_t *cert, size_t cert_len, const uint8_t *key,

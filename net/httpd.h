@@ -29,8 +29,22 @@ struct httpd_peer {
 	int listener;            /* the index httpd_listen returned */
 };
 
+/* A reply may turn its connection into a byte stream both ways (the
+ * console): after a "101 Switching Protocols" head, pump is called at
+ * every poll with the room there is for output and returns what it
+ * wrote into buf, input gets every byte received, closed is called once
+ * when the connection ends, whoever ends it. */
+struct httpd_stream_ops {
+	size_t (*pump)(void *ctx, char *buf, size_t room);
+	void (*input)(void *ctx, const char *data, size_t n);
+	void (*closed)(void *ctx);
+};
+
 struct httpd_reply {
 	int status;
+	const struct httpd_stream_ops *stream;   /* set by the handler to stream */
+	void *stream_ctx;
+	const char *upgrade;                     /* the Upgrade: token for a stream */
 	const char *content_type;      /* default application/json */
 	char headers[256];             /* extra header lines, each ending \r\n */
 	struct sink *body;             /* write the body here */
@@ -51,6 +65,9 @@ int httpd_listen(uint16_t port, const uint8_t *cert, size_t cert_len, const uint
 unsigned httpd_conns_used(void);
 size_t httpd_heap_used(void);
 unsigned httpd_tcp_pcbs_used(void);
+
+/* Owner CPU, every poll: moves streams' output. */
+void httpd_poll(void);
 
 /* SHA-256 (mbedTLS), for token digests. */
 void httpd_sha256(const void *data, size_t len, uint8_t out[32]);

@@ -554,11 +554,62 @@ static void test_exec_fuzz(void **state)
 	}
 }
 
+/* cmd_permit: the role check alone, for the network console stream, with
+ * the dispatcher's own lines; and the partition snapshot and metrics that
+ * the network API reads. */
+static void test_permit_and_snapshots(void **state)
+{
+	struct part_snap s;
+
+	(void)state;
+	sink_buf_init(&sb, outbuf, sizeof(outbuf));
+	assert_int_equal(cmd_permit("console", CMD_ROLE_READ, &sb.sink), -EPERM);
+	assert_string_equal(outbuf, "error: console needs the operator role\n");
+	sink_buf_init(&sb, outbuf, sizeof(outbuf));
+	assert_int_equal(cmd_permit("console", CMD_ROLE_OPERATOR, &sb.sink), 0);
+	assert_int_equal(cmd_permit("poweroff", CMD_ROLE_ADMIN, &sb.sink), 0);
+	assert_string_equal(outbuf, "");
+	assert_int_equal(cmd_permit("poweroff", CMD_ROLE_OPERATOR, &sb.sink), -EPERM);
+	assert_string_equal(outbuf, "error: poweroff needs the admin role\n");
+	sink_buf_init(&sb, outbuf, sizeof(outbuf));
+	assert_int_equal(cmd_permit("fly", CMD_ROLE_ADMIN, &sb.sink), -ENOSYS);
+	assert_string_equal(outbuf, "error: unknown command 'fly' (try 'help')\n");
+	assert_nothing_done();
+
+	assert_int_equal(part_op_count(), 2);
+	assert_true(part_op_snap(0, &s));
+	assert_string_equal(s.name, "web");
+	assert_string_equal(s.state, "running");
+	assert_int_equal(s.vcpus, 2);
+	assert_int_equal(s.memory, 256ull << 20);
+	assert_string_equal(s.note, "");
+	partitions[0].paused = true;
+	assert_true(part_op_snap(0, &s));
+	assert_string_equal(s.state, "paused");
+	assert_true(part_op_snap(1, &s));
+	assert_string_equal(s.state, "stopped");
+	assert_string_equal(s.note, "exited");
+	assert_false(part_op_snap(2, &s));
+
+	partitions[0].vcpus[1].exits[1] = 7;
+	sink_buf_init(&sb, outbuf, sizeof(outbuf));
+	part_op_metrics(&sb.sink);
+	assert_non_null(strstr(outbuf, "# TYPE vatra_partition_up gauge\n"));
+	assert_non_null(strstr(outbuf, "vatra_partition_up{partition=\"web\"} 1\n"));
+	assert_non_null(strstr(outbuf, "vatra_partition_up{partition=\"db\"} 0\n"));
+	assert_non_null(strstr(outbuf, "vatra_partition_paused{partition=\"web\"} 1\n"));
+	assert_non_null(strstr(outbuf, "vatra_partition_memory_bytes{partition=\"db\"} 16777216\n"));
+	assert_non_null(strstr(outbuf, "vatra_vcpu_exits_total{partition=\"web\",vcpu=\"1\",reason=\""));
+	assert_int_equal(outbuf[strlen(outbuf) - 1], '\n');
+	assert_int_equal(sb.dropped, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_table_permissions, setup),
 		cmocka_unit_test_setup(test_role_check, setup),
+		cmocka_unit_test_setup(test_permit_and_snapshots, setup),
 		cmocka_unit_test_setup(test_bad_arguments, setup),
 		cmocka_unit_test_setup(test_unknown_partition, setup),
 		cmocka_unit_test_setup(test_partition_states, setup),
