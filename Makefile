@@ -226,9 +226,11 @@ $(foreach t,$(UNIT_TESTS),$(eval $(B)/cov/$(t)/test: $(unit_src_$(t))))
 coverage: $(UNIT_TESTS:%=$(B)/cov/%/test)
 	@tools/coverage $(B)/cov $(UNIT_TESTS)
 
-# Benchmarks: ratios in one run (tools/bench); results go to build/bench.md.
+# Benchmarks: ratios in one run (tools/bench); results go to build/bench.md;
+# the management API's round trips (tools/bench-mgmt) to build/bench-mgmt.md.
 bench:
 	@tools/bench
+	@tools/bench-mgmt
 
 clean:
 	rm -rf $(B)

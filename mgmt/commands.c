@@ -6,6 +6,7 @@
 #include "mgmt/host.h"
 #include "vmm/part_ops.h"
 #include "drivers/pci.h"
+#include "net/stack.h"
 #include "include/vatra/version.h"
 #include "lib/strutil.h"
 #include "lib/string.h"
@@ -40,6 +41,12 @@ static int cmd_cpus(struct sink *out, int argc, char **argv)
 static int cmd_pci(struct sink *out, int argc, char **argv)
 {
 	pci_report(out);
+	return 0;
+}
+
+static int cmd_net(struct sink *out, int argc, char **argv)
+{
+	net_report(out);
 	return 0;
 }
 
@@ -142,6 +149,7 @@ const struct cmd cmd_table[] = {
 	{ "cpus", "", "physical CPUs", R, cmd_cpus },
 	{ "pci", "", "PCI devices of the machine", R, cmd_pci },
 	{ "acpi", "", "ACPI tables and CPUs", R, cmd_acpi },
+	{ "net", "", "the management network: NIC, address, counters", R, cmd_net },
 	{ "config", "", "the parsed vatra.cfg and its errors", R, cmd_config },
 	{ "log", "", "the log ring", R, cmd_log },
 	{ "list", "", "partitions and their state", R, cmd_list },

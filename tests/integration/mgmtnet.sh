@@ -54,6 +54,7 @@ start() {
 	PORT=$(free_port)
 	MPORT=$(free_port)
 	rm -f "$W/$n.in"
+	: >"$W/$n.log"
 	mkfifo "$W/$n.in"
 	sleep 1000 >"$W/$n.in" &
 	SPID=$!
@@ -97,6 +98,8 @@ if start static; then
 	pass "mgmt: boot with virtio-net, API up"
 	check "mgmt: the NIC is the hypervisor's (pci shows it)" eval \
 		'has "$L" "mgmt: virtio-net at [0-9a-f:.]+, MAC 52:54:00" && ctl ro pci | grep -E "^0000:00:[0-9a-f.]+ +1af4:1041 .*vatra \(management NIC\)" >/dev/null' 
+	check "mgmt: the shell's net command reports the NIC and its address" eval \
+		'ctl ro exec net | grep -q "virtio-net at .* link up" && ctl ro exec net | grep -q "address 10.0.2.15, rx [1-9]"'
 	check "mgmt: vatractl list shows both partitions running" eval \
 		'ctl op list >"$W/list.txt" && grep -qE "^a +running" "$W/list.txt" && grep -qE "^b +running" "$W/list.txt"'
 	check "mgmt: vatractl whoami by token is admin" eval 'ctl adm whoami | grep -q "adm (admin, by token)"'
@@ -206,10 +209,11 @@ else
 fi
 stop
 
-echo "--- virtio-net, address by DHCP"
+echo "--- e1000 (82540EM), address by DHCP"
 image dhcp "mgmt_ip = dhcp"
 L=$W/dhcp.log
-if start dhcp; then
+if start dhcp e1000; then
+	check "mgmt: e1000 driver up" has "$L" "mgmt: e1000 \(82540EM\) at [0-9a-f:.]+, MAC 52:54:00"
 	check "mgmt: DHCP gives 10.0.2.15" has "$L" "mgmt: address 10.0.2.15 by DHCP"
 	check "mgmt: the API answers at the DHCP address" eval 'ctl op list | grep -qE "^b +running"'
 else

@@ -128,6 +128,12 @@ const char *exit_reason_name(enum vm_exit_reason r)
 	return "reason";
 }
 
+void net_report(struct sink *out)
+{
+	sink_printf(out, "net: off\n");
+	snprintf(host_called, sizeof(host_called), "net");
+}
+
 void pci_report(struct sink *out)
 {
 	pci_lists++;
@@ -216,6 +222,7 @@ static const struct {
 	{ "caps", "", CMD_ROLE_READ },       { "mem", "", CMD_ROLE_READ },
 	{ "cpus", "", CMD_ROLE_READ },       { "pci", "", CMD_ROLE_READ },
 	{ "acpi", "", CMD_ROLE_READ },       { "config", "", CMD_ROLE_READ },
+	{ "net", "", CMD_ROLE_READ },
 	{ "log", "", CMD_ROLE_READ },        { "list", "", CMD_ROLE_READ },
 	{ "stats", "[NAME]", CMD_ROLE_READ }, { "info", "NAME", CMD_ROLE_READ },
 	{ "start", "NAME", CMD_ROLE_OPERATOR }, { "stop", "NAME", CMD_ROLE_OPERATOR },
