@@ -122,10 +122,15 @@ static void try_send(struct conn *c)
 	while (c->out_sent < c->out_len) {
 		size_t room = altcp_sndbuf(c->pcb), n = c->out_len - c->out_sent;
 
+		/* altcp_tls takes at most one TLS record per write (mbedTLS
+		 * writes one and the glue reports the rest as ERR_MEM, with
+		 * the record already out): never offer more. */
+		size_t max = c->l->tls ? MBEDTLS_SSL_OUT_CONTENT_LEN : 0xffff;
+
 		if (n > room)
 			n = room;
-		if (n > 0xffff)
-			n = 0xffff;
+		if (n > max)
+			n = max;
 		if (!n)
 			break;
 		if (altcp_write(c->pcb, c->out + c->out_sent, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)

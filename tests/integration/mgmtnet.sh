@@ -100,6 +100,8 @@ if start static; then
 		'has "$L" "mgmt: virtio-net at [0-9a-f:.]+, MAC 52:54:00" && ctl ro pci | grep -E "^0000:00:[0-9a-f.]+ +1af4:1041 .*vatra \(management NIC\)" >/dev/null' 
 	check "mgmt: the shell's net command reports the NIC and its address" eval \
 		'ctl ro exec net | grep -q "virtio-net at .* link up" && ctl ro exec net | grep -q "address 10.0.2.15, rx [1-9]"'
+	check "mgmt: a reply of many TLS records (the log) arrives whole" eval \
+		'ctl ro log >"$W/log.txt" && [ "$(wc -c <"$W/log.txt")" -gt 4096 ] && [ "$(grep -c "mgmt: API on port 443" "$W/log.txt")" = 1 ] && "$PY" -c "import sys; s=set(open(sys.argv[1],errors=\"replace\").read().replace(\"\r\",\"\").split(\"\n\")); l=open(sys.argv[2]).read().split(\"\n\")[:-1]; assert l and l[0].startswith(\"vatra.cfg:\") and all(x in s for x in l if not x.startswith(\"debug:\"))" "$L" "$W/log.txt"'
 	check "mgmt: vatractl list shows both partitions running" eval \
 		'ctl op list >"$W/list.txt" && grep -qE "^a +running" "$W/list.txt" && grep -qE "^b +running" "$W/list.txt"'
 	check "mgmt: vatractl whoami by token is admin" eval 'ctl adm whoami | grep -q "adm (admin, by token)"'
