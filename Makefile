@@ -5,7 +5,8 @@
 #   make test       every test tier; ends with "N passed, N failed"
 #   make test-unit  host unit tests only (fast edit loop)
 #   make test-terminal  make run typed on a pseudo-terminal, as a person does
-#   make test-qemu / test-bochs   one emulator tier
+#   make test-qemu / test-bochs / test-iommu   one emulator tier
+#   make fuzz-tables  a long run of the DMAR/IVRS fuzzer
 #   make coverage   line and branch coverage of the host unit tests, per module
 
 B       := build
@@ -37,7 +38,8 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
            vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
-           drivers/uart.c drivers/acpi.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c mm/mem.c \
+           drivers/uart.c drivers/acpi.c drivers/iommu.c drivers/iommu_tables.c drivers/iommu_pt.c drivers/iommu_fault.c \
+           drivers/vtd.c drivers/amdvi.c drivers/iommu_selftest.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c mm/mem.c \
            drivers/nic.c drivers/virtio_net.c drivers/e1000.c \
            net/stack.c net/http.c net/json.c net/httpd.c net/syslog.c mgmt/auth.c mgmt/api.c \
            mgmt/config.c mgmt/commands.c mgmt/host.c mgmt/shell.c mgmt/console.c mgmt/lineedit.c \
@@ -81,7 +83,8 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr crvalid console crwrite http json auth syslog
+              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu \
+              http json auth syslog
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -122,12 +125,18 @@ unit_src_rtc    := arch/x86/rtc.c
 unit_src_lineedit := mgmt/lineedit.c
 unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c lib/sink.c lib/printf.c
 unit_src_vectors := arch/x86/vectab.c lib/sink.c lib/printf.c
+unit_src_iommu_tables := drivers/iommu_tables.c lib/printf.c
+unit_src_iommu_pt := drivers/iommu_pt.c arch/x86/paging.c
+unit_src_iommu_fault := drivers/iommu_fault.c
+unit_src_iommu := drivers/iommu.c drivers/iommu_tables.c lib/printf.c lib/strutil.c lib/sink.c
+unit_def_iommu := $(unit_def_printf)
 # printf's own test links it beside the host C library: rename ours.
 unit_def_printf := -Dvsnprintf=vt_vsnprintf -Dsnprintf=vt_snprintf
 unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
+unit_def_iommu_tables := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-mgmtnet bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-mgmtnet fuzz-tables bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -209,8 +218,14 @@ test-qemu: $(B)/vatra.efi guests
 	@tests/run-tier qemu
 test-bochs: $(B)/vatra.efi guests
 	@tests/run-tier bochs
+test-iommu: $(B)/vatra.efi guests
+	@tests/run-tier iommu
 test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
+
+# A longer run of the DMAR/IVRS mutation fuzzer (under ASan/UBSan).
+fuzz-tables: $(B)/unit/test_iommu_tables
+	VATRA_FUZZ_ITER=$${VATRA_FUZZ_ITER:-2000000} $(B)/unit/test_iommu_tables
 
 # Coverage: the unit tests again, built with gcov instrumentation and
 # without sanitizers (build/cov/), run, and summarised per module by

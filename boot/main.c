@@ -9,6 +9,8 @@
 #include "arch/x86/power.h"
 #include "drivers/uart.h"
 #include "drivers/pci.h"
+#include "drivers/iommu.h"
+#include "drivers/iommu_selftest.h"
 #include "mm/mem.h"
 #include "mgmt/shell.h"
 #include "mgmt/console.h"
@@ -170,6 +172,39 @@ static void caps_init(void)
 	caps_print(&log_console_sink, &c, hv.iommu);
 }
 
+/* The IOMMU takes every device's DMA before any partition exists: every
+ * requester ID blocked; a missing or refused IOMMU is reported (caps)
+ * and only passthrough is lost. */
+static void iommu_init(void)
+{
+	char base[sizeof(hv.iommu)];
+	struct iommu_info inf;
+
+	memcpy(base, hv.iommu, sizeof(base));
+	if (iommu_setup(hv.acpi) || !iommu) {
+		if (strcmp(base, "none (no DMAR or IVRS table)") && hv.acpi)
+			snprintf(hv.iommu, sizeof(hv.iommu), "%.60s: unusable: %.100s", base,
+				 iommu_absent_reason);
+		if (cfg.iommu_selftest)
+			iommu_selftest();	/* says there is nothing to test */
+		return;
+	}
+	iommu->info(&inf);
+	snprintf(hv.iommu, sizeof(hv.iommu), "%.60s: translation on, every device blocked, IR %s",
+		 base, inf.intr_remap ? "on" : "off");
+	if (cfg.iommu_selftest)
+		iommu_selftest();
+}
+
+/* The boot CPU between its vCPUs: the shell, IOMMU faults (their
+ * interrupt only marks them pending), the management network. */
+static void boot_cpu_poll(void)
+{
+	shell_poll();
+	iommu_poll();
+	mgmt_net_poll();
+}
+
 static void files_report(const struct boot_info *bi)
 {
 	for (uint32_t i = 0; i < bi->nfiles; i++) {
@@ -249,13 +284,6 @@ static void all_stopped(int status)
 	cpu_halt_forever();
 }
 
-/* The boot CPU between its slices: the serial shell, the network. */
-static void boot_cpu_poll(void)
-{
-	shell_poll();
-	mgmt_net_poll();
-}
-
 /* What the VMM calls back: partitions' console output, the shell on
  * the boot CPU, the end of the last partition. */
 static const struct vmm_hooks hooks = {
@@ -312,6 +340,7 @@ void hv_main(struct boot_info *bi)
 	selftest();               /* optional: prove W^X and guard pages */
 	tsc_init();               /* TSC frequency, for time slices and guests */
 	host_timer_init();        /* own LAPIC timer: preempts guests that never exit; vector self-test */
+	iommu_init();             /* VT-d or AMD-Vi: translation on, every device blocked; optional DMA self-test */
 	mgmt_net_init(&cfg.mgmt, bi);   /* management NIC, lwIP, TLS API, syslog (if configured) */
 	vmm_set_hooks(&hooks);    /* consoles, the shell, the end of the run */
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */

@@ -217,9 +217,9 @@ static int e1000_init(const struct pci_dev *d, struct nic *n)
 	for (unsigned i = 0; i < 128; i++)
 		wr(e, REG_MTA + 4 * i, 0);
 
-	ring = page_alloc(2, 1);
-	e->rxbuf_phys = page_alloc(NDESC * BUF_SIZE / 4096, 1);
-	e->txbuf_phys = page_alloc(NDESC * BUF_SIZE / 4096, 1);
+	ring = nic_dma_alloc(n, 2);
+	e->rxbuf_phys = nic_dma_alloc(n, NDESC * BUF_SIZE / 4096);
+	e->txbuf_phys = nic_dma_alloc(n, NDESC * BUF_SIZE / 4096);
 	if (!ring || !e->rxbuf_phys || !e->txbuf_phys)
 		return -ENOMEM;
 	e->rx = phys_to_virt(ring);

@@ -42,6 +42,13 @@ struct iommu_irte {
 	uint32_t dest_apic;
 };
 
+/* Domain IDs: the partition layer uses 0 .. IOMMU_DOMAIN_MAX_ID (its
+ * partition numbers); the IDs above are the IOMMU layer's own. */
+#define IOMMU_DOMAIN_MAX_ID 4000
+#define IOMMU_DOMAIN_RESERVED 4001	/* RMRR / IVMD unity ranges */
+#define IOMMU_DOMAIN_SELFTEST 4002	/* the boot self-test's scratch domain */
+#define IOMMU_DOMAIN_MGMT_NIC 4003	/* the management NIC: its own rings and buffers */
+
 struct iommu_ops {
 	const char *kind;
 	/* Finds the units in the parsed tables, brings each up in the
@@ -67,6 +74,14 @@ struct iommu_ops {
 	int (*ir_set)(uint16_t seg, uint16_t rid, unsigned index,
 		      const struct iommu_irte *e);
 	void (*ir_free)(uint16_t seg, uint16_t rid, unsigned index, unsigned n);
+	/* The MSI address and data a device must send to hit remapping
+	 * entry index of its block (the formats differ: VT-d puts a handle
+	 * in the address, AMD-Vi the index in the data). */
+	int (*ir_msi)(uint16_t seg, uint16_t rid, unsigned index, uint64_t *addr,
+		      uint32_t *data);
+	/* Is this requester ID one of the IOMMU's own functions (the AMD
+	 * IOMMU's PCI function)? The hypervisor keeps those. */
+	bool (*is_unit)(uint16_t seg, uint16_t rid);
 
 	/* Reads and clears recorded faults, logging and counting each. */
 	void (*poll_faults)(void);
@@ -81,6 +96,9 @@ struct iommu_fault {
 	bool write;
 	unsigned reason;	/* the unit's own reason code */
 	const char *what;	/* the reason in words */
+	/* Filled by the IOMMU layer before the handler runs: */
+	unsigned long count;	/* faults of this device so far, this one included */
+	bool log;		/* false once the device faults in a storm: count only */
 };
 
 /* The one driver in use, or NULL when the machine has no IOMMU (or its
@@ -92,7 +110,19 @@ extern const char *iommu_absent_reason;
 /* Picks the driver the tables name and runs its init. */
 int iommu_setup(const struct acpi_info *ai);
 /* Who owns a faulting device is the partition layer's knowledge: it
- * registers this, and the driver calls it for each decoded fault. */
+ * registers this, and the driver calls it for each decoded fault; the
+ * handler logs the fault (with its owner) when f->log says so. NULL
+ * restores the default, which logs "iommu: fault #N from SSSS:BB:DD.F:
+ * write|read at ADDR: REASON (reason 0xR)" and names no owner. */
 void iommu_set_fault_handler(void (*fn)(const struct iommu_fault *f));
+
+/* Reads and logs recorded faults now (the fault interrupt makes this
+ * prompt; the boot CPU's idle loop calls it as the fallback). */
+void iommu_poll(void);
+/* The shell's `iommu`: units, domains, devices, fault counts. */
+void iommu_report(struct sink *out);
+unsigned long iommu_fault_count(void);
+/* The most recent fault, for the boot self-test. */
+bool iommu_last_fault(struct iommu_fault *f);
 
 #endif

@@ -1,5 +1,7 @@
 /* The management NIC: choosing a PCI function and a driver (nic.h). */
 #include "drivers/nic.h"
+#include "drivers/iommu.h"
+#include "mm/mem.h"
 #include "lib/log.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -60,6 +62,49 @@ int nic_parse_bdf(const char *s, uint16_t *seg, uint8_t *bus, uint8_t *devfn)
 	return 0;
 }
 
+uint64_t nic_dma_alloc(struct nic *n, uint64_t pages)
+{
+	uint64_t phys = page_alloc(pages, 1);
+
+	if (!phys || !n->dom)
+		return phys;
+	if (iommu->map(n->dom, phys, phys, pages * 4096, IOMMU_READ | IOMMU_WRITE)) {
+		pr_err("mgmt: cannot map the NIC's buffers in its IOMMU domain");
+		page_free(phys, pages);
+		return 0;
+	}
+	return phys;
+}
+
+/* Deny by default holds for the hypervisor's own NIC too: it gets a
+ * domain of its own, empty until its driver allocates its rings and
+ * buffers (nic_dma_alloc), attached before the driver starts it. */
+static int iommu_prepare(const struct pci_dev *d, struct nic *n)
+{
+	uint16_t rid = (uint16_t)(d->bus << 8 | d->devfn);
+
+	if (!iommu || !iommu->covers(d->seg, rid))
+		return 0;
+	n->dom = iommu->domain_create(IOMMU_DOMAIN_MGMT_NIC);
+	if (!n->dom || iommu->attach(n->dom, d->seg, rid)) {
+		pr_err("mgmt: the NIC's IOMMU domain could not be set up");
+		if (n->dom)
+			iommu->domain_destroy(n->dom);
+		n->dom = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
+static void iommu_release(const struct pci_dev *d, struct nic *n)
+{
+	if (n->dom) {
+		iommu->detach(n->dom, d->seg, (uint16_t)(d->bus << 8 | d->devfn));
+		iommu->domain_destroy(n->dom);
+		n->dom = NULL;
+	}
+}
+
 static const struct nic_driver *driver_for(const struct pci_dev *d)
 {
 	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
@@ -105,8 +150,11 @@ int nic_open(const char *want, struct nic *out)
 		memset(out, 0, sizeof(*out));
 		out->pci = d;
 		out->model = drv->name;
-		r = drv->init(d, out);   /* may name the model more exactly */
+		r = iommu_prepare(d, out);
+		if (!r)
+			r = drv->init(d, out);   /* may name the model more exactly */
 		if (r) {
+			iommu_release(d, out);
 			pr_err("mgmt: %s at %02x:%02x.%x did not come up (%s)", drv->name, d->bus,
 			       d->devfn >> 3, d->devfn & 7, err_name(r));
 			if (!any)
@@ -114,6 +162,9 @@ int nic_open(const char *want, struct nic *out)
 			continue;
 		}
 		pci_claim_hv(d, "vatra (management NIC)");
+		if (out->dom)
+			pr_info("mgmt: the NIC reaches only its own buffers (IOMMU domain %u)",
+				IOMMU_DOMAIN_MGMT_NIC);
 		pr_info("mgmt: %s at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x", out->model,
 			d->bus, d->devfn >> 3, d->devfn & 7, out->mac[0], out->mac[1], out->mac[2],
 			out->mac[3], out->mac[4], out->mac[5]);

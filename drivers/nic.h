@@ -26,6 +26,9 @@ struct nic {
 	unsigned (*poll)(struct nic *n, nic_rx_fn rx, void *ctx, unsigned budget);
 	bool (*link_up)(struct nic *n);
 	void *priv;
+	/* With an IOMMU: the NIC's own domain, mapping exactly the memory
+	 * nic_dma_alloc gave its driver (1:1), nothing else. */
+	struct iommu_domain *dom;
 	/* counters */
 	uint64_t rx_frames, tx_frames, rx_dropped, tx_full;
 };
@@ -40,6 +43,12 @@ struct nic_driver {
 
 extern const struct nic_driver virtio_net_driver;
 extern const struct nic_driver e1000_driver;
+
+/* DMA memory for a NIC driver: pages zeroed, physically contiguous and
+ * aligned to one page, and, when the machine's IOMMU covers the NIC,
+ * mapped one to one in the NIC's domain. Returns the physical address or
+ * 0 (out of memory, or the mapping failed: said in the log). */
+uint64_t nic_dma_alloc(struct nic *n, uint64_t pages);
 
 /* Finds and brings up the management NIC: want is "auto" (the first
  * function a driver takes that nobody owns) or a BDF "SEG:BUS:DEV.FN" /

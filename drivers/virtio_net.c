@@ -125,7 +125,7 @@ static volatile uint8_t *map_cap(const struct pci_dev *d, uint16_t off, uint32_t
 	return mmu_map_phys(b->base + offset, length, true);
 }
 
-static int vq_setup(struct vnet *v, uint16_t index, struct vq *q, bool rx)
+static int vq_setup(struct nic *n, struct vnet *v, uint16_t index, struct vq *q, bool rx)
 {
 	uint16_t max, noff;
 	uint64_t ring;
@@ -139,8 +139,8 @@ static int vq_setup(struct vnet *v, uint16_t index, struct vq *q, bool rx)
 	if (q->size & (q->size - 1))
 		return -ENODEV;
 	wr16(v->common, CC_QSIZE, q->size);
-	ring = page_alloc(3, 1);
-	q->bufs_phys = page_alloc((uint64_t)q->size * BUF_SIZE / 4096, 1);
+	ring = nic_dma_alloc(n, 3);
+	q->bufs_phys = nic_dma_alloc(n, (uint64_t)q->size * BUF_SIZE / 4096);
 	if (!ring || !q->bufs_phys)
 		return -ENOMEM;
 	q->desc = phys_to_virt(ring);
@@ -302,9 +302,9 @@ static int vnet_init(const struct pci_dev *d, struct nic *n)
 		wr8(v->common, CC_STATUS, ST_FAILED);
 		return -ENODEV;
 	}
-	r = vq_setup(v, 0, &v->rx, true);
+	r = vq_setup(n, v, 0, &v->rx, true);
 	if (!r)
-		r = vq_setup(v, 1, &v->tx, false);
+		r = vq_setup(n, v, 1, &v->tx, false);
 	if (r) {
 		wr8(v->common, CC_STATUS, ST_FAILED);
 		return r;

@@ -50,6 +50,11 @@ static int cmd_net(struct sink *out, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_iommu(struct sink *out, int argc, char **argv)
+{
+	return host_iommu(out);
+}
+
 static int cmd_acpi(struct sink *out, int argc, char **argv)
 {
 	return host_acpi(out);
@@ -150,6 +155,7 @@ const struct cmd cmd_table[] = {
 	{ "pci", "", "PCI devices of the machine", R, cmd_pci },
 	{ "acpi", "", "ACPI tables and CPUs", R, cmd_acpi },
 	{ "net", "", "the management network: NIC, address, counters", R, cmd_net },
+	{ "iommu", "", "IOMMU units, domains, devices and faults", R, cmd_iommu },
 	{ "config", "", "the parsed vatra.cfg and its errors", R, cmd_config },
 	{ "log", "", "the log ring", R, cmd_log },
 	{ "list", "", "partitions and their state", R, cmd_list },

@@ -29,8 +29,8 @@ enum sect { S_NONE, S_GLOBAL, S_PART, S_SKIP };
 
 /* Global keys, in gkeys[] order. */
 enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS,
-       G_MGMT_NIC, G_MGMT_IP, G_MGMT_GW, G_MGMT_PORT, G_MGMT_METRICS_PORT, G_MGMT_CERT,
-       G_MGMT_KEY, G_MGMT_AUTH, G_SYSLOG, G_NKEYS };
+       G_IOMMU_SELFTEST, G_MGMT_NIC, G_MGMT_IP, G_MGMT_GW, G_MGMT_PORT, G_MGMT_METRICS_PORT,
+       G_MGMT_CERT, G_MGMT_KEY, G_MGMT_AUTH, G_SYSLOG, G_NKEYS };
 /* Partition keys, in pkeys[] order. */
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
@@ -533,6 +533,13 @@ static const char *g_syslog(struct parser *p, char *v)
 	return NULL;
 }
 
+static const char *g_iommu_selftest(struct parser *p, char *v)
+{
+	if (!cfg_parse_bool(v, &p->c->iommu_selftest))
+		return "expected yes or no";
+	return NULL;
+}
+
 static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_CONSOLE] = { "console", g_console },
 	[G_LOG_LEVEL] = { "log_level", g_log_level },
@@ -549,6 +556,7 @@ static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_MGMT_KEY] = { "mgmt_key", g_mgmt_key },
 	[G_MGMT_AUTH] = { "mgmt_auth", g_mgmt_auth },
 	[G_SYSLOG] = { "syslog", g_syslog },
+	[G_IOMMU_SELFTEST] = { "iommu_selftest", g_iommu_selftest },
 };
 
 /* ---- [partition NAME] keys ------------------------------------------- */
@@ -1159,6 +1167,7 @@ void cfg_defaults(struct vatra_config *c)
 	memcpy(c->mgmt.cert, "/mgmt/server.crt", sizeof("/mgmt/server.crt"));
 	memcpy(c->mgmt.key, "/mgmt/server.key", sizeof("/mgmt/server.key"));
 	memcpy(c->mgmt.auth, "/mgmt/auth", sizeof("/mgmt/auth"));
+	c->iommu_selftest = false;
 }
 
 int cfg_parse(struct vatra_config *c, const char *text, size_t len)

@@ -51,6 +51,7 @@ struct vatra_config {
 	enum cfg_log log_level;        /* default info */
 	enum cfg_on_stop on_all_stopped; /* default shell */
 	bool selftest;                 /* default false: run boot self-tests (W^X probes) */
+	bool iommu_selftest;           /* default false: DMA through the IOMMU with QEMU's edu device at boot */
 	bool selftest_trap;            /* selftest = trap: then take a deliberate fatal exception */
 	bool console_quiet;            /* console_mode = quiet: partitions' lines only kept, not printed */
 	uint32_t tlb_tags;             /* at most this many ASIDs/VPIDs per CPU, host's included; 0 = all (default) */

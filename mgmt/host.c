@@ -7,6 +7,7 @@
 #include "arch/x86/power.h"
 #include "arch/x86/vectors.h"
 #include "mm/mem.h"
+#include "drivers/iommu.h"
 #include "lib/log.h"
 #include "lib/errno.h"
 
@@ -56,6 +57,12 @@ int host_acpi(struct sink *out)
 		sink_printf(out, "cpu %u: apic id %u%s%s\n", i, a->cpus[i].apic_id,
 			    a->cpus[i].x2apic ? " (x2apic)" : "",
 			    a->cpus[i].enabled ? "" : " disabled");
+	return 0;
+}
+
+int host_iommu(struct sink *out)
+{
+	iommu_report(out);
 	return 0;
 }
 

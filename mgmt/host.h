@@ -10,6 +10,7 @@
 int host_caps(struct sink *out);
 int host_mem(struct sink *out);
 int host_acpi(struct sink *out);
+int host_iommu(struct sink *out);
 int host_config(struct sink *out);
 int host_log(struct sink *out);
 /* Reset or power off the machine; they return only when that failed

@@ -168,6 +168,16 @@ static void pt_write(uint64_t *t, unsigned i, uint64_t e)
 	((volatile uint64_t *)t)[i] = e;
 }
 
+/* The non-leaf entry at level pointing at the table (of level - 1) at
+ * phys: formats that record the child's level in the entry (AMD-Vi's
+ * next-level field) say so through table_entry_lvl. */
+static uint64_t pt_table_entry(const struct pt *pt, uint64_t phys, unsigned level)
+{
+	if (pt->fmt->table_entry_lvl)
+		return pt->fmt->table_entry_lvl(phys, level);
+	return pt->fmt->table_entry(phys);
+}
+
 static bool pt_is_leaf(const struct pt *pt, uint64_t e, unsigned level)
 {
 	return level == 1 || pt->fmt->is_leaf(e, level);
@@ -352,7 +362,7 @@ static int pt_map_range(struct pt *pt, uint64_t table, unsigned level,
 					return ret;
 				/* The new table is empty (zeroed), so linking it
 				 * before filling it never exposes garbage. */
-				pt_write(t, it.i, fmt->table_entry(child));
+				pt_write(t, it.i, pt_table_entry(pt, child, level));
 			}
 			ret = pt_map_range(pt, child, level - 1, it.va, it.clast, pa, flags);
 			if (ret)
@@ -445,7 +455,7 @@ static int pt_split(struct pt *pt, struct pt_pool *pool, uint64_t *t, unsigned i
 	c = pt_table(pt, child);
 	for (j = 0; j < PT_ENTRIES; j++)
 		pt_write(c, j, fmt->leaf_entry(pa + j * sub, level - 1, flags));
-	pt_write(t, i, fmt->table_entry(child));
+	pt_write(t, i, pt_table_entry(pt, child, level));
 	*child_out = child;
 	return 0;
 }
@@ -546,7 +556,8 @@ int pt_init(struct pt *pt, const struct pt_format *fmt, const struct pt_env *env
 	memset(pt, 0, sizeof(*pt));
 	if (!fmt || !env || !env->alloc || !env->free || !env->phys_to_virt)
 		return -EINVAL;
-	if (fmt->levels < 2 || fmt->levels > PT_MAX_LEVELS || !fmt->table_entry ||
+	if (fmt->levels < 2 || fmt->levels > PT_MAX_LEVELS ||
+	    (!fmt->table_entry && !fmt->table_entry_lvl) ||
 	    !fmt->leaf_entry || !fmt->present || !fmt->is_leaf || !fmt->addr || !fmt->flags)
 		return -EINVAL;
 	/* Only levels 1..levels exist. */

@@ -77,6 +77,10 @@ struct pt_format {
 	 * virtual addresses, which must simply be below 2^(12 + 9 * levels). */
 	bool sign_extended;
 	uint64_t (*table_entry)(uint64_t phys);                       /* non-leaf entry pointing at a table */
+	/* Instead of table_entry, for formats whose non-leaf entries name
+	 * the level of the table they point at: the entry at level for a
+	 * table (of level - 1) at phys. */
+	uint64_t (*table_entry_lvl)(uint64_t phys, unsigned level);
 	uint64_t (*leaf_entry)(uint64_t phys, unsigned level, unsigned flags);
 	bool (*present)(uint64_t e);
 	bool (*is_leaf)(uint64_t e, unsigned level);                  /* level 1 entries are always leaves */

@@ -12,7 +12,7 @@ struct hv {
 	const struct boot_info *bi;
 	struct vatra_config *cfg;
 	struct acpi_info *acpi;       /* NULL when ACPI was unusable */
-	char iommu[64];               /* summary for the caps block */
+	char iommu[192];              /* summary for the caps block */
 	const char *virt_off;         /* why partitions cannot run, or NULL */
 	uint64_t tsc_khz;             /* TSC frequency, 0 if unknown */
 	uint64_t boot_epoch;          /* wall time at boot_tsc (host RTC), 0 if unknown */

@@ -138,7 +138,9 @@ check "pci: its BAR4 lies in the root port's prefetchable window" in_window BAR4
 check "pci: no malformed config space" hasnt "$L" "^(warning: )?pci: [0-9a-f]{4}:"
 check "vectors: a self-IPI reaches an allocated vector" has "$L" "^selftest: vector 0x30: a self-IPI ran its handler; freed, the next came as unexpected$"
 check "vectors: the self-test's deliberate stray is counted, not warned about" count "$L" "unexpected interrupt on vector 0x30" 0
-check "vectors: caps shows the table" has "$L" "^vectors: 0x30-0xef for drivers, 0 in use, 192 free; spurious [0-9]+, unexpected 1$"
+# One vector is the VT-d fault event's.
+check "vectors: caps shows the table" has "$L" "^vectors: 0x30-0xef for drivers, 1 in use, 191 free; spurious [0-9]+, unexpected 1$"
+check "vectors: the VT-d fault event has its vector" has "$L" "^vectors: 0x[0-9a-f]+ vt-d fault +allocated"
 check "vectors: the LAPIC timer has fired" has "$L" "^vectors: 0x20 lapic-timer +fixed +[1-9][0-9]*$"
 check "vectors: the kick vector is the hypervisor's" has "$L" "^vectors: 0xf2 kick +fixed"
 

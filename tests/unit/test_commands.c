@@ -158,6 +158,7 @@ int console_attach(int id, unsigned replay_lines)
 HOST_FAKE(caps)
 HOST_FAKE(mem)
 HOST_FAKE(acpi)
+HOST_FAKE(iommu)
 HOST_FAKE(config)
 HOST_FAKE(log)
 HOST_FAKE(reboot)
@@ -221,8 +222,9 @@ static const struct {
 	{ "help", "", CMD_ROLE_READ },       { "version", "", CMD_ROLE_READ },
 	{ "caps", "", CMD_ROLE_READ },       { "mem", "", CMD_ROLE_READ },
 	{ "cpus", "", CMD_ROLE_READ },       { "pci", "", CMD_ROLE_READ },
-	{ "acpi", "", CMD_ROLE_READ },       { "config", "", CMD_ROLE_READ },
+	{ "acpi", "", CMD_ROLE_READ },       { "iommu", "", CMD_ROLE_READ },
 	{ "net", "", CMD_ROLE_READ },
+	{ "config", "", CMD_ROLE_READ },
 	{ "log", "", CMD_ROLE_READ },        { "list", "", CMD_ROLE_READ },
 	{ "stats", "[NAME]", CMD_ROLE_READ }, { "info", "NAME", CMD_ROLE_READ },
 	{ "start", "NAME", CMD_ROLE_OPERATOR }, { "stop", "NAME", CMD_ROLE_OPERATOR },
@@ -285,6 +287,8 @@ static void test_role_check(void **state)
 	assert_int_equal(run("stats", CMD_ROLE_READ), 0);
 	assert_int_equal(run("caps", CMD_ROLE_READ), 0);
 	assert_string_equal(host_called, "caps");
+	assert_int_equal(run("iommu", CMD_ROLE_READ), 0);
+	assert_string_equal(host_called, "iommu");
 	/* An operator runs the partitions' commands. */
 	assert_int_equal(run("pause web", CMD_ROLE_OPERATOR), 0);
 	assert_true(partitions[0].paused);
