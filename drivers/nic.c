@@ -162,12 +162,12 @@ int nic_open(const char *want, struct nic *out)
 			continue;
 		}
 		pci_claim_hv(d, "vatra (management NIC)");
-		if (out->dom)
-			pr_info("mgmt: the NIC reaches only its own buffers (IOMMU domain %u)",
-				IOMMU_DOMAIN_MGMT_NIC);
 		pr_info("mgmt: %s at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x", out->model,
 			d->bus, d->devfn >> 3, d->devfn & 7, out->mac[0], out->mac[1], out->mac[2],
 			out->mac[3], out->mac[4], out->mac[5]);
+		if (out->dom)
+			pr_info("mgmt: the NIC reaches only its own buffers (IOMMU domain %u)",
+				IOMMU_DOMAIN_MGMT_NIC);
 		return 0;
 	}
 	if (any)
