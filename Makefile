@@ -7,6 +7,7 @@
 #   make test-terminal  make run typed on a pseudo-terminal, as a person does
 #   make test-qemu / test-bochs / test-iommu   one emulator tier
 #   make fuzz-tables  a long run of the DMAR/IVRS fuzzer
+#   make fuzz-http    a long run of the HTTP request parser's fuzzer
 #   make coverage   line and branch coverage of the host unit tests, per module
 
 B       := build
@@ -136,7 +137,7 @@ unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 unit_def_iommu_tables := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-mgmtnet fuzz-tables bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-mgmtnet fuzz-tables fuzz-http bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -222,6 +223,10 @@ test-iommu: $(B)/vatra.efi guests
 	@tests/run-tier iommu
 test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
+
+# A longer run of the HTTP request parser's fuzzer (under ASan/UBSan).
+fuzz-http: $(B)/unit/test_http
+	@VATRA_FUZZ_ITER=$${VATRA_FUZZ_ITER:-5000000} $(B)/unit/test_http
 
 # A longer run of the DMAR/IVRS mutation fuzzer (under ASan/UBSan).
 fuzz-tables: $(B)/unit/test_iommu_tables
