@@ -299,13 +299,33 @@ static void redfish(const struct caller *who, const struct http_req *req, const 
 			"\"Members\":[{\"@odata.id\":\"/redfish/v1/Managers/vatra\"}]}\n");
 		return;
 	}
+	if (!strcmp(path, "/redfish/v1/Managers/vatra/Actions/Manager.Reset")) {
+		char type[32];
+		int r;
+
+		if (strcmp(req->method, "POST")) {
+			reply_error(rep, 405, "Manager.Reset takes POST");
+			return;
+		}
+		r = json_get_str(req->body, req->body_len, "ResetType", type, sizeof(type));
+		/* The manager is the hypervisor: restarting it is the machine's reboot. */
+		if (r < 0 || (strcmp(type, "GracefulRestart") && strcmp(type, "ForceRestart"))) {
+			reply_error(rep, 400, "ResetType must be GracefulRestart or ForceRestart "
+					      "(the machine reboots)");
+			return;
+		}
+		run_command(who, "reboot", rep);
+		return;
+	}
 	if (get && !strcmp(path, "/redfish/v1/Managers/vatra")) {
 		sink_printf(rep->body, "{\"@odata.id\":\"/redfish/v1/Managers/vatra\","
 			"\"@odata.type\":\"#Manager.v1_10_0.Manager\",\"Id\":\"vatra\","
 			"\"Name\":\"Vatra hypervisor\",\"ManagerType\":\"Service\","
 			"\"FirmwareVersion\":\"%s\",\"Status\":{\"State\":\"Enabled\",\"Health\":\"OK\"},"
 			"\"Actions\":{\"#Manager.Reset\":{\"target\":"
-			"\"/redfish/v1/Managers/vatra/Actions/Manager.Reset\"}}}\n", VATRA_VERSION);
+			"\"/redfish/v1/Managers/vatra/Actions/Manager.Reset\","
+			"\"ResetType@Redfish.AllowableValues\":[\"GracefulRestart\",\"ForceRestart\"]}}}\n",
+			VATRA_VERSION);
 		return;
 	}
 	reply_error(rep, 404, "no such Redfish resource");

@@ -131,6 +131,8 @@ if start static; then
 		'"${CURL[@]}" "https://127.0.0.1:$PORT/redfish/v1/Systems/b" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"PowerState\"]==\"On\" and d[\"ProcessorSummary\"][\"Count\"]==1 and d[\"Status\"][\"State\"]==\"Enabled\""'
 	check "mgmt: Redfish ComputerSystem.Reset ForceOff then On" eval \
 		'"${CURL[@]}" -X POST -H "Content-Type: application/json" -d "{\"ResetType\":\"ForceOff\"}" "https://127.0.0.1:$PORT/redfish/v1/Systems/a/Actions/ComputerSystem.Reset" >/dev/null && [ "$(state_of a)" = stopped ] && "${CURL[@]}" -X POST -d "{\"ResetType\":\"On\"}" "https://127.0.0.1:$PORT/redfish/v1/Systems/a/Actions/ComputerSystem.Reset" >/dev/null && [ "$(state_of a)" = running ]'
+	check "mgmt: Redfish Manager.Reset needs the admin role (operator refused, nothing rebooted)" eval \
+		'[ "$("${CURL[@]}" -o "$W/mr.json" -w "%{http_code}" -X POST -d "{\"ResetType\":\"ForceRestart\"}" "https://127.0.0.1:$PORT/redfish/v1/Managers/vatra/Actions/Manager.Reset")" = 403 ] && grep -q "reboot needs the admin role" "$W/mr.json" && [ "$(state_of b)" = running ]'
 	check "mgmt: Redfish Managers/vatra" eval \
 		'"${CURL[@]}" "https://127.0.0.1:$PORT/redfish/v1/Managers/vatra" | grep -q "\"ManagerType\":\"Service\""'
 	check "mgmt: /metrics parses with the Prometheus client parser" eval \
