@@ -162,19 +162,6 @@ static void out_write(void *ctx, const char *s, size_t n)
 	c->out_len += n;
 }
 
-static void out_printf(struct conn *c, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(c->out + c->out_len, sizeof(c->out) - c->out_len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		c->out_len += (size_t)n < sizeof(c->out) - c->out_len ? (size_t)n :
-			      sizeof(c->out) - c->out_len - 1;
-}
-
 /* The head is written after the body, whose length it needs: the body
  * goes at a fixed offset first, then moves down behind the head. */
 #define HEAD_ROOM 512
@@ -228,7 +215,6 @@ static void respond(struct conn *c, const struct http_req *req, bool parsed, int
 	memmove(c->out + head_len, c->out + HEAD_ROOM, body_len);
 	memcpy(c->out, head, head_len);
 	c->out_len = head_len + body_len;
-	(void)out_printf;
 	try_send(c);
 }
 
@@ -442,6 +428,10 @@ int httpd_listen(uint16_t port, const uint8_t *cert, size_t cert_len, const uint
 	if (nlisteners == MAX_LISTENERS)
 		return -ENOSPC;
 	l = &listeners[nlisteners];
+	if (cert && !rand_source()) {
+		pr_err("mgmt: the CPU has neither RDSEED nor RDRAND: no entropy for TLS, the API is off");
+		return -ENODEV;
+	}
 	if (cert) {
 		tc = altcp_tls_create_config_server_privkey_cert(key, key_len, NULL, 0, cert,
 								 cert_len);
