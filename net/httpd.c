@@ -145,8 +145,7 @@ static void try_send(struct conn *c)
 struct outbuf {
 	struct sink sink;
 	struct conn *c;
-	size_t start;
-	bool full;
+	bool full;          /* something did not fit */
 };
 
 static void out_write(void *ctx, const char *s, size_t n)
@@ -170,7 +169,7 @@ static void respond(struct conn *c, const struct http_req *req, bool parsed, int
 		    const char *why)
 {
 	struct httpd_reply rep;
-	struct outbuf o = { { out_write, NULL }, c, 0, false };
+	struct outbuf o = { { out_write, NULL }, c, false };
 	size_t body_len, head_len;
 	char head[HEAD_ROOM];
 
@@ -183,6 +182,16 @@ static void respond(struct conn *c, const struct http_req *req, bool parsed, int
 	rep.body = &o.sink;
 	if (parsed) {
 		c->l->fn(c->l->ctx, req, &c->peer, &rep);
+		if (o.full && !rep.stream) {
+			/* A cut reply would be broken JSON: say so instead. */
+			static const char big[] = "{\"error\":{\"code\":500,\"message\":"
+				"\"the reply is larger than the server's 64 KiB buffer\"}}\n";
+			c->out_len = HEAD_ROOM;
+			o.full = false;
+			out_write(&o, big, sizeof(big) - 1);
+			rep.status = 500;
+			rep.content_type = "application/json";
+		}
 	} else {
 		/* The parser's own refusals: the same JSON error shape. */
 		char msg[128];
