@@ -5,7 +5,7 @@
 #   make test       every test tier; ends with "N passed, N failed"
 #   make test-unit  host unit tests only (fast edit loop)
 #   make test-terminal  make run typed on a pseudo-terminal, as a person does
-#   make test-qemu / test-bochs / test-iommu   one emulator tier
+#   make test-qemu / test-bochs / test-iommu / test-passthru   one emulator tier
 #   make fuzz-tables  a long run of the DMAR/IVRS fuzzer
 #   make fuzz-http    a long run of the HTTP request parser's fuzzer
 #   make coverage   line and branch coverage of the host unit tests, per module
@@ -38,9 +38,12 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            vmm/guestmsr.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
-           vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
+           vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/passthru.c vmm/ptirq.c vmm/ptprobe.c \
+           vmm/dev/virtq.c vmm/dev/virtio_pci.c vmm/dev/virtio_blk.c vmm/dev/virtio_net.c \
+           vmm/dev/virtio_console.c vmm/virtio.c vmm/vswitch.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
            drivers/uart.c drivers/acpi.c drivers/iommu.c drivers/iommu_tables.c drivers/iommu_pt.c drivers/iommu_fault.c \
-           drivers/vtd.c drivers/amdvi.c drivers/iommu_selftest.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c mm/mem.c \
+           drivers/vtd.c drivers/amdvi.c drivers/iommu_selftest.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c \
+           drivers/pci_owner.c drivers/pci_reset.c mm/mem.c \
            drivers/nic.c drivers/virtio_net.c drivers/e1000.c \
            net/stack.c net/http.c net/json.c net/httpd.c net/syslog.c mgmt/auth.c mgmt/api.c \
            mgmt/config.c mgmt/commands.c mgmt/host.c mgmt/shell.c mgmt/console.c mgmt/lineedit.c \
@@ -82,9 +85,9 @@ EFI_OBJ := $(EFI_C:%.c=$(B)/efi/%.o) $(B)/efi/boot/core_blob.o
 # Host unit tests: pure modules against cmocka, with sanitizers.
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS := config acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
+UNIT_TESTS := config ptdev ptassign acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu \
+              devreg permmap msi guestmsr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu virtq virtio vswitch \
               http json auth syslog
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
@@ -112,9 +115,14 @@ unit_src_devices := vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpci.c vmm/dev/dev
 unit_src_linux  := vmm/loader/loader.c vmm/loader/linux.c lib/strutil.c
 unit_src_acpigen := vmm/dev/acpigen.c drivers/acpi.c lib/strutil.c
 unit_src_vpci   := vmm/dev/vpci.c vmm/dev/devreg.c
+unit_src_ptdev  := vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/dev/msi.c
+unit_src_ptassign := vmm/ptassign.c drivers/pci_owner.c lib/printf.c lib/sink.c
 unit_src_devreg := vmm/dev/devreg.c
 unit_src_permmap := arch/x86/permmap.c
 unit_src_msi    := vmm/dev/msi.c
+unit_src_virtq  := vmm/dev/virtq.c
+unit_src_vswitch := vmm/vswitch.c lib/strutil.c
+unit_src_virtio := vmm/dev/virtio_blk.c vmm/dev/virtio_net.c vmm/dev/virtio_console.c vmm/dev/virtio_pci.c vmm/dev/virtq.c vmm/dev/vpci.c vmm/dev/devreg.c
 unit_src_guestmsr := vmm/guestmsr.c
 unit_src_vlapic := vmm/dev/vlapic.c
 unit_src_vioapic := vmm/dev/vioapic.c
@@ -124,7 +132,7 @@ unit_src_vrtc   := vmm/dev/vrtc.c
 unit_src_vpm    := vmm/dev/vpm.c
 unit_src_rtc    := arch/x86/rtc.c
 unit_src_lineedit := mgmt/lineedit.c
-unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c lib/sink.c lib/printf.c
+unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c drivers/pci_owner.c lib/sink.c lib/printf.c
 unit_src_vectors := arch/x86/vectab.c lib/sink.c lib/printf.c
 unit_src_iommu_tables := drivers/iommu_tables.c lib/printf.c
 unit_src_iommu_pt := drivers/iommu_pt.c arch/x86/paging.c
@@ -137,7 +145,7 @@ unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 unit_def_iommu_tables := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-mgmtnet fuzz-tables fuzz-http bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-passthru test-virtio test-mgmtnet fuzz-tables fuzz-http bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -188,11 +196,17 @@ $(B)/vatra.efi: $(B)/vatra.so
 
 # The demo image: the configuration in configs/demo.cfg and its guests
 # (the Debian kernel and busybox come from tools/guest-linux).
-$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux tests/linux/init guests
+$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux tests/linux/init tests/linux/virtio guests
 	@tools/guest-linux $(B)/linux >/dev/null
+	@rm -rf $(B)/demo && mkdir -p $(B)/demo/web $(B)/demo/db
+	@echo "This is web's disk: an ext4 image on the ESP, loaded into memory." >$(B)/demo/web/README
+	@echo "This is db's disk: an ext4 image on the ESP, loaded into memory." >$(B)/demo/db/README
+	@mke2fs -q -t ext4 -d $(B)/demo/web $(B)/demo/web.img 16M >/dev/null
+	@mke2fs -q -t ext4 -d $(B)/demo/db $(B)/demo/db.img 16M >/dev/null
 	@tools/mkimage -e $(B)/vatra.efi -c configs/demo.cfg -o $@ \
 		-f $(B)/guests/cpuid.elf:/guests/cpuid.elf \
-		-f $(B)/linux/vmlinuz:/guests/vmlinuz -f $(B)/linux/initramfs.cpio.gz:/guests/initrd.gz
+		-f $(B)/linux/vmlinuz:/guests/vmlinuz -f $(B)/linux/initramfs-virtio.cpio.gz:/guests/initrd.gz \
+		-f $(B)/demo/web.img:/images/web.img -f $(B)/demo/db.img:/images/db.img
 image: $(B)/vatra.img
 
 run: $(B)/vatra.img
@@ -213,6 +227,8 @@ test-unit: $(UNIT_TESTS:%=$(B)/unit/test_%)
 	@tests/run-tier unit $(UNIT_TESTS:%=$(B)/unit/test_%)
 test-terminal: $(B)/vatra.efi guests
 	@tests/run-tier terminal
+test-virtio: $(B)/vatra.efi guests
+	@tests/run-tier virtio
 test-mgmtnet: $(B)/vatra.efi guests
 	@tests/run-tier mgmtnet
 test-qemu: $(B)/vatra.efi guests
@@ -221,6 +237,8 @@ test-bochs: $(B)/vatra.efi guests
 	@tests/run-tier bochs
 test-iommu: $(B)/vatra.efi guests
 	@tests/run-tier iommu
+test-passthru: $(B)/vatra.efi guests
+	@tests/run-tier passthru
 test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
 

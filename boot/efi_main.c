@@ -197,6 +197,8 @@ static void load_files(struct boot_info *bi, EFI_HANDLE image)
 		add_file(bi, root, cfg->parts[p].initrd);
 		for (unsigned m = 0; m < cfg->parts[p].nmodules; m++)
 			add_file(bi, root, cfg->parts[p].modules[m].path);
+		for (unsigned d = 0; d < cfg->parts[p].ndisks; d++)
+			add_file(bi, root, cfg->parts[p].disks[d].path);
 	}
 	/* The management network's key, certificate and identities. */
 	if (cfg->mgmt.nic[0]) {

@@ -20,6 +20,7 @@
 #include "arch/x86/vectors.h"
 #include "arch/x86/rtc.h"
 #include "arch/x86/smp.h"
+#include "vmm/virtio.h"
 #include "vmm/sched.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/vmm.h"
@@ -71,6 +72,7 @@ static void config_load(const struct boot_info *bi)
 	cfg_parse(&cfg, text, bi->cfg_phys ? bi->cfg_size : 0);
 	hv.cfg = &cfg;
 	hv.tlb_tags = cfg.tlb_tags;
+	hv.allow_unsafe_interrupts = cfg.allow_unsafe_interrupts;
 	log_set_level((enum log_level)cfg.log_level);
 	console_set_quiet(cfg.console_quiet);
 	if (!uart_init(cfg.console_port, cfg.console_baud)) {
@@ -190,6 +192,13 @@ static void iommu_init(void)
 		return;
 	}
 	iommu->info(&inf);
+	/* The IOMMU's own PCI functions are the hypervisor's for good. */
+	for (unsigned i = 0; i < pci_host_tree()->ndevs; i++) {
+		struct pci_dev *d = &pci_host_tree()->devs[i];
+
+		if (iommu->is_unit && iommu->is_unit(d->seg, (uint16_t)(d->bus << 8 | d->devfn)))
+			pci_set_hypervisor(d, "the IOMMU");
+	}
 	snprintf(hv.iommu, sizeof(hv.iommu), "%.60s: translation on, every device blocked, IR %s",
 		 base, inf.intr_remap ? "on" : "off");
 	if (cfg.iommu_selftest)
@@ -203,6 +212,22 @@ static void boot_cpu_poll(void)
 	shell_poll();
 	iommu_poll();
 	mgmt_net_poll();
+}
+
+/* A PCI serial card carrying the console is the hypervisor's: no
+ * partition may take the console away. */
+static void console_pci_claim(void)
+{
+	struct pci_tree *t = pci_host_tree();
+
+	for (unsigned i = 0; i < t->ndevs; i++)
+		for (unsigned b = 0; b < t->devs[i].nbars && b < PCI_MAX_BARS; b++) {
+			const struct pci_bar *r = &t->devs[i].bar[b];
+
+			if (r->type == PCI_BAR_IO && r->size && cfg.console_port >= r->base &&
+			    cfg.console_port < r->base + r->size)
+				pci_set_hypervisor(&t->devs[i], "the serial console");
+		}
 }
 
 static void files_report(const struct boot_info *bi)
@@ -335,17 +360,19 @@ void hv_main(struct boot_info *bi)
 	memory_init(bi);          /* page allocator, W^X page tables */
 	acpi_init(bi);            /* RSDP -> XSDT -> MADT, MCFG, FADT, DMAR/IVRS */
 	pci_init(hv.acpi);        /* the machine's PCI functions: ECAM per MCFG segment, or CF8 */
+	console_pci_claim();      /* a PCI UART carrying the console stays the hypervisor's */
 	caps_init();              /* what the CPU offers: the caps block */
 	files_report(bi);         /* guest files the loader read */
 	selftest();               /* optional: prove W^X and guard pages */
 	tsc_init();               /* TSC frequency, for time slices and guests */
 	host_timer_init();        /* own LAPIC timer: preempts guests that never exit; vector self-test */
 	iommu_init();             /* VT-d or AMD-Vi: translation on, every device blocked; optional DMA self-test */
-	mgmt_net_init(&cfg.mgmt, bi);   /* management NIC, lwIP, TLS API, syslog (if configured) */
+	mgmt_net_init(&cfg, bi);   /* management NIC, lwIP, TLS API, syslog (if configured) */
 	vmm_set_hooks(&hooks);    /* consoles, the shell, the end of the run */
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */
 	smp_init();               /* the other CPUs: each turns it on and schedules */
 	pr_info("vatra: ready");
+	virtio_switches_init(cfg.switches, cfg.nswitches);   /* before the NICs plug in */
 	vmm_start_partitions(cfg.parts, cfg.nparts);   /* every autostart partition */
 	sched_loop(&cpu_table[0]);   /* run vCPUs and the shell, forever */
 }

@@ -113,7 +113,7 @@ static const struct nic_driver *driver_for(const struct pci_dev *d)
 	return NULL;
 }
 
-int nic_open(const char *want, struct nic *out)
+int nic_open(const char *want, struct nic *out, bool (*reserved)(const struct pci_dev *d))
 {
 	const struct pci_tree *t = pci_host_tree();
 	bool any = !strcmp(want, "auto");
@@ -140,9 +140,12 @@ int nic_open(const char *want, struct nic *out)
 			}
 			continue;
 		}
+		if (any && reserved && reserved(d))
+			continue;
 		if (d->owner) {
 			if (!any) {
-				pr_err("mgmt_nic %s: already given to %s", want, d->owner);
+				pr_err("mgmt_nic %s: already taken (%s %s)", want,
+				       d->owner == PCI_OWNER_HV ? "hypervisor" : "partition", d->owner_name);
 				return -EBUSY;
 			}
 			continue;
@@ -161,7 +164,9 @@ int nic_open(const char *want, struct nic *out)
 				return r;
 			continue;
 		}
-		pci_claim_hv(d, "vatra (management NIC)");
+		if (pci_claim_hv(d, "management NIC"))
+			pr_warn("mgmt: %02x:%02x.%x was claimed meanwhile", d->bus, d->devfn >> 3,
+				d->devfn & 7);
 		pr_info("mgmt: %s at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x", out->model,
 			d->bus, d->devfn >> 3, d->devfn & 7, out->mac[0], out->mac[1], out->mac[2],
 			out->mac[3], out->mac[4], out->mac[5]);

@@ -51,11 +51,12 @@ extern const struct nic_driver e1000_driver;
 uint64_t nic_dma_alloc(struct nic *n, uint64_t pages);
 
 /* Finds and brings up the management NIC: want is "auto" (the first
- * function a driver takes that nobody owns) or a BDF "SEG:BUS:DEV.FN" /
+ * function a driver takes that nobody owns and reserved, when given, does
+ * not keep for a partition's `devices =`) or a BDF "SEG:BUS:DEV.FN" /
  * "BUS:DEV.FN" (hex). Claims it for the hypervisor (pci_claim_hv).
  * Returns 0, -ENODEV when none matches, or the driver's error. Every
  * failure is logged once. */
-int nic_open(const char *want, struct nic *out);
+int nic_open(const char *want, struct nic *out, bool (*reserved)(const struct pci_dev *d));
 
 /* Parses a BDF as nic_open takes it; 0 or -EINVAL. Pure. */
 int nic_parse_bdf(const char *s, uint16_t *seg, uint8_t *bus, uint8_t *devfn);

@@ -181,6 +181,12 @@ void pci_init(const struct acpi_info *acpi)
 		host_ops = &cf8_ops;
 	}
 	pci_enum(&tree, host_ops);
+	/* An IOMMU's own PCI function (AMD-Vi; PCI Code and ID Assignment:
+	 * 08/06) is the hypervisor's: a guest driving it would undo the
+	 * isolation it gives. */
+	for (unsigned i = 0; i < tree.ndevs; i++)
+		if (tree.devs[i].class == 0x08 && tree.devs[i].subclass == 0x06)
+			pci_set_hypervisor(&tree.devs[i], "the IOMMU");
 	for (unsigned i = 0; i < tree.nproblems; i++) {
 		line_start(&l);
 		pci_problem_report(&tree.problems[i], &l.sb.sink);
@@ -191,7 +197,7 @@ void pci_init(const struct acpi_info *acpi)
 	line_log(&l, LOG_INFO);
 }
 
-const struct pci_tree *pci_host_tree(void)
+struct pci_tree *pci_host_tree(void)
 {
 	return &tree;
 }
@@ -216,12 +222,10 @@ int pci_claim_hv(const struct pci_dev *d, const char *what)
 		return -EINVAL;
 	w = &tree.devs[d - tree.devs];
 	spin_lock(&lock);
-	if (w->owner)
+	if (w->owner != PCI_OWNER_FREE)
 		r = -EBUSY;
-	else {
-		w->owner = what;
-		w->hv_owned = true;
-	}
+	else
+		pci_set_hypervisor(w, what);
 	spin_unlock(&lock);
 	return r;
 }

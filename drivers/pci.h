@@ -106,12 +106,15 @@ struct pci_dev {
 	uint8_t pcie_type;	/* Device/Port Type */
 	uint16_t pm_off;
 	bool flr;		/* Function Level Reset: PCIe DevCap bit 28 or AF */
-	/* who has it: NULL = the hypervisor's, free to pass through */
-	const char *owner;
-	/* kept by the hypervisor for its own use (pci_claim_hv): never
-	 * given to a partition */
-	bool hv_owned;
+	/* who has it (drivers/pci_owner.c): free to pass through, the
+	 * hypervisor's own (owner_name says what for), or partition owner_id's
+	 * (owner_name is its name). Changed only under the caller's lock. */
+	uint8_t owner;		/* enum pci_owner */
+	int owner_id;
+	char owner_name[32];
 };
+
+enum pci_owner { PCI_OWNER_FREE, PCI_OWNER_HV, PCI_OWNER_PART };
 
 enum pci_problem_kind {
 	PCI_PROB_CAP_LOOP = 1,	/* the capability list comes back to itself */
@@ -180,17 +183,45 @@ void pci_problem_report(const struct pci_problem *p, struct sink *out);
  * without a newline. */
 void pci_tree_summary(const struct pci_tree *t, struct sink *out);
 
+/* ---- ownership (drivers/pci_owner.c, pure) ---- */
+
+/* The function at seg:bus:devfn, or NULL. */
+struct pci_dev *pci_tree_find(struct pci_tree *t, uint16_t seg, uint8_t bus, uint8_t devfn);
+/* The hypervisor keeps d for itself (a driver's device: the serial
+ * console's, the IOMMU's own function, the management NIC): it can never
+ * be assigned. why is kept (cut to 31 characters). */
+void pci_set_hypervisor(struct pci_dev *d, const char *why);
+/* d becomes partition id's: 0, or -EBUSY when it is not free. */
+int pci_claim(struct pci_dev *d, int id, const char *name);
+/* d is free again, if partition id had it. */
+void pci_release(struct pci_dev *d, int id);
+/* The owner in words: "free", "hypervisor (why)", "partition NAME". */
+void pci_owner_text(const struct pci_dev *d, struct sink *out);
+/*
+ * The requester ID the function's DMA and MSIs carry when they reach the
+ * root complex, as an IOMMU sees them: its own (bus << 8 | devfn), unless
+ * a bridge above it takes ownership of the transaction: a PCIe-to-PCI(-X)
+ * bridge issues its conventional secondary side's requests as (secondary
+ * bus, 00.0) (PCI Express to PCI/PCI-X Bridge 1.0, 2.3); a conventional
+ * PCI bridge as itself. The topmost such bridge wins. Functions with the same value
+ * cannot be told apart by an IOMMU: they go to one partition together.
+ */
+uint16_t pci_dma_rid(const struct pci_tree *t, const struct pci_dev *d);
+
 /* ---- the machine (drivers/pci.c) ---- */
 
 /* Enumerates once: the MCFG's segments through ECAM, else bus 0 onward
  * through CF8/CFC. Logs a summary line and every problem. */
 void pci_init(const struct acpi_info *acpi);
-const struct pci_tree *pci_host_tree(void);
+/* The one tree; ownership fields are changed through pci_claim and
+ * pci_release under the caller's lock, nothing else is. */
+struct pci_tree *pci_host_tree(void);
 void pci_report(struct sink *out);
 
-/* Marks d as the hypervisor's own device (the management NIC): `pci`
- * shows what as its owner and no partition may be given it. Returns
- * -EBUSY when a partition or another hypervisor user already has it. */
+/* Marks d as the hypervisor's own device (the management NIC) if it is
+ * free: `pci` shows "hypervisor (what)" and no partition may be given it
+ * (pci_claim refuses it). Returns -EBUSY when a partition or another
+ * hypervisor user already has it. */
 int pci_claim_hv(const struct pci_dev *d, const char *what);
 
 /* Configuration reads and writes of 1, 2 or 4 bytes (reg aligned to the
@@ -198,5 +229,12 @@ int pci_claim_hv(const struct pci_dev *d, const char *what);
  * accesses read all-ones and write nothing. */
 uint32_t pci_cfg_read(const struct pci_dev *d, uint16_t reg, unsigned width);
 void pci_cfg_write(const struct pci_dev *d, uint16_t reg, unsigned width, uint32_t val);
+
+/* Resets d for its next owner (drivers/pci_reset.c): bus mastering and
+ * decode off, then FLR, else a D3hot->D0 reset, else a secondary bus
+ * reset when the bus holds only d's owner's functions; the host's BAR
+ * addresses written back and Command cleared as a reset would. Returns which reset it was, in words. Takes
+ * up to a few hundred milliseconds (the resets' settling times). */
+const char *pci_reset(const struct pci_tree *t, const struct pci_dev *d);
 
 #endif

@@ -214,9 +214,11 @@ void pci_tree_report(const struct pci_tree *t, struct sink *out)
 		unsigned w = d->depth * 2 < 20 ? 20 - d->depth * 2 : 0;
 
 		indent(out, d->depth);
-		sink_printf(out, "%04x:%02x:%02x.%x %04x:%04x %-*s %s\n", d->seg, d->bus,
+		sink_printf(out, "%04x:%02x:%02x.%x %04x:%04x %-*s ", d->seg, d->bus,
 			    d->devfn >> 3, d->devfn & 7, d->vendor, d->device, (int)w + 10,
-			    pci_class_name(d->class, d->subclass), d->owner ? d->owner : "free");
+			    pci_class_name(d->class, d->subclass));
+		pci_owner_text(d, out);
+		sink_write(out, "\n", 1);
 		if (d->hdr_type) {
 			indent(out, d->depth + 2);
 			sink_printf(out, "buses %02x-%02x", d->sec_bus, d->sub_bus);

@@ -4,6 +4,7 @@
 #include "mgmt/api.h"
 #include "mgmt/auth.h"
 #include "mgmt/commands.h"
+#include "drivers/pci.h"
 #include "mgmt/console.h"
 #include "net/stack.h"
 #include "net/httpd.h"
@@ -646,16 +647,35 @@ static void poll_hook(void)
 	syslog_flush();
 }
 
-void mgmt_net_init(const struct cfg_mgmt *m, const struct boot_info *bi)
+/* The partitions' `devices =`, which mgmt_nic = auto must leave alone. */
+static const struct vatra_config *devs_cfg;
+
+static bool reserved_for_partition(const struct pci_dev *d)
+{
+	for (unsigned p = 0; devs_cfg && p < devs_cfg->nparts; p++)
+		for (unsigned i = 0; i < devs_cfg->parts[p].ndevs; i++) {
+			const struct part_dev *x = &devs_cfg->parts[p].devs[i];
+			if (x->kind == PART_DEV_BDF ? x->seg == d->seg && x->bus == d->bus &&
+							      x->devfn == d->devfn :
+			    x->vendor == d->vendor && x->device == d->device)
+				return true;
+		}
+	return false;
+}
+
+void mgmt_net_init(const struct vatra_config *c, const struct boot_info *bi)
 {
 	static const char hostname[] = "vatra";
-	struct net_params np = { m->nic, m->dhcp, m->ip, m->mask, m->gw, hostname };
+	const struct cfg_mgmt *m = &c->mgmt;
+	struct net_params np = { m->nic, m->dhcp, m->ip, m->mask, m->gw, hostname,
+				 reserved_for_partition };
 	const struct bi_file *cf, *kf, *af;
 	uint8_t *cert, *key;
 	int r;
 
 	if (!m->nic[0])
 		return;
+	devs_cfg = c;
 	if (net_up(&np))
 		return;
 	if (m->syslog_ip && !syslog_start(m->syslog_ip, m->syslog_port, hostname)) {

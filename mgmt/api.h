@@ -14,9 +14,10 @@ struct boot_info;
 /* Brings up the management network from [vatra] mgmt_* keys: the NIC,
  * the address, the TLS listener with the server key and certificate and
  * the identity file from the ESP, the optional plaintext /metrics
- * listener, remote syslog. Every problem is logged; without a usable NIC
+ * listener, remote syslog; mgmt_nic = auto leaves alone the functions
+ * partitions name in `devices =`. Every problem is logged; without a usable NIC
  * or key the hypervisor runs on without the network API. */
-void mgmt_net_init(const struct cfg_mgmt *m, const struct boot_info *bi);
+void mgmt_net_init(const struct vatra_config *c, const struct boot_info *bi);
 
 /* The owner CPU's poll (the boot CPU, between slices). */
 void mgmt_net_poll(void);

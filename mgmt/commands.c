@@ -4,6 +4,7 @@
 #include "mgmt/commands.h"
 #include "mgmt/console.h"
 #include "mgmt/host.h"
+#include "vmm/virtio.h"
 #include "vmm/part_ops.h"
 #include "drivers/pci.h"
 #include "net/stack.h"
@@ -85,6 +86,12 @@ static int cmd_info(struct sink *out, int argc, char **argv)
 	return part_op_info(argv[1], out);
 }
 
+static int cmd_switch(struct sink *out, int argc, char **argv)
+{
+	virtio_switch_report(out);
+	return 0;
+}
+
 static int cmd_start(struct sink *out, int argc, char **argv)
 {
 	return part_op_start(argv[1], out);
@@ -161,6 +168,7 @@ const struct cmd cmd_table[] = {
 	{ "list", "", "partitions and their state", R, cmd_list },
 	{ "stats", "[NAME]", "exit statistics per vCPU and reason", R, cmd_stats },
 	{ "info", "NAME", "one partition in detail", R, cmd_info },
+	{ "switch", "", "virtual switches: ports, MAC tables, counters", R, cmd_switch },
 	{ "start", "NAME", "start a stopped partition", O, cmd_start },
 	{ "stop", "NAME", "press its ACPI power button", O, cmd_stop },
 	{ "reset", "NAME", "reset a partition (start it again)", O, cmd_reset },

@@ -25,16 +25,17 @@ _Static_assert(CFG_MAX_PARTS == 32, "update the 'at most 32 partitions' message"
 #define PAGE_MASK	0xfffull
 #define QUOTE_MAX	24	/* value characters echoed in a message */
 
-enum sect { S_NONE, S_GLOBAL, S_PART, S_SKIP };
+enum sect { S_NONE, S_GLOBAL, S_PART, S_SWITCH, S_SKIP };
 
 /* Global keys, in gkeys[] order. */
 enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS,
-       G_IOMMU_SELFTEST, G_MGMT_NIC, G_MGMT_IP, G_MGMT_GW, G_MGMT_PORT, G_MGMT_METRICS_PORT,
-       G_MGMT_CERT, G_MGMT_KEY, G_MGMT_AUTH, G_SYSLOG, G_NKEYS };
+       G_UNSAFE_IRQ, G_IOMMU_SELFTEST, G_MGMT_NIC, G_MGMT_IP, G_MGMT_GW, G_MGMT_PORT,
+       G_MGMT_METRICS_PORT, G_MGMT_CERT, G_MGMT_KEY, G_MGMT_AUTH, G_SYSLOG, G_NKEYS };
 /* Partition keys, in pkeys[] order. */
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
-	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_DIRECT_TEST_PORT, P_WEIGHT, P_CAP, P_DEDICATED, P_UNMAPPED,
+	P_FORMAT, P_LOAD_ADDR, P_AUTOSTART, P_DEBUG_EXIT, P_DIRECT_TEST_PORT, P_WEIGHT, P_CAP, P_DEDICATED, P_UNMAPPED, P_DEVICES,
+	P_DISK, P_NET, P_HVC,
 	P_NKEYS
 };
 
@@ -51,6 +52,9 @@ struct parser {
 	char buf[CFG_LINE_MAX + 1];
 };
 
+static bool cfg_name_ok(const char *s);
+static int cfg_hex(char ch);
+
 /* A value handler returns NULL when the value was taken, else the reason
  * it was rejected, completing "bad value 'X' for 'key': <reason>". */
 typedef const char *(*cfg_set_fn)(struct parser *p, char *v);
@@ -58,6 +62,7 @@ typedef const char *(*cfg_set_fn)(struct parser *p, char *v);
 struct cfg_key {
 	const char *name;
 	cfg_set_fn set;
+	bool repeats;			/* one line per item (disk = ...), not a duplicate */
 };
 
 /* ---- small character and number helpers ------------------------------ */
@@ -533,6 +538,16 @@ static const char *g_syslog(struct parser *p, char *v)
 	return NULL;
 }
 
+/* Passthrough on a machine whose IOMMU cannot remap interrupts: a
+ * device's DMA stays fenced, but a guest that owns it can make it send
+ * any message-signalled interrupt to any host CPU. */
+static const char *g_unsafe_irq(struct parser *p, char *v)
+{
+	if (!cfg_parse_bool(v, &p->c->allow_unsafe_interrupts))
+		return "expected yes or no";
+	return NULL;
+}
+
 static const char *g_iommu_selftest(struct parser *p, char *v)
 {
 	if (!cfg_parse_bool(v, &p->c->iommu_selftest))
@@ -556,6 +571,7 @@ static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_MGMT_KEY] = { "mgmt_key", g_mgmt_key },
 	[G_MGMT_AUTH] = { "mgmt_auth", g_mgmt_auth },
 	[G_SYSLOG] = { "syslog", g_syslog },
+	[G_UNSAFE_IRQ] = { "allow_unsafe_interrupts", g_unsafe_irq },
 	[G_IOMMU_SELFTEST] = { "iommu_selftest", g_iommu_selftest },
 };
 
@@ -773,6 +789,207 @@ static const char *p_dedicated(struct parser *p, char *v)
 	return NULL;
 }
 
+/* Exactly n hex digits (n >= 1) from *sp, advancing it. */
+static bool cfg_hexn(const char **sp, unsigned n, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		int d = cfg_hexval((*sp)[i]);
+
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint32_t)d;
+	}
+	*sp += n;
+	*out = v;
+	return true;
+}
+
+/* One entry: SSSS:BB:DD.F, BB:DD.F (segment 0) or VVVV:DDDD, in hex as
+ * lspci prints them. */
+static const char *cfg_pci_dev(struct part_dev *d, const char *e)
+{
+	uint32_t a, b, c, f;
+	const char *s = e;
+	size_t n = strlen(e);
+
+	memset(d, 0, sizeof(*d));
+	if (!strchr(e, '.')) {
+		if (n != 9 || !cfg_hexn(&s, 4, &a) || *s++ != ':' || !cfg_hexn(&s, 4, &b))
+			return "expected SSSS:BB:DD.F or VVVV:DDDD (hex), like 0000:03:00.0";
+		if (a == 0xffff)
+			return "vendor ID ffff is what an absent function reads";
+		d->kind = PART_DEV_ID;
+		d->vendor = (uint16_t)a;
+		d->device = (uint16_t)b;
+		return NULL;
+	}
+	if (n == 12) {
+		if (!cfg_hexn(&s, 4, &a) || *s++ != ':')
+			return "expected SSSS:BB:DD.F or VVVV:DDDD (hex), like 0000:03:00.0";
+	} else if (n == 7) {
+		a = 0;
+	} else {
+		return "expected SSSS:BB:DD.F or VVVV:DDDD (hex), like 0000:03:00.0";
+	}
+	if (!cfg_hexn(&s, 2, &b) || *s++ != ':' || !cfg_hexn(&s, 2, &c) || *s++ != '.' ||
+	    !cfg_hexn(&s, 1, &f) || *s)
+		return "expected SSSS:BB:DD.F or VVVV:DDDD (hex), like 0000:03:00.0";
+	if (c > 0x1f)
+		return "device number above 1f";
+	if (f > 7)
+		return "function number above 7";
+	d->kind = PART_DEV_BDF;
+	d->seg = (uint16_t)a;
+	d->bus = (uint8_t)b;
+	d->devfn = (uint8_t)(c << 3 | f);
+	return NULL;
+}
+
+static bool cfg_same_dev(const struct part_dev *a, const struct part_dev *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == PART_DEV_ID)
+		return a->vendor == b->vendor && a->device == b->device;
+	return a->seg == b->seg && a->bus == b->bus && a->devfn == b->devfn;
+}
+
+/* devices = 0000:03:00.0, 8086:10d3, ...: empty means none. A
+ * vendor:device entry may repeat (the first two free functions with that
+ * identity); a place may not. */
+static const char *p_devices(struct parser *p, char *v)
+{
+	struct part_config *pt = p->part;
+	const char *why = NULL;
+	char *e = v;
+
+	pt->ndevs = 0;
+	pt->devs_line = p->line;
+	if (!cfg_skip_ws(v)[0])
+		return NULL;
+	for (;;) {
+		char *comma = strchr(e, ',');
+
+		if (comma)
+			*comma = '\0';
+		e = cfg_trim(e);
+		if (pt->ndevs == PART_MAX_DEVS) {
+			why = "too many devices: at most " CFG_STR(PART_MAX_DEVS);
+			break;
+		}
+		if (!e[0]) {
+			why = "empty entry in list: expected SSSS:BB:DD.F or VVVV:DDDD, ...";
+			break;
+		}
+		why = cfg_pci_dev(&pt->devs[pt->ndevs], e);
+		if (why)
+			break;
+		for (unsigned i = 0; i < pt->ndevs && !why; i++)
+			if (pt->devs[i].kind == PART_DEV_BDF &&
+			    cfg_same_dev(&pt->devs[i], &pt->devs[pt->ndevs]))
+				why = "a device is listed twice";
+		if (why)
+			break;
+		pt->ndevs++;
+		if (!comma)
+			break;
+		e = comma + 1;
+	}
+	if (why) {
+		memset(pt->devs, 0, sizeof(pt->devs));
+		pt->ndevs = 0;
+	}
+	return why;
+}
+
+/* "disk = /path [ro]": one line per disk, in PCI slot order. */
+static const char *p_disk(struct parser *p, char *v)
+{
+	struct part_config *pt = p->part;
+	struct part_disk *d;
+	char *opt;
+	const char *why;
+
+	if (pt->ndisks == PART_MAX_DISKS)
+		return "too many disks: at most 4";
+	for (opt = v; *opt && !str_isspace(*opt); opt++)
+		;
+	if (*opt)
+		*opt++ = '\0';
+	opt = cfg_trim(opt);
+	if (opt[0] && strcmp(opt, "ro"))
+		return "expected /path, optionally followed by ro";
+	for (unsigned i = 0; i < pt->ndisks; i++)
+		if (!strcmp(pt->disks[i].path, v))
+			return "this partition already has that disk";
+	d = &pt->disks[pt->ndisks];
+	why = cfg_set_path(d->path, v);
+	if (why)
+		return why;
+	d->ro = opt[0] != '\0';
+	pt->ndisks++;
+	return NULL;
+}
+
+/* "net = SWITCH [mac=xx:xx:xx:xx:xx:xx]": one line per NIC. The switch
+ * must be declared somewhere in the file (checked at the end). */
+static const char *p_net(struct parser *p, char *v)
+{
+	struct part_config *pt = p->part;
+	struct part_nic *n;
+	char *opt;
+
+	if (pt->nnics == PART_MAX_NICS)
+		return "too many NICs: at most 4";
+	for (opt = v; *opt && !str_isspace(*opt); opt++)
+		;
+	if (*opt)
+		*opt++ = '\0';
+	opt = cfg_trim(opt);
+	if (!cfg_name_ok(v) || strnlen(v, CFG_NAME_MAX) >= CFG_NAME_MAX)
+		return "expected a switch name, optionally followed by mac=xx:xx:xx:xx:xx:xx";
+	n = &pt->nics[pt->nnics];
+	memset(n, 0, sizeof(*n));
+	if (opt[0]) {
+		unsigned i;
+
+		if (strncmp(opt, "mac=", 4))
+			return "expected a switch name, optionally followed by mac=xx:xx:xx:xx:xx:xx";
+		opt += 4;
+		for (i = 0; i < 6; i++) {
+			int hi = cfg_hex(opt[0]), lo = cfg_hex(opt[1]);
+
+			if (hi < 0 || lo < 0 || (i < 5 ? opt[2] != ':' : opt[2] != '\0'))
+				return "bad MAC: expected six hex pairs like 02:00:00:00:00:01";
+			n->mac[i] = (uint8_t)(hi << 4 | lo);
+			opt += 3;
+		}
+		if (n->mac[0] & 1)
+			return "a multicast MAC cannot be a NIC's address";
+		n->mac_set = true;
+	}
+	str_copy(n->sw, v, sizeof(n->sw));
+	n->line = p->line;
+	pt->nnics++;
+	return NULL;
+}
+
+/* hvc = yes: a virtio console whose output joins the UART's; console:
+ * the operator's keystrokes go to it too (instead of the UART). */
+static const char *p_hvc(struct parser *p, char *v)
+{
+	p->part->hvc_input = !strcmp(v, "console");
+	if (p->part->hvc_input) {
+		p->part->hvc = true;
+		return NULL;
+	}
+	if (!cfg_parse_bool(v, &p->part->hvc))
+		return "expected yes, no or console";
+	return NULL;
+}
+
 static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_KERNEL] = { "kernel", p_kernel },
 	[P_INITRD] = { "initrd", p_initrd },
@@ -790,6 +1007,10 @@ static const struct cfg_key pkeys[P_NKEYS] = {
 	[P_CAP] = { "cap", p_cap },
 	[P_DEDICATED] = { "dedicated", p_dedicated },
 	[P_UNMAPPED] = { "unmapped", p_unmapped },
+	[P_DEVICES] = { "devices", p_devices },
+	[P_DISK] = { "disk", p_disk, true },
+	[P_NET] = { "net", p_net, true },
+	[P_HVC] = { "hvc", p_hvc },
 };
 
 /* ---- sections -------------------------------------------------------- */
@@ -882,6 +1103,14 @@ static void cfg_end_section(struct parser *p)
 		cfg_check_dedicated(p);
 }
 
+static int cfg_hex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = cfg_lower(ch);
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
 static bool cfg_name_ok(const char *s)
 {
 	size_t i;
@@ -949,6 +1178,63 @@ static void cfg_begin_part(struct parser *p, const char *name)
 	p->sect = S_PART;
 }
 
+/* [switch NAME]: a virtual switch partitions' NICs plug into. It has
+ * no settings (yet); its name follows the partition name rules. */
+static void cfg_begin_switch(struct parser *p, const char *name)
+{
+	struct vatra_config *c = p->c;
+	char m[CFG_MSG_MAX] = "";
+
+	p->sect = S_SKIP;
+	if (!name[0] || !cfg_name_ok(name) || strnlen(name, CFG_NAME_MAX) >= CFG_NAME_MAX) {
+		m_add(m, "bad switch name ");
+		m_addq(m, name);
+		m_add(m, ": use A-Z a-z 0-9 _ -, at most 31, starting with a letter");
+		cfg_err(p, p->line, m);
+		return;
+	}
+	for (unsigned i = 0; i < c->nswitches; i++)
+		if (!str_casecmp(c->switches[i], name)) {
+			m_add(m, "duplicate switch name ");
+			m_addq(m, name);
+			cfg_err(p, p->line, m);
+			return;
+		}
+	if (c->nswitches == PART_MAX_SWITCHES) {
+		cfg_err(p, p->line, "too many switches: at most 8");
+		return;
+	}
+	str_copy(c->switches[c->nswitches++], name, CFG_NAME_MAX);
+	p->sect = S_SWITCH;
+}
+
+/* Every NIC names a declared switch: checked once the whole file is read
+ * (a switch may be declared after the partitions using it). */
+static void cfg_check_nets(struct parser *p)
+{
+	struct vatra_config *c = p->c;
+	char m[CFG_MSG_MAX];
+
+	p->sect = S_NONE;
+	for (unsigned i = 0; i < c->nparts; i++)
+		for (unsigned n = 0; n < c->parts[i].nnics; n++) {
+			const struct part_nic *nic = &c->parts[i].nics[n];
+			bool found = false;
+
+			for (unsigned s = 0; s < c->nswitches; s++)
+				found |= !strcmp(c->switches[s], nic->sw);
+			if (found)
+				continue;
+			m[0] = '\0';
+			m_add(m, "no [switch ");
+			m_add(m, nic->sw);
+			m_add(m, "] section for this NIC of partition ");
+			m_addq(m, c->parts[i].name);
+			c->parts[i].valid = false;
+			cfg_err(p, nic->line, m);
+		}
+}
+
 static void cfg_header(struct parser *p, char *s)
 {
 	char *end = strchr(s, ']');
@@ -980,9 +1266,13 @@ static void cfg_header(struct parser *p, char *s)
 		cfg_begin_part(p, cfg_trim(in + 9));
 		return;
 	}
+	if (!strncmp(in, "switch", 6) && (!in[6] || str_isspace(in[6]))) {
+		cfg_begin_switch(p, cfg_trim(in + 6));
+		return;
+	}
 	m_add(m, "unknown section ");
 	m_addq(m, in);
-	m_add(m, ": expected [vatra] or [partition NAME]");
+	m_add(m, ": expected [vatra], [partition NAME] or [switch NAME]");
 	cfg_err(p, p->line, m);
 }
 
@@ -1065,6 +1355,13 @@ static void cfg_keyval(struct parser *p, char *s)
 		cfg_err(p, p->line, m);
 		return;
 	}
+	if (p->sect == S_SWITCH) {
+		m_add(m, "unknown key ");
+		m_addq(m, key);
+		m_add(m, ": a [switch] section has no settings");
+		cfg_err(p, p->line, m);
+		return;
+	}
 
 	if (p->sect == S_GLOBAL) {
 		keys = gkeys;
@@ -1088,7 +1385,7 @@ static void cfg_keyval(struct parser *p, char *s)
 	}
 	/* The first setting wins: the operator most likely edited the top
 	 * of the section and forgot a stale line further down. */
-	if (seen[k]) {
+	if (seen[k] && !keys[k].repeats) {
 		m_add(m, "duplicate key '");
 		m_add(m, keys[k].name);
 		m_add(m, "' (first on line ");
@@ -1097,7 +1394,8 @@ static void cfg_keyval(struct parser *p, char *s)
 		cfg_err(p, p->line, m);
 		return;
 	}
-	seen[k] = p->line;
+	if (!seen[k])
+		seen[k] = p->line;
 
 	why = cfg_value(eq + 1, &val);
 	if (why) {
@@ -1199,6 +1497,7 @@ int cfg_parse(struct vatra_config *c, const char *text, size_t len)
 		pos = end + 1;
 	}
 	cfg_end_section(&p);
+	cfg_check_nets(&p);
 
 	total = c->nerrors + c->errors_dropped;
 	if (total < c->nerrors || total > 0x7fffffffu)

@@ -54,7 +54,10 @@ struct vatra_config {
 	bool iommu_selftest;           /* default false: DMA through the IOMMU with QEMU's edu device at boot */
 	bool selftest_trap;            /* selftest = trap: then take a deliberate fatal exception */
 	bool console_quiet;            /* console_mode = quiet: partitions' lines only kept, not printed */
+	bool allow_unsafe_interrupts;  /* passthrough without interrupt remapping (default no) */
 	uint32_t tlb_tags;             /* at most this many ASIDs/VPIDs per CPU, host's included; 0 = all (default) */
+	char switches[PART_MAX_SWITCHES][PART_NAME_MAX];   /* [switch NAME] sections */
+	unsigned nswitches;
 	struct cfg_mgmt mgmt;
 	struct part_config parts[CFG_MAX_PARTS];
 	unsigned nparts;

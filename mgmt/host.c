@@ -73,12 +73,28 @@ int host_config(struct sink *out)
 	sink_printf(out, "console %#x,%u  log_level %s  on_all_stopped %s  selftest %s\n",
 		    c->console_port, c->console_baud, cfg_log_name(c->log_level),
 		    cfg_on_stop_name(c->on_all_stopped), c->selftest ? "yes" : "no");
-	for (unsigned i = 0; i < c->nparts; i++)
+	for (unsigned i = 0; i < c->nswitches; i++)
+		sink_printf(out, "switch %s\n", c->switches[i]);
+	for (unsigned i = 0; i < c->nparts; i++) {
+		const struct part_config *pt = &c->parts[i];
+
 		sink_printf(out, "partition %s (line %u): kernel %s, %llu MiB, %u vCPU(s), format %s%s\n",
-			    c->parts[i].name, c->parts[i].line, c->parts[i].kernel,
-			    (unsigned long long)(c->parts[i].memory >> 20), c->parts[i].vcpus,
-			    cfg_format_name(c->parts[i].format),
-			    c->parts[i].valid ? "" : ", INVALID");
+			    pt->name, pt->line, pt->kernel, (unsigned long long)(pt->memory >> 20),
+			    pt->vcpus, cfg_format_name(pt->format), pt->valid ? "" : ", INVALID");
+		for (unsigned d = 0; d < pt->ndisks; d++)
+			sink_printf(out, "  disk %s%s\n", pt->disks[d].path, pt->disks[d].ro ? " ro" : "");
+		for (unsigned n = 0; n < pt->nnics; n++) {
+			const uint8_t *m = pt->nics[n].mac;
+
+			if (pt->nics[n].mac_set)
+				sink_printf(out, "  net %s mac=%02x:%02x:%02x:%02x:%02x:%02x\n", pt->nics[n].sw,
+					    m[0], m[1], m[2], m[3], m[4], m[5]);
+			else
+				sink_printf(out, "  net %s\n", pt->nics[n].sw);
+		}
+		if (pt->hvc)
+			sink_printf(out, "  hvc %s\n", pt->hvc_input ? "console" : "yes");
+	}
 	for (unsigned i = 0; i < c->nerrors; i++)
 		sink_printf(out, "vatra.cfg:%u: %s\n", c->errors[i].line, c->errors[i].msg);
 	return 0;

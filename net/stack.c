@@ -147,7 +147,7 @@ static unsigned prefix_len(uint32_t mask)
 int net_up(const struct net_params *p)
 {
 	ip4_addr_t ip, mask, gw;
-	int r = nic_open(p->nic, &nic);
+	int r = nic_open(p->nic, &nic, p->reserved);
 
 	if (r)
 		return r;

@@ -11,11 +11,15 @@
 #include <stddef.h>
 #include "lib/sink.h"
 
+struct pci_dev;
+
 struct net_params {
 	const char *nic;        /* "auto" or a BDF */
 	bool dhcp;
 	uint32_t ip, mask, gw;  /* host byte order; gw 0 = none */
 	const char *hostname;
+	/* mgmt_nic = auto skips the functions this says partitions will take */
+	bool (*reserved)(const struct pci_dev *d);
 };
 
 /* Brings the NIC and lwIP up; 0, or -ENODEV (no NIC, said once). */

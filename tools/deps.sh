@@ -23,6 +23,7 @@ checks=(
 	"file:/usr/include/cmocka.h libcmocka-dev"
 	"cmd:python3 python3"
 	"cmd:cpio cpio"
+	"file:/usr/sbin/mke2fs e2fsprogs"
 	"cmd:timeout coreutils"
 	"cmd:gcovr gcovr"
 	"cmd:dpkg-source dpkg-dev"

@@ -16,6 +16,9 @@
 #define PART_CMDLINE_MAX  512
 #define PART_MAX_MODULES  8
 #define PART_WEIGHT_DEFAULT 256
+#define PART_MAX_DISKS    4      /* virtio-blk disks of one partition */
+#define PART_MAX_NICS     4      /* virtio-net NICs of one partition */
+#define PART_MAX_SWITCHES 8      /* [switch NAME] sections */
 
 enum part_format { PART_FMT_AUTO, PART_FMT_LINUX, PART_FMT_MULTIBOOT, PART_FMT_FLAT };
 /* Their names in vatra.cfg and in reports, in enum order. */
@@ -29,6 +32,23 @@ enum part_unmapped { PART_UNMAPPED_STOP, PART_UNMAPPED_IGNORE };
 #define PART_NUNMAPPED 2
 
 struct part_module { char path[PART_PATH_MAX]; char args[PART_PATH_MAX]; };
+/* A disk: a raw image on the ESP, read-only or not. */
+struct part_disk { char path[PART_PATH_MAX]; bool ro; };
+/* A NIC: the switch it plugs into, its MAC (derived from the partition's
+ * name and the NIC's index when not given), and its config line. */
+struct part_nic { char sw[PART_NAME_MAX]; uint8_t mac[6]; bool mac_set; unsigned line; };
+
+/* A PCI function to pass through, as `devices =` names it: a place
+ * (segment:bus:device.function) or an identity (vendor:device, the first
+ * function with it that nobody owns). */
+#define PART_MAX_DEVS     8
+enum part_dev_kind { PART_DEV_BDF, PART_DEV_ID };
+struct part_dev {
+	uint8_t kind;                  /* enum part_dev_kind */
+	uint16_t seg;
+	uint8_t bus, devfn;            /* devfn = device << 3 | function */
+	uint16_t vendor, device;
+};
 
 struct part_config {
 	char name[PART_NAME_MAX];
@@ -38,6 +58,12 @@ struct part_config {
 	char cmdline[PART_CMDLINE_MAX];
 	struct part_module modules[PART_MAX_MODULES];
 	unsigned nmodules;
+	struct part_disk disks[PART_MAX_DISKS];   /* in the order given: 00:03.0 onward */
+	unsigned ndisks;
+	struct part_nic nics[PART_MAX_NICS];      /* after the disks on the PCI bus */
+	unsigned nnics;
+	bool hvc;                      /* a virtio-console (hvc0) after the NICs */
+	bool hvc_input;                /* hvc = console: the operator's keystrokes go to hvc0, not the UART */
 	uint64_t memory;               /* bytes */
 	unsigned vcpus;                /* 1..VCPU_MAX, default 1 */
 	uint8_t cpus[VCPU_MAX];        /* physical CPU of each vCPU */
@@ -51,6 +77,9 @@ struct part_config {
 	unsigned weight;               /* CPU share against vCPUs on the same CPU, 1..65535 */
 	unsigned cap;                  /* at most this % of a CPU per vCPU, 0 = no cap */
 	bool dedicated;                /* its cpus run its vCPUs only (needs cpus) */
+	struct part_dev devs[PART_MAX_DEVS];   /* devices = ..., in the order given */
+	unsigned ndevs;
+	unsigned devs_line;            /* line of its devices = key, 0 = none */
 	bool valid;                    /* false when its section had any error */
 };
 

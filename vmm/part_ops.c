@@ -3,6 +3,7 @@
  * goes to the sink the caller gives. */
 #include "vmm/part_ops.h"
 #include "vmm/partition.h"
+#include "vmm/passthru.h"
 #include "vmm/sched.h"
 #include "vmm/dev/vpm.h"
 #include "include/vatra/hv.h"
@@ -203,6 +204,8 @@ int part_op_info(const char *name, struct sink *out)
 			    (unsigned long long)p->vcpus[i].regs.rip,
 			    (unsigned long long)p->vcpus[i].exits_total,
 			    (unsigned long long)p->vcpus[i].nmis);
+	passthru_report(p, out);
+	virtio_part_info(p, out);
 	return 0;
 }
 
@@ -303,10 +306,10 @@ int part_op_console_input(unsigned id, const uint8_t *s, size_t n)
 		return -EINVAL;
 	p = &partitions[id];
 	part_lock(p);
-	if (p->state == PART_RUNNING)
+	if (p->state == PART_RUNNING && !virtio_console_input(p, s, n))
 		for (size_t i = 0; i < n; i++)
 			vuart_rx(&p->uart, s[i]);
-	else
+	else if (p->state != PART_RUNNING)
 		r = -EINVAL;
 	part_unlock(p);
 	return r;

@@ -6,6 +6,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/sched.h"
+#include "vmm/passthru.h"
 #include "vmm/loader/loader.h"
 #include "vmm/loader/multiboot.h"
 #include "vmm/loader/flat.h"
@@ -153,7 +154,17 @@ int part_check_files(const struct part_config *c, char *err, size_t errlen)
 				 c->modules[i].path);
 			return -ENOENT;
 		}
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (!file_find(c->disks[i].path)) {
+			snprintf(err, errlen, "disk %s was not loaded from the ESP", c->disks[i].path);
+			return -ENOENT;
+		}
 	return 0;
+}
+
+const struct bi_file *part_file(const char *path)
+{
+	return file_find(path);
 }
 
 /* The guest image: multiboot or flat, by the config's format or by what
@@ -314,6 +325,11 @@ int part_start(struct partition *p, unsigned id, const struct part_config *setti
 			  "(%s)", err_name(r));
 		return r;
 	}
+	r = passthru_start(p, bs.err, sizeof(bs.err));
+	if (r) {
+		part_stop(p, -1, "not started: %s", bs.err);
+		return r;
+	}
 
 	r = load_image(p, &bs);
 	if (r) {
@@ -407,6 +423,9 @@ bool part_reap(struct partition *p)
 	for (unsigned i = 0; i < p->nvcpus; i++)
 		if (p->vcpus[i].in_slice)
 			return false;
+	/* Its devices first: quiesced, reset and blocked while its nested
+	 * tables and permission maps still exist. */
+	passthru_stop(p);
 	for (unsigned i = 0; i < p->nvcpus; i++) {
 		struct vcpu *v = &p->vcpus[i];
 		if (v->arch && vmm)

@@ -18,6 +18,7 @@
 #include "vmm/dev/vuart.h"
 #include "vmm/dev/testdev.h"
 #include "vmm/platform.h"
+#include "vmm/virtio.h"
 #include "vmm/part_config.h"
 #include "arch/x86/paging.h"
 #include "lib/spinlock.h"
@@ -89,6 +90,7 @@ struct partition {
 	struct vuart uart;           /* [part] */
 	struct testdev testdev;      /* [part] */
 	struct platform plat;        /* [part] */
+	struct part_virtio virtio;   /* [part] its virtio devices */
 	void *arch;                  /* [start] the vendor's per-partition state (permission maps) */
 	bool restart;                /* [part] the guest asked for a reset: start again */
 	bool teardown;               /* [part] stopped; freed once no vCPU is in a slice */
@@ -128,6 +130,10 @@ void part_stop(struct partition *p, int status, const char *fmt, ...)
 void part_reset(struct partition *p);
 struct partition *part_find(const char *name);
 const char *part_name(const struct partition *p);
+
+/* A file the loader read from the ESP, or NULL when it was not read. */
+struct bi_file;
+const struct bi_file *part_file(const char *path);
 
 /* Guest memory by guest-physical address: a host pointer to len bytes of
  * RAM, or NULL when any of it lies outside RAM. */

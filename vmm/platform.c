@@ -267,6 +267,9 @@ int platform_init(struct partition *p)
 		pr_err("partition %s: cannot register its devices (%s)", part_name(p), err_name(r));
 		return r;
 	}
+	r = virtio_part_init(p);
+	if (r)
+		return r;
 	/* The ECAM window sits below the PCI hole; a partition whose RAM
 	 * reaches it has none (and no MCFG): CF8/CFC still works. */
 	if (platform_has_ecam(p)) {
@@ -296,10 +299,21 @@ void platform_vcpu_init(struct vcpu *v)
 		pr_err("partition %s: no timer slot for vCPU %u's LAPIC", part_name(v->part), v->id);
 }
 
+void platform_kick(struct partition *p)
+{
+	p->plat.kicked = true;
+	if (p->nvcpus)
+		vcpu_kick(&p->vcpus[0]);
+}
+
 uint64_t platform_update(struct partition *p)
 {
 	struct platform *pl = &p->plat;
-	uint64_t next = devreg_tick(&pl->reg, platform_now(p));
+	uint64_t next;
+
+	/* Cleared before the ticks run: a kick during them is seen next time. */
+	__atomic_store_n(&pl->kicked, false, __ATOMIC_SEQ_CST);
+	next = devreg_tick(&pl->reg, platform_now(p));
 
 	pl->dirty = false;
 	pl->next_tsc = next == DEV_NO_DEADLINE ? 0 : ns_to_tsc(p, next);
@@ -310,7 +324,7 @@ uint64_t platform_poll(struct partition *p)
 {
 	struct platform *pl = &p->plat;
 
-	if (pl->dirty || (pl->next_tsc && rdtsc() >= pl->next_tsc))
+	if (pl->dirty || pl->kicked || (pl->next_tsc && rdtsc() >= pl->next_tsc))
 		return platform_update(p);
 	return pl->next_tsc;
 }

@@ -45,6 +45,7 @@ struct platform {
 	uint64_t rsdp;                   /* guest-physical, 0 if no tables */
 	uint64_t next_tsc;               /* earliest device deadline (TSC), 0 = none */
 	bool dirty;                      /* a device was touched: deadlines may move */
+	volatile bool kicked;            /* another CPU left work for a device (a frame) */
 };
 
 /* Sets every device to its reset state and writes the ACPI tables into
@@ -58,6 +59,10 @@ void platform_vcpu_init(struct vcpu *v);
 
 /* Guest time in ns since the partition started. */
 uint64_t platform_now(struct partition *p);
+/* Another CPU (without the partition's lock) left work for one of its
+ * devices: the next poll runs the device ticks, and a vCPU is kicked so
+ * that poll comes soon. */
+void platform_kick(struct partition *p);
 /* Fires every timer that is due; returns the TSC value of the next
  * deadline (0 = none). */
 uint64_t platform_update(struct partition *p);

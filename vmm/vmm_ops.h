@@ -55,6 +55,10 @@ struct vmm_ops {
 	/* The end of a slice on this CPU: afterwards any CPU may reset or
 	 * destroy the vCPU (NULL when there is nothing to do). */
 	void (*vcpu_put)(struct vcpu *v);
+	/* Its guest-physical mappings lost a page (a passed-through BAR
+	 * moved away): drop the cached translations before its next entry.
+	 * Partition lock held. */
+	void (*gpt_changed)(struct vcpu *v);
 	void (*get_ctl)(struct vcpu *v, struct guest_ctl *ctl);
 	uint64_t (*seg_base)(struct vcpu *v, int seg);
 	/* Queue an exception for the next entry (has_err: push err). */

@@ -717,6 +717,13 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	translate(v, e, vm->s.rip);
 }
 
+
+/* The nested tables lost a mapping: flush at the next entry. */
+static void svm_gpt_changed(struct vcpu *v)
+{
+	sv(v)->flush = true;
+}
+
 const struct vmm_ops svm_ops = {
 	.name = "AMD-V",
 	.cpu_enable = svm_cpu_enable,
@@ -731,6 +738,7 @@ const struct vmm_ops svm_ops = {
 	.vcpu_destroy = svm_vcpu_destroy,
 	.vcpu_reset = svm_vcpu_reset,
 	.vcpu_run = svm_vcpu_run,
+	.gpt_changed = svm_gpt_changed,
 	.get_ctl = svm_get_ctl,
 	.seg_base = svm_seg_base,
 	.inject_exception = svm_inject_exception,

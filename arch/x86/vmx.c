@@ -1050,6 +1050,13 @@ static const char *vmx_refuse_reason(void)
 	return refuse_reason;
 }
 
+
+/* The nested tables lost a mapping: flush at the next entry. */
+static void vmx_gpt_changed(struct vcpu *v)
+{
+	vx(v)->flush = true;
+}
+
 const struct vmm_ops vmx_ops = {
 	.name = "VT-x",
 	.cpu_enable = vmx_cpu_enable,
@@ -1065,6 +1072,7 @@ const struct vmm_ops vmx_ops = {
 	.vcpu_reset = vmx_vcpu_reset,
 	.vcpu_run = vmx_vcpu_run,
 	.vcpu_put = vmx_vcpu_put,
+	.gpt_changed = vmx_gpt_changed,
 	.get_ctl = vmx_get_ctl,
 	.seg_base = vmx_seg_base,
 	.inject_exception = vmx_inject_exception,

@@ -18,6 +18,7 @@ struct hv {
 	uint64_t boot_epoch;          /* wall time at boot_tsc (host RTC), 0 if unknown */
 	uint64_t boot_tsc;
 	uint16_t pm_tmr_passthrough;  /* the machine's PM timer port guests read, or 0 */
+	bool allow_unsafe_interrupts; /* [vatra]: passthrough without interrupt remapping */
 	uint32_t tlb_tags;            /* [vatra] tlb_tags: ASIDs/VPIDs per CPU at most, 0 = all */
 };
 

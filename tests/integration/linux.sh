@@ -4,7 +4,7 @@
 : "${W:?}" "${TOP:?}" "${B:?}"
 
 linux_artifacts() {
-	read -r LINUX_KERNEL LINUX_INITRD < <("$TOP/tools/guest-linux" "$B/linux" | tail -1)
+	read -r LINUX_KERNEL LINUX_INITRD LINUX_INITRD_VIRTIO < <("$TOP/tools/guest-linux" "$B/linux" | tail -1)
 }
 
 linux_image() { # IMG VCPUS [extra vatra.cfg lines...]

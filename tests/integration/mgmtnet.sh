@@ -98,7 +98,7 @@ L=$W/static.log
 if start static; then
 	pass "mgmt: boot with virtio-net, API up"
 	check "mgmt: the NIC is the hypervisor's (pci shows it)" eval \
-		'has "$L" "mgmt: virtio-net at [0-9a-f:.]+, MAC 52:54:00" && ctl ro pci | grep -E "^0000:00:[0-9a-f.]+ +1af4:1041 .*vatra \(management NIC\)" >/dev/null' 
+		'has "$L" "mgmt: virtio-net at [0-9a-f:.]+, MAC 52:54:00" && ctl ro pci | grep -E "^0000:00:[0-9a-f.]+ +1af4:1041 .*hypervisor \(management NIC\)" >/dev/null' 
 	check "mgmt: the shell's net command reports the NIC and its address" eval \
 		'ctl ro exec net | grep -q "virtio-net at .* link up" && ctl ro exec net | grep -q "address 10.0.2.15, rx [1-9]"'
 	check "mgmt: a reply of many TLS records (the log) arrives whole" eval \

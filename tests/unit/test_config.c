@@ -1167,6 +1167,106 @@ static void test_modules_bad(void **state)
 	free(c);
 }
 
+static void test_disks(void **state)
+{
+	static const struct { const char *v; const char *why; } bad[] = {
+		{ "disk.img", "expected a path starting with '/'" },
+		{ "/d.img rw", "expected /path, optionally followed by ro" },
+		{ "/d.img ro x", "expected /path, optionally followed by ro" },
+		{ "", "expected a path starting with '/'" },
+	};
+	struct vatra_config *c;
+	char buf[300];
+
+	(void)state;
+	c = part_with("disk = /images/web.img\ndisk = /images/data.img  ro");
+	expect_no_err(c);
+	assert_int_equal(c->parts[0].ndisks, 2);
+	assert_string_equal(c->parts[0].disks[0].path, "/images/web.img");
+	assert_false(c->parts[0].disks[0].ro);
+	assert_string_equal(c->parts[0].disks[1].path, "/images/data.img");
+	assert_true(c->parts[0].disks[1].ro);
+	free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "disk = %s", bad[i].v);
+		c = part_with(buf);
+		expect_one_err(c, 5, bad[i].why);
+		assert_int_equal(c->parts[0].ndisks, 0);
+		assert_false(c->parts[0].valid);
+		free(c);
+	}
+	c = part_with("disk = /a\ndisk = /a");
+	expect_one_err(c, 6, "this partition already has that disk");
+	free(c);
+	c = part_with("disk = /a\ndisk = /b\ndisk = /c\ndisk = /d\ndisk = /e");
+	expect_one_err(c, 9, "too many disks: at most 4");
+	assert_int_equal(c->parts[0].ndisks, 4);
+	free(c);
+}
+
+static void test_nets(void **state)
+{
+	static const struct { const char *v; const char *why; } bad[] = {
+		{ "", "expected a switch name" },
+		{ "9sw", "expected a switch name" },
+		{ "sw0 mac=02:00:00:00:00", "bad MAC" },
+		{ "sw0 mac=02:00:00:00:00:0g", "bad MAC" },
+		{ "sw0 mac=02:00:00:00:00:01:", "bad MAC" },
+		{ "sw0 mac=01:00:5e:00:00:01", "a multicast MAC" },
+		{ "sw0 vlan=3", "expected a switch name" },
+	};
+	struct vatra_config *c;
+	char buf[300];
+
+	(void)state;
+	c = parse("[partition a]\nkernel = /k\nmemory = 64M\nnet = sw0\n"
+		  "net = lan mac=02:aB:00:00:00:7f\n[switch sw0]\n[switch lan]\n");
+	expect_no_err(c);
+	assert_int_equal(c->nswitches, 2);
+	assert_string_equal(c->switches[1], "lan");
+	assert_int_equal(c->parts[0].nnics, 2);
+	assert_string_equal(c->parts[0].nics[0].sw, "sw0");
+	assert_false(c->parts[0].nics[0].mac_set);
+	assert_true(c->parts[0].nics[1].mac_set);
+	assert_int_equal(c->parts[0].nics[1].mac[1], 0xab);
+	assert_int_equal(c->parts[0].nics[1].mac[5], 0x7f);
+	assert_true(c->parts[0].valid);
+	free(c);
+	/* A NIC on a switch no section declares. */
+	c = parse("[switch sw0]\n[partition a]\nkernel = /k\nmemory = 64M\nnet = sw1\n");
+	expect_one_err(c, 5, "no [switch sw1] section");
+	assert_false(c->parts[0].valid);
+	free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "net = %s", bad[i].v);
+		c = part_with(buf);
+		assert_int_equal(c->nerrors, 1);
+		assert_int_equal(c->errors[0].line, 5);
+		assert_non_null(strstr(c->errors[0].msg, bad[i].why));
+		assert_false(c->parts[0].valid);
+		free(c);
+	}
+	c = part_with("hvc = yes");
+	expect_no_err(c);
+	assert_true(c->parts[0].hvc);
+	assert_false(c->parts[0].hvc_input);
+	free(c);
+	c = part_with("hvc = console");
+	expect_no_err(c);
+	assert_true(c->parts[0].hvc);
+	assert_true(c->parts[0].hvc_input);
+	free(c);
+	c = part_with("hvc = maybe");
+	expect_one_err(c, 5, "expected yes, no or console");
+	free(c);
+	c = parse("[switch sw0]\nuplink = eth0\n[switch sw0]\n[switch 0x]\n");
+	assert_int_equal(c->nerrors, 3);
+	assert_non_null(strstr(c->errors[0].msg, "a [switch] section has no settings"));
+	assert_non_null(strstr(c->errors[1].msg, "duplicate switch name"));
+	assert_non_null(strstr(c->errors[2].msg, "bad switch name"));
+	free(c);
+}
+
 static void test_memory(void **state)
 {
 	static const struct { const char *v; uint64_t bytes; } good[] = {
@@ -1413,6 +1513,111 @@ static void test_cpus_key(void **state)
 
 /* unmapped: both values (any case), stop by default, a bad one refused
  * with the partition invalid and the default kept. */
+/* devices =: places with and without a segment, identities, limits. */
+static void test_devices(void **state)
+{
+	static const char *const bad[] = {
+		"0000:03:00", "0000:3:00.0", "03:20.0", "03:00.8", "00000:03:00.0",
+		"0000:03:00.0x", "8086:10d", "8086:10d3a", "ffff:1234", "zz:00.0",
+		"0000:03:00.0,", ", 03:00.0", "03:00.0 04:00.0", "0000-03-00.0",
+		"03:00.0, 03:00.0", "0000:03:00.0, 03:00.0",
+		"1:0.0,2:0.0", "01:00.0,02:00.0,03:00.0,04:00.0,05:00.0,06:00.0,07:00.0,08:00.0,09:00.0",
+	};
+	struct vatra_config *c;
+	char buf[256];
+
+	(void)state;
+	c = part_with("devices = 0000:03:00.0, 04:1f.7,1234:11e8 ,abcd:ff:00.1, 1234:11e8");
+	expect_no_err(c);
+	assert_int_equal(c->parts[0].ndevs, 5);
+	assert_int_equal(c->parts[0].devs_line, 5);
+	assert_int_equal(c->parts[0].devs[0].kind, PART_DEV_BDF);
+	assert_int_equal(c->parts[0].devs[0].seg, 0);
+	assert_int_equal(c->parts[0].devs[0].bus, 3);
+	assert_int_equal(c->parts[0].devs[0].devfn, 0);
+	assert_int_equal(c->parts[0].devs[1].bus, 4);
+	assert_int_equal(c->parts[0].devs[1].devfn, 0x1f << 3 | 7);
+	assert_int_equal(c->parts[0].devs[2].kind, PART_DEV_ID);
+	assert_int_equal(c->parts[0].devs[2].vendor, 0x1234);
+	assert_int_equal(c->parts[0].devs[2].device, 0x11e8);
+	assert_int_equal(c->parts[0].devs[3].seg, 0xabcd);
+	assert_int_equal(c->parts[0].devs[3].bus, 0xff);
+	assert_int_equal(c->parts[0].devs[3].devfn, 1);
+	/* the same identity twice: the first two free functions with it */
+	assert_int_equal(c->parts[0].devs[4].kind, PART_DEV_ID);
+	assert_true(c->parts[0].valid);
+	free(c);
+
+	c = part_with("devices =");
+	expect_no_err(c);
+	assert_int_equal(c->parts[0].ndevs, 0);
+	free(c);
+	c = part_with("cap = 0");
+	assert_int_equal(c->parts[0].ndevs, 0);
+	assert_int_equal(c->parts[0].devs_line, 0);
+	free(c);
+
+	c = part_with("devices = 01:00.0,02:00.0,03:00.0,04:00.0,05:00.0,06:00.0,07:00.0,08:00.0");
+	expect_no_err(c);
+	assert_int_equal(c->parts[0].ndevs, 8);
+	free(c);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "devices = %s", bad[i]);
+		c = part_with(buf);
+		expect_one_err(c, 5, "for 'devices'");
+		assert_false(c->parts[0].valid);
+		assert_int_equal(c->parts[0].ndevs, 0);
+		free(c);
+	}
+	c = part_with("devices = 03:00.0, 03:00.0");
+	expect_one_err(c, 5, "listed twice");
+	free(c);
+	c = part_with("devices = 03:00.8");
+	expect_one_err(c, 5, "function number above 7");
+	free(c);
+	c = part_with("devices = 03:20.0");
+	expect_one_err(c, 5, "device number above 1f");
+	free(c);
+	c = part_with("devices = 1:0.0,2:0.0,3:0.0,4:0.0,5:0.0,6:0.0,7:0.0,8:0.0,9:0.0");
+	expect_one_err(c, 5, "for 'devices'");
+	free(c);
+	c = part_with("devices = 01:00.0,02:00.0,03:00.0,04:00.0,05:00.0,06:00.0,07:00.0,08:00.0,09:00.0");
+	expect_one_err(c, 5, "at most 8");
+	free(c);
+	c = part_with("devices = 03:00.0\ndevices = 04:00.0");
+	expect_one_err(c, 6, "duplicate key 'devices'");
+	assert_int_equal(c->parts[0].devs[0].bus, 3);
+	free(c);
+}
+
+static void test_allow_unsafe_interrupts(void **state)
+{
+	struct vatra_config *c;
+
+	(void)state;
+	c = global_with("log_level = info");
+	expect_no_err(c);
+	assert_false(c->allow_unsafe_interrupts);
+	free(c);
+	c = global_with("allow_unsafe_interrupts = yes");
+	expect_no_err(c);
+	assert_true(c->allow_unsafe_interrupts);
+	free(c);
+	c = global_with("allow_unsafe_interrupts = no");
+	expect_no_err(c);
+	assert_false(c->allow_unsafe_interrupts);
+	free(c);
+	c = global_with("allow_unsafe_interrupts = maybe");
+	expect_one_err(c, 2, "for 'allow_unsafe_interrupts': expected yes or no");
+	assert_false(c->allow_unsafe_interrupts);
+	free(c);
+	/* a partition key, not a global one */
+	c = part_with("allow_unsafe_interrupts = yes");
+	expect_one_err(c, 5, "unknown key 'allow_unsafe_interrupts'");
+	free(c);
+}
+
 static void test_unmapped(void **state)
 {
 	static const struct { const char *v; enum part_unmapped u; } ok[] = {
@@ -2236,6 +2441,8 @@ int main(void)
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_modules_good),
 		cmocka_unit_test(test_modules_bad),
+		cmocka_unit_test(test_disks),
+		cmocka_unit_test(test_nets),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_vcpus),
 		cmocka_unit_test(test_cpus_key),
@@ -2256,6 +2463,8 @@ int main(void)
 		cmocka_unit_test(test_message_sanitised),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_cpus),
+		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_allow_unsafe_interrupts),
 		cmocka_unit_test(test_enum_names),
 		cmocka_unit_test(test_fuzz_random_bytes),
 		cmocka_unit_test(test_fuzz_mutations),

@@ -63,7 +63,7 @@ void page_free(uint64_t phys, uint64_t npages)
 	(void)npages;
 }
 
-const struct pci_tree *pci_host_tree(void)
+struct pci_tree *pci_host_tree(void)
 {
 	return NULL;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "drivers/pci.h"
+#include "lib/errno.h"
 
 /* ---- the fake configuration space ---- */
 
@@ -687,14 +688,14 @@ static void test_report_text(void **state)
 	cap_set(f, 0x40, PCI_CAP_VENDOR, 0x40);
 	one_root(4096);
 	pci_enum(t, &ops);
-	t->devs[0].owner = "web";
+	assert_int_equal(pci_claim(&t->devs[0], 3, "web"), 0);
 
 	sink_buf_init(&sb, buf, sizeof(buf));
 	pci_tree_report(t, &sb.sink);
 	pci_tree_summary(t, &sb.sink);
 	assert_int_equal(sb.dropped, 0);
 	assert_non_null(strstr(buf, "seg:bus:dv.f ven:dev   class                          owner\n"));
-	assert_non_null(strstr(buf, "0000:00:00.0 8086:29c0 Host bridge                    web\n"));
+	assert_non_null(strstr(buf, "0000:00:00.0 8086:29c0 Host bridge                    partition web\n"));
 	assert_non_null(strstr(buf, "0000:00:02.0 8086:100e Ethernet controller"));
 	assert_non_null(strstr(buf, "BAR0 mem64 pref 0xfe000000 16K\n"));
 	assert_non_null(strstr(buf, "BAR2 io 0xc000 64\n"));
@@ -725,11 +726,99 @@ static void test_names(void **state)
 	assert_string_equal(pci_ecap_name(0xffff), "unknown");
 }
 
+/* Ownership: free -> one partition -> free; the hypervisor's stays. */
+static void test_owner(void **state)
+{
+	struct pci_tree *tr = calloc(1, sizeof(*tr));
+	char buf[128];
+	struct sink_buf sb;
+
+	(void)state;
+	tr->ndevs = 3;
+	tr->devs[0] = (struct pci_dev){ .bus = 0, .devfn = 0x10, .parent = -1 };
+	tr->devs[1] = (struct pci_dev){ .bus = 3, .devfn = 0x00, .parent = -1 };
+	tr->devs[2] = (struct pci_dev){ .seg = 1, .bus = 3, .devfn = 0x00, .parent = -1 };
+	assert_ptr_equal(pci_tree_find(tr, 0, 3, 0), &tr->devs[1]);
+	assert_ptr_equal(pci_tree_find(tr, 1, 3, 0), &tr->devs[2]);
+	assert_null(pci_tree_find(tr, 0, 3, 1));
+	assert_int_equal(tr->devs[1].owner, PCI_OWNER_FREE);
+
+	assert_int_equal(pci_claim(&tr->devs[1], 2, "web"), 0);
+	assert_int_equal(pci_claim(&tr->devs[1], 5, "db"), -EBUSY);
+	assert_int_equal(pci_claim(&tr->devs[1], 2, "web"), -EBUSY);
+	pci_release(&tr->devs[1], 5);		/* not db's: stays web's */
+	assert_int_equal(tr->devs[1].owner, PCI_OWNER_PART);
+	assert_int_equal(tr->devs[1].owner_id, 2);
+	sink_buf_init(&sb, buf, sizeof(buf));
+	pci_owner_text(&tr->devs[1], &sb.sink);
+	assert_string_equal(buf, "partition web");
+	pci_release(&tr->devs[1], 2);
+	assert_int_equal(tr->devs[1].owner, PCI_OWNER_FREE);
+	assert_int_equal(pci_claim(&tr->devs[1], 5, "db"), 0);
+
+	pci_set_hypervisor(&tr->devs[0], "the serial console, and a very long reason");
+	assert_int_equal(pci_claim(&tr->devs[0], 1, "x"), -EBUSY);
+	pci_release(&tr->devs[0], -1);
+	assert_int_equal(tr->devs[0].owner, PCI_OWNER_HV);
+	sink_buf_init(&sb, buf, sizeof(buf));
+	pci_owner_text(&tr->devs[0], &sb.sink);
+	assert_string_equal(buf, "hypervisor (the serial console, and a very )");
+	sink_buf_init(&sb, buf, sizeof(buf));
+	pci_owner_text(&tr->devs[2], &sb.sink);
+	assert_string_equal(buf, "free");
+	free(tr);
+}
+
+/* Requester IDs through bridges: PCIe ports pass them, a PCIe-to-PCI
+ * bridge makes them (secondary bus, 00.0), a conventional bridge its
+ * own; the topmost rewriting bridge wins; a broken parent chain ends. */
+static void test_dma_rid(void **state)
+{
+	struct pci_tree *tr = calloc(1, sizeof(*tr));
+
+	(void)state;
+	tr->ndevs = 9;
+	/* 0: root port 00:1c.0 -> bus 1; 1: endpoint 01:00.0 */
+	tr->devs[0] = (struct pci_dev){ .bus = 0, .devfn = 0xe0, .parent = -1, .hdr_type = 1,
+					.sec_bus = 1, .pcie_off = 0x40, .pcie_type = 4 };
+	tr->devs[1] = (struct pci_dev){ .bus = 1, .devfn = 0x00, .parent = 0, .pcie_off = 0x40 };
+	/* 2: root port 00:1d.0 -> bus 2; 3: PCIe-to-PCI bridge 02:00.0 -> bus 3;
+	 * 4, 5: conventional 03:01.0 and 03:02.1 */
+	tr->devs[2] = (struct pci_dev){ .bus = 0, .devfn = 0xe8, .parent = -1, .hdr_type = 1,
+					.sec_bus = 2, .pcie_off = 0x40, .pcie_type = 4 };
+	tr->devs[3] = (struct pci_dev){ .bus = 2, .devfn = 0x00, .parent = 2, .hdr_type = 1,
+					.sec_bus = 3, .pcie_off = 0x40, .pcie_type = 7 };
+	tr->devs[4] = (struct pci_dev){ .bus = 3, .devfn = 0x08, .parent = 3 };
+	tr->devs[5] = (struct pci_dev){ .bus = 3, .devfn = 0x11, .parent = 3 };
+	/* 6: conventional bridge 03:04.0 -> bus 4 below it; 7: 04:00.0 */
+	tr->devs[6] = (struct pci_dev){ .bus = 3, .devfn = 0x20, .parent = 3, .hdr_type = 1,
+					.sec_bus = 4 };
+	tr->devs[7] = (struct pci_dev){ .bus = 4, .devfn = 0x00, .parent = 6 };
+	/* 8: a parent index past the table (a corrupt tree) */
+	tr->devs[8] = (struct pci_dev){ .bus = 9, .devfn = 0x00, .parent = 200 };
+
+	assert_int_equal(pci_dma_rid(tr, &tr->devs[1]), 0x0100);
+	assert_int_equal(pci_dma_rid(tr, &tr->devs[0]), 0x00e0);
+	assert_int_equal(pci_dma_rid(tr, &tr->devs[3]), 0x0200);
+	assert_int_equal(pci_dma_rid(tr, &tr->devs[4]), 0x0300);
+	assert_int_equal(pci_dma_rid(tr, &tr->devs[5]), 0x0300);
+	assert_int_equal(pci_dma_rid(tr, &tr->devs[6]), 0x0300);
+	assert_int_equal(pci_dma_rid(tr, &tr->devs[7]), 0x0300);
+	assert_int_equal(pci_dma_rid(tr, &tr->devs[8]), 0x0900);
+	/* a parent loop ends after PCI_MAX_DEPTH hops */
+	tr->devs[0].parent = 1;
+	tr->devs[1].parent = 0;
+	(void)pci_dma_rid(tr, &tr->devs[1]);
+	free(tr);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_bridges_depth_first),
+		T(test_owner),
+		T(test_dma_rid),
 		T(test_bridge_bad_secondary),
 		T(test_bridge_loop),
 		T(test_multifunction),
