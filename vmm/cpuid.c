@@ -37,6 +37,19 @@ static void hv_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 	(void)v;
 }
 
+/* The host's highest basic (base 0) or extended (base 0x80000000) leaf,
+ * read once: a CPUID instruction costs the hypervisor a hundred cycles
+ * and more, and the answer never changes. */
+static uint32_t host_max_leaf(uint32_t base)
+{
+	static uint32_t max[2];
+	unsigned i = base ? 1 : 0;
+
+	if (!max[i])
+		max[i] = cpuid(base, 0).a;
+	return max[i];
+}
+
 /* Bits needed to number n vCPUs: ceil(log2(n)). */
 static uint32_t id_bits(uint32_t n)
 {
@@ -61,7 +74,7 @@ static void topology(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_r
 	uint32_t n = v->part->nvcpus ? v->part->nvcpus : 1, bits = id_bits(n);
 	uint32_t ids = 1u << bits, level;
 
-	if (leaf > cpuid(leaf & 0x80000000, 0).a)
+	if (leaf > host_max_leaf(leaf & 0x80000000))
 		return;         /* beyond the highest leaf: as the CPU answers */
 	switch (leaf) {
 	case 1:
@@ -113,7 +126,7 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 	 * * EBX / EAX; SDM Vol. 2A, CPUID leaf 15H) instead of calibrating
 	 * against emulated timers. */
 	if (vmm_guest_vendor() == CPU_VENDOR_INTEL && hv.tsc_khz) {
-		uint32_t max = cpuid(0, 0).a;
+		uint32_t max = host_max_leaf(0);
 		if (leaf == 0) {
 			*r = cpuid(0, 0);
 			if (r->a < 0x15)
@@ -221,11 +234,46 @@ void cpuid_cr_allowed(struct vcpu *v, struct cr_allowed *a)
 	crvalid_allowed(&id, a);
 }
 
+/* Whether a leaf's answer stays the same for the vCPU: all but 1 and 7
+ * (OSXSAVE and OSPKE follow the guest's CR4) and 0xD (the sizes follow
+ * its XCR0). Everything else is the host's constant answer, filtered by
+ * the partition's constant settings and the vCPU's own ID. */
+static bool cpuid_keep(uint32_t leaf)
+{
+	return leaf != 1 && leaf != 7 && leaf != 0xd;
+}
+
+/* The guest's answer, from the vCPU's cache when it asked before: a
+ * CPUID costs the hypervisor one host CPUID (a hundred cycles and more
+ * on a real CPU) plus the filtering, and guests ask the same few leaves
+ * over and over. */
+static void cpuid_cached(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+{
+	unsigned i = (leaf ^ (leaf >> 29) ^ (sub * 5)) & 7;
+
+	if (v->cpuid_cache[i].valid && v->cpuid_cache[i].leaf == leaf &&
+	    v->cpuid_cache[i].sub == sub) {
+		*r = (struct cpuid_regs){ v->cpuid_cache[i].r[0], v->cpuid_cache[i].r[1],
+					  v->cpuid_cache[i].r[2], v->cpuid_cache[i].r[3] };
+		return;
+	}
+	cpuid_guest(v, leaf, sub, r);
+	if (!cpuid_keep(leaf))
+		return;
+	v->cpuid_cache[i].leaf = leaf;
+	v->cpuid_cache[i].sub = sub;
+	v->cpuid_cache[i].r[0] = r->a;
+	v->cpuid_cache[i].r[1] = r->b;
+	v->cpuid_cache[i].r[2] = r->c;
+	v->cpuid_cache[i].r[3] = r->d;
+	v->cpuid_cache[i].valid = true;
+}
+
 int cpuid_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	struct cpuid_regs r;
 
-	cpuid_guest(v, (uint32_t)v->regs.gpr[REG_RAX], (uint32_t)v->regs.gpr[REG_RCX], &r);
+	cpuid_cached(v, (uint32_t)v->regs.gpr[REG_RAX], (uint32_t)v->regs.gpr[REG_RCX], &r);
 	v->regs.gpr[REG_RAX] = r.a;
 	v->regs.gpr[REG_RBX] = r.b;
 	v->regs.gpr[REG_RCX] = r.c;

@@ -199,8 +199,7 @@ unsigned x86_prefixes(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 	bool m64 = mode == MODE_LONG64;
 	unsigned i;
 
-	memset(p, 0, sizeof(*p));
-	p->seg = SEG_NONE;
+	*p = (struct x86_prefixes){ .seg = SEG_NONE };
 	for (i = 0; i < n && i < X86_MAX_INSN; i++) {
 		uint8_t b = bytes[i];
 

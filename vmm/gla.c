@@ -144,11 +144,91 @@ int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len,
 	return gla_copy(v, gla, (uint8_t *)buf, len, GWALK_WRITE, f);
 }
 
+/* The guest-physical address of gla in long mode (4- or 5-level paging)
+ * from the entries alone: present, accessed, no address bits beyond
+ * MAXPHYADDR, 1 GiB and 2 MiB leaves as the PS bits say (SDM Vol. 3A,
+ * 5.5). No rights are checked and no A/D bit is set: only for bytes the
+ * CPU has just fetched through these entries itself, which did both. false:
+ * something else (an entry not present or not yet accessed, or outside
+ * RAM), for the full walk to find out. */
+static bool gla_quick_gpa(struct vcpu *v, const struct guest_ctl *c, uint64_t gla,
+			  uint64_t *gpa)
+{
+	static uint64_t addr_mask;
+	uint64_t table;
+	int level = (c->cr4 & CR4_LA57) ? 5 : 4;
+
+	if (!addr_mask) {
+		unsigned bits = caps_get()->phys_bits ? caps_get()->phys_bits : 36;
+		addr_mask = ((1ULL << bits) - 1) & 0x000ffffffffff000ULL;
+	}
+	table = c->cr3 & addr_mask;
+	for (; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (unsigned)(level - 1);
+		uint64_t *pe = gpa_ptr(v->part, table + ((gla >> shift) & 511) * 8, 8);
+		uint64_t e;
+
+		if (!pe)
+			return false;
+		e = __atomic_load_n(pe, __ATOMIC_RELAXED);
+		if ((e & 0x21) != 0x21 || (e & 0x000fffffffffffffULL & ~0xfffULL & ~addr_mask))
+			return false;         /* not present, not accessed, or odd */
+		if (level >= 4 && (e & 0x80))
+			return false;         /* reserved: the CPU would have faulted */
+		if ((level == 3 || level == 2) && (e & 0x80)) {
+			uint64_t size = 1ULL << shift;
+			*gpa = (e & addr_mask & ~(size - 1)) | (gla & (size - 1));
+			return true;
+		}
+		table = e & addr_mask;
+	}
+	*gpa = table | (gla & 0xfff);
+	return true;
+}
+
+const uint8_t *gla_code_ptr(struct vcpu *v, const struct guest_ctl *c, unsigned *n)
+{
+	uint64_t gpa;
+	const uint8_t *h;
+
+	*n = 0;
+	if (c->mode != MODE_LONG64 || !(c->cr0 & CR0_PG) || !gla_quick_gpa(v, c, v->regs.rip, &gpa))
+		return NULL;
+	*n = 4096 - (unsigned)(gpa & 4095);
+	if (!(h = gpa_ptr(v->part, gpa, *n)))
+		*n = 0;
+	return h;
+}
+
+/* The instruction at RIP has just been fetched by the CPU (it exited on
+ * it, or on its data access): in 64-bit mode its bytes are read through
+ * the entries as that fetch left them; anything else, and whatever the
+ * quick way cannot read, takes the full walk with a fetch's rights. */
 unsigned gla_fetch(struct vcpu *v, uint8_t *b, unsigned max, struct gla_fault *f)
 {
-	uint64_t ip = vmm->seg_base(v, SEG_CS) + v->regs.rip;
-	unsigned first = 4096 - (unsigned)(ip & 4095);
+	struct guest_ctl c;
+	uint64_t ip, gpa;
+	unsigned first, got = 0;
 
+	vmm->get_ctl(v, &c);
+	if (c.mode == MODE_LONG64 && (c.cr0 & CR0_PG)) {
+		ip = v->regs.rip;
+		while (got < max) {
+			unsigned n = 4096 - (unsigned)((ip + got) & 4095);
+			const uint8_t *h;
+
+			if (n > max - got)
+				n = max - got;
+			if (!gla_quick_gpa(v, &c, ip + got, &gpa) || !(h = gpa_ptr(v->part, gpa, n)))
+				break;
+			memcpy(b + got, h, n);
+			got += n;
+		}
+		if (got == max)
+			return got;
+	}
+	ip = vmm->seg_base(v, SEG_CS) + v->regs.rip;
+	first = 4096 - (unsigned)(ip & 4095);
 	if (first >= max)
 		return gla_read(v, ip, b, max, GWALK_FETCH, f) ? 0 : max;
 	if (gla_read(v, ip, b, first, GWALK_FETCH, f))

@@ -34,10 +34,22 @@ int gla_read(struct vcpu *v, uint64_t gla, void *buf, unsigned len, unsigned acc
 	     struct gla_fault *f);
 int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len,
 	      struct gla_fault *f);
-/* Instruction bytes at CS:RIP, up to max: how many could be fetched
- * (with the rights of an instruction fetch); *f says why the next byte
- * could not be. */
+/* Instruction bytes at CS:RIP, up to max, of an instruction the CPU has
+ * just fetched (it exited on it or on its data access): how many could be
+ * fetched; *f says why the next byte could not be. In 64-bit mode read
+ * through the entries as that fetch left them (present, accessed: no
+ * rights to check, no A bit to set); otherwise, and when they are not,
+ * with the rights of an instruction fetch. */
 unsigned gla_fetch(struct vcpu *v, uint8_t *b, unsigned max, struct gla_fault *f);
+/* Where the instruction the CPU has just executed at RIP is, for its
+ * length only (no next RIP from the hardware): in 64-bit mode, found
+ * through the guest's page tables without the rights checks and A/D
+ * updates of an access, which the CPU's own fetch made. The host pointer
+ * and in *n the bytes to the end of its page, or NULL (not 64-bit mode,
+ * or entries not as that fetch left them) for gla_fetch() to read them.
+ * c is the vCPU's vmm->get_ctl(). */
+struct guest_ctl;
+const uint8_t *gla_code_ptr(struct vcpu *v, const struct guest_ctl *c, unsigned *n);
 /* Does to the guest what the fault means: #PF with its error code and
  * CR2, #GP(0), nothing for a retry, or — for tables or buffers outside
  * RAM — stops the partition with a message that names what and where. */

@@ -83,6 +83,13 @@ static int64_t hc_io_exits(struct vcpu *v)
 	return (int64_t)v->exits[EXIT_IO];
 }
 
+/* VERSION answers from a constant; the others reach the console, guest
+ * memory shared with other vCPUs' hypercalls, or interrupt state. */
+bool hypercall_private(const struct vcpu *v)
+{
+	return (uint32_t)v->regs.gpr[REG_RAX] == HC_VERSION;
+}
+
 int hypercall_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	struct guest_ctl c;

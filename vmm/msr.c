@@ -142,6 +142,7 @@ static void tsc_move(struct vcpu *v, uint64_t delta)
 {
 	v->tsc_adjust += delta;
 	v->lapic.tsc_offset = v->tsc_adjust;
+	v->lapic_touched = true;      /* its deadline, in guest TSC, moved */
 	vmm->set_tsc_offset(v, v->tsc_adjust - v->part->start_tsc);
 }
 
@@ -342,6 +343,15 @@ static int efer_write(struct vcpu *v, uint64_t *val)
 	vmm->get_ctl(v, &c);
 	crwrite_state(v, &c, &s, &a);
 	return crvalid_efer(&s, &a, *val, val);
+}
+
+/* Every MSR lives in the vCPU, its control block or its own LAPIC
+ * (which has a lock of its own, and sends IPIs and EOIs under the
+ * partition's lock by itself), except the TSC and TSC_ADJUST, whose
+ * writes move the vCPU's clock (kept under the partition's lock). */
+bool msr_private(uint32_t msr)
+{
+	return msr != MSR_TSC && msr != MSR_TSC_ADJUST;
 }
 
 int msr_exit(struct vcpu *v, const struct vm_exit *e)

@@ -78,13 +78,6 @@ struct partition *part_find(const char *name)
 	return NULL;
 }
 
-void *gpa_ptr(struct partition *p, uint64_t gpa, uint64_t len)
-{
-	if (!p->ram || gpa >= p->ram_size || len > p->ram_size - gpa)
-		return NULL;
-	return p->ram + gpa;
-}
-
 void part_console_putc(struct partition *p, uint8_t c)
 {
 	if (vmm_hooks && vmm_hooks->console_put)
@@ -345,6 +338,7 @@ int part_start(struct partition *p, unsigned id, const struct part_config *setti
 		v->sipi_vector = -1;
 		fpu_vcpu_reset(v);
 		tlbtag_init(&v->tag);
+		memset(v->cpuid_cache, 0, sizeof(v->cpuid_cache));
 		r = vmm->vcpu_create(v);
 		if (r) {
 			part_stop(p, -1, "not started: cannot create vCPU %u (%s)", i, err_name(r));

@@ -2,11 +2,27 @@
  * emulated devices, and the state the scheduler and shell read.
  *
  * Locking: each partition has one lock (part_lock), held by whichever
- * CPU handles an exit of one of its vCPUs, polls its devices, or changes
- * its state (start, stop, pause); it is dropped only while a vCPU is in
- * guest mode. So the device models, the local APICs and the vCPU states
- * of a partition are touched by one CPU at a time. The shell's readers
- * (list, info, stats) read counters without it. */
+ * CPU polls its devices, delivers its interrupts, changes its state or a
+ * vCPU's (start, stop, pause, INIT, SIPI, HLT), or handles an exit that
+ * reaches a device model (port I/O, MMIO, the xAPIC page through the
+ * instruction emulator). So the device models and the vCPU states of a
+ * partition are touched by one CPU at a time. A vCPU's CPU drops it
+ * while the vCPU is in guest mode and while it handles a private exit
+ * (vmm/vcpu.c: CPUID, every MSR but the TSC's, the VERSION hypercall),
+ * which touch only [cpu] fields of that vCPU, constant ([start]) facts,
+ * and its own LAPIC under that LAPIC's lock (lapic_lock, below); it does
+ * so only when the last locked entry left no interrupt or NMI pending,
+ * and goes back to the lock for a due timer, a kick, an interrupt its
+ * LAPIC now has to deliver, or a device another CPU touched. Whoever
+ * changes what a vCPU's CPU reads unlocked (p->state, p->paused,
+ * v->state, a pending interrupt) does it under the lock and then kicks
+ * that CPU (vcpu_kick): with its interrupts off the kick waits, and the
+ * vCPU's next entry exits at once into the locked path.
+ * Lock order: part_lock, then at most one vCPU's lapic_lock (then the
+ * console, log and memory locks, lib/spinlock.h). A LAPIC's IPIs and EOI
+ * broadcasts are carried out after its lock is dropped, under part_lock.
+ * The shell's readers (list, info, stats) read counters without locks.
+ */
 #ifndef VATRA_VMM_PARTITION_H
 #define VATRA_VMM_PARTITION_H
 
@@ -29,6 +45,14 @@ enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
 struct partition;
 struct cpu;
 
+/* An IPI or EOI broadcast a vCPU's LAPIC sent, waiting to be carried out
+ * once its LAPIC lock is dropped (vmm/platform.c). */
+struct lapic_out {
+	bool ipi, logical, eoi;
+	uint8_t shorthand, mode, vector, eoi_vector;
+	uint32_t dest;
+};
+
 /* Lock tags: [part] the partition's lock (part_lock); [place] the vCPU
  * placement lock in vmm/sched.c; [start] written under [part] by
  * part_start and constant for the run; [cpu] only the vCPU's own CPU, in
@@ -37,9 +61,11 @@ struct cpu;
 struct vcpu {
 	struct partition *part;      /* [start] */
 	unsigned id;                 /* [start] */
-	enum vcpu_state state;       /* [part] */
-	struct guest_regs regs;      /* [part] */
-	void *arch;                  /* [part] the vendor's per-vCPU state */
+	enum vcpu_state state;       /* [part]; read unlocked by its CPU between private exits */
+	/* [cpu] while its partition runs (private exits change them without
+	 * [part]); [part] while it is out of a slice (start, reset) */
+	struct guest_regs regs;
+	void *arch;                  /* the vendor's per-vCPU state: as regs */
 	struct tlbtag tag;           /* [cpu] ASID or VPID */
 	int pending_irq;             /* [part] vector to inject, -1 = none */
 	bool nmi_pending;            /* [part] an NMI waits for delivery (held while one is handled) */
@@ -53,16 +79,32 @@ struct vcpu {
 	uint64_t period_start, period_used;   /* for the cap */
 	bool yield;                  /* give the CPU to the next vCPU */
 	uint64_t slice_end;          /* TSC value at which this slice ends */
-	struct vlapic lapic;         /* [part] */
+	/* The LAPIC: touched by its own CPU holding [part] or lapic_lock,
+	 * by any other CPU holding both ([part] first, then lapic_lock;
+	 * never two LAPIC locks at once). Its timer is run by its own CPU
+	 * only (platform_lapic_poll). */
+	struct vlapic lapic;
+	struct spinlock lapic_lock;
+	struct lapic_out lapic_out;  /* [lapic_lock] what it sent during one access */
+	uint64_t lapic_due;          /* [cpu] TSC of its timer's next deadline, 0 = none */
+	bool lapic_touched;          /* [cpu] accessed since its timer was last run */
+	bool unlocked_exit;          /* [cpu] its exit is being handled without [part] */
 	uint64_t dr[4];              /* [cpu] DR0-3 as the guest last wrote them */
 	uint64_t tsc_aux;            /* [cpu] */
 	uint64_t tsc_adjust;         /* [cpu] IA32_TSC_ADJUST: the guest's moves of its TSC */
 	uint64_t mcg_status;         /* [cpu] IA32_MCG_STATUS */
+	/* [cpu] CPUID answers the guest asked for, by leaf and subleaf
+	 * (vmm/cpuid.c); emptied at start. Leaves whose answer follows the
+	 * guest's CR4 or XCR0 are never kept. */
+	struct {
+		uint32_t leaf, sub, r[4];
+		bool valid;
+	} cpuid_cache[8];
 	/* FPU/SSE/AVX state while not in the registers (vmm/fpu.c) */
 	uint8_t fpu[4096] __attribute__((aligned(64)));  /* [cpu] XSAVE (or FXSAVE) area */
 	bool fpu_valid;              /* [cpu] */
 	uint64_t xcr0;               /* [cpu] the guest's XCR0 */
-	/* statistics: [part], read unlocked */
+	/* statistics: [cpu], read unlocked */
 	uint64_t exits[EXIT_NREASONS];
 	uint64_t exits_total;
 	/* Device accesses by instructions the MMIO emulator does not have,
@@ -136,8 +178,14 @@ struct bi_file;
 const struct bi_file *part_file(const char *path);
 
 /* Guest memory by guest-physical address: a host pointer to len bytes of
- * RAM, or NULL when any of it lies outside RAM. */
-void *gpa_ptr(struct partition *p, uint64_t gpa, uint64_t len);
+ * RAM, or NULL when any of it lies outside RAM. Inline: guest page walks
+ * call it for every entry. */
+static inline void *gpa_ptr(struct partition *p, uint64_t gpa, uint64_t len)
+{
+	if (!p->ram || gpa >= p->ram_size || len > p->ram_size - gpa)
+		return NULL;
+	return p->ram + gpa;
+}
 /* Guest memory by linear address: vmm/gla.h. */
 
 /* Console output from the guest (UART or hypercall). */

@@ -18,7 +18,6 @@
 
 #define LAPIC_BUS_KHZ 100000     /* the guest LAPIC timer's input clock */
 
-static uint64_t tick_lapic(void *ctx, uint64_t now);
 static int plat_register(struct partition *p);
 
 static struct partition *part_of(void *ctx)
@@ -105,6 +104,11 @@ static void ioapic_deliver(void *ctx, uint32_t dest, bool logical, uint8_t mode,
 	deliver(part_of(ctx), NULL, dest, logical, VLAPIC_SH_NONE, mode, vector, level);
 }
 
+/* The LAPIC's IPIs and EOI broadcasts reach other vCPUs and the IOAPIC,
+ * under the partition's lock; the LAPIC model calls these with the
+ * vCPU's LAPIC lock held, so they are noted here and carried out by
+ * lapic_flush once that lock is dropped (before the guest runs again:
+ * one register write makes at most one of each). */
 static void lapic_ipi(void *ctx, uint32_t dest, bool logical, uint8_t shorthand,
 		      uint8_t mode, uint8_t vector, bool level_assert)
 {
@@ -113,12 +117,42 @@ static void lapic_ipi(void *ctx, uint32_t dest, bool logical, uint8_t shorthand,
 	/* The INIT level de-assert (SDM Vol. 3A, 11.6.1) does nothing. */
 	if (mode == VLAPIC_DM_INIT && !level_assert)
 		return;
-	deliver(v->part, v, dest, logical, shorthand, mode, vector, false);
+	v->lapic_out.ipi = true;
+	v->lapic_out.dest = dest;
+	v->lapic_out.logical = logical;
+	v->lapic_out.shorthand = shorthand;
+	v->lapic_out.mode = mode;
+	v->lapic_out.vector = vector;
 }
 
 static void lapic_eoi(void *ctx, uint8_t vector)
 {
-	vioapic_eoi(&((struct vcpu *)ctx)->part->plat.ioapic, vector);
+	struct vcpu *v = ctx;
+
+	v->lapic_out.eoi = true;
+	v->lapic_out.eoi_vector = vector;
+}
+
+/* After an access to v's own LAPIC, with its LAPIC lock dropped: what it
+ * sent, under the partition's lock (taken here for an exit handled
+ * without it). */
+static void lapic_flush(struct vcpu *v)
+{
+	struct lapic_out o = v->lapic_out;
+	struct partition *p = v->part;
+
+	if (!o.ipi && !o.eoi)
+		return;
+	v->lapic_out = (struct lapic_out){ 0 };
+	if (v->unlocked_exit)
+		part_lock(p);
+	if (o.eoi)
+		vioapic_eoi(&p->plat.ioapic, o.eoi_vector);
+	if (o.ipi)
+		deliver(p, v, o.dest, o.logical, o.shorthand, o.mode, o.vector, false);
+	p->plat.dirty = true;
+	if (v->unlocked_exit)
+		part_unlock(p);
 }
 
 /* INIT parks a vCPU until a startup IPI; the startup IPI starts it in
@@ -130,7 +164,9 @@ static void init_vcpu(struct vcpu *t)
 	struct partition *p = t->part;
 	unsigned i;
 
+	spin_lock(&t->lapic_lock);
 	vlapic_init_reset(&t->lapic);
+	spin_unlock(&t->lapic_lock);
 	t->pending_irq = -1;
 	t->nmi_pending = false;
 	t->sipi_vector = -1;
@@ -163,14 +199,19 @@ static void deliver(struct partition *p, struct vcpu *from, uint32_t dest, bool 
 		case VLAPIC_SH_SELF: hit = t == from; break;
 		case VLAPIC_SH_ALL: hit = true; break;
 		case VLAPIC_SH_OTHERS: hit = t != from; break;
-		default: hit = vlapic_match_dest(&t->lapic, dest, logical);
+		default:
+			spin_lock(&t->lapic_lock);
+			hit = vlapic_match_dest(&t->lapic, dest, logical);
+			spin_unlock(&t->lapic_lock);
 		}
 		if (!hit)
 			continue;
 		switch (mode) {
 		case VLAPIC_DM_FIXED:
 		case VLAPIC_DM_LOWEST:
+			spin_lock(&t->lapic_lock);
 			vlapic_set_irq(&t->lapic, vector, level);
+			spin_unlock(&t->lapic_lock);
 			if (mode == VLAPIC_DM_LOWEST) {
 				vcpu_kick(t);
 				return;   /* one receiver: the first that matches */
@@ -215,7 +256,11 @@ unsigned platform_nmi_button(struct partition *p)
 
 	for (unsigned i = 0; i < p->nvcpus; i++) {
 		struct vcpu *t = &p->vcpus[i];
-		int mode = vlapic_lint(&t->lapic, 1);
+		int mode;
+
+		spin_lock(&t->lapic_lock);
+		mode = vlapic_lint(&t->lapic, 1);
+		spin_unlock(&t->lapic_lock);
 		if (mode == VLAPIC_DM_NMI) {
 			t->nmi_pending = true;
 			n++;
@@ -292,11 +337,29 @@ void platform_vcpu_init(struct vcpu *v)
 
 	/* With the TSC frequency known, the TSC-deadline timer is offered: the
 	 * guest's TSC starts with the partition, like the model's clock. */
+	v->lapic_lock = (struct spinlock){ 0 };
+	v->lapic_out = (struct lapic_out){ 0 };
+	v->lapic_due = 0;
+	v->lapic_touched = true;
 	vlapic_init(&v->lapic, &v->part->plat.env, &ops, v->id, v->id == 0, hv.tsc_khz,
 		    LAPIC_BUS_KHZ);
-	/* Room for every vCPU's timer is part of the registry's size. */
-	if (devreg_timer_add(&v->part->plat.reg, tick_lapic, &v->lapic))
-		pr_err("partition %s: no timer slot for vCPU %u's LAPIC", part_name(v->part), v->id);
+}
+
+/* A vCPU's LAPIC timer is its own CPU's to run, not one of the
+ * partition's device timers: no other CPU touches it, so that timer
+ * writes need no partition lock. */
+uint64_t platform_lapic_poll(struct vcpu *v)
+{
+	uint64_t now, next;
+
+	spin_lock(&v->lapic_lock);
+	now = platform_now(v->part);
+	vlapic_update(&v->lapic, now);
+	next = vlapic_next_deadline(&v->lapic, now);
+	spin_unlock(&v->lapic_lock);
+	v->lapic_touched = false;
+	v->lapic_due = next == DEV_NO_DEADLINE ? 0 : ns_to_tsc(v->part, next);
+	return v->lapic_due;
 }
 
 void platform_kick(struct partition *p)
@@ -344,20 +407,40 @@ static bool pic_wired(struct vcpu *v)
 
 int platform_pending(struct vcpu *v)
 {
-	int vec = vlapic_pending(&v->lapic);
+	int vec;
+	bool wired;
 
+	spin_lock(&v->lapic_lock);
+	vec = vlapic_pending(&v->lapic);
+	wired = pic_wired(v);
+	spin_unlock(&v->lapic_lock);
 	if (vec >= 0)
 		return vec;
-	if (pic_wired(v) && vpic_has_output(&v->part->plat.pic))
+	if (wired && vpic_has_output(&v->part->plat.pic))
 		return vpic_pending(&v->part->plat.pic);
 	return -1;
 }
 
+bool platform_lapic_quiet(struct vcpu *v)
+{
+	bool quiet;
+
+	spin_lock(&v->lapic_lock);
+	quiet = vlapic_pending(&v->lapic) < 0 && !pic_wired(v);
+	spin_unlock(&v->lapic_lock);
+	return quiet;
+}
+
 void platform_accept(struct vcpu *v, int vector)
 {
-	if (vlapic_pending(&v->lapic) == vector)
+	bool lapic;
+
+	spin_lock(&v->lapic_lock);
+	lapic = vlapic_pending(&v->lapic) == vector;
+	if (lapic)
 		vlapic_accept(&v->lapic, (uint8_t)vector);
-	else
+	spin_unlock(&v->lapic_lock);
+	if (!lapic)
 		vpic_ack(&v->part->plat.pic);
 }
 
@@ -380,10 +463,15 @@ static int pio_pm(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned si
 	/* The reset register is one byte (FADT RESET_REG). */
 	if (addr == VPM_RESET_PORT)
 		size = 1;
-	if (write)
+	if (write) {
+		pl->dirty = true;        /* its deadline may move */
 		act(who, vpm_write(&pl->pm, (uint16_t)addr, size, (uint32_t)*val));
-	else
+	} else {
+		/* A read catches the model up to now itself; its next
+		 * deadline stays (the PM timer is Linux's clock when it
+		 * trusts no TSC: read very often). */
 		*val = vpm_read(&pl->pm, (uint16_t)addr, size);
+	}
 	return 0;
 }
 
@@ -433,10 +521,12 @@ static int pio_pit(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned s
 {
 	if (size != 1)
 		return -ENOENT;
-	if (write)
+	if (write) {
+		((struct vcpu *)who)->part->plat.dirty = true;   /* its deadlines may move */
 		vpit_write(ctx, (uint16_t)addr, (uint8_t)*val);
-	else
+	} else {
 		*val = vpit_read(ctx, (uint16_t)addr);
+	}
 	return 0;
 }
 
@@ -445,6 +535,9 @@ static int pio_rtc(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned s
 {
 	if (size != 1)
 		return -ENOENT;
+	/* A read of register C clears flags: any access may move its
+	 * deadlines. */
+	((struct vcpu *)who)->part->plat.dirty = true;
 	if (write)
 		vrtc_write(ctx, (uint16_t)addr, (uint8_t)*val);
 	else
@@ -509,12 +602,16 @@ static int mmio_lapic(void *ctx, void *who, uint64_t addr, uint64_t off, unsigne
 
 	/* The APIC page takes aligned 32-bit accesses (SDM 11.4.1);
 	 * narrower reads see part of the register. */
+	spin_lock(&v->lapic_lock);
 	if (write) {
 		r = size == 4 ? vlapic_mmio_write(&v->lapic, (uint32_t)off, v32) : 0;
 	} else {
 		r = vlapic_mmio_read(&v->lapic, (uint32_t)off & ~3u, &v32);
 		*val = r ? 0 : v32 >> (8 * (off & 3));
 	}
+	spin_unlock(&v->lapic_lock);
+	v->lapic_touched = true;
+	lapic_flush(v);
 	if (r == -ENODEV) {   /* APIC off or in x2APIC mode: nothing there */
 		if (!write)
 			*val = ~0ULL;
@@ -587,11 +684,6 @@ static uint64_t tick_pm(void *ctx, uint64_t now)
 	return vpm_next_deadline(ctx, now);
 }
 
-static uint64_t tick_lapic(void *ctx, uint64_t now)
-{
-	vlapic_update(ctx, now);
-	return vlapic_next_deadline(ctx, now);
-}
 
 struct plat_pio { uint16_t base, len; devreg_fn fn; size_t ctx; };
 
@@ -655,7 +747,9 @@ int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t 
 		return r;
 	if (in)
 		*val = (uint32_t)v64;
-	v->part->plat.dirty = true;   /* a device was touched */
+	/* The devices whose timers an access may move (PIT, RTC, PM)
+	 * mark the platform dirty themselves; so does any device that
+	 * changes an interrupt line (env_irq). */
 	return 0;
 }
 
@@ -684,7 +778,7 @@ int platform_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint6
 {
 	int r = devreg_access(&v->part->plat.reg, DEVREG_MMIO, v, gpa, size, write, val);
 
-	v->part->plat.dirty = true;
+	/* No MMIO device keeps a platform timer (the LAPIC's is its vCPU's). */
 	if (r != -ENOENT)
 		return r;
 	if (!plat_pci_hole(gpa) || !plat_pci_hole(gpa + size - 1))
@@ -699,8 +793,15 @@ int platform_msr(struct vcpu *v, uint32_t msr, bool write, uint64_t *val)
 	if (msr != VLAPIC_MSR_APIC_BASE && msr != VLAPIC_MSR_TSC_DEADLINE &&
 	    (msr < VLAPIC_MSR_X2APIC_FIRST || msr > VLAPIC_MSR_X2APIC_LAST))
 		return -ENOENT;
-	v->part->plat.dirty = true;
+	int r;
+
+	spin_lock(&v->lapic_lock);
 	if (msr >= VLAPIC_MSR_X2APIC_FIRST && !(v->lapic.apic_base & VLAPIC_BASE_EXTD))
-		return -EINVAL;
-	return write ? vlapic_msr_write(&v->lapic, msr, *val) : vlapic_msr_read(&v->lapic, msr, val);
+		r = -EINVAL;
+	else
+		r = write ? vlapic_msr_write(&v->lapic, msr, *val) : vlapic_msr_read(&v->lapic, msr, val);
+	spin_unlock(&v->lapic_lock);
+	v->lapic_touched = true;
+	lapic_flush(v);
+	return r;
 }

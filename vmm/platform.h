@@ -56,6 +56,13 @@ int platform_init(struct partition *p);
 bool platform_has_ecam(const struct partition *p);
 /* Per vCPU: its local APIC. */
 void platform_vcpu_init(struct vcpu *v);
+/* v's own CPU only: runs v's LAPIC timer (an interrupt it raises waits
+ * in the LAPIC's IRR); returns the TSC value of its next deadline, 0 =
+ * none, also kept in v->lapic_due. */
+uint64_t platform_lapic_poll(struct vcpu *v);
+/* v's own CPU only: nothing in v's LAPIC to deliver, and the 8259 is not
+ * wired to it (so no other device's interrupt can be pending for it). */
+bool platform_lapic_quiet(struct vcpu *v);
 
 /* Guest time in ns since the partition started. */
 uint64_t platform_now(struct partition *p);

@@ -245,6 +245,26 @@ static void housekeeping(bool *stopped_reported)
 	}
 }
 
+/* The earliest LAPIC timer deadline of the vCPUs on c other than v (0 =
+ * none): only c runs them, so only c reads and writes their lapic_due. */
+static uint64_t others_lapic_due(const struct cpu *c, const struct vcpu *v)
+{
+	uint64_t due = 0;
+
+	for (unsigned i = 0; i < npartitions; i++) {
+		struct partition *p = &partitions[i];
+
+		if (p->state != PART_RUNNING)
+			continue;
+		for (unsigned j = 0; j < p->nvcpus; j++) {
+			const struct vcpu *o = &p->vcpus[j];
+			if (o != v && o->pcpu == c && o->lapic_due && (!due || o->lapic_due < due))
+				due = o->lapic_due;
+		}
+	}
+	return due;
+}
+
 void sched_loop(struct cpu *c)
 {
 	uint64_t quantum = us_to_tsc(SCHED_SLICE_US), vclock = 0;
@@ -282,6 +302,11 @@ void sched_loop(struct cpu *c)
 				uint64_t until = 0;
 				if (v->pcpu != c)
 					continue;
+				/* Its LAPIC timer is this CPU's to run. */
+				if (v->lapic_touched || (v->lapic_due && now >= v->lapic_due))
+					platform_lapic_poll(v);
+				if (v->lapic_due && (!next || v->lapic_due < next))
+					next = v->lapic_due;
 				wake(v);
 				if (v->state != VCPU_RUNNABLE)
 					continue;
@@ -315,6 +340,10 @@ void sched_loop(struct cpu *c)
 			if (p->state == PART_RUNNING && !p->paused && best->state == VCPU_RUNNABLE &&
 			    p->starts == best_starts && best->pcpu == c &&
 			    (allow = budget(best, rdtsc(), quantum, &until)) != 0) {
+				uint64_t other = others_lapic_due(c, best), t = rdtsc();
+				/* Back for another vCPU's LAPIC timer here. */
+				if (other)
+					allow = other > t + allow ? allow : other > t ? other - t : 1;
 				fpu_load(c, best);
 				t0 = rdtsc();
 				vcpu_run_slice(best, allow);

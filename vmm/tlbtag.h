@@ -62,4 +62,13 @@ bool tlbtag_log_rollover(uint64_t gen);
 struct tlbtag_decision tlbtag_decide(const struct tlbtag_cpu *c, const struct tlbtag *t,
 				     int cpu, bool dirty, bool flush_one);
 
+/* Whether a vCPU whose mappings did not change keeps its tag with nothing
+ * to flush: exactly the case where tlbtag_decide(c, t, cpu, false, ...)
+ * returns .cpu = *c, .vcpu = *t and TLBTAG_FLUSH_NONE, so that the
+ * vendor code may skip the decision on the exit path. */
+static inline bool tlbtag_current(const struct tlbtag_cpu *c, const struct tlbtag *t, int cpu)
+{
+	return c->max && t->tag && t->cpu == cpu && t->gen == c->gen;
+}
+
 #endif

@@ -53,11 +53,6 @@ void vcpu_fail(struct vcpu *v, const char *fmt, ...)
 	part_stop(v->part, -1, "stopped: %s", buf);
 }
 
-uint64_t vcpu_cr8(struct vcpu *v)
-{
-	return (v->lapic.tpr >> 4) & 15;
-}
-
 void vcpu_set_cr8(struct vcpu *v, uint64_t cr8)
 {
 	v->lapic.tpr = (uint32_t)((cr8 & 15) << 4);
@@ -86,6 +81,7 @@ void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
 	struct guest_ctl c;
 	struct x86_prefixes pf;
 	uint8_t b[X86_MAX_INSN];
+	const uint8_t *h;
 	unsigned got;
 
 	if (e->inst_len) {
@@ -95,6 +91,15 @@ void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
 	/* No next-RIP from the hardware (QEMU's SVM has no NRIP save):
 	 * count the prefixes in front of the known opcode. */
 	vmm->get_ctl(v, &c);
+	h = gla_code_ptr(v, &c, &got);
+	if (h) {
+		/* In place, when the prefixes end on RIP's page. */
+		unsigned n = got < sizeof(b) - opcode_len ? got : sizeof(b) - opcode_len;
+		if (x86_prefixes(h, n, c.mode, &pf) < got) {
+			v->regs.rip += pf.len + opcode_len;
+			return;
+		}
+	}
 	got = vcpu_fetch(v, b, sizeof(b));
 	x86_prefixes(b, got < sizeof(b) - opcode_len ? got : sizeof(b) - opcode_len, c.mode, &pf);
 	v->regs.rip += pf.len + opcode_len;
@@ -311,12 +316,12 @@ static const exit_fn handlers[EXIT_NREASONS] = {
 
 /* Delivers the next interrupt (a test injection, else the virtual PC's)
  * when the guest can take it, else asks the hardware for an exit as soon
- * as it can. */
+ * as it can. true: nothing was pending, nothing went in. */
 /* One event per entry, NMIs first (SDM Vol. 3A, 6.9: an NMI outranks
  * maskable interrupts). A pending NMI stays pending while the guest
  * handles the previous one, and goes in once its IRET has unblocked
  * NMIs: held, never lost, never nested. */
-static void deliver_irq(struct vcpu *v)
+static bool deliver_irq(struct vcpu *v)
 {
 	int vec;
 
@@ -326,21 +331,21 @@ static void deliver_irq(struct vcpu *v)
 			v->nmi_pending = false;
 			v->nmis++;
 			vmm->request_nmi_window(v, false);
-			return;
+			return false;
 		}
 		vmm->request_nmi_window(v, true);
-	} else {
-		vmm->request_nmi_window(v, false);
+		return false;
 	}
+	vmm->request_nmi_window(v, false);
 	vec = v->pending_irq >= 0 ? v->pending_irq : platform_pending(v);
 
 	if (vec < 0) {
 		vmm->request_irq_window(v, false);
-		return;
+		return true;
 	}
 	if (!vmm->interruptible(v)) {
 		vmm->request_irq_window(v, true);
-		return;
+		return false;
 	}
 	vmm->inject_irq(v, (uint8_t)vec);
 	if (v->pending_irq >= 0)
@@ -348,6 +353,7 @@ static void deliver_irq(struct vcpu *v)
 	else
 		platform_accept(v, vec);
 	vmm->request_irq_window(v, false);
+	return false;
 }
 
 /* How long from the loader's jump to the core until this partition's
@@ -377,12 +383,54 @@ static void single_step_trap(struct vcpu *v)
 	vmm->inject_exception(v, 1, false, 0);
 }
 
+/* Exits whose handling touches only the vCPU's own state — its
+ * registers, its vendor control block, its own MSRs and constant facts
+ * of the partition — and no device, no local APIC and no other vCPU:
+ * handled without the partition's lock (the rules: vmm/partition.h). An
+ * exit that changed the TPR or interrupted an event's delivery goes the
+ * locked way, as does everything else. */
+static bool exit_private(const struct vcpu *v, const struct vm_exit *e)
+{
+	if (e->cr8_set || e->event)
+		return false;
+	switch (e->reason) {
+	case EXIT_CPUID:
+		return true;
+	case EXIT_MSR_READ:
+	case EXIT_MSR_WRITE:
+		return msr_private(e->msr.index);
+	case EXIT_HYPERCALL:
+		return hypercall_private(v);
+	default:
+		return false;
+	}
+}
+
+/* One exit's handler, its statistics, and what a completed instruction
+ * means for the interrupt shadow and a single step. */
+static void handle_exit(struct vcpu *v, struct vm_exit *e)
+{
+	uint64_t rip;
+
+	if (e->reason >= EXIT_NREASONS)
+		e->reason = EXIT_UNKNOWN;
+	v->exits[e->reason]++;
+	v->exits_total++;
+	rip = v->regs.rip;
+	handlers[e->reason](v, e);
+	if (v->regs.rip != rip && v->state != VCPU_STOPPED && v->part->state == PART_RUNNING) {
+		vmm->clear_irq_shadow(v);
+		if ((v->regs.rflags & RFLAGS_TF) && e->reason != EXIT_EXCEPTION)
+			single_step_trap(v);
+	}
+}
+
 void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 {
 	struct partition *p = v->part;
-	uint64_t start = rdtsc(), rip, host_dr[4];
+	uint64_t start = rdtsc(), host_dr[4];
 	struct vm_exit e;
-	bool drs;
+	bool drs, quiet, handled;
 
 	v->in_slice = true;
 	this_cpu()->current = v;
@@ -397,35 +445,66 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 		write_dr0_3(v->dr);
 	while (v->state == VCPU_RUNNABLE && p->state == PART_RUNNING && !p->paused) {
 		uint64_t due = platform_poll(p);
+
+		if (v->lapic_touched || (v->lapic_due && rdtsc() >= v->lapic_due))
+			platform_lapic_poll(v);
+		if (v->lapic_due && (!due || v->lapic_due < due))
+			due = v->lapic_due;
 		/* Back in time for the next virtual timer, even if the guest
 		 * does not exit by itself. */
 		v->slice_end = due && due < start + max_cycles ? due : start + max_cycles;
 		apic_timer_at(v->slice_end);
-		deliver_irq(v);
-		memset(&e, 0, sizeof(e));
-		/* Only guest mode runs without the partition's lock: other
-		 * CPUs may then deliver interrupts to v (and kick this CPU). */
+		quiet = deliver_irq(v);
+		/* Only guest mode and private exits run without the partition's
+		 * lock: other CPUs may then deliver interrupts to v, and they
+		 * kick this CPU, whose next entry then exits at once (its
+		 * interrupts are off here, the kick waits in its LAPIC). */
 		if (!p->entry_tsc)
 			first_entry(p);
 		part_unlock(p);
-		vmm->vcpu_run(v, &e);
+		for (;;) {
+			e = (struct vm_exit){ 0 };
+			handled = false;
+			vmm->vcpu_run(v, &e);
+			/* With an interrupt pending or just injected, each exit
+			 * goes the locked way, which delivers the next one. */
+			if (!quiet || !exit_private(v, &e))
+				break;
+			v->unlocked_exit = true;
+			handle_exit(v, &e);
+			v->unlocked_exit = false;
+			handled = true;
+			/* Its own LAPIC was written (a timer, the TPR, an EOI):
+			 * the timer's deadline may have moved, an interrupt may
+			 * have become deliverable. */
+			if (v->lapic_touched) {
+				uint64_t d = platform_lapic_poll(v);
+				if (d && d < v->slice_end) {
+					v->slice_end = d;
+					apic_timer_at(d);
+				}
+				if (!platform_lapic_quiet(v))
+					break;
+			}
+			/* Back to the locked loop for a timer that is due, a
+			 * kick, a device another CPU touched or left work for
+			 * (an 8259 input raises no kick), and what another CPU changed (read
+			 * unlocked: the change's kick makes the next entry
+			 * exit). */
+			if (v->yield || this_cpu()->resched || rdtsc() >= v->slice_end ||
+			    p->plat.dirty || p->plat.kicked || p->state != PART_RUNNING || p->paused ||
+			    v->state != VCPU_RUNNABLE)
+				break;
+		}
 		part_lock(p);
 		/* Stopped, reset or sent INIT by another CPU while in guest
 		 * mode: this exit belongs to a state that is gone. */
 		if (p->state != PART_RUNNING || v->state != VCPU_RUNNABLE)
 			break;
-		if (e.cr8_set)
-			vcpu_set_cr8(v, e.cr8);
-		if (e.reason >= EXIT_NREASONS)
-			e.reason = EXIT_UNKNOWN;
-		v->exits[e.reason]++;
-		v->exits_total++;
-		rip = v->regs.rip;
-		handlers[e.reason](v, &e);
-		if (v->regs.rip != rip && v->state != VCPU_STOPPED && v->part->state == PART_RUNNING) {
-			vmm->clear_irq_shadow(v);
-			if ((v->regs.rflags & RFLAGS_TF) && e.reason != EXIT_EXCEPTION)
-				single_step_trap(v);
+		if (!handled) {
+			if (e.cr8_set)
+				vcpu_set_cr8(v, e.cr8);
+			handle_exit(v, &e);
 		}
 		if (v->yield || rdtsc() - start > max_cycles || this_cpu()->resched)
 			break;

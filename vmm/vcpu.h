@@ -23,6 +23,11 @@ int msr_exit(struct vcpu *v, const struct vm_exit *e);
 int io_exit(struct vcpu *v, const struct vm_exit *e);
 int mmio_exit(struct vcpu *v, const struct vm_exit *e);
 int hypercall_exit(struct vcpu *v, const struct vm_exit *e);
+/* Whether the exit's handler touches only the vCPU's own state, so that
+ * it runs without the partition's lock (vmm/vcpu.c): an MSR other than
+ * the local APIC's and the TSC's; the VERSION hypercall. */
+bool msr_private(uint32_t msr);
+bool hypercall_private(const struct vcpu *v);
 
 /* The guest's CPUID (vmm/cpuid.c); msr_cpuid_fixup is its last step:
  * it hides the bits whose MSRs vmm/msr.c does not provide. */
@@ -46,7 +51,10 @@ void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len);
  * could be read. */
 unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max);
 /* CR8 as the guest sees it: bits 7:4 of its local APIC's TPR. */
-uint64_t vcpu_cr8(struct vcpu *v);
+static inline uint64_t vcpu_cr8(const struct vcpu *v)
+{
+	return (v->lapic.tpr >> 4) & 15;
+}
 void vcpu_set_cr8(struct vcpu *v, uint64_t cr8);
 struct boot_state;
 /* Puts v in the state a loader (or a startup IPI) asks for: GPRs, RIP

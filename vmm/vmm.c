@@ -61,16 +61,25 @@ void vmm_init(void)
 	}
 }
 
+/* From the vendor string caps_probe() read, once: CPUID and MSR exits ask
+ * on every exit. Every CPU computes the same value, so a race to store it
+ * is harmless. */
 enum cpu_vendor vmm_guest_vendor(void)
 {
-	const char *v = caps_get()->vendor;
+	static int known = -1;
+	const char *v;
 
+	if (known >= 0)
+		return (enum cpu_vendor)known;
+	v = caps_get()->vendor;
 	if (!strcmp(v, "GenuineIntel"))
-		return CPU_VENDOR_INTEL;
+		known = CPU_VENDOR_INTEL;
 	/* Hygon's CPUs are AMD's family 17h design. */
-	if (!strcmp(v, "AuthenticAMD") || !strcmp(v, "HygonGenuine"))
-		return CPU_VENDOR_AMD;
-	return CPU_VENDOR_OTHER;
+	else if (!strcmp(v, "AuthenticAMD") || !strcmp(v, "HygonGenuine"))
+		known = CPU_VENDOR_AMD;
+	else
+		known = CPU_VENDOR_OTHER;
+	return (enum cpu_vendor)known;
 }
 
 int vmm_cpu_init(void)

@@ -51,10 +51,15 @@ static struct svm_part *sp(struct partition *p)
 	return p->arch;
 }
 
+/* NRIP save (APM Vol. 2, 15.7.1), read on every exit: from caps, once. */
+static bool svm_nrip;
+
 static int svm_cpu_enable(void)
 {
 	const struct caps *c = caps_get();
 	struct cpu *me = this_cpu();
+
+	svm_nrip = c->nrip_save;
 
 	if (c->virt != VIRT_SVM)
 		return -ENODEV;
@@ -529,7 +534,7 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 	struct vmcb *vm = sv(v)->vmcb;
 	uint32_t code = (uint32_t)vm->c.exitcode;
 	uint64_t i1 = vm->c.exitinfo1;
-	bool nrip = caps_get()->nrip_save;
+	bool nrip = svm_nrip;
 
 	e->vendor_code = code;
 	if (nrip && vm->c.next_rip > rip && vm->c.next_rip - rip <= 15)
@@ -660,9 +665,14 @@ static void svm_tlb(struct vcpu *v, struct svm_vcpu *s, struct vmcb *vm)
 		[TLBTAG_FLUSH_NONE] = 0, [TLBTAG_FLUSH_TAG] = 3, [TLBTAG_FLUSH_ALL] = 1,
 	};
 	struct cpu *c = this_cpu();
-	struct tlbtag_decision d = tlbtag_decide(&c->tags, &v->tag, (int)c->id, s->flush,
-						 caps_get()->flush_by_asid);
+	struct tlbtag_decision d;
 
+	if (!s->flush && tlbtag_current(&c->tags, &v->tag, (int)c->id)) {
+		vm->c.tlb_control = 0;     /* the common exit: same ASID, no flush */
+		vm->c.asid = v->tag.tag;
+		return;
+	}
+	d = tlbtag_decide(&c->tags, &v->tag, (int)c->id, s->flush, caps_get()->flush_by_asid);
 	c->tags = d.cpu;
 	v->tag = d.vcpu;
 	s->flush = false;

@@ -35,6 +35,7 @@ struct vmx_vcpu {
 	 * read of CR2 must find its own value there. */
 	uint64_t cr2;
 	int host_cpu;           /* CPU whose host state the VMCS holds, -1 = none */
+	int vpid_cpu;           /* CPU whose VPID for it the VMCS holds, -1 = none */
 	bool in_use;
 };
 
@@ -330,6 +331,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	*(uint32_t *)phys_to_virt(x->vmcs_pa) = caps_get()->vmcs_rev;
 	vmcs_clear(x->vmcs_pa);
 	x->host_cpu = -1;
+	x->vpid_cpu = -1;
 	x->flush = true;   /* the EPT root may have served an earlier partition */
 	x->dr6 = 0xffff0ff0;
 	v->arch = x;
@@ -961,10 +963,15 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
  * and exit flushes the linear mappings of VPID 0 anyway (same section). */
 static void vmx_tlb(struct vcpu *v, struct cpu *c)
 {
-	struct tlbtag_decision d = tlbtag_decide(&c->tags, &v->tag, (int)c->id, false, true);
+	struct tlbtag_decision d;
 
+	/* The common exit: the VMCS still holds this CPU's VPID for v. */
+	if (tlbtag_current(&c->tags, &v->tag, (int)c->id) && vx(v)->vpid_cpu == (int)c->id)
+		return;
+	d = tlbtag_decide(&c->tags, &v->tag, (int)c->id, false, true);
 	c->tags = d.cpu;
 	v->tag = d.vcpu;
+	vx(v)->vpid_cpu = (int)c->id;
 	if (!have_vpid)
 		return;
 	if (d.flush == TLBTAG_FLUSH_ALL)

@@ -10,6 +10,11 @@
  *     by more than one; 0xB/0x1F one thread, one core, x2APIC ID 0; AMD
  *     0x80000008 ECX NC 0, 0x8000001E extended APIC ID 0, one thread
  *     per core, and 0x8000001D as leaf 4
+ *   - CPUID behind prefixes (segment overrides, 66, 67, REX) and placed
+ *     across a page boundary (prefixes on one page and the opcode on the
+ *     next, the opcode split, the instruction ending at the page's end):
+ *     the instruction after it runs and the answer is leaf 0's. Without a
+ *     next RIP from the CPU the hypervisor finds the length itself.
  * Flag `bare`: only the vendor-neutral checks (no Vatra leaves, no
  * hypervisor/VMX/SVM bits).
  */
@@ -66,6 +71,43 @@ static void check_topology(uint32_t max, uint32_t xmax)
 	}
 }
 
+/* Two pages of code to place CPUID anywhere in: the bytes go in at
+ * offset off (from the start of the second page), followed by MOV ECX,
+ * 0x600D (B9 0D 60 00 00) and RET, and are called with EAX = ECX = 0. */
+static uint8_t code[3 * 4096] __attribute__((aligned(4096)));
+
+static void prefixed_cpuid(const char *what, const uint8_t *insn, unsigned len, int off,
+			   uint32_t max)
+{
+	static const uint8_t tail[] = { 0xb9, 0x0d, 0x60, 0x00, 0x00, 0xc3 };
+	uint8_t *at = code + 4096 + off;
+	uint32_t a = 0, b, c = 0, d;
+
+	memset(code, 0xcc, sizeof(code));      /* INT3 wherever RIP should not be */
+	memcpy(at, insn, len);
+	memcpy(at + len, tail, sizeof(tail));
+	__asm__ volatile("call *%4" : "+a"(a), "=b"(b), "+c"(c), "=d"(d) : "r"(at) : "memory");
+	rt_printf("cpuid: %s: eax 0x%x, then ecx 0x%x\n", what, a, c);
+	EXPECT_EQ(a, max);
+	EXPECT_EQ(c, 0x600d);
+}
+
+static void check_prefixes(uint32_t max)
+{
+	static const uint8_t plain[] = { 0x0f, 0xa2 };
+	static const uint8_t opsize[] = { 0x66, 0x0f, 0xa2 };
+	static const uint8_t rexw[] = { 0x48, 0x0f, 0xa2 };
+	static const uint8_t many[] = { 0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65, 0x66, 0x67, 0x48, 0x0f, 0xa2 };
+
+	prefixed_cpuid("66 0f a2", opsize, sizeof(opsize), 100, max);
+	prefixed_cpuid("48 0f a2", rexw, sizeof(rexw), 200, max);
+	prefixed_cpuid("9 prefixes, REX.W", many, sizeof(many), 300, max);
+	prefixed_cpuid("prefixes end a page", many, sizeof(many), -9, max);
+	prefixed_cpuid("opcode split over pages", opsize, sizeof(opsize), -2, max);
+	prefixed_cpuid("ends at a page's end", plain, sizeof(plain), -2, max);
+	prefixed_cpuid("starts a page", many, sizeof(many), 0, max);
+}
+
 int main(uint32_t mb_magic, uint64_t mb_info)
 {
 	(void)mb_magic, (void)mb_info;
@@ -78,6 +120,7 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 		  r1.eax, r1.ebx, r1.ecx, r1.edx);
 	EXPECT(rt_is_amd || rt_is_intel);
 	EXPECT(r0.eax >= 1 && r0.eax < 0x100);
+	check_prefixes(r0.eax);
 	EXPECT(x0.eax >= 0x80000001 && x0.eax < 0x80000100);
 	EXPECT(x1.edx & (1u << 29)); /* long mode: we are running in it */
 

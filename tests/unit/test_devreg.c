@@ -160,6 +160,63 @@ static void test_full(void **state)
 	assert_int_equal(devreg_add(&reg, DEVREG_PIO, 0x8000, 4, dev_fn, NULL), -ENOSPC);
 }
 
+/* Lookups stop at the highest used slot: holes below it, deleting the
+ * top one, and a full table's last slot must all still decode right. */
+static void test_holes(void **state)
+{
+	int a, b, c, r;
+
+	(void)state;
+	a = devreg_add(&reg, DEVREG_PIO, 0x100, 4, dev_fn, NULL);
+	b = devreg_add(&reg, DEVREG_PIO, 0x200, 4, dev_fn, NULL);
+	c = devreg_add(&reg, DEVREG_PIO, 0x300, 4, dev_fn, NULL);
+	assert_true(a == 0 && b == 1 && c == 2);
+	devreg_del(&reg, DEVREG_PIO, c);
+	rd(DEVREG_PIO, 0x300, 1, &r);
+	assert_int_equal(r, -ENOENT);
+	devreg_del(&reg, DEVREG_PIO, a);        /* a hole below b */
+	rd(DEVREG_PIO, 0x100, 1, &r);
+	assert_int_equal(r, -ENOENT);
+	rd(DEVREG_PIO, 0x203, 1, &r);
+	assert_int_equal(r, 0);
+	rd(DEVREG_PIO, 0x1ff, 1, &r);
+	assert_int_equal(r, -ENOENT);
+	rd(DEVREG_PIO, 0x204, 1, &r);
+	assert_int_equal(r, -ENOENT);
+	devreg_del(&reg, DEVREG_PIO, b);
+	rd(DEVREG_PIO, 0x200, 1, &r);
+	assert_int_equal(r, -ENOENT);
+	assert_int_equal(devreg_add(&reg, DEVREG_PIO, 0x300, 4, dev_fn, NULL), 0);
+	rd(DEVREG_PIO, 0x302, 2, &r);
+	assert_int_equal(r, 0);
+	/* A range at address 0 and one at the top of the space. */
+	assert_true(devreg_add(&reg, DEVREG_PIO, 0, 1, dev_fn, NULL) >= 0);
+	assert_true(devreg_add(&reg, DEVREG_PIO, 0xfffc, 4, dev_fn, NULL) >= 0);
+	rd(DEVREG_PIO, 0, 1, &r);
+	assert_int_equal(r, 0);
+	rd(DEVREG_PIO, 0xffff, 1, &r);
+	assert_int_equal(r, 0);
+	rd(DEVREG_PIO, 0xfffb, 1, &r);
+	assert_int_equal(r, -ENOENT);
+}
+
+static void test_full_last_slot(void **state)
+{
+	int r;
+
+	(void)state;
+	for (int i = 0; i < DEVREG_MAX_RANGES; i++)
+		assert_int_equal(devreg_add(&reg, DEVREG_MMIO, 0x1000ULL * (uint64_t)(i + 1), 0x10,
+					    dev_fn, NULL), i);
+	rd(DEVREG_MMIO, 0x1000ULL * DEVREG_MAX_RANGES + 8, 8, &r);
+	assert_int_equal(r, 0);
+	devreg_del(&reg, DEVREG_MMIO, DEVREG_MAX_RANGES - 1);
+	rd(DEVREG_MMIO, 0x1000ULL * DEVREG_MAX_RANGES + 8, 8, &r);
+	assert_int_equal(r, -ENOENT);
+	rd(DEVREG_MMIO, 0x1000ULL * (DEVREG_MAX_RANGES - 1), 4, &r);
+	assert_int_equal(r, 0);
+}
+
 static uint64_t tick_a(void *ctx, uint64_t now)
 {
 	(*(int *)ctx)++;
@@ -199,6 +256,8 @@ int main(void)
 		cmocka_unit_test_setup(test_move, setup),
 		cmocka_unit_test_setup(test_del, setup),
 		cmocka_unit_test_setup(test_full, setup),
+		cmocka_unit_test_setup(test_holes, setup),
+		cmocka_unit_test_setup(test_full_last_slot, setup),
 		cmocka_unit_test_setup(test_timers, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

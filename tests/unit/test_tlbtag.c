@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 #include "vmm/tlbtag.h"
 
@@ -236,6 +237,44 @@ static void test_log_rollover(void **state)
 	assert_int_equal(n, 16);                /* 2^1 .. 2^16 */
 }
 
+/* The exit path's shortcut holds exactly where the decision would keep
+ * everything as it is: over tag states of every kind (none, current,
+ * stale generation, another CPU's, no tags at all), tlbtag_current() true
+ * means decide(dirty = false) changes nothing and flushes nothing; false
+ * means it either flushes or hands out a tag. */
+static void test_current(void **state)
+{
+	const uint32_t maxes[] = { 0, 1, 3, 15 };
+	const uint32_t tags[] = { 0, 1, 2, 15 };
+	const uint64_t gens[] = { 0, 1, 2, 7 };
+	const int cpus[] = { -1, 0, 1 };
+	unsigned hits = 0, misses = 0;
+
+	(void)state;
+	for (unsigned a = 0; a < 4; a++)
+		for (unsigned b = 0; b < 4; b++)
+			for (unsigned g = 0; g < 4; g++)
+				for (unsigned k = 0; k < 3; k++)
+					for (unsigned nx = 1; nx <= 4; nx++) {
+		struct tlbtag_cpu c = { .next = nx, .max = maxes[a], .gen = 2 };
+		struct tlbtag t = { .tag = tags[b], .gen = gens[g], .cpu = cpus[k] };
+		for (int one = 0; one < 2; one++) {
+			struct tlbtag_decision d = tlbtag_decide(&c, &t, 0, false, one);
+			bool same = d.flush == TLBTAG_FLUSH_NONE && d.tag == t.tag &&
+				    !memcmp(&d.cpu, &c, sizeof(c)) && d.vcpu.tag == t.tag &&
+				    d.vcpu.gen == t.gen && d.vcpu.cpu == t.cpu;
+			if (tlbtag_current(&c, &t, 0)) {
+				assert_true(same);
+				hits++;
+			} else {
+				assert_false(same);
+				misses++;
+			}
+		}
+	}
+	assert_true(hits > 0 && misses > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_no_tags),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_log_rollover),
+		cmocka_unit_test(test_current),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,8 @@ int devreg_add(struct devreg *r, enum devreg_space s, uint64_t base, uint64_t le
 		if (g->used)
 			continue;
 		*g = (struct devreg_range){ true, base, len, fn, ctx };
+		if ((unsigned)i >= r->top[s])
+			r->top[s] = (unsigned)i + 1;
 		return i;
 	}
 	return -ENOSPC;
@@ -81,8 +83,11 @@ void devreg_del(struct devreg *r, enum devreg_space s, int handle)
 {
 	struct devreg_range *g = devreg_get(r, s, handle);
 
-	if (g)
-		g->used = false;
+	if (!g)
+		return;
+	*g = (struct devreg_range){ 0 };
+	while (r->top[s] && !r->ranges[s][r->top[s] - 1].used)
+		r->top[s]--;
 }
 
 const struct devreg_range *devreg_find(const struct devreg *r, enum devreg_space s,
@@ -90,10 +95,11 @@ const struct devreg_range *devreg_find(const struct devreg *r, enum devreg_space
 {
 	if (s >= DEVREG_NSPACES || !size)
 		return NULL;
-	for (int i = 0; i < DEVREG_MAX_RANGES; i++) {
+	/* An unused slot has len 0, and addr below base wraps past len. */
+	for (unsigned i = 0; i < r->top[s]; i++) {
 		const struct devreg_range *g = &r->ranges[s][i];
 
-		if (!g->used || addr < g->base || addr - g->base >= g->len)
+		if (addr - g->base >= g->len)
 			continue;
 		if (s == DEVREG_MMIO && size > g->len - (addr - g->base))
 			return NULL;

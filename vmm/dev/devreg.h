@@ -43,6 +43,9 @@ struct devreg_timer {
 
 struct devreg {
 	struct devreg_range ranges[DEVREG_NSPACES][DEVREG_MAX_RANGES];
+	/* Slots at and above top[s] are unused: a lookup, which every
+	 * port or MMIO exit makes, stops there. */
+	unsigned top[DEVREG_NSPACES];
 	struct devreg_timer timers[DEVREG_MAX_TIMERS];
 	unsigned ntimers;
 };
