@@ -7,6 +7,7 @@
 #   make test-terminal  make run typed on a pseudo-terminal, as a person does
 #   make test-qemu / test-bochs / test-iommu / test-passthru   one emulator tier
 #   make fuzz-tables  a long run of the DMAR/IVRS fuzzer
+#   make fuzz-http    a long run of the HTTP request parser's fuzzer
 #   make coverage   line and branch coverage of the host unit tests, per module
 #   make fuzz       fuzz campaigns under QEMU and Bochs (FUZZ_SEEDS, FUZZ_OPS)
 
@@ -33,7 +34,7 @@ CORE_CFLAGS := $(FREESTANDING) $(WARN) -fno-pic -fno-pie -mcmodel=kernel
 CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            arch/x86/paging.c arch/x86/caps.c arch/x86/power.c arch/x86/tsc.c arch/x86/apic.c \
            arch/x86/rtc.c arch/x86/smp.c arch/x86/vectab.c arch/x86/vectors.c \
-           arch/x86/svm.c arch/x86/vmx.c arch/x86/permmap.c \
+           arch/x86/svm.c arch/x86/vmx.c arch/x86/permmap.c arch/x86/rand.c \
            vmm/vmm.c vmm/sched.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/crvalid.c vmm/crwrite.c vmm/msr.c vmm/io.c \
            vmm/guestmsr.c vmm/mtrr.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
@@ -44,11 +45,36 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            drivers/uart.c drivers/acpi.c drivers/iommu.c drivers/iommu_tables.c drivers/iommu_pt.c drivers/iommu_fault.c \
            drivers/vtd.c drivers/amdvi.c drivers/iommu_selftest.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c \
            drivers/pci_owner.c drivers/pci_reset.c mm/mem.c \
+           drivers/nic.c drivers/virtio_net.c drivers/e1000.c \
+           net/stack.c net/http.c net/json.c net/httpd.c net/syslog.c mgmt/auth.c mgmt/api.c \
            mgmt/config.c mgmt/commands.c mgmt/host.c mgmt/shell.c mgmt/console.c mgmt/lineedit.c \
            lib/string.c lib/strutil.c lib/printf.c lib/log.c lib/sink.c lib/palloc.c lib/elf.c
 CORE_ASM := arch/x86/entry.asm arch/x86/svm_entry.asm arch/x86/vmx_entry.asm \
             arch/x86/trampoline.asm
 CORE_OBJ := $(CORE_C:%.c=$(B)/core/%.o) $(CORE_ASM:%.asm=$(B)/core/%.o)
+
+# The management network: lwIP and mbedTLS from Debian's source packages,
+# fetched and checked at build time by tools/fetch-src into build/src
+# (never kept in the repository), built with Vatra's own options
+# (net/port/) into the core.
+SRC     := $(B)/src
+LWIP    := $(SRC)/lwip/src
+MBED    := $(SRC)/mbedtls
+NET_INC := -Inet/port -Inet/port/libc -I$(LWIP)/include -I$(MBED)/include \
+           -D_LIBC_LIMITS_H_ '-DMBEDTLS_CONFIG_FILE="mbedtls_vatra.h"'
+LWIP_C  := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c \
+           core/netif.c core/pbuf.c core/stats.c core/sys.c core/altcp.c core/altcp_alloc.c \
+           core/altcp_tcp.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c core/udp.c \
+           core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
+           core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c \
+           apps/altcp_tls/altcp_tls_mbedtls.c apps/altcp_tls/altcp_tls_mbedtls_mem.c
+MBED_C  := aes asn1parse asn1write base64 bignum cipher cipher_wrap constant_time ctr_drbg \
+           ecdh ecdsa ecp ecp_curves entropy entropy_poll gcm md oid pem pk pk_wrap pkparse \
+           platform platform_util sha256 sha512 ssl_ciphersuites ssl_msg ssl_srv ssl_tls \
+           x509 x509_crt
+THIRD_CFLAGS := $(FREESTANDING) -fno-pic -fno-pie -mcmodel=kernel $(NET_INC) -Wall -Wno-unused-parameter -Wno-unused-result
+NET_OBJ := $(LWIP_C:%.c=$(B)/lwip/%.o) $(MBED_C:%=$(B)/mbedtls/library/%.o)
+CORE_OBJ += $(NET_OBJ)
 
 # The UEFI loader: gnu-efi's PIC model (see TESTING.md recipe).
 EFI_CFLAGS := $(FREESTANDING) $(WARN) -Wno-missing-prototypes -Wno-strict-prototypes \
@@ -62,7 +88,8 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config ptdev ptassign acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr mtrr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu virtq virtio vswitch
+              devreg permmap msi guestmsr mtrr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu virtq virtio vswitch \
+              http json auth syslog
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -78,6 +105,12 @@ unit_src_decode := vmm/decode.c
 unit_src_crvalid := vmm/crvalid.c
 unit_src_console := mgmt/console.c lib/printf.c
 unit_src_crwrite := vmm/crwrite.c vmm/decode.c
+unit_src_http   := net/http.c lib/strutil.c
+unit_src_json   := net/json.c lib/sink.c lib/printf.c
+unit_src_auth   := mgmt/auth.c lib/strutil.c
+unit_src_syslog := net/syslog.c lib/printf.c
+unit_def_json   := $(unit_def_printf)
+unit_def_syslog := $(unit_def_printf) -DSYSLOG_NO_NET
 unit_src_loader := vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c lib/elf.c lib/strutil.c
 unit_src_devices := vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpci.c vmm/dev/devreg.c
 unit_src_linux  := vmm/loader/loader.c vmm/loader/linux.c lib/strutil.c
@@ -114,7 +147,7 @@ unit_def_pci    := $(unit_def_printf)
 unit_def_vectors := $(unit_def_printf)
 unit_def_iommu_tables := $(unit_def_printf)
 
-.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-passthru test-virtio fuzz fuzz-tables bench clean deps coverage
+.PHONY: all image run test test-unit test-terminal test-qemu test-bochs test-iommu test-passthru test-virtio test-mgmtnet fuzz fuzz-tables fuzz-http bench clean deps coverage
 all: $(B)/vatra.efi
 
 deps:
@@ -128,6 +161,21 @@ $(B)/core/%.o: %.asm
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@nasm -f elf64 -g -o $@ $<
+$(SRC)/.stamp: tools/fetch-src
+	@tools/fetch-src $(SRC)
+	@touch $@
+$(B)/core/net/%.o: net/%.c | $(SRC)/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@gcc $(CORE_CFLAGS) $(NET_INC) -MMD -c $< -o $@
+$(B)/lwip/%.o: $(SRC)/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC lwip $*.c"
+	@gcc $(THIRD_CFLAGS) -Dmem_init=lwip_mem_init -MMD -c $(LWIP)/$*.c -o $@
+$(B)/mbedtls/%.o: $(SRC)/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC tls  $*.c"
+	@gcc $(THIRD_CFLAGS) -MMD -c $(MBED)/$*.c -o $@
 $(B)/core.elf: $(CORE_OBJ) linker.ld
 	ld -nostdlib -static -z max-page-size=4096 -z noexecstack -T linker.ld \
 		-o $@ $(CORE_OBJ)
@@ -183,6 +231,8 @@ test-terminal: $(B)/vatra.efi guests
 	@tests/run-tier terminal
 test-virtio: $(B)/vatra.efi guests
 	@tests/run-tier virtio
+test-mgmtnet: $(B)/vatra.efi guests
+	@tests/run-tier mgmtnet
 test-qemu: $(B)/vatra.efi guests
 	@tests/run-tier qemu
 test-bochs: $(B)/vatra.efi guests
@@ -195,6 +245,10 @@ test-passthru: $(B)/vatra.efi guests
 	@tests/run-tier passthru
 test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 	@tests/run-all $(UNIT_TESTS:%=$(B)/unit/test_%)
+
+# A longer run of the HTTP request parser's fuzzer (under ASan/UBSan).
+fuzz-http: $(B)/unit/test_http
+	@VATRA_FUZZ_ITER=$${VATRA_FUZZ_ITER:-5000000} $(B)/unit/test_http
 
 # A longer run of the DMAR/IVRS mutation fuzzer (under ASan/UBSan).
 fuzz-tables: $(B)/unit/test_iommu_tables
@@ -214,11 +268,13 @@ $(foreach t,$(UNIT_TESTS),$(eval $(B)/cov/$(t)/test: $(unit_src_$(t))))
 coverage: $(UNIT_TESTS:%=$(B)/cov/%/test)
 	@tools/coverage $(B)/cov $(UNIT_TESTS)
 
-# Benchmarks: ratios in one run (tools/bench); results go to build/bench.md.
+# Benchmarks: ratios in one run (tools/bench); results go to build/bench.md;
+# the management API's round trips (tools/bench-mgmt) to build/bench-mgmt.md.
 bench:
 	@tools/bench
+	@tools/bench-mgmt
 
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B)/core $(B)/efi -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(B)/core $(B)/efi $(B)/lwip $(B)/mbedtls -name '*.d' -type f 2>/dev/null)

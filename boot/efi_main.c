@@ -200,6 +200,12 @@ static void load_files(struct boot_info *bi, EFI_HANDLE image)
 		for (unsigned d = 0; d < cfg->parts[p].ndisks; d++)
 			add_file(bi, root, cfg->parts[p].disks[d].path);
 	}
+	/* The management network's key, certificate and identities. */
+	if (cfg->mgmt.nic[0]) {
+		add_file(bi, root, cfg->mgmt.cert);
+		add_file(bi, root, cfg->mgmt.key);
+		add_file(bi, root, cfg->mgmt.auth);
+	}
 	bs->FreePages((EFI_PHYSICAL_ADDRESS)cfg, (sizeof(*cfg) + PAGE - 1) / PAGE);
 	root->Close(root);
 }

@@ -14,6 +14,7 @@
 #include "mm/mem.h"
 #include "mgmt/shell.h"
 #include "mgmt/console.h"
+#include "mgmt/api.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/vectors.h"
@@ -205,12 +206,13 @@ static void iommu_init(void)
 		iommu_selftest();
 }
 
-/* The boot CPU between its vCPUs: the shell, and IOMMU faults (their
- * interrupt only marks them pending). */
+/* The boot CPU between its vCPUs: the shell, IOMMU faults (their
+ * interrupt only marks them pending), the management network. */
 static void boot_cpu_poll(void)
 {
 	shell_poll();
 	iommu_poll();
+	mgmt_net_poll();
 }
 
 /* A PCI serial card carrying the console is the hypervisor's: no
@@ -366,6 +368,7 @@ void hv_main(struct boot_info *bi)
 	tsc_init();               /* TSC frequency, for time slices and guests */
 	host_timer_init();        /* own LAPIC timer: preempts guests that never exit; vector self-test */
 	iommu_init();             /* VT-d or AMD-Vi: translation on, every device blocked; optional DMA self-test */
+	mgmt_net_init(&cfg, bi);   /* management NIC, lwIP, TLS API, syslog (if configured) */
 	vmm_set_hooks(&hooks);    /* consoles, the shell, the end of the run */
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */
 	smp_init();               /* the other CPUs: each turns it on and schedules */

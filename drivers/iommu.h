@@ -47,6 +47,7 @@ struct iommu_irte {
 #define IOMMU_DOMAIN_MAX_ID 4000
 #define IOMMU_DOMAIN_RESERVED 4001	/* RMRR / IVMD unity ranges */
 #define IOMMU_DOMAIN_SELFTEST 4002	/* the boot self-test's scratch domain */
+#define IOMMU_DOMAIN_MGMT_NIC 4003	/* the management NIC: its own rings and buffers */
 
 struct iommu_ops {
 	const char *kind;

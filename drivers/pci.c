@@ -12,6 +12,7 @@
 #include "mm/mem.h"
 #include "lib/spinlock.h"
 #include "lib/log.h"
+#include "lib/errno.h"
 
 #define CF8_ADDR 0xcf8
 #define CF8_DATA 0xcfc
@@ -210,6 +211,23 @@ void pci_report(struct sink *out)
 	pci_tree_report(&tree, out);
 	pci_tree_summary(&tree, out);
 	sink_write(out, "\n", 1);
+}
+
+int pci_claim_hv(const struct pci_dev *d, const char *what)
+{
+	struct pci_dev *w;
+	int r = 0;
+
+	if (d < tree.devs || d >= tree.devs + tree.ndevs)
+		return -EINVAL;
+	w = &tree.devs[d - tree.devs];
+	spin_lock(&lock);
+	if (w->owner != PCI_OWNER_FREE)
+		r = -EBUSY;
+	else
+		pci_set_hypervisor(w, what);
+	spin_unlock(&lock);
+	return r;
 }
 
 uint32_t pci_cfg_read(const struct pci_dev *d, uint16_t reg, unsigned width)

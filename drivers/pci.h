@@ -218,6 +218,12 @@ void pci_init(const struct acpi_info *acpi);
 struct pci_tree *pci_host_tree(void);
 void pci_report(struct sink *out);
 
+/* Marks d as the hypervisor's own device (the management NIC) if it is
+ * free: `pci` shows "hypervisor (what)" and no partition may be given it
+ * (pci_claim refuses it). Returns -EBUSY when a partition or another
+ * hypervisor user already has it. */
+int pci_claim_hv(const struct pci_dev *d, const char *what);
+
 /* Configuration reads and writes of 1, 2 or 4 bytes (reg aligned to the
  * width), under the configuration lock. Misaligned or out-of-range
  * accesses read all-ones and write nothing. */

@@ -14,6 +14,7 @@ static enum log_level level = LOG_INFO;
 static char ring[LOG_RING_SIZE];
 static uint64_t ring_head;      /* bytes ever written */
 static struct spinlock lock;
+static void (*tap)(enum log_level lvl, const char *line, size_t n);
 
 /* A CPU that faults while holding the lock must still get its report
  * out: after ~a second of spinning the lock is taken anyway. */
@@ -41,6 +42,11 @@ static const char *const prefix[] = {
 void log_set_sink(void (*s)(const char *, size_t))
 {
 	sink = s;
+}
+
+void log_set_tap(void (*t)(enum log_level lvl, const char *line, size_t n))
+{
+	tap = t;
 }
 
 void log_set_level(enum log_level lvl)
@@ -154,6 +160,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		buf[p++] = '\n';
 	held = log_lock();
 	ring_put(buf, p);   /* the ring keeps every level */
+	if (tap && lvl <= level)
+		tap(lvl, buf, p);
 	if (lvl <= level) {
 		line_start();
 		console_out(buf, p);

@@ -14,6 +14,10 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_set_sink(void (*sink)(const char *s, size_t n));
 void log_set_level(enum log_level lvl);
+/* Called with each leveled message the console shows (the line with its
+ * prefix and newline), on the CPU that logs it, under the log lock: it
+ * must only copy (remote syslog queues the line for the network CPU). */
+void log_set_tap(void (*tap)(enum log_level lvl, const char *line, size_t n));
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

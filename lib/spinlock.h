@@ -3,7 +3,8 @@
  * idle hlt, the guest-entry window), never inside the log code, so no
  * lock needs to disable interrupts. Interrupt handlers (arch/x86/vectors.c)
  * take at most the log lock. Lock order, outermost first: partition lock,
- * a vCPU's LAPIC lock, console lock, log lock, memory lock. */
+ * a vCPU's LAPIC lock, console lock, log lock, syslog queue lock
+ * (net/syslog.c), memory lock. */
 #ifndef VATRA_LIB_SPINLOCK_H
 #define VATRA_LIB_SPINLOCK_H
 

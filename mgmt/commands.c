@@ -7,6 +7,7 @@
 #include "vmm/virtio.h"
 #include "vmm/part_ops.h"
 #include "drivers/pci.h"
+#include "net/stack.h"
 #include "include/vatra/version.h"
 #include "lib/strutil.h"
 #include "lib/string.h"
@@ -41,6 +42,12 @@ static int cmd_cpus(struct sink *out, int argc, char **argv)
 static int cmd_pci(struct sink *out, int argc, char **argv)
 {
 	pci_report(out);
+	return 0;
+}
+
+static int cmd_net(struct sink *out, int argc, char **argv)
+{
+	net_report(out);
 	return 0;
 }
 
@@ -144,6 +151,7 @@ static int cmd_poweroff(struct sink *out, int argc, char **argv)
 }
 
 #define R CMD_ROLE_READ
+#define O CMD_ROLE_OPERATOR
 #define A CMD_ROLE_ADMIN
 const struct cmd cmd_table[] = {
 	{ "help", "", "list commands", R, cmd_help },
@@ -153,6 +161,7 @@ const struct cmd cmd_table[] = {
 	{ "cpus", "", "physical CPUs", R, cmd_cpus },
 	{ "pci", "", "PCI devices of the machine", R, cmd_pci },
 	{ "acpi", "", "ACPI tables and CPUs", R, cmd_acpi },
+	{ "net", "", "the management network: NIC, address, counters", R, cmd_net },
 	{ "iommu", "", "IOMMU units, domains, devices and faults", R, cmd_iommu },
 	{ "config", "", "the parsed vatra.cfg and its errors", R, cmd_config },
 	{ "log", "", "the log ring", R, cmd_log },
@@ -160,18 +169,19 @@ const struct cmd cmd_table[] = {
 	{ "stats", "[NAME]", "exit statistics per vCPU and reason", R, cmd_stats },
 	{ "info", "NAME", "one partition in detail", R, cmd_info },
 	{ "switch", "", "virtual switches: ports, MAC tables, counters", R, cmd_switch },
-	{ "start", "NAME", "start a stopped partition", A, cmd_start },
-	{ "stop", "NAME", "press its ACPI power button", A, cmd_stop },
-	{ "reset", "NAME", "reset a partition (start it again)", A, cmd_reset },
-	{ "nmi", "NAME", "press its NMI button (LINT1 of every vCPU)", A, cmd_nmi },
-	{ "pause", "NAME", "stop running its vCPUs for now", A, cmd_pause },
-	{ "resume", "NAME", "run a paused partition again", A, cmd_resume },
-	{ "destroy", "NAME", "stop a partition at once", A, cmd_destroy },
-	{ "console", "NAME", "attach to a partition's console (Ctrl-A x3 detaches)", A, cmd_console },
+	{ "start", "NAME", "start a stopped partition", O, cmd_start },
+	{ "stop", "NAME", "press its ACPI power button", O, cmd_stop },
+	{ "reset", "NAME", "reset a partition (start it again)", O, cmd_reset },
+	{ "nmi", "NAME", "press its NMI button (LINT1 of every vCPU)", O, cmd_nmi },
+	{ "pause", "NAME", "stop running its vCPUs for now", O, cmd_pause },
+	{ "resume", "NAME", "run a paused partition again", O, cmd_resume },
+	{ "destroy", "NAME", "stop a partition at once", O, cmd_destroy },
+	{ "console", "NAME", "attach to a partition's console (Ctrl-A x3 detaches)", O, cmd_console },
 	{ "reboot", "", "reset the machine", A, cmd_reboot },
 	{ "poweroff", "", "power the machine off", A, cmd_poweroff },
 };
 #undef R
+#undef O
 #undef A
 const size_t cmd_count = sizeof(cmd_table) / sizeof(cmd_table[0]);
 
@@ -179,7 +189,8 @@ static int cmd_help(struct sink *out, int argc, char **argv)
 {
 	for (size_t i = 0; i < cmd_count; i++)
 		sink_printf(out, "  %-10s %-12s %s%s\n", cmd_table[i].name, cmd_table[i].args,
-			    cmd_table[i].help, cmd_table[i].perm == CMD_ROLE_ADMIN ? " (admin)" : "");
+			    cmd_table[i].help, cmd_table[i].perm == CMD_ROLE_ADMIN ? " (admin)" :
+			    cmd_table[i].perm == CMD_ROLE_OPERATOR ? " (operator)" : "");
 	return 0;
 }
 
@@ -217,10 +228,26 @@ static void arg_range(const char *spec, int *min, int *max)
 	*max = spec[0] != '\0';
 }
 
+int cmd_permit(const char *name, enum cmd_role role, struct sink *out)
+{
+	const struct cmd *c = cmd_find(name);
+
+	if (!c) {
+		sink_printf(out, "error: unknown command '%s' (try 'help')\n", name);
+		return -ENOSYS;
+	}
+	if (role < c->perm) {
+		sink_printf(out, "error: %s needs the %s role\n", c->name,
+			    c->perm == CMD_ROLE_ADMIN ? "admin" : "operator");
+		return -EPERM;
+	}
+	return 0;
+}
+
 int cmd_exec_argv(int argc, char **argv, enum cmd_role role, struct sink *out)
 {
 	const struct cmd *c;
-	int min, max;
+	int min, max, r;
 
 	if (argc < 1)
 		return 0;
@@ -228,15 +255,10 @@ int cmd_exec_argv(int argc, char **argv, enum cmd_role role, struct sink *out)
 		sink_printf(out, "error: too many words (at most %d)\n", CMD_MAX_ARGS);
 		return -E2BIG;
 	}
+	r = cmd_permit(argv[0], role, out);
+	if (r)
+		return r;
 	c = cmd_find(argv[0]);
-	if (!c) {
-		sink_printf(out, "error: unknown command '%s' (try 'help')\n", argv[0]);
-		return -ENOSYS;
-	}
-	if (role < c->perm) {
-		sink_printf(out, "error: %s needs the admin role\n", c->name);
-		return -EPERM;
-	}
 	arg_range(c->args, &min, &max);
 	if (argc - 1 < min) {
 		sink_printf(out, "error: %s takes a partition name\n", c->name);

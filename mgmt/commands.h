@@ -14,7 +14,7 @@
 
 /* A caller's role, and a command's permission level: the least role that
  * may run it. */
-enum cmd_role { CMD_ROLE_READ, CMD_ROLE_ADMIN };
+enum cmd_role { CMD_ROLE_READ, CMD_ROLE_OPERATOR, CMD_ROLE_ADMIN };
 
 struct cmd {
 	const char *name;
@@ -46,6 +46,11 @@ int cmd_split(char *line, char **argv, int max);
  *   -EPERM   the command needs a role above the caller's
  *   -EINVAL  too few or too many arguments */
 int cmd_exec(const char *line, enum cmd_role role, struct sink *out);
+/* Whether a caller of role may run the command called name, for
+ * transports that carry a command outside a line (the network console
+ * stream): 0, or -ENOSYS / -EPERM with the same "error: ..." line
+ * cmd_exec writes. */
+int cmd_permit(const char *name, enum cmd_role role, struct sink *out);
 /* The same for words already split (argc >= 1). */
 int cmd_exec_argv(int argc, char **argv, enum cmd_role role, struct sink *out);
 

@@ -28,8 +28,9 @@ _Static_assert(CFG_MAX_PARTS == 32, "update the 'at most 32 partitions' message"
 enum sect { S_NONE, S_GLOBAL, S_PART, S_SWITCH, S_SKIP };
 
 /* Global keys, in gkeys[] order. */
-enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS, G_UNSAFE_IRQ, G_VIRTUAL_NMIS,
-       G_IOMMU_SELFTEST, G_NKEYS };
+enum { G_CONSOLE, G_LOG_LEVEL, G_ON_ALL_STOPPED, G_SELFTEST, G_CONSOLE_MODE, G_TLB_TAGS,
+       G_UNSAFE_IRQ, G_VIRTUAL_NMIS, G_IOMMU_SELFTEST, G_MGMT_NIC, G_MGMT_IP, G_MGMT_GW, G_MGMT_PORT,
+       G_MGMT_METRICS_PORT, G_MGMT_CERT, G_MGMT_KEY, G_MGMT_AUTH, G_SYSLOG, G_NKEYS };
 /* Partition keys, in pkeys[] order. */
 enum {
 	P_KERNEL, P_INITRD, P_CMDLINE, P_MODULES, P_MEMORY, P_VCPUS, P_CPUS,
@@ -402,6 +403,141 @@ static const char *g_tlb_tags(struct parser *p, char *v)
 	return NULL;
 }
 
+int cfg_parse_ip4(const char *s, uint32_t *ip, unsigned *prefix)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned x = 0, n = 0;
+		while (cfg_isdigit(*s) && n < 4) {
+			x = x * 10 + (unsigned)(*s++ - '0');
+			n++;
+		}
+		if (!n || n > 3 || x > 255)
+			return -EINVAL;
+		v = v << 8 | x;
+		if (i < 3 && *s++ != '.')
+			return -EINVAL;
+	}
+	if (prefix) {
+		unsigned x = 0, n = 0;
+		if (*s++ != '/')
+			return -EINVAL;
+		while (cfg_isdigit(*s) && n < 3) {
+			x = x * 10 + (unsigned)(*s++ - '0');
+			n++;
+		}
+		if (!n || x > 32)
+			return -EINVAL;
+		*prefix = x;
+	}
+	if (*s)
+		return -EINVAL;
+	*ip = v;
+	return 0;
+}
+
+static const char *g_mgmt_nic(struct parser *p, char *v)
+{
+	size_t n = strnlen(v, sizeof(p->c->mgmt.nic));
+
+	if (!str_casecmp(v, "off") || !str_casecmp(v, "none")) {
+		p->c->mgmt.nic[0] = '\0';
+		return NULL;
+	}
+	if (n >= sizeof(p->c->mgmt.nic) || !n)
+		return "expected auto, off or a PCI address like 00:03.0";
+	for (size_t i = 0; i < n; i++)
+		if (!(cfg_isdigit(v[i]) || (v[i] >= 'a' && v[i] <= 'z') ||
+		      (v[i] >= 'A' && v[i] <= 'F') || v[i] == ':' || v[i] == '.'))
+			return "expected auto, off or a PCI address like 00:03.0";
+	memcpy(p->c->mgmt.nic, v, n + 1);
+	return NULL;
+}
+
+static const char *g_mgmt_ip(struct parser *p, char *v)
+{
+	uint32_t ip;
+	unsigned prefix;
+
+	if (!str_casecmp(v, "dhcp")) {
+		p->c->mgmt.dhcp = true;
+		return NULL;
+	}
+	if (cfg_parse_ip4(v, &ip, &prefix) || prefix < 1 || prefix > 31)
+		return "expected dhcp or an address like 192.168.1.10/24";
+	p->c->mgmt.dhcp = false;
+	p->c->mgmt.ip = ip;
+	p->c->mgmt.mask = ~0u << (32 - prefix);
+	return NULL;
+}
+
+static const char *g_mgmt_gw(struct parser *p, char *v)
+{
+	if (cfg_parse_ip4(v, &p->c->mgmt.gw, NULL))
+		return "expected an address like 192.168.1.1";
+	return NULL;
+}
+
+static const char *cfg_set_port(uint16_t *dst, const char *v, bool zero_ok)
+{
+	uint64_t n;
+
+	if (cfg_parse_dec(v, &n) || n > 65535 || (!n && !zero_ok))
+		return zero_ok ? "expected a port number 0..65535 (0: none)" :
+				 "expected a port number 1..65535";
+	*dst = (uint16_t)n;
+	return NULL;
+}
+
+static const char *g_mgmt_port(struct parser *p, char *v)
+{
+	return cfg_set_port(&p->c->mgmt.port, v, false);
+}
+
+static const char *g_mgmt_metrics_port(struct parser *p, char *v)
+{
+	return cfg_set_port(&p->c->mgmt.metrics_port, v, true);
+}
+
+static const char *g_mgmt_cert(struct parser *p, char *v)
+{
+	return cfg_set_path(p->c->mgmt.cert, v);
+}
+
+static const char *g_mgmt_key(struct parser *p, char *v)
+{
+	return cfg_set_path(p->c->mgmt.key, v);
+}
+
+static const char *g_mgmt_auth(struct parser *p, char *v)
+{
+	return cfg_set_path(p->c->mgmt.auth, v);
+}
+
+/* syslog = A.B.C.D[:PORT] (an address: Vatra has no resolver). */
+static const char *g_syslog(struct parser *p, char *v)
+{
+	char *colon = strchr(v, ':');
+	uint16_t port = 514;
+	uint32_t ip;
+
+	if (!str_casecmp(v, "off")) {
+		p->c->mgmt.syslog_ip = 0;
+		return NULL;
+	}
+	if (colon) {
+		*colon = '\0';
+		if (cfg_set_port(&port, colon + 1, false))
+			return "expected an address with an optional port, like 192.168.1.5:514";
+	}
+	if (cfg_parse_ip4(v, &ip, NULL) || !ip)
+		return "expected an address with an optional port, like 192.168.1.5:514";
+	p->c->mgmt.syslog_ip = ip;
+	p->c->mgmt.syslog_port = port;
+	return NULL;
+}
+
 /* Passthrough on a machine whose IOMMU cannot remap interrupts: a
  * device's DMA stays fenced, but a guest that owns it can make it send
  * any message-signalled interrupt to any host CPU. */
@@ -438,6 +574,15 @@ static const struct cfg_key gkeys[G_NKEYS] = {
 	[G_SELFTEST] = { "selftest", g_selftest },
 	[G_CONSOLE_MODE] = { "console_mode", g_console_mode },
 	[G_TLB_TAGS] = { "tlb_tags", g_tlb_tags },
+	[G_MGMT_NIC] = { "mgmt_nic", g_mgmt_nic },
+	[G_MGMT_IP] = { "mgmt_ip", g_mgmt_ip },
+	[G_MGMT_GW] = { "mgmt_gw", g_mgmt_gw },
+	[G_MGMT_PORT] = { "mgmt_port", g_mgmt_port },
+	[G_MGMT_METRICS_PORT] = { "mgmt_metrics_port", g_mgmt_metrics_port },
+	[G_MGMT_CERT] = { "mgmt_cert", g_mgmt_cert },
+	[G_MGMT_KEY] = { "mgmt_key", g_mgmt_key },
+	[G_MGMT_AUTH] = { "mgmt_auth", g_mgmt_auth },
+	[G_SYSLOG] = { "syslog", g_syslog },
 	[G_UNSAFE_IRQ] = { "allow_unsafe_interrupts", g_unsafe_irq },
 	[G_VIRTUAL_NMIS] = { "virtual_nmis", g_virtual_nmis },
 	[G_IOMMU_SELFTEST] = { "iommu_selftest", g_iommu_selftest },
@@ -1327,6 +1472,12 @@ void cfg_defaults(struct vatra_config *c)
 	c->on_all_stopped = CFG_STOP_SHELL;
 	c->selftest = false;
 	c->selftest_trap = false;
+	c->mgmt.dhcp = true;
+	c->mgmt.port = 443;
+	c->mgmt.syslog_port = 514;
+	memcpy(c->mgmt.cert, "/mgmt/server.crt", sizeof("/mgmt/server.crt"));
+	memcpy(c->mgmt.key, "/mgmt/server.key", sizeof("/mgmt/server.key"));
+	memcpy(c->mgmt.auth, "/mgmt/auth", sizeof("/mgmt/auth"));
 	c->iommu_selftest = false;
 }
 

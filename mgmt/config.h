@@ -31,6 +31,20 @@ enum cfg_log { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG };
 
 struct cfg_error { unsigned line; char msg[CFG_MSG_MAX]; };
 
+/* The management network ([vatra] mgmt_* and syslog keys). */
+struct cfg_mgmt {
+	char nic[24];                  /* "" off (default), "auto", or a PCI address */
+	bool dhcp;                     /* mgmt_ip = dhcp */
+	uint32_t ip, mask, gw;         /* host byte order; gw 0 = none */
+	uint16_t port;                 /* TLS API port, default 443 */
+	uint16_t metrics_port;         /* plaintext /metrics only; 0 = none (default) */
+	char cert[CFG_PATH_MAX];       /* server certificate, PEM; default /mgmt/server.crt */
+	char key[CFG_PATH_MAX];        /* its private key, PEM; default /mgmt/server.key */
+	char auth[CFG_PATH_MAX];       /* identities (mgmt/auth.h); default /mgmt/auth */
+	uint32_t syslog_ip;            /* 0 = no remote syslog */
+	uint16_t syslog_port;          /* default 514 */
+};
+
 struct vatra_config {
 	uint16_t console_port;         /* I/O port base, default 0x3f8 */
 	uint32_t console_baud;         /* default 115200 */
@@ -45,6 +59,7 @@ struct vatra_config {
 	char switches[PART_MAX_SWITCHES][PART_NAME_MAX];   /* [switch NAME] sections */
 	unsigned nswitches;
 	bool no_virtual_nmis;          /* virtual_nmis = no: VT-x runs as on a CPU without them (tests) */
+	struct cfg_mgmt mgmt;
 	struct part_config parts[CFG_MAX_PARTS];
 	unsigned nparts;
 	struct cfg_error errors[CFG_MAX_ERRORS];
@@ -66,6 +81,10 @@ int cfg_parse_size(const char *s, uint64_t *out);
 /* Parses "2,3" or "0-3,6" into a list of CPU numbers; duplicates -> -EEXIST, bad -> -EINVAL, too many -> -E2BIG.
  * Numbers are decimal 0..255, kept in the order given; *n is 0 on error. */
 int cfg_parse_cpus(const char *s, uint8_t *cpus, unsigned max, unsigned *n);
+
+/* Parses "A.B.C.D" (decimal, each 0..255) into *ip (host byte order),
+ * and with prefix != NULL a "/NN" after it (0..32, required). 0 or -EINVAL. */
+int cfg_parse_ip4(const char *s, uint32_t *ip, unsigned *prefix);
 
 /* Text names for the enums, for reports ("shell", "multiboot", "info"); "?" if out of range. */
 const char *cfg_format_name(enum part_format f);

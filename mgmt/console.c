@@ -183,19 +183,12 @@ bool console_drain(void)
 	return more;
 }
 
-static size_t tail_locked(int id, unsigned n, char *buf, size_t size)
+/* Where the last n lines of ring id start. Lock held. */
+static uint64_t tail_start(const struct ring *r, unsigned n)
 {
-	const struct ring *r;
-	uint64_t start, oldest, p;
+	uint64_t oldest = r->head > CONSOLE_RING ? r->head - CONSOLE_RING : 0, p;
 	unsigned lines = 0;
-	size_t len = 0;
 
-	if (id < 0 || id >= PART_MAX || !size)
-		return 0;
-	r = &rings[id];
-	oldest = r->head > CONSOLE_RING ? r->head - CONSOLE_RING : 0;
-	/* Walk back over n newlines (a trailing one ends the last line). */
-	start = r->head;
 	p = r->head;
 	while (p > oldest) {
 		char c = r->buf[(p - 1) % CONSOLE_RING];
@@ -203,7 +196,56 @@ static size_t tail_locked(int id, unsigned n, char *buf, size_t size)
 			break;
 		p--;
 	}
-	start = p;
+	return p;
+}
+
+uint64_t console_tail_pos(int id, unsigned lines)
+{
+	uint64_t p;
+
+	if (id < 0 || id >= PART_MAX)
+		return 0;
+	spin_lock(&lock);
+	p = tail_start(&rings[id], lines);
+	spin_unlock(&lock);
+	return p;
+}
+
+size_t console_read(int id, uint64_t *pos, char *buf, size_t size, uint64_t *lost)
+{
+	const struct ring *r;
+	uint64_t oldest;
+	size_t n = 0;
+
+	*lost = 0;
+	if (id < 0 || id >= PART_MAX)
+		return 0;
+	spin_lock(&lock);
+	r = &rings[id];
+	oldest = r->head > CONSOLE_RING ? r->head - CONSOLE_RING : 0;
+	if (*pos < oldest) {
+		*lost = oldest - *pos;
+		*pos = oldest;
+	}
+	if (*pos > r->head)
+		*pos = r->head;
+	while (n < size && *pos < r->head)
+		buf[n++] = r->buf[(*pos)++ % CONSOLE_RING];
+	spin_unlock(&lock);
+	return n;
+}
+
+static size_t tail_locked(int id, unsigned n, char *buf, size_t size)
+{
+	const struct ring *r;
+	uint64_t start, p;
+	size_t len = 0;
+
+	if (id < 0 || id >= PART_MAX || !size)
+		return 0;
+	r = &rings[id];
+	/* Walk back over n newlines (a trailing one ends the last line). */
+	start = tail_start(r, n);
 	for (p = start; p < r->head && len + 1 < size; p++)
 		buf[len++] = r->buf[p % CONSOLE_RING];
 	buf[len] = '\0';

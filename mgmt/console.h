@@ -35,4 +35,12 @@ void console_detach(void);
 void console_set_quiet(bool quiet);
 int console_attached(void);
 
+/* Readers besides the serial line (the network console stream), each at
+ * its own absolute position in a partition's ring: where a reader starts
+ * to replay the last lines, and the bytes written since *pos (a reader
+ * that fell more than CONSOLE_RING behind skips to the oldest byte kept;
+ * *lost says how many it missed). The serial line's drain is unaffected. */
+uint64_t console_tail_pos(int id, unsigned lines);
+size_t console_read(int id, uint64_t *pos, char *buf, size_t size, uint64_t *lost);
+
 #endif

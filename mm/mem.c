@@ -91,6 +91,11 @@ void page_free(uint64_t phys, uint64_t npages)
 		       (unsigned long long)npages, (unsigned long long)phys, err_name(r));
 }
 
+bool page_is_free(uint64_t phys)
+{
+	return palloc_is_free(&pa, phys);
+}
+
 uint64_t mem_free_pages(void)
 {
 	return pa.free_pages;

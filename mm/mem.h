@@ -35,6 +35,9 @@ uint64_t page_alloc_unzeroed(uint64_t npages, uint64_t align_pages);
 /* Prints the memory map summary and allocator totals. */
 void mem_report(const struct boot_info *bi);
 uint64_t mem_free_pages(void);
+/* Whether the allocator holds phys as free. Read without the lock, for
+ * reports (a panic may come while another CPU holds it). */
+bool page_is_free(uint64_t phys);
 uint64_t mem_managed_pages(void);
 
 /* Name of a boot-info memory type ("free", "hypervisor", ...). */

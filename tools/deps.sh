@@ -26,6 +26,11 @@ checks=(
 	"file:/usr/sbin/mke2fs e2fsprogs"
 	"cmd:timeout coreutils"
 	"cmd:gcovr gcovr"
+	"cmd:dpkg-source dpkg-dev"
+	"cmd:xz xz-utils"
+	"cmd:openssl openssl"
+	"cmd:curl curl"
+	"file:/usr/lib/python3/dist-packages/prometheus_client/__init__.py python3-prometheus-client"
 )
 
 missing=()

@@ -314,3 +314,82 @@ int part_op_console_input(unsigned id, const uint8_t *s, size_t n)
 	part_unlock(p);
 	return r;
 }
+
+unsigned part_op_count(void)
+{
+	return npartitions;
+}
+
+bool part_op_snap(unsigned id, struct part_snap *s)
+{
+	const struct partition *p;
+
+	if (id >= npartitions)
+		return false;
+	p = &partitions[id];
+	memset(s, 0, sizeof(*s));
+	s->name = part_name(p);
+	s->state = p->state != PART_RUNNING ? "stopped" : p->paused ? "paused" : "running";
+	s->note = p->state == PART_RUNNING ? "" : p->stop_reason;
+	s->vcpus = p->cfg.vcpus;
+	s->memory = p->cfg.memory;
+	s->starts = p->starts;
+	s->status = p->status;
+	if (p->state == PART_RUNNING && hv.tsc_khz)
+		s->uptime_s = (rdtsc() - p->start_tsc) / (hv.tsc_khz * 1000);
+	return true;
+}
+
+/* Label values are partition names (letters, digits, '-', '_') and
+ * reason names: nothing that needs escaping. */
+void part_op_metrics(struct sink *out)
+{
+	sink_printf(out, "# HELP vatra_partition_up 1 while the partition runs (paused included).\n"
+			 "# TYPE vatra_partition_up gauge\n");
+	for (unsigned i = 0; i < npartitions; i++)
+		sink_printf(out, "vatra_partition_up{partition=\"%s\"} %d\n", part_name(&partitions[i]),
+			    partitions[i].state == PART_RUNNING);
+	sink_printf(out, "# HELP vatra_partition_paused 1 while the operator has paused it.\n"
+			 "# TYPE vatra_partition_paused gauge\n");
+	for (unsigned i = 0; i < npartitions; i++)
+		sink_printf(out, "vatra_partition_paused{partition=\"%s\"} %d\n",
+			    part_name(&partitions[i]),
+			    partitions[i].state == PART_RUNNING && partitions[i].paused);
+	sink_printf(out, "# HELP vatra_partition_memory_bytes Guest RAM configured.\n"
+			 "# TYPE vatra_partition_memory_bytes gauge\n");
+	for (unsigned i = 0; i < npartitions; i++)
+		sink_printf(out, "vatra_partition_memory_bytes{partition=\"%s\"} %llu\n",
+			    part_name(&partitions[i]),
+			    (unsigned long long)partitions[i].cfg.memory);
+	sink_printf(out, "# HELP vatra_partition_vcpus Virtual CPUs configured.\n"
+			 "# TYPE vatra_partition_vcpus gauge\n");
+	for (unsigned i = 0; i < npartitions; i++)
+		sink_printf(out, "vatra_partition_vcpus{partition=\"%s\"} %u\n",
+			    part_name(&partitions[i]), partitions[i].cfg.vcpus);
+	sink_printf(out, "# HELP vatra_partition_starts_total Starts, resets included.\n"
+			 "# TYPE vatra_partition_starts_total counter\n");
+	for (unsigned i = 0; i < npartitions; i++)
+		sink_printf(out, "vatra_partition_starts_total{partition=\"%s\"} %u\n",
+			    part_name(&partitions[i]), partitions[i].starts);
+	sink_printf(out, "# HELP vatra_vcpu_cpu_seconds_total Time the vCPU ran in the guest.\n"
+			 "# TYPE vatra_vcpu_cpu_seconds_total counter\n");
+	for (unsigned i = 0; i < npartitions; i++)
+		for (unsigned j = 0; j < partitions[i].nvcpus; j++) {
+			uint64_t c = partitions[i].vcpus[j].run_cycles;
+			uint64_t ms = hv.tsc_khz ? c / hv.tsc_khz : 0;
+			sink_printf(out, "vatra_vcpu_cpu_seconds_total{partition=\"%s\",vcpu=\"%u\"} %llu.%03llu\n",
+				    part_name(&partitions[i]), j, (unsigned long long)(ms / 1000),
+				    (unsigned long long)(ms % 1000));
+		}
+	sink_printf(out, "# HELP vatra_vcpu_exits_total VM exits by reason.\n"
+			 "# TYPE vatra_vcpu_exits_total counter\n");
+	for (unsigned i = 0; i < npartitions; i++)
+		for (unsigned j = 0; j < partitions[i].nvcpus; j++) {
+			const struct vcpu *v = &partitions[i].vcpus[j];
+			for (int r = 0; r < EXIT_NREASONS; r++)
+				if (v->exits[r])
+					sink_printf(out, "vatra_vcpu_exits_total{partition=\"%s\",vcpu=\"%u\",reason=\"%s\"} %llu\n",
+						    part_name(&partitions[i]), j, exit_reason_name(r),
+						    (unsigned long long)v->exits[r]);
+		}
+}

@@ -46,4 +46,24 @@ bool part_op_running(unsigned id);
 const char *part_op_name(unsigned id);
 int part_op_console_input(unsigned id, const uint8_t *s, size_t n);
 
+/* For structured transports (the network API): how many partitions
+ * there are, and one as plain values (name and texts stay valid while
+ * the partition table does). false for an index out of range. */
+struct part_snap {
+	const char *name;
+	const char *state;       /* "running", "paused" or "stopped" */
+	const char *note;        /* why it stopped, "" while running */
+	unsigned vcpus;
+	uint64_t memory;         /* bytes */
+	uint64_t uptime_s;       /* while running */
+	unsigned starts;
+	int status;              /* exit status once stopped */
+};
+unsigned part_op_count(void);
+bool part_op_snap(unsigned id, struct part_snap *s);
+
+/* Every partition's counters in the Prometheus text format (0.0.4):
+ * state, vCPUs, memory, exits per vCPU and reason, CPU time. */
+void part_op_metrics(struct sink *out);
+
 #endif

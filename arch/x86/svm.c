@@ -7,6 +7,7 @@
 #include "include/vatra/hv.h"
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcb.h"
+#include "arch/x86/svm.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/caps.h"
@@ -89,6 +90,10 @@ static int svm_cpu_enable(void)
 	/* The host's TR, FS, GS (this CPU's struct cpu) and SYSCALL MSRs,
 	 * restored after each exit. */
 	__asm__ volatile("vmsave %0" : : "a"(me->host_vmcb_pa) : "memory");
+	/* Every exit compares against this (svm_vcpu_run): it must hold
+	 * from the start, or GS was not set up before AMD-V. */
+	if (((const struct vmcb *)phys_to_virt(me->host_vmcb_pa))->s.gs.base != (uint64_t)me)
+		panic("svm: CPU %u: VMSAVE did not record this CPU's GS base", me->id);
 	tlbtag_cpu_init(&me->tags, tlbtag_limit(c->asids, hv.tlb_tags));
 	if (me->id)
 		return 0;
@@ -664,6 +669,66 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 	}
 }
 
+/* The host's VMLOAD state (TR, FS, GS base = this CPU's struct cpu,
+ * the SYSCALL MSRs) is written once, by the VMSAVE at enable, and
+ * loaded after every exit. Anything else writing that page (a device's
+ * DMA, a page handed out twice, a VMSAVE through a stale address)
+ * gives the next exit a wrong GS base: the first this_cpu() after it,
+ * often in an interrupt handler, faults far from the cause. */
+static void host_area_report(const struct cpu *c)
+{
+	const struct vmcb *h = phys_to_virt(c->host_vmcb_pa);
+	const uint8_t *b = (const uint8_t *)&h->s;
+	size_t nonzero = 0;
+
+	for (size_t i = 0; i < sizeof(h->s); i++)
+		nonzero += b[i] != 0;
+	pr_err("svm: CPU %u: host save area at %#llx (%s in the page allocator): "
+	       "GS base %#llx (want %#llx), FS base %#llx, TR sel %#x base %#llx, "
+	       "%llu of %llu bytes non-zero", c->id, (unsigned long long)c->host_vmcb_pa,
+	       page_is_free(c->host_vmcb_pa) ? "FREE" : "in use",
+	       (unsigned long long)h->s.gs.base, (unsigned long long)(uintptr_t)c,
+	       (unsigned long long)h->s.fs.base, h->s.tr.sel, (unsigned long long)h->s.tr.base,
+	       (unsigned long long)nonzero, (unsigned long long)sizeof(h->s));
+	for (size_t i = 0; i < sizeof(h->s); i += 64) {
+		const uint64_t *q = (const uint64_t *)(b + i);
+		if (!(q[0] | q[1] | q[2] | q[3] | q[4] | q[5] | q[6] | q[7]))
+			continue;
+		pr_err("svm:   +%#05zx %016llx %016llx %016llx %016llx %016llx %016llx %016llx %016llx",
+		       0x400 + i, (unsigned long long)q[0], (unsigned long long)q[1],
+		       (unsigned long long)q[2], (unsigned long long)q[3], (unsigned long long)q[4],
+		       (unsigned long long)q[5], (unsigned long long)q[6], (unsigned long long)q[7]);
+	}
+}
+
+static void __attribute__((noreturn, noinline, cold)) svm_host_state_lost(struct cpu *c,
+									    const char *when)
+{
+	/* Enough of the host back to log and stop cleanly. */
+	wrmsr(MSR_GS_BASE, (uint64_t)c);
+	host_area_report(c);
+	panic("svm: CPU %u: the host's VMLOAD state was overwritten %s", c->id, when);
+}
+
+void svm_host_report(void)
+{
+	if (!svm_on)
+		return;
+	pr_err("svm: GS base of this CPU %#llx", (unsigned long long)rdmsr(MSR_GS_BASE));
+	for (unsigned i = 0; i < cpu_count; i++) {
+		const struct cpu *c = &cpu_table[i];
+		const struct vmcb *h;
+
+		if (!c->host_vmcb_pa)
+			continue;
+		h = phys_to_virt(c->host_vmcb_pa);
+		if (h->s.gs.base == (uint64_t)(uintptr_t)c && !page_is_free(c->host_vmcb_pa))
+			pr_err("svm: CPU %u: host save area intact", c->id);
+		else
+			host_area_report(c);
+	}
+}
+
 /* The ASID to run with and the TLB_CONTROL that goes with it (AMD APM
  * Vol. 2, 15.16.1: 1 flushes every ASID, 3 this guest's entries only).
  * A reassigned vCPU always enters with its new ASID: entries tagged
@@ -696,6 +761,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct svm_vcpu *s = sv(v);
 	struct vmcb *vm = s->vmcb;
+	struct cpu *c = this_cpu();
+	const struct vmcb *host = phys_to_virt(c->host_vmcb_pa);
 
 	vm->s.rax = v->regs.gpr[REG_RAX];
 	vm->s.rsp = v->regs.gpr[REG_RSP];
@@ -716,9 +783,15 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	 * CR2 must find it there. */
 	if (read_cr2() != vm->s.cr2)
 		write_cr2(vm->s.cr2);
+	if (host->s.gs.base != (uint64_t)c)
+		svm_host_state_lost(c, "while the host ran (found before VMRUN)");
 	__asm__ volatile("clgi; sti" ::: "memory");
-	svm_enter(&v->regs, s->vmcb_pa, this_cpu()->host_vmcb_pa);
+	svm_enter(&v->regs, s->vmcb_pa, c->host_vmcb_pa);
 	__asm__ volatile("cli; stgi" ::: "memory");
+	/* The VMLOAD just done gave this CPU its GS base from the host
+	 * save area: one compare before anything uses this_cpu(). */
+	if (host->s.gs.base != (uint64_t)c)
+		svm_host_state_lost(c, "during the guest's run (found after #VMEXIT)");
 
 	v->regs.gpr[REG_RAX] = vm->s.rax;
 	v->regs.gpr[REG_RSP] = vm->s.rsp;

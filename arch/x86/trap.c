@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include "arch/x86/trap.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/svm.h"
 #include "lib/log.h"
 
 _Static_assert(offsetof(struct trap_frame, rax) == 14 * 8, "trap_common push order");
@@ -75,5 +76,6 @@ void trap_handler(struct trap_frame *f)
 		return;
 	}
 	dump(f);
+	svm_host_report();
 	panic("unexpected exception in the hypervisor");
 }

@@ -433,8 +433,8 @@ check "console: poweroff at the end" status_is $st 0
 check "commands: a missing partition name is refused" has "$L" "^error: info takes a partition name$"
 check "commands: an optional argument takes one word at most" has "$L" "^error: stats takes at most one argument$"
 check "commands: a stopped partition cannot be resumed" has "$L" "^error: partition echo is not running$"
-check "commands: help marks the admin commands" eval \
-	'has "$L" "^  info +NAME +one partition in detail$" && has "$L" "^  start +NAME +start a stopped partition \(admin\)$"'
+check "commands: help marks the operator and admin commands" eval \
+	'has "$L" "^  info +NAME +one partition in detail$" && has "$L" "^  start +NAME +start a stopped partition \(operator\)$" && has "$L" "^  poweroff +power the machine off \(admin\)$"'
 
 echo "--- the devices kernel on its own: every emulated device's registers and interrupt paths"
 mkcfg "$W/devices.cfg" "[vatra]" "on_all_stopped = exit" "[partition devices]" \

@@ -153,6 +153,12 @@ const char *exit_reason_name(enum vm_exit_reason r)
 	return "reason";
 }
 
+void net_report(struct sink *out)
+{
+	sink_printf(out, "net: off\n");
+	snprintf(host_called, sizeof(host_called), "net");
+}
+
 void pci_report(struct sink *out)
 {
 	pci_lists++;
@@ -248,15 +254,16 @@ static const struct {
 	{ "caps", "", CMD_ROLE_READ },       { "mem", "", CMD_ROLE_READ },
 	{ "cpus", "", CMD_ROLE_READ },       { "pci", "", CMD_ROLE_READ },
 	{ "acpi", "", CMD_ROLE_READ },       { "iommu", "", CMD_ROLE_READ },
+	{ "net", "", CMD_ROLE_READ },
 	{ "config", "", CMD_ROLE_READ },
 	{ "log", "", CMD_ROLE_READ },        { "list", "", CMD_ROLE_READ },
 	{ "stats", "[NAME]", CMD_ROLE_READ }, { "info", "NAME", CMD_ROLE_READ },
 	{ "switch", "", CMD_ROLE_READ },
-	{ "start", "NAME", CMD_ROLE_ADMIN }, { "stop", "NAME", CMD_ROLE_ADMIN },
-	{ "reset", "NAME", CMD_ROLE_ADMIN }, { "nmi", "NAME", CMD_ROLE_ADMIN },
-	{ "pause", "NAME", CMD_ROLE_ADMIN },
-	{ "resume", "NAME", CMD_ROLE_ADMIN }, { "destroy", "NAME", CMD_ROLE_ADMIN },
-	{ "console", "NAME", CMD_ROLE_ADMIN }, { "reboot", "", CMD_ROLE_ADMIN },
+	{ "start", "NAME", CMD_ROLE_OPERATOR }, { "stop", "NAME", CMD_ROLE_OPERATOR },
+	{ "reset", "NAME", CMD_ROLE_OPERATOR }, { "nmi", "NAME", CMD_ROLE_OPERATOR },
+	{ "pause", "NAME", CMD_ROLE_OPERATOR },
+	{ "resume", "NAME", CMD_ROLE_OPERATOR }, { "destroy", "NAME", CMD_ROLE_OPERATOR },
+	{ "console", "NAME", CMD_ROLE_OPERATOR }, { "reboot", "", CMD_ROLE_ADMIN },
 	{ "poweroff", "", CMD_ROLE_ADMIN },
 };
 #define NEXPECTED (sizeof(expected) / sizeof(expected[0]))
@@ -278,23 +285,28 @@ static void test_table_permissions(void **state)
 	assert_null(cmd_find(""));
 }
 
-/* A read-only caller gets one clear line and -EPERM for every admin
- * command, whatever its arguments, and nothing happens. */
+/* A read-only caller gets one clear line and -EPERM for every operator
+ * and admin command, whatever its arguments, and nothing happens; an
+ * operator likewise for the admin commands. */
 static void test_role_check(void **state)
 {
 	char line[64];
 
 	(void)state;
 	for (size_t i = 0; i < NEXPECTED; i++) {
-		if (expected[i].perm != CMD_ROLE_ADMIN)
+		if (expected[i].perm == CMD_ROLE_READ)
 			continue;
-		for (int form = 0; form < 3; form++) {
+		for (int form = 0; form < 6; form++) {
 			char want[80];
+			enum cmd_role who = form < 3 ? CMD_ROLE_READ : CMD_ROLE_OPERATOR;
+			if (who >= expected[i].perm)
+				continue;
 			snprintf(line, sizeof(line), "%s%s", expected[i].name,
-				 form == 0 ? "" : form == 1 ? " web" : " web db");
-			assert_int_equal(run(line, CMD_ROLE_READ), -EPERM);
-			snprintf(want, sizeof(want), "error: %s needs the admin role\n",
-				 expected[i].name);
+				 form % 3 == 0 ? "" : form % 3 == 1 ? " web" : " web db");
+			assert_int_equal(run(line, who), -EPERM);
+			snprintf(want, sizeof(want), "error: %s needs the %s role\n",
+				 expected[i].name,
+				 expected[i].perm == CMD_ROLE_ADMIN ? "admin" : "operator");
 			assert_string_equal(outbuf, want);
 			assert_nothing_done();
 		}
@@ -312,8 +324,8 @@ static void test_role_check(void **state)
 	assert_string_equal(host_called, "caps");
 	assert_int_equal(run("iommu", CMD_ROLE_READ), 0);
 	assert_string_equal(host_called, "iommu");
-	/* And an admin runs admin commands. */
-	assert_int_equal(run("pause web", CMD_ROLE_ADMIN), 0);
+	/* An operator runs the partitions' commands. */
+	assert_int_equal(run("pause web", CMD_ROLE_OPERATOR), 0);
 	assert_true(partitions[0].paused);
 }
 
@@ -588,11 +600,62 @@ static void test_exec_fuzz(void **state)
 	}
 }
 
+/* cmd_permit: the role check alone, for the network console stream, with
+ * the dispatcher's own lines; and the partition snapshot and metrics that
+ * the network API reads. */
+static void test_permit_and_snapshots(void **state)
+{
+	struct part_snap s;
+
+	(void)state;
+	sink_buf_init(&sb, outbuf, sizeof(outbuf));
+	assert_int_equal(cmd_permit("console", CMD_ROLE_READ, &sb.sink), -EPERM);
+	assert_string_equal(outbuf, "error: console needs the operator role\n");
+	sink_buf_init(&sb, outbuf, sizeof(outbuf));
+	assert_int_equal(cmd_permit("console", CMD_ROLE_OPERATOR, &sb.sink), 0);
+	assert_int_equal(cmd_permit("poweroff", CMD_ROLE_ADMIN, &sb.sink), 0);
+	assert_string_equal(outbuf, "");
+	assert_int_equal(cmd_permit("poweroff", CMD_ROLE_OPERATOR, &sb.sink), -EPERM);
+	assert_string_equal(outbuf, "error: poweroff needs the admin role\n");
+	sink_buf_init(&sb, outbuf, sizeof(outbuf));
+	assert_int_equal(cmd_permit("fly", CMD_ROLE_ADMIN, &sb.sink), -ENOSYS);
+	assert_string_equal(outbuf, "error: unknown command 'fly' (try 'help')\n");
+	assert_nothing_done();
+
+	assert_int_equal(part_op_count(), 2);
+	assert_true(part_op_snap(0, &s));
+	assert_string_equal(s.name, "web");
+	assert_string_equal(s.state, "running");
+	assert_int_equal(s.vcpus, 2);
+	assert_int_equal(s.memory, 256ull << 20);
+	assert_string_equal(s.note, "");
+	partitions[0].paused = true;
+	assert_true(part_op_snap(0, &s));
+	assert_string_equal(s.state, "paused");
+	assert_true(part_op_snap(1, &s));
+	assert_string_equal(s.state, "stopped");
+	assert_string_equal(s.note, "exited");
+	assert_false(part_op_snap(2, &s));
+
+	partitions[0].vcpus[1].exits[1] = 7;
+	sink_buf_init(&sb, outbuf, sizeof(outbuf));
+	part_op_metrics(&sb.sink);
+	assert_non_null(strstr(outbuf, "# TYPE vatra_partition_up gauge\n"));
+	assert_non_null(strstr(outbuf, "vatra_partition_up{partition=\"web\"} 1\n"));
+	assert_non_null(strstr(outbuf, "vatra_partition_up{partition=\"db\"} 0\n"));
+	assert_non_null(strstr(outbuf, "vatra_partition_paused{partition=\"web\"} 1\n"));
+	assert_non_null(strstr(outbuf, "vatra_partition_memory_bytes{partition=\"db\"} 16777216\n"));
+	assert_non_null(strstr(outbuf, "vatra_vcpu_exits_total{partition=\"web\",vcpu=\"1\",reason=\""));
+	assert_int_equal(outbuf[strlen(outbuf) - 1], '\n');
+	assert_int_equal(sb.dropped, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_table_permissions, setup),
 		cmocka_unit_test_setup(test_role_check, setup),
+		cmocka_unit_test_setup(test_permit_and_snapshots, setup),
 		cmocka_unit_test_setup(test_bad_arguments, setup),
 		cmocka_unit_test_setup(test_unknown_partition, setup),
 		cmocka_unit_test_setup(test_partition_states, setup),

@@ -2336,6 +2336,81 @@ static void test_truncated_inputs(void **state)
 	assert_true(saw_web);
 }
 
+/* The management network keys: defaults, good values, every refusal. */
+static void test_mgmt_keys(void **state)
+{
+	struct vatra_config *c;
+	static const struct { const char *line, *err; } bad[] = {
+		{ "mgmt_ip = 10.0.2.15", "expected dhcp or an address" },
+		{ "mgmt_ip = 10.0.2.256/24", "expected dhcp or an address" },
+		{ "mgmt_ip = 10.0.2.15/32", "expected dhcp or an address" },
+		{ "mgmt_ip = 10.0.2/24", "expected dhcp or an address" },
+		{ "mgmt_ip = 10.0.2.15/24x", "expected dhcp or an address" },
+		{ "mgmt_gw = 1.2.3", "expected an address" },
+		{ "mgmt_nic = 00:03.0;", "expected auto, off or a PCI address" },
+		{ "mgmt_port = 0", "expected a port number 1..65535" },
+		{ "mgmt_port = 70000", "expected a port number 1..65535" },
+		{ "mgmt_metrics_port = x", "expected a port number 0..65535" },
+		{ "mgmt_cert = mgmt/server.crt", "starting with '/'" },
+		{ "syslog = loghost", "expected an address" },
+		{ "syslog = 10.0.0.1:0", "expected an address" },
+		{ "syslog = 0.0.0.0", "expected an address" },
+	};
+	uint32_t ip;
+	unsigned pre;
+
+	(void)state;
+	c = parse("[vatra]\n");
+	expect_no_err(c);
+	assert_string_equal(c->mgmt.nic, "");
+	assert_true(c->mgmt.dhcp);
+	assert_int_equal(c->mgmt.port, 443);
+	assert_int_equal(c->mgmt.metrics_port, 0);
+	assert_string_equal(c->mgmt.cert, "/mgmt/server.crt");
+	assert_string_equal(c->mgmt.key, "/mgmt/server.key");
+	assert_string_equal(c->mgmt.auth, "/mgmt/auth");
+	assert_int_equal(c->mgmt.syslog_ip, 0);
+	free(c);
+	c = parse("[vatra]\nmgmt_nic = 0000:00:03.0\nmgmt_ip = 192.168.1.10/24\nmgmt_gw = 192.168.1.1\n"
+		  "mgmt_port = 8443\nmgmt_metrics_port = 9100\nmgmt_cert = /k/c.pem\n"
+		  "mgmt_key = /k/k.pem\nmgmt_auth = /k/ids\nsyslog = 192.168.1.5:1514\n");
+	expect_no_err(c);
+	assert_string_equal(c->mgmt.nic, "0000:00:03.0");
+	assert_false(c->mgmt.dhcp);
+	assert_int_equal(c->mgmt.ip, 0xc0a8010a);
+	assert_int_equal(c->mgmt.mask, 0xffffff00);
+	assert_int_equal(c->mgmt.gw, 0xc0a80101);
+	assert_int_equal(c->mgmt.port, 8443);
+	assert_int_equal(c->mgmt.metrics_port, 9100);
+	assert_string_equal(c->mgmt.cert, "/k/c.pem");
+	assert_string_equal(c->mgmt.auth, "/k/ids");
+	assert_int_equal(c->mgmt.syslog_ip, 0xc0a80105);
+	assert_int_equal(c->mgmt.syslog_port, 1514);
+	free(c);
+	c = parse("[vatra]\nmgmt_nic = auto\nmgmt_ip = dhcp\nsyslog = 10.0.2.2\nmgmt_nic = off\n");
+	expect_one_err(c, 5, "'mgmt_nic'");
+	assert_true(c->mgmt.dhcp);
+	assert_int_equal(c->mgmt.syslog_port, 514);
+	free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[128];
+		snprintf(text, sizeof(text), "[vatra]\n%s\n", bad[i].line);
+		c = parse(text);
+		expect_one_err(c, 2, bad[i].err);
+		free(c);
+	}
+	assert_int_equal(cfg_parse_ip4("255.255.255.255", &ip, NULL), 0);
+	assert_int_equal(ip, 0xffffffff);
+	assert_int_equal(cfg_parse_ip4("1.2.3.4/0", &ip, &pre), 0);
+	assert_int_equal(pre, 0);
+	assert_int_equal(cfg_parse_ip4("01.2.3.4", &ip, NULL), 0);
+	assert_int_equal(cfg_parse_ip4("1.2.3.4.5", &ip, NULL), -EINVAL);
+	assert_int_equal(cfg_parse_ip4("1111.2.3.4", &ip, NULL), -EINVAL);
+	assert_int_equal(cfg_parse_ip4("", &ip, NULL), -EINVAL);
+	assert_int_equal(cfg_parse_ip4("1.2.3.4/", &ip, &pre), -EINVAL);
+	assert_int_equal(cfg_parse_ip4("1.2.3.4/33", &ip, &pre), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2398,6 +2473,7 @@ int main(void)
 		cmocka_unit_test(test_fuzz_random_bytes),
 		cmocka_unit_test(test_fuzz_mutations),
 		cmocka_unit_test(test_truncated_inputs),
+		cmocka_unit_test(test_mgmt_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

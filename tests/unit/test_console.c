@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <string.h>
 #include "mgmt/console.h"
+#include "vmm/part_config.h"
 #include "lib/printf.h"
 
 static char serial[1 << 16];
@@ -153,6 +154,45 @@ static void test_attached_raw(void **st)
 	assert_null(strstr(serial, "not shown while attached"));
 }
 
+/* A network reader follows a ring at its own position: the replay of
+ * the last lines, then what comes, without disturbing the serial drain;
+ * a reader left behind by more than the ring is told what it lost. */
+static void test_network_reader(void **state)
+{
+	char buf[CONSOLE_RING + 16];
+	uint64_t pos, lost;
+	size_t n;
+
+	(void)state;
+	put_str(6, "net", "one\ntwo\nthree\n");
+	pos = console_tail_pos(6, 2);
+	n = console_read(6, &pos, buf, sizeof(buf), &lost);
+	assert_int_equal(lost, 0);
+	assert_int_equal(n, 10);
+	assert_memory_equal(buf, "two\nthree\n", 10);
+	assert_int_equal(console_read(6, &pos, buf, sizeof(buf), &lost), 0);
+	put_str(6, "net", "four");
+	n = console_read(6, &pos, buf, 2, &lost);
+	assert_int_equal(n, 2);
+	assert_memory_equal(buf, "fo", 2);
+	n = console_read(6, &pos, buf, sizeof(buf), &lost);
+	assert_memory_equal(buf, "ur", 2);
+	/* The serial line still shows every line once. */
+	drain_all();
+	assert_non_null(strstr(serial, "[net] one\n[net] two\n[net] three\n"));
+	/* Left behind: skips to the oldest byte kept and says how much. */
+	for (unsigned i = 0; i < CONSOLE_RING + 100; i++)
+		console_put(6, "net", 'x');
+	n = console_read(6, &pos, buf, sizeof(buf), &lost);
+	assert_int_equal(lost, 100);
+	assert_int_equal(n, CONSOLE_RING);
+	/* Out-of-range ids read nothing. */
+	assert_int_equal(console_read(-1, &pos, buf, sizeof(buf), &lost), 0);
+	assert_int_equal(console_read(PART_MAX, &pos, buf, sizeof(buf), &lost), 0);
+	assert_int_equal(console_tail_pos(PART_MAX, 3), 0);
+	drain_all();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +202,7 @@ int main(void)
 		cmocka_unit_test_setup(test_round_robin, reset),
 		cmocka_unit_test_setup(test_lost_output, reset),
 		cmocka_unit_test_setup(test_attached_raw, reset),
+		cmocka_unit_test_setup(test_network_reader, reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
