@@ -198,7 +198,8 @@ $(B)/vatra.efi: $(B)/vatra.so
 
 # The demo image: the configuration in configs/demo.cfg and its guests
 # (the Debian kernel and busybox come from tools/guest-linux).
-$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux tests/linux/init tests/linux/virtio guests
+$(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux tests/linux/init tests/linux/virtio guests \
+		$(B)/demo-keys/vatractl.conf
 	@tools/guest-linux $(B)/linux >/dev/null
 	@rm -rf $(B)/demo && mkdir -p $(B)/demo/web $(B)/demo/db
 	@echo "This is web's disk: an ext4 image on the ESP, loaded into memory." >$(B)/demo/web/README
@@ -208,7 +209,21 @@ $(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux 
 	@tools/mkimage -e $(B)/vatra.efi -c configs/demo.cfg -o $@ \
 		-f $(B)/guests/cpuid.elf:/guests/cpuid.elf \
 		-f $(B)/linux/vmlinuz:/guests/vmlinuz -f $(B)/linux/initramfs-virtio.cpio.gz:/guests/initrd.gz \
-		-f $(B)/demo/web.img:/images/web.img -f $(B)/demo/db.img:/images/db.img
+		-f $(B)/demo/web.img:/images/web.img -f $(B)/demo/db.img:/images/db.img \
+		-f $(B)/demo-keys/server.crt:/mgmt/server.crt -f $(B)/demo-keys/server.key:/mgmt/server.key \
+		-f $(B)/demo-keys/auth:/mgmt/auth
+# The demo's management credentials, made once: the server's key and
+# certificate and the allow list go on the ESP; an admin client
+# certificate and token stay here, with a vatractl config file for the
+# port make run forwards to the API.
+$(B)/demo-keys/vatractl.conf:
+	@rm -rf $(B)/demo-keys
+	@tools/vatra-mgmt-keys $(B)/demo-keys server >/dev/null
+	@tools/vatra-mgmt-keys $(B)/demo-keys client admin admin >/dev/null
+	@tools/vatra-mgmt-keys $(B)/demo-keys token admin-token admin >/dev/null
+	@printf '[vatractl]\nhost = 127.0.0.1\nport = 8443\nserver_cert = %s\ncert = %s\nkey = %s\ntimeout = 20\n' \
+		$(abspath $(B))/demo-keys/server.crt $(abspath $(B))/demo-keys/admin.crt \
+		$(abspath $(B))/demo-keys/admin.key >$@.tmp && mv $@.tmp $@
 image: $(B)/vatra.img
 
 run: $(B)/vatra.img

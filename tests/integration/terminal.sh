@@ -26,6 +26,28 @@ check "mkimage: prints nothing but its summary" eval \
 echo "--- make run in a terminal: the demo's shell, a Linux console, poweroff"
 rm -f "$B/vatra.img"
 L=$W/make-run.log
+# The management network beside the console: free ports for the API and
+# metrics forwards (a parallel run keeps its own), and vatractl with the
+# config file the image rule writes, run while the demo runs.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+export VATRA_MGMT_PORT=$(free_port) VATRA_METRICS_PORT=$(free_port)
+CTL=("$TOP/tools/vatractl" --config "$B/demo-keys/vatractl.conf" --port "$VATRA_MGMT_PORT")
+: >"$L"
+rm -f "$W"/ctl-*.txt
+(
+	for _ in $(seq 400); do
+		has "$L" "mgmt: API on port 443" && has "$L" "\[db\] Enter 'help'" && break
+		sleep 1
+	done
+	timeout 30 "${CTL[@]}" list >"$W/ctl-list.txt" 2>&1
+	timeout 30 "${CTL[@]}" info web >"$W/ctl-info.txt" 2>&1
+	curl -sS --max-time 20 "http://127.0.0.1:$VATRA_METRICS_PORT/metrics" >"$W/ctl-metrics.txt" 2>&1
+	# last: the shell waits for this one's log line before poweroff
+	timeout 30 "${CTL[@]}" exec version >"$W/ctl-version.txt" 2>&1
+) &
+CPID=$!
 # Each step waits for what the screen must show before typing the next
 # keys; a step that never sees its screen ends the run at the timeout.
 "$VMRUN" --pty --log "$L" --timeout 420 \
@@ -51,8 +73,12 @@ L=$W/make-run.log
 	--step "# " "nproc; ping -c1 -W5 10.0.2.2 >/dev/null && echo ping-ok-\$((2*3)); ping -c1 -W5 10.0.0.2 >/dev/null && echo lan-ok-\$((3*3)); echo hello-from-\$((6*7))\n" \
 	--step "hello-from-42" "\x01\x01\x01" \
 	--step "detached from web[^\n]*\n(.*\n)*?vatra> " "list\n" \
-	--step "web +running[^\n]*\n(.*\n)*?vatra> " "poweroff\n" \
+	--step "web +running[^\n]*\n(.*\n)*?vatra> " "" \
+	--step "@seen mgmt: admin \(admin\) ran 'version'" "\n" \
+	--step "vatra> " "poweroff\n" \
 	-- bash -c 'cd "$1" && exec make run' make-run "$TOP"; st=$?
+kill $CPID 2>/dev/null
+wait $CPID 2>/dev/null
 T=$W/make-run.txt
 tr -d '\r' <"$L" >"$T"
 # in_order FILE REGEX...: each REGEX matches a line after the previous one's.
@@ -123,5 +149,15 @@ check "make run: web gets a DHCP lease through it" has "$T" "^\[web\] Vatra demo
 check "make run: a ping typed on web's console is answered" in_order "$T" "attached to web" "^ping-ok-6$" "^hello-from-42$"
 check "make run: ... and db answers on the switch beside it" in_order "$T" "attached to web" "^lan-ok-9$" "^hello-from-42$"
 check "make run: Ctrl-A three times comes back to the shell" in_order "$T" "^hello-from-42$" "detached from web" "^web +running"
+check "make run: the management NIC is the hypervisor's, in its own IOMMU domain" eval \
+	'has "$T" "^mgmt: virtio-net at 0000:00:03\.0, MAC 52:54:00" && hasnt "$T" "^iommu: .*fault"'
+check "make run: the API is up with the demo's keys" has "$T" "^mgmt: API on port 443"
+check "make run: vatractl list (config file) shows web, db and cpuid" in_order "$W/ctl-list.txt" \
+	"^NAME +STATE" "^web +running" "^db +running" "^cpuid +(running|stopped)"
+check "make run: vatractl info web shows its passed-through NIC" eval \
+	'grep -q "00:02\.0.*1af4:1041" "$W/ctl-info.txt"'
+check "make run: vatractl exec version answers" eval 'grep -qx "Vatra [0-9.]*" "$W/ctl-version.txt"'
+check "make run: the forwarded plaintext /metrics answers" eval \
+	'grep -q "^vatra_partition_up{partition=\"web\"} 1" "$W/ctl-metrics.txt"'
 check "make run: poweroff ends the run" in_order "$T" "^vatra> poweroff" "^powering off"
 check "make run: make exits with status 0 after poweroff" status_is $st 0
