@@ -46,6 +46,11 @@
 #define F_MAC       (1ULL << 5)
 #define F_STATUS    (1ULL << 16)
 #define F_VERSION_1 (1ULL << 32)
+/* 6.1: the device's DMA goes through the platform's IOMMU. Accepted when
+ * offered: every address the driver hands the device is one nic_dma_alloc
+ * mapped in the NIC's own IOMMU domain (IOVA = physical), or physical when
+ * no IOMMU covers it; a device offering it may refuse FEATURES_OK without. */
+#define F_ACCESS_PLATFORM (1ULL << 33)
 
 #define VRING_DESC_F_WRITE 2
 #define VRING_AVAIL_F_NO_INTERRUPT 1
@@ -287,7 +292,7 @@ static int vnet_init(const struct pci_dev *d, struct nic *n)
 		wr8(v->common, CC_STATUS, ST_FAILED);
 		return -ENODEV;
 	}
-	want = have & (F_VERSION_1 | F_MAC | F_STATUS);
+	want = have & (F_VERSION_1 | F_ACCESS_PLATFORM | F_MAC | F_STATUS);
 	wr32(v->common, CC_GFSELECT, 0);
 	wr32(v->common, CC_GF, (uint32_t)want);
 	wr32(v->common, CC_GFSELECT, 1);
