@@ -5,30 +5,20 @@
 #include "lib/log.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "lib/strutil.h"
 
 static const struct nic_driver *const drivers[] = {
 	&virtio_net_driver,
 	&e1000_driver,
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex digits up to a separator; at most max. */
 static int hexnum(const char **p, unsigned max, unsigned *out)
 {
 	unsigned v = 0, n = 0;
 
-	while (hexval(**p) >= 0) {
-		v = v * 16 + (unsigned)hexval(**p);
+	while (str_hexdigit(**p) >= 0) {
+		v = v * 16 + (unsigned)str_hexdigit(**p);
 		if (v > max || ++n > 4)
 			return -EINVAL;
 		(*p)++;

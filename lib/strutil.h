@@ -16,4 +16,7 @@ int str_casecmp(const char *a, const char *b);
 /* true if c is ASCII white space (space, tab, CR, LF, VT, FF). */
 bool str_isspace(char c);
 
+/* The value of an ASCII hexadecimal digit (either case), or -1. */
+int str_hexdigit(char c);
+
 #endif

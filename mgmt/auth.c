@@ -19,17 +19,6 @@ static void err(struct auth_table *t, unsigned line, const char *msg)
 	t->nerrors++;
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 64 hex digits, or the 32 colon-separated pairs openssl prints. */
 static bool parse_digest(const char *s, size_t n, uint8_t out[32])
 {
@@ -41,9 +30,9 @@ static bool parse_digest(const char *s, size_t n, uint8_t out[32])
 				return false;
 			i++;
 		}
-		if (i + 2 > n || hexv(s[i]) < 0 || hexv(s[i + 1]) < 0)
+		if (i + 2 > n || str_hexdigit(s[i]) < 0 || str_hexdigit(s[i + 1]) < 0)
 			return false;
-		out[b] = (uint8_t)(hexv(s[i]) << 4 | hexv(s[i + 1]));
+		out[b] = (uint8_t)(str_hexdigit(s[i]) << 4 | str_hexdigit(s[i + 1]));
 		i += 2;
 	}
 	return i == n;

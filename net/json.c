@@ -2,6 +2,7 @@
 #include "net/json.h"
 #include "lib/string.h"
 #include "lib/errno.h"
+#include "lib/strutil.h"
 
 void json_str(struct sink *out, const char *s, size_t n)
 {
@@ -70,17 +71,6 @@ static int bad(struct rd *r, const char *why)
 	return -EINVAL;
 }
 
-static int hexd(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A string at r->p; copies its unescaped bytes to buf when buf != NULL.
  * Returns the unescaped length or -EINVAL / -E2BIG. */
 static long string(struct rd *r, char *buf, size_t size)
@@ -109,9 +99,9 @@ static long string(struct rd *r, char *buf, size_t size)
 			case 'u': {
 				unsigned v = 0;
 				for (int i = 0; i < 4; i++) {
-					if (r->p >= r->end || hexd(*r->p) < 0)
+					if (r->p >= r->end || str_hexdigit(*r->p) < 0)
 						return bad(r, "bad \\u escape");
-					v = v * 16 + (unsigned)hexd(*r->p++);
+					v = v * 16 + (unsigned)str_hexdigit(*r->p++);
 				}
 				c = v < 0x80 ? (unsigned char)v : '?';
 				break;

@@ -63,6 +63,17 @@ static void test_isspace(void **state)
 	}
 }
 
+static void test_hexdigit(void **state)
+{
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		int want = c >= '0' && c <= '9' ? c - '0' :
+			   c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			   c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		assert_int_equal(str_hexdigit((char)c), want);
+	}
+}
+
 static void test_err_name(void **state)
 {
 	static const struct { int e; const char *name; } t[] = {
@@ -88,6 +99,7 @@ int main(void)
 		cmocka_unit_test(test_copy_limits),
 		cmocka_unit_test(test_casecmp),
 		cmocka_unit_test(test_isspace),
+		cmocka_unit_test(test_hexdigit),
 		cmocka_unit_test(test_err_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
