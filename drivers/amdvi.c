@@ -363,9 +363,6 @@ static bool amdvi_is_unit(uint16_t seg, uint16_t rid)
 
 /* ---- domains ---- */
 
-#define DEFER_MAX 64
-static uint64_t deferred[DEFER_MAX];
-static unsigned ndeferred;
 
 static void flush_everything(void)
 {
@@ -387,37 +384,15 @@ static void flush_everything(void)
 	}
 }
 
-static void release_deferred(void)
-{
-	while (ndeferred)
-		iommu_page_free(deferred[--ndeferred], 1);
-}
-
-static void *pt_alloc(void *ctx, uint64_t *phys)
-{
-	(void)ctx;
-	return iommu_page_alloc(1, phys);
-}
-
 /* Unlinked table pages may still be cached by the units until the
  * invalidation that follows the change: reused only after it. */
 static void pt_free(void *ctx, uint64_t phys)
 {
 	(void)ctx;
-	if (ndeferred == DEFER_MAX) {
-		flush_everything();
-		release_deferred();
-	}
-	deferred[ndeferred++] = phys;
+	iommu_defer_free(phys, flush_everything);
 }
 
-static void *pt_virt(void *ctx, uint64_t phys)
-{
-	(void)ctx;
-	return phys_to_virt(phys);
-}
-
-static const struct pt_env pt_env_amdvi = { pt_alloc, pt_free, pt_virt, NULL };
+static const struct pt_env pt_env_amdvi = { iommu_pt_alloc, pt_free, iommu_pt_virt, NULL };
 
 static struct iommu_domain *amdvi_domain_create(unsigned id)
 {
@@ -487,7 +462,7 @@ static int amdvi_unmap(struct iommu_domain *d, uint64_t gpa, uint64_t len)
 	ri = inv_domain_all_units(d->domid);
 	if (!r)
 		r = ri;
-	release_deferred();
+	iommu_release_deferred();
 	spin_unlock(&amdvi_lock);
 	return r;
 }
@@ -558,7 +533,7 @@ static void amdvi_domain_destroy(struct iommu_domain *d)
 	spin_lock(&amdvi_lock);
 	pt_destroy(&d->pt);
 	inv_domain_all_units(d->domid);
-	release_deferred();
+	iommu_release_deferred();
 	d->used = false;
 	spin_unlock(&amdvi_lock);
 }

@@ -167,6 +167,41 @@ void iommu_page_free(uint64_t phys, uint64_t npages)
 	page_free(phys, npages);
 }
 
+/* I/O page-table pages for the drivers' page-table engine. A table page
+ * the engine unlinks may still sit in the units' paging caches until the
+ * invalidation that follows the change: it is kept until then, and
+ * reused only after it. One driver runs at a time, so one list serves. */
+#define DEFER_MAX 64
+static uint64_t deferred[DEFER_MAX];
+static unsigned ndeferred;
+
+void *iommu_pt_alloc(void *ctx, uint64_t *phys)
+{
+	(void)ctx;
+	return iommu_page_alloc(1, phys);
+}
+
+void *iommu_pt_virt(void *ctx, uint64_t phys)
+{
+	(void)ctx;
+	return phys_to_virt(phys);
+}
+
+void iommu_defer_free(uint64_t phys, void (*flush_all)(void))
+{
+	if (ndeferred == DEFER_MAX) {
+		flush_all();
+		iommu_release_deferred();
+	}
+	deferred[ndeferred++] = phys;
+}
+
+void iommu_release_deferred(void)
+{
+	while (ndeferred)
+		iommu_page_free(deferred[--ndeferred], 1);
+}
+
 /* ---- setup ---- */
 
 static void absent(const char *why)

@@ -33,6 +33,13 @@ bool iommu_expired(uint64_t deadline);
  * NULL/0 when out of memory. */
 void *iommu_page_alloc(uint64_t npages, uint64_t *phys);
 void iommu_page_free(uint64_t phys, uint64_t npages);
+/* The page-table engine's pages for I/O tables (struct pt_env): freed
+ * table pages wait for the next invalidation (iommu_release_deferred,
+ * called after it); when too many wait, flush_all invalidates first. */
+void *iommu_pt_alloc(void *ctx, uint64_t *phys);
+void *iommu_pt_virt(void *ctx, uint64_t phys);
+void iommu_defer_free(uint64_t phys, void (*flush_all)(void));
+void iommu_release_deferred(void);
 
 /* ---- pure decoders (drivers/iommu_fault.c, unit-tested) ---- */
 

@@ -593,9 +593,6 @@ static bool vtd_is_unit(uint16_t seg, uint16_t rid)
 
 /* ---- domains ---- */
 
-#define DEFER_MAX 64
-static uint64_t deferred[DEFER_MAX];
-static unsigned ndeferred;
 
 static void global_flush(void)
 {
@@ -603,37 +600,15 @@ static void global_flush(void)
 		inv_context_global(&units[i]);
 }
 
-static void release_deferred(void)
-{
-	while (ndeferred)
-		iommu_page_free(deferred[--ndeferred], 1);
-}
-
-static void *pt_alloc(void *ctx, uint64_t *phys)
-{
-	(void)ctx;
-	return iommu_page_alloc(1, phys);
-}
-
 /* A table page the engine unlinked may still sit in the units' paging
  * caches until the invalidation that follows: keep it until then. */
 static void pt_free(void *ctx, uint64_t phys)
 {
 	(void)ctx;
-	if (ndeferred == DEFER_MAX) {
-		global_flush();
-		release_deferred();
-	}
-	deferred[ndeferred++] = phys;
+	iommu_defer_free(phys, global_flush);
 }
 
-static void *pt_virt(void *ctx, uint64_t phys)
-{
-	(void)ctx;
-	return phys_to_virt(phys);
-}
-
-static const struct pt_env pt_env_vtd = { pt_alloc, pt_free, pt_virt, NULL };
+static const struct pt_env pt_env_vtd = { iommu_pt_alloc, pt_free, iommu_pt_virt, NULL };
 
 static struct iommu_domain *vtd_domain_create(unsigned id)
 {
@@ -700,7 +675,7 @@ static int vtd_unmap(struct iommu_domain *d, uint64_t gpa, uint64_t len)
 		if (!r)
 			r = ri;
 	}
-	release_deferred();
+	iommu_release_deferred();
 	spin_unlock(&vtd_lock);
 	return r;
 }
@@ -772,7 +747,7 @@ static void vtd_domain_destroy(struct iommu_domain *d)
 	pt_destroy(&d->pt);
 	for (unsigned i = 0; i < nunits; i++)
 		inv_domain(&units[i], d->did);
-	release_deferred();
+	iommu_release_deferred();
 	d->used = false;
 	spin_unlock(&vtd_lock);
 }
