@@ -6,7 +6,7 @@
 #   make test-unit  host unit tests only (fast edit loop)
 #   make test-terminal  make run typed on a pseudo-terminal, as a person does
 #   make test-qemu / test-bochs / test-iommu / test-passthru   one emulator tier
-#   make fuzz-tables  a long run of the DMAR/IVRS fuzzer
+#   make fuzz-tables  a long run of the DMAR/IVRS and _PRT fuzzers
 #   make fuzz-http    a long run of the HTTP request parser's fuzzer
 #   make coverage   line and branch coverage of the host unit tests, per module
 #   make fuzz       fuzz campaigns under QEMU and Bochs (FUZZ_SEEDS, FUZZ_OPS)
@@ -36,13 +36,13 @@ CORE_C  := boot/main.c arch/x86/desc.c arch/x86/trap.c arch/x86/mmu.c \
            arch/x86/rtc.c arch/x86/smp.c arch/x86/vectab.c arch/x86/vectors.c \
            arch/x86/svm.c arch/x86/vmx.c arch/x86/permmap.c arch/x86/rand.c \
            vmm/vmm.c vmm/sched.c vmm/vcpu.c vmm/partition.c vmm/cpuid.c vmm/crvalid.c vmm/crwrite.c vmm/msr.c vmm/io.c \
-           vmm/guestmsr.c vmm/mtrr.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
+           vmm/guestmsr.c vmm/mtrr.c vmm/specctrl.c vmm/spec.c vmm/mmio.c vmm/hypercall.c vmm/part_ops.c vmm/decode.c vmm/gwalk.c vmm/gla.c vmm/tlbtag.c vmm/fpu.c vmm/xstate.c \
            vmm/platform.c vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpic.c vmm/dev/vpit.c \
            vmm/dev/vrtc.c vmm/dev/vpm.c vmm/dev/vpci.c vmm/dev/vioapic.c vmm/dev/vlapic.c \
-           vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/passthru.c vmm/ptirq.c vmm/ptprobe.c \
+           vmm/dev/acpigen.c vmm/dev/devreg.c vmm/dev/msi.c vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/ptassign.c vmm/passthru.c vmm/ptirq.c vmm/ptintx.c vmm/ptprobe.c \
            vmm/dev/virtq.c vmm/dev/virtio_pci.c vmm/dev/virtio_blk.c vmm/dev/virtio_net.c \
            vmm/dev/virtio_console.c vmm/virtio.c vmm/vswitch.c vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c vmm/loader/linux.c \
-           drivers/uart.c drivers/acpi.c drivers/iommu.c drivers/iommu_tables.c drivers/iommu_pt.c drivers/iommu_fault.c \
+           drivers/uart.c drivers/acpi.c drivers/acpi_prt.c drivers/ioapic.c drivers/iommu.c drivers/iommu_tables.c drivers/iommu_pt.c drivers/iommu_fault.c \
            drivers/vtd.c drivers/amdvi.c drivers/iommu_selftest.c drivers/pci.c drivers/pci_enum.c drivers/pci_report.c \
            drivers/pci_owner.c drivers/pci_reset.c mm/mem.c \
            drivers/nic.c drivers/virtio_net.c drivers/e1000.c \
@@ -88,8 +88,8 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := config ptdev ptassign acpi palloc paging elf printf commands tlbtag gwalk decode loader devices strutil xstate \
               linux acpigen vpci vlapic vioapic vpic vpit vrtc vpm rtc lineedit pci vectors \
-              devreg permmap msi guestmsr mtrr crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu virtq virtio vswitch \
-              http json auth syslog
+              devreg permmap msi guestmsr mtrr specctrl crvalid console crwrite iommu_tables iommu_pt iommu_fault iommu virtq virtio vswitch \
+              http json auth syslog acpi_prt
 unit_src_config := mgmt/config.c lib/strutil.c
 unit_src_acpi   := drivers/acpi.c lib/strutil.c
 unit_src_palloc := lib/palloc.c
@@ -114,7 +114,7 @@ unit_def_syslog := $(unit_def_printf) -DSYSLOG_NO_NET
 unit_src_loader := vmm/loader/loader.c vmm/loader/multiboot.c vmm/loader/flat.c lib/elf.c lib/strutil.c
 unit_src_devices := vmm/dev/vuart.c vmm/dev/testdev.c vmm/dev/vpci.c vmm/dev/devreg.c
 unit_src_linux  := vmm/loader/loader.c vmm/loader/linux.c lib/strutil.c
-unit_src_acpigen := vmm/dev/acpigen.c drivers/acpi.c lib/strutil.c
+unit_src_acpigen := vmm/dev/acpigen.c drivers/acpi.c drivers/acpi_prt.c lib/strutil.c lib/printf.c
 unit_src_vpci   := vmm/dev/vpci.c vmm/dev/devreg.c
 unit_src_ptdev  := vmm/dev/ptdev.c vmm/dev/ptdev_wl.c vmm/dev/msi.c
 unit_src_ptassign := vmm/ptassign.c drivers/pci_owner.c lib/printf.c lib/sink.c
@@ -126,6 +126,7 @@ unit_src_vswitch := vmm/vswitch.c lib/strutil.c
 unit_src_virtio := vmm/dev/virtio_blk.c vmm/dev/virtio_net.c vmm/dev/virtio_console.c vmm/dev/virtio_pci.c vmm/dev/virtq.c vmm/dev/vpci.c vmm/dev/devreg.c
 unit_src_guestmsr := vmm/guestmsr.c
 unit_src_mtrr   := vmm/mtrr.c
+unit_src_specctrl := vmm/specctrl.c
 unit_src_vlapic := vmm/dev/vlapic.c
 unit_src_vioapic := vmm/dev/vioapic.c
 unit_src_vpic   := vmm/dev/vpic.c
@@ -137,6 +138,7 @@ unit_src_lineedit := mgmt/lineedit.c
 unit_src_pci    := drivers/pci_enum.c drivers/pci_report.c drivers/pci_owner.c lib/sink.c lib/printf.c
 unit_src_vectors := arch/x86/vectab.c lib/sink.c lib/printf.c
 unit_src_iommu_tables := drivers/iommu_tables.c lib/printf.c
+unit_src_acpi_prt := drivers/acpi_prt.c lib/printf.c
 unit_src_iommu_pt := drivers/iommu_pt.c arch/x86/paging.c
 unit_src_iommu_fault := drivers/iommu_fault.c
 unit_src_iommu := drivers/iommu.c drivers/iommu_tables.c lib/printf.c lib/strutil.c lib/sink.c
@@ -197,16 +199,30 @@ $(B)/vatra.efi: $(B)/vatra.so
 		--subsystem=10 $< $@
 
 # The demo image: the configuration in configs/demo.cfg and its guests
-# (the Debian kernel and busybox come from tools/guest-linux).
+# (the Debian kernel and busybox come from tools/guest-linux). Its syslog
+# goes to 10.0.2.2:PORT, which QEMU's user network delivers to the host's
+# 127.0.0.1:PORT: VATRA_SYSLOG_PORT (default 5514) is written into the
+# image's vatra.cfg, and a new value rebuilds the image.
+DEMO_SYSLOG_PORT := $(or $(VATRA_SYSLOG_PORT),5514)
+$(B)/demo-syslog-port: FORCE
+	@case '$(DEMO_SYSLOG_PORT)' in *[!0-9]*|'') echo "VATRA_SYSLOG_PORT=$(DEMO_SYSLOG_PORT): not a port number" >&2; exit 1 ;; esac
+	@[ '$(DEMO_SYSLOG_PORT)' -ge 1 ] && [ '$(DEMO_SYSLOG_PORT)' -le 65535 ] || \
+		{ echo "VATRA_SYSLOG_PORT=$(DEMO_SYSLOG_PORT): not a port number (1-65535)" >&2; exit 1; }
+	@mkdir -p $(B) && echo '$(DEMO_SYSLOG_PORT)' | cmp -s - $@ || echo '$(DEMO_SYSLOG_PORT)' >$@
+FORCE:
+.PHONY: FORCE
 $(B)/vatra.img: $(B)/vatra.efi configs/demo.cfg tools/mkimage tools/guest-linux tests/linux/init tests/linux/virtio guests \
-		$(B)/demo-keys/vatractl.conf
+		$(B)/demo-keys/vatractl.conf $(B)/demo-syslog-port
 	@tools/guest-linux $(B)/linux >/dev/null
 	@rm -rf $(B)/demo && mkdir -p $(B)/demo/web $(B)/demo/db
 	@echo "This is web's disk: an ext4 image on the ESP, loaded into memory." >$(B)/demo/web/README
 	@echo "This is db's disk: an ext4 image on the ESP, loaded into memory." >$(B)/demo/db/README
 	@mke2fs -q -t ext4 -d $(B)/demo/web $(B)/demo/web.img 16M >/dev/null
 	@mke2fs -q -t ext4 -d $(B)/demo/db $(B)/demo/db.img 16M >/dev/null
-	@tools/mkimage -e $(B)/vatra.efi -c configs/demo.cfg -o $@ \
+	@sed 's/^syslog = 10\.0\.2\.2:[0-9]*$$/syslog = 10.0.2.2:$(DEMO_SYSLOG_PORT)/' configs/demo.cfg >$(B)/demo/vatra.cfg
+	@grep -qx 'syslog = 10\.0\.2\.2:$(DEMO_SYSLOG_PORT)' $(B)/demo/vatra.cfg || \
+		{ echo "configs/demo.cfg: no 'syslog = 10.0.2.2:PORT' line" >&2; exit 1; }
+	@tools/mkimage -e $(B)/vatra.efi -c $(B)/demo/vatra.cfg -o $@ \
 		-f $(B)/guests/cpuid.elf:/guests/cpuid.elf \
 		-f $(B)/linux/vmlinuz:/guests/vmlinuz -f $(B)/linux/initramfs-virtio.cpio.gz:/guests/initrd.gz \
 		-f $(B)/demo/web.img:/images/web.img -f $(B)/demo/db.img:/images/db.img \
@@ -265,9 +281,10 @@ test: $(UNIT_TESTS:%=$(B)/unit/test_%) $(B)/vatra.efi guests
 fuzz-http: $(B)/unit/test_http
 	@VATRA_FUZZ_ITER=$${VATRA_FUZZ_ITER:-5000000} $(B)/unit/test_http
 
-# A longer run of the DMAR/IVRS mutation fuzzer (under ASan/UBSan).
-fuzz-tables: $(B)/unit/test_iommu_tables
+# A longer run of the DMAR/IVRS and _PRT mutation fuzzers (under ASan/UBSan).
+fuzz-tables: $(B)/unit/test_iommu_tables $(B)/unit/test_acpi_prt
 	VATRA_FUZZ_ITER=$${VATRA_FUZZ_ITER:-2000000} $(B)/unit/test_iommu_tables
+	VATRA_FUZZ_ITER=$${VATRA_FUZZ_ITER:-200000} $(B)/unit/test_acpi_prt
 
 # Coverage: the unit tests again, built with gcov instrumentation and
 # without sanitizers (build/cov/), run, and summarised per module by

@@ -11,6 +11,7 @@
 #include "drivers/pci.h"
 #include "drivers/iommu.h"
 #include "drivers/iommu_selftest.h"
+#include "drivers/ioapic.h"
 #include "mm/mem.h"
 #include "mgmt/shell.h"
 #include "mgmt/console.h"
@@ -25,6 +26,7 @@
 #include "vmm/vmm_ops.h"
 #include "vmm/vmm.h"
 #include "vmm/partition.h"
+#include "vmm/passthru.h"
 #include "lib/log.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -368,6 +370,8 @@ void hv_main(struct boot_info *bi)
 	tsc_init();               /* TSC frequency, for time slices and guests */
 	host_timer_init();        /* own LAPIC timer: preempts guests that never exit; vector self-test */
 	iommu_init();             /* VT-d or AMD-Vi: translation on, every device blocked; optional DMA self-test */
+	ioapic_init(hv.acpi);     /* the host's IOAPICs: every input masked */
+	passthru_intx_init(hv.acpi);   /* the root buses' _PRT, for passed-through INTx */
 	mgmt_net_init(&cfg, bi);   /* management NIC, lwIP, TLS API, syslog (if configured) */
 	vmm_set_hooks(&hooks);    /* consoles, the shell, the end of the run */
 	vmm_init();               /* AMD-V or VT-x on, or the reason why not */

@@ -669,6 +669,42 @@ static int amdvi_ir_msi(uint16_t seg, uint16_t rid, unsigned index, uint64_t *ad
 	return 0;
 }
 
+/* The IOAPIC's device ID: the IVRS's special entry (variety IOAPIC)
+ * whose handle is its ID (5.2.2.2.5). */
+static int amdvi_ioapic_rid(uint8_t id, uint16_t *seg, uint16_t *rid)
+{
+	for (unsigned i = 0; i < iommu_ivrs.nivhd; i++) {
+		const struct ivrs_ivhd *h = &iommu_ivrs.ivhd[i];
+
+		if (h->superseded)
+			continue;
+		for (unsigned k = 0; k < h->dv.n; k++) {
+			const struct ivrs_dev *d = &iommu_ivrs.devs[h->dv.first + k];
+
+			if (d->kind == IVRS_DEV_SPECIAL && d->variety == IVRS_SPECIAL_IOAPIC &&
+			    d->handle == id) {
+				*seg = h->seg;
+				*rid = d->first;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+/* An IOAPIC's message is remapped by its data like an MSI: the entry's
+ * vector field (data bits 7:0) is the index, delivery mode fixed (bits
+ * 10:8 zero), so only the first 256 entries are reachable. */
+static int amdvi_ir_ioapic(uint16_t seg, uint16_t rid, unsigned index, uint8_t vector,
+			   uint64_t *rte)
+{
+	(void)vector;
+	if (!unit_for(seg, rid) || index > 0xff)
+		return -ENODEV;
+	*rte = index;
+	return 0;
+}
+
 /* ---- event log (2.5) ---- */
 
 static void unit_events(struct amdvi_unit *u)
@@ -751,6 +787,8 @@ const struct iommu_ops amdvi_ops = {
 	.ir_set = amdvi_ir_set,
 	.ir_free = amdvi_ir_free,
 	.ir_msi = amdvi_ir_msi,
+	.ioapic_rid = amdvi_ioapic_rid,
+	.ir_ioapic = amdvi_ir_ioapic,
 	.is_unit = amdvi_is_unit,
 	.poll_faults = amdvi_poll_faults,
 	.report = amdvi_report,

@@ -36,10 +36,12 @@ struct iommu_info {
 };
 
 /* An interrupt-remapping entry's target: a host vector on a host CPU
- * (physical APIC ID), fixed delivery, edge. */
+ * (physical APIC ID), fixed delivery; edge, or level for an IOAPIC's
+ * level-triggered input (VT-d keeps the trigger mode in the entry). */
 struct iommu_irte {
 	uint8_t vector;
 	uint32_t dest_apic;
+	bool level;
 };
 
 /* Domain IDs: the partition layer uses 0 .. IOMMU_DOMAIN_MAX_ID (its
@@ -79,6 +81,15 @@ struct iommu_ops {
 	 * in the address, AMD-Vi the index in the data). */
 	int (*ir_msi)(uint16_t seg, uint16_t rid, unsigned index, uint64_t *addr,
 		      uint32_t *data);
+	/* The requester ID an IOAPIC's interrupts carry (the DMAR's IOAPIC
+	 * scope, the IVRS's special IOAPIC entry): 0 or -ENOENT. */
+	int (*ioapic_rid)(uint8_t ioapic_id, uint16_t *seg, uint16_t *rid);
+	/* The redirection-entry bits (vector, delivery mode, destination
+	 * field) that make an IOAPIC input hit remapping entry index of the
+	 * IOAPIC's block whose vector is vector: VT-d's remappable format
+	 * (5.1.5.1), AMD-Vi's index in the vector field (2.2.5). */
+	int (*ir_ioapic)(uint16_t seg, uint16_t rid, unsigned index, uint8_t vector,
+			 uint64_t *rte);
 	/* Is this requester ID one of the IOMMU's own functions (the AMD
 	 * IOMMU's PCI function)? The hypervisor keeps those. */
 	bool (*is_unit)(uint16_t seg, uint16_t rid);

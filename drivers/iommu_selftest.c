@@ -108,7 +108,7 @@ static bool irq_arrived(unsigned long before, unsigned ms)
  * entry is freed the same MSI reaches nothing. */
 static void selftest_ir(const struct pci_dev *d, uint16_t rid)
 {
-	struct iommu_irte e;
+	struct iommu_irte e = { 0, 0, false };
 	struct iommu_info inf;
 	uint64_t addr;
 	uint32_t data;

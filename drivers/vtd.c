@@ -808,8 +808,10 @@ static int vtd_ir_set(uint16_t seg, uint16_t rid, unsigned index, const struct i
 	r = inv_iec(u);
 	/* hi: SID, SQ 00b (all 16 bits compared), SVT 01b (verify). */
 	ent[1] = rid | 1ULL << 18;
-	/* lo: P, physical destination mode, edge, fixed, vector, DST[15:8]. */
-	ent[0] = 1 | (uint64_t)e->vector << 16 | (uint64_t)e->dest_apic << 40;
+	/* lo: P, physical destination mode, fixed, trigger mode (bit 4),
+	 * vector, DST[15:8]. */
+	ent[0] = 1 | (e->level ? 1u << 4 : 0) | (uint64_t)e->vector << 16 |
+		 (uint64_t)e->dest_apic << 40;
 	flush_tables(u);
 	if (!r)
 		r = inv_iec(u);
@@ -846,6 +848,40 @@ static int vtd_ir_msi(uint16_t seg, uint16_t rid, unsigned index, uint64_t *addr
 		return -ENODEV;
 	*addr = 0xfee00000u | (index & 0x7fff) << 5 | 1u << 4 | ((index >> 15) & 1) << 2;
 	*data = 0;
+	return 0;
+}
+
+/* The IOAPIC's requester ID from its device scope (8.3.1.1). */
+static int vtd_ioapic_rid(uint8_t id, uint16_t *seg, uint16_t *rid)
+{
+	for (unsigned i = 0; i < iommu_dmar.ndrhd; i++) {
+		const struct dmar_drhd *h = &iommu_dmar.drhd[i];
+
+		for (unsigned k = 0; k < h->sc.n; k++) {
+			const struct dmar_scope *s = &iommu_dmar.scopes[h->sc.first + k];
+
+			if (s->type != DMAR_SCOPE_IOAPIC || s->enum_id != id)
+				continue;
+			if (dmar_scope_rid(s, h->seg, iommu_secbus, NULL, rid))
+				return -ENOENT;
+			*seg = h->seg;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Remappable-format IOAPIC entry (5.1.5.1): bit 48 set, the handle in
+ * bits 63:49 and bit 11, delivery bits 0, and the vector field the same
+ * as the remapping entry's (the EOI broadcast matches it). */
+static int vtd_ir_ioapic(uint16_t seg, uint16_t rid, unsigned index, uint8_t vector,
+			 uint64_t *rte)
+{
+	struct vtd_unit *u = unit_for(seg, rid);
+
+	if (!u || !u->ir || index >= IRT_ENTRIES)
+		return -ENODEV;
+	*rte = vector | ((index >> 15) & 1ull) << 11 | 1ull << 48 | (uint64_t)(index & 0x7fff) << 49;
 	return 0;
 }
 
@@ -940,6 +976,8 @@ const struct iommu_ops vtd_ops = {
 	.ir_set = vtd_ir_set,
 	.ir_free = vtd_ir_free,
 	.ir_msi = vtd_ir_msi,
+	.ioapic_rid = vtd_ioapic_rid,
+	.ir_ioapic = vtd_ir_ioapic,
 	.is_unit = vtd_is_unit,
 	.poll_faults = vtd_poll_faults,
 	.report = vtd_report,

@@ -1,4 +1,7 @@
-/* Test-and-test-and-set spinlock. Hypervisor code runs with interrupts
+/* Ticket spinlock: CPUs get the lock in the order they asked for it, so
+ * a CPU that drops a lock and takes it again at once (a vCPU's CPU
+ * between two exits) cannot starve another waiting for it (the shell
+ * stopping that partition). Hypervisor code runs with interrupts
  * off; they are enabled only at explicit points (apic_take_pending, the
  * idle hlt, the guest-entry window), never inside the log code, so no
  * lock needs to disable interrupts. Interrupt handlers (arch/x86/vectors.c)
@@ -11,25 +14,41 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+/* Zero is unlocked. owner: the ticket being served; next: the next one
+ * handed out; both wrap. */
 struct spinlock {
-	volatile uint32_t held;
+	union {
+		volatile uint32_t word;
+		struct {
+			volatile uint16_t owner;
+			volatile uint16_t next;
+		} t;
+	};
 };
 
+/* Only when nobody holds or waits for it. */
 static inline bool spin_trylock(struct spinlock *l)
 {
-	return !__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE);
+	uint32_t v = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
+
+	if ((uint16_t)v != (uint16_t)(v >> 16))
+		return false;
+	return __atomic_compare_exchange_n(&l->word, &v, v + (1u << 16), false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
 static inline void spin_lock(struct spinlock *l)
 {
-	while (!spin_trylock(l))
-		while (__atomic_load_n(&l->held, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+	uint16_t me = (uint16_t)(__atomic_fetch_add(&l->word, 1u << 16, __ATOMIC_ACQUIRE) >> 16);
+
+	while (__atomic_load_n(&l->t.owner, __ATOMIC_ACQUIRE) != me)
+		__builtin_ia32_pause();
 }
 
+/* Only the holder writes owner. */
 static inline void spin_unlock(struct spinlock *l)
 {
-	__atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&l->t.owner, (uint16_t)(l->t.owner + 1), __ATOMIC_RELEASE);
 }
 
 #endif

@@ -115,6 +115,29 @@ static bool find_part(const char *name, unsigned *id)
 	return false;
 }
 
+/* The partition a path names, from rest up to the next '/' (at most
+ * size - 1 bytes of it) into name; *slash is that '/' or NULL. A name no
+ * partition has gets the 404. */
+static bool path_part(struct httpd_reply *rep, const char *rest, char *name, size_t size,
+		      unsigned *id, const char **slash)
+{
+	size_t n;
+
+	*slash = strchr(rest, '/');
+	n = *slash ? (size_t)(*slash - rest) : strlen(rest);
+	if (n >= size)
+		n = size - 1;
+	memcpy(name, rest, n);
+	name[n] = '\0';
+	if (!find_part(name, id)) {
+		char m[96];
+		snprintf(m, sizeof(m), "error: no partition named '%.40s'", name);
+		reply_error(rep, 404, m);
+		return false;
+	}
+	return true;
+}
+
 static void part_json(struct sink *o, const struct part_snap *s)
 {
 	sink_printf(o, "{\"name\":");
@@ -265,20 +288,11 @@ static void redfish(const struct caller *who, const struct http_req *req, const 
 		return;
 	}
 	if (!strncmp(path, "/redfish/v1/Systems/", 20)) {
-		char name[CMD_LINE_MAX];
-		const char *rest = path + 20, *slash = strchr(rest, '/');
-		size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+		char name[CMD_LINE_MAX - 32];
+		const char *slash;
 
-		if (n >= sizeof(name) - 32)
-			n = sizeof(name) - 33;
-		memcpy(name, rest, n);
-		name[n] = '\0';
-		if (!find_part(name, &id)) {
-			char m[96];
-			snprintf(m, sizeof(m), "error: no partition named '%.40s'", name);
-			reply_error(rep, 404, m);
+		if (!path_part(rep, path + 20, name, sizeof(name), &id, &slash))
 			return;
-		}
 		if (get && !slash) {
 			part_op_snap(id, &s);
 			redfish_system(rep, &s);
@@ -452,22 +466,13 @@ static void api(const struct caller *who, const struct http_req *req, const char
 		return;
 	}
 	if (!strncmp(path, "/api/v1/partitions/", 19)) {
-		const char *rest = path + 19, *slash = strchr(rest, '/');
-		size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+		const char *slash;
 		char name[64];
 		unsigned id;
 		struct part_snap s;
 
-		if (n >= sizeof(name))
-			n = sizeof(name) - 1;
-		memcpy(name, rest, n);
-		name[n] = '\0';
-		if (!find_part(name, &id)) {
-			char m[96];
-			snprintf(m, sizeof(m), "error: no partition named '%.40s'", name);
-			reply_error(rep, 404, m);
+		if (!path_part(rep, path + 19, name, sizeof(name), &id, &slash))
 			return;
-		}
 		if (get && !slash) {
 			part_op_snap(id, &s);
 			part_json(rep->body, &s);

@@ -1,5 +1,5 @@
 /* The guest's view of CPUID: the real CPU's leaves, minus what Vatra does
- * not virtualize (VMX, SVM, MONITOR, PMU, MTRRs, LA57) and the vector
+ * not virtualize (VMX, SVM, MONITOR, PMU) and the vector
  * extensions whose state guests cannot enable (vmm/xstate.c),
  * plus the hypervisor bit and Vatra's own leaves at 0x40000000. */
 #include "vmm/vcpu.h"
@@ -173,8 +173,13 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 		r->d &= ~((1u << 22) | (1u << 29));
 		r->d |= 1u << 12;
 		break;
+	case 6:
+		/* Thermal and power management: their MSRs are not offered;
+		 * only EAX[2] ARAT stays as the host has it (the LAPIC model's
+		 * timer runs in every C-state the guest can reach anyway). */
+		*r = (struct cpuid_regs){ r->a & (1u << 2), 0, 0, 0 };
+		break;
 	case 5:   /* MONITOR/MWAIT */
-	case 6:   /* thermal and power management */
 	case 0xa: /* architectural PMU */
 		*r = (struct cpuid_regs){ 0 };
 		break;
@@ -188,8 +193,9 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 		if (sub == 0) {
 			r->a = 0;   /* no subleaf 1 and up is offered */
 			/* EBX: SGX 2, HLE 4, RTM 11, MPX 14 (TSC_ADJUST 1:
-			 * msr_cpuid_fixup); ECX: OSPKE 4 (below), WAITPKG 5,
-			 * LA57 16. */
+			 * msr_cpuid_fixup); ECX: OSPKE 4 (below), WAITPKG 5.
+			 * LA57 16 is the host's: the guest's 5-level tables are
+			 * walked by the CPU and by vmm/gwalk.c alike. */
 			r->b &= ~((1u << 2) | (1u << 4) | (1u << 11) | (1u << 14));
 			/* INVPCID 10 runs in the guest on AMD-V; on VT-x only
 			 * with the enable-INVPCID control (SDM Vol. 3C, 25.6.2). */
@@ -197,7 +203,7 @@ void cpuid_guest(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
 				r->b &= ~(1u << 10);
 			/* PKU 3 stays with its state (vmm/xstate.c); OSPKE 4
 			 * is the guest's CR4.PKE. */
-			r->c &= ~((1u << 4) | (1u << 5) | (1u << 16));
+			r->c &= ~((1u << 4) | (1u << 5));
 			if (r->c & (1u << 3)) {
 				struct guest_ctl c;
 				vmm->get_ctl(v, &c);

@@ -18,6 +18,7 @@
 #include "vmm/vmm.h"
 #include "vmm/guestmsr.h"
 #include "vmm/mtrr.h"
+#include "vmm/spec.h"
 #include "vmm/platform.h"
 #include "arch/x86/caps.h"
 #include "arch/x86/percpu.h"
@@ -43,6 +44,7 @@
 #define MSR_AMD_SYSCFG     0xc0010010
 #define MSR_AMD_HWCR       0xc0010015
 #define MSR_AMD_NB_CFG     0xc001001f
+#define MSR_AMD_INT_PENDING 0xc0010055
 
 /* CPUID bits that promise an MSR (docs/msr.md). */
 #define CPUID1_EDX_MTRR    (1u << 12)
@@ -85,11 +87,12 @@ void msr_cpuid_fixup(uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 			break;
 		/* EBX: RDT-M 12, RDT-A 15 (IA32_PQR_ASSOC...), Intel PT 25
 		 * (IA32_RTIT_*). ECX: CET_SS 7, TME 13. EDX: TSX_FORCE_ABORT 13,
-		 * arch LBR 19, CET_IBT 20, IBRS/IBPB 26, STIBP 27, L1D_FLUSH 28,
-		 * ARCH_CAPABILITIES 29, CORE_CAPABILITIES 30, SSBD 31. */
+		 * arch LBR 19, CET_IBT 20. The speculation controls 26-31:
+		 * what vmm/spec.c switches, as the host has them. */
 		r->b &= ~((1u << 12) | (1u << 15) | (1u << 25));
 		r->c &= ~((1u << 7) | (1u << 13));
-		r->d &= ~((1u << 13) | (1u << 19) | (1u << 20) | (0x3fu << 26));
+		r->d &= ~((1u << 13) | (1u << 19) | (1u << 20));
+		r->d = specctrl_l7d(spec_host(), r->d);
 		if (is_intel())
 			r->b |= CPUID7_EBX_TSC_ADJ;
 		else
@@ -121,11 +124,15 @@ void msr_cpuid_fixup(uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 		r->d &= ~((1u << 7) | (1u << 9) | (1u << 10) | (1u << 12));
 		break;
 	case 0x80000008:
-		/* EBX: IRPerf 1, IBPB 12, IBRS 14, STIBP 15, PPIN 23, SSBD 24,
-		 * VIRT_SSBD 25, CPPC 27, PSFD 28: SPEC_CTRL, PRED_CMD,
-		 * VIRT_SPEC_CTRL, PPIN and CPPC MSRs are not provided. */
-		r->b &= ~((1u << 1) | (1u << 12) | (1u << 14) | (1u << 15) | (1u << 23) |
-			  (1u << 24) | (1u << 25) | (1u << 27) | (1u << 28));
+		/* EBX: IRPerf 1, PPIN 23, CPPC 27, PSFD 28 (SPEC_CTRL[7]):
+		 * their MSRs (or MSR bits) are not provided. IBPB 12, IBRS
+		 * 14, STIBP 15, AMD_SSBD 24, VIRT_SSBD 25: vmm/spec.c. */
+		r->b &= ~((1u << 1) | (1u << 23) | (1u << 27) | (1u << 28));
+		r->b = specctrl_x8b(spec_host(), r->b);
+		break;
+	case 0x80000021:
+		/* EAX: SBPB 27 (PRED_CMD[7]) is not accepted. */
+		r->a &= ~(1u << 27);
 		break;
 	}
 }
@@ -205,7 +212,10 @@ void msr_mtrr_init(struct vcpu *v)
 static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	bool intel = is_intel();
+	int r = spec_msr_read(v, msr, val);
 
+	if (r != -ENOENT)
+		return r;
 	/* The MTRRs (SDM Vol. 3A, 13.11), only with CPUID's MTRR bit. */
 	if (mtrr_is_msr(msr)) {
 		if (!guest_has(v, 1, 3, CPUID1_EDX_MTRR))
@@ -279,6 +289,12 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		 * encryption. NB_CFG: Linux reads it unchecked on family 17h. */
 		*val = 0;
 		return intel ? -ENOENT : 0;
+	case MSR_AMD_INT_PENDING:
+		/* Interrupt Pending Message (BKDG families 0Fh-11h): no C1E,
+		 * so no SMI-on-C1E and no C1E-on-CMP-halt. Linux reads it on
+		 * the CPUs of AMD's erratum 400. */
+		*val = 0;
+		return intel || caps_get()->family < 0xf || caps_get()->family > 0x11 ? -ENOENT : 0;
 	case MSR_AMD_HWCR:
 		/* TscFreqSel (24): the TSC counts at the P0 rate, read-only 1
 		 * from family 10h on. */
@@ -307,7 +323,11 @@ void msr_load_guest(struct vcpu *v)
 static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	uint64_t old;
-	int r = emulated_read(v, msr, &old);
+	int r = spec_msr_write(v, msr, val);
+
+	if (r != -ENOENT)
+		return r;
+	r = emulated_read(v, msr, &old);
 
 	/* What cannot be read here cannot be written either. */
 	if (r)
@@ -350,6 +370,7 @@ static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_AMD_SYSCFG:
 	case MSR_AMD_NB_CFG:
 	case MSR_AMD_HWCR:
+	case MSR_AMD_INT_PENDING:
 		return 0;
 	default:
 		/* The legacy AMD counters: written and dropped. */

@@ -14,6 +14,7 @@
 #include "include/vatra/hv.h"
 #include "vmm/vmm.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/mmu.h"
 #include "mm/mem.h"
 #include "lib/log.h"
 #include "lib/printf.h"
@@ -120,7 +121,58 @@ static void gpt_free(void *ctx, uint64_t phys)
 
 	if (p && p->gpt_pages)
 		p->gpt_pages--;
+	/* A page unlinked from live tables may still be walked by a vCPU in
+	 * guest mode on another CPU, or cached in its paging-structure
+	 * caches (arch/x86/paging.h): reused now, whatever is written into
+	 * it next would be taken for nested entries. */
+	if (p && p->gpt_live) {
+		if (p->gpt_ndeferred == sizeof(p->gpt_deferred) / sizeof(p->gpt_deferred[0]))
+			part_gpt_sync(p);
+		if (p->gpt_ndeferred < sizeof(p->gpt_deferred) / sizeof(p->gpt_deferred[0])) {
+			p->gpt_deferred[p->gpt_ndeferred++] = phys;
+			return;
+		}
+		/* Still full: a vCPU never left guest mode. Never reused. */
+		if (!p->gpt_leaked++)
+			pr_warn("partition %s: nested-table pages kept for good: a vCPU did not "
+				"leave guest mode when kicked", part_name(p));
+		return;
+	}
 	page_free(phys, 1);
+}
+
+/* How long a kicked vCPU may take to leave guest mode: a kick is a host
+ * interrupt, which ends guest mode at once; only an emulator that lets
+ * a guest with interrupts off keep its CPU (docs/security.md) is slower. */
+#define GPT_SYNC_WAIT_US 100000
+
+void part_gpt_sync(struct partition *p)
+{
+	uint64_t seq[VCPU_MAX], deadline;
+	bool out = true;
+
+	for (unsigned i = 0; i < p->nvcpus; i++) {
+		if (p->vcpus[i].arch)
+			vmm->gpt_changed(&p->vcpus[i]);
+		/* Read after the flush request: an entry that missed it
+		 * started before this read, and is waited for below. */
+		__asm__ volatile("mfence" ::: "memory");
+		seq[i] = p->vcpus[i].guest_seq;
+	}
+	sched_kick_partition(p);
+	deadline = rdtsc() + (hv.tsc_khz ? hv.tsc_khz : 2000000) * GPT_SYNC_WAIT_US / 1000;
+	for (unsigned i = 0; i < p->nvcpus; i++) {
+		if (!(seq[i] & 1))
+			continue;    /* not in guest mode: it flushes at its next entry */
+		while (p->vcpus[i].guest_seq == seq[i] && rdtsc() < deadline)
+			cpu_relax();
+		out = out && p->vcpus[i].guest_seq != seq[i];
+	}
+	if (!out)
+		return;      /* kept until the next sync or the teardown */
+	for (unsigned i = 0; i < p->gpt_ndeferred; i++)
+		page_free(p->gpt_deferred[i], 1);
+	p->gpt_ndeferred = 0;
 }
 
 static void *gpt_virt(void *ctx, uint64_t phys)
@@ -298,6 +350,7 @@ int part_start(struct partition *p, unsigned id, const struct part_config *setti
 	r = pt_init(&p->gpt, vmm->gpt_format, &p->gpt_env, vmm->gpt_leaf_levels());
 	if (!r) {
 		p->gpt_ready = true;
+		p->gpt_live = true;
 		r = pt_map(&p->gpt, 0, p->ram_hpa, p->ram_size, PT_R | PT_W | PT_X | PT_USER);
 	}
 	if (r) {
@@ -338,6 +391,7 @@ int part_start(struct partition *p, unsigned id, const struct part_config *setti
 		v->sipi_vector = -1;
 		fpu_vcpu_reset(v);
 		msr_mtrr_init(v);
+		v->spec_ctrl = v->virt_spec_ctrl = 0;
 		tlbtag_init(&v->tag);
 		memset(v->cpuid_cache, 0, sizeof(v->cpuid_cache));
 		r = vmm->vcpu_create(v);
@@ -429,10 +483,16 @@ bool part_reap(struct partition *p)
 	if (p->arch && vmm)
 		vmm->part_destroy(p);
 	sched_unplace(p);
+	/* No vCPU is in a slice: nothing walks the tables any more. */
+	p->gpt_live = false;
+	for (unsigned i = 0; i < p->gpt_ndeferred; i++)
+		page_free(p->gpt_deferred[i], 1);
+	p->gpt_ndeferred = 0;
 	if (p->gpt_ready) {
 		pt_destroy(&p->gpt);
 		p->gpt_ready = false;
 	}
+	mmu_check("after a partition's teardown");
 	/* The RAM stays reserved for the next start. */
 	p->ram_hpa = 0;
 	p->ram = NULL;

@@ -75,8 +75,12 @@ struct vcpu {
 	struct cpu *pcpu;            /* [place] the physical CPU it is pinned to; read under [part] */
 	volatile bool in_slice;      /* [cpu] its CPU is running it or handling its exits;
 				      * read unlocked by part_reap */
+	/* [cpu] odd while the vCPU is in guest mode (one more at each entry
+	 * and each exit); read unlocked by part_gpt_sync */
+	volatile uint64_t guest_seq;
 	/* scheduling (vmm/sched.c), all [cpu] */
 	uint64_t vruntime;           /* run time scaled by 1/weight */
+	bool queued;                 /* runnable since the scheduler last found it not: keeps its lag */
 	uint64_t period_start, period_used;   /* for the cap */
 	bool yield;                  /* give the CPU to the next vCPU */
 	uint64_t slice_end;          /* TSC value at which this slice ends */
@@ -94,6 +98,8 @@ struct vcpu {
 	uint64_t tsc_aux;            /* [cpu] */
 	uint64_t tsc_adjust;         /* [cpu] IA32_TSC_ADJUST: the guest's moves of its TSC */
 	uint64_t mcg_status;         /* [cpu] IA32_MCG_STATUS */
+	uint64_t spec_ctrl;          /* [cpu] IA32_SPEC_CTRL (vmm/spec.c) */
+	uint64_t virt_spec_ctrl;     /* [cpu] AMD's VIRT_SPEC_CTRL */
 	/* [cpu] CPUID answers the guest asked for, by leaf and subleaf
 	 * (vmm/cpuid.c); emptied at start. Leaves whose answer follows the
 	 * guest's CR4 or XCR0 are never kept. */
@@ -129,6 +135,12 @@ struct partition {
 	struct pt_env gpt_env;       /* [start] its allocator, counting gpt_pages */
 	uint64_t gpt_pages;          /* [part] */
 	bool gpt_ready;              /* [part] */
+	/* [part] nested-table pages pt_unmap unlinked while vCPUs may still
+	 * walk them: freed by part_gpt_sync once each has left guest mode */
+	bool gpt_live;
+	unsigned gpt_ndeferred;
+	uint64_t gpt_deferred[32];
+	uint64_t gpt_leaked;         /* [part] pages kept for good: a vCPU never left guest mode */
 	unsigned nvcpus;             /* [start] */
 	struct vcpu vcpus[VCPU_MAX];
 	struct vuart uart;           /* [part] */
@@ -152,6 +164,12 @@ void part_unlock(struct partition *p);
 /* Frees what a stopped partition held once none of its vCPUs is in a
  * slice; true when nothing is left to free. Lock held. */
 bool part_reap(struct partition *p);
+
+/* After a change that removed nested mappings: every vCPU flushes its
+ * translations at its next entry, each one in guest mode is kicked out
+ * and waited for, and the table pages the change unlinked are freed.
+ * Lock held. */
+void part_gpt_sync(struct partition *p);
 
 /* Whether the files a partition names were read from the ESP: 0, or
  * -ENOENT with the first missing one in err. */

@@ -39,13 +39,6 @@ static void env_cfg_write(void *ctx, unsigned reg, unsigned size, uint32_t val)
 	pci_cfg_write(f->hd, (uint16_t)reg, size, val);
 }
 
-static void gpt_flush(struct partition *p)
-{
-	for (unsigned i = 0; i < p->nvcpus; i++)
-		if (p->vcpus[i].arch)
-			vmm->gpt_changed(&p->vcpus[i]);
-	sched_kick_partition(p);
-}
 
 /* Whether [at, at+len) is free in the partition's PCI window: above its
  * RAM, inside the hole below the IOAPIC, no emulated device there and
@@ -184,7 +177,7 @@ static int env_bar_map(void *ctx, unsigned i, uint64_t gaddr, bool on)
 		traps_off(f, i);
 		if (b->size >= PT_PAGE) {
 			pt_unmap(&p->gpt, gaddr, b->size);
-			gpt_flush(p);
+			part_gpt_sync(p);
 		}
 		return 0;
 	}
@@ -220,6 +213,7 @@ static int env_bar_map(void *ctx, unsigned i, uint64_t gaddr, bool on)
 				   PT_R | PT_W | PT_USER | PT_UC);
 			if (r) {
 				pt_unmap(&p->gpt, gaddr, b->size);
+				part_gpt_sync(p);
 				traps_off(f, i);
 				pr_err("partition %s: " BDF_FMT ": BAR%u: nested mapping failed (%s)",
 				       part_name(p), BDF(f->hd), i, err_name(r));
@@ -383,13 +377,14 @@ int passthru_start(struct partition *p, char *err, size_t errlen)
 		f->vector = -1;
 		f->ir = -1;
 		f->xir = -1;
+		f->intx = -1;
 		for (unsigned v = 0; v < PTDEV_MSIX_MAX; v++)
 			f->xvec[v] = -1;
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct pt_func *f = &pt->f[i];
 		struct ptdev_env me = { env_cfg_read, env_cfg_write, env_bar_map, ptirq_msi_update,
-					ptirq_msix_enable, ptirq_msix_update, f };
+					ptirq_msix_enable, ptirq_msix_update, ptintx_disable, f };
 		struct ptdev_bar_info info[PTDEV_NBARS];
 		struct vpci_func *vf = NULL;
 		bool attached = false;
@@ -467,7 +462,9 @@ int passthru_start(struct partition *p, char *err, size_t errlen)
 		}
 		pr_info("partition %s: " BDF_FMT " %04x:%04x is its 00:%02x.0", part_name(p),
 			BDF(f->hd), f->hd->vendor, f->hd->device, f->slot);
+		ptintx_setup(f);
 	}
+	ptintx_finish(p);
 	r = devreg_timer_add(&p->plat.reg, ptirq_tick, pt);
 	if (r) {
 		snprintf(err, errlen, "no timer slot for its devices' interrupts");
@@ -499,6 +496,7 @@ void passthru_stop(struct partition *p)
 		f->reset_how = pci_reset(pci_host_tree(), f->hd);
 		pr_info("partition %s: " BDF_FMT ": %s", part_name(p), BDF(f->hd), f->reset_how);
 		ptirq_free(f);
+		ptintx_free(f);
 	}
 	/* Blocking again before anyone else may own them. */
 	for (unsigned i = 0; i < pt->n; i++) {
@@ -543,6 +541,7 @@ void passthru_report(const struct partition *p, struct sink *out)
 			    f->msi_on ? "on" : "off", (unsigned long long)f->irqs);
 		if (f->msi_refused)
 			sink_printf(out, ", %llu MSI refused", (unsigned long long)f->msi_refused);
+		ptintx_report(f, out);
 		if (f->faults)
 			sink_printf(out, ", %llu IOMMU faults", (unsigned long long)f->faults);
 		sink_printf(out, ", %llu config writes dropped\n",

@@ -14,10 +14,15 @@
 #include "lib/sink.h"
 
 struct partition;
+struct acpi_info;
 
 /* Test partitions (debug_exit = yes) get the DMA-attack probe page here,
  * right after the test device (tests/guests/ptedu.c has its layout). */
 #define PASSTHRU_PROBE_GPA 0xd0001000ULL
+
+/* At boot: reads the firmware's PCI routing tables (the root buses'
+ * _PRT) for passed-through functions' INTx, and logs what it found. */
+void passthru_intx_init(const struct acpi_info *ai);
 
 /* After the partition's PC and permission maps exist, before its image
  * loads: 0, or a negative errno with err saying why (the partition then

@@ -59,6 +59,11 @@ struct pt_func {
 	uint32_t xdata[PTDEV_MSIX_MAX];
 	int xir;			/* first of its block of remapping entries, -1 */
 	volatile uint64_t xpend;
+	/* INTx (vmm/ptintx.c): its host line (-1 = none: intx_why says why) */
+	int intx;
+	const char *intx_why;
+	char intx_msg[96];		/* a refusal naming another function */
+	uint32_t intx_gsi;		/* host GSI */
 };
 
 struct part_pt {
@@ -87,6 +92,24 @@ void ptirq_free(struct pt_func *f);
 uint64_t ptirq_tick(void *ctx, uint64_t now);
 /* The IOMMU driver's fault handler: the owner, counts, storms. */
 void ptirq_fault(const struct iommu_fault *flt);
+
+/* ---- INTx (vmm/ptintx.c) ---- */
+
+/* Finds f's host GSI and takes (or shares) its line, or records why not
+ * (then the guest sees no Interrupt Pin). Partition lock held. */
+void ptintx_setup(struct pt_func *f);
+/* After every function's setup: the virtual lines idle, the EOI hook,
+ * the DSDT's _PRT. */
+void ptintx_finish(struct partition *p);
+/* The device's INTx disabled, and its line given back (the last one
+ * masks the host pin and frees its vector and remapping entry). */
+void ptintx_free(struct pt_func *f);
+/* The model's hook: the guest's INTx Disable bit changed. */
+void ptintx_disable(void *ctx, bool disabled);
+/* From ptirq_tick: asserts the virtual lines the host vectors marked. */
+void ptintx_tick(struct part_pt *pt);
+/* `info NAME`'s words for f's INTx. */
+void ptintx_report(const struct pt_func *f, struct sink *out);
 
 /* ---- the DMA-attack probe page (vmm/ptprobe.c) ---- */
 

@@ -273,7 +273,17 @@ unsigned platform_nmi_button(struct partition *p)
 	return n;
 }
 
-int platform_init(struct partition *p)
+bool platform_nmi_wired(struct vcpu *v)
+{
+	bool lint;
+
+	spin_lock(&v->lapic_lock);
+	lint = vlapic_lint_nmi(&v->lapic);
+	spin_unlock(&v->lapic_lock);
+	return lint || vioapic_nmi_armed(&v->part->plat.ioapic);
+}
+
+int platform_acpi_build(struct partition *p)
 {
 	struct platform *pl = &p->plat;
 	struct acpigen_cfg ac = {
@@ -282,6 +292,8 @@ int platform_init(struct partition *p)
 		.pm1a_evt = VPM_PM1A_EVT, .pm1a_cnt = VPM_PM1A_CNT, .pm_tmr = VPM_PM_TMR,
 		.slp_typ_s5 = VPM_SLP_TYP_S5, .reset_port = VPM_RESET_PORT,
 		.reset_value = VPM_RESET_VALUE, .oem_id = "VATRA ",
+		.pci_mem_base = (uint32_t)PLAT_PCI_HOLE_GPA,
+		.pci_mem_end = (uint32_t)PLAT_IOAPIC_GPA - 1,
 	};
 	uint8_t *tables;
 	int r;
@@ -290,6 +302,34 @@ int platform_init(struct partition *p)
 	 * vmm_init). */
 	if (hv.pm_tmr_passthrough)
 		ac.pm_tmr = hv.pm_tmr_passthrough;
+	/* The ECAM window sits below the PCI hole; a partition whose RAM
+	 * reaches it has none (and no MCFG): CF8/CFC still works. */
+	if (platform_has_ecam(p)) {
+		ac.mcfg_base = PLAT_ECAM_GPA;
+		ac.mcfg_bus_end = (uint8_t)(PLAT_ECAM_SIZE / (1u << 20) - 1);
+	}
+	ac.nprt = pl->nprt;
+	memcpy(ac.prt, pl->prt, sizeof(ac.prt));
+	pl->rsdp = 0;
+	tables = gpa_ptr(p, PLAT_ACPI_GPA, PLAT_ACPI_SIZE);
+	if (!tables)
+		return 0;   /* too little RAM for the BIOS area: no tables */
+	r = acpigen_build(&ac, tables, PLAT_ACPI_GPA, PLAT_ACPI_SIZE, &pl->rsdp);
+	if (r)
+		pr_err("partition %s: cannot build ACPI tables (%s)", part_name(p), err_name(r));
+	return r;
+}
+
+static uint32_t pmtmr_hw_read(void *ctx)
+{
+	(void)ctx;
+	return inl(hv.pm_tmr_passthrough);
+}
+
+int platform_init(struct partition *p)
+{
+	struct platform *pl = &p->plat;
+	int r;
 
 	pl->env = (struct dev_env){ env_now, env_irq, env_mem_read, env_mem_write, env_msi, p };
 	vpic_init(&pl->pic, &pl->env);
@@ -299,11 +339,13 @@ int platform_init(struct partition *p)
 		  p->ram_size);
 	vpm_init(&pl->pm, &pl->env, 9, false);
 	if (hv.pm_tmr_passthrough) {
-		/* Guests read the machine's counter; TMR_STS must follow it. */
-		uint32_t hw, now_ticks;
-		__asm__ volatile("inl %1, %0" : "=a"(hw) : "Nd"(hv.pm_tmr_passthrough));
+		/* Guests read the machine's counter: the virtual one starts
+		 * where it is, and TMR_STS follows it. */
+		uint32_t hw = pmtmr_hw_read(NULL), now_ticks;
+
 		now_ticks = vpmtimer_read(&pl->pm.tmr, platform_now(p));
 		pl->pm.tmr.base = (hw - now_ticks) & 0xffffff;
+		vpm_follow_hw(&pl->pm, pmtmr_hw_read, NULL);
 	}
 	vpci_init(&pl->pci, &pl->reg);
 	vioapic_init(&pl->ioapic, 0, ioapic_deliver, p);
@@ -315,20 +357,8 @@ int platform_init(struct partition *p)
 	r = virtio_part_init(p);
 	if (r)
 		return r;
-	/* The ECAM window sits below the PCI hole; a partition whose RAM
-	 * reaches it has none (and no MCFG): CF8/CFC still works. */
-	if (platform_has_ecam(p)) {
-		ac.mcfg_base = PLAT_ECAM_GPA;
-		ac.mcfg_bus_end = (uint8_t)(PLAT_ECAM_SIZE / (1u << 20) - 1);
-	}
-	pl->rsdp = 0;
-	tables = gpa_ptr(p, PLAT_ACPI_GPA, PLAT_ACPI_SIZE);
-	if (!tables)
-		return 0;   /* too little RAM for the BIOS area: no tables */
-	r = acpigen_build(&ac, tables, PLAT_ACPI_GPA, PLAT_ACPI_SIZE, &pl->rsdp);
-	if (r)
-		pr_err("partition %s: cannot build ACPI tables (%s)", part_name(p), err_name(r));
-	return r;
+	pl->nprt = 0;
+	return platform_acpi_build(p);
 }
 
 void platform_vcpu_init(struct vcpu *v)
@@ -364,7 +394,9 @@ uint64_t platform_lapic_poll(struct vcpu *v)
 
 void platform_kick(struct partition *p)
 {
-	p->plat.kicked = true;
+	/* Not dirty: platform_update clears that after the ticks, so a
+	 * mark left while they run would be lost with it. */
+	__atomic_store_n(&p->plat.kicked, true, __ATOMIC_SEQ_CST);
 	if (p->nvcpus)
 		vcpu_kick(&p->vcpus[0]);
 }

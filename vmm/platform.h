@@ -16,6 +16,7 @@
 #include "vmm/dev/vpci.h"
 #include "vmm/dev/vioapic.h"
 #include "vmm/dev/vlapic.h"
+#include "vmm/dev/acpigen.h"
 
 #define PLAT_IOAPIC_GPA  0xfec00000ULL
 #define PLAT_LAPIC_GPA   0xfee00000ULL
@@ -42,15 +43,23 @@ struct platform {
 	struct vpm pm;
 	struct vpci pci;
 	struct vioapic ioapic;
+	/* INTx routes of passed-through functions, for the DSDT's _PRT */
+	struct acpigen_prt prt[ACPIGEN_MAX_PRT];
+	unsigned nprt;
 	uint64_t rsdp;                   /* guest-physical, 0 if no tables */
 	uint64_t next_tsc;               /* earliest device deadline (TSC), 0 = none */
-	bool dirty;                      /* a device was touched: deadlines may move */
+	bool dirty;                      /* a device was touched: deadlines may move
+	                                  * (set under the partition lock only:
+	                                  * platform_update clears it after the
+	                                  * ticks; other CPUs use platform_kick) */
 	volatile bool kicked;            /* another CPU left work for a device (a frame) */
 };
 
 /* Sets every device to its reset state and writes the ACPI tables into
  * guest RAM at PLAT_ACPI_GPA (when RAM reaches there). 0 or -errno. */
 int platform_init(struct partition *p);
+/* (Re)writes the ACPI tables, with the _PRT of prt[0..nprt). 0 or -errno. */
+int platform_acpi_build(struct partition *p);
 /* Whether the partition has the ECAM window (and an MCFG): when its RAM
  * ends below PLAT_ECAM_GPA. */
 bool platform_has_ecam(const struct partition *p);
@@ -85,6 +94,10 @@ int platform_pending(struct vcpu *v);
  * took it (as an NMI or as the fixed vector their LINT1 names). */
 unsigned platform_nmi_button(struct partition *p);
 void platform_accept(struct vcpu *v, int vector);
+/* Whether an NMI can reach v from outside: its LAPIC takes LINT0 or
+ * LINT1 as an NMI (the NMI button), or an unmasked IOAPIC entry sends
+ * NMIs. Lock held. */
+bool platform_nmi_wired(struct vcpu *v);
 
 /* Port I/O through the registry: 0 handled, -ENOENT when no device
  * decodes it (the caller reads all ones, drops writes). */

@@ -5,7 +5,6 @@
  * IOMMU's faults tied to the owning partition. */
 #include "vmm/passthru_priv.h"
 #include "vmm/partition.h"
-#include "vmm/sched.h"
 #include "arch/x86/vectors.h"
 #include "arch/x86/percpu.h"
 #include "lib/log.h"
@@ -24,8 +23,7 @@ static void pt_irq(unsigned vector, void *ctx)
 
 	(void)vector;
 	__atomic_store_n(&f->pending, 1, __ATOMIC_RELEASE);
-	f->p->plat.dirty = true;
-	sched_kick_partition(f->p);
+	platform_kick(f->p);
 }
 
 uint64_t ptirq_tick(void *ctx, uint64_t now)
@@ -48,6 +46,7 @@ uint64_t ptirq_tick(void *ctx, uint64_t now)
 		f->irqs++;
 		f->p->plat.env.msi(f->p, f->msi_addr, f->msi_data);
 	}
+	ptintx_tick(pt);
 	return DEV_NO_DEADLINE;
 }
 
@@ -97,7 +96,7 @@ void ptirq_msi_update(void *ctx, bool on, uint64_t addr, uint32_t data)
 	 * handler only marks it). */
 	dest = p->vcpus[0].pcpu ? p->vcpus[0].pcpu->apic_id : cpu_table[0].apic_id;
 	if (f->ir >= 0) {
-		struct iommu_irte e = { (uint8_t)f->vector, dest };
+		struct iommu_irte e = { (uint8_t)f->vector, dest, false };
 
 		if (iommu->ir_set(d->seg, f->rid, (unsigned)f->ir, &e)) {
 			pr_err("partition %s: " BDF_FMT ": remapping entry %d refused",
@@ -150,8 +149,7 @@ static void px_irq(unsigned vector, void *ctx)
 
 	(void)vector;
 	__atomic_or_fetch(&v->f->xpend, 1ull << v->i, __ATOMIC_RELEASE);
-	v->f->p->plat.dirty = true;
-	sched_kick_partition(v->f->p);
+	platform_kick(v->f->p);
 }
 
 void ptirq_msix_enable(void *ctx, bool on)
@@ -213,7 +211,7 @@ void ptirq_msix_update(void *ctx, unsigned i, bool on, uint64_t addr, uint32_t d
 	}
 	dest = p->vcpus[0].pcpu ? p->vcpus[0].pcpu->apic_id : cpu_table[0].apic_id;
 	if (f->xir >= 0) {
-		struct iommu_irte irte = { (uint8_t)f->xvec[i], dest };
+		struct iommu_irte irte = { (uint8_t)f->xvec[i], dest, false };
 
 		if (iommu->ir_set(d->seg, f->rid, (unsigned)f->xir + i, &irte) ||
 		    iommu->ir_msi(d->seg, f->rid, (unsigned)f->xir + i, &haddr, &hdata)) {

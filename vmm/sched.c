@@ -197,11 +197,16 @@ static uint64_t budget(struct vcpu *v, uint64_t now, uint64_t quantum, uint64_t 
 
 	if (!cap)
 		return quantum;
-	if (now - v->period_start >= period) {
-		v->period_start = now;
-		v->period_used = 0;
-	}
 	allowed = period / 100 * cap;
+	if (now - v->period_start >= period) {
+		/* A slice that ran past the budget (its CPU was taken away
+		 * under it, or an exit took long) is paid back from the next
+		 * period, at most one period's worth: over time the cap holds. */
+		uint64_t over = v->period_used > allowed ? v->period_used - allowed : 0;
+
+		v->period_start = now;
+		v->period_used = over < allowed ? over : allowed;
+	}
 	if (v->period_used >= allowed) {
 		*until = v->period_start + period;
 		return 0;
@@ -287,10 +292,14 @@ void sched_loop(struct cpu *c)
 			struct partition *p = &partitions[i];
 			uint64_t due;
 
-			if (p->state != PART_RUNNING || p->paused || !has_vcpu_on(p, c))
+			if (p->state != PART_RUNNING || !has_vcpu_on(p, c))
 				continue;
 			part_lock(p);
 			if (p->state != PART_RUNNING || p->paused) {
+				/* Paused: it gets no credit for the pause either. */
+				for (unsigned j = 0; j < p->nvcpus; j++)
+					if (p->vcpus[j].pcpu == c)
+						p->vcpus[j].queued = false;
 				part_unlock(p);
 				continue;
 			}
@@ -308,16 +317,23 @@ void sched_loop(struct cpu *c)
 				if (v->lapic_due && (!next || v->lapic_due < next))
 					next = v->lapic_due;
 				wake(v);
-				if (v->state != VCPU_RUNNABLE)
+				if (v->state != VCPU_RUNNABLE) {
+					v->queued = false;
 					continue;
+				}
 				if (!budget(v, now, quantum, &until)) {
+					v->queued = false;
 					if (!next || until < next)
 						next = until;
 					continue;
 				}
-				/* Back from sleep: no credit for the time asleep. */
-				if (v->vruntime + quantum < vclock)
+				/* Back from sleep (or new): no credit for the time
+				 * asleep. One that waited its turn all along keeps
+				 * its lag: a neighbour's slice that ran long (its
+				 * CPU taken away under it) is made up for. */
+				if (!v->queued && v->vruntime + quantum < vclock)
 					v->vruntime = vclock - quantum;
+				v->queued = true;
 				if (!best || v->vruntime < best->vruntime) {
 					best = v;
 					best_starts = p->starts;

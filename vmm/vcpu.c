@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include "vmm/vcpu.h"
 #include "vmm/fpu.h"
+#include "vmm/spec.h"
 #include "vmm/vmm_ops.h"
 #include "vmm/decode.h"
 #include "vmm/loader/loader.h"
@@ -112,8 +113,10 @@ static int hlt_exit(struct vcpu *v, const struct vm_exit *e)
 	vcpu_skip(v, e, 1);
 	if (v->nmi_pending)
 		return 0;     /* an NMI is waiting: HLT ends at once */
-	if (!(v->regs.rflags & RFLAGS_IF) && v->pending_irq < 0 && v->part->nvcpus == 1) {
-		/* Nothing can ever wake it: say so instead of idling forever. */
+	if (!(v->regs.rflags & RFLAGS_IF) && v->pending_irq < 0 && v->part->nvcpus == 1 &&
+	    !platform_nmi_wired(v)) {
+		/* Nothing can ever wake it: say so instead of idling forever.
+		 * An NMI would (SDM Vol. 2A, HLT): with one wired, it waits. */
 		part_stop(v->part, -1, "stopped: vCPU %u halted with interrupts disabled", v->id);
 		return 0;
 	}
@@ -454,6 +457,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 	uint64_t start = rdtsc(), host_dr[4];
 	struct vm_exit e;
 	bool drs, quiet, handled;
+	unsigned spec;
 
 	v->in_slice = true;
 	this_cpu()->current = v;
@@ -488,7 +492,15 @@ void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 		for (;;) {
 			e = (struct vm_exit){ 0 };
 			handled = false;
+			spec = spec_enter(v);
+			/* Odd from here to the exit; a locked add, so the flush
+			 * request part_gpt_sync stores before reading this is
+			 * seen by the entry, or this by part_gpt_sync. */
+			__atomic_fetch_add(&v->guest_seq, 1, __ATOMIC_SEQ_CST);
 			vmm->vcpu_run(v, &e);
+			v->guest_seq++;
+			if (spec)
+				spec_exit(spec);
 			/* With an interrupt pending or just injected, each exit
 			 * goes the locked way, which delivers the next one. */
 			if (!quiet || !exit_private(v, &e))

@@ -2,6 +2,7 @@
  * starting the configured partitions; the scheduler is vmm/sched.c. */
 #include "vmm/vmm.h"
 #include "vmm/fpu.h"
+#include "vmm/spec.h"
 #include "vmm/vcpu.h"
 #include "vmm/sched.h"
 #include "arch/x86/percpu.h"
@@ -44,6 +45,8 @@ void vmm_init(void)
 	vmm = ops;
 	this_cpu()->virt_on = true;
 	fpu_init();
+	spec_init();
+	spec_cpu_init();
 	/* The machine's ACPI PM timer is a read-only free-running counter:
 	 * guests read it directly, which is what lets a guest calibrate its
 	 * TSC when exits are slow (its FADT names the same port). */
@@ -92,6 +95,7 @@ int vmm_cpu_init(void)
 	r = vmm->cpu_enable();
 	if (r)
 		return r;
+	spec_cpu_init();
 	c->virt_on = true;
 	return 0;
 }

@@ -175,6 +175,21 @@ static inline void irq_disable(void)
 	__asm__ volatile("cli" ::: "memory");
 }
 
+/* Interrupts off, returning RFLAGS to give to irq_restore. */
+static inline uint64_t irq_save(void)
+{
+	uint64_t f;
+
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(f) : : "memory");
+	return f;
+}
+
+static inline void irq_restore(uint64_t f)
+{
+	if (f & (1u << 9))
+		__asm__ volatile("sti" ::: "memory");
+}
+
 /* Stops this CPU for good: interrupts off, halt forever. */
 static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 {

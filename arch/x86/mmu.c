@@ -189,6 +189,32 @@ uint64_t mmu_stack_alloc(unsigned pages)
 	return top;
 }
 
+void mmu_check(const char *when)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) idtr;
+	static const char *const what[] = { "the IDT", "the core's code", "this CPU's stack" };
+	uint64_t va[3], tables[8];
+
+	__asm__ volatile("sidt %0" : "=m"(idtr));
+	va[0] = idtr.base;
+	va[1] = (uint64_t)(uintptr_t)&mmu_check;
+	va[2] = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+	for (unsigned i = 0; i < 3; i++) {
+		int n = pt_walk_tables(&hv_pt, va[i], tables, 8);
+
+		if (n < 0)
+			pr_err("mmu: %s: the host's tables no longer map %s at %#llx (%d tables walked)",
+			       when, what[i], (unsigned long long)va[i], n == -ENOENT ? 0 : n);
+		for (int k = 0; k < n && k < 8; k++)
+			if (page_is_free(tables[k]))
+				pr_err("mmu: %s: table page %#llx on the walk for %s is in the free pool",
+				       when, (unsigned long long)tables[k], what[i]);
+	}
+}
+
 uint64_t mmu_root(void)
 {
 	return hv_pt.root;

@@ -24,6 +24,12 @@ void *mmu_map_phys(uint64_t phys, size_t len, bool uncached);
 uint64_t mmu_stack_alloc(unsigned pages);
 /* The core's page-table root, which every CPU loads. */
 uint64_t mmu_root(void);
+/* A check of the host's own tables: the walks for the IDT, this code and
+ * the current stack still reach a page, through table pages none of
+ * which is in the page allocator's free pool; says what is wrong, naming
+ * when (a host reset on an emulator was traced to the host's tables
+ * losing the IDT's mapping right after a partition's teardown). */
+void mmu_check(const char *when);
 
 /* What mmu_init turned on, for the caps report. */
 struct mmu_state {

@@ -679,6 +679,28 @@ int pt_lookup(const struct pt *pt, uint64_t va, uint64_t *pa, unsigned *flags, u
 	return -ENOENT;
 }
 
+int pt_walk_tables(const struct pt *pt, uint64_t va, uint64_t *tables, unsigned max)
+{
+	uint64_t table;
+	unsigned level, n = 0;
+
+	if (!pt->fmt || !pt_addr_ok(pt, va))
+		return -EINVAL;
+	table = pt->root;
+	for (level = pt->fmt->levels; level >= 1; level--) {
+		uint64_t e = pt_read(pt_table(pt, table), pt_index(va, level));
+
+		if (n < max)
+			tables[n++] = table;
+		if (!pt->fmt->present(e))
+			return -ENOENT;
+		if (pt_is_leaf(pt, e, level))
+			return (int)n;
+		table = pt->fmt->addr(e, level);
+	}
+	return (int)n;
+}
+
 void pt_destroy(struct pt *pt)
 {
 	if (!pt->fmt)

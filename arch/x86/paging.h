@@ -146,6 +146,10 @@ int pt_protect(struct pt *pt, uint64_t va, uint64_t size, unsigned flags);
 /* Translates va; -ENOENT if unmapped, -EINVAL if va is not a valid input
  * address for the format. Outputs may be NULL. */
 int pt_lookup(const struct pt *pt, uint64_t va, uint64_t *pa, unsigned *flags, uint64_t *page_size);
+/* The physical addresses of the table pages the walk for va reads, root
+ * first, at most max of them; how many, or -ENOENT when an entry on the
+ * way is not present (tables[] then holds the walk up to it). */
+int pt_walk_tables(const struct pt *pt, uint64_t va, uint64_t *tables, unsigned max);
 
 /* Frees every table including the root. The struct may be reused with
  * pt_init(); a second pt_destroy() is harmless. */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "vmm/tlbtag.h"
+#include "vmm/specctrl.h"
 #include "arch/x86/x86.h"
 
 #define CPU_MAX 64
@@ -48,6 +49,8 @@ struct cpu {
 	void *msrs_loaded;
 	uint64_t tsc_aux;            /* what IA32_TSC_AUX holds (vmm/msr.c) */
 	bool tsc_aux_valid;
+	struct specctrl_regs spec_host;   /* [boot] the host's speculation controls (vmm/spec.c) */
+	bool spec_reset_differs;     /* [boot] ...differ from what a guest starts with */
 	struct tlbtag_cpu tags;      /* [own] */
 	/* scheduler (vmm/sched.c) */
 	void *current;               /* [own] the vCPU in a slice here, or NULL */

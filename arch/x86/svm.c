@@ -757,6 +757,18 @@ static void svm_tlb(struct vcpu *v, struct svm_vcpu *s, struct vmcb *vm)
 			c->id, (unsigned long long)d.cpu.gen);
 }
 
+/* A guest with paging off loads no CR3 at VMRUN: an emulated SVM that
+ * does not tag its TLB by ASID (QEMU's TCG, which flushes only on a CR3
+ * load with paging on) would keep the previous guest's or the host's
+ * translations for it. Such guests (real mode, 32-bit kernels without
+ * paging) enter with everything flushed; hardware only loses some TLB
+ * entries of a rare kind of guest. */
+static void svm_tlb_unpaged(struct vmcb *vm)
+{
+	if (!(vm->s.cr0 & CR0_PG))
+		vm->c.tlb_control = 1;
+}
+
 static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct svm_vcpu *s = sv(v);
@@ -769,6 +781,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	vm->s.rip = v->regs.rip;
 	vm->s.rflags = v->regs.rflags;
 	svm_tlb(v, s, vm);
+	svm_tlb_unpaged(vm);
 	vm->c.exitintinfo = 0;
 	/* CR8 is the LAPIC's TPR (SDM Vol. 3A, 11.8.6.1): the guest's MOV CR8
 	 * works on V_TPR, which carries the LAPIC model's value in and out. */

@@ -13,7 +13,11 @@
 #define LWIP_IPV6               0
 #define LWIP_ARP                1
 #define ARP_QUEUEING            1
-#define MEMP_NUM_ARP_QUEUE      32
+/* Packets held per address while its ARP request is out: the syslog
+ * queue's 64 lines go out at once after boot, before the collector's
+ * address is known (lwIP's default 3 kept only the last three). */
+#define ARP_QUEUE_LEN           64
+#define MEMP_NUM_ARP_QUEUE      80
 #define LWIP_ETHERNET           1
 #define LWIP_ICMP               1
 #define LWIP_DHCP               1

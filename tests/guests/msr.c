@@ -10,6 +10,12 @@
  *     readable, or absent (RDMSR and WRMSR #GP(0)). An MSR that a CPUID
  *     bit promises is checked as its kind when the guest's CPUID shows
  *     the bit and as absent when not. Writes of reserved bits #GP.
+ *   - Vatra only: the speculation controls as CPUID offers them:
+ *     IA32_SPEC_CTRL with exactly the IBRS/STIBP/SSBD bits shown (each
+ *     written and read back, every other bit #GP), IA32_PRED_CMD write-only
+ *     (IBPB works, other bits #GP), IA32_ARCH_CAPABILITIES read-only,
+ *     IA32_FLUSH_CMD write-only (L1D_FLUSH), and on AMD VIRT_SPEC_CTRL
+ *     with SSBD only; each absent (#GP both ways) where its bits are clear.
  *   - WRMSR to IA32_TSC moves the TSC RDTSC reads; on Intel (CPUID 7
  *     EBX[1]) IA32_TSC_ADJUST moves with it and writing it moves the TSC
  *     (SDM Vol. 3B, 17.17.3).
@@ -75,8 +81,6 @@ static const struct entry common[] = {
 	{0x802, "x2APIC ID in xAPIC mode", GP, 0, 0, {0}},
 	/* CPUID hides what these need. */
 	{0x3B, "TSC_ADJUST", READ, 0, 0, N(7, EBX, 1)},
-	{0x48, "SPEC_CTRL", READ, 0, 0, N(7, EDX, 26)},
-	{0x10A, "ARCH_CAPABILITIES", READ, 0, 0, N(7, EDX, 29)},
 	{0x600, "DS_AREA", READ, 0, 0, N(1, EDX, 21)},
 	{0x186, "PERFEVTSEL0 (no PMU)", GP, 0, 0, {0}},
 	{0xC1, "PMC0 (no PMU)", GP, 0, 0, {0}},
@@ -270,6 +274,106 @@ static void check_tsc_write(void)
 	EXPECT_EQ(rdmsr(0x3B), a0);
 }
 
+static bool bit_of(uint32_t leaf, int reg, int bit)
+{
+	return offered(&(struct need){ leaf, (uint8_t)reg, (uint8_t)bit });
+}
+
+/* Writes every bit of msr alone: those in ok must work (and read back
+ * where readable), all others #GP; then 0, which always works. */
+static void check_bits(uint32_t m, const char *name, uint64_t ok, bool readable)
+{
+	unsigned bad = 0;
+
+	for (unsigned b = 0; b < 64; b++) {
+		uint64_t v = 1ull << b, back = 0;
+		int w = try_wr(m, v), r = readable ? try_rd(m, &back) : 0;
+		bool good = (ok & v) ? w == 0 && r == 0 && (!readable || back == v) : w == 14;
+
+		if (!good) {
+			rt_printf("msr: %s bit %u: wrmsr %s, read back 0x%lx  <- FAIL\n", name, b,
+				  w ? "#GP" : "ok", back);
+			bad++;
+		}
+		EXPECT(good);
+	}
+	EXPECT_EQ(try_wr(m, 0), 0);
+	rt_printf("msr: %s: bits 0x%lx writable%s, every other bit #GP%s\n", name, ok,
+		  readable ? " and read back" : "", bad ? "  <- FAIL" : "");
+}
+
+/* IA32_SPEC_CTRL, IA32_PRED_CMD, VIRT_SPEC_CTRL: exactly what CPUID
+ * shows (Intel 7.0 EDX[26,27,31]; AMD 0x80000008 EBX[12,14,15,24,25]). */
+static void check_spec(void)
+{
+	bool ibrs = bit_of(7, EDX, 26), stibp = bit_of(7, EDX, 27), ssbd = bit_of(7, EDX, 31);
+	bool ibpb = ibrs, virt = false;
+	uint64_t bits, v = ~0ull;
+
+	if (rt_is_amd) {
+		ibpb |= bit_of(0x80000008, EBX, 12);
+		ibrs |= bit_of(0x80000008, EBX, 14);
+		stibp |= bit_of(0x80000008, EBX, 15);
+		ssbd |= bit_of(0x80000008, EBX, 24);
+		virt = bit_of(0x80000008, EBX, 25);
+	}
+	bits = (ibrs ? 1 : 0) | (stibp ? 2 : 0) | (ssbd ? 4 : 0);
+	rt_printf("msr: speculation controls offered: SPEC_CTRL 0x%lx, IBPB %s, VIRT_SSBD %s\n", bits,
+		  ibpb ? "yes" : "no", virt ? "yes" : "no");
+	if (bits) {
+		EXPECT_EQ(try_rd(0x48, &v), 0);
+		EXPECT_EQ(v, 0);             /* its reset value */
+		check_bits(0x48, "SPEC_CTRL", bits, true);
+		EXPECT_EQ(try_wr(0x48, bits), 0);
+		EXPECT_EQ(try_rd(0x48, &v), 0);
+		EXPECT_EQ(v, bits);
+		EXPECT_EQ(try_wr(0x48, 0), 0);
+	} else {
+		check(&(struct entry){ 0x48, "SPEC_CTRL", GP, 0, 0, {0} });
+	}
+	if (ibpb) {
+		EXPECT_EQ(try_rd(0x49, &v), 14);   /* write-only */
+		check_bits(0x49, "PRED_CMD", 1, false);
+		rt_printf("msr: PRED_CMD: rdmsr #GP (write-only)\n");
+	} else {
+		check(&(struct entry){ 0x49, "PRED_CMD", GP, 0, 1, {0} });
+	}
+	/* Intel's ARCH_CAPABILITIES (read-only) and FLUSH_CMD (write-only). */
+	if (bit_of(7, EDX, 29)) {
+		uint64_t v2 = ~0ull;
+		EXPECT_EQ(try_rd(0x10A, &v), 0);
+		EXPECT_EQ(try_wr(0x10A, v), 14);
+		EXPECT_EQ(try_wr(0x10A, 0), 14);
+		EXPECT_EQ(try_rd(0x10A, &v2), 0);
+		EXPECT_EQ(v2, v);
+		rt_printf("msr: ARCH_CAPABILITIES reads 0x%lx, writes #GP\n", v);
+	} else {
+		check(&(struct entry){ 0x10A, "ARCH_CAPABILITIES", GP, 0, 0, {0} });
+	}
+	if (bit_of(7, EDX, 28)) {
+		EXPECT_EQ(try_rd(0x10B, &v), 14);
+		check_bits(0x10B, "FLUSH_CMD", 1, false);
+		rt_printf("msr: FLUSH_CMD: rdmsr #GP (write-only)\n");
+	} else {
+		check(&(struct entry){ 0x10B, "FLUSH_CMD", GP, 0, 1, {0} });
+	}
+	if (virt) {
+		EXPECT_EQ(try_rd(0xC001011F, &v), 0);
+		EXPECT_EQ(v, 0);
+		check_bits(0xC001011F, "VIRT_SPEC_CTRL", 4, true);
+		/* Its SSBD stays set across exits and other MSRs' traffic. */
+		EXPECT_EQ(try_wr(0xC001011F, 4), 0);
+		for (int i = 0; i < 100; i++)
+			(void)cpuid(0, 0);
+		EXPECT_EQ(try_rd(0xC001011F, &v), 0);
+		EXPECT_EQ(v, 4);
+		rt_printf("msr: VIRT_SPEC_CTRL: SSBD set across 100 exits, reads 0x%lx\n", v);
+		EXPECT_EQ(try_wr(0xC001011F, 0), 0);
+	} else {
+		check(&(struct entry){ 0xC001011F, "VIRT_SPEC_CTRL", GP, 0, 4, {0} });
+	}
+}
+
 static uint64_t fs_target = 0x600dcafe0badf00dull;
 
 int main(uint32_t mb_magic, uint64_t mb_info)
@@ -317,6 +421,7 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 		check_table(amd, ARRAY_SIZE(amd));
 	else
 		check_table(intel, ARRAY_SIZE(intel));
+	check_spec();
 	check_tsc_write();
 	rt_done();
 }

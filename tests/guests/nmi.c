@@ -4,10 +4,15 @@
  *   - one to all including self arrives, once
  *   - an NMI sent from inside the NMI handler is held: the handler is
  *     not re-entered, and the held NMI is delivered once, after IRET
+ *   - an NMI ends HLT with interrupts off: the PIT's one-shot edge
+ *     through IOAPIC pin 2 in NMI mode wakes CLI; HLT
  *   - LINT1 programmed as NMI: with flag `button`, the operator's
  *     `nmi NAME` (the partition's NMI button) arrives as an NMI and
  *     wakes the vCPU from HLT
- * Flag `bare`: the same, on the bare machine (QEMU -kernel).
+ * Flag `bare`: the same, on the bare machine (QEMU -kernel). Flag
+ * `no_hlt_nmi` skips the HLT check: on VT-x without virtual NMIs Vatra
+ * takes an NMI handler to have returned only at an exit with interrupts
+ * enabled, so an NMI after IRET while IF stays 0 is held.
  */
 #include "rt.h"
 
@@ -107,6 +112,27 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	EXPECT_EQ(nmis, 4);
 	EXPECT_EQ(max_depth, 1);
 	rt_printf("nmi: %u NMIs, nested at most %u deep\n", nmis, max_depth);
+
+	/* HLT with IF=0 waits for an NMI (SDM Vol. 2A, HLT): one from the
+	 * PIT (mode 0, 10 ms) through IOAPIC pin 2, delivery mode NMI. */
+	if (rt_has_flag("no_hlt_nmi")) {
+		rt_printf("nmi: HLT with interrupts off not checked (no_hlt_nmi)\n");
+		goto lint1;
+	}
+	before = nmis;
+	*(volatile uint32_t *)0xfec00000ul = 0x15;
+	*(volatile uint32_t *)0xfec00010ul = my_id() << 24;
+	*(volatile uint32_t *)0xfec00000ul = 0x14;
+	*(volatile uint32_t *)0xfec00010ul = ICR_NMI;      /* NMI, edge, unmasked */
+	outb(0x43, 0x30);
+	outb(0x40, 11932 & 0xff);
+	outb(0x40, 11932 >> 8);
+	asm volatile("cli; hlt" ::: "memory");
+	EXPECT_EQ(nmis, before + 1);
+	*(volatile uint32_t *)0xfec00000ul = 0x14;
+	*(volatile uint32_t *)0xfec00010ul = 1u << 16;     /* masked */
+	rt_printf("nmi: an NMI ended HLT with interrupts off\n");
+lint1:
 
 	/* LINT1 as NMI (SDM Vol. 3A, 11.5.1); the NMI button pulses it. */
 	*lapic(REG_LINT1) = ICR_NMI;         /* delivery mode NMI, unmasked */

@@ -61,6 +61,10 @@ check "zambezi: caps reports NRIP save" has "$L" "^caps: nrip-save +yes"
 check "zambezi: caps reports flush-by-ASID" has "$L" "^caps: flush-asid +yes"
 check "zambezi: caps reports the model's 64 ASIDs" has "$L" "^caps: asids +64$"
 check "zambezi: SVM on with the hardware paths" has "$L" "^svm: on \(8 ASIDs by tlb_tags, NRIP save, flush by ASID\)"
+check "zambezi: VIRT_SPEC_CTRL offered on family 15h's LS_CFG" has "$L" \
+	"^vmm: guest speculation controls: SPEC_CTRL 0x0, IBPB no, VIRT_SPEC_CTRL on LS_CFG$"
+check "zambezi: the msr kernel's VIRT_SPEC_CTRL keeps SSBD across exits" has "$L" \
+	"^\[msr\] msr: VIRT_SPEC_CTRL: SSBD set across 100 exits, reads 0x4$"
 
 # Debug registers, #DB/#AC loops, self-INIT (a boot of their own: the
 # suite is at the partition limit). Hardware breakpoints fire under
@@ -77,10 +81,40 @@ guest_dbg_check skylake-x "$W/dbg-skylake.log"
 check "skylake-x: AVX-512 state (ZMM16, k1) survives preemption" has "$W/dbg-skylake.log" \
 	"^\[xsave\] xsave: preempted [1-9][0-9]* times, YMM0-15, ZMM16 and k1 changed 0 times"
 
+# Exceptions that could hold a CPU (issue: CVE-2015-8104, -5307): the #DB
+# storm (a breakpoint on the stack its own delivery writes, never ending)
+# and dbg's #DB and #AC loops, both on the boot CPU, which runs the shell:
+# typed at over the serial line (Bochs' socket-server mode), the shell
+# answers while they run, and destroys the storm.
+mkcfg "$W/storm.cfg" "[vatra]" "on_all_stopped = exit" \
+	"[partition storm]" "kernel = /guests/dbg.elf" "memory = 16M" "cpus = 0" "cmdline = storm" \
+	"[partition loops]" "kernel = /guests/dbg.elf" "memory = 16M" "cpus = 0" "debug_exit = yes" "cmdline = seconds=3"
+"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$W/storm.cfg" -o "$W/storm.img" \
+	-f "$B/guests/dbg.elf:/guests/dbg.elf" >/dev/null
+echo "--- haswell: the #DB storm and #DB/#AC loops on the boot CPU, the shell typed at meanwhile"
+L=$W/storm.log
+sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 "$TOP/tests/integration/vmrun.py" --tcp "$sport" --log "$L" --timeout 300 \
+	--step "\[storm\] dbg: storm: #DB with a write breakpoint" "" \
+	--step "@sleep 1" "list\n" \
+	--step "storm +running[^\n]*\n(.*\n)*?vatra> " "stats storm\n" \
+	--step "exception +[0-9]+[^\n]*\n(.*\n)*?vatra> " "" \
+	--step "@seen partition loops: exited" "destroy storm\n" \
+	-- "$TOP/tools/run-bochs" --model corei7_haswell_4770 --timeout 290 --serial-tcp "$sport" \
+	"$W/storm.img" "$L"
+check "storm: the #DB storm runs on the boot CPU" has "$L" "^\[storm\] dbg: storm: #DB with a write breakpoint on its own stack"
+check "storm: meanwhile the shell answers list (storm running)" has "$L" "^storm +running +1 +16M"
+check "storm: ... and stats, the storm's exits counted as exceptions" has "$L" "^    exception +[0-9]{3,}"
+check "storm: the #DB and #AC loops beside it complete" eval \
+	'has "$L" "^\[loops\] dbg: #DB loop: [1-9][0-9]* single-step traps" && has "$L" "^\[loops\] dbg: #AC loop: [1-9][0-9]* alignment checks"'
+check "storm: the loops partition exits by itself" has "$L" "^partition loops: exited with status 0"
+check "storm: destroy ends the storm" has "$L" "^partition storm: destroyed by the operator"
+check "storm: the storm never got past its storm" hasnt "$L" "storm ended"
+
 # VT-x as on a CPU without virtual NMIs: said at boot, and the guest's
 # NMIs are still held while one is handled and never lost.
 mkcfg "$W/novnmi.cfg" "[vatra]" "on_all_stopped = exit" "virtual_nmis = no" "[partition nmi]" \
-	"kernel = /guests/nmi.elf" "memory = 16M" "debug_exit = yes"
+	"kernel = /guests/nmi.elf" "memory = 16M" "debug_exit = yes" "cmdline = no_hlt_nmi"
 "$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$W/novnmi.cfg" -o "$W/novnmi.img" \
 	-f "$B/guests/nmi.elf:/guests/nmi.elf" >/dev/null
 echo "--- haswell without virtual NMIs: NMIs tracked by the interrupt flag"
@@ -124,6 +158,40 @@ for m in corei7_haswell_4770:haswell zambezi:zambezi; do
 	check "${m##*:}: devices exits with status 0" has "$L" "^partition devices: exited with status 0"
 	check "${m##*:}: x2APIC mode works through its MSRs" has "$L" "^\[devices\] devices: x2APIC: id 0"
 done
+
+# The speculation controls where an emulated CPU has them: Bochs'
+# Tiger Lake models IA32_SPEC_CTRL (IBRS, STIBP, SSBD), IA32_PRED_CMD,
+# IA32_FLUSH_CMD and IA32_ARCH_CAPABILITIES.
+# The msr kernel writes each bit (loaded into the CPU's SPEC_CTRL for
+# guest mode, the host's back after each exit) and IBPB.
+echo "--- tigerlake: SPEC_CTRL, PRED_CMD, FLUSH_CMD, ARCH_CAPABILITIES (msr), LA57 hidden (la57)"
+# Its VT-x has no LA57: the la57 kernel checks the hidden side.
+mkcfg "$W/spec.cfg" "[vatra]" "on_all_stopped = exit" "[partition msr]" \
+	"kernel = /guests/msr.elf" "memory = 16M" "debug_exit = yes" "cmdline = name=msr" \
+	"[partition la57]" "kernel = /guests/la57.elf" "memory = 16M" "debug_exit = yes"
+"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$W/spec.cfg" -o "$W/spec.img" \
+	-f "$B/guests/msr.elf:/guests/msr.elf" -f "$B/guests/la57.elf:/guests/la57.elf" >/dev/null
+L=$W/spec-tigerlake.log
+"$TOP/tools/run-bochs" --model tigerlake --timeout 300 "$W/spec.img" "$L"
+check "tigerlake: SPEC_CTRL bits 0-2 and IBPB offered" has "$L" \
+	"^vmm: guest speculation controls: SPEC_CTRL 0x7, IBPB yes, VIRT_SPEC_CTRL no$"
+check "tigerlake: the msr kernel sees them" has "$L" \
+	"^\[msr\] msr: speculation controls offered: SPEC_CTRL 0x7, IBPB yes, VIRT_SSBD no$"
+check "tigerlake: SPEC_CTRL's three bits work, every other #GPs" has "$L" \
+	"^\[msr\] msr: SPEC_CTRL: bits 0x7 writable and read back, every other bit #GP$"
+check "tigerlake: PRED_CMD takes IBPB, is write-only" has "$L" "^\[msr\] msr: PRED_CMD: rdmsr #GP \(write-only\)$"
+# Its IA32_ARCH_CAPABILITIES and FLUSH_CMD too: the guest reads what the
+# hypervisor says it offers (the host's, less the bits that promise MSRs).
+ac=$(tr -d '\r' <"$L" | sed -n 's/^vmm: guest ARCH_CAPABILITIES \(0x[0-9a-f]*\), L1D flush yes$/\1/p' | head -1)
+check "tigerlake: ARCH_CAPABILITIES (${ac:-none}) and L1D flush offered" test -n "$ac"
+check "tigerlake: the guest reads that ARCH_CAPABILITIES, writes #GP" has "$L" \
+	"^\[msr\] msr: ARCH_CAPABILITIES reads ${ac:-none}, writes #GP$"
+check "tigerlake: FLUSH_CMD takes L1D_FLUSH only, is write-only" has "$L" \
+	"^\[msr\] msr: FLUSH_CMD: bits 0x1 writable, every other bit #GP$"
+check "tigerlake: the msr kernel passes" has "$L" "^\[msr\] PASS: [0-9]+ checks"
+check "tigerlake: msr exits with status 0" has "$L" "^partition msr: exited with status 0"
+check "tigerlake: LA57 hidden, CR4.LA57 refused" has "$L" "^\[la57\] la57: CPUID 7.0 ECX\[16\] hidden$"
+check "tigerlake: la57 passes" has "$L" "^\[la57\] PASS: [0-9]+ checks"
 
 # Probe and degrade: VT-x without what partitions need. Vatra boots, says
 # what is missing, refuses partitions with the reason, panics nowhere.

@@ -10,6 +10,9 @@ GUEST_PASS="cpuid priv msr io mmio exc inject hcall mbinfo mbinfo-low mbinfo-pag
 GUEST_RESETS=${GUEST_RESETS:-16}
 # GUEST_DEVICES= (empty) leaves out the devices kernel, whose timing
 # checks want a CPU of their own (see bochs.sh).
+# GUEST_FUZZ_FLAGS: flags for the dbg boot's fuzz kernel (no_ring0 for
+# Bochs' SVM with a seed whose streams loop, see tests/guests/fuzz.c),
+# for guest_dbg_image and guest_dbg_check alike.
 # GUEST_DBG_FLAGS: flags for the dbg kernel where the emulator lacks a
 # feature (QEMU: no_bp no_ac no_icebp; Bochs' SVM: no_dr6; see tests/guests/dbg.c).
 # GUEST_NO_TRIPLE=1 leaves out the kernels that triple-fault: Bochs 2.7's
@@ -195,8 +198,8 @@ guest_dbg_image() { # IMG [extra vatra.cfg lines...]
 		# MTRRs: the firmware's state and every MSR rule.
 		printf '[partition mtrr]\nkernel = /guests/mtrr.elf\nmemory = 16M\ndebug_exit = yes\n'
 		# A short fuzz campaign (make fuzz runs long ones).
-		printf '[partition fuzz]\nkernel = /guests/fuzz.elf\nmemory = 32M\ndebug_exit = yes\nunmapped = ignore\ncmdline = seed=%s ops=%s\n' \
-			"${GUEST_FUZZ_SEED:-7}" "${GUEST_FUZZ_OPS:-2000}"
+		printf '[partition fuzz]\nkernel = /guests/fuzz.elf\nmemory = 32M\ndebug_exit = yes\nunmapped = ignore\ncmdline = seed=%s ops=%s ksteps=128 %s\n' \
+			"${GUEST_FUZZ_SEED:-7}" "${GUEST_FUZZ_OPS:-2000}" "${GUEST_FUZZ_FLAGS:-}"
 	} >"$cfg"
 	"$TOP/tools/mkimage" -e "$B/vatra.efi" -c "$cfg" -o "$img" \
 		-f "$G/dbg.elf:/guests/dbg.elf" -f "$G/initself.elf:/guests/initself.elf" \
@@ -219,6 +222,8 @@ guest_dbg_check() { # TAG LOG
 		has "$L" "^\[xsave\] xsave: preempted [1-9][0-9]* times, YMM0-15(, ZMM16 and k1)?(, PKRU)? changed 0 times"
 	check "$t: guest nmi passes its checks" has "$L" "^\[nmi\] PASS: [0-9]+ checks"
 	check "$t: an NMI sent in the NMI handler waits for its IRET" has "$L" "^\[nmi\] nmi: 4 NMIs, nested at most 1 deep$"
+	check "$t: an NMI ends HLT with interrupts off (the PIT through the IOAPIC in NMI mode)" has "$L" \
+		"^\[nmi\] nmi: an NMI ended HLT with interrupts off$"
 	check "$t: guest mtrr passes its checks" has "$L" "^\[mtrr\] PASS: [0-9]+ checks"
 	check "$t: MTRRCAP offers 8 variable ranges, the fixed ranges and WC" has "$L" "^\[mtrr\] mtrr: MTRRCAP 0x508$"
 	check "$t: every MTRR write with a reserved bit or type #GPs" has "$L" \
@@ -226,6 +231,9 @@ guest_dbg_check() { # TAG LOG
 	check "$t: a short fuzz campaign gets through all its operations" has "$L" \
 		"^\[fuzz\] fuzz: seed [0-9]+: [0-9]+ operations done"
 	check "$t: the fuzzer passes its checks" has "$L" "^\[fuzz\] PASS: [0-9]+ checks"
+	[ -z "${GUEST_FUZZ_FLAGS:-}" ] &&
+	check "$t: the fuzzer's ring-0 code ran in 64-bit, 32-bit and 16-bit segments" has "$L" \
+		"^\[fuzz\] fuzz: ring 0: [1-9][0-9]* streams, [0-9]+ instructions \(64-bit [1-9][0-9]*, 32-bit [1-9][0-9]*, 16-bit [1-9][0-9]*\)"
 	check "$t: the fuzzer is not stopped" hasnt "$L" "^error: partition fuzz: stopped"
 	check "$t: no hypervisor exception in the dbg boot" hasnt "$L" "^error: (hypervisor exception|PANIC)"
 }

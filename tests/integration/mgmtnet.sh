@@ -4,7 +4,8 @@
 # reached only through a host forward on 127.0.0.1). One boot at a static
 # address runs vatractl, curl, the Prometheus parser, the syslog capture
 # and the robustness probes against the live hypervisor while its
-# partitions run; a second boot takes its address by DHCP.
+# partitions run; e1000e behind an Intel IOMMU; e1000 behind an AMD
+# IOMMU takes its address by DHCP.
 set -u
 . "$(dirname "$0")/../lib.sh"
 W=$B/itest/mgmtnet
@@ -216,14 +217,21 @@ else
 fi
 stop
 
-echo "--- e1000 (82540EM), address by DHCP"
+# QEMU's AMD IOMMU lets a device with no valid table entry through
+# untranslated, so Vatra blocks every device ID first: a NIC that then
+# moves frames both ways does so through the domain Vatra gave it.
+echo "--- e1000 (82540EM) behind an AMD IOMMU, address by DHCP"
 image dhcp "mgmt_ip = dhcp"
 L=$W/dhcp.log
-if start dhcp e1000; then
+if start dhcp e1000 -device amd-iommu; then
 	check "mgmt: e1000 driver up" has "$L" "mgmt: e1000 \(82540EM\) at [0-9a-f:.]+, MAC 52:54:00"
+	check "mgmt: behind AMD-Vi every device is blocked and the NIC has a domain of its own" eval \
+		'has "$L" "^iommu: AMD-Vi: every device blocked \(deny by default\)" && has "$L" "mgmt: the NIC reaches only its own buffers \(IOMMU domain 4003\)" && hasnt "$L" "iommu: fault|amdvi.*(error|timeout)"'
 	for _ in $(seq 30); do has "$L" "mgmt: address 10.0.2.15 by DHCP" && break; sleep 1; done
 	check "mgmt: DHCP gives 10.0.2.15" has "$L" "mgmt: address 10.0.2.15 by DHCP"
 	check "mgmt: the API answers at the DHCP address" eval 'ctl op list | grep -qE "^b +running"'
+	check "mgmt: AMD-Vi: vatractl destroys and starts a while b runs" eval \
+		'ctl op destroy a && [ "$(state_of a)" = stopped ] && [ "$(state_of b)" = running ] && ctl op start a && [ "$(state_of a)" = running ]'
 else
 	fail "mgmt: DHCP boot, API up (see $L)"
 fi

@@ -237,6 +237,14 @@ boot guests 400 -- \
 	--step "vatra> " "poweroff\n"; st=$?
 L=$W/guests.log
 guest_suite_check qemu "$L"
+# TCG reads LS_CFG (family 17h's SSBD) as every unknown MSR, 0: bare
+# Linux takes it for LS_CFG SSBD, so guests get VIRT_SPEC_CTRL on it.
+check "spec: VIRT_SPEC_CTRL offered on LS_CFG, nothing else (TCG's EPYC)" has "$L" \
+	"^vmm: guest speculation controls: SPEC_CTRL 0x0, IBPB no, VIRT_SPEC_CTRL on LS_CFG$"
+check "spec: the msr kernel sees VIRT_SSBD and no SPEC_CTRL or IBPB" has "$L" \
+	"^\[msr\] msr: speculation controls offered: SPEC_CTRL 0x0, IBPB no, VIRT_SSBD yes$"
+check "spec: VIRT_SPEC_CTRL keeps SSBD across exits" has "$L" \
+	"^\[msr\] msr: VIRT_SPEC_CTRL: SSBD set across 100 exits, reads 0x4$"
 check "guests: poweroff after the suite" status_is $st 0
 check "stats: per-vCPU exit totals" has "$L" "^  vCPU 0 on CPU [0-9]+: [0-9]+ exits, [0-9]+ Mcycles run"
 # The first stats block of partition P: "total" then "reason count" lines.
@@ -278,6 +286,12 @@ check "info: shows the partition" has "$L" "^  kernel   /guests/cpuid.elf"
 check "info: shows why it stopped" has "$L" "^  stopped  exited with status 0 \(debug-exit\)"
 check "start: a stopped partition runs again" count "$L" "^partition cpuid: started" 2
 check "start: and passes again" count "$L" "^\[cpuid\] PASS: " 2
+if ! count "$L" "^partition cpuid: started" 2 || ! count "$L" "^\[cpuid\] PASS: " 2; then
+	# What the restart printed, for a failure seen only elsewhere.
+	echo "  the log from 'start cpuid' on:"
+	tr -d '\r' <"$L" | grep -n -A16 "start cpuid" | sed 's/^/    /'
+	tr -d '\r' <"$L" | grep -nE "^partition cpuid: |^\[cpuid\] (PASS|FAIL)" | sed 's/^/    /'
+fi
 check "cpus: lists the boot CPU" has "$L" "^cpu 0: apic id 0, online, boot CPU \\(shell\\)"
 check "cpus: the second CPU is online" has "$L" "^cpu 1: apic id 1, online, [0-9]+ vCPU"
 check "smp: both CPUs of -smp 2 come up" has "$L" "^smp: 2 of 2 CPU\\(s\\) online"
@@ -303,6 +317,44 @@ boot linuxrun 300; st=$?
 linux_check qemu "$W/linuxrun.log" 2 "$bare"
 check "qemu: the partition's status reaches the exit device" status_is $st 1
 check "qemu: TSC calibrated from the PM timer" has "$W/linuxrun.log" "^\[linux\] .*tsc: Detected [0-9.]+ MHz"
+
+echo "--- the same Linux partition on QEMU's -cpu max, compared with the same kernel bare on it"
+bare=$(VATRA_QEMU_CPU=max linux_bare_memtotal)
+cp "$W/linux.img" "$W/linuxmax.img"
+VATRA_QEMU_CPU=max boot linuxmax 300
+linux_check qemu-max "$W/linuxmax.log" 2 "$bare"
+check "qemu-max: Linux runs with 5-level paging, as bare on max" has "$W/linuxmax.log" \
+	"^\[linux\] VATRA-INIT: address sizes : [0-9]+ bits physical, 57 bits virtual"
+
+echo "--- -cpu max: 5-level paging (la57), and the msr, features and xsave kernels"
+mkcfg "$W/max.cfg" "[vatra]" "on_all_stopped = exit"
+for k in la57 msr features; do
+	printf '[partition %s]\nkernel = /guests/%s.elf\nmemory = 16M\ndebug_exit = yes\ncmdline = name=%s\n' \
+		"$k" "$k" "$k" >>"$W/max.cfg"
+done
+# xsave keeps its vector registers while a scribbler on its CPU writes them.
+printf '[partition xsave]\nkernel = /guests/xsave.elf\nmemory = 16M\ndebug_exit = yes\ncpus = 0\ncmdline = name=xsave\n' >>"$W/max.cfg"
+printf '[partition scribble]\nkernel = /guests/xsave.elf\nmemory = 16M\ndebug_exit = yes\ncpus = 0\ncmdline = name=scribble role=scribble seconds=3\n' >>"$W/max.cfg"
+image max "$W/max.cfg" -f "$B/guests/la57.elf:/guests/la57.elf" -f "$B/guests/xsave.elf:/guests/xsave.elf" \
+	-f "$B/guests/msr.elf:/guests/msr.elf" -f "$B/guests/features.elf:/guests/features.elf"
+VATRA_QEMU_CPU=max boot max 120
+L=$W/max.log
+check "max: YMM registers survive preemption by a partition writing them" \
+	has "$L" "^\[xsave\] xsave: preempted [1-9][0-9]* times, YMM0-15(, ZMM16 and k1)?(, PKRU)? changed 0 times"
+for k in la57 msr features xsave scribble; do
+	check "max: $k passes" has "$L" "^\[$k\] PASS: [0-9]+ checks"
+	check "max: $k exits with status 0" has "$L" "^partition $k: exited with status 0"
+done
+check "max: LA57 offered (TCG has it)" has "$L" "^\[la57\] la57: CPUID 7.0 ECX\[16\] offered$"
+check "max: the guest runs with 5-level paging under NPT" has "$L" "^\[la57\] la57: 5-level paging on: CR4 0x[0-9a-f]*[13579bdf][0-9a-f]{3},"
+check "max: CR4.LA57 cannot change in IA-32e mode" has "$L" "^\[la57\] la57: clearing CR4.LA57 in IA-32e mode: #GP$"
+check "max: MMIO through a 5-level mapping" has "$L" "^\[la57\] la57: LAPIC version 0x([0-9a-f]+), through the alias 0x\1$"
+check "max: REP OUTSB emulated through a 5-level mapping" has "$L" \
+	"^\[la57\] la57: this line went out by REP OUTSB through a 5-level mapping$"
+check "max: the emulator's walk faults where the PML5 entry is absent" has "$L" \
+	"^\[la57\] la57: REP OUTSB from 0x2000000[0-9a-f]{6}: #PF, error 0x0, CR2 0x2000000[0-9a-f]{6}$"
+check "max: the emulator takes 57-bit canonical addresses" has "$L" \
+	"^\[la57\] la57: REP OUTSB from 0x100000000[0-9a-f]{6} \(not canonical in 57 bits\): #GP\(0\)$"
 
 echo "--- partitions side by side on 4 CPUs: three Linux guests (1, 1 and 2 vCPUs), stop one, start it again"
 # alpha boots the kernel with syssize rounded up past the end of the file.

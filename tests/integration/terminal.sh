@@ -33,6 +33,19 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 export VATRA_MGMT_PORT=$(free_port) VATRA_METRICS_PORT=$(free_port)
+# A triple fault in the hypervisor would make QEMU reset the machine and
+# the firmware boot it again: QEMU logs each CPU reset with the registers
+# the CPU had, which the check below prints if that happened.
+export VATRA_QEMU_LOG=$W/qemu-resets.log
+rm -f "$VATRA_QEMU_LOG"
+# The README's syslog collector, on a free UDP port the image is built
+# for (VATRA_SYSLOG_PORT), running on the host while the demo runs.
+export VATRA_SYSLOG_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+awk '/^python3 -c .import socket; s = socket.socket\(socket.AF_INET, socket.SOCK_DGRAM\)/ { on = 1 }
+	on { print } on && /flush=True\)'"'"'$/ { exit }' "$TOP/README.md" | sed "s/5514/$VATRA_SYSLOG_PORT/" >"$W/collector.sh"
+rm -f "$W/syslog.txt"
+bash "$W/collector.sh" >"$W/syslog.txt" 2>&1 &
+SYSLOG_PID=$!
 CTL=("$TOP/tools/vatractl" --config "$B/demo-keys/vatractl.conf" --port "$VATRA_MGMT_PORT")
 : >"$L"
 rm -f "$W"/ctl-*.txt
@@ -79,8 +92,25 @@ CPID=$!
 	-- bash -c 'cd "$1" && exec make run' make-run "$TOP"; st=$?
 kill $CPID 2>/dev/null
 wait $CPID 2>/dev/null
+kill $SYSLOG_PID 2>/dev/null
+wait $SYSLOG_PID 2>/dev/null
 T=$W/make-run.txt
 tr -d '\r' <"$L" >"$T"
+# The CPU resets QEMU logged in long mode (CR0.PG, EFER.LMA) from the
+# first of the boot CPU's on: power-on and the APs' INITs come before,
+# a machine reset logs every CPU, the boot CPU first.
+host_resets() {
+	awk 'function out() { if (b != "" && pg && lma && (on || b ~ /^CPU Reset \(CPU 0\)/)) { on = 1; print b } }
+		/^CPU Reset/ { out(); b = $0; pg = lma = 0; next }
+		{ b = b "\n" $0 } /CR0=[89a-f]/ { pg = 1 } /EFER=[0-9a-f]*[45cd]00/ { lma = 1 }
+		END { out() }' "$VATRA_QEMU_LOG" 2>/dev/null
+}
+check "make run: the hypervisor never reset the machine (one boot)" \
+	count "$T" "^Vatra [0-9.]+ - bare-metal hypervisor" 1
+if [ "$(grep -cE "^Vatra [0-9.]+ - bare-metal hypervisor" "$T")" -gt 1 ]; then
+	echo "    the machine reset; the CPU state QEMU logged at that reset:"
+	host_resets | sed 's/^/    /' | head -40
+fi
 # in_order FILE REGEX...: each REGEX matches a line after the previous one's.
 in_order() {
 	local f=$1
@@ -159,5 +189,33 @@ check "make run: vatractl info web shows its passed-through NIC" eval \
 check "make run: vatractl exec version answers" eval 'grep -qx "Vatra [0-9.]*" "$W/ctl-version.txt"'
 check "make run: the forwarded plaintext /metrics answers" eval \
 	'grep -q "^vatra_partition_up{partition=\"web\"} 1" "$W/ctl-metrics.txt"'
+# Each line the collector printed is one RFC 5424 message (user facility,
+# stamped with the time of the RTC, which QEMU sets from the host) and the log's
+# lines are there: the boot's from syslog's start on, the partitions'
+# starts, vatractl's command.
+check "make run: the README's syslog collector on the host gets the log as RFC 5424" eval \
+	'grep -q "^[0-9]" <<<"$VATRA_SYSLOG_PORT" && grep -q "s.bind((\"127.0.0.1\", $VATRA_SYSLOG_PORT))" "$W/collector.sh" && python3 - "$W/syslog.txt" "$T" <<'"'"'PY'"'"'
+import datetime, re, sys
+lines = open(sys.argv[1]).read().splitlines()
+rx = re.compile(r"^<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\S{1,255}) (\S{1,48}) (\S{1,128}) (\S{1,32}) (-|\[.*\]) (.*)$")
+ms = [rx.match(l) for l in lines]
+assert len(lines) > 10 and all(ms), [l for l, m in zip(lines, ms) if not m][:3] or len(lines)
+now = datetime.datetime.now(datetime.timezone.utc)
+for m in ms:
+    assert int(m.group(1)) // 8 == 1, m.group(0)
+    t = datetime.datetime.strptime(m.group(2), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+    assert abs((now - t).total_seconds()) < 900, m.group(0)
+msg = [m.group(8) for m in ms]
+for n in ("web", "db"):
+    assert any(re.match("partition %s: started" % n, x) for x in msg), n
+assert any(m.group(1) == "14" and m.group(8).startswith("mgmt: admin (admin) ran '"'"'version'"'"'") for m in ms), msg[-5:]
+# The boot log from the start of syslog to "vatra: ready" arrives
+# whole, first and in order, though it goes out before the address of
+# the collector is resolved.
+serial = open(sys.argv[2]).read().splitlines()
+a = next(i for i, l in enumerate(serial) if l.startswith("mgmt: remote syslog to 10.0.2.2:"))
+b = serial.index("vatra: ready", a)
+assert msg[:b + 1 - a] == serial[a:b + 1], (msg[:3], serial[a:a + 3])
+PY'
 check "make run: poweroff ends the run" in_order "$T" "^vatra> poweroff" "^powering off"
 check "make run: make exits with status 0 after poweroff" status_is $st 0

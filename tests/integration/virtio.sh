@@ -59,7 +59,7 @@ L=$W/virtio.log
 	--step "attached to blk" "hello-hvc\n" \
 	--step "VATRA-VIRTIO: hvc0 got hello-hvc" "\x01\x01\x01" \
 	--step "detached from blk" "" \
-	--step "VATRA-VIRTIO: first boot done" "reset blk\n" \
+	--step "@seen VATRA-VIRTIO: first boot done" "reset blk\n" \
 	--step "\[blk\] VATRA-VIRTIO: blk done" "" \
 	--step "@seen \[neta\] VATRA-VIRTIO: neta done" "" \
 	--step "@seen \[netb\] VATRA-VIRTIO: netb done" "" \

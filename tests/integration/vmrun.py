@@ -12,6 +12,10 @@ with the command's exit
 status, or 124 when the timeout ended it (SIGINT first: Bochs ignores
 SIGTERM).
 
+--tcp PORT takes the serial line from a TCP server CMD opens on
+127.0.0.1:PORT (Bochs' socket-server serial mode) instead of CMD's own
+output, which is then discarded: connected as soon as it listens.
+
 --pty runs CMD on a pseudo-terminal of its own (its controlling terminal,
 as when a person types the command), so anything that would prompt or
 wait for a terminal does so here too, and what CMD does to the terminal
@@ -19,6 +23,7 @@ wait for a terminal does so here too, and what CMD does to the terminal
 import argparse
 import os
 import pty
+import socket
 import re
 import signal
 import subprocess
@@ -74,11 +79,41 @@ class PtyProc:
         return self.returncode
 
 
+class SockEnd:
+    """A serial line on a TCP connection, with the pipe methods used here."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def read1(self, n):
+        try:
+            return self.sock.recv(n)
+        except OSError:
+            return b""
+
+    def write(self, data):
+        self.sock.sendall(data)
+
+    def flush(self):
+        pass
+
+
+def connect(port, proc, deadline):
+    """The serial server on 127.0.0.1:port once CMD listens, or None."""
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=2)
+        except OSError:
+            time.sleep(0.2)
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--log", required=True)
     ap.add_argument("--timeout", type=float, required=True)
     ap.add_argument("--pty", action="store_true")
+    ap.add_argument("--tcp", type=int, metavar="PORT")
     ap.add_argument("--step", nargs=2, action="append", default=[],
                     metavar=("REGEX", "TEXT"))
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -87,14 +122,25 @@ def main():
     if not cmd:
         ap.error("no command")
 
+    deadline = time.monotonic() + a.timeout
     if a.pty:
         proc = PtyProc(cmd)
+    elif a.tcp:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
     else:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     buf = bytearray()
     lock = threading.Lock()
     log = open(a.log, "wb")
+    if a.tcp:
+        sock = connect(a.tcp, proc, deadline)
+        if sock is None:
+            sys.stderr.write("vmrun: nothing listens on 127.0.0.1:%d\n" % a.tcp)
+            sock = socket.socket()
+        sock.settimeout(None)
+        proc.stdout = proc.stdin = SockEnd(sock)
 
     def reader():
         while True:
@@ -108,7 +154,6 @@ def main():
 
     t = threading.Thread(target=reader, daemon=True)
     t.start()
-    deadline = time.monotonic() + a.timeout
     pos = 0
     timed_out = False
     for regex, text in a.step:

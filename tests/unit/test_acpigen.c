@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "vmm/dev/acpigen.h"
+#include "drivers/acpi_prt.h"
 #include "drivers/acpi.h"
 #include "lib/errno.h"
 
@@ -903,6 +904,53 @@ static void test_pkglength(void **state)
 	}
 }
 
+/* With INTx routes the DSDT has \_SB.PCI0 with a static _PRT: read back
+ * with Vatra's own _PRT reader (drivers/acpi_prt.c), each route is its
+ * GSI, level, active low; the rest of the tables still parse. Without
+ * routes there is no PCI0 (test_dsdt_aml_bytes). */
+static void test_dsdt_prt(void **state)
+{
+	static struct acpi_prt prt;
+	struct acpigen_cfg c = cfg_default(2);
+	struct prt_route rt;
+	struct prt_aml blk;
+	const char *why;
+	uint64_t rsdp, dsdt;
+	uint32_t len;
+
+	(void)state;
+	c.nprt = 3;
+	c.prt[0] = (struct acpigen_prt){ 2, 0, 16 };
+	c.prt[1] = (struct acpigen_prt){ 3, 0, 16 };
+	c.prt[2] = (struct acpigen_prt){ 4, 1, 17 };
+	c.pci_mem_base = 0xc0000000;
+	c.pci_mem_end = 0xfebfffff;
+	rsdp = build_ok(&c);
+	dsdt = find(rsdp, "DSDT");
+	len = get32(G(dsdt + 4, 4));
+	blk.aml = G(dsdt + 36, len - 36);
+	blk.len = len - 36;
+	assert_int_equal(acpi_prt_parse(&prt, &blk, 1), 1);
+	assert_int_equal(prt.nerrors, 0);
+	assert_string_equal(prt.roots[0].name, "PCI0");
+	assert_null(prt.roots[0].why);
+	assert_int_equal(prt.roots[0].n, 3);
+	assert_int_equal(acpi_prt_route(&prt, 0, 0, 3, 0, &rt, &why), 0);
+	assert_int_equal(rt.gsi, 16);
+	assert_true(rt.level && rt.active_low);
+	assert_int_equal(acpi_prt_route(&prt, 0, 0, 4, 1, &rt, &why), 0);
+	assert_int_equal(rt.gsi, 17);
+	assert_int_equal(acpi_prt_route(&prt, 0, 0, 4, 0, &rt, &why), -ENOENT);
+	parse_ok(rsdp);
+	assert_true(ai->have_s5);
+	/* a bad route or window is refused */
+	c.prt[1].pin = 4;
+	assert_int_equal(build_at(&c, BIOS_BASE, BIOS_SIZE, &rsdp), -EINVAL);
+	c.prt[1].pin = 0;
+	c.pci_mem_end = 0;
+	assert_int_equal(build_at(&c, BIOS_BASE, BIOS_SIZE, &rsdp), -EINVAL);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -914,6 +962,7 @@ int main(void)
 		T(test_fadt_raw_fields),
 		T(test_facs),
 		T(test_dsdt_aml_bytes),
+		T(test_dsdt_prt),
 		T(test_s5_values),
 		T(test_no_mcfg),
 		T(test_mcfg_bus_range),

@@ -349,6 +349,55 @@ static void test_5level(void **state)
 	assert_int_equal(walk(&rq, gla, &gpa), -EINVAL);
 }
 
+/* The fifth level takes part in the rights, the accessed flag and the
+ * not-present and reserved-bit faults like the other four (SDM 4.5). */
+static void test_5level_rights(void **state)
+{
+	struct gwalk_req rq = req(PG | PE, 0x1000, PAE | LA57, LMA | NXE, 3, GWALK_READ);
+	uint64_t gpa, gla = (7ULL << 48) | GLA4, pml5e = 0x1000 + 7 * 8;
+
+	(void)state;
+	setup4(P | RW | US);
+	memcpy(mem + 0x5000, mem + 0x1000, 4096);
+	memset(mem + 0x1000, 0, 4096);
+	/* Supervisor-only at the PML5E: a user read faults, P set. */
+	put64(pml5e, 0x5000 | P | RW);
+	assert_int_equal(walk(&rq, gla, &gpa), -EFAULT);
+	assert_int_equal(gpa, PF_P | PF_U);
+	assert_int_equal(get64(pml5e) & A, 0);
+	/* User and writable: the read works and sets A in the PML5E. */
+	put64(pml5e, 0x5000 | P | RW | US);
+	assert_int_equal(walk(&rq, gla, &gpa), 0);
+	assert_int_equal(gpa, 0x9567);
+	assert_true(get64(pml5e) & A);
+	/* Read-only at the PML5E: a user write faults. */
+	put64(pml5e, 0x5000 | P | US);
+	rq.access = GWALK_WRITE;
+	assert_int_equal(walk(&rq, gla, &gpa), -EFAULT);
+	assert_int_equal(gpa, PF_P | PF_W | PF_U);
+	/* XD at the PML5E forbids a fetch. */
+	put64(pml5e, 0x5000 | P | RW | US | XD);
+	rq.access = GWALK_FETCH;
+	assert_int_equal(walk(&rq, gla, &gpa), -EFAULT);
+	assert_int_equal(gpa, PF_P | PF_U | PF_I);
+	/* Not present: P clear. */
+	put64(pml5e, 0x5000 | RW | US);
+	rq.access = GWALK_READ;
+	assert_int_equal(walk(&rq, gla, &gpa), -EFAULT);
+	assert_int_equal(gpa, PF_U);
+	/* An address bit above MAXPHYADDR in the PML5E is reserved. */
+	put64(pml5e, (1ULL << 45) | 0x5000 | P | RW | US);
+	assert_int_equal(walk(&rq, gla, &gpa), -EFAULT);
+	assert_int_equal(gpa, PF_P | PF_U | PF_RSVD);
+	/* Five entries read for a 4 KiB page. */
+	put64(pml5e, 0x5000 | P | RW | US);
+	{
+		struct gwalk_result res;
+		assert_int_equal(gwalk(&rq, gla, &env, &res), 0);
+		assert_int_equal(res.levels, 5);
+	}
+}
+
 /* R/W and CR0.WP: a read-only page, written by each privilege. */
 static void test_rw(void **state)
 {
@@ -624,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_pae),
 		cmocka_unit_test(test_4level),
 		cmocka_unit_test(test_5level),
+		cmocka_unit_test(test_5level_rights),
 		cmocka_unit_test(test_rw),
 		cmocka_unit_test(test_us),
 		cmocka_unit_test(test_nx),

@@ -87,8 +87,18 @@ static void fake_msix(void *ctx, unsigned i, bool on, uint64_t addr, uint32_t da
 	xs[nxs++].data = data;
 }
 
+static unsigned nintx;
+static bool intx_off;
+
+static void fake_intx(void *ctx, bool disabled)
+{
+	(void)ctx;
+	nintx++;
+	intx_off = disabled;
+}
+
 static const struct ptdev_env env = { fake_read, fake_write, fake_map, fake_msi,
-				      fake_msix_enable, fake_msix, NULL };
+				      fake_msix_enable, fake_msix, fake_intx, NULL };
 
 static void put(unsigned reg, unsigned size, uint32_t v)
 {
@@ -107,7 +117,8 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(dev, 0, sizeof(dev));
-	nwrites = nmaps = nmsis = nxs = nxen = 0;
+	nwrites = nmaps = nmsis = nxs = nxen = nintx = 0;
+	intx_off = false;
 	xen = false;
 	map_result = 0;
 	put(0x00, 2, 0x1234);
@@ -162,7 +173,8 @@ static struct ptdev *mk(void)
 
 /* Every byte of the header at every width: writes of all ones, zero and
  * a pattern reach the device only in whitelisted bits, and the device's
- * other bits stay as they were. */
+ * other bits stay as they were. Command goes as one 16-bit write (QEMU
+ * applies INTx Disable only on a write covering its low byte). */
 static void test_header_every_register(void **state)
 {
 	static const uint32_t pats[] = { 0xffffffffu, 0, 0xa5c3965au, 0x5a3c69a5u };
@@ -183,8 +195,15 @@ static void test_header_every_register(void **state)
 				for (unsigned w = first; w < nwrites; w++) {
 					const struct ptdev_wl *wl = ptdev_wl_byte(writes[w].reg);
 
-					/* byte writes, only to whitelisted bytes
-					 * inside the guest's access */
+					/* Command as one 16-bit write when the
+					 * access touches it (its bits are checked
+					 * below) */
+					if (writes[w].reg == 4 && writes[w].size == 2) {
+						assert_true(reg <= 5 && reg + size > 4);
+						continue;
+					}
+					/* else byte writes, only to whitelisted
+					 * bytes inside the guest's access */
 					assert_int_equal(writes[w].size, 1);
 					assert_true(writes[w].reg >= reg &&
 						    writes[w].reg < reg + size);
@@ -712,6 +731,36 @@ static void test_fuzz(void **state)
 	free(d);
 }
 
+/* INTx: the pin reads through unless the function has no route (then
+ * 0, no INTx); the guest's INTx Disable reaches the device and the hook
+ * hears each change of it, at any width, and only changes. */
+static void test_intx(void **state)
+{
+	struct ptdev *d = mk();
+
+	(void)state;
+	assert_int_equal(ptdev_cfg_read(d, VPCI_INT_PIN, 1), 1);
+	d->intx_hidden = true;
+	assert_int_equal(ptdev_cfg_read(d, VPCI_INT_PIN, 1), 0);
+	assert_int_equal((ptdev_cfg_read(d, 0x3c, 4) >> 8) & 0xff, 0);	/* at any width */
+	d->intx_hidden = false;
+	ptdev_cfg_write(d, 0x04, 2, 0x0406);
+	assert_int_equal(nintx, 1);
+	assert_true(intx_off);
+	assert_int_equal(dev[0x05] & 4, 4);
+	ptdev_cfg_write(d, 0x04, 4, 0x00000406);	/* no change: no call */
+	assert_int_equal(nintx, 1);
+	ptdev_cfg_write(d, 0x05, 1, 0x00);
+	assert_int_equal(nintx, 2);
+	assert_int_equal(writes[nwrites - 1].reg, 4);	/* as a 16-bit write */
+	assert_int_equal(writes[nwrites - 1].size, 2);
+	assert_false(intx_off);
+	assert_int_equal(dev[0x05] & 4, 0);
+	ptdev_cfg_write(d, 0x04, 1, 0x06);		/* the low byte alone: no call */
+	assert_int_equal(nintx, 2);
+	free(d);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup(fn, setup)
@@ -726,6 +775,7 @@ int main(void)
 		T(test_trap_ranges),
 		T(test_msi_check),
 		T(test_fuzz),
+		T(test_intx),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -274,6 +274,51 @@ static void test_polarity_active_low_level(void **state)
 	assert_int_equal(msgs[2].vector, 0x52);
 }
 
+/* The EOI hook hears each input whose remote IRR an EOI cleared, before
+ * the entry is looked at again: a source that lets go then (passthrough
+ * INTx) gets no second delivery; one that does not is delivered again. */
+static unsigned hook_pins[8], nhook;
+static struct vioapic *hook_io;
+static bool hook_release;
+
+static void eoi_rec(void *ctx, unsigned gsi)
+{
+	assert_ptr_equal(ctx, &ctx_token);
+	assert_true(nhook < 8);
+	hook_pins[nhook++] = gsi;
+	if (hook_release)
+		vioapic_set_irq(hook_io, gsi, true);	/* idle: high */
+}
+
+static void test_eoi_hook(void **state)
+{
+	struct vioapic io;
+
+	(void)state;
+	mk(&io);
+	nhook = 0;
+	hook_io = &io;
+	io.eoi_hook = eoi_rec;
+	io.eoi_ctx = &ctx_token;
+	vioapic_set_irq(&io, 16, true);
+	program(&io, 16, 0, RTE_LEVEL | RTE_ACTIVE_LOW | 0x62);
+	vioapic_set_irq(&io, 16, false);
+	assert_int_equal(nmsgs, 1);
+	hook_release = false;
+	vioapic_eoi(&io, 0x62);			/* held: told, and delivered again */
+	assert_int_equal(nhook, 1);
+	assert_int_equal(hook_pins[0], 16);
+	assert_int_equal(nmsgs, 2);
+	hook_release = true;
+	vioapic_eoi(&io, 0x62);			/* let go in the hook: no more */
+	assert_int_equal(nhook, 2);
+	assert_int_equal(nmsgs, 2);
+	vioapic_eoi(&io, 0x62);			/* remote IRR clear: not told */
+	assert_int_equal(nhook, 2);
+	vioapic_eoi(&io, 0x63);			/* another vector: not told */
+	assert_int_equal(nhook, 2);
+}
+
 static void test_polarity_active_low_edge(void **state)
 {
 	struct vioapic io;
@@ -318,6 +363,27 @@ static void test_linux_edge_toggle_clears_remote_irr(void **state)
 	/* Setting level trigger alone does not clear remote IRR. */
 	set_reg(&io, LO(10), RTE_MASKED | RTE_LEVEL | 0x3a);
 	assert_true(reg(&io, LO(10)) & RTE_REMOTE_IRR);
+}
+
+/* An unmasked NMI entry is an NMI source; masked ones and other modes
+ * (SMI, INIT, fixed) are not. */
+static void test_nmi_armed(void **state)
+{
+	struct vioapic io;
+
+	(void)state;
+	mk(&io);
+	assert_false(vioapic_nmi_armed(&io));              /* all masked at reset */
+	program(&io, 2, 0, RTE_MASKED | 0x400);
+	program(&io, 3, 0, 0x200);                         /* SMI */
+	program(&io, 4, 0, 0x500);                         /* INIT */
+	program(&io, 5, 0, 0x31);                          /* fixed */
+	assert_false(vioapic_nmi_armed(&io));
+	program(&io, 23, 0, 0x400);
+	assert_true(vioapic_nmi_armed(&io));
+	program(&io, 23, 0, RTE_MASKED | 0x400);
+	assert_false(vioapic_nmi_armed(&io));
+	assert_int_equal(nmsgs, 0);
 }
 
 static void test_delivery_fields(void **state)
@@ -388,7 +454,9 @@ int main(void)
 		cmocka_unit_test(test_polarity_active_low_edge),
 		cmocka_unit_test(test_linux_edge_toggle_clears_remote_irr),
 		cmocka_unit_test(test_delivery_fields),
+		cmocka_unit_test(test_nmi_armed),
 		cmocka_unit_test(test_eoi_shared_vector),
+		cmocka_unit_test(test_eoi_hook),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

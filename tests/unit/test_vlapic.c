@@ -1152,6 +1152,33 @@ static void test_lint(void **state)
 	assert_int_equal(vlapic_lint(&l, 0), -1);
 }
 
+/* Whether LINT0/LINT1 would give an NMI, without taking a signal: only an
+ * unmasked NMI entry of a software-enabled APIC, or the NMI pin of a
+ * hardware-disabled one; a fixed or masked entry is not. */
+static void test_lint_nmi(void **state)
+{
+	struct vlapic l;
+
+	(void)state;
+	mk(&l, 0, true);
+	assert_false(vlapic_lint_nmi(&l));                 /* masked at reset */
+	sw_enable(&l);
+	assert_false(vlapic_lint_nmi(&l));
+	wr(&l, APIC_LVT0, APIC_DM_NMI | APIC_LVT_MASKED);
+	wr(&l, APIC_LVT1, 0x45);                           /* fixed */
+	assert_false(vlapic_lint_nmi(&l));
+	assert_false(irr(&l, 0x45));                       /* nothing taken */
+	wr(&l, APIC_LVT0, APIC_DM_NMI);
+	assert_true(vlapic_lint_nmi(&l));
+	wr(&l, APIC_LVT0, APIC_LVT_MASKED);
+	wr(&l, APIC_LVT1, APIC_DM_NMI);
+	assert_true(vlapic_lint_nmi(&l));
+	wr(&l, APIC_SPIV, 0xff);                           /* software-disabled */
+	assert_false(vlapic_lint_nmi(&l));
+	assert_int_equal(vlapic_msr_write(&l, VLAPIC_MSR_APIC_BASE, VLAPIC_DEFAULT_BASE | VLAPIC_BASE_BSP), 0);
+	assert_true(vlapic_lint_nmi(&l));                  /* hardware-disabled: the NMI pin */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1184,6 +1211,7 @@ int main(void)
 		cmocka_unit_test(test_match_dest),
 		cmocka_unit_test(test_hw_disable_and_init_reset),
 		cmocka_unit_test(test_lint),
+		cmocka_unit_test(test_lint_nmi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

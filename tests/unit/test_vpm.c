@@ -218,6 +218,84 @@ static void test_tmr_sts(void **state)
 	assert_int_equal(vpm_next_deadline(&pm, now), ns_of(1ull << 31));
 }
 
+/* A machine's PM timer that guests read directly, running at num/den of
+ * the rate guest time says, starting at hw0. */
+static uint64_t hw0, hw_num = 1, hw_den = 1;
+
+static uint64_t hw_ticks(void)
+{
+	return hw0 + (uint64_t)((unsigned __int128)now * VPM_PMTMR_HZ * hw_num /
+				((unsigned __int128)1000000000u * hw_den));
+}
+
+static uint32_t fake_hw(void *ctx)
+{
+	(void)ctx;
+	return (uint32_t)hw_ticks() & 0xffffff;
+}
+
+/* TMR_STS follows a hardware counter that drifts from guest time, as
+ * the machine's does from a TSC calibrated to within a fraction of a
+ * percent: the SCI comes when bit 23 of what the guest reads changes,
+ * not early, and late by less than 0.1 ms, for a counter faster or
+ * slower than guest time. */
+static void test_tmr_sts_hw(void **state)
+{
+	static const uint64_t rates[][2] = { { 10043, 10000 }, { 9900, 10000 }, { 1, 1 } };
+	struct vpm pm;
+
+	(void)state;
+	for (unsigned r = 0; r < 3; r++) {
+		setup_pm(&pm, false);
+		hw_num = rates[r][0];
+		hw_den = rates[r][1];
+		hw0 = 0x7ff000;
+		vpm_follow_hw(&pm, fake_hw, NULL);
+		vpm_write(&pm, VPM_PM1A_EVT + 2, 2, 0x0001);
+		for (unsigned k = 0; k < 6; k++) {
+			uint64_t before = hw_ticks() >> 23, wakes = 0;
+
+			for (;;) {
+				uint64_t dl = vpm_next_deadline(&pm, now);
+
+				assert_true(dl != DEV_NO_DEADLINE && dl >= now);
+				now = dl;
+				vpm_update(&pm, now);
+				wakes++;
+				if (sci)
+					break;
+				assert_int_equal(hw_ticks() >> 23, before);
+				assert_true(wakes < 40);
+			}
+			/* Crossed, and by less than 0.1 ms of ticks. */
+			assert_int_equal(hw_ticks() >> 23, before + 1);
+			assert_true((hw_ticks() & 0x7fffff) < VPM_PMTMR_HZ / 10000);
+			assert_true(wakes <= 8);
+			vpm_write(&pm, VPM_PM1A_EVT, 2, VPM_TMR_STS);
+			assert_false(sci);
+		}
+	}
+	/* An access that exits reads the machine's counter too, not guest
+	 * time's. */
+	hw_num = 10043;
+	now += ns_of(12345);
+	assert_int_equal(vpm_read(&pm, VPM_PM_TMR, 4), fake_hw(NULL));
+	hw_num = hw_den = 1;
+	/* TMR_EN clear and no update for two whole turns of the counter
+	 * (it reads the same value again): the toggles are still counted. */
+	setup_pm(&pm, false);
+	hw_num = hw_den = 1;
+	hw0 = 0x100;
+	vpm_follow_hw(&pm, fake_hw, NULL);
+	now = ns_of(2ull << 24);
+	assert_int_equal(fake_hw(NULL), 0x100);
+	assert_int_equal(vpm_read(&pm, VPM_PM1A_EVT, 2) & VPM_TMR_STS, VPM_TMR_STS);
+	vpm_write(&pm, VPM_PM1A_EVT, 2, VPM_TMR_STS);
+	/* Less than half a turn later, on the same side of bit 23: none. */
+	now += ns_of(1ull << 20);
+	assert_int_equal(vpm_read(&pm, VPM_PM1A_EVT, 2) & VPM_TMR_STS, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_reset_register),
 		cmocka_unit_test(test_power_button),
 		cmocka_unit_test(test_tmr_sts),
+		cmocka_unit_test(test_tmr_sts_hw),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

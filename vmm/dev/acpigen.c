@@ -261,14 +261,138 @@ static void acpigen_aml_int(struct acpigen_aml *a, uint8_t v)
 	}
 }
 
-/* Scope(\_SB) body: NameString only (20.2.2: RootChar NameSeg), no terms.
- * \_SB is predefined (5.3.1); the empty scope gives device objects added
- * later a home and costs nothing now. */
+/* Op PkgLength body, from a body already laid out (op is 1 or 2 bytes). */
+static size_t acpigen_wrap(uint8_t *dst, unsigned op, const uint8_t *body, size_t len)
+{
+	uint8_t pl[4];
+	size_t n = acpigen_pkglength(pl, len), k = 0;
+
+	if (op > 0xff)
+		dst[k++] = (uint8_t)(op >> 8);
+	dst[k++] = (uint8_t)op;
+	memcpy(dst + k, pl, n);
+	memcpy(dst + k + n, body, len);
+	return k + n + len;
+}
+
+static size_t acpigen_dword(uint8_t *d, uint32_t v)
+{
+	d[0] = 0x0c;			/* DWordPrefix */
+	acpigen_put32(d + 1, v);
+	return 5;
+}
+
+/* Word Address Space descriptor (6.4.3.5.3): bus numbers (type 2) or
+ * I/O (type 1), min and max fixed. */
+static size_t acpigen_word_space(uint8_t *d, uint8_t type, uint8_t tflags, uint16_t min,
+				 uint16_t max)
+{
+	static const uint8_t hdr[3] = { 0x88, 0x0d, 0x00 };
+	uint16_t v[5] = { 0, min, max, 0, (uint16_t)(max - min + 1) };
+
+	memcpy(d, hdr, 3);
+	d[3] = type;
+	d[4] = 0x0c;			/* MaxFixed, MinFixed, producer, positive decode */
+	d[5] = tflags;
+	for (unsigned i = 0; i < 5; i++) {
+		d[6 + 2 * i] = (uint8_t)v[i];
+		d[7 + 2 * i] = (uint8_t)(v[i] >> 8);
+	}
+	return 16;
+}
+
+/* Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_ADR, Zero)
+ *   Name (_UID, Zero) Name (_BBN, Zero)
+ *   Name (_CRS, ResourceTemplate () { WordBusNumber 0-0xff,
+ *     WordIO 0-0xcf7, WordIO 0xd00-0xffff, DWordMemory window })
+ *   Name (_PRT, Package () { Package () { 0xSSSSFFFF, pin, Zero, gsi }, ... }) }
+ * Returns its length; dst holds ACPIGEN_PCI0_MAX bytes. */
+#define ACPIGEN_PCI0_MAX (160 + 24 * ACPIGEN_MAX_PRT)
+/* NameOp NameSeg: the start of a DefName (20.2.5.1). */
+static size_t acpigen_name(uint8_t *d, const char *seg)
+{
+	d[0] = AML_NAME_OP;
+	memcpy(d + 1, seg, 4);
+	return 5;
+}
+
+/* PCI0's _CRS template: bus numbers 0-0xff, I/O 0-0xcf7 and 0xd00-0xffff
+ * (the config ports between are the host bridge's), the memory window;
+ * then the End Tag. Returns its length (at most 80). */
+static size_t acpigen_pci0_crs(const struct acpigen_cfg *cfg, uint8_t *res)
+{
+	size_t nr = 0;
+
+	nr += acpigen_word_space(res + nr, 2, 0, 0, 0xff);
+	nr += acpigen_word_space(res + nr, 1, 3, 0, 0xcf7);	/* ISA and non-ISA ranges */
+	nr += acpigen_word_space(res + nr, 1, 3, 0xd00, 0xffff);
+	/* DWord Address Space, memory (6.4.3.5.2): min and max fixed,
+	 * read-write, non-cacheable; granularity and translation 0 */
+	res[nr++] = 0x87;
+	res[nr++] = 0x17;
+	res[nr++] = 0x00;
+	res[nr++] = 0;
+	res[nr++] = 0x0c;
+	res[nr++] = 0x01;
+	acpigen_put32(res + nr, 0);
+	acpigen_put32(res + nr + 4, cfg->pci_mem_base);
+	acpigen_put32(res + nr + 8, cfg->pci_mem_end);
+	acpigen_put32(res + nr + 12, 0);
+	acpigen_put32(res + nr + 16, cfg->pci_mem_end - cfg->pci_mem_base + 1);
+	nr += 20;
+	res[nr++] = 0x79;		/* End Tag, checksum 0 */
+	res[nr++] = 0x00;
+	return nr;
+}
+
+static size_t acpigen_pci0(const struct acpigen_cfg *cfg, uint8_t *dst)
+{
+	static const char *const zeros[] = { "_ADR", "_UID", "_BBN" };
+	uint8_t body[ACPIGEN_PCI0_MAX], prt[24 * ACPIGEN_MAX_PRT], ent[24], crs[96];
+	size_t n = 0, np = 0, nc = 0;
+
+	memcpy(body, "PCI0", 4);
+	n = 4;
+	n += acpigen_name(body + n, "_HID");
+	n += acpigen_dword(body + n, 0x030ad041);	/* EisaId ("PNP0A03") */
+	for (unsigned i = 0; i < 3; i++) {
+		n += acpigen_name(body + n, zeros[i]);
+		body[n++] = AML_ZERO_OP;
+	}
+	/* Name (_CRS, Buffer (size) { template }) */
+	crs[nc++] = AML_BYTE_PREFIX;	/* BufferSize */
+	crs[nc] = (uint8_t)acpigen_pci0_crs(cfg, crs + nc + 1);
+	nc += 1 + crs[nc];
+	n += acpigen_name(body + n, "_CRS");
+	n += acpigen_wrap(body + n, 0x11, crs, nc);
+	/* Name (_PRT, Package () { Package () { addr, pin, Zero, gsi }, ... }) */
+	prt[np++] = (uint8_t)cfg->nprt;	/* NumElements */
+	for (unsigned i = 0; i < cfg->nprt; i++) {
+		struct acpigen_aml m = { ent, 0 };
+
+		acpigen_aml_byte(&m, 4);
+		m.n += acpigen_dword(ent + m.n, (uint32_t)cfg->prt[i].slot << 16 | 0xffff);
+		acpigen_aml_int(&m, cfg->prt[i].pin);
+		acpigen_aml_int(&m, 0);		/* source Zero: the index is a GSI */
+		acpigen_aml_int(&m, cfg->prt[i].gsi);
+		np += acpigen_wrap(prt + np, AML_PACKAGE_OP, ent, m.n);
+	}
+	n += acpigen_name(body + n, "_PRT");
+	n += acpigen_wrap(body + n, AML_PACKAGE_OP, prt, np);
+	return acpigen_wrap(dst, 0x5b82, body, n);	/* DeviceOp */
+}
+
+/* Scope(\_SB) body: RootChar NameSeg (20.2.2), then PCI0 when the
+ * partition has INTx routes. \_SB is predefined (5.3.1). */
 static void acpigen_sb_body(struct acpigen_aml *a, const struct acpigen_cfg *cfg)
 {
-	(void)cfg;
 	acpigen_aml_byte(a, AML_ROOT_CHAR);
 	acpigen_aml_bytes(a, "_SB_", 4);
+	if (cfg->nprt) {
+		uint8_t dev[ACPIGEN_PCI0_MAX + 8];
+
+		acpigen_aml_bytes(a, dev, acpigen_pci0(cfg, dev));
+	}
 }
 
 /* Package(){SLP_TYPa, SLP_TYPb, 0, 0} body (20.2.5.5: NumElements then
@@ -302,7 +426,7 @@ static void acpigen_aml_pkg(struct acpigen_aml *a, uint8_t op,
 
 /*
  * The DSDT's definition block (ASL equivalent):
- *	Scope (\_SB) {}
+ *	Scope (\_SB) { [Device (PCI0) { ... }] }
  *	Name (\_S5, Package () { typ, typ, 0, 0 })
  * Writes to out, or only measures with out NULL; returns the length.
  */
@@ -403,6 +527,12 @@ static int acpigen_check(const struct acpigen_cfg *cfg)
 		return -EINVAL;
 	if (!cfg->ioapic_addr)
 		return -EINVAL;
+	if (cfg->nprt > ACPIGEN_MAX_PRT ||
+	    (cfg->nprt && (!cfg->pci_mem_base || cfg->pci_mem_end < cfg->pci_mem_base)))
+		return -EINVAL;
+	for (unsigned i = 0; i < cfg->nprt; i++)
+		if (cfg->prt[i].slot > 31 || cfg->prt[i].pin > 3)
+			return -EINVAL;
 	/* The SCI is described as an ISA IRQ (PCAT_COMPAT, 8259 mode
 	 * SCI_INT); IRQ0 is the timer and IRQ2 the cascade, which the IRQ0
 	 * override sends to GSI 2 instead. */

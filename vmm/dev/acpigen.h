@@ -8,7 +8,8 @@
  *
  * What is built (ACPI 6.4 chapter 5.2):
  *   RSDP rev 2 -> XSDT (and an RSDT when everything lies below 4 GiB)
- *     -> FADT rev 6.4 -> FACS, DSDT (\_SB scope and \_S5 package)
+ *     -> FADT rev 6.4 -> FACS, DSDT (\_SB scope and \_S5 package; a
+ *        PCI root bridge with a _PRT when there are INTx routes)
  *     -> MADT rev 5 (one LAPIC per CPU, one IOAPIC, IRQ0 and SCI
  *        overrides, LINT1 NMI)
  *     -> MCFG (when an ECAM window is configured)
@@ -23,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+
+#define ACPIGEN_MAX_PRT 32
 
 struct acpigen_cfg {
 	unsigned ncpus;			/* LAPIC ids and processor UIDs 0..ncpus-1 (1..255) */
@@ -39,6 +42,17 @@ struct acpigen_cfg {
 	uint64_t mcfg_base;		/* ECAM base, 1 MiB aligned; 0 = no MCFG */
 	uint8_t mcfg_bus_end;		/* ECAM covers buses 0..mcfg_bus_end */
 	char oem_id[7];			/* up to 6 chars, space padded ("VATRA ") */
+	/* INTx routes of the partition's PCI bus 0: with any, the DSDT has a
+	 * PCI root bridge \_SB.PCI0 (PNP0A03, bus 0, its windows in _CRS)
+	 * whose static _PRT maps each function's pin to its GSI (source
+	 * Zero: level, active low, ACPI 6.4 6.2.13). Without, no PCI0. */
+	struct acpigen_prt {
+		uint8_t slot;		/* device number 0-31 */
+		uint8_t pin;		/* 0 = INTA# .. 3 = INTD# */
+		uint8_t gsi;		/* 16-23, on the IOAPIC above */
+	} prt[ACPIGEN_MAX_PRT];
+	unsigned nprt;
+	uint32_t pci_mem_base, pci_mem_end;	/* PCI0's memory window, inclusive */
 };
 
 /*

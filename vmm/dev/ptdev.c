@@ -511,7 +511,7 @@ static uint8_t read_byte(struct ptdev *d, unsigned reg, uint32_t *real, bool *ha
 	int m;
 
 	if (reg < 64) {
-		if (w->kind == PTDEV_WL_ZERO)
+		if (w->kind == PTDEV_WL_ZERO || (reg == VPCI_INT_PIN && d->intx_hidden))
 			return 0;
 		if (w->kind == PTDEV_WL_SHADOW) {
 			if (reg >= VPCI_BAR0 && reg < VPCI_BAR5_END)
@@ -558,8 +558,8 @@ uint32_t ptdev_cfg_read(struct ptdev *d, unsigned reg, unsigned size)
 
 void ptdev_cfg_write(struct ptdev *d, unsigned reg, unsigned size, uint32_t val)
 {
-	bool bars = false, msi = false;
-	int msix = -1;
+	bool bars = false, msi = false, intx = d->intx_disabled;
+	int msix = -1, cmd_w = -1;
 
 	for (unsigned i = 0; i < size; i++) {
 		unsigned r = reg + i;
@@ -581,13 +581,27 @@ void ptdev_cfg_write(struct ptdev *d, unsigned reg, unsigned size, uint32_t val)
 			 * write-1-to-clear bit is written 0 unless the guest
 			 * wrote 1 (writing back a 1 read would clear it). */
 			uint8_t cur = (uint8_t)d->env.cfg_read(d->env.ctx, r, 1);
+			/* A function without an INTx route keeps INTx
+			 * disabled: its line may be someone else's. */
+			uint8_t keep = r == VPCI_COMMAND + 1 && d->intx_hidden ? 4 : 0;
+			uint8_t nv = (uint8_t)((cur & ~w->wmask & ~w->w1c) | (v & w->wmask) | keep);
 
-			d->env.cfg_write(d->env.ctx, r, 1,
-					 (uint8_t)((cur & ~w->wmask & ~w->w1c) | (v & w->wmask)));
+			if (r == VPCI_COMMAND || r == VPCI_COMMAND + 1) {
+				/* The Command register goes as one 16-bit write
+				 * (below): a device may act on it only when its
+				 * low byte is written (INTx Disable, in QEMU). */
+				if (cmd_w < 0)
+					cmd_w = (int)d->env.cfg_read(d->env.ctx, VPCI_COMMAND, 2);
+				cmd_w = r == VPCI_COMMAND ? (cmd_w & 0xff00) | nv : (cmd_w & 0xff) | nv << 8;
+			} else {
+				d->env.cfg_write(d->env.ctx, r, 1, nv);
+			}
 			if (r == VPCI_COMMAND) {
 				d->cmd = (uint16_t)((d->cmd & 0xff00) | (v & w->wmask));
 				bars = true;
 			}
+			if (r == VPCI_COMMAND + 1)
+				intx = v & w->wmask & 4;	/* bit 10 */
 			if (v & ~w->wmask)
 				d->dropped_writes++;
 		} else if (w->kind == PTDEV_WL_SHADOW && r >= VPCI_BAR0 && r < VPCI_BAR5_END) {
@@ -603,12 +617,19 @@ void ptdev_cfg_write(struct ptdev *d, unsigned reg, unsigned size, uint32_t val)
 			d->dropped_writes++;
 		}
 	}
+	if (cmd_w >= 0)
+		d->env.cfg_write(d->env.ctx, VPCI_COMMAND, 2, (uint32_t)cmd_w);
 	if (bars)
 		bars_sync(d);
 	if (msi)
 		msi_sync(d);
 	if (msix >= 0)
 		msix_set_ctrl(d, (uint16_t)msix);
+	if (intx != d->intx_disabled) {
+		d->intx_disabled = intx;
+		if (d->env.intx_disable)
+			d->env.intx_disable(d->env.ctx, intx);
+	}
 }
 
 static uint32_t ops_read(struct vpci_func *f, unsigned reg, unsigned size, uint32_t val)

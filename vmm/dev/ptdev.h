@@ -59,6 +59,9 @@ struct ptdev_env {
 	 * change of any of them. */
 	void (*msix_enable)(void *ctx, bool on);
 	void (*msix_update)(void *ctx, unsigned i, bool on, uint64_t addr, uint32_t data);
+	/* The guest's Command register INTx Disable bit (10) changed (it
+	 * reached the device too); optional. */
+	void (*intx_disable)(void *ctx, bool disabled);
 	void *ctx;
 };
 
@@ -87,6 +90,8 @@ struct ptdev {
 	struct ptdev_bar bars[PTDEV_NBARS];
 	uint16_t cmd;			/* the guest's Command decode bits, as last written */
 	uint8_t int_line;
+	bool intx_hidden;		/* Interrupt Pin reads 0: no INTx route for it */
+	bool intx_disabled;		/* the guest's INTx Disable, as last written */
 	struct ptdev_cap caps[PTDEV_MAX_CAPS];
 	unsigned ncaps;
 	uint8_t cap_ptr;		/* first visible capability, 0 = none */

@@ -15,6 +15,7 @@
 /* Redirection entry fields (3.2.4). */
 #define RTE_VECTOR     0xffULL
 #define RTE_MODE(e)    (((e) >> 8) & 7)
+#define RTE_DM_NMI     4                /* delivery mode 100b (3.2.4) */
 #define RTE_LOGICAL    (1ULL << 11)
 #define RTE_STATUS     (1ULL << 12)     /* delivery status: always idle */
 #define RTE_ACTIVE_LOW (1ULL << 13)
@@ -109,9 +110,19 @@ void vioapic_eoi(struct vioapic *io, uint8_t vector)
 		if (!(e & RTE_REMOTE_IRR) || (e & RTE_VECTOR) != vector)
 			continue;
 		io->redir[i] &= ~RTE_REMOTE_IRR;
+		if (io->eoi_hook)
+			io->eoi_hook(io->eoi_ctx, i);
 		if (level_mode(e))
 			service_level(io, i);
 	}
+}
+
+bool vioapic_nmi_armed(const struct vioapic *io)
+{
+	for (unsigned i = 0; i < VIOAPIC_PINS; i++)
+		if (!(io->redir[i] & RTE_MASKED) && RTE_MODE(io->redir[i]) == RTE_DM_NMI)
+			return true;
+	return false;
 }
 
 static void redir_write(struct vioapic *io, unsigned pin, bool high, uint32_t val)

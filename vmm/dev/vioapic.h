@@ -31,6 +31,10 @@ struct vioapic {
 	void (*deliver)(void *ctx, uint32_t dest, bool logical, uint8_t mode, uint8_t vector,
 			bool level);
 	void *ctx;
+	/* Optional: told each input whose remote IRR an EOI cleared, before
+	 * the entry is looked at again (a level source may let go then). */
+	void (*eoi_hook)(void *ctx, unsigned gsi);
+	void *eoi_ctx;
 };
 
 /* Reset state: every redirection entry masked, every input low. id is
@@ -53,7 +57,11 @@ int vioapic_write(struct vioapic *io, uint32_t offset, unsigned size, uint32_t v
  * is clear, and sets remote IRR (82093AA datasheet, 3.2.4). */
 void vioapic_set_irq(struct vioapic *io, unsigned gsi, bool level);
 /* A local APIC EOI for vector: clears remote IRR in the level-triggered
- * entries with that vector, and delivers again those still asserted. */
+ * entries with that vector, calls eoi_hook for each, and delivers again
+ * those still asserted. */
 void vioapic_eoi(struct vioapic *io, uint8_t vector);
+/* Whether an unmasked entry sends NMIs: its input can wake a CPU that
+ * halted with interrupts off. */
+bool vioapic_nmi_armed(const struct vioapic *io);
 
 #endif

@@ -219,6 +219,18 @@ int vlapic_lint(struct vlapic *l, unsigned lint)
 	return lvt_fire(l, lint ? VLAPIC_LVT_LINT1 : VLAPIC_LVT_LINT0);
 }
 
+bool vlapic_lint_nmi(const struct vlapic *l)
+{
+	if (!hw_enabled(l))
+		return true;
+	if (!sw_enabled(l))
+		return false;
+	for (unsigned i = VLAPIC_LVT_LINT0; i <= VLAPIC_LVT_LINT1; i++)
+		if (!(l->lvt[i] & LVT_MASKED) && ((l->lvt[i] >> 8) & 7) == VLAPIC_DM_NMI)
+			return true;
+	return false;
+}
+
 /* ---- timer (SDM 11.5.4) ---- */
 
 static unsigned timer_mode(const struct vlapic *l)

@@ -142,6 +142,10 @@ void vlapic_accept(struct vlapic *l, uint8_t vector);
  * with the APIC disabled in IA32_APIC_BASE, LINT1 is the NMI pin.
  * SDM Vol. 3A, 11.5.1 and 11.4.3. */
 int vlapic_lint(struct vlapic *l, unsigned lint);
+/* Whether a signal on LINT0 or LINT1 would be an NMI (as vlapic_lint
+ * would return, without taking it): the operator's NMI button, or a
+ * wired NMI, can then wake a CPU halted with interrupts off. */
+bool vlapic_lint_nmi(const struct vlapic *l);
 
 /* A fixed interrupt arriving from the IOAPIC or an IPI; level sets the
  * TMR bit (level-triggered), otherwise it is cleared. Vectors 0-15 are

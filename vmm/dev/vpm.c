@@ -66,14 +66,39 @@ static void vpm_sci(struct vpm *pm)
 	}
 }
 
+static uint64_t vpm_mask(const struct vpm *pm)
+{
+	return pm->tmr.ext32 ? 0xffffffffull : 0xffffffull;
+}
+
+/* The counter at now, carried past its width. A hardware counter is read
+ * and its advance since seen taken as the whole turns plus the remainder
+ * closest to what guest time says elapsed, so no turn is missed between
+ * two updates far apart. */
+static uint64_t vpm_count(const struct vpm *pm, uint64_t now)
+{
+	uint64_t span = vpm_mask(pm) + 1, d, est;
+
+	if (!pm->hw_read)
+		return vpm_ticks(now) + pm->tmr.base;
+	d = ((uint64_t)pm->hw_read(pm->hw_ctx) - pm->count) & vpm_mask(pm);
+	est = now > pm->seen ? vpm_ticks(now - pm->seen) : 0;
+	if (est > d)
+		d += (est - d + span / 2) / span * span;
+	return pm->count + d;
+}
+
 void vpm_update(struct vpm *pm, uint64_t now)
 {
 	unsigned sh = vpm_msb_shift(pm);
+	uint64_t c;
 
 	if (now <= pm->seen)
 		return;
-	if ((vpm_ticks(now) + pm->tmr.base) >> sh != (vpm_ticks(pm->seen) + pm->tmr.base) >> sh)
+	c = vpm_count(pm, now);
+	if (c >> sh != pm->count >> sh)
 		pm->sts |= VPM_TMR_STS;
+	pm->count = c;
 	pm->seen = now;
 	vpm_sci(pm);
 }
@@ -81,13 +106,30 @@ void vpm_update(struct vpm *pm, uint64_t now)
 uint64_t vpm_next_deadline(const struct vpm *pm, uint64_t now)
 {
 	unsigned sh = vpm_msb_shift(pm);
-	uint64_t t;
+	uint64_t next, left, t;
 
 	if (!(pm->en & VPM_TMR_STS) || (pm->sts & VPM_TMR_STS))
 		return DEV_NO_DEADLINE;
-	t = vpm_tick_ns(((((vpm_ticks(pm->seen) + pm->tmr.base) >> sh) + 1) << sh) -
-			pm->tmr.base);
+	next = ((pm->count >> sh) + 1) << sh;
+	if (!pm->hw_read) {
+		t = vpm_tick_ns(next - pm->tmr.base);
+		return t < now ? now : t;
+	}
+	left = next - pm->count;
+	/* A hardware counter runs at its own rate, not guest time's: look
+	 * a little early and again, closing in on the toggle, instead of
+	 * arriving late by the rates' difference. */
+	if (left > 64)
+		left -= left / 32;
+	t = pm->seen + vpm_tick_ns(left);
 	return t < now ? now : t;
+}
+
+void vpm_follow_hw(struct vpm *pm, uint32_t (*hw_read)(void *ctx), void *ctx)
+{
+	pm->hw_read = hw_read;
+	pm->hw_ctx = ctx;
+	pm->count = hw_read(ctx);
 }
 
 void vpm_init(struct vpm *pm, const struct dev_env *env, unsigned sci_irq,
@@ -99,6 +141,7 @@ void vpm_init(struct vpm *pm, const struct dev_env *env, unsigned sci_irq,
 	vpmtimer_init(&pm->tmr, tmr_ext32);
 	pm->cnt = CNT_SCI_EN;
 	pm->seen = env->now_ns(env->ctx);
+	pm->count = vpm_count(pm, pm->seen);
 }
 
 void vpm_power_button(struct vpm *pm)
@@ -124,6 +167,10 @@ static uint8_t vpm_byte(const struct vpm *pm, uint16_t port, uint64_t now)
 	case VPM_PM_TMR + 1:
 	case VPM_PM_TMR + 2:
 	case VPM_PM_TMR + 3:
+		/* Read where it exits (string I/O, emulation): the counter
+		 * the guest reads directly, as vpm_read just updated it. */
+		if (pm->hw_read)
+			return (uint8_t)((pm->count & vpm_mask(pm)) >> 8 * (port - VPM_PM_TMR));
 		return (uint8_t)(vpmtimer_read(&pm->tmr, now) >> 8 * (port - VPM_PM_TMR));
 	case VPM_RESET_PORT:
 		return pm->rst;

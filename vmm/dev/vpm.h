@@ -54,11 +54,20 @@ struct vpm {
 	unsigned sci;          /* the SCI's interrupt line (FADT SCI_INT) */
 	bool sci_level;
 	uint64_t seen;         /* guest ns through which TMR_STS is counted */
+	uint64_t count;        /* the counter at seen, carried past its width */
+	/* The machine's counter, when guests read it directly: TMR_STS then
+	 * follows what they read, not guest time (the two drift apart by
+	 * the error of the TSC's calibration). NULL: guest time. */
+	uint32_t (*hw_read)(void *ctx);
+	void *hw_ctx;
 	const struct dev_env *env;
 };
 
 void vpm_init(struct vpm *pm, const struct dev_env *env, unsigned sci_irq,
 	      bool tmr_ext32);
+/* From now on TMR_STS follows the counter hw_read returns (24 bits, or
+ * 32 with tmr_ext32), which guests read in place of the virtual one. */
+void vpm_follow_hw(struct vpm *pm, uint32_t (*hw_read)(void *ctx), void *ctx);
 /* Access of size 1, 2 or 4 at a port in 0x600-0x60B or 0xCF9, byte by
  * byte (other bytes read 0xff, writes to them are ignored). */
 uint32_t vpm_read(struct vpm *pm, uint16_t port, unsigned size);

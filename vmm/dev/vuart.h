@@ -7,7 +7,11 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define VUART_RXQ 64
+/* Receive queue: deep, as if the line had flow control. The operator's
+ * keystrokes and the API's console input come in far faster than any
+ * baud rate (a pasted or scripted line at once) and wait here until the
+ * guest reads them, instead of overrunning a 16-byte FIFO. */
+#define VUART_RXQ 4096
 
 struct vuart {
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
@@ -24,7 +28,7 @@ void vuart_init(struct vuart *u, void (*out)(void *ctx, uint8_t c), void *ctx);
 /* Register access at offset 0..7 from the base port (byte access). */
 uint8_t vuart_read(struct vuart *u, unsigned off);
 void vuart_write(struct vuart *u, unsigned off, uint8_t v);
-/* Queues a byte for the guest to receive; false when the FIFO is full. */
+/* Queues a byte for the guest to receive; false when the queue is full. */
 bool vuart_rx(struct vuart *u, uint8_t c);
 
 #endif

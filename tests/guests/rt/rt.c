@@ -130,6 +130,12 @@ void rt_set_ist(int vec, int ist, uint64_t top)
 	idt[vec & 255].ist = (uint8_t)ist;
 }
 
+void rt_set_tss_ist(int ist, uint64_t top)
+{
+	if (ist >= 1 && ist <= 7)
+		tss.ist[ist - 1] = top;
+}
+
 void rt_trap(struct rt_frame *f)
 {
 	if (f->vec >= 32) {

@@ -219,6 +219,9 @@ extern bool (*rt_exc_hook)(uint64_t vec, uint64_t err, uint64_t *rip, uint64_t *
 /* Delivers vector vec on interrupt stack table entry ist (1-7, 0 = off)
  * with the stack top given. */
 void rt_set_ist(int vec, int ist, uint64_t top);
+/* Sets only the TSS's interrupt stack table entry ist (1-7), for an IDT
+ * of the caller's own. */
+void rt_set_tss_ist(int ist, uint64_t top);
 
 /* Deliveries per vector 32-255 (counted by the handler; nothing else). */
 extern volatile uint32_t rt_irq_count[256];
