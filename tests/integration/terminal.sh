@@ -38,6 +38,10 @@ export VATRA_MGMT_PORT=$(free_port) VATRA_METRICS_PORT=$(free_port)
 # the CPU had, which the check below prints if that happened.
 export VATRA_QEMU_LOG=$W/qemu-resets.log
 rm -f "$VATRA_QEMU_LOG"
+# A run that hangs is asked through QMP, at the timeout, where each CPU
+# is (registers, stack, the core's functions on it): printed below.
+export VATRA_QEMU_QMP=$W/qmp.sock
+rm -f "$VATRA_QEMU_QMP" "$W/hang.txt"
 # The README's syslog collector, on a free UDP port the image is built
 # for (VATRA_SYSLOG_PORT), running on the host while the demo runs.
 export VATRA_SYSLOG_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -64,6 +68,7 @@ CPID=$!
 # Each step waits for what the screen must show before typing the next
 # keys; a step that never sees its screen ends the run at the timeout.
 "$VMRUN" --pty --log "$L" --timeout 420 \
+	--on-timeout "python3 '$TOP/tests/integration/qmpdump.py' '$VATRA_QEMU_QMP' '$B/core.elf' >'$W/hang.txt' 2>&1" \
 	--step "\[web\] Enter 'help'" "help\n" \
 	--step "poweroff +power the machine off[^\n]*\n(.*\n)*?vatra> " "list\n" \
 	--step "NAME +STATE[^\n]*\r*\n(.*\n)*?db +running[^\n]*\n(.*\n)*?vatra> " "version\n" \
@@ -219,3 +224,11 @@ assert msg[:b + 1 - a] == serial[a:b + 1], (msg[:3], serial[a:a + 3])
 PY'
 check "make run: poweroff ends the run" in_order "$T" "^vatra> poweroff" "^powering off"
 check "make run: make exits with status 0 after poweroff" status_is $st 0
+if grep -q "^FAIL make run" "$RESULTS"; then
+	echo "    the last 60 lines of the screen:"
+	tail -60 "$T" | sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g; s/^/    | /'
+	if [ -s "$W/hang.txt" ]; then
+		echo "    where QEMU's CPUs were at the timeout:"
+		sed 's/^/    : /' "$W/hang.txt"
+	fi
+fi

@@ -16,6 +16,10 @@ SIGTERM).
 127.0.0.1:PORT (Bochs' socket-server serial mode) instead of CMD's own
 output, which is then discarded: connected as soon as it listens.
 
+--on-timeout CMD runs the shell command CMD when the timeout comes,
+before the command is stopped (to record the state of a hung emulator).
+A step whose pattern never came is named on stderr.
+
 --pty runs CMD on a pseudo-terminal of its own (its controlling terminal,
 as when a person types the command), so anything that would prompt or
 wait for a terminal does so here too, and what CMD does to the terminal
@@ -116,6 +120,7 @@ def main():
     ap.add_argument("--tcp", type=int, metavar="PORT")
     ap.add_argument("--step", nargs=2, action="append", default=[],
                     metavar=("REGEX", "TEXT"))
+    ap.add_argument("--on-timeout", metavar="CMD")
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
@@ -156,7 +161,7 @@ def main():
     t.start()
     pos = 0
     timed_out = False
-    for regex, text in a.step:
+    for k, (regex, text) in enumerate(a.step, 1):
         wait = re.fullmatch(r"@sleep ([0-9.]+)", regex)
         if wait:
             # A pause of so many seconds instead of a pattern.
@@ -177,6 +182,7 @@ def main():
                 break
             time.sleep(0.05)
         if not m:
+            sys.stderr.write("vmrun: step %d of %d never saw %r\n" % (k, len(a.step), regex))
             break
         time.sleep(0.1)
         try:
@@ -192,6 +198,11 @@ def main():
         proc.wait(timeout=max(0.1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         timed_out = True
+        if a.on_timeout:
+            try:
+                subprocess.run(a.on_timeout, shell=True, timeout=120)
+            except subprocess.TimeoutExpired:
+                sys.stderr.write("vmrun: --on-timeout command took over 120 s\n")
         for sig, wait in ((signal.SIGINT, 5), (signal.SIGKILL, 5)):
             try:
                 os.killpg(proc.pid, sig)
