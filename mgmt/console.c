@@ -18,6 +18,7 @@ struct ring {
 	const char *name;       /* the partition's name, for the prefix */
 	char line[200];         /* the current line, for prefixed output */
 	unsigned linelen;
+	bool raw_open;          /* attached: the raw output ends mid-line */
 	bool flush;             /* end the partial line when the drain */
 	uint64_t flush_at;      /* reaches this byte (the stop's) */
 };
@@ -126,8 +127,7 @@ static size_t drain_ring(int id, size_t budget)
 		used++;
 		if (attached == id) {
 			out[outlen++] = c;
-			if (c == '\n')
-				r->linelen = 0;
+			r->raw_open = c != '\n';
 			continue;
 		}
 		if (c == '\r')
@@ -190,6 +190,8 @@ static uint64_t tail_start(const struct ring *r, unsigned n)
 	unsigned lines = 0;
 
 	p = r->head;
+	if (!n)
+		return p;
 	while (p > oldest) {
 		char c = r->buf[(p - 1) % CONSOLE_RING];
 		if (c == '\n' && p != r->head && ++lines == n)
@@ -267,15 +269,26 @@ int console_attach(int id, unsigned replay_lines)
 	attached = id;
 	rings[id].shown = rings[id].head;    /* the replay showed them */
 	rings[id].lost = 0;
+	/* The replay showed the partial line too: it is not shown again,
+	 * prefixed, after a detach. */
+	rings[id].linelen = 0;
+	rings[id].raw_open = n && tail[n - 1] != '\n';
 	spin_unlock(&lock);
 	return 0;
 }
 
-void console_detach(void)
+bool console_detach(void)
 {
+	bool open = false;
+
 	spin_lock(&lock);
+	if (attached != CONSOLE_NONE) {
+		open = rings[attached].raw_open;
+		rings[attached].raw_open = false;
+	}
 	attached = CONSOLE_NONE;
 	spin_unlock(&lock);
+	return open;
 }
 
 int console_attached(void)

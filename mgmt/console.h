@@ -29,7 +29,10 @@ bool console_drain(void);
 /* Attaches the serial line to partition id after replaying its last
  * lines; 0, or -EINVAL for a bad id. */
 int console_attach(int id, unsigned replay_lines);
-void console_detach(void);
+/* Back to prefixed lines; true if the partition's raw output had ended
+ * mid-line (the caller ends that line before writing its own). The rest
+ * of such a line comes prefixed, on a line of its own. */
+bool console_detach(void);
 /* console_mode = quiet: lines of detached partitions are kept in their
  * rings but not printed (mux, the default, prints them prefixed). */
 void console_set_quiet(bool quiet);

@@ -33,7 +33,8 @@ static void prompt(void)
 
 static void detach(const char *fmt, unsigned id)
 {
-	console_detach();
+	if (console_detach())
+		kprintf("\n");
 	kputline(fmt, part_op_name(id));
 	prompt();
 }

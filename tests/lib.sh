@@ -7,11 +7,12 @@ B=$TOP/build
 pass() { echo "PASS $1" >>"$RESULTS"; echo "  ok    $1"; }
 fail() { echo "FAIL $1" >>"$RESULTS"; echo "  FAIL  $1"; }
 
-# check NAME COMMAND...: passes when COMMAND succeeds.
+# check NAME COMMAND...: passes when COMMAND succeeds; returns 1 on a
+# failure, for a `|| show-what-was-seen` after it.
 check() {
 	local name=$1
 	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
+	if "$@"; then pass "$name"; else fail "$name"; return 1; fi
 }
 
 # has LOG REGEX: the serial log (CRs removed) matches the extended regex.

@@ -123,6 +123,8 @@ if start static; then
 	check "mgmt: vatractl console replays, carries input and output both ways, detaches" eval \
 		'( sleep 2; printf "hello vatra\r"; sleep 4; printf "\001\001\001" ) | timeout 40 "$CTL" --host 127.0.0.1 --port "$PORT" --server-cert "$K/server.crt" --cert "$K/op.crt" --key "$K/op.key" --replay 500 console echo >"$W/con.out" 2>"$W/con.err"; grep -q "echo: ready" "$W/con.out" && grep -q "echo: got hello vatra" "$W/con.out" && grep -q "detached from echo" "$W/con.err"'
 	check "mgmt: the console keystrokes reached the guest (its UART echo in the serial log)" has "$L" "\[echo\] echo: got hello vatra"
+	check "mgmt: vatractl console --replay 0 shows only what comes after it" eval \
+		'( sleep 2; printf "after zero\r"; sleep 3; printf "\001\001\001" ) | timeout 40 "$CTL" --host 127.0.0.1 --port "$PORT" --server-cert "$K/server.crt" --cert "$K/op.crt" --key "$K/op.key" --replay 0 console echo >"$W/con0.out" 2>"$W/con0.err"; grep -q "echo: got after zero" "$W/con0.out" && ! grep -q "echo: ready\|hello vatra" "$W/con0.out"'
 	check "mgmt: read-only identity refused the console" eval \
 		'! ctl ro console echo </dev/null 2>"$W/con-ro.err" && grep -q "console needs the operator role" "$W/con-ro.err"'
 	check "mgmt: a stop the guest ignores is reported after the wait" eval \

@@ -154,6 +154,37 @@ static void test_attached_raw(void **st)
 	assert_null(strstr(serial, "not shown while attached"));
 }
 
+/* A detach mid-line tells the shell so, which ends the line before its
+ * own; the rest of the partition's line comes prefixed on its own line,
+ * and a partial line the replay showed is not shown a second time. */
+static void test_detach_mid_line(void **st)
+{
+	(void)st;
+	put_str(12, "blk", "part");
+	drain_all();
+	assert_string_equal(serial, "");
+	assert_int_equal(console_attach(12, 5), 0);
+	assert_string_equal(serial, "part");
+	assert_true(console_detach());
+	put_str(12, "blk", "ial\n");
+	drain_all();
+	assert_string_equal(serial, "part[blk] ial\n");
+	/* No lines asked for: no replay. */
+	assert_int_equal(console_attach(12, 0), 0);
+	assert_string_equal(serial, "part[blk] ial\n");
+	put_str(12, "blk", "VATRA: wr");
+	drain_all();
+	assert_true(console_detach());
+	put_str(12, "blk", "ote 1\nnext\n");
+	drain_all();
+	assert_string_equal(serial, "part[blk] ial\nVATRA: wr[blk] ote 1\n[blk] next\n");
+	/* A whole line before the detach: nothing to end. */
+	assert_int_equal(console_attach(12, 0), 0);
+	put_str(12, "blk", "whole\n");
+	drain_all();
+	assert_false(console_detach());
+}
+
 /* A network reader follows a ring at its own position: the replay of
  * the last lines, then what comes, without disturbing the serial drain;
  * a reader left behind by more than the ring is told what it lost. */
@@ -202,6 +233,7 @@ int main(void)
 		cmocka_unit_test_setup(test_round_robin, reset),
 		cmocka_unit_test_setup(test_lost_output, reset),
 		cmocka_unit_test_setup(test_attached_raw, reset),
+		cmocka_unit_test_setup(test_detach_mid_line, reset),
 		cmocka_unit_test_setup(test_network_reader, reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
