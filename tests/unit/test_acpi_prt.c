@@ -39,6 +39,32 @@ static struct prt_route route(uint8_t bus, uint8_t slot, uint8_t pin, const char
 	return rt;
 }
 
+/* (bus, slot, pin) routes to gsi with that trigger and polarity. */
+static void routes_to(uint8_t bus, uint8_t slot, uint8_t pin, uint32_t gsi, bool level, bool low)
+{
+	const char *why;
+	struct prt_route rt;
+	int r;
+
+	rt = route(bus, slot, pin, &why, &r);
+	assert_int_equal(r, 0);
+	assert_int_equal(rt.gsi, gsi);
+	assert_int_equal(rt.level, level);
+	assert_int_equal(rt.active_low, low);
+}
+
+/* (bus, slot, pin) has no route, and the reason names this. */
+static void no_route(uint8_t bus, uint8_t slot, uint8_t pin, const char *reason)
+{
+	const char *why;
+	int r;
+
+	route(bus, slot, pin, &why, &r);
+	assert_int_equal(r, -ENOENT);
+	assert_non_null(why);
+	assert_non_null(strstr(why, reason));
+}
+
 /* ---- QEMU's DSDT ---- */
 
 static void test_qemu_q35(void **s)
@@ -76,9 +102,7 @@ static void test_qemu_q35(void **s)
 		}
 	assert_string_equal(prt.roots[0].e[20].source, "GSIF");
 	/* no other bus, no slot 32 */
-	route(1, 0, 0, &why, &r);
-	assert_int_equal(r, -ENOENT);
-	assert_non_null(strstr(why, "no PCI root bus"));
+	no_route(1, 0, 0, "no PCI root bus");
 	route(0, 0, 4, &why, &r);
 	assert_int_equal(r, -ENOENT);
 }
@@ -184,9 +208,6 @@ static void test_static_package(void **s)
 	static const uint8_t ext[] = { 0x89, 6, 0, 0x0d, 1, 42, 0, 0, 0 };	/* level, low, shared */
 	static const uint8_t irq[] = { 0x22, 0x00, 0x04 };			/* IRQ 10, no info byte */
 	struct aml a = { .n = 0 };
-	struct prt_route rt;
-	const char *why;
-	int r;
 
 	(void)s;
 	open_pkg(&a, 0x10);		/* Scope (\_SB) */
@@ -207,20 +228,10 @@ static void test_static_package(void **s)
 	close_pkg(&a);
 	assert_int_equal(parse(a.b, a.n), 1);
 	assert_null(prt.roots[0].why);
-	rt = route(0, 3, 0, &why, &r);
-	assert_int_equal(r, 0);
-	assert_int_equal(rt.gsi, 19);
-	assert_true(rt.level && rt.active_low);
-	rt = route(0, 3, 1, &why, &r);
-	assert_int_equal(r, 0);
-	assert_int_equal(rt.gsi, 42);
-	assert_true(rt.level && rt.active_low);
-	route(0, 4, 1, &why, &r);
-	assert_int_equal(r, -ENOENT);
-	assert_non_null(strstr(why, "no resource at that index"));
-	route(0, 5, 0, &why, &r);
-	assert_int_equal(r, -ENOENT);
-	assert_non_null(strstr(why, "no entry"));
+	routes_to(0, 3, 0, 19, true, true);
+	routes_to(0, 3, 1, 42, true, true);
+	no_route(0, 4, 1, "no resource at that index");
+	no_route(0, 5, 0, "no entry");
 }
 
 /* A dual-name source (\_SB.LNKI) and an IRQ descriptor: edge, high. */
@@ -230,9 +241,6 @@ static void test_irq_descriptor(void **s)
 	static const uint8_t irq_info[] = { 0x23, 0x20, 0x00, 0x18 };	/* IRQ 5: level, low, shared */
 	static const uint8_t two[] = { 0x22, 0x20, 0x04 };
 	struct aml a = { .n = 0 };
-	struct prt_route rt;
-	const char *why;
-	int r;
 
 	(void)s;
 	open_pkg(&a, 0x10);
@@ -253,18 +261,9 @@ static void test_irq_descriptor(void **s)
 	close_pkg(&a);
 	assert_int_equal(parse(a.b, a.n), 1);
 	assert_int_equal(prt.roots[0].bus, 0x40);
-	rt = route(0x40, 1, 0, &why, &r);
-	assert_int_equal(r, 0);
-	assert_int_equal(rt.gsi, 10);
-	assert_false(rt.level);
-	assert_false(rt.active_low);
-	rt = route(0x40, 1, 1, &why, &r);
-	assert_int_equal(r, 0);
-	assert_int_equal(rt.gsi, 5);
-	assert_true(rt.level && rt.active_low);
-	route(0x40, 1, 2, &why, &r);
-	assert_int_equal(r, -ENOENT);
-	assert_non_null(strstr(why, "other than one IRQ"));
+	routes_to(0x40, 1, 0, 10, false, false);
+	routes_to(0x40, 1, 1, 5, true, true);
+	no_route(0x40, 1, 2, "other than one IRQ");
 }
 
 /* Method (_PRT) { If (PICM) { Return (AR00) } Return (PR00) }, with
@@ -353,9 +352,7 @@ static void test_method_apic_mode(void **s)
 	a.n = 0;
 	method_block(&a, false, false);
 	assert_int_equal(parse(a.b, a.n), 1);
-	route(0, 2, 0, &why, &r);
-	assert_int_equal(r, -ENOENT);
-	assert_non_null(strstr(why, "_PIC"));
+	no_route(0, 2, 0, "_PIC");
 }
 
 /* _PRTs below the root bus: a root port (_ADR 0x001c0000) with its own
@@ -445,8 +442,6 @@ static void test_bridges(void **s)
 static void test_unreadable(void **s)
 {
 	struct aml a = { .n = 0 };
-	const char *why;
-	int r;
 
 	(void)s;
 	/* a link whose _CRS is a method; a _PRT method that calls things */
@@ -496,17 +491,11 @@ static void test_unreadable(void **s)
 	close_pkg(&a);
 	close_pkg(&a);
 	assert_int_equal(parse(a.b, a.n), 4);
-	route(0, 1, 0, &why, &r);
-	assert_int_equal(r, -ENOENT);
-	assert_non_null(strstr(why, "is a method"));
-	route(0, 1, 1, &why, &r);
-	assert_non_null(strstr(why, "names no device"));
-	route(1, 1, 0, &why, &r);
-	assert_non_null(strstr(why, "_PRT"));
-	route(2, 0, 0, &why, &r);
-	assert_non_null(strstr(why, "no _PRT"));
-	route(3, 5, 0, &why, &r);
-	assert_non_null(strstr(why, "0xSSSSFFFF"));
+	no_route(0, 1, 0, "is a method");
+	no_route(0, 1, 1, "names no device");
+	no_route(1, 1, 0, "_PRT");
+	no_route(2, 0, 0, "no _PRT");
+	no_route(3, 5, 0, "0xSSSSFFFF");
 }
 
 /* Random mutations (bytes changed, runs dropped or repeated) of QEMU's
