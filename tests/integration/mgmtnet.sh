@@ -60,7 +60,8 @@ start() {
 	mkfifo "$W/$n.in"
 	sleep 1000 >"$W/$n.in" &
 	SPID=$!
-	nice -n 10 "$TOP/tools/run-qemu" --test "$W/$n.img" \
+	rm -f "$W/$n.qmp"
+	VATRA_QEMU_QMP=$W/$n.qmp nice -n 10 "$TOP/tools/run-qemu" --test "$W/$n.img" \
 		-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:443,hostfwd=tcp:127.0.0.1:$MPORT-:9100" \
 		-device "$nic,netdev=n0,romfile=" \
 		-object "filter-dump,id=f0,netdev=n0,file=$W/$n.pcap" "$@" \
@@ -161,9 +162,22 @@ PY'
 		[ "$st" = FAIL ] && fail "$name"
 	done <"$W/probe.txt"
 	grep -q "^PASS" "$W/probe.txt" || fail "mgmt robust: the probe ran (see $W/probe.txt)"
+	# The API stopped answering: where each CPU is (registers, local
+	# APIC, the core's functions on its stack), three times.
+	if grep -q "^FAIL" "$W/probe.txt"; then
+		timeout 120 python3 "$TOP/tests/integration/qmpdump.py" "$W/static.qmp" "$B/core.elf" 3 \
+			>"$W/hang.txt" 2>&1
+		echo "      after the probe's failures, each CPU ($W/hang.txt):"
+		grep -E "^#####|^=== CPU|^RIP|^CR3|^  ffffffff8|^ISR|^IRR|^Timer|^LVT0?T" "$W/hang.txt" | sed 's/^/        /'
+		tail -5 "$L" | sed 's/^/      log: /'
+	fi
 	check "mgmt: connections beyond the pool were refused and logged" has "$L" "all 4 API connections busy"
 	# Every probe connection is gone within the idle timeouts.
-	for _ in $(seq 40); do [ "$(gauge vatra_mgmt_connections)" = 1 ] && break; sleep 1; done
+	for _ in $(seq 40); do
+		g=$(gauge vatra_mgmt_connections)
+		[ -z "$g" ] || [ "$g" = 1 ] && break
+		sleep 1
+	done
 	check "mgmt: heap and connections back at their idle level after the probes" eval \
 		'[ -n "$HEAP0" ] && [ "$(gauge vatra_mgmt_heap_used_bytes)" = "$HEAP0" ] && [ "$(gauge vatra_mgmt_connections)" = 1 ]'
 	check "mgmt: both partitions still run after the probes" eval \

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Says where each CPU of a running QEMU is, for a run that hangs.
 
-  qmpdump.py SOCKET CORE_ELF
+  qmpdump.py SOCKET CORE_ELF [SAMPLES]
 
 Connects to QEMU's QMP socket (run-qemu's VATRA_QEMU_QMP), prints each
-virtual CPU's registers and the 64 words at its stack pointer, and names
+virtual CPU's registers, its local APIC (the timer, IRR and ISR: a host
+that stopped taking its timer shows here) and the 64 words at its stack
+pointer, SAMPLES times (1) half a second apart, and names
 the core's functions among them (the core is linked at a fixed address,
 so its RIPs and return addresses are symbols of CORE_ELF). A CPU that
 is running a guest shows the guest's registers: QEMU reports the state
@@ -14,6 +16,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 
 
 def qmp(path):
@@ -47,21 +50,36 @@ def symbols(elf, addrs):
             for i, a in enumerate(addrs) if 2 * i + 1 < len(out)}
 
 
+def hmp(call, line, i):
+    r = call("human-monitor-command", **{"command-line": line, "cpu-index": i})
+    return r.get("return", str(r.get("error")))
+
+
 def main():
     sock, elf = sys.argv[1], sys.argv[2]
+    samples = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     try:
         call = qmp(sock)
     except (OSError, ValueError) as e:
         print("qmpdump: no QMP at %s: %s" % (sock, e))
         return 0
+    for k in range(samples):
+        if k:
+            time.sleep(0.5)
+        print("##### sample %d of %d" % (k + 1, samples))
+        dump(call, elf)
+    return 0
+
+
+def dump(call, elf):
     core = re.compile(r"^ffffffff8[0-9a-f]{7}$")
     cpus = call("query-cpus-fast").get("return", [])
     for c in cpus:
         i = c["cpu-index"]
-        regs = call("human-monitor-command", **{"command-line": "info registers", "cpu-index": i})
-        text = regs.get("return", str(regs.get("error")))
+        text = hmp(call, "info registers", i)
         print("=== CPU %d (thread %s)" % (i, c.get("thread-id")))
         print(text.rstrip())
+        print(hmp(call, "info lapic", i).rstrip())
         rip = re.search(r"RIP=([0-9a-f]{16})", text)
         rsp = re.search(r"RSP=([0-9a-f]{16})", text)
         words = []
@@ -76,7 +94,6 @@ def main():
         names = symbols(elf, hits)
         for a in hits:
             print("  %016x %s" % (a, names.get(a, "?")))
-    return 0
 
 
 if __name__ == "__main__":
