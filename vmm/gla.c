@@ -9,6 +9,7 @@
 #include "arch/x86/caps.h"
 #include "lib/string.h"
 #include "lib/errno.h"
+#include "lib/log.h"
 
 static int gla_pt_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 {
@@ -273,3 +274,44 @@ void gla_raise(struct vcpu *v, const struct gla_fault *f, const char *what)
 		break;
 	}
 }
+
+/* For a vCPU that failed (a triple fault): the guest's own walk of gla,
+ * entry by entry as they are in its RAM now, and where the nested tables
+ * put each table page (expected: the partition's RAM at the same offset;
+ * anything else means the nested tables are not what the partition's
+ * start built). Long mode only; logging only. */
+void gla_report(struct vcpu *v, uint64_t gla, const char *what)
+{
+	struct partition *p = v->part;
+	struct guest_ctl c;
+	uint64_t table, mask = 0x000ffffffffff000ULL;
+	int level;
+
+	vmm->get_ctl(v, &c);
+	if (!(c.cr0 & CR0_PG) || !(c.efer & EFER_LMA) || !p->ram)
+		return;
+	level = (c.cr4 & CR4_LA57) ? 5 : 4;
+	table = c.cr3 & mask;
+	for (; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (unsigned)(level - 1);
+		uint64_t at = table + ((gla >> shift) & 511) * 8, hpa = 0, e;
+		const uint64_t *pe = gpa_ptr(p, at, 8);
+		const char *nested = "unmapped";
+
+		if (!pt_lookup(&p->gpt, at, &hpa, NULL, NULL))
+			nested = hpa == p->ram_hpa + at ? "its RAM" : "ELSEWHERE";
+		if (!pe) {
+			pr_err("  walk of %s %#llx: level %d entry at %#llx is outside RAM", what,
+			       (unsigned long long)gla, level, (unsigned long long)at);
+			return;
+		}
+		e = *pe;
+		pr_err("  walk of %s %#llx: level %d entry at %#llx (nested: %s, %#llx) = %#llx", what,
+		       (unsigned long long)gla, level, (unsigned long long)at, nested,
+		       (unsigned long long)hpa, (unsigned long long)e);
+		if (!(e & 1) || (level >= 2 && level <= 3 && (e & 0x80)))
+			return;
+		table = e & mask;
+	}
+}
+

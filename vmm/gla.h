@@ -54,5 +54,8 @@ const uint8_t *gla_code_ptr(struct vcpu *v, const struct guest_ctl *c, unsigned 
  * CR2, #GP(0), nothing for a retry, or — for tables or buffers outside
  * RAM — stops the partition with a message that names what and where. */
 void gla_raise(struct vcpu *v, const struct gla_fault *f, const char *what);
+/* Logs the guest's walk of gla entry by entry, and where the nested
+ * tables put each table page: for the report of a failed vCPU. */
+void gla_report(struct vcpu *v, uint64_t gla, const char *what);
 
 #endif

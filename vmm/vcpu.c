@@ -296,6 +296,9 @@ static int nmi_window_exit(struct vcpu *v, const struct vm_exit *e)
 static int triple_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
+	/* What the guest's tables say about its code: a guest's own
+	 * mistake, or tables changed under it. */
+	gla_report(v, v->regs.rip, "RIP");
 	vcpu_fail(v, "triple fault (shutdown)");
 	return 0;
 }
