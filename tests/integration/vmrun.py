@@ -136,6 +136,18 @@ def main():
     else:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)
+
+    # Stopped from outside (a tier interrupted, a loop killed): the
+    # machine goes with it instead of running on, orphaned, and taking
+    # CPU from whatever runs next.
+    def stop_child(signum, _frame):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        sys.exit(128 + signum)
+    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(s, stop_child)
     buf = bytearray()
     lock = threading.Lock()
     log = open(a.log, "wb")
