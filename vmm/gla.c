@@ -314,4 +314,3 @@ void gla_report(struct vcpu *v, uint64_t gla, const char *what)
 		table = e & mask;
 	}
 }
-

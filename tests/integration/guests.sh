@@ -168,6 +168,10 @@ guest_suite_check() { # TAG LOG
 	check "$t: the planting partition is unharmed" has "$L" "^partition plant: exited with status 0"
 	if [ -z "${GUEST_NO_TRIPLE:-}" ]; then
 		check "$t: triple fault stops only that partition" has "$L" "^error: partition triple: stopped: triple fault \(shutdown\)$"
+		# Its report walks the guest's tables for RIP: PML4, PDPT, and
+		# the PD's 2 MiB leaf, each table page in its own RAM.
+		check "$t: the triple fault's report walks RIP through the guest's tables" eval \
+			'[ "$(tr -d "\r" <"$L" | grep -B3 "^error: partition triple: vCPU 0: triple fault" | grep -cE "^error:   walk of RIP 0x[0-9a-f]+: level [432] entry at 0x[0-9a-f]+ \(nested: its RAM, 0x[0-9a-f]+\) = 0x[0-9a-f]+$")" -eq 3 ]'
 		# The default seed's bytes fault with no IDT: a triple fault,
 		# nothing else (an exit Vatra mishandles would show here).
 		check "$t: garbage-executing guest is stopped by its triple fault" \
