@@ -253,41 +253,49 @@ static bool cpuid_keep(uint32_t leaf)
 	return leaf != 1 && leaf != 7 && leaf != 0xd;
 }
 
-/* The guest's answer, from the vCPU's cache when it asked before: a
- * CPUID costs the hypervisor one host CPUID (a hundred cycles and more
- * on a real CPU) plus the filtering, and guests ask the same few leaves
- * over and over. */
-static void cpuid_cached(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+/* The guest's answers, cached in the vCPU: a CPUID costs the hypervisor
+ * one host CPUID (a hundred cycles and more on a real CPU) plus the
+ * filtering, and guests ask the same few leaves over and over. */
+static unsigned cpuid_slot(uint32_t leaf, uint32_t sub)
 {
-	unsigned i = (leaf ^ (leaf >> 29) ^ (sub * 5)) & 7;
+	return (leaf ^ (leaf >> 29) ^ (sub * 5)) & 7;
+}
 
-	if (v->cpuid_cache[i].valid && v->cpuid_cache[i].leaf == leaf &&
-	    v->cpuid_cache[i].sub == sub) {
-		*r = (struct cpuid_regs){ v->cpuid_cache[i].r[0], v->cpuid_cache[i].r[1],
-					  v->cpuid_cache[i].r[2], v->cpuid_cache[i].r[3] };
-		return;
-	}
-	cpuid_guest(v, leaf, sub, r);
+/* Not in the cache: computed, and kept when it stays the same. */
+static void __attribute__((noinline)) cpuid_miss(struct vcpu *v, uint32_t leaf, uint32_t sub)
+{
+	unsigned i = cpuid_slot(leaf, sub);
+	struct cpuid_regs r;
+
+	cpuid_guest(v, leaf, sub, &r);
+	v->regs.gpr[REG_RAX] = r.a;
+	v->regs.gpr[REG_RBX] = r.b;
+	v->regs.gpr[REG_RCX] = r.c;
+	v->regs.gpr[REG_RDX] = r.d;
 	if (!cpuid_keep(leaf))
 		return;
 	v->cpuid_cache[i].leaf = leaf;
 	v->cpuid_cache[i].sub = sub;
-	v->cpuid_cache[i].r[0] = r->a;
-	v->cpuid_cache[i].r[1] = r->b;
-	v->cpuid_cache[i].r[2] = r->c;
-	v->cpuid_cache[i].r[3] = r->d;
+	v->cpuid_cache[i].r[0] = r.a;
+	v->cpuid_cache[i].r[1] = r.b;
+	v->cpuid_cache[i].r[2] = r.c;
+	v->cpuid_cache[i].r[3] = r.d;
 	v->cpuid_cache[i].valid = true;
 }
 
 int cpuid_exit(struct vcpu *v, const struct vm_exit *e)
 {
-	struct cpuid_regs r;
+	uint32_t leaf = (uint32_t)v->regs.gpr[REG_RAX], sub = (uint32_t)v->regs.gpr[REG_RCX];
+	const __typeof__(v->cpuid_cache[0]) *c = &v->cpuid_cache[cpuid_slot(leaf, sub)];
 
-	cpuid_cached(v, (uint32_t)v->regs.gpr[REG_RAX], (uint32_t)v->regs.gpr[REG_RCX], &r);
-	v->regs.gpr[REG_RAX] = r.a;
-	v->regs.gpr[REG_RBX] = r.b;
-	v->regs.gpr[REG_RCX] = r.c;
-	v->regs.gpr[REG_RDX] = r.d;
+	if (c->valid && c->leaf == leaf && c->sub == sub) {
+		v->regs.gpr[REG_RAX] = c->r[0];
+		v->regs.gpr[REG_RBX] = c->r[1];
+		v->regs.gpr[REG_RCX] = c->r[2];
+		v->regs.gpr[REG_RDX] = c->r[3];
+	} else {
+		cpuid_miss(v, leaf, sub);
+	}
 	vcpu_skip(v, e, 2);
 	return 0;
 }

@@ -202,7 +202,7 @@ int part_op_info(const char *name, struct sink *out)
 		sink_printf(out, "  vCPU %u   %s, RIP %#llx, %llu exits, %llu NMIs\n", i,
 			    vcpu_state_name(p->vcpus[i].state),
 			    (unsigned long long)p->vcpus[i].regs.rip,
-			    (unsigned long long)p->vcpus[i].exits_total,
+			    (unsigned long long)vcpu_exits(&p->vcpus[i]),
 			    (unsigned long long)p->vcpus[i].nmis);
 	passthru_report(p, out);
 	virtio_part_info(p, out);
@@ -224,7 +224,7 @@ int part_op_stats(const char *name, struct sink *out)
 		for (unsigned j = 0; j < p->nvcpus; j++) {
 			const struct vcpu *v = &p->vcpus[j];
 			sink_printf(out, "  vCPU %u on CPU %u: %llu exits, %llu Mcycles run, weight %u\n",
-				    j, v->pcpu ? v->pcpu->id : 0, (unsigned long long)v->exits_total,
+				    j, v->pcpu ? v->pcpu->id : 0, (unsigned long long)vcpu_exits(v),
 				    (unsigned long long)(v->run_cycles / 1000000), sched_weight(v));
 			for (int r = 0; r < EXIT_NREASONS; r++)
 				if (v->exits[r])

@@ -526,7 +526,7 @@ void part_stop(struct partition *p, int status, const char *fmt, ...)
 	p->teardown = true;
 	for (unsigned i = 0; i < p->nvcpus; i++) {
 		struct vcpu *v = &p->vcpus[i];
-		exits += v->exits_total;
+		exits += vcpu_exits(v);
 		v->state = VCPU_STOPPED;
 	}
 	/* Other CPUs in one of its slices leave at their next exit. */

@@ -106,15 +106,14 @@ struct vcpu {
 	struct {
 		uint32_t leaf, sub, r[4];
 		bool valid;
-	} cpuid_cache[8];
+	} __attribute__((aligned(32))) cpuid_cache[8];  /* [cpu] vmm/cpuid.c */
 	struct mtrr mtrr;            /* [cpu] the MTRRs (vmm/mtrr.c); INIT keeps them */
 	/* FPU/SSE/AVX state while not in the registers (vmm/fpu.c) */
 	uint8_t fpu[4096] __attribute__((aligned(64)));  /* [cpu] XSAVE (or FXSAVE) area */
 	bool fpu_valid;              /* [cpu] */
 	uint64_t xcr0;               /* [cpu] the guest's XCR0 */
 	/* statistics: [cpu], read unlocked */
-	uint64_t exits[EXIT_NREASONS];
-	uint64_t exits_total;
+	uint64_t exits[EXIT_NREASONS];   /* by reason; their sum: vcpu_exits() */
 	/* Device accesses by instructions the MMIO emulator does not have,
 	 * answered with #UD (vmm/mmio.c). */
 	uint64_t mmio_ud;
@@ -210,5 +209,15 @@ static inline void *gpa_ptr(struct partition *p, uint64_t gpa, uint64_t len)
 
 /* Console output from the guest (UART or hypercall). */
 void part_console_putc(struct partition *p, uint8_t c);
+
+/* All of v's exits so far (counted by reason only: one add per exit). */
+static inline uint64_t vcpu_exits(const struct vcpu *v)
+{
+	uint64_t n = 0;
+
+	for (int r = 0; r < EXIT_NREASONS; r++)
+		n += v->exits[r];
+	return n;
+}
 
 #endif

@@ -77,7 +77,7 @@ unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max)
 	return gla_fetch(v, b, max, &f);
 }
 
-void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
+void vcpu_skip_decode(struct vcpu *v, unsigned opcode_len)
 {
 	struct guest_ctl c;
 	struct x86_prefixes pf;
@@ -85,10 +85,6 @@ void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
 	const uint8_t *h;
 	unsigned got;
 
-	if (e->inst_len) {
-		v->regs.rip += e->inst_len;
-		return;
-	}
 	/* No next-RIP from the hardware (QEMU's SVM has no NRIP save):
 	 * count the prefixes in front of the known opcode. */
 	vmm->get_ctl(v, &c);
@@ -299,6 +295,14 @@ static int triple_exit(struct vcpu *v, const struct vm_exit *e)
 	/* What the guest's tables say about its code: a guest's own
 	 * mistake, or tables changed under it. */
 	gla_report(v, v->regs.rip, "RIP");
+	{
+		struct guest_ctl c;
+
+		/* And where the delivery of the fault read and wrote. */
+		vmm->get_ctl(v, &c);
+		gla_report(v, c.idtr_base, "the IDT");
+		gla_report(v, v->regs.gpr[REG_RSP], "RSP");
+	}
 	vcpu_fail(v, "triple fault (shutdown)");
 	return 0;
 }
@@ -437,14 +441,13 @@ static bool exit_private(const struct vcpu *v, const struct vm_exit *e)
 
 /* One exit's handler, its statistics, and what a completed instruction
  * means for the interrupt shadow and a single step. */
-static void handle_exit(struct vcpu *v, struct vm_exit *e)
+static inline __attribute__((always_inline)) void handle_exit(struct vcpu *v, struct vm_exit *e)
 {
 	uint64_t rip;
 
 	if (e->reason >= EXIT_NREASONS)
 		e->reason = EXIT_UNKNOWN;
 	v->exits[e->reason]++;
-	v->exits_total++;
 	rip = v->regs.rip;
 	handlers[e->reason](v, e);
 	if (v->regs.rip != rip && v->state != VCPU_STOPPED && v->part->state == PART_RUNNING) {

@@ -48,8 +48,16 @@ void msr_mtrr_init(struct vcpu *v);
 void msr_load_guest(struct vcpu *v);
 
 /* Advances RIP past the exiting instruction: by e->inst_len when the
- * hardware said it, else by decoding prefixes + the opcode length given. */
-void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len);
+ * hardware said it (every exit of an instruction on VT-x, and on AMD-V
+ * with NRIP save), else by decoding prefixes + the opcode length given. */
+void vcpu_skip_decode(struct vcpu *v, unsigned opcode_len);
+static inline void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
+{
+	if (e->inst_len)
+		v->regs.rip += e->inst_len;
+	else
+		vcpu_skip_decode(v, opcode_len);
+}
 /* Reads up to max bytes of the instruction at CS:RIP; returns how many
  * could be read. */
 unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max);

@@ -20,6 +20,7 @@ struct guest_ctl {
 	uint64_t cr0, cr3, cr4, efer;
 	enum cpu_mode mode;
 	uint8_t cpl;
+	uint64_t idtr_base;           /* for reports: where an event's delivery reads */
 };
 
 struct vmm_ops {

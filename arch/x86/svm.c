@@ -22,7 +22,7 @@ void svm_enter(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_pa);
 struct svm_vcpu {
 	struct vmcb *vmcb;
 	uint64_t vmcb_pa;
-	uint8_t v_tpr;           /* the CR8 value given to the guest at entry */
+	uint8_t v_tpr;           /* what V_TPR holds: the CR8 given at entry (0xff: not known) */
 	bool flush;              /* flush this guest's translations at entry */
 	/* NMI blocking, which the VMCB does not hold without vNMI: set
 	 * when an NMI is injected, over once the guest's IRET has run (the
@@ -168,6 +168,7 @@ static int svm_vcpu_create(struct vcpu *v)
 	s->vmcb_pa = page_alloc(1, 1);
 	if (!s->vmcb_pa)
 		return -ENOMEM;
+	*s = (struct svm_vcpu){ .vmcb_pa = s->vmcb_pa };   /* nothing of the slot's last vCPU */
 	s->vmcb = vm = phys_to_virt(s->vmcb_pa);
 	s->flush = true;
 	v->arch = s;
@@ -294,6 +295,7 @@ static void svm_get_ctl(struct vcpu *v, struct guest_ctl *c)
 	if ((g->efer & EFER_LME) && (g->cr0 & CR0_PG))
 		c->efer |= 1ULL << 10;
 	c->cpl = g->cpl;
+	c->idtr_base = g->idtr.base;
 	if (!(g->cr0 & CR0_PE))
 		c->mode = MODE_REAL;
 	else if ((c->efer & (1u << 10)) && (g->cs.attr & (1u << 9)))
@@ -491,6 +493,12 @@ static void svm_dump(struct vcpu *v)
 	       vm->s.cs.sel, (unsigned long long)vm->s.cs.base, vm->s.cs.attr, vm->s.ss.sel,
 	       (unsigned long long)vm->s.idtr.base, vm->s.idtr.limit,
 	       (unsigned long long)vm->s.gdtr.base, vm->s.gdtr.limit);
+	/* What the CPU walked with: the nested root this VMCB gave it
+	 * (against the partition's), its ASID and TLB control. */
+	pr_err("  svm: CR2 %#llx nCR3 %#llx (%s) ASID %u TLB_CONTROL %u VMCB %#llx",
+	       (unsigned long long)vm->s.cr2, (unsigned long long)vm->c.n_cr3,
+	       vm->c.n_cr3 == v->part->gpt.root ? "the partition's" : "NOT the partition's",
+	       vm->c.asid, vm->c.tlb_control, (unsigned long long)sv(v)->vmcb_pa);
 }
 
 /* A CR0 or CR4 write: decoded (no decode assists are assumed), checked
@@ -733,12 +741,11 @@ void svm_host_report(void)
  * Vol. 2, 15.16.1: 1 flushes every ASID, 3 this guest's entries only).
  * A reassigned vCPU always enters with its new ASID: entries tagged
  * with its old one may belong to another vCPU by now. */
-static void svm_tlb(struct vcpu *v, struct svm_vcpu *s, struct vmcb *vm)
+static void svm_tlb(struct vcpu *v, struct svm_vcpu *s, struct vmcb *vm, struct cpu *c)
 {
 	static const uint8_t control[] = {
 		[TLBTAG_FLUSH_NONE] = 0, [TLBTAG_FLUSH_TAG] = 3, [TLBTAG_FLUSH_ALL] = 1,
 	};
-	struct cpu *c = this_cpu();
 	struct tlbtag_decision d;
 
 	if (!s->flush && tlbtag_current(&c->tags, &v->tag, (int)c->id)) {
@@ -780,13 +787,17 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	vm->s.rsp = v->regs.gpr[REG_RSP];
 	vm->s.rip = v->regs.rip;
 	vm->s.rflags = v->regs.rflags;
-	svm_tlb(v, s, vm);
+	svm_tlb(v, s, vm, c);
 	svm_tlb_unpaged(vm);
 	vm->c.exitintinfo = 0;
 	/* CR8 is the LAPIC's TPR (SDM Vol. 3A, 11.8.6.1): the guest's MOV CR8
-	 * works on V_TPR, which carries the LAPIC model's value in and out. */
-	s->v_tpr = (uint8_t)vcpu_cr8(v);
-	vm->c.int_ctl = (vm->c.int_ctl & ~0xfULL) | s->v_tpr;
+	 * works on V_TPR, which carries the LAPIC model's value in and out.
+	 * s->v_tpr is what V_TPR holds (0xff: not known), written when the
+	 * LAPIC's value differs. */
+	if (s->v_tpr != (uint8_t)vcpu_cr8(v)) {
+		s->v_tpr = (uint8_t)vcpu_cr8(v);
+		vm->c.int_ctl = (vm->c.int_ctl & ~0xfULL) | s->v_tpr;
+	}
 
 	/* GIF holds host interrupts back around the switch; RFLAGS.IF = 1
 	 * at VMRUN lets them end the guest's run as #VMEXIT(INTR) (with
@@ -813,6 +824,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	if ((vm->c.int_ctl & 0xf) != s->v_tpr) {
 		e->cr8_set = true;
 		e->cr8 = vm->c.int_ctl & 0xf;
+		s->v_tpr = 0xff;   /* rewritten at the next entry, applied or not */
 	}
 	/* An event whose delivery the exit interrupted goes in again. */
 	vm->c.eventinj = (vm->c.exitintinfo & SVM_EVT_VALID) ? vm->c.exitintinfo : 0;

@@ -41,6 +41,7 @@ struct vmx_vcpu {
 	 * to return (see vmx_soft_nmi_unblock). */
 	bool soft_nmi_blocked;
 	uint64_t soft_nmi_tsc;  /* when it went in */
+	bool ia32e;             /* the "IA-32e mode guest" entry control as last written */
 };
 
 static const uint32_t syscall_msr[5] = { 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
@@ -67,7 +68,7 @@ static bool have_vnmi;
 static unsigned preempt_shift;  /* the timer counts TSC >> shift (A.6) */
 static const char *refuse_reason;
 
-static void sync_ia32e(void);
+static void sync_ia32e(struct vmx_vcpu *x);
 
 static struct vmx_vcpu *vx(struct vcpu *v)
 {
@@ -427,6 +428,7 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	vmwrite(PROC_CONTROLS2, proc2_ctl);
 	vmwrite(EXIT_CONTROLS, exit_ctl);
 	vmwrite(ENTRY_CONTROLS, entry_ctl);
+	x->ia32e = entry_ctl & ENTRY_IA32E;
 	/* #DB and #AC exit and are reflected: delivered back to back (a
 	 * breakpoint on the stack the delivery writes, an #AC while pushing
 	 * #AC's frame) they would hold the CPU in the guest with no exit at
@@ -513,7 +515,7 @@ static int vmx_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	default:
 		return -ENOSYS;
 	}
-	sync_ia32e();
+	sync_ia32e(x);
 	/* Inactive until its slice: the CPU that runs it may be another. */
 	vmcs_clear(x->vmcs_pa);
 	return 0;
@@ -552,6 +554,7 @@ static void vmx_get_ctl(struct vcpu *v, struct guest_ctl *c)
 	cs_ar = (uint32_t)vmread(GUEST_ES_AR + 2);
 	ss_ar = (uint32_t)vmread(GUEST_ES_AR + 4);
 	c->cpl = (ss_ar >> 5) & 3;
+	c->idtr_base = vmread(GUEST_IDTR_BASE);
 	if (!(c->cr0 & CR0_PE))
 		c->mode = MODE_REAL;
 	else if ((c->efer & (1u << 10)) && (cs_ar & (1u << 13)))
@@ -692,16 +695,19 @@ static int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
-static void sync_ia32e(void)
+static void sync_ia32e(struct vmx_vcpu *x)
 {
-	uint64_t e = vmread(ENTRY_CONTROLS);
+	bool lma = vmread(GUEST_EFER) & (1u << 10);
+	uint64_t e;
 
-	/* The "IA-32e mode guest" entry control follows EFER.LMA (24.8.1). */
-	if (vmread(GUEST_EFER) & (1u << 10))
-		e |= ENTRY_IA32E;
-	else
-		e &= ~(uint64_t)ENTRY_IA32E;
-	vmwrite(ENTRY_CONTROLS, e);
+	/* The "IA-32e mode guest" entry control follows EFER.LMA (24.8.1);
+	 * written only when it changes (a VMREAD and a VMWRITE less on
+	 * nearly every entry). */
+	if (lma == x->ia32e)
+		return;
+	e = vmread(ENTRY_CONTROLS);
+	vmwrite(ENTRY_CONTROLS, lma ? e | ENTRY_IA32E : e & ~(uint64_t)ENTRY_IA32E);
+	x->ia32e = lma;
 }
 
 static int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
@@ -773,6 +779,12 @@ static void vmx_dump(struct vcpu *v)
 	       (unsigned long long)vmread(GUEST_ES_AR + 2), (unsigned long long)vmread(GUEST_ES_AR + 4),
 	       (unsigned long long)vmread(GUEST_ES_AR + 14), (unsigned long long)vmread(GUEST_IDTR_BASE),
 	       (unsigned long long)vmread(GUEST_IDTR_LIMIT));
+	/* What the CPU walked with: the EPT root (against the partition's)
+	 * and the VPID. */
+	pr_err("  vmx: CR2 %#llx EPTP %#llx (%s) VPID %llu",
+	       (unsigned long long)vx(v)->cr2, (unsigned long long)vmread(EPT_POINTER),
+	       vmread(EPT_POINTER) == eptp(v) ? "the partition's" : "NOT the partition's",
+	       (unsigned long long)vmread(VMCS_VPID));
 }
 
 /* Names the first guest-state rule of SDM 26.3.1 that the VMCS breaks,
@@ -1061,7 +1073,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	vmwrite(GUEST_RSP, v->regs.gpr[REG_RSP]);
 	vmwrite(GUEST_RIP, v->regs.rip);
 	vmwrite(GUEST_RFLAGS, v->regs.rflags);
-	sync_ia32e();
+	sync_ia32e(x);
 	vmx_tlb(v, c);
 	if (x->flush) {
 		invept(invept_single ? 1 : 2, eptp(v));

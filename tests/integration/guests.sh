@@ -171,7 +171,11 @@ guest_suite_check() { # TAG LOG
 		# Its report walks the guest's tables for RIP: PML4, PDPT, and
 		# the PD's 2 MiB leaf, each table page in its own RAM.
 		check "$t: the triple fault's report walks RIP through the guest's tables" eval \
-			'[ "$(tr -d "\r" <"$L" | grep -B3 "^error: partition triple: vCPU 0: triple fault" | grep -cE "^error:   walk of RIP 0x[0-9a-f]+: level [432] entry at 0x[0-9a-f]+ \(nested: its RAM, 0x[0-9a-f]+\) = 0x[0-9a-f]+$")" -eq 3 ]'
+			'[ "$(tr -d "\r" <"$L" | grep -B16 "^error: partition triple: vCPU 0: triple fault" | grep -cE "^error:   walk of RIP 0x[0-9a-f]+: level [432] entry at 0x[0-9a-f]+ \(nested: its RAM, 0x[0-9a-f]+\) = 0x[0-9a-f]+$")" -eq 3 ]'
+		# ... and says the CPU walked with the partition's own nested
+		# root (AMD-V's nCR3, VT-x's EPTP).
+		check "$t: ... and names the nested root it ran with as the partition's" eval \
+			'tr -d "\r" <"$L" | grep -A8 "^error: partition triple: vCPU 0: triple fault" | grep -qE "^error:   (svm: CR2 [0-9a-fx]+ nCR3|vmx: CR2 [0-9a-fx]+ EPTP) 0x[0-9a-f]+ \(the partition.s\)"'
 		# The default seed's bytes fault with no IDT: a triple fault,
 		# nothing else (an exit Vatra mishandles would show here).
 		check "$t: garbage-executing guest is stopped by its triple fault" \
