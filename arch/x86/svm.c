@@ -782,6 +782,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	struct vmcb *vm = s->vmcb;
 	struct cpu *c = this_cpu();
 	const struct vmcb *host = phys_to_virt(c->host_vmcb_pa);
+	uint64_t ii;
 
 	vm->s.rax = v->regs.gpr[REG_RAX];
 	vm->s.rsp = v->regs.gpr[REG_RSP];
@@ -826,12 +827,17 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 		e->cr8 = vm->c.int_ctl & 0xf;
 		s->v_tpr = 0xff;   /* rewritten at the next entry, applied or not */
 	}
-	/* An event whose delivery the exit interrupted goes in again. */
-	vm->c.eventinj = (vm->c.exitintinfo & SVM_EVT_VALID) ? vm->c.exitintinfo : 0;
+	/* An event whose delivery the exit interrupted goes in again (e
+	 * comes zeroed: nothing to say when there was none). */
+	ii = vm->c.exitintinfo;
+	vm->c.eventinj = 0;
+	if (ii & SVM_EVT_VALID) {
+		vm->c.eventinj = ii;
+		e->event = true;
+		e->event_vector = (uint8_t)ii;
+		e->event_type = (ii >> 8) & 7;
+	}
 	svm_nmi_track(s, vm);
-	e->event = vm->c.exitintinfo & SVM_EVT_VALID;
-	e->event_vector = (uint8_t)vm->c.exitintinfo;
-	e->event_type = (vm->c.exitintinfo >> 8) & 7;
 	translate(v, e, vm->s.rip);
 }
 

@@ -160,8 +160,8 @@ static void test_full(void **state)
 	assert_int_equal(devreg_add(&reg, DEVREG_PIO, 0x8000, 4, dev_fn, NULL), -ENOSPC);
 }
 
-/* Lookups stop at the highest used slot: holes below it, deleting the
- * top one, and a full table's last slot must all still decode right. */
+/* Holes between used slots, deleting the highest one, and a full
+ * table's last slot must all still decode right. */
 static void test_holes(void **state)
 {
 	int a, b, c, r;
@@ -217,6 +217,68 @@ static void test_full_last_slot(void **state)
 	assert_int_equal(r, 0);
 }
 
+/* The binary search against a plain scan of the slots, through a few
+ * thousand random adds, moves and deletes in both spaces: every address
+ * of the region, and every MMIO access size, finds the same range (or
+ * none). */
+static const struct devreg_range *scan(enum devreg_space s, uint64_t addr, unsigned size)
+{
+	for (unsigned i = 0; i < DEVREG_MAX_RANGES; i++) {
+		const struct devreg_range *g = &reg.ranges[s][i];
+
+		if (!g->used || addr - g->base >= g->len)
+			continue;
+		return s == DEVREG_MMIO && size > g->len - (addr - g->base) ? NULL : g;
+	}
+	return NULL;
+}
+
+static void test_search_matches_scan(void **state)
+{
+	static const unsigned sizes[] = { 1, 2, 4, 8 };
+	uint32_t seed = 12345;
+	int handles[DEVREG_NSPACES][DEVREG_MAX_RANGES];
+	unsigned nh[DEVREG_NSPACES] = { 0, 0 }, checked = 0, found = 0;
+
+	(void)state;
+	for (int step = 0; step < 3000; step++) {
+		enum devreg_space s = (enum devreg_space)(step & 1);
+		uint64_t base, len;
+		unsigned op;
+
+		seed = seed * 1103515245u + 12345u;
+		op = (seed >> 16) % 5;   /* 0-2 add, 3 move, 4 delete */
+		base = (seed >> 4) % 0x400;
+		len = 1 + (seed >> 20) % 40;
+		if (op <= 2 || !nh[s]) {
+			int h = devreg_add(&reg, s, base, len, dev_fn, NULL);
+
+			if (h >= 0)
+				handles[s][nh[s]++] = h;
+		} else if (op == 3) {
+			(void)devreg_move(&reg, s, handles[s][base % nh[s]], (base * 7) % 0x400);
+		} else {
+			unsigned k = (unsigned)(base % nh[s]);
+
+			devreg_del(&reg, s, handles[s][k]);
+			handles[s][k] = handles[s][--nh[s]];
+		}
+		if (step % 50)
+			continue;
+		for (int t = 0; t < DEVREG_NSPACES; t++)
+			for (uint64_t a = 0; a < 0x420; a++)
+				for (unsigned z = 0; z < (t == DEVREG_MMIO ? 4 : 1); z++) {
+					const struct devreg_range *want = scan((enum devreg_space)t, a, sizes[z]);
+
+					assert_ptr_equal(devreg_find(&reg, (enum devreg_space)t, a, sizes[z]), want);
+					checked++;
+					found += want != NULL;
+				}
+	}
+	/* The walk met both outcomes plenty of times. */
+	assert_true(found > checked / 10 && found < checked - checked / 10);
+}
+
 static uint64_t tick_a(void *ctx, uint64_t now)
 {
 	(*(int *)ctx)++;
@@ -258,6 +320,7 @@ int main(void)
 		cmocka_unit_test_setup(test_full, setup),
 		cmocka_unit_test_setup(test_holes, setup),
 		cmocka_unit_test_setup(test_full_last_slot, setup),
+		cmocka_unit_test_setup(test_search_matches_scan, setup),
 		cmocka_unit_test_setup(test_timers, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,6 +37,29 @@ bool devreg_busy(const struct devreg *r, enum devreg_space s, uint64_t base, uin
 	return s < DEVREG_NSPACES && devreg_overlaps(r, s, base, len, -1);
 }
 
+/* Puts the used slots of space s in order of their base (insertion
+ * sort: at most DEVREG_MAX_RANGES of them, and only when one changes). */
+static void devreg_sort(struct devreg *r, enum devreg_space s)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < DEVREG_MAX_RANGES; i++) {
+		unsigned j = n;
+
+		if (!r->ranges[s][i].used)
+			continue;
+		while (j && r->ranges[s][r->order[s][j - 1]].base > r->ranges[s][i].base) {
+			r->order[s][j] = r->order[s][j - 1];
+			j--;
+		}
+		r->order[s][j] = (uint8_t)i;
+		n++;
+	}
+	for (unsigned j = 0; j < n; j++)
+		r->order_base[s][j] = r->ranges[s][r->order[s][j]].base;
+	r->nused[s] = n;
+}
+
 int devreg_add(struct devreg *r, enum devreg_space s, uint64_t base, uint64_t len,
 	       devreg_fn fn, void *ctx)
 {
@@ -50,8 +73,7 @@ int devreg_add(struct devreg *r, enum devreg_space s, uint64_t base, uint64_t le
 		if (g->used)
 			continue;
 		*g = (struct devreg_range){ true, base, len, fn, ctx };
-		if ((unsigned)i >= r->top[s])
-			r->top[s] = (unsigned)i + 1;
+		devreg_sort(r, s);
 		return i;
 	}
 	return -ENOSPC;
@@ -76,6 +98,7 @@ int devreg_move(struct devreg *r, enum devreg_space s, int handle, uint64_t new_
 	if (devreg_overlaps(r, s, new_base, g->len, handle))
 		return -EBUSY;
 	g->base = new_base;
+	devreg_sort(r, s);
 	return 0;
 }
 
@@ -86,29 +109,50 @@ void devreg_del(struct devreg *r, enum devreg_space s, int handle)
 	if (!g)
 		return;
 	*g = (struct devreg_range){ 0 };
-	while (r->top[s] && !r->ranges[s][r->top[s] - 1].used)
-		r->top[s]--;
+	devreg_sort(r, s);
 }
 
-const struct devreg_range *devreg_find(const struct devreg *r, enum devreg_space s,
+/* Whether an access of size at addr lies in g (a port access needs
+ * only its first port there). */
+static bool devreg_holds(const struct devreg_range *g, enum devreg_space s, uint64_t addr,
+			 unsigned size)
+{
+	return g->used && addr - g->base < g->len &&
+	       (s != DEVREG_MMIO || size <= g->len - (addr - g->base));
+}
+
+const struct devreg_range *devreg_find(struct devreg *r, enum devreg_space s,
 				       uint64_t addr, unsigned size)
 {
+	const struct devreg_range *g;
+	unsigned lo = 0, hi;
+
 	if (s >= DEVREG_NSPACES || !size)
 		return NULL;
-	/* An unused slot has len 0, and addr below base wraps past len. */
-	for (unsigned i = 0; i < r->top[s]; i++) {
-		const struct devreg_range *g = &r->ranges[s][i];
-
-		if (addr - g->base >= g->len)
-			continue;
-		if (s == DEVREG_MMIO && size > g->len - (addr - g->base))
-			return NULL;
+	lo = r->hint[s];
+	if (lo && lo <= DEVREG_MAX_RANGES && devreg_holds(g = &r->ranges[s][lo - 1], s, addr, size))
 		return g;
+	lo = 0;
+	/* lo: how many ranges start at or below addr. */
+	hi = r->nused[s];
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (r->order_base[s][mid] <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return NULL;
+	if (!lo)
+		return NULL;
+	g = &r->ranges[s][r->order[s][lo - 1]];
+	if (!devreg_holds(g, s, addr, size))
+		return NULL;
+	r->hint[s] = (uint8_t)(r->order[s][lo - 1] + 1);
+	return g;
 }
 
-int devreg_access(const struct devreg *r, enum devreg_space s, void *who, uint64_t addr,
+int devreg_access(struct devreg *r, enum devreg_space s, void *who, uint64_t addr,
 		  unsigned size, bool write, uint64_t *val)
 {
 	const struct devreg_range *g = devreg_find(r, s, addr, size);

@@ -43,9 +43,17 @@ struct devreg_timer {
 
 struct devreg {
 	struct devreg_range ranges[DEVREG_NSPACES][DEVREG_MAX_RANGES];
-	/* Slots at and above top[s] are unused: a lookup, which every
-	 * port or MMIO exit makes, stops there. */
-	unsigned top[DEVREG_NSPACES];
+	/* The used slots of each space by base address, ascending: a
+	 * lookup, which every port or MMIO exit makes, is a binary search
+	 * (ranges never overlap, so only the last one starting at or below
+	 * an address can hold it). Rebuilt by every add, move and delete. */
+	uint8_t order[DEVREG_NSPACES][DEVREG_MAX_RANGES];
+	uint64_t order_base[DEVREG_NSPACES][DEVREG_MAX_RANGES];   /* their bases */
+	unsigned nused[DEVREG_NSPACES];
+	/* 1 + the slot of each space's last hit, tried first (a guest
+	 * polls the same register over and over); written by lookups,
+	 * checked against the slot before use, so any value is safe. */
+	uint8_t hint[DEVREG_NSPACES];
 	struct devreg_timer timers[DEVREG_MAX_TIMERS];
 	unsigned ntimers;
 };
@@ -68,11 +76,11 @@ bool devreg_busy(const struct devreg *r, enum devreg_space s, uint64_t base, uin
  * access is decoded by its first port (wider accesses reach the next
  * registers of the same device, as on the ISA bus); an MMIO access must
  * lie wholly inside one range. */
-const struct devreg_range *devreg_find(const struct devreg *r, enum devreg_space s,
+const struct devreg_range *devreg_find(struct devreg *r, enum devreg_space s,
 				       uint64_t addr, unsigned size);
 /* Dispatches one access: the handler's result, or -ENOENT when no range
  * decodes it. */
-int devreg_access(const struct devreg *r, enum devreg_space s, void *who, uint64_t addr,
+int devreg_access(struct devreg *r, enum devreg_space s, void *who, uint64_t addr,
 		  unsigned size, bool write, uint64_t *val);
 
 /* Timers: -ENOSPC when full. devreg_tick runs every timer and returns
