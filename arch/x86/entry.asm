@@ -115,10 +115,11 @@ irq_common:
 	push r10
 	push r11
 	mov edi, [rsp + 9 * 8]  ; the vector
-	mov rsi, rsp
+	mov rax, rsp
 	and rsp, -16
-	push rsi
+	push rax
 	sub rsp, 8
+	mov rsi, [rax + 10 * 8] ; the interrupted RIP
 	call vectors_dispatch
 	add rsp, 8
 	pop rsp

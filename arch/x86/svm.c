@@ -8,6 +8,7 @@
 #include "vmm/loader/loader.h"
 #include "arch/x86/vmcb.h"
 #include "arch/x86/svm.h"
+#include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/caps.h"
@@ -716,6 +717,28 @@ static void __attribute__((noreturn, noinline, cold)) svm_host_state_lost(struct
 	wrmsr(MSR_GS_BASE, (uint64_t)c);
 	host_area_report(c);
 	panic("svm: CPU %u: the host's VMLOAD state was overwritten %s", c->id, when);
+}
+
+extern const char svm_vmrun_end[];
+
+void svm_switch_interrupted(unsigned vector, uint64_t rip)
+{
+	uint64_t exit_at = (uint64_t)(uintptr_t)svm_vmrun_end;
+	bool before = rip < exit_at;
+	uint32_t id = apic_id();
+	struct cpu *c = &cpu_table[0];
+
+	for (unsigned i = 0; i < cpu_count; i++)
+		if (cpu_table[i].apic_id == id)
+			c = &cpu_table[i];
+	/* The guest's GS base may be loaded: this CPU's own, to log. */
+	wrmsr(MSR_GS_BASE, (uint64_t)c);
+	pr_err("svm: CPU %u: host interrupt vector %#x taken at %s+%#llx (%s), where the global "
+	       "interrupt flag is clear and should hold every interrupt", c->id, vector,
+	       before ? "svm_switch_start" : "svm_vmrun_end",
+	       (unsigned long long)(rip - (before ? (uint64_t)(uintptr_t)svm_switch_start : exit_at)),
+	       before ? "before VMRUN, the guest's state loaded" : "after #VMEXIT, before the host's VMLOAD");
+	panic("svm: CPU %u: an interrupt inside the world switch", c->id);
 }
 
 void svm_host_report(void)

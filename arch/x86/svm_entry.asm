@@ -11,6 +11,8 @@ default rel
 section .text
 global svm_enter
 global svm_vmrun_end
+global svm_switch_start
+global svm_switch_end
 svm_enter:
 	push rbx
 	push rbp
@@ -36,6 +38,7 @@ svm_enter:
 	mov r14, [rdi + G(14)]
 	mov r15, [rdi + G(15)]
 	mov rdi, [rdi + G(7)]
+svm_switch_start:
 	vmload                  ; rAX = VMCB
 	vmrun
 svm_vmrun_end:
@@ -60,6 +63,7 @@ svm_vmrun_end:
 	vmsave
 	pop rax                 ; host save VMCB
 	vmload                  ; rAX = VMCB
+svm_switch_end:
 	pop rdi
 	pop r15
 	pop r14

@@ -4,6 +4,7 @@
  * guest-entry window), never while a CPU holds the log lock. */
 #include "arch/x86/vectors.h"
 #include "arch/x86/apic.h"
+#include "arch/x86/svm.h"
 #include "arch/x86/cpu.h"
 #include "lib/spinlock.h"
 #include "lib/log.h"
@@ -44,11 +45,15 @@ int vectors_free(unsigned vector)
  * as unexpected, and said so by the self-test rather than warned about. */
 static volatile int selftest_probe = -1;
 
-void vectors_dispatch(unsigned vector)
+void vectors_dispatch(unsigned vector, uint64_t rip)
 {
 	const struct vectab_entry *e;
 	vectab_fn *fn;
 	bool first;
+
+	/* Before anything reads this_cpu(): the GS base may be a guest's. */
+	if (svm_in_switch(rip))
+		svm_switch_interrupted(vector, rip);
 
 	/* The spurious vector sets no in-service bit and takes no EOI
 	 * (Intel SDM Vol. 3A, 11.9 "Spurious Interrupt"). */

@@ -19,8 +19,9 @@ void vectors_init(void);
  * source must be quiet (masked) before vectors_free. */
 int vectors_alloc(vectab_fn *fn, void *ctx, const char *name);
 int vectors_free(unsigned vector);
-/* Called from the interrupt stubs (entry.asm) with interrupts off. */
-void vectors_dispatch(unsigned vector);
+/* Called from the interrupt stubs (entry.asm) with interrupts off, with
+ * the RIP the interrupt came at. */
+void vectors_dispatch(unsigned vector, uint64_t rip);
 void vectors_report(struct sink *out);
 /* Allocates a vector, sends this CPU a self-IPI on it and waits for the
  * handler; frees it and sends one more, which must come as unexpected.
