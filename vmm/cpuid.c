@@ -286,7 +286,7 @@ static void __attribute__((noinline)) cpuid_miss(struct vcpu *v, uint32_t leaf, 
 int cpuid_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	uint32_t leaf = (uint32_t)v->regs.gpr[REG_RAX], sub = (uint32_t)v->regs.gpr[REG_RCX];
-	const __typeof__(v->cpuid_cache[0]) *c = &v->cpuid_cache[cpuid_slot(leaf, sub)];
+	const struct cpuid_entry *c = &v->cpuid_cache[cpuid_slot(leaf, sub)];
 
 	if (c->valid && c->leaf == leaf && c->sub == sub) {
 		v->regs.gpr[REG_RAX] = c->r[0];

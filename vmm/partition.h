@@ -103,7 +103,7 @@ struct vcpu {
 	/* [cpu] CPUID answers the guest asked for, by leaf and subleaf
 	 * (vmm/cpuid.c); emptied at start. Leaves whose answer follows the
 	 * guest's CR4 or XCR0 are never kept. */
-	struct {
+	struct cpuid_entry {
 		uint32_t leaf, sub, r[4];
 		bool valid;
 	} __attribute__((aligned(32))) cpuid_cache[8];  /* [cpu] vmm/cpuid.c */
