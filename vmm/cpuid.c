@@ -10,6 +10,7 @@
 #include "arch/x86/cpu.h"
 #include "vmm/vmm.h"
 #include "arch/x86/caps.h"
+#include "include/vatra/hotpath.h"
 
 #define VATRA_LEAF_MAX 0x40000010
 
@@ -283,19 +284,37 @@ static void __attribute__((noinline)) cpuid_miss(struct vcpu *v, uint32_t leaf, 
 	v->cpuid_cache[i].valid = true;
 }
 
-int cpuid_exit(struct vcpu *v, const struct vm_exit *e)
+static inline bool cpuid_cached(struct vcpu *v, uint32_t leaf, uint32_t sub)
 {
-	uint32_t leaf = (uint32_t)v->regs.gpr[REG_RAX], sub = (uint32_t)v->regs.gpr[REG_RCX];
 	const struct cpuid_entry *c = &v->cpuid_cache[cpuid_slot(leaf, sub)];
 
-	if (c->valid && c->leaf == leaf && c->sub == sub) {
-		v->regs.gpr[REG_RAX] = c->r[0];
-		v->regs.gpr[REG_RBX] = c->r[1];
-		v->regs.gpr[REG_RCX] = c->r[2];
-		v->regs.gpr[REG_RDX] = c->r[3];
-	} else {
+	if (!c->valid || c->leaf != leaf || c->sub != sub)
+		return false;
+	v->regs.gpr[REG_RAX] = c->r[0];
+	v->regs.gpr[REG_RBX] = c->r[1];
+	v->regs.gpr[REG_RCX] = c->r[2];
+	v->regs.gpr[REG_RDX] = c->r[3];
+	return true;
+}
+
+static int __attribute__((noinline)) cpuid_exit_slow(struct vcpu *v, const struct vm_exit *e,
+						     uint32_t leaf, uint32_t sub)
+{
+	if (!cpuid_cached(v, leaf, sub))
 		cpuid_miss(v, leaf, sub);
-	}
 	vcpu_skip(v, e, 2);
+	return 0;
+}
+
+/* A repeated leaf with the instruction's length known (always on VT-x,
+ * with NRIP save on AMD-V) is answered without a frame; the rest is a
+ * tail call. */
+EXIT_PATH int cpuid_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	uint32_t leaf = (uint32_t)v->regs.gpr[REG_RAX], sub = (uint32_t)v->regs.gpr[REG_RCX];
+
+	if (!e->inst_len || !cpuid_cached(v, leaf, sub))
+		return cpuid_exit_slow(v, e, leaf, sub);
+	v->regs.rip += e->inst_len;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "lib/string.h"
 #include "lib/errno.h"
 #include "vmm/decode.h"
+#include "include/vatra/hotpath.h"
 
 /* REX bits (Intel SDM Vol. 2A, 2.2.1.2, Table 2-4). */
 #define REX_W 0x8
@@ -193,7 +194,7 @@ static int decode_imm(struct decode_ctx *c, struct x86_insn *in, unsigned immsiz
  * APM Vol. 3, 1.2.4; so do the CPUs: 64 26 8B 04 25 00 00 00 00 reads
  * FS:0). 40-4F are REX only in 64-bit mode; elsewhere they are INC/DEC,
  * an opcode. */
-unsigned x86_prefixes(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
+EXIT_PATH unsigned x86_prefixes(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 		      struct x86_prefixes *p)
 {
 	bool m64 = mode == MODE_LONG64;

@@ -44,6 +44,9 @@ struct vm_exit {
 	 * by the neutral code once it holds the partition's lock. */
 	bool cr8_set;
 	uint8_t cr8;
+	/* The exiting instruction ran in an interrupt shadow (after STI or
+	 * MOV SS): the neutral code ends it once the instruction completes. */
+	bool shadow;
 	/* The exit interrupted the delivery of an event (an exception or
 	 * interrupt whose IDT read or stack push faulted): the vendor code
 	 * queues it again; the instruction at RIP has not run. */

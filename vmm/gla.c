@@ -10,6 +10,7 @@
 #include "lib/string.h"
 #include "lib/errno.h"
 #include "lib/log.h"
+#include "include/vatra/hotpath.h"
 
 static int gla_pt_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 {
@@ -165,10 +166,10 @@ int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len,
  * CPU has just fetched through these entries itself, which did both. false:
  * something else (an entry not present or not yet accessed, or outside
  * RAM), for the full walk to find out. */
-static bool gla_quick_gpa(struct vcpu *v, const struct guest_ctl *c, uint64_t gla,
+EXIT_PATH static bool gla_quick_gpa(struct vcpu *v, const struct guest_ctl *c, uint64_t gla,
 			  uint64_t *gpa)
 {
-	static uint64_t addr_mask;
+	static EXIT_DATA uint64_t addr_mask;
 	uint64_t table;
 	int level = (c->cr4 & CR4_LA57) ? 5 : 4;
 
@@ -200,7 +201,7 @@ static bool gla_quick_gpa(struct vcpu *v, const struct guest_ctl *c, uint64_t gl
 	return true;
 }
 
-const uint8_t *gla_code_ptr(struct vcpu *v, const struct guest_ctl *c, unsigned *n)
+EXIT_PATH const uint8_t *gla_code_ptr(struct vcpu *v, const struct guest_ctl *c, unsigned *n)
 {
 	uint64_t gpa;
 	const uint8_t *h;

@@ -5,6 +5,7 @@
 #include "lib/string.h"
 #include "lib/strutil.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
 enum {
 	HC_VERSION = 0,
@@ -85,12 +86,12 @@ static int64_t hc_io_exits(struct vcpu *v)
 
 /* VERSION answers from a constant; the others reach the console, guest
  * memory shared with other vCPUs' hypercalls, or interrupt state. */
-bool hypercall_private(const struct vcpu *v)
+EXIT_PATH bool hypercall_private(const struct vcpu *v)
 {
 	return (uint32_t)v->regs.gpr[REG_RAX] == HC_VERSION;
 }
 
-int hypercall_exit(struct vcpu *v, const struct vm_exit *e)
+EXIT_PATH int hypercall_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	struct guest_ctl c;
 	uint64_t *g = v->regs.gpr;

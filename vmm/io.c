@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
 /* Every device of the partition's PC decodes through one registry
  * (vmm/platform.c); nothing there reads as all ones. */
@@ -63,7 +64,7 @@ fault:
 	return 0;
 }
 
-int io_exit(struct vcpu *v, const struct vm_exit *e)
+EXIT_PATH int io_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	uint32_t val;
 

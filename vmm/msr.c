@@ -24,6 +24,7 @@
 #include "arch/x86/percpu.h"
 #include "lib/log.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
 #define MSR_P5_MC_ADDR     0x0
 #define MSR_P5_MC_TYPE     0x1
@@ -399,12 +400,12 @@ static int efer_write(struct vcpu *v, uint64_t *val)
  * (which has a lock of its own, and sends IPIs and EOIs under the
  * partition's lock by itself), except the TSC and TSC_ADJUST, whose
  * writes move the vCPU's clock (kept under the partition's lock). */
-bool msr_private(uint32_t msr)
+EXIT_PATH bool msr_private(uint32_t msr)
 {
 	return msr != MSR_TSC && msr != MSR_TSC_ADJUST;
 }
 
-int msr_exit(struct vcpu *v, const struct vm_exit *e)
+EXIT_PATH int msr_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	uint32_t msr = e->msr.index;
 	uint64_t val;

@@ -20,11 +20,12 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
 struct partition partitions[PART_MAX];
 unsigned npartitions;
 /* Outside struct partition: part_start clears the struct while holding it. */
-static struct spinlock locks[PART_MAX];
+static EXIT_DATA struct spinlock locks[PART_MAX];
 
 /* Each partition's RAM: reserved once, before any partition starts, and
  * kept across stops and restarts, so a partition that fitted at boot
@@ -56,12 +57,12 @@ int part_reserve(unsigned id, const struct part_config *c, char *err, size_t err
 	return 0;
 }
 
-void part_lock(struct partition *p)
+EXIT_PATH void part_lock(struct partition *p)
 {
 	spin_lock(&locks[p - partitions]);
 }
 
-void part_unlock(struct partition *p)
+EXIT_PATH void part_unlock(struct partition *p)
 {
 	spin_unlock(&locks[p - partitions]);
 }

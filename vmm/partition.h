@@ -62,7 +62,7 @@ struct lapic_out {
 struct vcpu {
 	struct partition *part;      /* [start] */
 	unsigned id;                 /* [start] */
-	enum vcpu_state state;       /* [part]; read unlocked by its CPU between private exits */
+	enum vcpu_state state;       /* [part]; a change by another CPU comes with a kick */
 	/* [cpu] while its partition runs (private exits change them without
 	 * [part]); [part] while it is out of a slice (start, reset) */
 	struct guest_regs regs;
@@ -107,29 +107,37 @@ struct vcpu {
 		uint32_t leaf, sub, r[4];
 		bool valid;
 	} __attribute__((aligned(32))) cpuid_cache[8];  /* [cpu] vmm/cpuid.c */
+	uint64_t exits[EXIT_NREASONS];   /* [cpu], read unlocked: by reason; their sum: vcpu_exits() */
+	/* Everything above is what an exit reads and writes (about 1.1 KiB):
+	 * with the vCPU 2 KiB aligned it lies on one page (include/vatra/hotpath.h). */
 	struct mtrr mtrr;            /* [cpu] the MTRRs (vmm/mtrr.c); INIT keeps them */
 	/* FPU/SSE/AVX state while not in the registers (vmm/fpu.c) */
 	uint8_t fpu[4096] __attribute__((aligned(64)));  /* [cpu] XSAVE (or FXSAVE) area */
 	bool fpu_valid;              /* [cpu] */
 	uint64_t xcr0;               /* [cpu] the guest's XCR0 */
 	/* statistics: [cpu], read unlocked */
-	uint64_t exits[EXIT_NREASONS];   /* by reason; their sum: vcpu_exits() */
 	/* Device accesses by instructions the MMIO emulator does not have,
 	 * answered with #UD (vmm/mmio.c). */
 	uint64_t mmio_ud;
 	uint64_t run_cycles;         /* TSC cycles spent in the guest and its exits */
 	uint64_t unmapped_reads, unmapped_writes;   /* unmapped = ignore: what nothing answered */
-};
+} __attribute__((aligned(2048)));
 
 struct partition {
+	/* What every exit reads comes first, with the platform's deadline and
+	 * flags at the start of plat: one page with the partition page
+	 * aligned (include/vatra/hotpath.h). */
 	unsigned id;                 /* [start] index in partitions[] */
-	struct part_config cfg;      /* [start] its settings, copied at start */
 	enum part_state state;       /* [part], read unlocked */
+	bool paused;                 /* [part] the operator stopped its vCPUs for now */
+	unsigned nvcpus;             /* [start] */
+	uint8_t *ram;                /* [part] guest RAM through the direct map */
+	uint64_t ram_size;           /* [start] */
+	struct platform plat;        /* [part] */
+	struct part_config cfg;      /* [start] its settings, copied at start */
 	int status;                  /* [part] exit status once stopped */
 	char stop_reason[128];       /* [part], read unlocked */
 	uint64_t ram_hpa;            /* [part] host-physical base of guest RAM */
-	uint64_t ram_size;           /* [start] */
-	uint8_t *ram;                /* [part] guest RAM through the direct map */
 	struct pt gpt;               /* [part] guest-physical -> host-physical */
 	struct pt_env gpt_env;       /* [start] its allocator, counting gpt_pages */
 	uint64_t gpt_pages;          /* [part] */
@@ -140,20 +148,17 @@ struct partition {
 	unsigned gpt_ndeferred;
 	uint64_t gpt_deferred[32];
 	uint64_t gpt_leaked;         /* [part] pages kept for good: a vCPU never left guest mode */
-	unsigned nvcpus;             /* [start] */
 	struct vcpu vcpus[VCPU_MAX];
 	struct vuart uart;           /* [part] */
 	struct testdev testdev;      /* [part] */
-	struct platform plat;        /* [part] */
 	struct part_virtio virtio;   /* [part] its virtio devices */
 	void *arch;                  /* [start] the vendor's per-partition state (permission maps) */
 	bool restart;                /* [part] the guest asked for a reset: start again */
 	bool teardown;               /* [part] stopped; freed once no vCPU is in a slice */
 	unsigned starts;             /* [start] times started, resets included */
-	bool paused;                 /* [part] the operator stopped its vCPUs for now */
 	uint64_t start_tsc, stop_tsc;   /* [part] */
 	uint64_t entry_tsc;          /* [part] first entry into the guest, 0 = not yet */
-};
+} __attribute__((aligned(4096)));
 
 extern struct partition partitions[PART_MAX];
 extern unsigned npartitions;

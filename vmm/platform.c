@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
 #define LAPIC_BUS_KHZ 100000     /* the guest LAPIC timer's input clock */
 
@@ -378,7 +379,7 @@ void platform_vcpu_init(struct vcpu *v)
 /* A vCPU's LAPIC timer is its own CPU's to run, not one of the
  * partition's device timers: no other CPU touches it, so that timer
  * writes need no partition lock. */
-uint64_t platform_lapic_poll(struct vcpu *v)
+EXIT_PATH uint64_t platform_lapic_poll(struct vcpu *v)
 {
 	uint64_t now, next;
 
@@ -415,7 +416,7 @@ uint64_t platform_update(struct partition *p)
 	return pl->next_tsc;
 }
 
-uint64_t platform_poll(struct partition *p)
+EXIT_PATH uint64_t platform_poll(struct partition *p)
 {
 	struct platform *pl = &p->plat;
 
@@ -437,7 +438,7 @@ static bool pic_wired(struct vcpu *v)
 	return !(lint0 & (1u << 16)) && ((lint0 >> 8) & 7) == VLAPIC_DM_EXTINT;
 }
 
-int platform_pending(struct vcpu *v)
+EXIT_PATH int platform_pending(struct vcpu *v)
 {
 	int vec;
 	bool wired;
@@ -453,7 +454,7 @@ int platform_pending(struct vcpu *v)
 	return -1;
 }
 
-bool platform_lapic_quiet(struct vcpu *v)
+EXIT_PATH bool platform_lapic_quiet(struct vcpu *v)
 {
 	bool quiet;
 
@@ -775,7 +776,7 @@ static int plat_register(struct partition *p)
 	return r < 0 ? r : 0;
 }
 
-int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
+EXIT_PATH int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
 {
 	uint64_t v64 = *val;
 	int r = devreg_access(&v->part->plat.reg, DEVREG_PIO, v, port, size, !in, &v64);

@@ -35,6 +35,13 @@ struct partition;
 struct vcpu;
 
 struct platform {
+	/* Read by every exit (first: see struct partition) */
+	uint64_t next_tsc;               /* earliest device deadline (TSC), 0 = none */
+	bool dirty;                      /* a device was touched: deadlines may move
+	                                  * (set under the partition lock only:
+	                                  * platform_update clears it after the
+	                                  * ticks; other CPUs use platform_kick) */
+	volatile bool kicked;            /* another CPU left work for a device (a frame) */
 	struct dev_env env;
 	struct devreg reg;               /* what every device decodes, and the timers */
 	struct vpic pic;
@@ -47,12 +54,6 @@ struct platform {
 	struct acpigen_prt prt[ACPIGEN_MAX_PRT];
 	unsigned nprt;
 	uint64_t rsdp;                   /* guest-physical, 0 if no tables */
-	uint64_t next_tsc;               /* earliest device deadline (TSC), 0 = none */
-	bool dirty;                      /* a device was touched: deadlines may move
-	                                  * (set under the partition lock only:
-	                                  * platform_update clears it after the
-	                                  * ticks; other CPUs use platform_kick) */
-	volatile bool kicked;            /* another CPU left work for a device (a frame) */
 };
 
 /* Sets every device to its reset state and writes the ACPI tables into

@@ -13,10 +13,11 @@
 #include "arch/x86/trap.h"
 #include "lib/log.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
 enum { CH_SPEC = 1, CH_VIRT = 2, CH_LS_CFG = 4 };
 
-static struct specctrl_host host;
+static EXIT_DATA struct specctrl_host host;
 static uint64_t arch_cap;       /* the guest's IA32_ARCH_CAPABILITIES */
 
 const struct specctrl_host *spec_host(void)
@@ -72,7 +73,7 @@ void spec_cpu_init(void)
 				g.ls_cfg != c->spec_host.ls_cfg;
 }
 
-unsigned spec_enter_slow(struct vcpu *v)
+EXIT_PATH unsigned spec_enter_slow(struct vcpu *v)
 {
 	struct cpu *c = this_cpu();
 	struct specctrl_regs g;
@@ -94,7 +95,7 @@ unsigned spec_enter_slow(struct vcpu *v)
 	return ch;
 }
 
-void spec_exit(unsigned ch)
+EXIT_PATH void spec_exit(unsigned ch)
 {
 	struct cpu *c = this_cpu();
 

@@ -16,8 +16,9 @@
 #include "lib/string.h"
 #include "lib/printf.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
-const struct vmm_ops *vmm;
+EXIT_DATA const struct vmm_ops *vmm;
 const struct vmm_hooks *vmm_hooks;
 
 void vmm_set_hooks(const struct vmm_hooks *h)

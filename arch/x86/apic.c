@@ -6,6 +6,7 @@
 #include "arch/x86/smp.h"
 #include "lib/log.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
 #define APIC_BASE_X2  (1ULL << 10)
 #define APIC_BASE_EN  (1ULL << 11)
@@ -20,10 +21,10 @@ enum {
 };
 #define LVT_MASKED (1u << 16)
 
-static volatile uint32_t *mmio;
-static bool x2;
-static bool ready;
-static uint64_t ticks_per_ktsc;   /* timer ticks per 1024 TSC cycles, the same on every CPU */
+static EXIT_DATA volatile uint32_t *mmio;
+static EXIT_DATA bool x2;
+static EXIT_DATA bool ready;
+static EXIT_DATA uint64_t ticks_per_ktsc;   /* timer ticks per 1024 TSC cycles, the same on every CPU */
 
 static uint32_t rd(uint32_t reg)
 {
@@ -210,7 +211,7 @@ int apic_init(uint64_t tsc_khz)
 	return 0;
 }
 
-void apic_timer_at(uint64_t deadline)
+EXIT_PATH void apic_timer_at(uint64_t deadline)
 {
 	uint64_t now = rdtsc(), ticks;
 	struct cpu *c = this_cpu();

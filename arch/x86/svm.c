@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/string.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
 void svm_enter(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_pa);
 
@@ -41,7 +42,7 @@ struct svm_part {
 	uint64_t iopm_pa, msrpm_pa;
 };
 
-static bool svm_on;    /* the boot CPU turned SVM on */
+static EXIT_DATA bool svm_on;    /* the boot CPU turned SVM on */
 
 static struct svm_vcpu *sv(struct vcpu *v)
 {
@@ -54,7 +55,7 @@ static struct svm_part *sp(struct partition *p)
 }
 
 /* NRIP save (APM Vol. 2, 15.7.1), read on every exit: from caps, once. */
-static bool svm_nrip;
+static EXIT_DATA bool svm_nrip;
 
 static int svm_cpu_enable(void)
 {
@@ -282,7 +283,7 @@ static int svm_vcpu_reset(struct vcpu *v, const struct boot_state *bs)
 	return 0;
 }
 
-static void svm_get_ctl(struct vcpu *v, struct guest_ctl *c)
+EXIT_PATH static void svm_get_ctl(struct vcpu *v, struct guest_ctl *c)
 {
 	struct vmcb_save *g = &sv(v)->vmcb->s;
 
@@ -374,7 +375,7 @@ static void svm_inject_nmi(struct vcpu *v)
  * would never get past it): the held NMI goes in at the first exit
  * after the IRET instead, at the latest when the slice's timer ends
  * the guest's run. */
-static void svm_request_nmi_window(struct vcpu *v, bool on)
+EXIT_PATH static void svm_request_nmi_window(struct vcpu *v, bool on)
 {
 	(void)v;
 	(void)on;
@@ -405,7 +406,7 @@ static void svm_inject_irq(struct vcpu *v, uint8_t vector)
 /* A virtual interrupt request with the VINTR intercept exits as soon as
  * the guest could take it (15.21.4); the real vector then goes in
  * through EVENTINJ. */
-static void svm_request_irq_window(struct vcpu *v, bool on)
+EXIT_PATH static void svm_request_irq_window(struct vcpu *v, bool on)
 {
 	struct vmcb *vm = sv(v)->vmcb;
 
@@ -475,7 +476,7 @@ static void svm_dr_access(struct vcpu *v, unsigned dr, bool write, uint64_t *val
 		*val = g->dr7;
 }
 
-static void svm_clear_irq_shadow(struct vcpu *v)
+EXIT_PATH static void svm_clear_irq_shadow(struct vcpu *v)
 {
 	sv(v)->vmcb->c.int_state &= ~1ULL;
 }
@@ -560,12 +561,20 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 	bool nrip = svm_nrip;
 
 	e->vendor_code = code;
+	e->shadow = vm->c.int_state & 1;
 	if (nrip && vm->c.next_rip > rip && vm->c.next_rip - rip <= 15)
 		e->inst_len = (uint8_t)(vm->c.next_rip - rip);
-	switch (code) {
-	case SVM_EXIT_CPUID:
+	/* The commonest exits before the switch, whose jump table would be
+	 * one more page and one more indirect branch for each of them. */
+	if (code == SVM_EXIT_CPUID) {
 		e->reason = EXIT_CPUID;
-		break;
+		return;
+	}
+	if (code == SVM_EXIT_VMMCALL) {
+		e->reason = EXIT_HYPERCALL;
+		return;
+	}
+	switch (code) {
 	case SVM_EXIT_MSR:
 		e->reason = i1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
 		e->msr.index = (uint32_t)v->regs.gpr[REG_RCX];
@@ -623,9 +632,6 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 		e->reason = EXIT_EXCEPTION;
 		e->exc.vector = (uint8_t)(code - SVM_EXIT_EXCP0);
 		e->exc.has_err = code == SVM_EXIT_EXCP0 + 17;
-		break;
-	case SVM_EXIT_VMMCALL:
-		e->reason = EXIT_HYPERCALL;
 		break;
 	case SVM_EXIT_RDPMC:
 		e->reason = EXIT_RDPMC;
@@ -799,7 +805,7 @@ static void svm_tlb_unpaged(struct vmcb *vm)
 		vm->c.tlb_control = 1;
 }
 
-static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
+EXIT_PATH static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct svm_vcpu *s = sv(v);
 	struct vmcb *vm = s->vmcb;
@@ -871,7 +877,7 @@ static void svm_gpt_changed(struct vcpu *v)
 	sv(v)->flush = true;
 }
 
-const struct vmm_ops svm_ops = {
+EXIT_RODATA const struct vmm_ops svm_ops = {
 	.name = "AMD-V",
 	.cpu_enable = svm_cpu_enable,
 	.gpt_format = &pt_npt,

@@ -8,7 +8,7 @@ default rel
 
 %define G(n) (n * 8)
 
-section .text
+section .text.hot progbits alloc exec nowrite align=16
 global svm_enter
 global svm_vmrun_end
 global svm_switch_start

@@ -18,6 +18,7 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
 int vmx_enter(struct guest_regs *regs, int launched);
 void vmx_exit(void);
@@ -58,14 +59,14 @@ struct vmx_part {
  * there (vmx_vcpu_put clears it), so any CPU may create, reset or
  * destroy a vCPU that is not in a slice. */
 static bool vmx_on;     /* the boot CPU turned VMX on */
-static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
-static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
-static bool have_vpid, have_unrestricted, invept_single, have_preempt;
+static EXIT_DATA uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
+static EXIT_DATA uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+static EXIT_DATA bool have_vpid, have_unrestricted, invept_single, have_preempt;
 /* Virtual NMIs with NMI-window exiting: the CPU tracks the guest's NMI
  * blocking in its interruptibility state and exits when it ends (SDM
  * Vol. 3C, 25.3 and 26.7.6). */
-static bool have_vnmi;
-static unsigned preempt_shift;  /* the timer counts TSC >> shift (A.6) */
+static EXIT_DATA bool have_vnmi;
+static EXIT_DATA unsigned preempt_shift;  /* the timer counts TSC >> shift (A.6) */
 static const char *refuse_reason;
 
 static void sync_ia32e(struct vmx_vcpu *x);
@@ -542,7 +543,7 @@ static void vmx_vcpu_put(struct vcpu *v)
 
 /* ---- accessors ------------------------------------------------------------ */
 
-static void vmx_get_ctl(struct vcpu *v, struct guest_ctl *c)
+EXIT_PATH static void vmx_get_ctl(struct vcpu *v, struct guest_ctl *c)
 {
 	uint32_t cs_ar, ss_ar;
 
@@ -608,7 +609,7 @@ static void vmx_inject_irq(struct vcpu *v, uint8_t vector)
 	vmwrite(ENTRY_INTR_INFO, vector | INTR_TYPE_EXT | INTR_VALID);
 }
 
-static void vmx_request_irq_window(struct vcpu *v, bool on)
+EXIT_PATH static void vmx_request_irq_window(struct vcpu *v, bool on)
 {
 	uint64_t p;
 
@@ -669,7 +670,7 @@ static void vmx_soft_nmi_unblock(struct vcpu *v, uint64_t idt)
 	vmwrite(GUEST_INTERRUPTIBILITY, is & ~0x8ULL);
 }
 
-static void vmx_request_nmi_window(struct vcpu *v, bool on)
+EXIT_PATH static void vmx_request_nmi_window(struct vcpu *v, bool on)
 {
 	uint64_t p;
 
@@ -748,7 +749,7 @@ static void vmx_dr_access(struct vcpu *v, unsigned dr, bool write, uint64_t *val
 		*val = vmread(GUEST_DR7);
 }
 
-static void vmx_clear_irq_shadow(struct vcpu *v)
+EXIT_PATH static void vmx_clear_irq_shadow(struct vcpu *v)
 {
 	vmcs_load(vx(v)->vmcs_pa);
 	vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) & ~3ULL);
@@ -903,10 +904,23 @@ static void vmx_exception(struct vcpu *v, struct vm_exit *e, uint64_t q)
 
 static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 {
-	uint64_t q = vmread(EXIT_QUALIFICATION);
+	uint64_t q;
 
 	e->vendor_code = reason;
 	e->inst_len = (uint8_t)vmread(EXIT_INSN_LEN);
+	e->shadow = vmread(GUEST_INTERRUPTIBILITY) & 3;
+	/* The commonest exits first: they have no exit qualification to
+	 * read, and the switch's jump table would be one more page and one
+	 * more indirect branch for each of them. */
+	if (reason == VMX_EXIT_CPUID) {
+		e->reason = EXIT_CPUID;
+		return;
+	}
+	if (reason == VMX_EXIT_VMCALL) {
+		e->reason = EXIT_HYPERCALL;
+		return;
+	}
+	q = vmread(EXIT_QUALIFICATION);
 	if (reason & VMX_EXIT_ENTRY_FAIL) {
 		e->reason = EXIT_ENTRY_FAILED;
 		e->inst_len = 0;
@@ -923,9 +937,6 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 		return;
 	}
 	switch (reason & 0xffff) {
-	case VMX_EXIT_CPUID:
-		e->reason = EXIT_CPUID;
-		break;
 	case VMX_EXIT_RDMSR:
 	case VMX_EXIT_WRMSR:
 		e->reason = (reason & 0xffff) == VMX_EXIT_RDMSR ? EXIT_MSR_READ : EXIT_MSR_WRITE;
@@ -964,9 +975,6 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 		break;
 	case VMX_EXIT_HLT:
 		e->reason = EXIT_HLT;
-		break;
-	case VMX_EXIT_VMCALL:
-		e->reason = EXIT_HYPERCALL;
 		break;
 	case VMX_EXIT_RDPMC:
 		e->reason = EXIT_RDPMC;
@@ -1049,7 +1057,7 @@ static void vmx_tlb(struct vcpu *v, struct cpu *c)
 			c->id, (unsigned long long)d.cpu.gen);
 }
 
-static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
+EXIT_PATH static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmx_vcpu *x = vx(v);
 	uint64_t idt;
@@ -1133,7 +1141,7 @@ static void vmx_gpt_changed(struct vcpu *v)
 	vx(v)->flush = true;
 }
 
-const struct vmm_ops vmx_ops = {
+EXIT_RODATA const struct vmm_ops vmx_ops = {
 	.name = "VT-x",
 	.cpu_enable = vmx_cpu_enable,
 	.gpt_format = &pt_ept,

@@ -10,7 +10,7 @@ default rel
 %define G(n) (n * 8)
 %define HOST_RSP 0x6c14
 
-section .text
+section .text.hot progbits alloc exec nowrite align=16
 global vmx_enter
 global vmx_exit
 vmx_enter:

@@ -3,6 +3,7 @@
 #include "vmm/dev/devenv.h"
 #include "lib/string.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
 /* Port addresses are 16 bits (SDM Vol. 1, 18.3); MMIO ranges live in a
  * 52-bit guest-physical space (SDM Vol. 3A, 4.1.4: MAXPHYADDR <= 52). */
@@ -121,7 +122,7 @@ static bool devreg_holds(const struct devreg_range *g, enum devreg_space s, uint
 	       (s != DEVREG_MMIO || size <= g->len - (addr - g->base));
 }
 
-const struct devreg_range *devreg_find(struct devreg *r, enum devreg_space s,
+EXIT_PATH const struct devreg_range *devreg_find(struct devreg *r, enum devreg_space s,
 				       uint64_t addr, unsigned size)
 {
 	const struct devreg_range *g;
@@ -152,7 +153,7 @@ const struct devreg_range *devreg_find(struct devreg *r, enum devreg_space s,
 	return g;
 }
 
-int devreg_access(struct devreg *r, enum devreg_space s, void *who, uint64_t addr,
+EXIT_PATH int devreg_access(struct devreg *r, enum devreg_space s, void *who, uint64_t addr,
 		  unsigned size, bool write, uint64_t *val)
 {
 	const struct devreg_range *g = devreg_find(r, s, addr, size);

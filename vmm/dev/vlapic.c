@@ -5,6 +5,7 @@
 #include "vmm/dev/vlapic.h"
 #include "lib/string.h"
 #include "lib/errno.h"
+#include "include/vatra/hotpath.h"
 
 #define REG_ID       0x020
 #define REG_VER      0x030
@@ -803,7 +804,7 @@ int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val)
 
 /* ---- interrupt delivery ---- */
 
-int vlapic_pending(struct vlapic *l)
+EXIT_PATH int vlapic_pending(struct vlapic *l)
 {
 	int v;
 
