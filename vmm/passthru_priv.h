@@ -41,6 +41,7 @@ struct pt_func {
 	int vector;			/* host vector of its MSI, -1 = none */
 	int ir;				/* its remapping entry, -1 = none */
 	bool msi_on;			/* the guest's MSI is programmed into the device */
+	unsigned msi_vcpu;		/* the vCPU it names: its CPU takes the host vector */
 	uint64_t msi_addr;		/* the guest's message, delivered per interrupt */
 	uint32_t msi_data;
 	volatile uint32_t pending;	/* set by the host vector, taken under the lock */
@@ -54,6 +55,7 @@ struct pt_func {
 	/* MSI-X: per vector its host vector, the guest's message, and the
 	 * interrupts that came (bit i, set by the host vector) */
 	int xvec[PTDEV_MSIX_MAX];
+	uint8_t xvcpu[PTDEV_MSIX_MAX];	/* as msi_vcpu, per vector */
 	struct pt_vec xctx[PTDEV_MSIX_MAX];
 	uint64_t xaddr[PTDEV_MSIX_MAX];
 	uint32_t xdata[PTDEV_MSIX_MAX];

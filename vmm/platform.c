@@ -395,11 +395,16 @@ EXIT_PATH uint64_t platform_lapic_poll(struct vcpu *v)
 
 void platform_kick(struct partition *p)
 {
+	if (p->nvcpus)
+		platform_kick_vcpu(&p->vcpus[0]);
+}
+
+void platform_kick_vcpu(struct vcpu *v)
+{
 	/* Not dirty: platform_update clears that after the ticks, so a
 	 * mark left while they run would be lost with it. */
-	__atomic_store_n(&p->plat.kicked, true, __ATOMIC_SEQ_CST);
-	if (p->nvcpus)
-		vcpu_kick(&p->vcpus[0]);
+	__atomic_store_n(&v->part->plat.kicked, true, __ATOMIC_SEQ_CST);
+	vcpu_kick(v);
 }
 
 uint64_t platform_update(struct partition *p)

@@ -80,6 +80,9 @@ uint64_t platform_now(struct partition *p);
  * devices: the next poll runs the device ticks, and a vCPU is kicked so
  * that poll comes soon. */
 void platform_kick(struct partition *p);
+/* The same, kicking v: the vCPU the work is for, whose CPU then runs the
+ * poll and the delivery itself. */
+void platform_kick_vcpu(struct vcpu *v);
 /* Fires every timer that is due; returns the TSC value of the next
  * deadline (0 = none). */
 uint64_t platform_update(struct partition *p);

@@ -15,15 +15,16 @@
 /* ---- MSI ---- */
 
 /* The host vector fired: the device interrupted. Delivery needs the
- * partition lock, which this CPU may hold already: leave a mark and make
- * the partition's CPUs look (platform_poll runs the tick below). */
+ * partition lock, which this CPU may hold already: leave a mark and kick
+ * the vCPU the message names, whose CPU this is (platform_poll runs the
+ * tick below). */
 static void pt_irq(unsigned vector, void *ctx)
 {
 	struct pt_func *f = ctx;
 
 	(void)vector;
 	__atomic_store_n(&f->pending, 1, __ATOMIC_RELEASE);
-	platform_kick(f->p);
+	platform_kick_vcpu(&f->p->vcpus[f->msi_vcpu]);
 }
 
 uint64_t ptirq_tick(void *ctx, uint64_t now)
@@ -92,9 +93,11 @@ void ptirq_msi_update(void *ctx, bool on, uint64_t addr, uint32_t data)
 			return;
 		}
 	}
-	/* The host CPU of its boot vCPU takes it (any CPU would do: the
-	 * handler only marks it). */
-	dest = p->vcpus[0].pcpu ? p->vcpus[0].pcpu->apic_id : cpu_table[0].apic_id;
+	/* The host CPU of the vCPU it names takes it: the handler marks it
+	 * and kicks that vCPU, so delivery and injection stay on one CPU. */
+	f->msi_vcpu = ptdev_msi_target(addr, data, ids, p->nvcpus);
+	dest = p->vcpus[f->msi_vcpu].pcpu ? p->vcpus[f->msi_vcpu].pcpu->apic_id :
+					    cpu_table[0].apic_id;
 	if (f->ir >= 0) {
 		struct iommu_irte e = { (uint8_t)f->vector, dest, false };
 
@@ -149,7 +152,7 @@ static void px_irq(unsigned vector, void *ctx)
 
 	(void)vector;
 	__atomic_or_fetch(&v->f->xpend, 1ull << v->i, __ATOMIC_RELEASE);
-	platform_kick(v->f->p);
+	platform_kick_vcpu(&v->f->p->vcpus[v->f->xvcpu[v->i]]);
 }
 
 void ptirq_msix_enable(void *ctx, bool on)
@@ -209,7 +212,9 @@ void ptirq_msix_update(void *ctx, unsigned i, bool on, uint64_t addr, uint32_t d
 			return;
 		}
 	}
-	dest = p->vcpus[0].pcpu ? p->vcpus[0].pcpu->apic_id : cpu_table[0].apic_id;
+	f->xvcpu[i] = (uint8_t)ptdev_msi_target(addr, data, ids, p->nvcpus);
+	dest = p->vcpus[f->xvcpu[i]].pcpu ? p->vcpus[f->xvcpu[i]].pcpu->apic_id :
+					    cpu_table[0].apic_id;
 	if (f->xir >= 0) {
 		struct iommu_irte irte = { (uint8_t)f->xvec[i], dest, false };
 

@@ -684,6 +684,18 @@ static void test_msi_check(void **state)
 	assert_int_equal(ptdev_msi_check(0xfee00000, 0x741, ids, 3, &why), -EINVAL);	/* ExtINT */
 	assert_int_equal(ptdev_msi_check(0xfee00000, 0x8041, ids, 3, &why), -EINVAL);	/* level */
 	assert_int_equal(ptdev_msi_check(0xfee00000, 0x41, ids, 0, &why), -EINVAL);
+	/* the vCPU whose CPU takes the host vector */
+	{
+		static const uint32_t sparse[] = { 4, 0, 7 };
+
+		assert_int_equal(ptdev_msi_target(0xfee07000, 0x41, sparse, 3), 2);
+		assert_int_equal(ptdev_msi_target(0xfee00000, 0x41, sparse, 3), 1);
+		assert_int_equal(ptdev_msi_target(0xfee04000, 0x141, sparse, 3), 0);	/* lowest, physical */
+		assert_int_equal(ptdev_msi_target(0xfee07004, 0x41, sparse, 3), 0);	/* logical */
+		assert_int_equal(ptdev_msi_target(0xfeeff000, 0x41, sparse, 3), 0);	/* broadcast */
+		assert_int_equal(ptdev_msi_target(0xfee09000, 0x41, sparse, 3), 0);	/* no such vCPU */
+		assert_int_equal(ptdev_msi_target(0xfed00000, 0x41, sparse, 3), 0);	/* not a message */
+	}
 	/* random hostile messages never crash and pass only the rules */
 	srand(7);
 	for (unsigned i = 0; i < 100000; i++) {

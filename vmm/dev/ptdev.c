@@ -211,6 +211,18 @@ int ptdev_msi_check(uint64_t addr, uint32_t data, const uint32_t *apic_ids, unsi
 	return 0;
 }
 
+unsigned ptdev_msi_target(uint64_t addr, uint32_t data, const uint32_t *apic_ids, unsigned n)
+{
+	struct msi_msg m;
+
+	if (msi_decode(addr, data, &m) || m.logical || m.dest == 0xff)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		if (apic_ids[i] == m.dest)
+			return i;
+	return 0;
+}
+
 /* ---- MSI-X ---- */
 
 static bool in_msix(const struct ptdev *d, unsigned reg)

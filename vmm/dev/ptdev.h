@@ -200,5 +200,13 @@ const struct ptdev_wl *ptdev_wl_byte(unsigned reg);
  */
 int ptdev_msi_check(uint64_t addr, uint32_t data, const uint32_t *apic_ids, unsigned n,
 		    const char **why);
+/*
+ * Which of the partition's vCPUs (index into apic_ids[0..n)) a message
+ * that passed ptdev_msi_check names: the one with its physical
+ * destination APIC ID; 0 for a logical or broadcast message, which the
+ * local APICs decide among themselves. The device's host vector goes to
+ * that vCPU's CPU, so delivery and injection stay on one CPU.
+ */
+unsigned ptdev_msi_target(uint64_t addr, uint32_t data, const uint32_t *apic_ids, unsigned n);
 
 #endif
