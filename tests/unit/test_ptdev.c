@@ -690,7 +690,7 @@ static void test_msi_check(void **state)
 
 		assert_int_equal(ptdev_msi_target(0xfee07000, 0x41, sparse, 3), 2);
 		assert_int_equal(ptdev_msi_target(0xfee00000, 0x41, sparse, 3), 1);
-		assert_int_equal(ptdev_msi_target(0xfee04000, 0x141, sparse, 3), 0);	/* lowest, physical */
+		assert_int_equal(ptdev_msi_target(0xfee07000, 0x141, sparse, 3), 2);	/* lowest, physical */
 		assert_int_equal(ptdev_msi_target(0xfee07004, 0x41, sparse, 3), 0);	/* logical */
 		assert_int_equal(ptdev_msi_target(0xfeeff000, 0x41, sparse, 3), 0);	/* broadcast */
 		assert_int_equal(ptdev_msi_target(0xfee09000, 0x41, sparse, 3), 0);	/* no such vCPU */

@@ -179,6 +179,15 @@ static bool msi_write_byte(struct ptdev *d, unsigned o, uint8_t v)
 	return false;
 }
 
+/* The vCPU whose APIC ID a physical-mode message names, or -1. */
+static int dest_index(const struct msi_msg *m, const uint32_t *apic_ids, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (apic_ids[i] == m->dest)
+			return (int)i;
+	return -1;
+}
+
 int ptdev_msi_check(uint64_t addr, uint32_t data, const uint32_t *apic_ids, unsigned n,
 		    const char **why)
 {
@@ -201,10 +210,7 @@ int ptdev_msi_check(uint64_t addr, uint32_t data, const uint32_t *apic_ids, unsi
 		*why = "vector below 16 (reserved for exceptions)";
 		return -EINVAL;
 	}
-	if (!m.logical && m.dest != 0xff) {
-		for (unsigned i = 0; i < n; i++)
-			if (apic_ids[i] == m.dest)
-				return 0;
+	if (!m.logical && m.dest != 0xff && dest_index(&m, apic_ids, n) < 0) {
 		*why = "destination APIC ID is none of the partition's vCPUs";
 		return -EINVAL;
 	}
@@ -215,12 +221,12 @@ unsigned ptdev_msi_target(uint64_t addr, uint32_t data, const uint32_t *apic_ids
 {
 	struct msi_msg m;
 
+	int i;
+
 	if (msi_decode(addr, data, &m) || m.logical || m.dest == 0xff)
 		return 0;
-	for (unsigned i = 0; i < n; i++)
-		if (apic_ids[i] == m.dest)
-			return i;
-	return 0;
+	i = dest_index(&m, apic_ids, n);
+	return i < 0 ? 0 : (unsigned)i;
 }
 
 /* ---- MSI-X ---- */
