@@ -318,3 +318,12 @@ EXIT_PATH int cpuid_exit(struct vcpu *v, const struct vm_exit *e)
 	v->regs.rip += e->inst_len;
 	return 0;
 }
+
+EXIT_PATH bool cpuid_exit_cached(struct vcpu *v, const struct vm_exit *e)
+{
+	if (!e->inst_len || !cpuid_cached(v, (uint32_t)v->regs.gpr[REG_RAX],
+					  (uint32_t)v->regs.gpr[REG_RCX]))
+		return false;
+	v->regs.rip += e->inst_len;
+	return true;
+}

@@ -165,22 +165,31 @@ int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len,
  * 5.5). No rights are checked and no A/D bit is set: only for bytes the
  * CPU has just fetched through these entries itself, which did both. false:
  * something else (an entry not present or not yet accessed, or outside
- * RAM), for the full walk to find out. */
-EXIT_PATH static bool gla_quick_gpa(struct vcpu *v, const struct guest_ctl *c, uint64_t gla,
-			  uint64_t *gpa)
+ * RAM), for the full walk to find out. The vCPU keeps its last walk: an
+ * exit at the RIP of the one before re-reads those entries only, one per
+ * level, without the work between (a CPU's paging-structure caches do
+ * less: they trust their copies until an INVLPG or CR3 load, which
+ * Vatra does not see). */
+EXIT_PATH static bool gla_walk(struct vcpu *v, const struct guest_ctl *c, uint64_t gla,
+				uint64_t *gpa)
 {
 	static EXIT_DATA uint64_t addr_mask;
-	uint64_t table;
+	struct gla_walk *w = &v->walk;
+	uint64_t table, page;
 	int level = (c->cr4 & CR4_LA57) ? 5 : 4;
+	unsigned n = 0;
 
 	if (!addr_mask) {
 		unsigned bits = caps_get()->phys_bits ? caps_get()->phys_bits : 36;
 		addr_mask = ((1ULL << bits) - 1) & 0x000ffffffffff000ULL;
 	}
 	table = c->cr3 & addr_mask;
+	page = (gla >> 12) << 1 | (level == 5);
+	w->n = 0;
 	for (; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (unsigned)(level - 1);
-		uint64_t *pe = gpa_ptr(v->part, table + ((gla >> shift) & 511) * 8, 8);
+		uint64_t at = table + ((gla >> shift) & 511) * 8;
+		uint64_t *pe = gpa_ptr(v->part, at, 8);
 		uint64_t e;
 
 		if (!pe)
@@ -190,15 +199,51 @@ EXIT_PATH static bool gla_quick_gpa(struct vcpu *v, const struct guest_ctl *c, u
 			return false;         /* not present, not accessed, or odd */
 		if (level >= 4 && (e & 0x80))
 			return false;         /* reserved: the CPU would have faulted */
+		w->at[n] = at;
+		w->val[n++] = e;
 		if ((level == 3 || level == 2) && (e & 0x80)) {
 			uint64_t size = 1ULL << shift;
 			*gpa = (e & addr_mask & ~(size - 1)) | (gla & (size - 1));
-			return true;
+			break;
 		}
 		table = e & addr_mask;
+		*gpa = table | (gla & 0xfff);
 	}
-	*gpa = table | (gla & 0xfff);
+	/* Kept by CR3's whole address field, as gla_quick_gpa compares it. */
+	w->table = n ? c->cr3 & ~0xfffULL & 0x000fffffffffffffULL : 0;
+	w->page = page;
+	w->gpa = *gpa & ~0xfffULL;
+	w->n = n;
 	return true;
+}
+
+/* The same page through the same entries as the last walk: the walk
+ * depends on nothing but their values (and CR3, and the paging depth),
+ * so it would end where it did. Every entry it read lay wholly inside
+ * RAM, whose size is fixed while the partition runs. */
+static inline __attribute__((always_inline)) bool gla_quick_gpa(struct vcpu *v,
+								const struct guest_ctl *c,
+								uint64_t gla, uint64_t *gpa)
+{
+	const struct gla_walk *w = &v->walk;
+	const uint8_t *ram = v->part->ram;
+	uint64_t size = v->part->ram_size;
+	unsigned i, n = w->n;
+
+	if (n && ram && w->table == (c->cr3 & ~0xfffULL & 0x000fffffffffffffULL) &&
+	    w->page == ((gla >> 12) << 1 | !!(c->cr4 & CR4_LA57))) {
+		for (i = 0; i < n; i++) {
+			uint64_t at = w->at[i];
+
+			if (at > size - 8 || *(const volatile uint64_t *)(ram + at) != w->val[i])
+				break;
+		}
+		if (i == n) {
+			*gpa = w->gpa | (gla & 0xfff);
+			return true;
+		}
+	}
+	return gla_walk(v, c, gla, gpa);
 }
 
 EXIT_PATH const uint8_t *gla_code_ptr(struct vcpu *v, const struct guest_ctl *c, unsigned *n)

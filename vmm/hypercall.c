@@ -99,7 +99,10 @@ EXIT_PATH int hypercall_exit(struct vcpu *v, const struct vm_exit *e)
 	int64_t r;
 
 	vmm->get_ctl(v, &c);
-	vcpu_skip(v, e, 3);
+	if (e->inst_len)
+		v->regs.rip += e->inst_len;
+	else
+		vcpu_skip_decode_ctl(v, &c, 3);
 	/* Outside 64-bit mode only the low halves are defined. */
 	mask = c.mode == MODE_LONG64 ? ~0ULL : 0xffffffffULL;
 	nr = g[REG_RAX] & mask;

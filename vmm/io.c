@@ -71,7 +71,13 @@ EXIT_PATH int io_exit(struct vcpu *v, const struct vm_exit *e)
 	if (e->io.string)
 		return string_io(v, e);
 	val = (uint32_t)v->regs.gpr[REG_RAX];
-	port_access(v, e->io.port, e->io.size, e->io.in, &val);
+	/* Without the lock only a port found unclaimed comes here
+	 * (exit_private): it stays what it was found, whatever a BAR move
+	 * on another vCPU registers there meanwhile. */
+	if (v->unlocked_exit)
+		val = UINT32_MAX;
+	else
+		port_access(v, e->io.port, e->io.size, e->io.in, &val);
 	if (v->part->state != PART_RUNNING)
 		return 0;
 	if (e->io.in) {

@@ -94,6 +94,10 @@ struct vcpu {
 	uint64_t lapic_due;          /* [cpu] TSC of its timer's next deadline, 0 = none */
 	bool lapic_touched;          /* [cpu] accessed since its timer was last run */
 	bool unlocked_exit;          /* [cpu] its exit is being handled without [part] */
+	/* [cpu] the vendor may handle an exit vcpu_exit_fast takes and
+	 * enter again without returning: nothing waits for delivery and no
+	 * speculation control is switched around the guest */
+	bool fast_reentry;
 	uint64_t dr[4];              /* [cpu] DR0-3 as the guest last wrote them */
 	uint64_t tsc_aux;            /* [cpu] */
 	uint64_t tsc_adjust;         /* [cpu] IA32_TSC_ADJUST: the guest's moves of its TSC */
@@ -108,7 +112,16 @@ struct vcpu {
 		bool valid;
 	} __attribute__((aligned(32))) cpuid_cache[8];  /* [cpu] vmm/cpuid.c */
 	uint64_t exits[EXIT_NREASONS];   /* [cpu], read unlocked: by reason; their sum: vcpu_exits() */
-	/* Everything above is what an exit reads and writes (about 1.1 KiB):
+	/* [cpu] The last quick walk of a linear page (vmm/gla.c): where it
+	 * started, each entry it read by guest-physical address with the
+	 * value it found, and the page it reached. Used again only while
+	 * every one of those entries still holds that value. */
+	struct gla_walk {
+		uint64_t table, page, gpa;
+		uint64_t at[5], val[5];
+		unsigned n;              /* entries read; 0 = nothing kept */
+	} walk;
+	/* Everything above is what an exit reads and writes (about 1.2 KiB):
 	 * with the vCPU 2 KiB aligned it lies on one page (include/vatra/hotpath.h). */
 	struct mtrr mtrr;            /* [cpu] the MTRRs (vmm/mtrr.c); INIT keeps them */
 	/* FPU/SSE/AVX state while not in the registers (vmm/fpu.c) */

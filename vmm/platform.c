@@ -796,6 +796,11 @@ EXIT_PATH int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in,
 	return 0;
 }
 
+EXIT_PATH bool platform_port_unclaimed(struct partition *p, uint16_t port)
+{
+	return devreg_pio_unclaimed(&p->plat.reg, port);
+}
+
 int platform_io_direct(struct partition *p, uint16_t port, unsigned len)
 {
 	if (devreg_busy(&p->plat.reg, DEVREG_PIO, port, len))

@@ -106,6 +106,9 @@ bool platform_nmi_wired(struct vcpu *v);
 /* Port I/O through the registry: 0 handled, -ENOENT when no device
  * decodes it (the caller reads all ones, drops writes). */
 int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val);
+/* Whether no device of p decodes port (its first port decides, as for
+ * platform_io), known without p's lock; false when unsure. */
+bool platform_port_unclaimed(struct partition *p, uint16_t port);
 /* Lets partition p reach the machine's ports [port, port+len) without
  * exits: 0, or -EBUSY when a device model of its PC decodes any of them
  * (the guest would bypass it). */

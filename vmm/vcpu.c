@@ -78,31 +78,38 @@ unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max)
 	return gla_fetch(v, b, max, &f);
 }
 
-EXIT_PATH void vcpu_skip_decode(struct vcpu *v, unsigned opcode_len)
+/* No next-RIP from the hardware (QEMU's SVM has no NRIP save): count
+ * the prefixes in front of the known opcode. */
+EXIT_PATH void vcpu_skip_decode_ctl(struct vcpu *v, const struct guest_ctl *c,
+				    unsigned opcode_len)
 {
-	struct guest_ctl c;
 	struct x86_prefixes pf;
 	uint8_t b[X86_MAX_INSN];
 	const uint8_t *h;
 	unsigned got;
 
-	/* No next-RIP from the hardware (QEMU's SVM has no NRIP save):
-	 * count the prefixes in front of the known opcode. */
-	vmm->get_ctl(v, &c);
-	h = gla_code_ptr(v, &c, &got);
+	h = gla_code_ptr(v, c, &got);
 	if (h) {
 		/* In place, when the prefixes end on RIP's page. */
 		unsigned n = got < sizeof(b) - opcode_len ? got : sizeof(b) - opcode_len;
-		if (x86_prefixes(h, n, c.mode, &pf) < got) {
+		if (x86_prefixes(h, n, c->mode, &pf) < got) {
 			v->regs.rip += pf.len + opcode_len;
 			return;
 		}
 	}
 	got = vcpu_fetch(v, b, sizeof(b));
-	x86_prefixes(b, got < sizeof(b) - opcode_len ? got : sizeof(b) - opcode_len, c.mode, &pf);
+	x86_prefixes(b, got < sizeof(b) - opcode_len ? got : sizeof(b) - opcode_len, c->mode, &pf);
 	v->regs.rip += pf.len + opcode_len;
-	if (c.mode != MODE_LONG64)
-		v->regs.rip &= c.mode == MODE_PROT32 ? 0xffffffff : 0xffff;
+	if (c->mode != MODE_LONG64)
+		v->regs.rip &= c->mode == MODE_PROT32 ? 0xffffffff : 0xffff;
+}
+
+EXIT_PATH void vcpu_skip_decode(struct vcpu *v, unsigned opcode_len)
+{
+	struct guest_ctl c;
+
+	vmm->get_ctl(v, &c);
+	vcpu_skip_decode_ctl(v, &c, opcode_len);
 }
 
 static int hlt_exit(struct vcpu *v, const struct vm_exit *e)
@@ -418,8 +425,8 @@ static void single_step_trap(struct vcpu *v)
 }
 
 /* Exits whose handling touches only the vCPU's own state — its
- * registers, its vendor control block, its own MSRs and constant facts
- * of the partition — and no device, no local APIC and no other vCPU:
+ * registers, its vendor control block, its own MSRs, constant facts of
+ * the partition and a port no device decodes — and no device, no local APIC and no other vCPU:
  * handled without the partition's lock (the rules: vmm/partition.h). An
  * exit that changed the TPR or interrupted an event's delivery goes the
  * locked way, as does everything else. */
@@ -435,9 +442,32 @@ static bool exit_private(const struct vcpu *v, const struct vm_exit *e)
 		return msr_private(e->msr.index);
 	case EXIT_HYPERCALL:
 		return hypercall_private(v);
+	case EXIT_IO:
+		/* A port nothing decodes (port 0x80, Linux's I/O delay) reads
+		 * all ones and ignores writes: no device, no shared state. */
+		return !e->io.string && platform_port_unclaimed(v->part, e->io.port);
 	default:
 		return false;
 	}
+}
+
+/* The exit a guest makes most, handled by the vendor between two
+ * entries without coming back to vcpu_run_slice: a CPUID the vCPU has
+ * answered before, outside an interrupt shadow and a single step, with
+ * no event to redeliver and nothing this loop would stop for (the rest
+ * comes with a kick, as for the private exits). Everything else, and
+ * any CPUID whose answer must be worked out, goes the whole way. */
+EXIT_PATH bool vcpu_cpuid_fast(struct vcpu *v, const struct vm_exit *e)
+{
+	if (!v->fast_reentry || e->shadow || e->event || e->cr8_set ||
+	    (v->regs.rflags & RFLAGS_TF) || v->yield || v->part->plat.dirty ||
+	    rdtsc() >= v->slice_end || !cpuid_exit_cached(v, e))
+		return false;
+	v->exits[EXIT_CPUID]++;
+	/* Even (out of guest mode) and odd again in one locked add, before
+	 * the vendor's entry reads a flush request (part_gpt_sync). */
+	__atomic_fetch_add(&v->guest_seq, 2, __ATOMIC_SEQ_CST);
+	return true;
 }
 
 /* One exit's handler, its statistics, and what a completed instruction
@@ -505,6 +535,7 @@ EXIT_PATH void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 			 * request part_gpt_sync stores before reading this is
 			 * seen by the entry, or this by part_gpt_sync. */
 			__atomic_fetch_add(&v->guest_seq, 1, __ATOMIC_SEQ_CST);
+			v->fast_reentry = quiet && !spec;
 			vmm->vcpu_run(v, &e);
 			v->guest_seq++;
 			if (spec)

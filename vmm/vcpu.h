@@ -16,6 +16,17 @@ void vcpu_fail(struct vcpu *v, const char *fmt, ...) __attribute__((format(print
  * hypercall.c). Each returns 0 when the exit was handled (RIP advanced
  * where needed) or the partition was stopped. */
 int cpuid_exit(struct vcpu *v, const struct vm_exit *e);
+/* A CPUID whose answer v has cached and whose length the hardware gave:
+ * answered and RIP moved past it; false (nothing done) otherwise. */
+bool cpuid_exit_cached(struct vcpu *v, const struct vm_exit *e);
+/* Called by the vendor's vcpu_run after each exit: true when the exit
+ * was handled here in full and v may enter again at once, false to
+ * return it to vcpu_run_slice (vmm/vcpu.c). Other exits pay one compare. */
+bool vcpu_cpuid_fast(struct vcpu *v, const struct vm_exit *e);
+static inline bool vcpu_exit_fast(struct vcpu *v, const struct vm_exit *e)
+{
+	return e->reason == EXIT_CPUID && vcpu_cpuid_fast(v, e);
+}
 struct cr_allowed;
 /* The CR4 and EFER bits the guest's CPUID shows, for vmm/crvalid.c. */
 void cpuid_cr_allowed(struct vcpu *v, struct cr_allowed *a);
@@ -51,6 +62,9 @@ void msr_load_guest(struct vcpu *v);
  * hardware said it (every exit of an instruction on VT-x, and on AMD-V
  * with NRIP save), else by decoding prefixes + the opcode length given. */
 void vcpu_skip_decode(struct vcpu *v, unsigned opcode_len);
+struct guest_ctl;
+/* The same with the control state the caller has already read. */
+void vcpu_skip_decode_ctl(struct vcpu *v, const struct guest_ctl *c, unsigned opcode_len);
 static inline void vcpu_skip(struct vcpu *v, const struct vm_exit *e, unsigned opcode_len)
 {
 	if (e->inst_len)

@@ -813,6 +813,7 @@ EXIT_PATH static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	const struct vmcb *host = phys_to_virt(c->host_vmcb_pa);
 	uint64_t ii;
 
+again:
 	vm->s.rax = v->regs.gpr[REG_RAX];
 	vm->s.rsp = v->regs.gpr[REG_RSP];
 	vm->s.rip = v->regs.rip;
@@ -868,6 +869,10 @@ EXIT_PATH static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	}
 	svm_nmi_track(s, vm);
 	translate(v, e, vm->s.rip);
+	if (vcpu_exit_fast(v, e)) {
+		*e = (struct vm_exit){ 0 };
+		goto again;
+	}
 }
 
 

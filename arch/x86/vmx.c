@@ -1078,6 +1078,7 @@ EXIT_PATH static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 		host_state();      /* this CPU's GS, TSS and GDT */
 		x->host_cpu = (int)c->id;
 	}
+again:
 	vmwrite(GUEST_RSP, v->regs.gpr[REG_RSP]);
 	vmwrite(GUEST_RIP, v->regs.rip);
 	vmwrite(GUEST_RFLAGS, v->regs.rflags);
@@ -1127,6 +1128,10 @@ EXIT_PATH static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	}
 	vmx_soft_nmi_unblock(v, idt);
 	translate(v, e, (uint32_t)vmread(EXIT_REASON));
+	if (vcpu_exit_fast(v, e)) {
+		*e = (struct vm_exit){ 0 };
+		goto again;
+	}
 }
 
 static const char *vmx_refuse_reason(void)

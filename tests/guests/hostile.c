@@ -11,6 +11,8 @@
  *     code 7; to a user page it works
  *   - an instruction the MMIO emulator does not have (PUSH from the test
  *     device): #UD in the guest at the instruction
+ *   - a CPUID at one linear address, its page remapped to code with a
+ *     prefix in front: each run is read as the code then mapped
  * case=walk: a page table at the LAPIC's address, then a store through it:
  *   Vatra must stop the partition (a page walk through device memory),
  *   never turn the store into a LAPIC register write.
@@ -160,6 +162,44 @@ static void test_unknown_ud(void)
 	rt_printf("hostile: push from device memory: vector %d\n", r - 1);
 }
 
+/* A 4 KiB page table for HOLE's first 2 MiB: one linear page whose code
+ * changes under the same RIP. */
+static uint64_t code_pt[512] __attribute__((aligned(4096)));
+
+/* PUSH RBX; CPUID; POP RBX; RET, and the same with a CS prefix on the
+ * CPUID. Read with the first one's length (2), the second would go on
+ * at its A2 opcode byte: MOV moffs64, AL to 0xffffffffffffc35b, a #PF. */
+static const uint8_t code_plain[] = { 0x53, 0x0f, 0xa2, 0x5b, 0xc3 };
+static const uint8_t code_prefixed[] = { 0x53, 0x2e, 0x0f, 0xa2, 0x5b, 0xc3, 0xff, 0xff, 0xff,
+					 0xff, 0xff, 0xff };
+
+/* Without NRIP save Vatra reads the exiting instruction through the
+ * guest's page tables to find its length. The same RIP, after its page
+ * was remapped (and INVLPG'd) to other code, must be read as the new
+ * code, whatever Vatra kept of the walk before. */
+static void test_remapped_code(void)
+{
+	uint8_t *a = (uint8_t *)(HOLE + 0x1000), *b = (uint8_t *)(HOLE + 0x2000);
+	void (*fn)(void *) = (void (*)(void *))(HOLE + 0x10);
+	int r1, r2, r3;
+
+	memcpy(a + 0x10, code_plain, sizeof(code_plain));
+	memcpy(b + 0x10, code_prefixed, sizeof(code_prefixed));
+	code_pt[0] = (uint64_t)(uintptr_t)a | PTE_P | PTE_RW;
+	set_pde(HOLE, (uint64_t)(uintptr_t)code_pt | PTE_P | PTE_RW);
+	r1 = rt_try(fn, NULL);
+	r2 = rt_try(fn, NULL);
+	code_pt[0] = (uint64_t)(uintptr_t)b | PTE_P | PTE_RW;
+	invlpg((void *)fn);
+	r3 = rt_try(fn, NULL);
+	set_pde(HOLE, saved_pde);
+	EXPECT_EQ(r1, 0);
+	EXPECT_EQ(r2, 0);
+	EXPECT_EQ(r3, 0);
+	rt_printf("hostile: cpuid at one address, its page remapped to other code: %s\n",
+		  r1 || r2 || r3 ? "FAILED" : "each read as it was");
+}
+
 /* A page table at the LAPIC: PDE -> 0xFEE00000; VA 0xC60000 uses PTE
  * index 0x60, read from 0xFEE00300 (the ICR). */
 static noreturn void case_walk(void)
@@ -204,5 +244,6 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	test_readonly();
 	test_user_supervisor();
 	test_unknown_ud();
+	test_remapped_code();
 	rt_done();
 }

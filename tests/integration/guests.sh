@@ -155,6 +155,8 @@ guest_suite_check() { # TAG LOG
 		has "$L" "^\[hostile\] hostile: cpl 3 movsb device->supervisor page: vector 14 err 0x7$"
 	check "$t: an unemulated instruction on device memory gives the guest #UD" \
 		has "$L" "^\[hostile\] hostile: push from device memory: vector 6$"
+	check "$t: an exiting instruction whose page was remapped is read from the new page" \
+		has "$L" "^\[hostile\] hostile: cpuid at one address, its page remapped to other code: each read as it was$"
 	check "$t: a page walk through the LAPIC's address stops the partition, naming the address" \
 		has "$L" "^error: partition hwalk: stopped: the guest's page-table walk reached guest-physical 0xfee00300, which is not RAM$"
 	check "$t: the store through the LAPIC page table never completed" hasnt "$L" "^\[hwalk\] FAIL"

@@ -309,6 +309,68 @@ static void test_timers(void **state)
 	assert_int_equal(devreg_timer_add(&reg, tick_none, &b), -ENOSPC);
 }
 
+/* A port found unclaimed is remembered; every change of the ranges
+ * forgets it, so a device that arrives there is found at once. */
+static void test_pio_miss_forgotten(void **state)
+{
+	int r, h;
+
+	(void)state;
+	/* Another device, whose hits move the last-hit hint off 0x80. */
+	assert_true(devreg_add(&reg, DEVREG_PIO, 0x60, 1, dev_fn, (void *)0x50) >= 0);
+	assert_null(devreg_find(&reg, DEVREG_PIO, 0x80, 1));
+	assert_null(devreg_find(&reg, DEVREG_PIO, 0x80, 1));   /* the remembered miss */
+	h = devreg_add(&reg, DEVREG_PIO, 0x80, 1, dev_fn, (void *)0x100);
+	assert_true(h >= 0);
+	assert_int_equal(rd(DEVREG_PIO, 0x80, 1, &r), 0x100);
+	assert_int_equal(r, 0);
+	/* Moved away: unclaimed again, then back by a move. */
+	assert_int_equal(devreg_move(&reg, DEVREG_PIO, h, 0x90), 0);
+	assert_null(devreg_find(&reg, DEVREG_PIO, 0x80, 1));
+	assert_null(devreg_find(&reg, DEVREG_PIO, 0x80, 1));
+	assert_int_equal(devreg_move(&reg, DEVREG_PIO, h, 0x80), 0);
+	assert_non_null(devreg_find(&reg, DEVREG_PIO, 0x60, 1));
+	assert_non_null(devreg_find(&reg, DEVREG_PIO, 0x80, 1));
+	devreg_del(&reg, DEVREG_PIO, h);
+	assert_null(devreg_find(&reg, DEVREG_PIO, 0x80, 1));
+	assert_non_null(devreg_find(&reg, DEVREG_PIO, 0x60, 1));
+	assert_null(devreg_find(&reg, DEVREG_PIO, 0x80, 1));
+	h = devreg_add(&reg, DEVREG_PIO, 0x80, 1, dev_fn, (void *)0x100);
+	assert_non_null(devreg_find(&reg, DEVREG_PIO, 0x60, 1));
+	assert_non_null(devreg_find(&reg, DEVREG_PIO, 0x80, 1));
+	devreg_del(&reg, DEVREG_PIO, h);
+	/* A miss of one port says nothing of another. */
+	assert_true(devreg_add(&reg, DEVREG_PIO, 0x81, 1, dev_fn, (void *)0x200) >= 0);
+	assert_null(devreg_find(&reg, DEVREG_PIO, 0x80, 1));
+	assert_non_null(devreg_find(&reg, DEVREG_PIO, 0x81, 1));
+}
+
+/* The lock-free question: true only for a port no range holds, and
+ * false (unsure) while a change is in progress. */
+static void test_pio_unclaimed(void **state)
+{
+	int h;
+
+	(void)state;
+	h = devreg_add(&reg, DEVREG_PIO, 0x3f8, 8, dev_fn, (void *)0x300);
+	assert_true(h >= 0);
+	assert_true(devreg_pio_unclaimed(&reg, 0x80));
+	assert_true(devreg_pio_unclaimed(&reg, 0x80));
+	assert_false(devreg_pio_unclaimed(&reg, 0x3f8));
+	assert_false(devreg_pio_unclaimed(&reg, 0x3ff));
+	assert_true(devreg_pio_unclaimed(&reg, 0x400));
+	assert_true(devreg_pio_unclaimed(&reg, 0x3f7));
+	/* Mid-change, as another CPU would see it. */
+	reg.seq++;
+	assert_false(devreg_pio_unclaimed(&reg, 0x80));
+	reg.seq++;
+	assert_true(devreg_pio_unclaimed(&reg, 0x80));
+	assert_int_equal(devreg_move(&reg, DEVREG_PIO, h, 0x80), 0);
+	assert_false(devreg_pio_unclaimed(&reg, 0x80));
+	assert_false(devreg_pio_unclaimed(&reg, 0x87));
+	assert_true(devreg_pio_unclaimed(&reg, 0x3f8));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +384,8 @@ int main(void)
 		cmocka_unit_test_setup(test_full_last_slot, setup),
 		cmocka_unit_test_setup(test_search_matches_scan, setup),
 		cmocka_unit_test_setup(test_timers, setup),
+		cmocka_unit_test_setup(test_pio_miss_forgotten, setup),
+		cmocka_unit_test_setup(test_pio_unclaimed, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,6 +61,19 @@ static void devreg_sort(struct devreg *r, enum devreg_space s)
 	r->nused[s] = n;
 }
 
+/* Around every change of the ranges (vmm/dev/devreg.h): odd while it
+ * lasts, and what it wrote is in memory before the count is even again. */
+static void devreg_change_begin(struct devreg *r)
+{
+	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void devreg_change_end(struct devreg *r)
+{
+	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELEASE);
+}
+
 int devreg_add(struct devreg *r, enum devreg_space s, uint64_t base, uint64_t len,
 	       devreg_fn fn, void *ctx)
 {
@@ -73,8 +86,10 @@ int devreg_add(struct devreg *r, enum devreg_space s, uint64_t base, uint64_t le
 
 		if (g->used)
 			continue;
+		devreg_change_begin(r);
 		*g = (struct devreg_range){ true, base, len, fn, ctx };
 		devreg_sort(r, s);
+		devreg_change_end(r);
 		return i;
 	}
 	return -ENOSPC;
@@ -98,8 +113,10 @@ int devreg_move(struct devreg *r, enum devreg_space s, int handle, uint64_t new_
 		return -EINVAL;
 	if (devreg_overlaps(r, s, new_base, g->len, handle))
 		return -EBUSY;
+	devreg_change_begin(r);
 	g->base = new_base;
 	devreg_sort(r, s);
+	devreg_change_end(r);
 	return 0;
 }
 
@@ -109,8 +126,10 @@ void devreg_del(struct devreg *r, enum devreg_space s, int handle)
 
 	if (!g)
 		return;
+	devreg_change_begin(r);
 	*g = (struct devreg_range){ 0 };
 	devreg_sort(r, s);
+	devreg_change_end(r);
 }
 
 /* Whether an access of size at addr lies in g (a port access needs
@@ -122,17 +141,28 @@ static bool devreg_holds(const struct devreg_range *g, enum devreg_space s, uint
 	       (s != DEVREG_MMIO || size <= g->len - (addr - g->base));
 }
 
+static inline uint64_t devreg_miss_key(uint32_t seq, uint64_t port)
+{
+	return (uint64_t)seq << 32 | port << 1 | 1;
+}
+
 EXIT_PATH const struct devreg_range *devreg_find(struct devreg *r, enum devreg_space s,
 				       uint64_t addr, unsigned size)
 {
 	const struct devreg_range *g;
 	unsigned lo = 0, hi;
+	uint64_t miss = 0;
 
 	if (s >= DEVREG_NSPACES || !size)
 		return NULL;
 	lo = r->hint[s];
 	if (lo && lo <= DEVREG_MAX_RANGES && devreg_holds(g = &r->ranges[s][lo - 1], s, addr, size))
 		return g;
+	if (s == DEVREG_PIO) {
+		miss = devreg_miss_key(__atomic_load_n(&r->seq, __ATOMIC_ACQUIRE), addr);
+		if (__atomic_load_n(&r->pio_miss, __ATOMIC_RELAXED) == miss)
+			return NULL;
+	}
 	lo = 0;
 	/* lo: how many ranges start at or below addr. */
 	hi = r->nused[s];
@@ -144,13 +174,29 @@ EXIT_PATH const struct devreg_range *devreg_find(struct devreg *r, enum devreg_s
 		else
 			hi = mid;
 	}
-	if (!lo)
+	g = lo ? &r->ranges[s][r->order[s][lo - 1]] : NULL;
+	if (!g || !devreg_holds(g, s, addr, size)) {
+		if (miss)
+			__atomic_store_n(&r->pio_miss, miss, __ATOMIC_RELAXED);
 		return NULL;
-	g = &r->ranges[s][r->order[s][lo - 1]];
-	if (!devreg_holds(g, s, addr, size))
-		return NULL;
+	}
 	r->hint[s] = (uint8_t)(r->order[s][lo - 1] + 1);
 	return g;
+}
+
+EXIT_PATH bool devreg_pio_unclaimed(struct devreg *r, uint16_t port)
+{
+	uint32_t seq = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+	bool none;
+
+	if (seq & 1)
+		return false;
+	/* A lookup of a state that held still from the count's first read
+	 * to its second; devreg_find reads only bounded indices, so one
+	 * that races a change reads stale slots, never outside them. */
+	none = devreg_find(r, DEVREG_PIO, port, 1) == NULL;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return none && __atomic_load_n(&r->seq, __ATOMIC_RELAXED) == seq;
 }
 
 EXIT_PATH int devreg_access(struct devreg *r, enum devreg_space s, void *who, uint64_t addr,

@@ -5,7 +5,10 @@
  * one target per address, overlapping ranges are refused. An address no
  * range covers is "nothing here" (-ENOENT) for the caller to handle.
  *
- * Pure code, no locking: the caller serializes per partition. */
+ * Pure code, no locking: the caller serializes changes and dispatches
+ * per partition. devreg_pio_unclaimed alone may run beside them: the
+ * changes bump a sequence count around themselves, and it answers only
+ * from a state that held still while it looked. */
 #ifndef VATRA_VMM_DEV_DEVREG_H
 #define VATRA_VMM_DEV_DEVREG_H
 
@@ -54,6 +57,14 @@ struct devreg {
 	 * polls the same register over and over); written by lookups,
 	 * checked against the slot before use, so any value is safe. */
 	uint8_t hint[DEVREG_NSPACES];
+	/* Odd while an add, move or delete changes the ranges, one more at
+	 * its start and its end. */
+	uint32_t seq;
+	/* The last port lookup that found nothing, as seq << 32 | port << 1
+	 * | 1 (a guest writes the same unclaimed port over and over: port
+	 * 0x80 for an I/O delay). Written by lookups; it counts only with
+	 * the current seq, so any value is safe. */
+	uint64_t pio_miss;
 	struct devreg_timer timers[DEVREG_MAX_TIMERS];
 	unsigned ntimers;
 };
@@ -78,6 +89,9 @@ bool devreg_busy(const struct devreg *r, enum devreg_space s, uint64_t base, uin
  * lie wholly inside one range. */
 const struct devreg_range *devreg_find(struct devreg *r, enum devreg_space s,
 				       uint64_t addr, unsigned size);
+/* Whether no range holds port, known without the caller's lock: false
+ * also when the ranges changed while it looked (ask again, locked). */
+bool devreg_pio_unclaimed(struct devreg *r, uint16_t port);
 /* Dispatches one access: the handler's result, or -ENOENT when no range
  * decodes it. */
 int devreg_access(struct devreg *r, enum devreg_space s, void *who, uint64_t addr,
