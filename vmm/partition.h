@@ -8,9 +8,12 @@
  * instruction emulator). So the device models and the vCPU states of a
  * partition are touched by one CPU at a time. A vCPU's CPU drops it
  * while the vCPU is in guest mode and while it handles a private exit
- * (vmm/vcpu.c: CPUID, every MSR but the TSC's, the VERSION hypercall),
- * which touch only [cpu] fields of that vCPU, constant ([start]) facts,
- * and its own LAPIC under that LAPIC's lock (lapic_lock, below); it does
+ * (vmm/vcpu.c: CPUID, every MSR but the TSC's, the VERSION hypercall,
+ * a port no device decodes), which touch only [cpu] fields of that
+ * vCPU, constant ([start]) facts, its own LAPIC under that LAPIC's lock
+ * (lapic_lock, below), and the port decoder's lock-free question
+ * (devreg_pio_unclaimed: a sequence count the decoder's changes, made
+ * under the lock, move around themselves); it does
  * so only when the last locked entry left no interrupt or NMI pending,
  * and goes back to the lock for a due timer, a kick, an interrupt its
  * LAPIC now has to deliver, or a device another CPU touched. Whoever
