@@ -257,11 +257,6 @@ static bool cpuid_keep(uint32_t leaf)
 /* The guest's answers, cached in the vCPU: a CPUID costs the hypervisor
  * one host CPUID (a hundred cycles and more on a real CPU) plus the
  * filtering, and guests ask the same few leaves over and over. */
-static unsigned cpuid_slot(uint32_t leaf, uint32_t sub)
-{
-	return (leaf ^ (leaf >> 29) ^ (sub * 5)) & 7;
-}
-
 /* Not in the cache: computed, and kept when it stays the same. */
 static void __attribute__((noinline)) cpuid_miss(struct vcpu *v, uint32_t leaf, uint32_t sub)
 {
@@ -284,19 +279,6 @@ static void __attribute__((noinline)) cpuid_miss(struct vcpu *v, uint32_t leaf, 
 	v->cpuid_cache[i].valid = true;
 }
 
-static inline bool cpuid_cached(struct vcpu *v, uint32_t leaf, uint32_t sub)
-{
-	const struct cpuid_entry *c = &v->cpuid_cache[cpuid_slot(leaf, sub)];
-
-	if (!c->valid || c->leaf != leaf || c->sub != sub)
-		return false;
-	v->regs.gpr[REG_RAX] = c->r[0];
-	v->regs.gpr[REG_RBX] = c->r[1];
-	v->regs.gpr[REG_RCX] = c->r[2];
-	v->regs.gpr[REG_RDX] = c->r[3];
-	return true;
-}
-
 static int __attribute__((noinline)) cpuid_exit_slow(struct vcpu *v, const struct vm_exit *e,
 						     uint32_t leaf, uint32_t sub)
 {
@@ -317,13 +299,4 @@ EXIT_PATH int cpuid_exit(struct vcpu *v, const struct vm_exit *e)
 		return cpuid_exit_slow(v, e, leaf, sub);
 	v->regs.rip += e->inst_len;
 	return 0;
-}
-
-EXIT_PATH bool cpuid_exit_cached(struct vcpu *v, const struct vm_exit *e)
-{
-	if (!e->inst_len || !cpuid_cached(v, (uint32_t)v->regs.gpr[REG_RAX],
-					  (uint32_t)v->regs.gpr[REG_RCX]))
-		return false;
-	v->regs.rip += e->inst_len;
-	return true;
 }

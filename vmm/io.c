@@ -24,8 +24,9 @@ static void port_access(struct vcpu *v, uint16_t port, unsigned size, bool in, u
  * fault has no device side effect. A fault ends the exit with the
  * registers of the elements done and RIP on the instruction, and the
  * guest takes it (SDM Vol. 2B, REP: a fault mid-REP leaves the state
- * for a restart). */
-static int string_io(struct vcpu *v, const struct vm_exit *e)
+ * for a restart). Out of line: io_exit's one-port exits, the common
+ * ones, need no frame for it. */
+static __attribute__((noinline)) int string_io(struct vcpu *v, const struct vm_exit *e)
 {
 	uint64_t mask = e->io.addr_size == 8 ? ~0ULL : e->io.addr_size == 4 ? 0xffffffffULL : 0xffff;
 	uint64_t count = e->io.rep ? v->regs.gpr[REG_RCX] & mask : 1;
@@ -71,11 +72,12 @@ EXIT_PATH int io_exit(struct vcpu *v, const struct vm_exit *e)
 	if (e->io.string)
 		return string_io(v, e);
 	val = (uint32_t)v->regs.gpr[REG_RAX];
-	/* Without the lock only a port found unclaimed comes here
-	 * (exit_private): it stays what it was found, whatever a BAR move
-	 * on another vCPU registers there meanwhile. */
+	/* Without the lock only what platform_port_private found comes
+	 * here (exit_private): a port that stays what it was found, whatever
+	 * a BAR move on another vCPU registers there meanwhile, and
+	 * CONFIG_ADDRESS or a function that was not there. */
 	if (v->unlocked_exit)
-		val = UINT32_MAX;
+		val = platform_port_private_io(v->part, e->io.port, e->io.size, e->io.in, val);
 	else
 		port_access(v, e->io.port, e->io.size, e->io.in, &val);
 	if (v->part->state != PART_RUNNING)

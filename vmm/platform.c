@@ -801,6 +801,30 @@ EXIT_PATH bool platform_port_unclaimed(struct partition *p, uint16_t port)
 	return devreg_pio_unclaimed(&p->plat.reg, port);
 }
 
+/* PCI configuration mechanism #1 (0xcf8 and 0xcfc-0xcff, always the
+ * PC's: no BAR may be placed over them) is what a guest's bus scan
+ * hammers: a dword at CONFIG_ADDRESS, then CONFIG_DATA of a function that
+ * is mostly not there. */
+EXIT_PATH bool platform_port_private(struct partition *p, uint16_t port, unsigned size)
+{
+	if (port == 0xcf8 && size == 4)
+		return true;
+	if (port >= 0xcfc && port <= 0xcff)
+		return vpci_cfc_none(&p->plat.pci, port - 0xcfc, size);
+	return platform_port_unclaimed(p, port);
+}
+
+EXIT_PATH uint32_t platform_port_private_io(struct partition *p, uint16_t port, unsigned size,
+					    bool in, uint32_t val)
+{
+	if (port == 0xcf8 && size == 4) {
+		if (in)
+			return vpci_cf8_read(&p->plat.pci);
+		vpci_cf8_write(&p->plat.pci, val);
+	}
+	return UINT32_MAX;
+}
+
 int platform_io_direct(struct partition *p, uint16_t port, unsigned len)
 {
 	if (devreg_busy(&p->plat.reg, DEVREG_PIO, port, len))

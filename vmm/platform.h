@@ -109,6 +109,15 @@ int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t 
 /* Whether no device of p decodes port (its first port decides, as for
  * platform_io), known without p's lock; false when unsure. */
 bool platform_port_unclaimed(struct partition *p, uint16_t port);
+/* Whether a non-string access to port of size bytes touches no device
+ * model and nothing shared but CONFIG_ADDRESS (itself one atomic register),
+ * so that it needs no lock: an unclaimed port, a dword at 0xcf8, or
+ * CONFIG_DATA while CONFIG_ADDRESS names no function (the answer is then
+ * the one of that moment). platform_port_private_io does it: the value
+ * an IN reads (all ones but at 0xcf8). */
+bool platform_port_private(struct partition *p, uint16_t port, unsigned size);
+uint32_t platform_port_private_io(struct partition *p, uint16_t port, unsigned size, bool in,
+				  uint32_t val);
 /* Lets partition p reach the machine's ports [port, port+len) without
  * exits: 0, or -EBUSY when a device model of its PC decodes any of them
  * (the guest would bypass it). */

@@ -444,25 +444,59 @@ static bool exit_private(const struct vcpu *v, const struct vm_exit *e)
 		return hypercall_private(v);
 	case EXIT_IO:
 		/* A port nothing decodes (port 0x80, Linux's I/O delay) reads
-		 * all ones and ignores writes: no device, no shared state. */
-		return !e->io.string && platform_port_unclaimed(v->part, e->io.port);
+		 * all ones and ignores writes: no device, no shared state; PCI
+		 * configuration of a function that is not there likewise. */
+		return !e->io.string && platform_port_private(v->part, e->io.port, e->io.size);
 	default:
 		return false;
 	}
 }
 
-/* The exit a guest makes most, handled by the vendor between two
- * entries without coming back to vcpu_run_slice: a CPUID the vCPU has
- * answered before, outside an interrupt shadow and a single step, with
- * no event to redeliver and nothing this loop would stop for (the rest
- * comes with a kick, as for the private exits). Everything else, and
- * any CPUID whose answer must be worked out, goes the whole way. */
-EXIT_PATH bool vcpu_cpuid_fast(struct vcpu *v, const struct vm_exit *e)
+/* The exits a guest makes most, handled by the vendor between two
+ * entries without coming back to vcpu_run_slice: CPUID, a port no device
+ * decodes (Linux's I/O delay), PCI configuration of a function that is
+ * not there (a bus scan) and the VERSION hypercall — private exits
+ * whose handling changes the vCPU's registers and nothing else — outside
+ * an interrupt shadow and a single step, with no event to redeliver and
+ * nothing this loop would stop for (the rest comes with a kick, as for
+ * the private exits). Everything else goes the whole way; so do the
+ * private MSRs, whose writes can change what is set up once around the
+ * vendor's loop (SPEC_CTRL by spec_enter, VT-x's SYSCALL MSRs) or touch
+ * the local APIC. */
+static EXIT_PATH __attribute__((noinline)) bool private_fast_other(struct vcpu *v,
+								 const struct vm_exit *e)
+{
+	if (e->reason == EXIT_CPUID) {
+		/* A leaf not cached yet, or no length from the hardware. */
+		v->unlocked_exit = true;
+		cpuid_exit(v, e);
+	} else if (e->reason == EXIT_IO) {
+		if (e->io.string || !platform_port_private(v->part, e->io.port, e->io.size))
+			return false;
+		v->unlocked_exit = true;
+		io_exit(v, e);
+	} else {
+		if (!hypercall_private(v))
+			return false;
+		v->unlocked_exit = true;
+		hypercall_exit(v, e);
+	}
+	v->unlocked_exit = false;
+	v->exits[e->reason]++;
+	__atomic_fetch_add(&v->guest_seq, 2, __ATOMIC_SEQ_CST);
+	return true;
+}
+
+EXIT_PATH bool vcpu_private_fast(struct vcpu *v, const struct vm_exit *e)
 {
 	if (!v->fast_reentry || e->shadow || e->event || e->cr8_set ||
 	    (v->regs.rflags & RFLAGS_TF) || v->yield || v->part->plat.dirty ||
-	    rdtsc() >= v->slice_end || !cpuid_exit_cached(v, e))
+	    rdtsc() >= v->slice_end)
 		return false;
+	/* A repeated CPUID whose length the hardware gave stays a leaf
+	 * without a frame; the rest is a tail call. */
+	if (e->reason != EXIT_CPUID || !cpuid_exit_cached(v, e))
+		return private_fast_other(v, e);
 	v->exits[EXIT_CPUID]++;
 	/* Even (out of guest mode) and odd again in one locked add, before
 	 * the vendor's entry reads a flush request (part_gpt_sync). */

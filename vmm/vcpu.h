@@ -16,16 +16,47 @@ void vcpu_fail(struct vcpu *v, const char *fmt, ...) __attribute__((format(print
  * hypercall.c). Each returns 0 when the exit was handled (RIP advanced
  * where needed) or the partition was stopped. */
 int cpuid_exit(struct vcpu *v, const struct vm_exit *e);
+
+/* The vCPU's cache of CPUID answers (vmm/cpuid.c fills it): the slot of
+ * a leaf and subleaf, and the answer written to the registers when that
+ * slot holds it. */
+static inline unsigned cpuid_slot(uint32_t leaf, uint32_t sub)
+{
+	return (leaf ^ (leaf >> 29) ^ (sub * 5)) & 7;
+}
+
+static inline bool cpuid_cached(struct vcpu *v, uint32_t leaf, uint32_t sub)
+{
+	const struct cpuid_entry *c = &v->cpuid_cache[cpuid_slot(leaf, sub)];
+
+	if (!c->valid || c->leaf != leaf || c->sub != sub)
+		return false;
+	v->regs.gpr[REG_RAX] = c->r[0];
+	v->regs.gpr[REG_RBX] = c->r[1];
+	v->regs.gpr[REG_RCX] = c->r[2];
+	v->regs.gpr[REG_RDX] = c->r[3];
+	return true;
+}
+
 /* A CPUID whose answer v has cached and whose length the hardware gave:
  * answered and RIP moved past it; false (nothing done) otherwise. */
-bool cpuid_exit_cached(struct vcpu *v, const struct vm_exit *e);
+static inline bool cpuid_exit_cached(struct vcpu *v, const struct vm_exit *e)
+{
+	if (!e->inst_len || !cpuid_cached(v, (uint32_t)v->regs.gpr[REG_RAX],
+					  (uint32_t)v->regs.gpr[REG_RCX]))
+		return false;
+	v->regs.rip += e->inst_len;
+	return true;
+}
 /* Called by the vendor's vcpu_run after each exit: true when the exit
  * was handled here in full and v may enter again at once, false to
- * return it to vcpu_run_slice (vmm/vcpu.c). Other exits pay one compare. */
-bool vcpu_cpuid_fast(struct vcpu *v, const struct vm_exit *e);
+ * return it to vcpu_run_slice (vmm/vcpu.c). Other exits pay one test. */
+bool vcpu_private_fast(struct vcpu *v, const struct vm_exit *e);
+#define EXIT_FAST_REASONS ((1u << EXIT_CPUID) | (1u << EXIT_IO) | (1u << EXIT_HYPERCALL))
 static inline bool vcpu_exit_fast(struct vcpu *v, const struct vm_exit *e)
 {
-	return e->reason == EXIT_CPUID && vcpu_cpuid_fast(v, e);
+	_Static_assert(EXIT_NREASONS <= 32, "exit reasons fit the mask");
+	return ((1u << e->reason) & EXIT_FAST_REASONS) && vcpu_private_fast(v, e);
 }
 struct cr_allowed;
 /* The CR4 and EFER bits the guest's CPUID shows, for vmm/crvalid.c. */

@@ -135,7 +135,7 @@ static void test_step_shadows(void)
 	n_steps = 0;
 	/* Asked once before, the stepped CPUID's answer is one the vCPU
 	 * keeps: the kind a vendor answers between two entries without the
-	 * run loop (vmm/vcpu.c, vcpu_cpuid_fast), which must still step. */
+	 * run loop (vmm/vcpu.c, vcpu_private_fast), which must still step. */
 	(void)cpuid(0, 0);
 	step_cpuid(NULL);
 	asm volatile("pushfq; andq $~0x100, (%%rsp); popfq" ::: "memory", "cc");

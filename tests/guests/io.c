@@ -1,6 +1,9 @@
 /*
  * io: port I/O as Vatra emulates it.
- *   - an unassigned port reads all ones at 8/16/32 bits, writes ignored
+ *   - an unassigned port reads all ones at 8/16/32 bits, writes ignored;
+ *     IN AL and IN AX leave the rest of RAX, IN EAX clears RAX's upper
+ *     half, OUT changes no register (SDM Vol. 1, 3.4.1.1; Vol. 2A, IN),
+ *     the same at every one of many INs in a row
  *   - COM1: LSR reads 0x60 (THR empty, idle), the scratch register 0x3ff
  *     reads back what was written
  *   - rep outsb of "string-io-ok\n" to 0x3f8 prints that line
@@ -139,6 +142,33 @@ static void string_forms(void)
 	rt_printf("io: %u string I/O forms checked with DF=0 and DF=1\n", n);
 }
 
+/* What an IN writes: the bytes of its width, zero-extended only at 32
+ * bits; many in a row, as a loop of I/O delays makes them. */
+static void in_widths(void)
+{
+	const uint64_t fill = 0x1122334455667788ULL;
+	uint64_t a, d;
+	unsigned wrong = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		a = fill;
+		asm volatile("inb %%dx, %%al" : "+a"(a) : "d"(UNASSIGNED));
+		wrong += a != 0x11223344556677ffULL;
+		a = fill;
+		asm volatile("inw %%dx, %%ax" : "+a"(a) : "d"(UNASSIGNED));
+		wrong += a != 0x112233445566ffffULL;
+		a = fill;
+		asm volatile("inl %%dx, %%eax" : "+a"(a) : "d"(UNASSIGNED));
+		wrong += a != 0xffffffffULL;
+		a = fill;
+		d = UNASSIGNED | 0xabcd0000ULL;
+		asm volatile("outl %%eax, %%dx" : "+a"(a), "+d"(d));
+		wrong += a != fill || d != (UNASSIGNED | 0xabcd0000ULL);
+	}
+	EXPECT_EQ(wrong, 0);
+	rt_printf("io: IN widths and OUT registers right %d times\n", 1000);
+}
+
 int main(uint32_t mb_magic, uint64_t mb_info)
 {
 	(void)mb_magic, (void)mb_info;
@@ -153,6 +183,7 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	EXPECT_EQ(inl(UNASSIGNED), 0xffffffff);
 	rt_printf("io: port 0x%x reads 0x%x 0x%x 0x%x\n", UNASSIGNED, inb(UNASSIGNED),
 		  inw(UNASSIGNED), inl(UNASSIGNED));
+	in_widths();
 
 	uint8_t lsr = inb(0x3fd);
 	rt_printf("io: COM1 LSR 0x%x\n", lsr);

@@ -118,6 +118,7 @@ guest_suite_check() { # TAG LOG
 	check "$t: CPU 0's TLB tags rolled over while the guests ran" has "$L" "^(svm|vmx): CPU 0: (ASIDs|VPIDs) rolled over, generation 2$"
 	check "$t: hypercall console write reaches the console" has "$L" "^\[hcall\] hello from a hypercall$"
 	check "$t: string I/O reaches the console" has "$L" "^\[io\] string-io-ok$"
+	check "$t: IN and OUT write exactly their width of RAX, each of 1000 times" has "$L" "^\[io\] io: IN widths and OUT registers right 1000 times$"
 	check "$t: every INS/OUTS form with DF=0 and DF=1" has "$L" "^\[io\] io: 24 string I/O forms checked with DF=0 and DF=1$"
 	check "$t: no string I/O form failed" hasnt "$L" "^\[io\] io: FAIL"
 	check "$t: every STOS/MOVS form on MMIO with DF=0 and DF=1" has "$L" "^\[mmio\] mmio: 48 STOS/MOVS forms checked with DF=0 and DF=1$"

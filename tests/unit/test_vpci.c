@@ -369,6 +369,49 @@ static void test_add_device(void **state)
 	assert_int_equal(io_read(0, 0, 0, 0, 4), 0x29c08086);
 }
 
+/* vpci_cfc_none (what a vCPU answers without the partition's lock) says
+ * "nothing there" exactly when CONFIG_DATA under that CONFIG_ADDRESS
+ * reaches no function: the enable bit clear, an access that does not fit
+ * the dword, or an address no function has; then the read is all ones
+ * and no device hook sees it. Everywhere else it says no. */
+static void test_cfc_none(void **state)
+{
+	static const unsigned buses[] = { 0, 1, 2, 255 }, devs[] = { 0, 1, 30, 31 },
+			      fns[] = { 0, 6, 7 }, regs[] = { 0, 0x40, 0xfc }, sizes[] = { 1, 2, 4 };
+	struct fake_dev dev = { 0 };
+	struct vpci_func *f = NULL;
+	unsigned none = 0, some = 0;
+
+	(void)state;
+	assert_int_equal(vpci_add(vp, 2, 31, 7, &fake_ops, &dev, &f), 0);
+	for (unsigned en = 0; en < 2; en++)
+	for (size_t b = 0; b < 4; b++)
+	for (size_t d = 0; d < 4; d++)
+	for (size_t fn = 0; fn < 3; fn++)
+	for (size_t r = 0; r < 3; r++)
+	for (unsigned off = 0; off < 4; off++)
+	for (size_t z = 0; z < 3; z++) {
+		unsigned bus = buses[b], dv = devs[d], fu = fns[fn], sz = sizes[z];
+		bool there = (bus == 0 && dv == 0 && fu == 0) || (bus == 2 && dv == 31 && fu == 7);
+		bool reaches = en && there && off + sz <= 4;
+		uint32_t cf8 = cf8_addr(bus, dv, fu, regs[r]) & ~(en ? 0u : 0x80000000u);
+		unsigned reads = dev.reads;
+
+		vpci_cf8_write(vp, cf8);
+		assert_int_equal(vpci_cfc_none(vp, off, sz), !reaches);
+		if (!reaches) {
+			assert_int_equal(vpci_cfc_read(vp, off, sz), ones(sz));
+			assert_int_equal(dev.reads, reads);
+			none++;
+		} else {
+			some++;
+		}
+		/* It reads CONFIG_ADDRESS and changes nothing. */
+		assert_int_equal(vpci_cf8_read(vp), cf8);
+	}
+	assert_true(none > 0 && some > 0);
+}
+
 static void test_add_errors(void **state)
 {
 	struct vpci_func *f;
@@ -569,6 +612,7 @@ int main(void)
 		T(test_ecam_bad_accesses),
 		T(test_add_device),
 		T(test_add_errors),
+		T(test_cfc_none),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

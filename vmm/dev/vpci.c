@@ -1,5 +1,6 @@
 /* PCI configuration space. See vmm/dev/vpci.h. */
 #include "vmm/dev/vpci.h"
+#include "include/vatra/hotpath.h"
 #include "lib/string.h"
 #include "lib/errno.h"
 
@@ -298,30 +299,44 @@ static void vpci_write(struct vpci *p, unsigned bus, unsigned dev, unsigned fn,
 
 /* ---- configuration mechanism #1 ---- */
 
-uint32_t vpci_cf8_read(struct vpci *p)
+/* CONFIG_ADDRESS is one register for all of the partition's vCPUs, as
+ * the chipset's is for all CPUs: each access is one atomic load or store
+ * (a vCPU may set it without the partition's lock, vpci_cfc_none). */
+EXIT_PATH uint32_t vpci_cf8_read(struct vpci *p)
 {
-	return p->cf8;
+	return __atomic_load_n(&p->cf8, __ATOMIC_RELAXED);
 }
 
-void vpci_cf8_write(struct vpci *p, uint32_t val)
+EXIT_PATH void vpci_cf8_write(struct vpci *p, uint32_t val)
 {
-	p->cf8 = val & VPCI_CF8_WRITABLE;
+	__atomic_store_n(&p->cf8, val & VPCI_CF8_WRITABLE, __ATOMIC_RELAXED);
 }
 
-/* Decodes CONFIG_ADDRESS plus the CONFIG_DATA port offset. With the
- * enable bit clear a CONFIG_DATA access is plain I/O to nothing. Bus 0
- * means a type 0 cycle to a device on the root bus, any other bus a type 1
- * cycle for a bridge; with no bridges both come down to the table lookup. */
-static bool vpci_cfc_decode(const struct vpci *p, unsigned offset, unsigned size,
+/* Decodes CONFIG_ADDRESS (read once) plus the CONFIG_DATA port offset.
+ * With the enable bit clear a CONFIG_DATA access is plain I/O to nothing.
+ * Bus 0 means a type 0 cycle to a device on the root bus, any other bus a
+ * type 1 cycle for a bridge; with no bridges both come down to the table
+ * lookup. */
+static bool vpci_cfc_decode(struct vpci *p, unsigned offset, unsigned size,
 			    unsigned *bus, unsigned *dev, unsigned *fn, unsigned *reg)
 {
-	if (!(p->cf8 & VPCI_CF8_ENABLE) || offset > 3 || !vpci_access_ok(offset, size))
+	uint32_t cf8 = vpci_cf8_read(p);
+
+	if (!(cf8 & VPCI_CF8_ENABLE) || offset > 3 || !vpci_access_ok(offset, size))
 		return false;
-	*bus = (p->cf8 >> 16) & 0xff;
-	*dev = (p->cf8 >> 11) & 0x1f;
-	*fn = (p->cf8 >> 8) & 0x7;
-	*reg = (p->cf8 & 0xfc) + offset;
+	*bus = (cf8 >> 16) & 0xff;
+	*dev = (cf8 >> 11) & 0x1f;
+	*fn = (cf8 >> 8) & 0x7;
+	*reg = (cf8 & 0xfc) + offset;
 	return true;
+}
+
+EXIT_PATH bool vpci_cfc_none(struct vpci *p, unsigned offset, unsigned size)
+{
+	unsigned bus, dev, fn, reg;
+
+	return !vpci_cfc_decode(p, offset, size, &bus, &dev, &fn, &reg) ||
+	       !vpci_find(p, bus, dev, fn);
 }
 
 uint32_t vpci_cfc_read(struct vpci *p, unsigned offset, unsigned size)

@@ -175,6 +175,12 @@ uint32_t vpci_cf8_read(struct vpci *p);
 void vpci_cf8_write(struct vpci *p, uint32_t val);
 uint32_t vpci_cfc_read(struct vpci *p, unsigned offset, unsigned size);
 void vpci_cfc_write(struct vpci *p, unsigned offset, unsigned size, uint32_t val);
+/* Whether a CONFIG_DATA access (offset 0-3, size) under the CONFIG_ADDRESS
+ * the guest holds now reaches no function, so that it reads all ones and
+ * writes nothing. Needs no lock: CONFIG_ADDRESS is read once, atomically,
+ * and the function table does not change while the partition runs (it is
+ * built before its vCPUs start and torn down after all have left). */
+bool vpci_cfc_none(struct vpci *p, unsigned offset, unsigned size);
 
 /* ECAM: off is the offset into the window (bus 0 at 0), size 1, 2 or 4.
  * Accesses of another size, crossing a dword, or beyond bus 255 read all
