@@ -31,6 +31,8 @@ static int m_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 {
 	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
 
+	if (v->unlocked_exit)
+		return platform_lapic_mmio(v, gpa, size, false, val);
 	if (ignoring(v->part, gpa, size)) {
 		*val = size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 		v->unmapped_reads++;
@@ -43,6 +45,8 @@ static int m_write(void *ctx, uint64_t gpa, unsigned size, uint64_t val)
 {
 	struct vcpu *v = ((struct mmio_ctx *)ctx)->v;
 
+	if (v->unlocked_exit)
+		return platform_lapic_mmio(v, gpa, size, true, &val);
 	if (ignoring(v->part, gpa, size)) {
 		v->unmapped_writes++;
 		return 0;
@@ -161,7 +165,7 @@ int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 			  "which is not RAM", (unsigned long long)e->mmio.gpa);
 		return 0;
 	}
-	if (!platform_mmio_owns(v->part, e->mmio.gpa) &&
+	if (!v->unlocked_exit && !platform_mmio_owns(v->part, e->mmio.gpa) &&
 	    (e->mmio.fetch || v->part->cfg.unmapped != PART_UNMAPPED_IGNORE)) {
 		vcpu_fail(v, "%s unmapped guest-physical address %#llx",
 			  e->mmio.fetch ? "executed from" : e->mmio.write ? "wrote to" : "read from",
@@ -175,6 +179,15 @@ int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 	vmm->get_ctl(v, &c);
 	got = gla_fetch(v, b, sizeof(b), &f);
 	r = x86_decode(b, got, c.mode, &in);
+	/* Without the partition's lock (exit_private: the exit's address is
+	 * on the LAPIC page) only a plain MOV goes on, its one access
+	 * straight to the vCPU's own LAPIC; anything else, or an access
+	 * that leaves the page, is handed back untouched (x86_emulate
+	 * changes nothing when its access fails) for the locked way. */
+	if (v->unlocked_exit && (r || (in.op != X86_OP_MOV_LOAD && in.op != X86_OP_MOV_STORE))) {
+		v->unlocked_retry = true;
+		return 0;
+	}
 	if (r == -E2BIG && got < sizeof(b)) {
 		/* The bytes the instruction still needs cannot be fetched. */
 		gla_raise(v, &f, "instruction fetch");
@@ -192,6 +205,10 @@ int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 		return 0;
 	}
 	r = x86_emulate(&in, &v->regs, c.mode, e->mmio.gpa, &ops);
+	if (r == -EAGAIN && v->unlocked_exit) {
+		v->unlocked_retry = true;
+		return 0;
+	}
 	if (r && ctx.faulted)
 		gla_raise(v, &ctx.fault, "string instruction on device memory");
 	else if (r)

@@ -9,11 +9,14 @@
  * partition are touched by one CPU at a time. A vCPU's CPU drops it
  * while the vCPU is in guest mode and while it handles a private exit
  * (vmm/vcpu.c: CPUID, every MSR but the TSC's, the VERSION hypercall,
- * a port no device decodes), which touch only [cpu] fields of that
+ * a port no device decodes, PCI CONFIG_ADDRESS and CONFIG_DATA of a
+ * function that is not there), which touch only [cpu] fields of that
  * vCPU, constant ([start]) facts, its own LAPIC under that LAPIC's lock
- * (lapic_lock, below), and the port decoder's lock-free question
+ * (lapic_lock, below), the port decoder's lock-free question
  * (devreg_pio_unclaimed: a sequence count the decoder's changes, made
- * under the lock, move around themselves); it does
+ * under the lock, move around themselves), and CONFIG_ADDRESS, one
+ * atomic load or store (vmm/dev/vpci.c), with the virtual PCI bus's table
+ * of functions, which is [start]; it does
  * so only when the last locked entry left no interrupt or NMI pending,
  * and goes back to the lock for a due timer, a kick, an interrupt its
  * LAPIC now has to deliver, or a device another CPU touched. Whoever
@@ -97,6 +100,7 @@ struct vcpu {
 	uint64_t lapic_due;          /* [cpu] TSC of its timer's next deadline, 0 = none */
 	bool lapic_touched;          /* [cpu] accessed since its timer was last run */
 	bool unlocked_exit;          /* [cpu] its exit is being handled without [part] */
+	bool unlocked_retry;         /* [cpu] that handler did nothing: take it with [part] */
 	/* [cpu] the vendor may handle an exit vcpu_exit_fast takes and
 	 * enter again without returning: nothing waits for delivery and no
 	 * speculation control is switched around the guest */

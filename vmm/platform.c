@@ -663,6 +663,14 @@ static int mmio_lapic(void *ctx, void *who, uint64_t addr, uint64_t off, unsigne
 	return r == -EINVAL ? 0 : r;
 }
 
+EXIT_PATH int platform_lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write,
+				  uint64_t *val)
+{
+	if (!platform_lapic_page(gpa) || !platform_lapic_page(gpa + size - 1))
+		return -EAGAIN;
+	return mmio_lapic(NULL, v, gpa, gpa - PLAT_LAPIC_GPA, size, write, val);
+}
+
 static int mmio_ioapic(void *ctx, void *who, uint64_t addr, uint64_t off, unsigned size,
 		       bool write, uint64_t *val)
 {

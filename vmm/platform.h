@@ -109,6 +109,16 @@ int platform_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t 
 /* Whether no device of p decodes port (its first port decides, as for
  * platform_io), known without p's lock; false when unsure. */
 bool platform_port_unclaimed(struct partition *p, uint16_t port);
+/* Whether gpa is on the local APIC's page (every vCPU's own LAPIC
+ * there; its base never moves). */
+static inline bool platform_lapic_page(uint64_t gpa)
+{
+	return (gpa & ~0xfffULL) == PLAT_LAPIC_GPA;
+}
+/* An access of v's to its own LAPIC's page, straight to the model,
+ * without the partition's lock: 0, or -EAGAIN (nothing done) when
+ * [gpa, gpa + size) leaves the page. */
+int platform_lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val);
 /* Whether a non-string access to port of size bytes touches no device
  * model and nothing shared but CONFIG_ADDRESS (itself one atomic register),
  * so that it needs no lock: an unclaimed port, a dword at 0xcf8, or

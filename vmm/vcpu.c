@@ -442,6 +442,11 @@ static bool exit_private(const struct vcpu *v, const struct vm_exit *e)
 		return msr_private(e->msr.index);
 	case EXIT_HYPERCALL:
 		return hypercall_private(v);
+	case EXIT_MMIO:
+		/* The vCPU's own local APIC in xAPIC mode (EOIs, the ICR, the
+		 * timer): a plain MOV goes on there, anything else comes back
+		 * untouched (mmio_exit, unlocked_retry). */
+		return !e->mmio.walk && !e->mmio.fetch && platform_lapic_page(e->mmio.gpa);
 	case EXIT_IO:
 		/* A port nothing decodes (port 0x80, Linux's I/O delay) reads
 		 * all ones and ignores writes: no device, no shared state; PCI
@@ -581,6 +586,12 @@ EXIT_PATH void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 			v->unlocked_exit = true;
 			handle_exit(v, &e);
 			v->unlocked_exit = false;
+			if (v->unlocked_retry) {
+				/* Nothing was done: the locked way takes it. */
+				v->unlocked_retry = false;
+				v->exits[e.reason]--;
+				break;
+			}
 			handled = true;
 			/* Its own LAPIC was written (a timer, the TPR, an EOI):
 			 * the timer's deadline may have moved, an interrupt may

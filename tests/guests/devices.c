@@ -1363,6 +1363,20 @@ static void test_lapic(void)
 	EXPECT_EQ(lapic_rd(LAPIC_LVT_LINT1), LVT_MASKED | 0x400);
 	lapic_wr(LAPIC_LVT_ERR, LVT_MASKED | 0xfe);
 	EXPECT_EQ(lapic_rd(LAPIC_LVT_ERR), LVT_MASKED | 0xfe);
+	/* Not only MOV: a narrower MOVZX read sees the register's low half,
+	 * a read-modify-write XOR changes the register (Vatra takes these
+	 * the partition's locked way, MOVs straight to the vCPU's LAPIC). */
+	{
+		volatile uint32_t *lerr = (volatile uint32_t *)(LAPIC_BASE + LAPIC_LVT_ERR);
+		uint32_t z;
+
+		__asm__ volatile("movzwl %1, %0" : "=r"(z) : "m"(*lerr));
+		EXPECT_EQ(z, 0xfe);
+		__asm__ volatile("xorl $1, %0" : "+m"(*lerr));
+		EXPECT_EQ(lapic_rd(LAPIC_LVT_ERR), LVT_MASKED | 0xff);
+		__asm__ volatile("xorl $1, %0" : "+m"(*lerr));
+		EXPECT_EQ(lapic_rd(LAPIC_LVT_ERR), LVT_MASKED | 0xfe);
+	}
 	/* No TSC-deadline mode offered (CPUID.1:ECX[24]): bit 18 reserved. */
 	if (!(c1.ecx & (1u << 24))) {
 		lapic_wr(LAPIC_LVT_TIMER, LVT_MASKED | (2u << 17) | V_LTIMER);
