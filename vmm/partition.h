@@ -10,7 +10,8 @@
  * while the vCPU is in guest mode and while it handles a private exit
  * (vmm/vcpu.c: CPUID, every MSR but the TSC's, the VERSION hypercall,
  * a port no device decodes, PCI CONFIG_ADDRESS and CONFIG_DATA of a
- * function that is not there), which touch only [cpu] fields of that
+ * function that is not there, a read of the PM timer while it follows
+ * guest time, a MOV to the vCPU's own xAPIC page), which touch only [cpu] fields of that
  * vCPU, constant ([start]) facts, its own LAPIC under that LAPIC's lock
  * (lapic_lock, below), the port decoder's lock-free question
  * (devreg_pio_unclaimed: a sequence count the decoder's changes, made

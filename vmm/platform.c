@@ -813,12 +813,17 @@ EXIT_PATH bool platform_port_unclaimed(struct partition *p, uint16_t port)
  * PC's: no BAR may be placed over them) is what a guest's bus scan
  * hammers: a dword at CONFIG_ADDRESS, then CONFIG_DATA of a function that
  * is mostly not there. */
-EXIT_PATH bool platform_port_private(struct partition *p, uint16_t port, unsigned size)
+EXIT_PATH bool platform_port_private(struct partition *p, uint16_t port, unsigned size, bool in)
 {
+	uint32_t t;
+
 	if (port == 0xcf8 && size == 4)
 		return true;
 	if (port >= 0xcfc && port <= 0xcff)
 		return vpci_cfc_none(&p->plat.pci, port - 0xcfc, size);
+	/* The ACPI PM timer: Linux's clock when it trusts no TSC. */
+	if (port >= VPM_PM_TMR && port < VPM_PM_TMR + 4)
+		return in && vpm_timer_peek(&p->plat.pm, port, size, 0, &t);
 	return platform_port_unclaimed(p, port);
 }
 
@@ -830,6 +835,8 @@ EXIT_PATH uint32_t platform_port_private_io(struct partition *p, uint16_t port, 
 			return vpci_cf8_read(&p->plat.pci);
 		vpci_cf8_write(&p->plat.pci, val);
 	}
+	if (in && vpm_timer_peek(&p->plat.pm, port, size, platform_now(p), &val))
+		return val;
 	return UINT32_MAX;
 }
 

@@ -119,13 +119,14 @@ static inline bool platform_lapic_page(uint64_t gpa)
  * without the partition's lock: 0, or -EAGAIN (nothing done) when
  * [gpa, gpa + size) leaves the page. */
 int platform_lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val);
-/* Whether a non-string access to port of size bytes touches no device
- * model and nothing shared but CONFIG_ADDRESS (itself one atomic register),
- * so that it needs no lock: an unclaimed port, a dword at 0xcf8, or
- * CONFIG_DATA while CONFIG_ADDRESS names no function (the answer is then
- * the one of that moment). platform_port_private_io does it: the value
- * an IN reads (all ones but at 0xcf8). */
-bool platform_port_private(struct partition *p, uint16_t port, unsigned size);
+/* Whether a non-string access (an IN when in) to port of size bytes
+ * touches no device model and nothing shared but CONFIG_ADDRESS (itself
+ * one atomic register), so that it needs no lock: an unclaimed port, a
+ * dword at 0xcf8, CONFIG_DATA while CONFIG_ADDRESS names no function (the
+ * answer is then the one of that moment), or a read of the PM timer while
+ * it follows guest time. platform_port_private_io does it: the value an
+ * IN reads (all ones but at 0xcf8 and the PM timer). */
+bool platform_port_private(struct partition *p, uint16_t port, unsigned size, bool in);
 uint32_t platform_port_private_io(struct partition *p, uint16_t port, unsigned size, bool in,
 				  uint32_t val);
 /* Lets partition p reach the machine's ports [port, port+len) without

@@ -451,7 +451,7 @@ static bool exit_private(const struct vcpu *v, const struct vm_exit *e)
 		/* A port nothing decodes (port 0x80, Linux's I/O delay) reads
 		 * all ones and ignores writes: no device, no shared state; PCI
 		 * configuration of a function that is not there likewise. */
-		return !e->io.string && platform_port_private(v->part, e->io.port, e->io.size);
+		return !e->io.string && platform_port_private(v->part, e->io.port, e->io.size, e->io.in);
 	default:
 		return false;
 	}
@@ -460,7 +460,8 @@ static bool exit_private(const struct vcpu *v, const struct vm_exit *e)
 /* The exits a guest makes most, handled by the vendor between two
  * entries without coming back to vcpu_run_slice: CPUID, a port no device
  * decodes (Linux's I/O delay), PCI configuration of a function that is
- * not there (a bus scan) and the VERSION hypercall — private exits
+ * not there (a bus scan), a read of the PM timer (Linux's clock when it
+ * trusts no TSC) and the VERSION hypercall — private exits
  * whose handling changes the vCPU's registers and nothing else — outside
  * an interrupt shadow and a single step, with no event to redeliver and
  * nothing this loop would stop for (the rest comes with a kick, as for
@@ -476,7 +477,7 @@ static EXIT_PATH __attribute__((noinline)) bool private_fast_other(struct vcpu *
 		v->unlocked_exit = true;
 		cpuid_exit(v, e);
 	} else if (e->reason == EXIT_IO) {
-		if (e->io.string || !platform_port_private(v->part, e->io.port, e->io.size))
+		if (e->io.string || !platform_port_private(v->part, e->io.port, e->io.size, e->io.in))
 			return false;
 		v->unlocked_exit = true;
 		io_exit(v, e);

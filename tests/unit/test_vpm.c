@@ -296,6 +296,53 @@ static void test_tmr_sts_hw(void **state)
 	assert_int_equal(vpm_read(&pm, VPM_PM1A_EVT, 2) & VPM_TMR_STS, 0);
 }
 
+/* A read of the PM timer without the partition's lock (vpm_timer_peek):
+ * the same value vpm_read gives at the same moment for every size and
+ * offset inside PM_TMR, 24 and 32 bits wide, the model untouched; and a
+ * TMR_STS that the read would have set is set by the next vpm_read all
+ * the same. Refused outside PM_TMR, across its end, and while the timer
+ * follows a hardware counter. */
+static void test_timer_peek(void **state)
+{
+	static const uint64_t times[] = { 0, 1, 999, 1000000000, 4686390000ull, 12345678901234ull };
+	struct vpm pm, before;
+	uint32_t v;
+
+	(void)state;
+	for (int ext = 0; ext < 2; ext++) {
+		setup_pm(&pm, ext);
+		for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++)
+			for (unsigned port = VPM_PM_TMR; port < VPM_PM_TMR + 4; port++)
+				for (unsigned size = 1; size <= 4; size *= 2) {
+					if (port + size > VPM_PM_TMR + 4) {
+						assert_false(vpm_timer_peek(&pm, (uint16_t)port, size,
+									    times[k], &v));
+						continue;
+					}
+					now = times[k];
+					before = pm;
+					assert_true(vpm_timer_peek(&pm, (uint16_t)port, size, now, &v));
+					assert_memory_equal(&pm, &before, sizeof(pm));
+					uint32_t mask = size == 4 ? ~0u : (1u << 8 * size) - 1;
+					assert_int_equal(v & mask, vpm_read(&pm, (uint16_t)port, size));
+				}
+	}
+	/* TMR_STS: a peek past the toggle changes nothing; the next read of
+	 * PM1_STS finds it set. */
+	setup_pm(&pm, false);
+	now = ns_of(1ull << 23);
+	assert_true(vpm_timer_peek(&pm, VPM_PM_TMR, 4, now, &v));
+	assert_int_equal(v, 1u << 23);
+	assert_int_equal(pm.sts & VPM_TMR_STS, 0);
+	assert_int_equal(vpm_read(&pm, VPM_PM1A_EVT, 2) & VPM_TMR_STS, VPM_TMR_STS);
+	/* Not the PM timer, or not guest time's. */
+	assert_false(vpm_timer_peek(&pm, VPM_PM1A_EVT, 2, now, &v));
+	assert_false(vpm_timer_peek(&pm, VPM_PM_TMR - 1, 1, now, &v));
+	assert_false(vpm_timer_peek(&pm, VPM_PM_TMR + 4, 1, now, &v));
+	vpm_follow_hw(&pm, fake_hw, NULL);
+	assert_false(vpm_timer_peek(&pm, VPM_PM_TMR, 4, now, &v));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_power_button),
 		cmocka_unit_test(test_tmr_sts),
 		cmocka_unit_test(test_tmr_sts_hw),
+		cmocka_unit_test(test_timer_peek),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -190,6 +190,15 @@ uint32_t vpm_read(struct vpm *pm, uint16_t port, unsigned size)
 	return v;
 }
 
+bool vpm_timer_peek(const struct vpm *pm, uint16_t port, unsigned size, uint64_t now,
+		    uint32_t *val)
+{
+	if (pm->hw_read || port < VPM_PM_TMR || port + size > VPM_PM_TMR + 4 || size > 4)
+		return false;
+	*val = vpmtimer_read(&pm->tmr, now) >> 8 * (port - VPM_PM_TMR);
+	return true;
+}
+
 /* A write to PM1_CNT, whole register as it now reads plus the write-only
  * bits written. */
 static enum vpm_action vpm_cnt(struct vpm *pm, uint16_t v)

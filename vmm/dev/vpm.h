@@ -71,6 +71,14 @@ void vpm_follow_hw(struct vpm *pm, uint32_t (*hw_read)(void *ctx), void *ctx);
 /* Access of size 1, 2 or 4 at a port in 0x600-0x60B or 0xCF9, byte by
  * byte (other bytes read 0xff, writes to them are ignored). */
 uint32_t vpm_read(struct vpm *pm, uint16_t port, unsigned size);
+/* A read of size bytes at port within PM_TMR while the timer follows
+ * guest time (no hw_read), from constant facts and now alone: true with
+ * *val as vpm_read would return it, and nothing in the model changes
+ * (TMR_STS is counted up to date by the next vpm_read or vpm_update,
+ * over the whole interval, as this read would have); false for anything
+ * else. Needs no lock. */
+bool vpm_timer_peek(const struct vpm *pm, uint16_t port, unsigned size, uint64_t now,
+		    uint32_t *val);
 enum vpm_action vpm_write(struct vpm *pm, uint16_t port, unsigned size, uint32_t v);
 /* The operator pressed the power button: PWRBTN_STS, an SCI if enabled
  * (the guest then shuts down and enters S5). */
