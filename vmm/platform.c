@@ -835,7 +835,9 @@ EXIT_PATH uint32_t platform_port_private_io(struct partition *p, uint16_t port, 
 			return vpci_cf8_read(&p->plat.pci);
 		vpci_cf8_write(&p->plat.pci, val);
 	}
-	if (in && vpm_timer_peek(&p->plat.pm, port, size, platform_now(p), &val))
+	/* The port first: the clock is read for the PM timer only. */
+	if (in && port >= VPM_PM_TMR && port < VPM_PM_TMR + 4 &&
+	    vpm_timer_peek(&p->plat.pm, port, size, platform_now(p), &val))
 		return val;
 	return UINT32_MAX;
 }
