@@ -205,7 +205,8 @@ int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 		return 0;
 	}
 	r = x86_emulate(&in, &v->regs, c.mode, e->mmio.gpa, &ops);
-	if (r == -EAGAIN && v->unlocked_exit) {
+	/* A failed access changed nothing: the locked way reports it. */
+	if (r && v->unlocked_exit) {
 		v->unlocked_retry = true;
 		return 0;
 	}
