@@ -564,8 +564,9 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 	e->shadow = vm->c.int_state & 1;
 	if (nrip && vm->c.next_rip > rip && vm->c.next_rip - rip <= 15)
 		e->inst_len = (uint8_t)(vm->c.next_rip - rip);
-	/* The commonest exits before the switch, whose jump table would be
-	 * one more page and one more indirect branch for each of them. */
+	/* The commonest exits (CPUID, the hypercall, port I/O, MMIO) before
+	 * the switch, whose jump table would be one more page and one more
+	 * indirect branch for each of them. */
 	if (code == SVM_EXIT_CPUID) {
 		e->reason = EXIT_CPUID;
 		return;
@@ -574,12 +575,7 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 		e->reason = EXIT_HYPERCALL;
 		return;
 	}
-	switch (code) {
-	case SVM_EXIT_MSR:
-		e->reason = i1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
-		e->msr.index = (uint32_t)v->regs.gpr[REG_RCX];
-		break;
-	case SVM_EXIT_IOIO:
+	if (code == SVM_EXIT_IOIO) {
 		/* EXITINFO1 (15.10.2): type, string, rep, size, address size,
 		 * segment, port; EXITINFO2 is the next RIP on every CPU. */
 		e->reason = EXIT_IO;
@@ -591,8 +587,9 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 		e->io.seg = (i1 >> 10) & 7;
 		e->io.port = (uint16_t)(i1 >> 16);
 		e->inst_len = (uint8_t)(vm->c.exitinfo2 - rip);
-		break;
-	case SVM_EXIT_NPF:
+		return;
+	}
+	if (code == SVM_EXIT_NPF) {
 		/* EXITINFO1 is a #PF-style error code, EXITINFO2 the address. */
 		e->reason = EXIT_MMIO;
 		e->mmio.gpa = vm->c.exitinfo2;
@@ -602,6 +599,12 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint64_t rip)
 		 * on the final translation (APM Vol. 2, 15.25.6). */
 		e->mmio.walk = (i1 >> 33) & 1;
 		e->inst_len = 0;
+		return;
+	}
+	switch (code) {
+	case SVM_EXIT_MSR:
+		e->reason = i1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+		e->msr.index = (uint32_t)v->regs.gpr[REG_RCX];
 		break;
 	case SVM_EXIT_HLT:
 		e->reason = EXIT_HLT;

@@ -909,14 +909,15 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 	e->vendor_code = reason;
 	e->inst_len = (uint8_t)vmread(EXIT_INSN_LEN);
 	e->shadow = vmread(GUEST_INTERRUPTIBILITY) & 3;
-	/* The commonest exits first: they have no exit qualification to
-	 * read, and the switch's jump table would be one more page and one
-	 * more indirect branch for each of them. */
-	if (reason == VMX_EXIT_CPUID) {
+	/* The commonest exits first: CPUID and the hypercall have no exit
+	 * qualification to read, and the switch's jump table would be one
+	 * more page and one more indirect branch for each of them (port I/O
+	 * comes before it too, once the qualification is read). */
+	if ((reason & 0xffff) == VMX_EXIT_CPUID) {
 		e->reason = EXIT_CPUID;
 		return;
 	}
-	if (reason == VMX_EXIT_VMCALL) {
+	if ((reason & 0xffff) == VMX_EXIT_VMCALL) {
 		e->reason = EXIT_HYPERCALL;
 		return;
 	}
@@ -936,13 +937,7 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 		}
 		return;
 	}
-	switch (reason & 0xffff) {
-	case VMX_EXIT_RDMSR:
-	case VMX_EXIT_WRMSR:
-		e->reason = (reason & 0xffff) == VMX_EXIT_RDMSR ? EXIT_MSR_READ : EXIT_MSR_WRITE;
-		e->msr.index = (uint32_t)v->regs.gpr[REG_RCX];
-		break;
-	case VMX_EXIT_IO: {
+	if ((reason & 0xffff) == VMX_EXIT_IO) {
 		/* Qualification (Table 27-5); for INS/OUTS the instruction-
 		 * information field has the address size and segment (27.2.5). */
 		uint64_t info = vmread(EXIT_INSN_INFO);
@@ -954,8 +949,14 @@ static void translate(struct vcpu *v, struct vm_exit *e, uint32_t reason)
 		e->io.port = (uint16_t)(q >> 16);
 		e->io.addr_size = 2 << ((info >> 7) & 7);
 		e->io.seg = (info >> 15) & 7;
-		break;
+		return;
 	}
+	switch (reason & 0xffff) {
+	case VMX_EXIT_RDMSR:
+	case VMX_EXIT_WRMSR:
+		e->reason = (reason & 0xffff) == VMX_EXIT_RDMSR ? EXIT_MSR_READ : EXIT_MSR_WRITE;
+		e->msr.index = (uint32_t)v->regs.gpr[REG_RCX];
+		break;
 	case VMX_EXIT_EPT_VIOLATION:
 		/* An IRET that unblocked NMIs and then faulted on EPT blocks
 		 * them again when it is restarted (qualification bit 12;
