@@ -254,10 +254,11 @@ static bool cpuid_keep(uint32_t leaf)
 	return leaf != 1 && leaf != 7 && leaf != 0xd;
 }
 
-/* The guest's answers, cached in the vCPU: a CPUID costs the hypervisor
- * one host CPUID (a hundred cycles and more on a real CPU) plus the
- * filtering, and guests ask the same few leaves over and over. */
-/* Not in the cache: computed, and kept when it stays the same. */
+/* The guest's answers, cached in the vCPU (the lookup: cpuid_cached in
+ * vmm/vcpu.h): a CPUID costs the hypervisor one host CPUID (a hundred
+ * cycles and more on a real CPU) plus the filtering, and guests ask the
+ * same few leaves over and over. Not in the cache: computed here, and
+ * kept when it stays the same. */
 static void __attribute__((noinline)) cpuid_miss(struct vcpu *v, uint32_t leaf, uint32_t sub)
 {
 	unsigned i = cpuid_slot(leaf, sub);

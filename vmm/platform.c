@@ -815,15 +815,13 @@ EXIT_PATH bool platform_port_unclaimed(struct partition *p, uint16_t port)
  * is mostly not there. */
 EXIT_PATH bool platform_port_private(struct partition *p, uint16_t port, unsigned size, bool in)
 {
-	uint32_t t;
-
 	if (port == 0xcf8 && size == 4)
 		return true;
 	if (port >= 0xcfc && port <= 0xcff)
 		return vpci_cfc_none(&p->plat.pci, port - 0xcfc, size);
 	/* The ACPI PM timer: Linux's clock when it trusts no TSC. */
 	if (port >= VPM_PM_TMR && port < VPM_PM_TMR + 4)
-		return in && vpm_timer_peek(&p->plat.pm, port, size, 0, &t);
+		return in && vpm_timer_peekable(&p->plat.pm, port, size);
 	return platform_port_unclaimed(p, port);
 }
 

@@ -430,6 +430,11 @@ static void single_step_trap(struct vcpu *v)
  * handled without the partition's lock (the rules: vmm/partition.h). An
  * exit that changed the TPR or interrupted an event's delivery goes the
  * locked way, as does everything else. */
+static inline bool io_private(const struct vcpu *v, const struct vm_exit *e)
+{
+	return !e->io.string && platform_port_private(v->part, e->io.port, e->io.size, e->io.in);
+}
+
 static bool exit_private(const struct vcpu *v, const struct vm_exit *e)
 {
 	/* Tests in a row, commonest first, not a switch: under QEMU a jump
@@ -448,7 +453,7 @@ static bool exit_private(const struct vcpu *v, const struct vm_exit *e)
 		/* A port nothing decodes (port 0x80, Linux's I/O delay) reads
 		 * all ones and ignores writes: no device, no shared state; PCI
 		 * configuration of a function that is not there likewise. */
-		return !e->io.string && platform_port_private(v->part, e->io.port, e->io.size, e->io.in);
+		return io_private(v, e);
 	if (e->reason == EXIT_CPUID)
 		return true;
 	if (e->reason == EXIT_HYPERCALL)
@@ -471,15 +476,20 @@ static bool exit_private(const struct vcpu *v, const struct vm_exit *e)
 static EXIT_PATH __attribute__((noinline)) bool private_fast_other(struct vcpu *v,
 								 const struct vm_exit *e)
 {
-	if (e->reason == EXIT_CPUID) {
-		/* A leaf not cached yet, or no length from the hardware. */
-		v->unlocked_exit = true;
-		cpuid_exit(v, e);
-	} else if (e->reason == EXIT_IO) {
-		if (e->io.string || !platform_port_private(v->part, e->io.port, e->io.size, e->io.in))
+	/* Only the reasons of EXIT_FAST_REASONS come here: a CPUID not
+	 * cached yet or without the hardware's length, and the port I/O and
+	 * hypercalls exit_private lets go without the lock (its tests for
+	 * them, without its chain over every reason). Each handler is called
+	 * directly: under QEMU an indirect call through handlers[] is one
+	 * more lookup of a translated block per exit. */
+	if (e->reason == EXIT_IO) {
+		if (!io_private(v, e))
 			return false;
 		v->unlocked_exit = true;
 		io_exit(v, e);
+	} else if (e->reason == EXIT_CPUID) {
+		v->unlocked_exit = true;
+		cpuid_exit(v, e);
 	} else {
 		if (!hypercall_private(v))
 			return false;

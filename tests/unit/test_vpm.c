@@ -315,12 +315,14 @@ static void test_timer_peek(void **state)
 			for (unsigned port = VPM_PM_TMR; port < VPM_PM_TMR + 4; port++)
 				for (unsigned size = 1; size <= 4; size *= 2) {
 					if (port + size > VPM_PM_TMR + 4) {
+						assert_false(vpm_timer_peekable(&pm, (uint16_t)port, size));
 						assert_false(vpm_timer_peek(&pm, (uint16_t)port, size,
 									    times[k], &v));
 						continue;
 					}
 					now = times[k];
 					before = pm;
+					assert_true(vpm_timer_peekable(&pm, (uint16_t)port, size));
 					assert_true(vpm_timer_peek(&pm, (uint16_t)port, size, now, &v));
 					assert_memory_equal(&pm, &before, sizeof(pm));
 					uint32_t mask = size == 4 ? ~0u : (1u << 8 * size) - 1;
@@ -340,6 +342,7 @@ static void test_timer_peek(void **state)
 	assert_false(vpm_timer_peek(&pm, VPM_PM_TMR - 1, 1, now, &v));
 	assert_false(vpm_timer_peek(&pm, VPM_PM_TMR + 4, 1, now, &v));
 	vpm_follow_hw(&pm, fake_hw, NULL);
+	assert_false(vpm_timer_peekable(&pm, VPM_PM_TMR, 4));
 	assert_false(vpm_timer_peek(&pm, VPM_PM_TMR, 4, now, &v));
 }
 

@@ -190,10 +190,15 @@ uint32_t vpm_read(struct vpm *pm, uint16_t port, unsigned size)
 	return v;
 }
 
+bool vpm_timer_peekable(const struct vpm *pm, uint16_t port, unsigned size)
+{
+	return !pm->hw_read && port >= VPM_PM_TMR && port + size <= VPM_PM_TMR + 4 && size <= 4;
+}
+
 bool vpm_timer_peek(const struct vpm *pm, uint16_t port, unsigned size, uint64_t now,
 		    uint32_t *val)
 {
-	if (pm->hw_read || port < VPM_PM_TMR || port + size > VPM_PM_TMR + 4 || size > 4)
+	if (!vpm_timer_peekable(pm, port, size))
 		return false;
 	*val = vpmtimer_read(&pm->tmr, now) >> 8 * (port - VPM_PM_TMR);
 	return true;

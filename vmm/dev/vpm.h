@@ -76,7 +76,8 @@ uint32_t vpm_read(struct vpm *pm, uint16_t port, unsigned size);
  * *val as vpm_read would return it, and nothing in the model changes
  * (TMR_STS is counted up to date by the next vpm_read or vpm_update,
  * over the whole interval, as this read would have); false for anything
- * else. Needs no lock. */
+ * else (vpm_timer_peekable says which without reading). Needs no lock. */
+bool vpm_timer_peekable(const struct vpm *pm, uint16_t port, unsigned size);
 bool vpm_timer_peek(const struct vpm *pm, uint16_t port, unsigned size, uint64_t now,
 		    uint32_t *val);
 enum vpm_action vpm_write(struct vpm *pm, uint16_t port, unsigned size, uint32_t v);
