@@ -594,6 +594,49 @@ done:
 	return 0;
 }
 
+/* Bytes [0, 16) of an instruction buffer as two words, zero past n (at
+ * most X86_MAX_INSN bytes are read). */
+static void memo_words(const uint8_t *bytes, unsigned n, uint64_t w[2])
+{
+	uint8_t b[16] = { 0 };
+
+	__builtin_memcpy(b, bytes, n < X86_MAX_INSN ? n : X86_MAX_INSN);
+	__builtin_memcpy(w, b, 16);
+}
+
+int x86_decode_memo(struct x86_decode_memo *m, const uint8_t *bytes, unsigned n,
+		    enum cpu_mode mode, const struct x86_insn **in)
+{
+	struct x86_memo_entry *e;
+	uint64_t w[2];
+	int r;
+
+	memo_words(bytes, n, w);
+	for (unsigned i = 0; i < X86_MEMO_N; i++) {
+		e = &m->e[i];
+		if (e->len && e->len <= n && e->mode == mode && !((w[0] ^ e->key[0]) & e->mask[0]) &&
+		    !((w[1] ^ e->key[1]) & e->mask[1])) {
+			*in = &e->in;
+			return 0;
+		}
+	}
+	e = &m->e[m->next];
+	r = x86_decode(bytes, n, mode, &e->in);
+	if (r) {
+		e->len = 0;
+		return r;
+	}
+	e->len = e->in.len;
+	e->mode = mode;
+	e->mask[0] = e->len >= 8 ? ~0ULL : (1ULL << (8 * e->len)) - 1;
+	e->mask[1] = e->len > 8 ? (1ULL << (8 * (e->len - 8))) - 1 : 0;
+	e->key[0] = w[0] & e->mask[0];
+	e->key[1] = w[1] & e->mask[1];
+	m->next = (m->next + 1) % X86_MEMO_N;
+	*in = &e->in;
+	return 0;
+}
+
 /* Register operand of size bytes (or the high byte). */
 static uint64_t x86_get_reg(const struct guest_regs *r, int reg, bool high8,
 			    unsigned size)
@@ -946,21 +989,26 @@ int x86_emulate(const struct x86_insn *in, struct guest_regs *regs,
 	if (!ops->mmio_read || !ops->mmio_write)
 		return -EINVAL;
 
+	/* A MOV, the commonest by far, makes one access and then changes one
+	 * register at most: in place, after the access. */
+	if (in->op == X86_OP_MOV_STORE) {
+		src = in->has_imm ? in->imm : x86_get_reg(regs, in->reg, in->reg_high8, in->opsize);
+		err = ops->mmio_write(ops->ctx, gpa, in->opsize, src);
+		if (!err)
+			regs->rip = x86_next_rip(in, regs->rip);
+		return err;
+	}
+	if (in->op == X86_OP_MOV_LOAD) {
+		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
+		if (err)
+			return err;
+		x86_set_reg(regs, in->reg, in->reg_high8, in->opsize, mem);
+		regs->rip = x86_next_rip(in, regs->rip);
+		return 0;
+	}
 	/* Work on a copy so a failed access leaves the guest untouched. */
 	r = *regs;
 	switch (in->op) {
-	case X86_OP_MOV_STORE:
-		if (in->has_imm)
-			src = in->imm;
-		else
-			src = x86_get_reg(&r, in->reg, in->reg_high8, in->opsize);
-		err = ops->mmio_write(ops->ctx, gpa, in->opsize, src);
-		break;
-	case X86_OP_MOV_LOAD:
-		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);
-		if (!err)
-			x86_set_reg(&r, in->reg, in->reg_high8, in->opsize, mem);
-		break;
 	case X86_OP_MOVZX:
 	case X86_OP_MOVSX:
 		err = ops->mmio_read(ops->ctx, gpa, in->opsize, &mem);

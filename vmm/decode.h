@@ -136,6 +136,28 @@ unsigned x86_prefixes(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 int x86_decode(const uint8_t *bytes, unsigned n, enum cpu_mode mode,
 	       struct x86_insn *in);
 
+/* The last few instructions x86_decode_memo decoded, by their bytes.
+ * Decoding is a function of the instruction's own bytes and the mode
+ * alone (x86_decode reads no byte past the instruction's end), so a
+ * repeated one — a guest's EOI, its ICR accesses — is looked up instead
+ * of decoded again. Owned by one vCPU; no locking. */
+#define X86_MEMO_N 4
+struct x86_decode_memo {
+	struct x86_memo_entry {
+		uint64_t key[2], mask[2];   /* the bytes, zero past len; which count */
+		enum cpu_mode mode;
+		uint8_t len;                /* 0: empty */
+		struct x86_insn in;
+	} e[X86_MEMO_N];
+	unsigned next;                  /* the slot the next miss fills */
+};
+
+/* x86_decode through the memo: the same result, and on success *in
+ * points at the decoded instruction, valid until the next call with m.
+ * Only successful decodes are kept. */
+int x86_decode_memo(struct x86_decode_memo *m, const uint8_t *bytes, unsigned n,
+		    enum cpu_mode mode, const struct x86_insn **in);
+
 /* Guest memory and device access for x86_emulate. Callbacks return 0 or a
  * negative error, which x86_emulate passes back. Values are zero-extended
  * (read results are masked to the access size, so junk above is harmless). */

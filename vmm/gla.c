@@ -264,14 +264,19 @@ EXIT_PATH const uint8_t *gla_code_ptr(struct vcpu *v, const struct guest_ctl *c,
  * it, or on its data access): in 64-bit mode its bytes are read through
  * the entries as that fetch left them; anything else, and whatever the
  * quick way cannot read, takes the full walk with a fetch's rights. */
-unsigned gla_fetch(struct vcpu *v, uint8_t *b, unsigned max, struct gla_fault *f)
+unsigned gla_fetch(struct vcpu *v, const struct guest_ctl *ctl, uint8_t *b, unsigned max,
+		   struct gla_fault *f)
 {
-	struct guest_ctl c;
+	struct guest_ctl own;
+	const struct guest_ctl *c = ctl;
 	uint64_t ip, gpa;
 	unsigned first, got = 0;
 
-	vmm->get_ctl(v, &c);
-	if (c.mode == MODE_LONG64 && (c.cr0 & CR0_PG)) {
+	if (!c) {
+		vmm->get_ctl(v, &own);
+		c = &own;
+	}
+	if (c->mode == MODE_LONG64 && (c->cr0 & CR0_PG)) {
 		ip = v->regs.rip;
 		while (got < max) {
 			unsigned n = 4096 - (unsigned)((ip + got) & 4095);
@@ -279,7 +284,7 @@ unsigned gla_fetch(struct vcpu *v, uint8_t *b, unsigned max, struct gla_fault *f
 
 			if (n > max - got)
 				n = max - got;
-			if (!gla_quick_gpa(v, &c, ip + got, &gpa) || !(h = gpa_ptr(v->part, gpa, n)))
+			if (!gla_quick_gpa(v, c, ip + got, &gpa) || !(h = gpa_ptr(v->part, gpa, n)))
 				break;
 			memcpy(b + got, h, n);
 			got += n;

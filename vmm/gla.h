@@ -40,7 +40,10 @@ int gla_write(struct vcpu *v, uint64_t gla, const void *buf, unsigned len,
  * through the entries as that fetch left them (present, accessed: no
  * rights to check, no A bit to set); otherwise, and when they are not,
  * with the rights of an instruction fetch. */
-unsigned gla_fetch(struct vcpu *v, uint8_t *b, unsigned max, struct gla_fault *f);
+struct guest_ctl;
+/* c: the vCPU's vmm->get_ctl() when the caller has it, else NULL. */
+unsigned gla_fetch(struct vcpu *v, const struct guest_ctl *c, uint8_t *b, unsigned max,
+		   struct gla_fault *f);
 /* Where the instruction the CPU has just executed at RIP is, for its
  * length only (no next RIP from the hardware): in 64-bit mode, found
  * through the guest's page tables without the rights checks and A/D

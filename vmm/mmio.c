@@ -141,7 +141,7 @@ int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 		.ctx = &ctx,
 	};
 	struct guest_ctl c;
-	struct x86_insn in;
+	const struct x86_insn *in = NULL;
 	struct gla_fault f;
 	uint8_t b[X86_MAX_INSN];
 	unsigned got;
@@ -177,14 +177,14 @@ int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 		return 0;
 	}
 	vmm->get_ctl(v, &c);
-	got = gla_fetch(v, b, sizeof(b), &f);
-	r = x86_decode(b, got, c.mode, &in);
+	got = gla_fetch(v, &c, b, sizeof(b), &f);
+	r = x86_decode_memo(&v->decode_memo, b, got, c.mode, &in);
 	/* Without the partition's lock (exit_private: the exit's address is
 	 * on the LAPIC page) only a plain MOV goes on, its one access
 	 * straight to the vCPU's own LAPIC; anything else, or an access
 	 * that leaves the page, is handed back untouched (x86_emulate
 	 * changes nothing when its access fails) for the locked way. */
-	if (v->unlocked_exit && (r || (in.op != X86_OP_MOV_LOAD && in.op != X86_OP_MOV_STORE))) {
+	if (v->unlocked_exit && (r || (in->op != X86_OP_MOV_LOAD && in->op != X86_OP_MOV_STORE))) {
 		v->unlocked_retry = true;
 		return 0;
 	}
@@ -204,7 +204,7 @@ int mmio_exit(struct vcpu *v, const struct vm_exit *e)
 		vcpu_ud(v);
 		return 0;
 	}
-	r = x86_emulate(&in, &v->regs, c.mode, e->mmio.gpa, &ops);
+	r = x86_emulate(in, &v->regs, c.mode, e->mmio.gpa, &ops);
 	/* A failed access changed nothing: the locked way reports it. */
 	if (r && v->unlocked_exit) {
 		v->unlocked_retry = true;

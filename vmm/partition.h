@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include "vmm/regs.h"
 #include "vmm/exit.h"
+#include "vmm/decode.h"
 #include "vmm/tlbtag.h"
 #include "vmm/dev/vuart.h"
 #include "vmm/dev/testdev.h"
@@ -129,7 +130,9 @@ struct vcpu {
 		uint64_t at[5], val[5];
 		unsigned n;              /* entries read; 0 = nothing kept */
 	} walk;
-	/* Everything above is what an exit reads and writes (about 1.2 KiB):
+	/* [cpu] The instructions its MMIO exits decoded last (vmm/mmio.c). */
+	struct x86_decode_memo decode_memo;
+	/* Everything above is what an exit reads and writes (about 1.6 KiB):
 	 * with the vCPU 2 KiB aligned it lies on one page (include/vatra/hotpath.h). */
 	struct mtrr mtrr;            /* [cpu] the MTRRs (vmm/mtrr.c); INIT keeps them */
 	/* FPU/SSE/AVX state while not in the registers (vmm/fpu.c) */

@@ -75,7 +75,7 @@ unsigned vcpu_fetch(struct vcpu *v, uint8_t *b, unsigned max)
 {
 	struct gla_fault f;
 
-	return gla_fetch(v, b, max, &f);
+	return gla_fetch(v, NULL, b, max, &f);
 }
 
 /* No next-RIP from the hardware (QEMU's SVM has no NRIP save): count

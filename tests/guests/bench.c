@@ -8,6 +8,8 @@
  *   cpuid     CPUID leaf 0
  *   in        IN from port 0x80 (unassigned)
  *   mmio      read of the test device ID register   (Vatra only)
+ *   eoi       xAPIC EOI write (MOV to 0xfee000b0; nothing in service,
+ *             so it changes nothing), a Linux guest's commonest exit
  *   hypercall VERSION                               (Vatra only)
  *   tsc_khz   CPUID 0x40000010 EAX when Vatra's leaf 0x40000000 reaches
  *             it, else 0
@@ -128,6 +130,7 @@ int main(uint32_t mb_magic, uint64_t mb_info)
 	MEASURE("baseline", asm volatile("lfence; nop; lfence" ::: "memory"));
 	MEASURE("cpuid", (void)cpuid(0, 0));
 	MEASURE("in", (void)inb(0x80));
+	MEASURE("eoi", asm volatile("movl %0, (%1)" ::"r"(0u), "r"(0xfee000b0ul) : "memory"));
 	if (!rt_bare) {
 		MEASURE("mmio", (void)*(volatile uint64_t *)(TESTDEV_BASE + TESTDEV_ID));
 		MEASURE("hypercall", (void)rt_hypercall(HC_VERSION, 0, 0, 0, 0));

@@ -3350,6 +3350,117 @@ static void test_lock_rules(void **state)
 	assert_true(in.op == X86_OP_INC && in.opsize == 4 && in.addrsize == 4);
 }
 
+/* The memo answers exactly what x86_decode answers, for any buffer
+ * length and mode, as entries are hit, replaced and their bytes changed
+ * under them; and a repeat of a decoded instruction is a hit (the same
+ * entry back), also when only the bytes after it differ. */
+static void test_decode_memo(void **state)
+{
+	static struct x86_decode_memo m;
+	uint8_t pool[6][X86_MAX_INSN];
+	unsigned ok = 0;
+
+	(void)state;
+	rng = 0xfeedface12345678ULL;
+	memset(&m, 0, sizeof(m));
+	for (unsigned i = 0; i < 6; i++)
+		gen_insn(pool[i], X86_MAX_INSN);
+	for (int it = 0; it < 200000; it++) {
+		uint8_t *b = pool[rnd() % 6];
+		enum cpu_mode mode = (enum cpu_mode)(rnd() % 4);
+		unsigned n = rnd() % 4 ? X86_MAX_INSN : 1 + (unsigned)(rnd() % X86_MAX_INSN);
+		const struct x86_insn *p = NULL, *again = NULL;
+		struct x86_insn d;
+		int r1, r2;
+
+		if (rnd() % 8 == 0)
+			b[rnd() % X86_MAX_INSN] = (uint8_t)rnd();       /* changed under the memo */
+		if (rnd() % 64 == 0)
+			gen_insn(b, X86_MAX_INSN);
+		r1 = x86_decode(b, n, mode, &d);
+		r2 = x86_decode_memo(&m, b, n, mode, &p);
+		assert_int_equal(r1, r2);
+		if (r1)
+			continue;
+		ok++;
+		assert_non_null(p);
+		assert_memory_equal(&d, p, sizeof(d));
+		/* The same bytes again, and garbage past the instruction's end. */
+		if (d.len < X86_MAX_INSN && rnd() % 2) {
+			uint8_t c[X86_MAX_INSN];
+
+			memcpy(c, b, X86_MAX_INSN);
+			for (unsigned k = d.len; k < X86_MAX_INSN; k++)
+				c[k] = (uint8_t)rnd();
+			assert_int_equal(x86_decode_memo(&m, c, X86_MAX_INSN, mode, &again), 0);
+		} else {
+			assert_int_equal(x86_decode_memo(&m, b, n, mode, &again), 0);
+		}
+		assert_ptr_equal(again, p);
+	}
+	assert_true(ok > 20000);
+}
+
+/* The memo's edges, on instructions of 2, 7, 8, 9, 12 and 15 bytes: the
+ * byte after one is not compared (a hit), its last byte is (a miss with
+ * the new decode), another mode misses, one byte short is -E2BIG, and
+ * exactly len bytes in a buffer of that size are enough (ASan catches
+ * a read past it). */
+static void test_decode_memo_edges(void **state)
+{
+	static const struct { uint8_t len, b[X86_MAX_INSN]; } cases[] = {
+		{ 2, { 0x89, 0x03 } },                                     /* mov %eax,(%rbx) */
+		{ 7, { 0x89, 0x04, 0x25, 0xb0, 0x00, 0xe0, 0xfe } },       /* mov %eax,0xfee000b0 */
+		{ 8, { 0x3e, 0x89, 0x04, 0x25, 0xb0, 0x00, 0xe0, 0xfe } },
+		{ 9, { 0x3e, 0x3e, 0x89, 0x04, 0x25, 0xb0, 0x00, 0xe0, 0xfe } },
+		{ 12, { 0x48, 0xc7, 0x84, 0x24, 0x10, 0x20, 0x30, 0x40, 0x01, 0x02, 0x03, 0x04 } },
+		{ 15, { 0x2e, 0x2e, 0x2e, 0x48, 0xc7, 0x84, 0x24, 0x10, 0x20, 0x30, 0x40,
+			0x01, 0x02, 0x03, 0x04 } },
+	};
+	static struct x86_decode_memo m;
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned len = cases[i].len;
+		const struct x86_insn *p, *q;
+		struct x86_insn d;
+		uint8_t b[X86_MAX_INSN], *exact;
+
+		memset(&m, 0, sizeof(m));
+		memset(b, 0xcc, sizeof(b));
+		memcpy(b, cases[i].b, len);
+		assert_int_equal(x86_decode_memo(&m, b, sizeof(b), MODE_LONG64, &p), 0);
+		assert_int_equal(p->len, len);
+		if (len < X86_MAX_INSN) {
+			b[len] ^= 0x5a;
+			assert_int_equal(x86_decode_memo(&m, b, sizeof(b), MODE_LONG64, &q), 0);
+			assert_ptr_equal(q, p);
+		}
+		assert_int_equal(x86_decode_memo(&m, b, len - 1, MODE_LONG64, &q), -E2BIG);
+		assert_int_equal(x86_decode_memo(&m, b, sizeof(b), MODE_LONG64, &q), 0);
+		assert_ptr_equal(q, p);       /* the failure left that entry alone */
+		exact = malloc(len);
+		assert_non_null(exact);
+		memcpy(exact, b, len);
+		assert_int_equal(x86_decode_memo(&m, exact, len, MODE_LONG64, &q), 0);
+		assert_ptr_equal(q, p);
+		free(exact);
+		b[len - 1] ^= 0x01;
+		assert_int_equal(x86_decode(b, sizeof(b), MODE_LONG64, &d), 0);
+		assert_int_equal(x86_decode_memo(&m, b, sizeof(b), MODE_LONG64, &q), 0);
+		assert_ptr_not_equal(q, p);
+		assert_memory_equal(q, &d, sizeof(d));
+		b[len - 1] ^= 0x01;
+		if (x86_decode(b, sizeof(b), MODE_PROT32, &d) == 0) {
+			assert_int_equal(x86_decode_memo(&m, b, sizeof(b), MODE_PROT32, &q), 0);
+			assert_ptr_not_equal(q, p);
+			assert_memory_equal(q, &d, sizeof(d));
+		} else {
+			assert_int_not_equal(x86_decode_memo(&m, b, sizeof(b), MODE_PROT32, &q), 0);
+		}
+	}
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, setup)
@@ -3398,6 +3509,8 @@ int main(void)
 		T(test_alu8_exhaustive_vs_cpu),
 		T(test_fuzz_decode),
 		T(test_fuzz_emulate),
+		T(test_decode_memo),
+		T(test_decode_memo_edges),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
