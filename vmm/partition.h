@@ -100,7 +100,10 @@ struct vcpu {
 	struct spinlock lapic_lock;
 	struct lapic_out lapic_out;  /* [lapic_lock] what it sent during one access */
 	uint64_t lapic_due;          /* [cpu] TSC of its timer's next deadline, 0 = none */
-	bool lapic_touched;          /* [cpu] accessed since its timer was last run */
+	bool lapic_touched;          /* [cpu] an access that may move its timer since that was last run */
+	/* [cpu] an access that left the timer alone may have made an
+	 * interrupt deliverable (an EOI, the TPR, an IPI to itself by the ICR) */
+	bool lapic_recheck;
 	bool unlocked_exit;          /* [cpu] its exit is being handled without [part] */
 	bool unlocked_retry;         /* [cpu] that handler did nothing: take it with [part] */
 	/* [cpu] the vendor may handle an exit vcpu_exit_fast takes and

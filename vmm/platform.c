@@ -653,7 +653,12 @@ static int mmio_lapic(void *ctx, void *who, uint64_t addr, uint64_t off, unsigne
 		*val = r ? 0 : v32 >> (8 * (off & 3));
 	}
 	spin_unlock(&v->lapic_lock);
-	v->lapic_touched = true;
+	/* Most accesses (an EOI, the ICR, any read) leave the timer alone:
+	 * then only whether an interrupt became deliverable is asked. */
+	if (vlapic_access_moves_timer((uint32_t)off, write))
+		v->lapic_touched = true;
+	else
+		v->lapic_recheck = true;
 	lapic_flush(v);
 	if (r == -ENODEV) {   /* APIC off or in x2APIC mode: nothing there */
 		if (!write)
@@ -899,7 +904,11 @@ int platform_msr(struct vcpu *v, uint32_t msr, bool write, uint64_t *val)
 	else
 		r = write ? vlapic_msr_write(&v->lapic, msr, *val) : vlapic_msr_read(&v->lapic, msr, val);
 	spin_unlock(&v->lapic_lock);
-	v->lapic_touched = true;
+	/* x2APIC MSR 0x800 + n is the xAPIC page's register at n << 4. */
+	if (msr >= VLAPIC_MSR_X2APIC_FIRST && !vlapic_access_moves_timer((msr & 0xff) << 4, write))
+		v->lapic_recheck = true;
+	else
+		v->lapic_touched = true;
 	lapic_flush(v);
 	return r;
 }

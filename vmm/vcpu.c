@@ -568,6 +568,7 @@ EXIT_PATH void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 		 * does not exit by itself. */
 		v->slice_end = due && due < start + max_cycles ? due : start + max_cycles;
 		apic_timer_at(v->slice_end);
+		v->lapic_recheck = false;       /* deliver_irq asks */
 		quiet = deliver_irq(v);
 		/* Only guest mode and private exits run without the partition's
 		 * lock: other CPUs may then deliver interrupts to v, and they
@@ -612,6 +613,13 @@ EXIT_PATH void vcpu_run_slice(struct vcpu *v, uint64_t max_cycles)
 					v->slice_end = d;
 					apic_timer_at(d);
 				}
+				v->lapic_recheck = false;
+				if (!platform_lapic_quiet(v))
+					break;
+			} else if (v->lapic_recheck) {
+				/* The timer's deadline stands (a due one ends the
+				 * slice below). */
+				v->lapic_recheck = false;
 				if (!platform_lapic_quiet(v))
 					break;
 			}

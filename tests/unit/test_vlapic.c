@@ -1179,9 +1179,75 @@ static void test_lint_nmi(void **state)
 	assert_true(vlapic_lint_nmi(&l));                  /* hardware-disabled: the NMI pin */
 }
 
+/* vlapic_access_moves_timer: an access it says leaves the timer alone
+ * never arms it nor brings its deadline forward, from LAPICs with the
+ * timer one-shot, periodic or TSC-deadline, armed or not, masked or not,
+ * with vectors in IRR and ISR (the timer's among them); and it says so of
+ * every read and of the EOI, TPR, ESR and ICR writes. */
+static void test_access_moves_timer(void **state)
+{
+	static const uint32_t quiet_writes[] = { APIC_EOI, APIC_TASKPRI, APIC_ESR, APIC_ICR, APIC_ICR2 };
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	unsigned checked = 0;
+
+	(void)state;
+	for (uint32_t off = 0; off < 0x400; off += 0x10)
+		assert_false(vlapic_access_moves_timer(off, false));
+	for (unsigned i = 0; i < sizeof(quiet_writes) / sizeof(quiet_writes[0]); i++)
+		assert_false(vlapic_access_moves_timer(quiet_writes[i], true));
+	assert_true(vlapic_access_moves_timer(APIC_TMICT, true));
+	assert_true(vlapic_access_moves_timer(APIC_LVTT, true));
+	assert_true(vlapic_access_moves_timer(APIC_TDCR, true));
+	assert_true(vlapic_access_moves_timer(APIC_SPIV, true));
+	for (int it = 0; it < 4000; it++) {
+		struct vlapic l;
+		uint32_t off, val, mode;
+		uint64_t before, after;
+		bool write;
+
+#define RND() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+		mk(&l, 0, true);
+		wr(&l, APIC_SPIV, APIC_SPIV_APIC_ENABLED | 0xff);
+		mode = (uint32_t)(RND() % 3);
+		wr(&l, APIC_TDCR, (uint32_t)(RND() % 16));
+		wr(&l, APIC_LVTT, 0x40 | (mode << 17) | (RND() % 4 ? 0 : APIC_LVT_MASKED));
+		if (mode == 2)
+			wrmsr(&l, 0x6e0, RND() % 4 ? 5000000 + RND() % 1000000 : 0);
+		else if (RND() % 4)
+			wr(&l, APIC_TMICT, 1 + (uint32_t)(RND() % 100000));
+		for (int k = 0; k < 3; k++) {
+			uint8_t vec = RND() % 2 ? 0x40 : (uint8_t)(0x20 + RND() % 0xd0);
+
+			vlapic_set_irq(&l, vec, false);
+			if (RND() % 2 && vlapic_pending(&l) >= 0)
+				vlapic_accept(&l, (uint8_t)vlapic_pending(&l));
+		}
+		now += RND() % 3000000;
+		vlapic_update(&l, now);
+		off = (uint32_t)(RND() % 0x40) << 4;
+		write = RND() % 2;
+		if (vlapic_access_moves_timer(off, write))
+			continue;
+		val = (uint32_t)RND();
+		if (off == APIC_ICR)            /* a fixed IPI to itself or another */
+			val = (val & 0xc00ff) | (RND() % 2 ? 0x40000 : 0);
+		before = vlapic_next_deadline(&l, now);
+		if (write)
+			vlapic_mmio_write(&l, off, val);
+		else
+			vlapic_mmio_read(&l, off, &val);
+		after = vlapic_next_deadline(&l, now);
+		assert_true(after >= before);
+		checked++;
+#undef RND
+	}
+	assert_true(checked > 2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_access_moves_timer),
 		cmocka_unit_test(test_reset_state),
 		cmocka_unit_test(test_linux_setup_local_apic),
 		cmocka_unit_test(test_svr_software_disable),

@@ -727,6 +727,22 @@ int vlapic_mmio_read(struct vlapic *l, uint32_t offset, uint32_t *val)
 	return 0;
 }
 
+bool vlapic_access_moves_timer(uint32_t offset, bool write)
+{
+	if (!write)
+		return false;
+	switch (offset & ~0xfu) {
+	case REG_EOI:
+	case REG_TPR:
+	case REG_ESR:
+	case REG_ICR_LO:
+	case REG_ICR_HI:
+		return false;
+	default:
+		return true;
+	}
+}
+
 int vlapic_mmio_write(struct vlapic *l, uint32_t offset, uint32_t val)
 {
 	if ((offset & 0xf) || offset >= VLAPIC_SIZE)

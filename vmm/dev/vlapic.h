@@ -122,6 +122,13 @@ void vlapic_init_reset(struct vlapic *l);
  * ignored, as the hardware does (reserved ones also set ESR bit 7). */
 int vlapic_mmio_read(struct vlapic *l, uint32_t offset, uint32_t *val);
 int vlapic_mmio_write(struct vlapic *l, uint32_t offset, uint32_t val);
+
+/* Whether an access to the register at offset (xAPIC page) can arm the
+ * timer or bring its next deadline (vlapic_next_deadline) forward. Reads
+ * cannot; nor can writes of EOI, TPR, ESR or the ICR, which change ISR,
+ * the priorities and the error status, or add to an IRR — which only
+ * ever takes a deadline away. Every other write may. */
+bool vlapic_access_moves_timer(uint32_t offset, bool write);
 /* IA32_APIC_BASE (0x1b), IA32_TSC_DEADLINE (0x6e0) and the x2APIC MSRs
  * 0x800-0x8ff. -EINVAL means the guest takes #GP; -ENOENT means the MSR
  * is none of these. Relocating the APIC (a new base in IA32_APIC_BASE)
