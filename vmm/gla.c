@@ -53,6 +53,21 @@ static bool gla_page1g(void)
 	return known;
 }
 
+/* The walk request for an access of v's, from its paging state now. */
+static void gla_req(struct vcpu *v, const struct guest_ctl *c, unsigned access,
+		    struct gwalk_req *rq)
+{
+	/* The guest sees the host's MAXPHYADDR and 1 GiB-page bit (vmm/
+	 * cpuid.c passes leaves 0x80000001 EDX and 0x80000008 through);
+	 * its PKRU is live in the register during its exits (vmm/fpu.c). */
+	*rq = (struct gwalk_req){
+		.cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer,
+		.rflags = v->regs.rflags, .pkru = fpu_guest_pkru(v), .cpl = c->cpl,
+		.maxphyaddr = (uint8_t)(caps_get()->phys_bits ? caps_get()->phys_bits : 36),
+		.page1g = gla_page1g(), .access = access,
+	};
+}
+
 int gla_translate(struct vcpu *v, uint64_t gla, unsigned access, uint64_t *gpa,
 		  struct gla_fault *f)
 {
@@ -63,15 +78,7 @@ int gla_translate(struct vcpu *v, uint64_t gla, unsigned access, uint64_t *gpa,
 	int r;
 
 	vmm->get_ctl(v, &c);
-	/* The guest sees the host's MAXPHYADDR and 1 GiB-page bit (vmm/
-	 * cpuid.c passes leaves 0x80000001 EDX and 0x80000008 through);
-	 * its PKRU is live in the register during its exits (vmm/fpu.c). */
-	rq = (struct gwalk_req){
-		.cr0 = c.cr0, .cr3 = c.cr3, .cr4 = c.cr4, .efer = c.efer,
-		.rflags = v->regs.rflags, .pkru = fpu_guest_pkru(v), .cpl = c.cpl,
-		.maxphyaddr = (uint8_t)(caps_get()->phys_bits ? caps_get()->phys_bits : 36),
-		.page1g = gla_page1g(), .access = access,
-	};
+	gla_req(v, &c, access, &rq);
 	r = gwalk(&rq, gla, &env, &res);
 	f->addr = gla;
 	f->err = res.pf_err;
@@ -324,6 +331,39 @@ void gla_raise(struct vcpu *v, const struct gla_fault *f, const char *what)
 			  (unsigned long long)f->gpa);
 		break;
 	}
+}
+
+/* A report's walk sets no accessed or dirty bit. */
+static int gla_pt_keep(void *ctx, uint64_t gpa, unsigned size, uint64_t old, uint64_t new)
+{
+	(void)ctx, (void)gpa, (void)size, (void)old, (void)new;
+	return 0;
+}
+
+void gla_report_access(struct vcpu *v, uint64_t gla, unsigned access, const char *what)
+{
+	struct gwalk_env env = { gla_pt_read, gla_pt_keep, v->part };
+	struct gwalk_result res;
+	struct gwalk_req rq;
+	struct guest_ctl c;
+	int r;
+
+	vmm->get_ctl(v, &c);
+	if (!(c.cr0 & CR0_PG) || !(c.efer & EFER_LMA))
+		return;
+	gla_req(v, &c, access, &rq);
+	r = gwalk(&rq, gla, &env, &res);
+	if (r == 0)
+		pr_err("  %s %#llx, walked under the guest's paging mode (CR0 %#llx CR4 %#llx "
+		       "EFER %#llx): no fault", what, (unsigned long long)gla,
+		       (unsigned long long)c.cr0, (unsigned long long)c.cr4,
+		       (unsigned long long)c.efer);
+	else if (r == -EFAULT)
+		pr_err("  %s %#llx, walked under the guest's paging mode: #PF, error %#x", what,
+		       (unsigned long long)gla, res.pf_err);
+	else
+		pr_err("  %s %#llx, walked under the guest's paging mode: %s", what,
+		       (unsigned long long)gla, r == -EINVAL ? "#GP" : "a table outside RAM");
 }
 
 /* For a vCPU that failed (a triple fault): the guest's own walk of gla,

@@ -60,5 +60,10 @@ void gla_raise(struct vcpu *v, const struct gla_fault *f, const char *what);
 /* Logs the guest's walk of gla entry by entry, and where the nested
  * tables put each table page: for the report of a failed vCPU. */
 void gla_report(struct vcpu *v, uint64_t gla, const char *what);
+/* For the same report: what the guest's own walk of gla gives an access
+ * (GWALK_*) under the paging mode its state holds now — no fault, or the
+ * #PF error code — with no accessed or dirty bit set. Long mode only. A
+ * CPU that faulted where this finds none walked in another mode. */
+void gla_report_access(struct vcpu *v, uint64_t gla, unsigned access, const char *what);
 
 #endif

@@ -310,6 +310,14 @@ static int triple_exit(struct vcpu *v, const struct vm_exit *e)
 		vmm->get_ctl(v, &c);
 		gla_report(v, c.idtr_base, "the IDT");
 		gla_report(v, v->regs.gpr[REG_RSP], "RSP");
+		/* What those tables give the accesses a #PF's delivery makes,
+		 * under the mode the guest's state says: a CPU that faulted
+		 * where this finds nothing saw another mode. */
+		gla_report_access(v, v->regs.rip, GWALK_FETCH, "a fetch at RIP");
+		gla_report_access(v, c.idtr_base + 8 * 16, GWALK_READ | GWALK_IMPLICIT,
+				  "a read of the IDT's #DF gate at");
+		gla_report_access(v, v->regs.gpr[REG_RSP] - 8, GWALK_WRITE | GWALK_IMPLICIT,
+				  "a push below RSP at");
 	}
 	vcpu_fail(v, "triple fault (shutdown)");
 	return 0;

@@ -174,7 +174,12 @@ guest_suite_check() { # TAG LOG
 		# Its report walks the guest's tables for RIP: PML4, PDPT, and
 		# the PD's 2 MiB leaf, each table page in its own RAM.
 		check "$t: the triple fault's report walks RIP through the guest's tables" eval \
-			'[ "$(tr -d "\r" <"$L" | grep -B16 "^error: partition triple: vCPU 0: triple fault" | grep -cE "^error:   walk of RIP 0x[0-9a-f]+: level [432] entry at 0x[0-9a-f]+ \(nested: its RAM, 0x[0-9a-f]+\) = 0x[0-9a-f]+$")" -eq 3 ]'
+			'[ "$(tr -d "\r" <"$L" | grep -B20 "^error: partition triple: vCPU 0: triple fault" | grep -cE "^error:   walk of RIP 0x[0-9a-f]+: level [432] entry at 0x[0-9a-f]+ \(nested: its RAM, 0x[0-9a-f]+\) = 0x[0-9a-f]+$")" -eq 3 ]'
+		# ... and what those tables give the fetch at RIP, the read of
+		# the #DF gate and a push, under the guest's paging mode: its
+		# IDT is unusable by its limit, not by its paging, so nothing.
+		check "$t: ... and that under the guest's paging mode its walks give no fault" eval \
+			'[ "$(tr -d "\r" <"$L" | grep -B20 "^error: partition triple: vCPU 0: triple fault" | grep -cE "^error:   (a fetch at RIP|a read of the IDT.s #DF gate at|a push below RSP at) 0x[0-9a-f]+, walked under the guest.s paging mode \(CR0 0x[0-9a-f]+ CR4 0x[0-9a-f]+ EFER 0x[0-9a-f]+\): no fault$")" -eq 3 ]'
 		# ... and says the CPU walked with the partition's own nested
 		# root (AMD-V's nCR3, VT-x's EPTP).
 		check "$t: ... and names the nested root it ran with as the partition's" eval \
