@@ -53,33 +53,35 @@ static bool gla_page1g(void)
 	return known;
 }
 
-/* The walk request for an access of v's, from its paging state now. */
-static void gla_req(struct vcpu *v, const struct guest_ctl *c, unsigned access,
-		    struct gwalk_req *rq)
+/* The guest's walk of gla for an access of v's, from its paging state c;
+ * update sets the A/D bits (gla_pt_update) or not (a report's). */
+static int gla_gwalk(struct vcpu *v, const struct guest_ctl *c, uint64_t gla, unsigned access,
+		     int (*update)(void *, uint64_t, unsigned, uint64_t, uint64_t),
+		     struct gwalk_result *res)
 {
+	struct gwalk_env env = { gla_pt_read, update, v->part };
 	/* The guest sees the host's MAXPHYADDR and 1 GiB-page bit (vmm/
 	 * cpuid.c passes leaves 0x80000001 EDX and 0x80000008 through);
 	 * its PKRU is live in the register during its exits (vmm/fpu.c). */
-	*rq = (struct gwalk_req){
+	struct gwalk_req rq = {
 		.cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer,
 		.rflags = v->regs.rflags, .pkru = fpu_guest_pkru(v), .cpl = c->cpl,
 		.maxphyaddr = (uint8_t)(caps_get()->phys_bits ? caps_get()->phys_bits : 36),
 		.page1g = gla_page1g(), .access = access,
 	};
+
+	return gwalk(&rq, gla, &env, res);
 }
 
 int gla_translate(struct vcpu *v, uint64_t gla, unsigned access, uint64_t *gpa,
 		  struct gla_fault *f)
 {
-	struct gwalk_env env = { gla_pt_read, gla_pt_update, v->part };
 	struct gwalk_result res;
-	struct gwalk_req rq;
 	struct guest_ctl c;
 	int r;
 
 	vmm->get_ctl(v, &c);
-	gla_req(v, &c, access, &rq);
-	r = gwalk(&rq, gla, &env, &res);
+	r = gla_gwalk(v, &c, gla, access, gla_pt_update, &res);
 	f->addr = gla;
 	f->err = res.pf_err;
 	f->gpa = res.gpa;
@@ -342,17 +344,14 @@ static int gla_pt_keep(void *ctx, uint64_t gpa, unsigned size, uint64_t old, uin
 
 void gla_report_access(struct vcpu *v, uint64_t gla, unsigned access, const char *what)
 {
-	struct gwalk_env env = { gla_pt_read, gla_pt_keep, v->part };
 	struct gwalk_result res;
-	struct gwalk_req rq;
 	struct guest_ctl c;
 	int r;
 
 	vmm->get_ctl(v, &c);
 	if (!(c.cr0 & CR0_PG) || !(c.efer & EFER_LMA))
 		return;
-	gla_req(v, &c, access, &rq);
-	r = gwalk(&rq, gla, &env, &res);
+	r = gla_gwalk(v, &c, gla, access, gla_pt_keep, &res);
 	if (r == 0)
 		pr_err("  %s %#llx, walked under the guest's paging mode (CR0 %#llx CR4 %#llx "
 		       "EFER %#llx): no fault", what, (unsigned long long)gla,
